@@ -1,0 +1,527 @@
+"""Stage 2, check: syntax tree → :class:`Spec`, rejecting what does not make sense.
+
+The checker resolves every name (variables, fields, constants, ``let`` macros,
+unknowns, built-in functions), turns each expression into SymPy — derivatives of
+expressions by SymPy's chain rule — and reports every semantic error with the line,
+column and a caret.  User text reaches SymPy only as symbols and numbers built here;
+nothing is ever handed to ``eval``, ``exec`` or ``sympify``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+
+import sympy
+
+from . import _syntax as ast
+from ._errors import PinnError, Span
+from ._spec import BOUNDARY, INTERIOR, BoundaryIntegral, Region, Spec, TermSpec, split_integrals, variable
+
+__all__ = ["check"]
+
+# name → (SymPy function, number of arguments); the table is the whole vocabulary.
+FUNCTIONS = {
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "tan": sympy.tan,
+    "exp": sympy.exp,
+    "log": sympy.log,
+    "sqrt": sympy.sqrt,
+    "tanh": sympy.tanh,
+    "sinh": sympy.sinh,
+    "cosh": sympy.cosh,
+    "arctan": sympy.atan,
+    "atan": sympy.atan,
+    "arcsin": sympy.asin,
+    "arccos": sympy.acos,
+    "abs": sympy.Abs,
+}
+CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E}
+OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
+TIME = "t"  # Δ and ∇ act on every variable but this one
+
+
+@dataclasses.dataclass
+class _Declared:
+    kind: str  # variable | field | const | let | unknown | exact
+    span: Span
+    value: object = None
+
+
+class _Checker:
+    def __init__(self, program: ast.Program):
+        self.program = program
+        self.names: dict[str, _Declared] = {}
+        self.variables: list[tuple[sympy.Symbol, float, float]] = []
+        self.fields: list[sympy.Expr] = []
+        self.unknowns: list[tuple[sympy.Symbol, float]] = []
+        self.terms: list[tuple[ast.Node, str, Region, sympy.Expr, float]] = []
+        self.exact: list[tuple[str, sympy.Expr]] = []
+
+    # ---- statements ---------------------------------------------------------------
+
+    def run(self) -> Spec:
+        for statement in self.program.statements:
+            getattr(self, f"_stmt_{type(statement).__name__}")(statement)
+        if not self.fields:
+            raise PinnError(
+                "the problem declares no field",
+                Span(1, 1),
+                help="declare the unknown function, e.g. `field u(x, y)`",
+            )
+        if not self.terms:
+            raise PinnError(
+                "the problem has no equation and nothing to minimize",
+                Span(1, 1),
+                help="add an equation such as `-Δu = f` or an energy `minimize ∫ ...`",
+            )
+        lines = self.program.source.splitlines()
+        terms = tuple(
+            TermSpec(kind, region, expr, weight, _label(lines, node.span), node.span.line)
+            for node, kind, region, expr, weight in self.terms
+        )
+        return Spec(
+            variables=tuple(self.variables),
+            fields=tuple(self.fields),
+            unknowns=tuple(self.unknowns),
+            terms=terms,
+            exact=tuple(self.exact),
+            source=self.program.source,
+            filename=self.program.filename,
+        )
+
+    def _declare(self, name: ast.Name, kind: str, value=None) -> None:
+        if name.name in self.names:
+            first = self.names[name.name]
+            raise PinnError(
+                f"'{name.name}' is already declared (as a {first.kind} on line {first.span.line})",
+                name.span,
+                help="choose another name, or remove one of the declarations",
+            )
+        if name.name in CONSTANTS or name.name in FUNCTIONS or name.name in OPERATORS:
+            raise PinnError(
+                f"'{name.name}' is a built-in name and cannot be redeclared",
+                name.span,
+                help="choose another name",
+            )
+        if name.name.startswith("_"):
+            raise PinnError(
+                f"names may not start with an underscore: '{name.name}'",
+                name.span,
+                help="choose a name that starts with a letter",
+            )
+        self.names[name.name] = _Declared(kind, name.span, value)
+
+    def _stmt_VariableDecl(self, s: ast.VariableDecl) -> None:
+        lo = self._number(s.lo, "the lower end of an interval")
+        hi = self._number(s.hi, "the upper end of an interval")
+        if not lo < hi:
+            raise PinnError(
+                f"the interval [{lo:g}, {hi:g}] of '{s.name.name}' is empty",
+                s.span,
+                help="write the lower end first, e.g. `x in [0, 1]`",
+            )
+        symbol = variable(s.name.name)
+        self._declare(s.name, "variable", (symbol, lo, hi))
+        self.variables.append((symbol, lo, hi))
+
+    def _stmt_FieldDecl(self, s: ast.FieldDecl) -> None:
+        for sig in s.fields:
+            args = []
+            for arg in sig.args:
+                declared = self.names.get(arg.name)
+                if declared is None or declared.kind != "variable":
+                    raise PinnError(
+                        f"'{arg.name}' is not a declared variable",
+                        arg.span,
+                        help=f"declare it before the field, e.g. `{arg.name} in [0, 1]`",
+                    )
+                if declared.value[0] in args:
+                    raise PinnError(f"'{arg.name}' appears twice among the arguments", arg.span)
+                args.append(declared.value[0])
+            applied = sympy.Function(sig.name.name, real=True)(*args)
+            self._declare(sig.name, "field", applied)
+            self.fields.append(applied)
+
+    def _stmt_Definition(self, s: ast.Definition) -> None:
+        if s.keyword == "exact":
+            declared = self.names.get(s.name.name)
+            if declared is None or declared.kind != "field":
+                raise PinnError(
+                    f"'{s.name.name}' is not a field",
+                    s.name.span,
+                    help="`exact` gives the reference solution of a declared field: `exact u = ...`",
+                )
+            if any(name == s.name.name for name, _ in self.exact):
+                raise PinnError(f"'{s.name.name}' already has an exact solution", s.name.span)
+            expr = self._scalar(s.expr)
+            self._no_fields(expr, s.expr, "an exact solution")
+            self.exact.append((s.name.name, expr))
+            return
+        if s.keyword == "const":
+            value = self._number(s.expr, "a constant")
+            self._declare(s.name, "const", sympy.Float(value) if not float(value).is_integer() else sympy.Integer(int(value)))
+            exact = self._expr(s.expr)
+            self.names[s.name.name].value = exact
+            return
+        if s.keyword == "unknown":
+            value = self._number(s.expr, "the initial value of an unknown")
+            symbol = variable(s.name.name)
+            self._declare(s.name, "unknown", symbol)
+            self.unknowns.append((symbol, value))
+            return
+        self._declare(s.name, "let", self._expr(s.expr))
+
+    def _stmt_DataDecl(self, s: ast.DataDecl) -> None:
+        raise PinnError(
+            "`data` (observations) is not supported yet",
+            s.span,
+            help="remove the line; inverse problems with data are planned",
+        )
+
+    def _stmt_Equation(self, s: ast.Equation) -> None:
+        lhs = self._scalar(s.lhs)
+        rhs = self._scalar(s.rhs)
+        region = self._region(s.where)
+        self.terms.append((s, "residual", region, lhs - rhs, self._weight(s.weight)))
+
+    def _stmt_Minimize(self, s: ast.Minimize) -> None:
+        expr = self._scalar(s.expr)
+        weight = self._weight(s.weight)
+        try:
+            interior, boundary = split_integrals(expr)
+        except PinnError as err:
+            err.span = s.expr.span
+            raise
+        if interior is None and boundary is None:
+            raise PinnError(
+                "`minimize` needs an integral",
+                s.expr.span,
+                help="write the energy as an integral over the domain, e.g. `minimize ∫ (Dx(u))^2`",
+            )
+        if interior is not None:
+            self.terms.append((s, "energy", INTERIOR, interior, weight))
+        if boundary is not None:
+            self.terms.append((s, "energy", BOUNDARY, boundary, weight))
+
+    def _region(self, where) -> Region:
+        if where is None:
+            return INTERIOR
+        if isinstance(where, ast.OnBoundary):
+            return BOUNDARY
+        declared = self.names.get(where.variable.name)
+        if declared is None or declared.kind != "variable":
+            raise PinnError(
+                f"'{where.variable.name}' is not a declared variable",
+                where.variable.span,
+                help=f"a face is named by a variable: `at x = 1`; declared variables: {self._list('variable')}",
+            )
+        value = self._number(where.value, "the coordinate of a face")
+        _, lo, hi = declared.value
+        if not lo <= value <= hi:
+            raise PinnError(
+                f"{where.variable.name} = {value:g} is outside the interval [{lo:g}, {hi:g}]",
+                where.value.span,
+                help=f"a condition `at {where.variable.name} = a` needs {lo:g} ≤ a ≤ {hi:g}",
+            )
+        return Region("face", where.variable.name, value)
+
+    def _weight(self, node) -> float:
+        if node is None:
+            return 1.0
+        value = self._number(node, "a weight")
+        if value < 0:
+            raise PinnError(f"the weight {value:g} is negative", node.span, help="weights must be positive")
+        return value
+
+    def _number(self, node: ast.Node, what: str) -> float:
+        expr = self._scalar(node)
+        if expr.free_symbols or expr.atoms(sympy.Derivative, sympy.core.function.AppliedUndef):
+            raise PinnError(
+                f"{what} must be a number",
+                node.span,
+                help="use numbers, `pi`, `e` and constants declared with `const`",
+            )
+        value = float(expr.evalf())
+        if not math.isfinite(value):
+            raise PinnError(f"{what} evaluates to {value}", node.span, help="use a finite value")
+        return value
+
+    def _no_fields(self, expr, node, what: str) -> None:
+        if expr.atoms(sympy.core.function.AppliedUndef):
+            raise PinnError(f"{what} may not use fields", node.span, help="write it in the variables only")
+
+    def _list(self, kind: str) -> str:
+        names = [n for n, d in self.names.items() if d.kind == kind]
+        return ", ".join(names) if names else "none"
+
+    # ---- expressions --------------------------------------------------------------
+
+    def _scalar(self, node: ast.Node) -> sympy.Expr:
+        value = self._expr(node)
+        if isinstance(value, tuple):
+            raise PinnError(
+                f"expected a scalar here, found a vector of {len(value)} components",
+                node.span,
+                help="take a component-free scalar such as |v|, dot(v, w) or div(v)",
+            )
+        return value
+
+    def _vector(self, node: ast.Node) -> tuple:
+        value = self._expr(node)
+        if not isinstance(value, tuple):
+            raise PinnError("expected a vector here, found a scalar", node.span, help="write a vector as (a, b)")
+        return value
+
+    def _expr(self, node: ast.Node):
+        return getattr(self, f"_expr_{type(node).__name__}")(node)
+
+    def _expr_Number(self, node: ast.Number):
+        if node.text.isdigit():
+            return sympy.Integer(int(node.text))
+        return sympy.Float(node.value)
+
+    def _expr_Name(self, node: ast.Name):
+        declared = self.names.get(node.name)
+        if declared is None:
+            if node.name in CONSTANTS:
+                return CONSTANTS[node.name]
+            raise self._unknown_name(node)
+        if declared.kind == "variable":
+            return declared.value[0]
+        if declared.kind == "exact":
+            raise self._unknown_name(node)
+        return declared.value
+
+    def _unknown_name(self, node: ast.Name) -> PinnError:
+        known = sorted(self.names) + sorted(CONSTANTS)
+        close = difflib.get_close_matches(node.name, known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return PinnError(
+            f"unknown name '{node.name}'",
+            node.span,
+            help=f"{hint}declare it first (`field`, `const`, `let`, `unknown`, or `{node.name} in [a, b]`); "
+            f"names in scope: {', '.join(known)}",
+        )
+
+    def _expr_Neg(self, node: ast.Neg):
+        value = self._expr(node.arg)
+        if isinstance(value, tuple):
+            return tuple(-v for v in value)
+        return -value
+
+    def _expr_BinOp(self, node: ast.BinOp):
+        left, right = self._expr(node.left), self._expr(node.right)
+        lv, rv = isinstance(left, tuple), isinstance(right, tuple)
+        if node.op in "+-":
+            if lv != rv or (lv and len(left) != len(right)):
+                raise PinnError(
+                    f"cannot {'add' if node.op == '+' else 'subtract'} a {_shape(right)} and a {_shape(left)}",
+                    node.span,
+                    help="both sides of + and - must be scalars, or vectors of the same length",
+                )
+            sign = 1 if node.op == "+" else -1
+            if lv:
+                return tuple(a + sign * b for a, b in zip(left, right))
+            return left + sign * right
+        if node.op == "*":
+            if lv and rv:
+                raise PinnError("cannot multiply two vectors with *", node.span, help="use dot(a, b)")
+            if lv:
+                return tuple(a * right for a in left)
+            if rv:
+                return tuple(left * b for b in right)
+            return left * right
+        if rv:
+            raise PinnError(f"cannot {'divide' if node.op == '/' else 'raise'} by a vector", node.right.span)
+        if node.op == "/":
+            if right == 0:
+                raise PinnError("division by zero", node.right.span)
+            return tuple(a / right for a in left) if lv else left / right
+        if lv:
+            raise PinnError("cannot raise a vector to a power", node.span, help="use |v|^2 or dot(v, v)")
+        return left**right
+
+    def _expr_Vector(self, node: ast.Vector):
+        return tuple(self._scalar(item) for item in node.items)
+
+    def _expr_Norm(self, node: ast.Norm):
+        value = self._expr(node.arg)
+        if isinstance(value, tuple):
+            return sympy.sqrt(sum(v**2 for v in value))
+        return sympy.Abs(value)
+
+    def _expr_Integral(self, node: ast.Integral):
+        if isinstance(node.arg, ast.Vector) and not node.boundary:
+            raise PinnError(
+                "definite integrals inside an equation, ∫(f, s, a, b), are not supported yet",
+                node.span,
+                help="integrals over the whole domain, `∫ f`, are supported in `minimize`",
+            )
+        integrand = self._scalar(node.arg)
+        if node.boundary:
+            return BoundaryIntegral(integrand)
+        return sympy.Integral(integrand, *[(s, lo, hi) for s, lo, hi in self.variables])
+
+    def _expr_Laplace(self, node: ast.Laplace):
+        return self._laplace(self._scalar(node.arg), node)
+
+    def _laplace(self, value, node):
+        return sum(sympy.diff(value, s) .diff(s) for s in self._spatial(node))
+
+    def _expr_Nabla(self, node: ast.Nabla):
+        value = self._scalar(node.arg)
+        return tuple(sympy.diff(value, s) for s in self._spatial(node))
+
+    def _spatial(self, node) -> list[sympy.Symbol]:
+        spatial = [s for s, _, _ in self.variables if s.name != TIME]
+        if not spatial:
+            raise PinnError("Δ and ∇ need a spatial variable", node.span, help="declare e.g. `x in [0, 1]`")
+        return spatial
+
+    def _expr_Partial(self, node: ast.Partial):
+        value = self._scalar(node.arg)
+        for letter in node.variables:
+            value = sympy.diff(value, self._variable_named(letter, node.span))
+        return value
+
+    def _variable_named(self, name: str, span: Span) -> sympy.Symbol:
+        declared = self.names.get(name)
+        if declared is None or declared.kind != "variable":
+            raise PinnError(
+                f"derivative with respect to '{name}', which is not a declared variable",
+                span,
+                help=f"declared variables: {self._list('variable')}",
+            )
+        return declared.value[0]
+
+    def _expr_Directional(self, node: ast.Directional):
+        if node.name.name != "D":
+            raise PinnError(f"unknown operator '{node.name.name}[...]'", node.name.span, help="write D[v](u)")
+        direction = self._vector(node.direction)
+        value = self._scalar(node.arg)
+        spatial = self._spatial(node)
+        if len(direction) != len(spatial):
+            raise PinnError(
+                f"the direction has {len(direction)} components but there are {len(spatial)} spatial variables",
+                node.direction.span,
+            )
+        return sum(d * sympy.diff(value, s) for d, s in zip(direction, spatial))
+
+    def _expr_Call(self, node: ast.Call):
+        name = node.name.name
+        declared = self.names.get(name)
+        if declared is not None:
+            if declared.kind == "field":
+                return self._field_call(node, declared.value)
+            raise PinnError(f"'{name}' is a {declared.kind}, not a function", node.name.span)
+        if name in FUNCTIONS:
+            if len(node.args) != 1:
+                raise PinnError(f"{name} takes one argument, got {len(node.args)}", node.span)
+            return FUNCTIONS[name](self._scalar(node.args[0]))
+        handler = getattr(self, f"_call_{name}", None)
+        if handler is not None:
+            return handler(node)
+        if len(name) > 1 and name[0] == "D" and name[1:].isalpha():
+            return self._call_subscripted(node)
+        close = difflib.get_close_matches(name, list(FUNCTIONS) + list(OPERATORS), n=1)
+        return_hint = f"did you mean '{close[0]}'? " if close else ""
+        raise PinnError(
+            f"unknown function '{name}'",
+            node.name.span,
+            help=f"{return_hint}functions: {', '.join(FUNCTIONS)}; operators: Dx(u), D(u, x), grad, div, laplace, dot",
+        )
+
+    def _field_call(self, node: ast.Call, applied: sympy.Expr):
+        args = [self._scalar(a) for a in node.args]
+        if len(args) != len(applied.args):
+            raise PinnError(
+                f"'{node.name.name}' takes {len(applied.args)} arguments, got {len(args)}",
+                node.span,
+                help=f"it is declared as {applied}",
+            )
+        if tuple(args) != applied.args:
+            raise PinnError(
+                "fields at fixed coordinates, like u(1, t), are not supported yet",
+                node.span,
+                help=f"write the condition on a face instead: `... at {applied.args[0]} = 1`",
+            )
+        return applied
+
+    def _one_arg(self, node: ast.Call):
+        if len(node.args) != 1:
+            raise PinnError(f"{node.name.name} takes one argument, got {len(node.args)}", node.span)
+        return node.args[0]
+
+    def _call_subscripted(self, node: ast.Call):
+        arg = self._one_arg(node)
+        value = self._scalar(arg)
+        for letter in node.name.name[1:]:
+            value = sympy.diff(value, self._variable_named(letter, node.name.span))
+        return value
+
+    def _call_D(self, node: ast.Call):
+        if len(node.args) < 2:
+            raise PinnError("D needs an expression and at least one variable", node.span, help="write D(u, x) or D(u, x, y)")
+        value = self._scalar(node.args[0])
+        for arg in node.args[1:]:
+            if not isinstance(arg, ast.Name):
+                raise PinnError("expected a variable name", arg.span, help="write D(u, x, y)")
+            value = sympy.diff(value, self._variable_named(arg.name, arg.span))
+        return value
+
+    def _call_grad(self, node: ast.Call):
+        return self._expr_Nabla(ast.Nabla(node.span, self._one_arg(node)))
+
+    def _call_laplace(self, node: ast.Call):
+        return self._laplace(self._scalar(self._one_arg(node)), node)
+
+    def _call_div(self, node: ast.Call):
+        value = self._vector(self._one_arg(node))
+        spatial = self._spatial(node)
+        if len(value) != len(spatial):
+            raise PinnError(
+                f"div of a vector of {len(value)} components, but there are {len(spatial)} spatial variables",
+                node.span,
+            )
+        return sum(sympy.diff(v, s) for v, s in zip(value, spatial))
+
+    def _call_dot(self, node: ast.Call):
+        if len(node.args) != 2:
+            raise PinnError(f"dot takes two vectors, got {len(node.args)} arguments", node.span)
+        a, b = self._vector(node.args[0]), self._vector(node.args[1])
+        if len(a) != len(b):
+            raise PinnError(f"dot of vectors of lengths {len(a)} and {len(b)}", node.span)
+        return sum(x * y for x, y in zip(a, b))
+
+    def _call_integral(self, node: ast.Call):
+        return self._expr_Integral(ast.Integral(node.span, self._one_arg(node), boundary=False))
+
+
+def _shape(value) -> str:
+    return f"vector of {len(value)}" if isinstance(value, tuple) else "scalar"
+
+
+def _label(lines: list[str], span: Span) -> str:
+    if 1 <= span.line <= len(lines):
+        line = lines[span.line - 1]
+        end = span.end_column if span.end_line == span.line and span.end_column else len(line) + 1
+        return line[span.column - 1 : end - 1].strip()
+    return ""
+
+
+def check(program: ast.Program) -> Spec:
+    """Resolve names and build the SymPy form of a parsed problem."""
+    try:
+        return _Checker(program).run()
+    except PinnError as err:
+        raise err.with_source(program.source, program.filename) from None
+    except RecursionError:
+        raise PinnError(
+            "the expression is nested too deeply",
+            help="split it with `let` definitions",
+            source=program.source,
+            filename=program.filename,
+        ) from None

@@ -1,0 +1,112 @@
+"""The pipeline: text or SymPy → IR → schedule → JAX source → loaded loss.
+
+``compile`` lists the stages by name; every intermediate result is kept on the
+returned :class:`CompiledProblem` so any stage can be printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import pathlib
+import types
+
+from . import _ir as ir
+from ._check import check
+from ._emit import emit
+from ._errors import PinnError
+from ._load import load
+from ._lower import lower
+from ._parse import parse_text
+from ._plan import Schedule, format_schedule, plan
+from ._spec import Spec
+
+__all__ = ["parse", "parse_file", "compile", "CompiledProblem"]
+
+
+def parse(text: str, filename: str | None = None) -> Spec:
+    """Parse and check problem text: the first two stages.
+
+    >>> spec = parse("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω")
+    >>> [t.region.kind for t in spec.terms]
+    ['interior', 'boundary']
+    """
+    return check(parse_text(text, filename))
+
+
+def parse_file(path: str | pathlib.Path) -> Spec:
+    """Read and parse a ``.pinn`` file."""
+    path = pathlib.Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise PinnError(f"cannot read {path}: {err.strerror}", help="check the file name") from None
+    return check(parse_text(data, str(path)))
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledProblem:
+    """A problem after every stage: ``.spec``, ``.ir``, ``.schedule``, ``.source``, ``.module``.
+
+    ``.loss(params, points)`` and ``.losses(params, points)`` are the generated
+    functions; ``.init_params(key)`` makes network weights; ``.train(...)`` trains.
+    """
+
+    spec: Spec
+    ir: ir.Program
+    schedule: Schedule
+    source: str
+    module: types.ModuleType
+    width: int
+    depth: int
+
+    @property
+    def loss(self):
+        return self.module.loss
+
+    @property
+    def losses(self):
+        return self.module.losses
+
+    @property
+    def init_params(self):
+        return self.module.init_params
+
+    @property
+    def source_hash(self) -> str:
+        return hashlib.sha256(self.source.encode()).hexdigest()
+
+    def format_ir(self) -> str:
+        return ir.format_program(self.ir)
+
+    def format_plan(self) -> str:
+        return format_schedule(self.schedule, self.ir)
+
+    def train(self, **settings):
+        """Train the networks; see :class:`symbolic_pinn.TrainConfig` for the settings."""
+        from ._train import TrainConfig, train
+
+        return train(self, TrainConfig(**settings))
+
+
+def compile(problem: Spec | str, *, width: int = 64, depth: int = 3) -> CompiledProblem:
+    """Compile a problem (text or a :class:`Spec` from ``parse``/``from_sympy``).
+
+    Args:
+        problem: problem text, or the result of :func:`parse` or :func:`from_sympy`.
+        width: neurons per hidden layer of each field's MLP.
+        depth: number of hidden layers.
+
+    >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω")
+    >>> sorted(c.module.WEIGHTS)
+    ['bc', 'pde']
+    """
+    spec = parse(problem) if isinstance(problem, str) else problem
+    if width < 1 or depth < 1:
+        raise PinnError(f"the network needs width ≥ 1 and depth ≥ 1, got width {width}, depth {depth}")
+    program = lower(spec)
+    schedule = plan(program)
+    layers = {f.name: (len(f.args),) + (width,) * depth + (1,) for f in program.fields}
+    source = emit(program, schedule, layers=layers, source=spec.source, filename=spec.filename)
+    module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
+    return CompiledProblem(spec, program, schedule, source, module, width, depth)

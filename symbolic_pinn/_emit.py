@@ -1,0 +1,306 @@
+"""Stage 5, emit: IR + derivative schedule → a readable, self-contained JAX module.
+
+The module needs only JAX.  It defines the network, one function per loss term that
+computes the term's pointwise residual (or integrand) from the fields given as
+functions — so the same code evaluates a trained network or a closed-form solution —
+and ``losses``/``loss`` that tie them to parameters and points.  Running it as a
+script trains a network with plain Adam.  Output is deterministic: the same problem
+gives the same text.
+
+Expressions are printed by a table of ``_print_<Node>`` methods with precedence-aware
+parentheses, as SymPy's code printers do.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import math
+import textwrap
+import unicodedata
+
+from . import _ir as ir
+from . import _runtime
+from ._plan import Derive, Evaluate, Schedule
+
+__all__ = ["emit"]
+
+_JNP_FUNCTIONS = {
+    "sin": "jnp.sin",
+    "cos": "jnp.cos",
+    "tan": "jnp.tan",
+    "exp": "jnp.exp",
+    "log": "jnp.log",
+    "tanh": "jnp.tanh",
+    "sinh": "jnp.sinh",
+    "cosh": "jnp.cosh",
+    "arctan": "jnp.arctan",
+    "arcsin": "jnp.arcsin",
+    "arccos": "jnp.arccos",
+    "abs": "jnp.abs",
+    "sign": "jnp.sign",
+}
+_RUNTIME = ("value_and_derivative", "derivative", "init_mlp", "mlp", "sample_region", "adam")
+_RESERVED = set(_RUNTIME) | {"jax", "jnp", "params", "points", "key", "main", "fields", "loss", "losses"}
+
+# precedence: higher binds tighter
+_ADD, _MUL, _UNARY, _POW, _ATOM = 1, 2, 3, 4, 5
+
+
+def python_name(name: str) -> str:
+    """A user's name as a Python identifier that cannot clash with the module's own."""
+    if name.isidentifier() and unicodedata.normalize("NFKC", name) == name and not keyword.iskeyword(name):
+        return name + "_" if name in _RESERVED else name
+    return "v_" + "".join(ch if ch.isalnum() and ch.isascii() else f"{ord(ch):x}" for ch in name)
+
+
+def _strings(names) -> str:
+    return ", ".join(f'"{n}"' for n in names) + ("," if len(names) == 1 else "")
+
+
+def _number(value: float) -> str:
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+class _Printer:
+    """IR expression → Python source text; field derivatives → local value names."""
+
+    def __init__(self, program: ir.Program):
+        self.program = program
+
+    def __call__(self, expr: ir.Expr) -> str:
+        return self.print(expr)[0]
+
+    def print(self, e: ir.Expr) -> tuple[str, int]:
+        return getattr(self, f"_print_{type(e).__name__}")(e)
+
+    def _wrap(self, e: ir.Expr, at_least: int) -> str:
+        text, precedence = self.print(e)
+        return f"({text})" if precedence < at_least else text
+
+    def _print_Num(self, e):
+        return _number(e.value), (_UNARY if e.value < 0 else _ATOM)
+
+    def _print_Const(self, e):
+        return f"jnp.{e.name}", _ATOM
+
+    def _print_Var(self, e):
+        return python_name(e.name), _ATOM
+
+    _print_Unknown = _print_Var
+
+    def _print_Field(self, e):
+        return python_name(ir.derivative_name(e.name, e.alpha, self.program.field(e.name).args)), _ATOM
+
+    def _print_Call(self, e):
+        return f"{_JNP_FUNCTIONS[e.fn]}({self.print(e.arg)[0]})", _ATOM
+
+    def _print_Add(self, e):
+        text = self._wrap(e.args[0], _ADD)
+        for arg in e.args[1:]:
+            part = self._wrap(arg, _ADD)
+            text += f" - {part[1:]}" if part.startswith("-") and self.print(arg)[1] == _UNARY else f" + {part}"
+        return text, _ADD
+
+    def _print_Mul(self, e):
+        numerator, denominator = [], []
+        sign = ""
+        for factor in e.args:
+            if isinstance(factor, ir.Num) and factor.value == -1 and not sign and not numerator:
+                sign = "-"
+            elif isinstance(factor, ir.Pow) and isinstance(factor.exp, ir.Num) and factor.exp.value < 0:
+                flipped = -factor.exp.value
+                denominator.append(factor.base if flipped == 1 else ir.Pow(factor.base, ir.Num(flipped)))
+            else:
+                numerator.append(factor)
+        text = " * ".join(self._wrap(f, _MUL) for f in numerator) or "1"
+        if denominator:
+            text += " / " + " / ".join(self._wrap(f, _MUL + 1) for f in denominator)
+        if sign:
+            return f"-{text}", _UNARY
+        return text, _MUL
+
+    def _print_Pow(self, e):
+        if isinstance(e.exp, ir.Num):
+            if e.exp.value == 0.5:
+                return f"jnp.sqrt({self.print(e.base)[0]})", _ATOM
+            if e.exp.value == -0.5:
+                return f"1 / jnp.sqrt({self.print(e.base)[0]})", _MUL
+            if e.exp.value == -1:
+                return f"1 / {self._wrap(e.base, _MUL + 1)}", _MUL
+        return f"{self._wrap(e.base, _ATOM)} ** {self._wrap(e.exp, _POW)}", _POW
+
+
+def _region_literal(region: ir.Region) -> str:
+    if region.kind == "face":
+        return f'("face", "{region.variable}", {_number(region.value)})'
+    return f'("{region.kind}",)'
+
+
+def _measure(program: ir.Program, region: ir.Region) -> float:
+    widths = [v.hi - v.lo for v in program.variables]
+    volume = math.prod(widths)
+    if region.kind == "interior":
+        return volume
+    if region.kind == "boundary":
+        return 2.0 * sum(volume / w for w in widths)
+    return volume / widths[[v.name for v in program.variables].index(region.variable)]
+
+
+def _runtime_source() -> str:
+    return "\n\n".join(inspect.getsource(getattr(_runtime, name)) for name in _RUNTIME)
+
+
+def _coords(program: ir.Program) -> str:
+    return ", ".join(python_name(v.name) for v in program.variables)
+
+
+def _field_args(program: ir.Program, field: str) -> str:
+    return ", ".join(python_name(a) for a in program.field(field).args)
+
+
+def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, printer: _Printer) -> str:
+    term_plan = schedule.term(term.name)
+    used_fields = [fp.field for fp in term_plan.fields]
+    used_unknowns = sorted({n.name for n in ir.walk(term.expr) if isinstance(n, ir.Unknown)})
+    params = [python_name(f"{f}_fn") for f in used_fields] + [python_name(u) for u in used_unknowns]
+    kind = "residual" if term.kind == "residual" else "integrand"
+    where = term.region.describe()
+    what = "mean square" if term.kind == "residual" else "integral"
+    lines = [
+        f"def {kind}_{term.name}({', '.join(params + [_coords(program)])}):",
+        f'    """{term.label}    ({what} over {where} points)"""',
+    ]
+    for fp in term_plan.fields:
+        args = _field_args(program, fp.field)
+        names = ", ".join(python_name(ir.derivative_name(fp.field, a, program.field(fp.field).args)) for a in fp.needed)
+        how = "nested forward mode (jax.jvp)" if any(map(any, fp.needed)) else "value"
+        lines.append(f"    # {fp.field}: {names} — {how}")
+        for step in fp.steps:
+            if isinstance(step, Derive):
+                lines.append(f"    {python_name(step.name)} = derivative({python_name(step.parent)}, {step.arg})")
+            elif step.arg is None:
+                lines.append(f"    {python_name(step.outputs[0])} = {python_name(step.fn)}({args})")
+            elif len(step.outputs) == 2:
+                out = ", ".join(python_name(o) for o in step.outputs)
+                lines.append(f"    {out} = value_and_derivative({python_name(step.fn)}, {step.arg})({args})")
+            else:
+                lines.append(f"    {python_name(step.outputs[0])} = derivative({python_name(step.fn)}, {step.arg})({args})")
+    body = printer(term.expr)
+    if not any(isinstance(n, (ir.Var, ir.Field)) for n in ir.walk(term.expr)):
+        body = f"jnp.full_like({python_name(program.variables[0].name)}, {body})"
+    lines.append(f"    return {body}")
+    return "\n".join(lines)
+
+
+def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int, ...]], source: str | None = None, filename: str | None = None) -> str:
+    """The JAX module (as text) for a program, its schedule and network sizes."""
+    printer = _Printer(program)
+    coords = _coords(program)
+    title = f"the problem in {filename}" if filename else "a symbolic_pinn problem"
+    from . import __version__
+
+    out = []
+    problem_text = textwrap.indent((source or "").strip(), "    ") if source else "    (built from SymPy)"
+    out.append(
+        f'"""Physics-informed loss for {title}, generated by symbolic_pinn {__version__}.\n\n'
+        f"{problem_text}\n\n"
+        "Every derivative is taken in forward mode (jax.jvp), nested for higher orders.\n"
+        "Run this file with plain JAX to train a small network: python THIS_FILE.py\n"
+        '"""\n'
+    )
+    out.append("import jax\nimport jax.numpy as jnp\n")
+    out.append("# ---- forward-mode derivatives, the network, sampling, Adam (symbolic_pinn._runtime) ----\n")
+    out.append(_runtime_source())
+    out.append("# ---- the problem ----\n")
+    domain = ", ".join(f'"{v.name}": ({_number(v.lo)}, {_number(v.hi)})' for v in program.variables)
+    out.append(f"DOMAIN = {{{domain}}}")
+    out.append("FIELDS = {" + ", ".join(f'"{f.name}": ({_strings(f.args)})' for f in program.fields) + "}")
+    out.append("LAYERS = {" + ", ".join(f'"{f.name}": {tuple(layers[f.name])!r}' for f in program.fields) + "}")
+    out.append("UNKNOWNS = {" + ", ".join(f'"{n}": {_number(v)}' for n, v in program.unknowns) + "}")
+    out.append("WEIGHTS = {" + ", ".join(f'"{t.name}": {_number(t.weight)}' for t in program.terms) + "}")
+    out.append("REGIONS = {" + ", ".join(f'"{t.name}": {_region_literal(t.region)}' for t in program.terms) + "}")
+    energies = [t for t in program.terms if t.kind == "energy"]
+    out.append("MEASURES = {" + ", ".join(f'"{t.name}": {_number(_measure(program, t.region))}' for t in energies) + "}\n")
+
+    out.append(
+        "def init_params(key):\n"
+        '    """Network weights of every field, and the initial unknowns."""\n'
+        "    keys = jax.random.split(key, len(LAYERS))\n"
+        "    params = {name: init_mlp(k, sizes) for k, (name, sizes) in zip(keys, LAYERS.items())}\n"
+        '    params["unknowns"] = {name: jnp.asarray(value, dtype=float) for name, value in UNKNOWNS.items()}\n'
+        "    return params\n"
+    )
+    field_lines = ["def fields(params):", '    """Each field as a function of its coordinates (inputs scaled to [-1, 1])."""', ""]
+    for f in program.fields:
+        args = _field_args(program, f.name)
+        scaled = []
+        for a in f.args:
+            v = next(v for v in program.variables if v.name == a)
+            centre, half = (v.lo + v.hi) / 2, (v.hi - v.lo) / 2
+            scaled.append(f"({python_name(a)} - {_number(centre)}) / {_number(half)}")
+        field_lines += [
+            f"    def {python_name(f.name)}({args}):",
+            f'        return mlp(params["{f.name}"], ({", ".join(scaled)}{"," if len(scaled) == 1 else ""}))',
+            "",
+        ]
+    field_lines.append("    return {" + ", ".join(f'"{f.name}": {python_name(f.name)}' for f in program.fields) + "}\n")
+    out.append("\n".join(field_lines))
+
+    schedule_terms = {t.term: t for t in schedule.terms}
+    for term in program.terms:
+        out.append(_term_function(program, term, schedule, printer) + "\n")
+    for name, expr in program.exact:
+        field_args = _field_args(program, name)
+        body = printer(expr)
+        if not any(isinstance(n, ir.Var) for n in ir.walk(expr)):
+            body = f"jnp.full_like({python_name(program.field(name).args[0])}, {body})"
+        out.append(f"def exact_{name}({field_args}):\n    return {body}\n")
+    out.append("EXACT = {" + ", ".join(f'"{n}": exact_{n}' for n, _ in program.exact) + "}\n")
+
+    loss_lines = [
+        "def losses(params, points):",
+        '    """Each term\'s loss; ``points[term]`` is the tuple of coordinates of its points."""',
+    ]
+    loss_lines.append("    " + ", ".join(python_name(f.name) for f in program.fields) + (", = " if len(program.fields) == 1 else " = ") + "fields(params).values()")
+    for name, _ in program.unknowns:
+        loss_lines.append(f'    {python_name(name)} = params["unknowns"]["{name}"]')
+    loss_lines.append("    return {")
+    for term in program.terms:
+        fp = schedule_terms[term.name]
+        used_unknowns = sorted({n.name for n in ir.walk(term.expr) if isinstance(n, ir.Unknown)})
+        args = ", ".join([python_name(f.field) for f in fp.fields] + [python_name(u) for u in used_unknowns] + [f'*points["{term.name}"]'])
+        if term.kind == "residual":
+            loss_lines.append(f'        "{term.name}": jnp.mean(residual_{term.name}({args}) ** 2),')
+        else:
+            loss_lines.append(f'        "{term.name}": MEASURES["{term.name}"] * jnp.mean(integrand_{term.name}({args})),')
+    loss_lines.append("    }\n")
+    out.append("\n".join(loss_lines))
+    out.append(
+        "def loss(params, points):\n"
+        '    """The weighted sum of the terms: what training minimises."""\n'
+        "    terms = losses(params, points)\n"
+        "    return sum(WEIGHTS[name] * value for name, value in terms.items())\n"
+    )
+    out.append(
+        "def main(steps=2000, n=1000, seed=0):\n"
+        '    """Train with plain Adam on uniform random points and report the errors."""\n'
+        "    key = jax.random.PRNGKey(seed)\n"
+        "    keys = jax.random.split(key, len(REGIONS) + 2)\n"
+        "    points = {name: sample_region(k, region, n, DOMAIN) for k, (name, region) in zip(keys, REGIONS.items())}\n"
+        "    params = adam(loss, init_params(keys[-1]), points, steps)\n"
+        '    test = sample_region(keys[-2], ("interior",), 4 * n, DOMAIN)\n'
+        "    net = fields(params)\n"
+        "    for name, exact in EXACT.items():\n"
+        "        args = [test[list(DOMAIN).index(a)] for a in FIELDS[name]]\n"
+        "        error = jnp.linalg.norm(net[name](*args) - exact(*args)) / jnp.linalg.norm(exact(*args))\n"
+        '        print(f"relative L2 error of {name}: {float(error):.3e}")\n'
+        "    for name, value in params[\"unknowns\"].items():\n"
+        '        print(f"{name} = {float(value):.6g}")\n'
+        "    return params\n\n\n"
+        'if __name__ == "__main__":\n'
+        "    main()\n"
+    )
+    return "\n\n".join(out)

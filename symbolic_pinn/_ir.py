@@ -1,0 +1,219 @@
+"""The IR: frozen, hashable nodes; derivatives are structured, never strings.
+
+A derivative of a field is ``Field(name, alpha)`` where ``alpha`` is a multi-index
+over the field's arguments: for ``field u(x, y)``, ``Field("u", (2, 0))`` is ∂²u/∂x².
+Equal nodes compare and hash equal, so common subexpressions are found by a dict.
+
+The text form (``--emit ir``) is meant to be read::
+
+    term pde: residual on interior, weight 1
+      -u_xx - u_yy - 2*pi^2*sin(pi*x)*sin(pi*y)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+class Expr:
+    """Base class of expression nodes."""
+
+    __slots__ = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Num(Expr):
+    value: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Const(Expr):
+    """A named mathematical constant: ``pi`` or ``e``."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Var(Expr):
+    """An independent variable (a coordinate of the points)."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Unknown(Expr):
+    """A trainable scalar (inverse problems)."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Field(Expr):
+    """∂^alpha of a field: ``alpha[i]`` derivatives along the field's i-th argument."""
+
+    name: str
+    alpha: tuple[int, ...]
+
+    @property
+    def order(self) -> int:
+        return sum(self.alpha)
+
+
+@dataclasses.dataclass(frozen=True)
+class Add(Expr):
+    args: tuple[Expr, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Mul(Expr):
+    args: tuple[Expr, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Pow(Expr):
+    base: Expr
+    exp: Expr
+
+
+@dataclasses.dataclass(frozen=True)
+class Call(Expr):
+    """An elementary function applied to one argument: ``sin``, ``exp``, ``abs``, ..."""
+
+    fn: str
+    arg: Expr
+
+
+# ---- the program ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Region:
+    """Where a term's points live: ``interior``, ``boundary``, or ``face`` ``variable = value``."""
+
+    kind: str
+    variable: str | None = None
+    value: float | None = None
+
+    def describe(self) -> str:
+        if self.kind == "face":
+            return f"{self.variable} = {self.value:g}"
+        return self.kind
+
+
+INTERIOR = Region("interior")
+BOUNDARY = Region("boundary")
+
+
+@dataclasses.dataclass(frozen=True)
+class Variable:
+    name: str
+    lo: float
+    hi: float
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldDecl:
+    name: str
+    args: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Term:
+    """A loss term: ``residual`` (mean square of ``expr``) or ``energy`` (∫ ``expr``)."""
+
+    name: str
+    kind: str
+    region: Region
+    expr: Expr
+    weight: float
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+    variables: tuple[Variable, ...]
+    fields: tuple[FieldDecl, ...]
+    unknowns: tuple[tuple[str, float], ...]
+    terms: tuple[Term, ...]
+    exact: tuple[tuple[str, Expr], ...]
+
+    def field(self, name: str) -> FieldDecl:
+        return next(f for f in self.fields if f.name == name)
+
+
+def walk(expr: Expr):
+    """Every node of an expression, parents before children."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (Add, Mul)):
+            stack.extend(reversed(node.args))
+        elif isinstance(node, Pow):
+            stack.extend((node.exp, node.base))
+        elif isinstance(node, Call):
+            stack.append(node.arg)
+
+
+def derivative_name(field: str, alpha: tuple[int, ...], args: tuple[str, ...]) -> str:
+    """``u``, ``u_x``, ``u_xxy``; ``u_x1_x2`` when a variable name is longer than a letter."""
+    letters = [name for name, k in zip(args, alpha) for _ in range(k)]
+    if not letters:
+        return field
+    sep = "" if all(len(a) == 1 for a in args) else "_"
+    return f"{field}_{sep.join(letters)}"
+
+
+# ---- text form --------------------------------------------------------------------
+
+_PRECEDENCE = {Add: 1, Mul: 2, Pow: 3}
+
+
+def format_expr(expr: Expr, program: Program | None = None) -> str:
+    """Infix text of an expression, for `--emit ir` and messages."""
+    return _fmt(expr, program, 0)
+
+
+def _fmt(e: Expr, program, outer: int) -> str:
+    if isinstance(e, Num):
+        text = repr(int(e.value)) if e.value.is_integer() and abs(e.value) < 1e15 else repr(e.value)
+        return f"({text})" if e.value < 0 and outer > 1 else text
+    if isinstance(e, (Const, Var, Unknown)):
+        return e.name
+    if isinstance(e, Field):
+        args = program.field(e.name).args if program else tuple(f"#{i}" for i in range(len(e.alpha)))
+        return derivative_name(e.name, e.alpha, args)
+    if isinstance(e, Call):
+        return f"{e.fn}({_fmt(e.arg, program, 0)})"
+    if isinstance(e, Add):
+        text = _fmt(e.args[0], program, 1)
+        for a in e.args[1:]:
+            part = _fmt(a, program, 1)
+            text += f" - {part[1:]}" if part.startswith("-") else f" + {part}"
+        return f"({text})" if outer > 1 else text
+    if isinstance(e, Mul):
+        if isinstance(e.args[0], Num) and e.args[0].value == -1:
+            text = "-" + _fmt(Mul(e.args[1:]) if len(e.args) > 2 else e.args[1], program, 2)
+        else:
+            text = "*".join(_fmt(a, program, 2) for a in e.args)
+        return f"({text})" if outer > 2 else text
+    if isinstance(e, Pow):
+        return f"{_fmt(e.base, program, 4)}^{_fmt(e.exp, program, 4)}"
+    raise TypeError(f"not an IR expression: {e!r}")
+
+
+def format_program(program: Program) -> str:
+    """The whole program as readable text (`symbolic-pinn compile --emit ir`)."""
+    lines = []
+    for v in program.variables:
+        lines.append(f"variable {v.name} in [{v.lo:g}, {v.hi:g}]")
+    for f in program.fields:
+        lines.append(f"field {f.name}({', '.join(f.args)})")
+    for name, init in program.unknowns:
+        lines.append(f"unknown {name} = {init:g}")
+    for t in program.terms:
+        lines.append(f"term {t.name}: {t.kind} on {t.region.describe()}, weight {t.weight:g}    # {t.label}")
+        lines.append(f"  {format_expr(t.expr, program)}")
+    for name, expr in program.exact:
+        lines.append(f"exact {name} = {format_expr(expr, program)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,282 @@
+"""Stage 1, parse: text → syntax tree (:mod:`._syntax`), with source positions.
+
+The grammar lives in ``grammar/pinn.lark`` (shipped inside the wheel as
+``symbolic_pinn/grammar/pinn.lark``).  Each grammar alias lands on the Transformer
+method of the same name.  Lark's own exceptions never escape: they become
+:class:`PinnError` with line, column, a caret and what was expected.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import pathlib
+
+import lark
+from lark import Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import _syntax as ast
+from ._errors import PinnError, Span
+
+__all__ = ["parse_text", "grammar_path"]
+
+# Unicode subscript letters after ∂ (Unicode has no subscript y: `∂_y` spells it).
+_SUBSCRIPTS = dict(zip("ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", "aeoxhklmnpstijruv"))
+
+# How expected terminals read in an error message.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": 'a quoted file name ("obs.csv")',
+    "_SEP": "the end of the line",
+    "$END": "the end of the input",
+    "PARTIAL": "a derivative like ∂ₓ",
+    "INTEGRAL": "∫",
+    "BOUNDARY_INTEGRAL": "∮",
+    "LAPLACE": "Δ",
+    "NABLA": "∇",
+    "BOUNDARY": "∂Ω",
+    "_IN": "'in'",
+    "_POW": "'^'",
+}
+
+_MAX_NESTING = 100
+
+
+def grammar_path() -> pathlib.Path:
+    """Where the grammar file is: inside the installed package, or the repository's."""
+    packaged = importlib.resources.files("symbolic_pinn") / "grammar" / "pinn.lark"
+    if packaged.is_file():
+        return pathlib.Path(str(packaged))
+    return pathlib.Path(__file__).resolve().parent.parent / "grammar" / "pinn.lark"
+
+
+@functools.cache
+def _parser() -> lark.Lark:
+    return lark.Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def _span(meta) -> Span:
+    return Span(meta.line, meta.column, getattr(meta, "end_line", None), getattr(meta, "end_column", None))
+
+
+def _token_span(token: lark.Token) -> Span:
+    return Span(token.line, token.column, token.end_line, token.end_column)
+
+
+@v_args(meta=True)
+class _ToSyntax(Transformer):
+    """Grammar aliases → syntax-tree dataclasses."""
+
+    # statements
+    def start(self, meta, children):
+        return list(children)
+
+    def variable_decl(self, meta, c):
+        return ast.VariableDecl(_span(meta), self._name(c[0]), c[1], c[2])
+
+    def field_sig(self, meta, c):
+        return ast.FieldSig(_span(meta), self._name(c[0]), tuple(self._name(t) for t in c[1:]))
+
+    def field_decl(self, meta, c):
+        return ast.FieldDecl(_span(meta), tuple(c))
+
+    def _definition(keyword):
+        def rule(self, meta, c):
+            return ast.Definition(_span(meta), keyword, self._name(c[0]), c[1])
+
+        return rule
+
+    const_decl = _definition("const")
+    let_decl = _definition("let")
+    unknown_decl = _definition("unknown")
+    exact_decl = _definition("exact")
+    del _definition
+
+    def data_decl(self, meta, c):
+        return ast.DataDecl(_span(meta), str(c[0])[1:-1])
+
+    def equation(self, meta, c):
+        lhs, rhs, where, weight = c
+        return ast.Equation(_span(meta), lhs, rhs, where, weight)
+
+    def minimize(self, meta, c):
+        expr, weight = c
+        return ast.Minimize(_span(meta), expr, weight)
+
+    def on_boundary(self, meta, c):
+        return ast.OnBoundary(_span(meta))
+
+    def at_face(self, meta, c):
+        return ast.AtFace(_span(meta), self._name(c[0]), c[1])
+
+    def weight(self, meta, c):
+        return c[0]
+
+    # expressions
+    def number(self, meta, c):
+        return ast.Number(_token_span(c[0]), float(c[0]), str(c[0]))
+
+    def name(self, meta, c):
+        return self._name(c[0])
+
+    def _name(self, token):
+        return ast.Name(_token_span(token), str(token))
+
+    def _binop(op):
+        def rule(self, meta, c):
+            return ast.BinOp(_span(meta), op, c[0], c[1])
+
+        return rule
+
+    add = _binop("+")
+    sub = _binop("-")
+    mul = _binop("*")
+    div = _binop("/")
+    pow = _binop("^")
+    del _binop
+
+    def neg(self, meta, c):
+        return ast.Neg(_span(meta), c[0])
+
+    def integral(self, meta, c):
+        return ast.Integral(_span(meta), c[1], boundary=False)
+
+    def boundary_integral(self, meta, c):
+        return ast.Integral(_span(meta), c[1], boundary=True)
+
+    def partial(self, meta, c):
+        text = str(c[0])[1:]
+        if text.startswith("_"):
+            letters = text[1:]
+        else:
+            letters = "".join(_SUBSCRIPTS.get(ch, ch) for ch in text)
+        return ast.Partial(_span(meta), tuple(letters), c[1])
+
+    def laplace(self, meta, c):
+        return ast.Laplace(_span(meta), c[1])
+
+    def nabla(self, meta, c):
+        return ast.Nabla(_span(meta), c[1])
+
+    def call(self, meta, c):
+        args = tuple(a for a in c[1:] if a is not None)
+        return ast.Call(_span(meta), self._name(c[0]), args)
+
+    def directional(self, meta, c):
+        return ast.Directional(_span(meta), self._name(c[0]), c[1], c[2])
+
+    def vector(self, meta, c):
+        return ast.Vector(_span(meta), tuple(c))
+
+    def norm(self, meta, c):
+        return ast.Norm(_span(meta), c[0])
+
+
+def _expected_words(expected) -> str:
+    parser = _parser()
+    by_name = {t.name: t for t in parser.terminals}
+    words = []
+    for name in sorted(expected):
+        if name in _TERMINAL_WORDS:
+            words.append(_TERMINAL_WORDS[name])
+        elif name in by_name and by_name[name].pattern.type == "str":
+            words.append(repr(by_name[name].pattern.value))
+        else:
+            words.append(name.lower())
+    words = sorted(set(words))
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words)
+
+
+def _check_nesting(text: str) -> None:
+    depth = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        for column, ch in enumerate(line, start=1):
+            if ch in "([":
+                depth += 1
+                if depth > _MAX_NESTING:
+                    raise PinnError(
+                        f"brackets nested more than {_MAX_NESTING} deep",
+                        Span(number, column),
+                        help="split the expression with `let` definitions",
+                    )
+            elif ch in ")]":
+                depth = max(0, depth - 1)
+
+
+def _syntax_error(err: UnexpectedInput, text: str) -> PinnError:
+    if isinstance(err, UnexpectedCharacters):
+        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else "?"
+        return PinnError(
+            f"unexpected character {ch!r}",
+            Span(err.line, err.column),
+            help=f"expected {_expected_words(err.allowed)}" if err.allowed else "remove it",
+        )
+    if isinstance(err, UnexpectedToken):
+        token = err.token
+        if token.type == "$END":
+            lines = text.splitlines() or [""]
+            return PinnError(
+                "the input ends in the middle of a statement",
+                Span(len(lines), len(lines[-1]) + 1),
+                help=f"expected {_expected_words(err.expected)}",
+            )
+        shown = "end of line" if token.type == "_SEP" else repr(str(token))
+        return PinnError(
+            f"unexpected {shown}",
+            _token_span(token),
+            help=f"expected {_expected_words(err.expected)}",
+        )
+    if isinstance(err, UnexpectedEOF):
+        lines = text.splitlines() or [""]
+        return PinnError(
+            "the input ends in the middle of a statement",
+            Span(len(lines), len(lines[-1]) + 1),
+            help=f"expected {_expected_words(err.expected)}",
+        )
+    return PinnError(f"cannot parse: {err}", Span(getattr(err, "line", 1), getattr(err, "column", 1)))
+
+
+def parse_text(text: str | bytes, filename: str | None = None) -> ast.Program:
+    """Parse problem text into a syntax tree; raise :class:`PinnError` on bad input.
+
+    >>> parse_text("x in [0, 1]").statements[0].name.name
+    'x'
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise PinnError(
+                f"the file is not UTF-8 text (byte {err.start})",
+                filename=filename,
+                help="save the problem as UTF-8 text",
+            ) from None
+    try:
+        _check_nesting(text)
+        try:
+            tree = _parser().parse(text + "\n")
+        except UnexpectedInput as err:
+            raise _syntax_error(err, text) from None
+        try:
+            statements = _ToSyntax().transform(tree)
+        except VisitError as err:
+            if isinstance(err.orig_exc, RecursionError):
+                raise PinnError("the expression is nested too deeply", help="split it with `let` definitions") from None
+            raise
+    except PinnError as err:
+        raise err.with_source(text, filename) from None
+    except RecursionError:
+        raise PinnError(
+            "the expression is nested too deeply", help="split it with `let` definitions", source=text, filename=filename
+        ) from None
+    return ast.Program(Span(1, 1), tuple(statements), text, filename)

@@ -1,0 +1,103 @@
+"""Functions that every generated module contains, copied verbatim by the emitter.
+
+They are written here as ordinary, tested Python so that the generated source is
+self-contained — it needs only JAX — and the package and the generated code share
+one implementation.  Nothing in this file may use a name other than ``jax``, ``jnp``
+and the functions defined here.
+"""
+
+import jax
+import jax.numpy as jnp
+
+
+def value_and_derivative(f, i):
+    """(f, ∂f/∂ argument i) of a pointwise function, by one forward-mode pass.
+
+    ``f(x0, x1, ...)`` maps coordinate arrays of shape (N,) to values of shape (N,),
+    each point independently, so a jvp with a tangent of ones gives the partial
+    derivative at every point of the batch at once.
+    """
+
+    def f_and_df(*xs):
+        def along(xi):
+            return f(*xs[:i], xi, *xs[i + 1 :])
+
+        return jax.jvp(along, (xs[i],), (jnp.ones_like(xs[i]),))
+
+    return f_and_df
+
+
+def derivative(f, i):
+    """∂f/∂ argument i, as a function of the same arguments (nest it for higher orders)."""
+
+    def df(*xs):
+        return value_and_derivative(f, i)(*xs)[1]
+
+    return df
+
+
+def init_mlp(key, sizes):
+    """Glorot-normal weights and zero biases for layer sizes (inputs, hidden..., 1)."""
+    layers = []
+    keys = jax.random.split(key, len(sizes) - 1)
+    for k, m, n in zip(keys, sizes[:-1], sizes[1:]):
+        w = jax.random.normal(k, (m, n)) * jnp.sqrt(2.0 / (m + n))
+        layers.append((w, jnp.zeros(n)))
+    return layers
+
+
+def mlp(layers, inputs):
+    """A tanh MLP on a batch: ``inputs`` is a tuple of (N,) arrays, the result (N,)."""
+    h = jnp.stack(inputs, axis=-1)
+    for w, b in layers[:-1]:
+        h = jnp.tanh(h @ w + b)
+    w, b = layers[-1]
+    return (h @ w + b)[..., 0]
+
+
+def sample_region(key, region, n, domain):
+    """``n`` uniform random points of a box region, as a tuple of coordinate arrays.
+
+    ``region`` is ``("interior",)``, ``("boundary",)`` (faces chosen in proportion to
+    their area) or ``("face", variable, value)``; ``domain`` maps each variable to
+    its interval.
+    """
+    names = list(domain)
+    lo = jnp.array([domain[v][0] for v in names])
+    hi = jnp.array([domain[v][1] for v in names])
+    key_points, key_faces, key_sides = jax.random.split(key, 3)
+    points = lo + (hi - lo) * jax.random.uniform(key_points, (n, len(names)))
+    if region[0] == "face":
+        points = points.at[:, names.index(region[1])].set(region[2])
+    elif region[0] == "boundary" and len(names) > 1:
+        width = hi - lo
+        area = jnp.prod(width) / width
+        axis = jax.random.choice(key_faces, len(names), (n,), p=area / area.sum())
+        side = jax.random.bernoulli(key_sides, 0.5, (n,))
+        on_face = jnp.where(side, hi[axis], lo[axis])
+        points = points.at[jnp.arange(n), axis].set(on_face)
+    elif region[0] == "boundary":
+        points = jnp.where(jax.random.bernoulli(key_sides, 0.5, (n, 1)), hi, lo)
+    return tuple(points[:, j] for j in range(len(names)))
+
+
+def adam(loss, params, points, steps, learning_rate=1e-3):
+    """Plain Adam on ``loss(params, points)``; prints the loss now and then."""
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    m = jax.tree.map(jnp.zeros_like, params)
+    v = jax.tree.map(jnp.zeros_like, params)
+
+    @jax.jit
+    def step(params, m, v, t):
+        value, grads = jax.value_and_grad(loss)(params, points)
+        m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, m, grads)
+        v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, v, grads)
+        lr = learning_rate * jnp.sqrt(1 - b2**t) / (1 - b1**t)
+        params = jax.tree.map(lambda p, m, v: p - lr * m / (jnp.sqrt(v) + eps), params, m, v)
+        return params, m, v, value
+
+    for t in range(1, steps + 1):
+        params, m, v, value = step(params, m, v, t)
+        if t == 1 or t % max(1, steps // 10) == 0:
+            print(f"step {t:6d}  loss {float(value):.3e}")
+    return params

@@ -1,0 +1,80 @@
+"""The checked problem in SymPy form: what both front ends (text and SymPy) produce.
+
+A :class:`Spec` holds SymPy expressions — fields are applied undefined functions
+``u(x, y)``, derivatives are ``sympy.Derivative`` — so the chain rule, ``Δ`` and
+algebraic simplification are SymPy's.  :mod:`._lower` turns a Spec into the IR.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sympy
+
+from ._errors import PinnError
+from ._ir import BOUNDARY, INTERIOR, Region
+
+
+@dataclasses.dataclass(frozen=True)
+class TermSpec:
+    """One term of the loss.
+
+    ``kind`` is ``residual`` (mean squared ``expr`` over the region's points) or
+    ``energy`` (the integral of ``expr`` over the region).
+    """
+
+    kind: str
+    region: Region
+    expr: sympy.Expr
+    weight: float
+    label: str
+    line: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    variables: tuple[tuple[sympy.Symbol, float, float], ...]
+    fields: tuple[sympy.Expr, ...]  # applied undefined functions, u(x, y)
+    unknowns: tuple[tuple[sympy.Symbol, float], ...]
+    terms: tuple[TermSpec, ...]
+    exact: tuple[tuple[str, sympy.Expr], ...]
+    source: str | None = None
+    filename: str | None = None
+
+
+def variable(name: str) -> sympy.Symbol:
+    """The SymPy symbol both front ends use for an independent variable or unknown."""
+    return sympy.Symbol(name, real=True)
+
+
+class BoundaryIntegral(sympy.Function):
+    """∮ f: the integral of f over ∂Ω (only inside `minimize`)."""
+
+
+def split_integrals(expr: sympy.Expr):
+    """Write `expr` as ∫ f over Ω + ∮ g over ∂Ω (+ a constant); return (f, g)."""
+    interior, boundary = [], []
+    for term in sympy.Add.make_args(sympy.expand(expr, deep=False, mul=True, multinomial=False)):
+        integrals = [a for a in sympy.Mul.make_args(term) if isinstance(a, (sympy.Integral, BoundaryIntegral))]
+        if not integrals:
+            if term.free_symbols or term.atoms(sympy.core.function.AppliedUndef):
+                raise _outside_integral()
+            continue
+        if len(integrals) > 1 or integrals[0] not in sympy.Mul.make_args(term):
+            raise _outside_integral()
+        integral = integrals[0]
+        coefficient = term / integral
+        if coefficient.free_symbols or coefficient.has(sympy.Integral, BoundaryIntegral):
+            raise _outside_integral()
+        integrand = integral.function if isinstance(integral, sympy.Integral) else integral.args[0]
+        (interior if isinstance(integral, sympy.Integral) else boundary).append(coefficient * integrand)
+    return (sympy.Add(*interior) if interior else None, sympy.Add(*boundary) if boundary else None)
+
+
+def _outside_integral() -> PinnError:
+    return PinnError(
+        "`minimize` takes a sum of integrals: ∫ f over Ω, ∮ g over the boundary",
+        help="move every term inside an integral, e.g. `minimize ∫ (|∇u|^2/2 - f*u)`",
+    )
+
+

@@ -1,0 +1,239 @@
+"""The SymPy front end: problems built from SymPy objects → :class:`Spec`.
+
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> u = sympy.Function("u")(x, y)
+    >>> f = 2 * sympy.pi**2 * sympy.sin(sympy.pi * x) * sympy.sin(sympy.pi * y)
+    >>> spec = from_sympy(
+    ...     variables={x: (0, 1), y: (0, 1)},
+    ...     fields=[u],
+    ...     terms=[
+    ...         sympy.Eq(-(u.diff(x, 2) + u.diff(y, 2)), f),
+    ...         Equation(sympy.Eq(u, 0), on="boundary"),
+    ...     ],
+    ...     exact={u: sympy.sin(sympy.pi * x) * sympy.sin(sympy.pi * y)},
+    ... )
+    >>> [t.region.kind for t in spec.terms]
+    ['interior', 'boundary']
+
+Symbols and functions are matched by name, whatever their assumptions, so the same
+problem gives the same IR from text and from SymPy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+
+import sympy
+from sympy.core.function import AppliedUndef
+
+from ._errors import PinnError
+from ._ir import BOUNDARY, INTERIOR, Region
+from ._spec import BoundaryIntegral, Spec, TermSpec, split_integrals, variable
+
+__all__ = ["Equation", "Minimize", "from_sympy"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Equation:
+    """An equation and where it holds.
+
+    Args:
+        eq: a ``sympy.Eq`` (or an expression meaning ``expr = 0``).
+        on: ``"interior"`` (default), ``"boundary"``, or a face ``{t: 0}``.
+        weight: its weight in the loss.
+    """
+
+    eq: sympy.Basic
+    on: str | Mapping = "interior"
+    weight: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Minimize:
+    """An energy to minimise: a sum of ``sympy.Integral`` over all variables.
+
+    ``Minimize(sympy.Integral(u.diff(x)**2, x, y))``; limits, when given, must be
+    the domain's.
+    """
+
+    energy: sympy.Basic
+    weight: float = 1.0
+
+
+def _number(value, what: str) -> float:
+    try:
+        number = float(sympy.Float(sympy.N(value)) if isinstance(value, sympy.Basic) else value)
+    except (TypeError, ValueError):
+        raise PinnError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise PinnError(f"{what} must be finite, got {number}")
+    return number
+
+
+class _Normaliser:
+    """Map the user's symbols and functions to the canonical ones, by name."""
+
+    def __init__(self, variables: Mapping, fields: Sequence, unknowns: Mapping):
+        self.rules: dict = {}
+        self.variables = []
+        for symbol, interval in variables.items():
+            if not isinstance(symbol, sympy.Symbol):
+                raise PinnError(f"a variable must be a sympy.Symbol, got {symbol!r}")
+            lo, hi = (_number(v, f"the interval of {symbol}") for v in interval)
+            if not lo < hi:
+                raise PinnError(f"the interval [{lo:g}, {hi:g}] of '{symbol}' is empty", help="write (lower, upper)")
+            self.rules[symbol] = variable(symbol.name)
+            self.variables.append((variable(symbol.name), lo, hi))
+        self.unknowns = []
+        for symbol, init in unknowns.items():
+            self.rules[symbol] = variable(symbol.name)
+            self.unknowns.append((variable(symbol.name), _number(init, f"the initial value of {symbol}")))
+        self.fields = []
+        for applied in fields:
+            if not isinstance(applied, AppliedUndef):
+                raise PinnError(
+                    f"a field must be an applied sympy.Function such as u(x, y), got {applied!r}",
+                    help='write u = sympy.Function("u")(x, y)',
+                )
+            args = []
+            for a in applied.args:
+                if a not in variables:
+                    raise PinnError(f"the argument {a} of {applied} is not one of the variables")
+                args.append(self.rules[a])
+            canonical = sympy.Function(applied.func.__name__, real=True)(*args)
+            self.rules[applied] = canonical
+            self.fields.append(canonical)
+        self.field_names = {f.func.__name__ for f in self.fields}
+
+    def __call__(self, expr) -> sympy.Expr:
+        if isinstance(expr, (str, bytes)):
+            raise PinnError(
+                f"got the string {expr!r} where a SymPy expression belongs",
+                help="build expressions from sympy.Symbol and sympy.Function; text goes to symbolic_pinn.parse",
+            )
+        expr = sympy.sympify(expr, strict=True)  # numbers and SymPy objects; strings were refused above
+        result = expr.xreplace(self.rules)
+        for applied in result.atoms(AppliedUndef):
+            name = applied.func.__name__
+            if name not in self.field_names:
+                raise PinnError(f"{applied} is not a declared field", help="list it in fields=[...]")
+            if applied not in self.rules.values():
+                raise PinnError(f"{applied}: fields at fixed coordinates are not supported yet")
+        known = {s for s, _, _ in self.variables} | {s for s, _ in self.unknowns}
+        stray = result.free_symbols - known
+        if stray:
+            names = ", ".join(sorted(s.name for s in stray))
+            raise PinnError(f"unknown symbols: {names}", help="declare them in variables= or unknowns=, or substitute numbers")
+        return result.doit(deep=False) if isinstance(result, sympy.Derivative) else result
+
+    def region(self, on) -> Region:
+        if on == "interior":
+            return INTERIOR
+        if on == "boundary":
+            return BOUNDARY
+        if isinstance(on, Mapping) and len(on) == 1:
+            (symbol, value), = on.items()
+            canonical = self.rules.get(symbol)
+            match = [(s, lo, hi) for s, lo, hi in self.variables if s == canonical]
+            if not match:
+                raise PinnError(f"{symbol} is not a variable", help="a face is {variable: value}")
+            value = _number(value, f"the face {symbol} = ...")
+            _, lo, hi = match[0]
+            if not lo <= value <= hi:
+                raise PinnError(f"{symbol} = {value:g} is outside the interval [{lo:g}, {hi:g}]")
+            return Region("face", canonical.name, value)
+        raise PinnError(f"on={on!r} is not a region", help='use "interior", "boundary" or {variable: value}')
+
+
+def _energy_integrals(norm: _Normaliser, expr: sympy.Expr) -> sympy.Expr:
+    """Check each Integral spans the domain; rewrite it with the domain's limits."""
+    domain = {s: (lo, hi) for s, lo, hi in norm.variables}
+
+    def canonical(integral):
+        if isinstance(integral, BoundaryIntegral):
+            return integral
+        symbols = [limit[0] for limit in integral.limits]
+        if set(symbols) != set(domain) or len(symbols) != len(domain):
+            raise PinnError(
+                f"the integral {integral} must run over all the variables ({', '.join(s.name for s in domain)})",
+                help="integrals inside equations are not supported yet",
+            )
+        for limit in integral.limits:
+            if len(limit) == 3 and tuple(_number(v, "a limit") for v in limit[1:]) != domain[limit[0]]:
+                raise PinnError(f"the limits of {limit[0]} in {integral} are not its interval {domain[limit[0]]}")
+        return sympy.Integral(integral.function, *[(s, *domain[s]) for s in domain])
+
+    return expr.replace(lambda e: isinstance(e, sympy.Integral), canonical)
+
+
+def from_sympy(
+    variables: Mapping,
+    fields: Sequence,
+    terms: Sequence,
+    *,
+    unknowns: Mapping | None = None,
+    exact: Mapping | None = None,
+) -> Spec:
+    """Build a problem from SymPy objects.
+
+    Args:
+        variables: ``{x: (0, 1), y: (0, 1)}``, each symbol and its interval.
+        fields: applied functions ``[u]`` with ``u = sympy.Function("u")(x, y)``.
+        terms: ``sympy.Eq`` (an equation in Ω), :class:`Equation` (an equation on
+            the boundary or a face, or weighted), :class:`Minimize` (an energy).
+        unknowns: ``{k: 0.5}``, trainable scalars and their initial values.
+        exact: ``{u: expression}``, reference solutions for error reports.
+    """
+    norm = _Normaliser(variables, fields, unknowns or {})
+    if not norm.fields:
+        raise PinnError("the problem declares no field", help="pass fields=[u] with u = sympy.Function('u')(x, y)")
+    specs = []
+    for i, term in enumerate(terms):
+        if isinstance(term, (sympy.Eq, sympy.Expr)) and not isinstance(term, sympy.Integral):
+            term = Equation(term)
+        if isinstance(term, Equation):
+            eq = term.eq
+            expr = norm(eq.lhs - eq.rhs) if isinstance(eq, sympy.Eq) else norm(eq)
+            weight = _number(term.weight, "a weight")
+            if weight < 0:
+                raise PinnError(f"the weight {weight:g} of term {i} is negative", help="weights must be positive")
+            region = norm.region(term.on)
+            specs.append(TermSpec("residual", region, expr, weight, _label(eq, region)))
+        elif isinstance(term, Minimize):
+            weight = _number(term.weight, "a weight")
+            energy = _energy_integrals(norm, norm(term.energy))
+            interior, boundary = split_integrals(energy)
+            if interior is None and boundary is None:
+                raise PinnError("Minimize needs an integral", help="Minimize(sympy.Integral(f, x, y))")
+            if interior is not None:
+                specs.append(TermSpec("energy", INTERIOR, interior, weight, f"minimize {term.energy}"))
+            if boundary is not None:
+                specs.append(TermSpec("energy", BOUNDARY, boundary, weight, f"minimize {term.energy}"))
+        else:
+            raise PinnError(
+                f"term {i} is a {type(term).__name__}",
+                help="terms are sympy.Eq, symbolic_pinn.Equation or symbolic_pinn.Minimize",
+            )
+    if not specs:
+        raise PinnError("the problem has no equation and nothing to minimize")
+    exact_specs = []
+    for applied, expr in (exact or {}).items():
+        name = getattr(getattr(applied, "func", None), "__name__", str(applied))
+        if name not in norm.field_names:
+            raise PinnError(f"exact: {applied} is not a field")
+        exact_specs.append((name, norm(expr)))
+    return Spec(
+        variables=tuple(norm.variables),
+        fields=tuple(norm.fields),
+        unknowns=tuple(norm.unknowns),
+        terms=tuple(specs),
+        exact=tuple(exact_specs),
+    )
+
+
+def _label(eq, region: Region) -> str:
+    text = f"{eq.lhs} = {eq.rhs}" if isinstance(eq, sympy.Eq) else f"{eq} = 0"
+    return text if region.kind == "interior" else f"{text} on {region.describe()}"

@@ -1,0 +1,164 @@
+"""The syntax tree: plain frozen dataclasses, each carrying its source span.
+
+The parser builds these from text; the checker reads them.  Nothing here knows about
+SymPy or JAX.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ._errors import Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Node:
+    span: Span
+
+
+# ---- expressions ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Number(Node):
+    value: float
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Name(Node):
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Call(Node):
+    """`name(args)`: a function, a field at given coordinates, or `Dx(u)`, `D(u, x)`."""
+
+    name: Name
+    args: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Directional(Node):
+    """`D[v](u)`: the derivative of `arg` along the vector `direction`."""
+
+    name: Name
+    direction: Node
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Partial(Node):
+    """`∂ₓ(u)`, `∂_xy(u)`: partial derivatives named by single-letter variables."""
+
+    variables: tuple[str, ...]
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Laplace(Node):
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Nabla(Node):
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Norm(Node):
+    """`|v|`: absolute value of a scalar, Euclidean norm of a vector."""
+
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Vector(Node):
+    items: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Neg(Node):
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class BinOp(Node):
+    op: str  # one of + - * / ^
+    left: Node
+    right: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Integral(Node):
+    """`∫ arg` over Ω, or `∮ arg` over the boundary (`boundary=True`)."""
+
+    arg: Node
+    boundary: bool
+
+
+# ---- statements -------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class VariableDecl(Node):
+    name: Name
+    lo: Node
+    hi: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldSig(Node):
+    name: Name
+    args: tuple[Name, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldDecl(Node):
+    fields: tuple[FieldSig, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Definition(Node):
+    """`const`, `let`, `unknown` or `exact`: a keyword, a name and an expression."""
+
+    keyword: str
+    name: Name
+    expr: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class DataDecl(Node):
+    path: str
+
+
+@dataclasses.dataclass(frozen=True)
+class OnBoundary(Node):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class AtFace(Node):
+    variable: Name
+    value: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Equation(Node):
+    lhs: Node
+    rhs: Node
+    where: OnBoundary | AtFace | None
+    weight: Node | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Minimize(Node):
+    expr: Node
+    weight: Node | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Program(Node):
+    statements: tuple[Node, ...]
+    source: str
+    filename: str | None
