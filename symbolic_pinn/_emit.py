@@ -41,7 +41,7 @@ _JNP_FUNCTIONS = {
     "sign": "jnp.sign",
 }
 _RUNTIME = ("value_and_derivative", "derivative", "init_mlp", "mlp", "sample_region", "adam")
-_RESERVED = set(_RUNTIME) | {"jax", "jnp", "params", "points", "key", "main", "fields", "loss", "losses"}
+_RESERVED = set(_RUNTIME) | {"jax", "jnp", "params", "points", "key", "main", "fields", "loss", "losses", "net", "terms"}
 
 # precedence: higher binds tighter
 _ADD, _MUL, _UNARY, _POW, _ATOM = 1, 2, 3, 4, 5
@@ -216,14 +216,16 @@ def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int
     out.append(_runtime_source())
     out.append("# ---- the problem ----\n")
     domain = ", ".join(f'"{v.name}": ({_number(v.lo)}, {_number(v.hi)})' for v in program.variables)
-    out.append(f"DOMAIN = {{{domain}}}")
-    out.append("FIELDS = {" + ", ".join(f'"{f.name}": ({_strings(f.args)})' for f in program.fields) + "}")
-    out.append("LAYERS = {" + ", ".join(f'"{f.name}": {tuple(layers[f.name])!r}' for f in program.fields) + "}")
-    out.append("UNKNOWNS = {" + ", ".join(f'"{n}": {_number(v)}' for n, v in program.unknowns) + "}")
-    out.append("WEIGHTS = {" + ", ".join(f'"{t.name}": {_number(t.weight)}' for t in program.terms) + "}")
-    out.append("REGIONS = {" + ", ".join(f'"{t.name}": {_region_literal(t.region)}' for t in program.terms) + "}")
+    constants = []
+    constants.append(f"DOMAIN = {{{domain}}}")
+    constants.append("FIELDS = {" + ", ".join(f'"{f.name}": ({_strings(f.args)})' for f in program.fields) + "}")
+    constants.append("LAYERS = {" + ", ".join(f'"{f.name}": {tuple(layers[f.name])!r}' for f in program.fields) + "}")
+    constants.append("UNKNOWNS = {" + ", ".join(f'"{n}": {_number(v)}' for n, v in program.unknowns) + "}")
+    constants.append("WEIGHTS = {" + ", ".join(f'"{t.name}": {_number(t.weight)}' for t in program.terms) + "}")
+    constants.append("REGIONS = {" + ", ".join(f'"{t.name}": {_region_literal(t.region)}' for t in program.terms) + "}")
     energies = [t for t in program.terms if t.kind == "energy"]
-    out.append("MEASURES = {" + ", ".join(f'"{t.name}": {_number(_measure(program, t.region))}' for t in energies) + "}\n")
+    constants.append("MEASURES = {" + ", ".join(f'"{t.name}": {_number(_measure(program, t.region))}' for t in energies) + "}")
+    out.append("\n".join(constants) + "\n")
 
     out.append(
         "def init_params(key):\n"
@@ -264,14 +266,14 @@ def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int
         "def losses(params, points):",
         '    """Each term\'s loss; ``points[term]`` is the tuple of coordinates of its points."""',
     ]
-    loss_lines.append("    " + ", ".join(python_name(f.name) for f in program.fields) + (", = " if len(program.fields) == 1 else " = ") + "fields(params).values()")
+    loss_lines.append("    net = fields(params)")
     for name, _ in program.unknowns:
         loss_lines.append(f'    {python_name(name)} = params["unknowns"]["{name}"]')
     loss_lines.append("    return {")
     for term in program.terms:
         fp = schedule_terms[term.name]
         used_unknowns = sorted({n.name for n in ir.walk(term.expr) if isinstance(n, ir.Unknown)})
-        args = ", ".join([python_name(f.field) for f in fp.fields] + [python_name(u) for u in used_unknowns] + [f'*points["{term.name}"]'])
+        args = ", ".join([f'net["{f.field}"]' for f in fp.fields] + [python_name(u) for u in used_unknowns] + [f'*points["{term.name}"]'])
         if term.kind == "residual":
             loss_lines.append(f'        "{term.name}": jnp.mean(residual_{term.name}({args}) ** 2),')
         else:

@@ -1,0 +1,83 @@
+"""Train the examples with the default settings and print a table of their errors.
+
+    python benchmarks/accuracy.py              # every example, defaults (about 10 min)
+    python benchmarks/accuracy.py --only poisson --json out.json
+
+For each example: relative L2 error against its `exact` (the seed has none: its
+column is the factor by which the mean |∂ₓu| over the domain fell from its initial
+value), training time, steps.  Results are also written as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import pathlib
+import platform
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+import symbolic_pinn
+from symbolic_pinn._runtime import derivative
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EXAMPLES = ["poisson", "poisson_ritz", "seed"]
+TARGETS = {"poisson": 1e-3, "poisson_ritz": 3e-2}
+
+
+def mean_abs_dx(compiled, params) -> float:
+    """Mean |∂u/∂(first variable)| on a 101×101 grid."""
+    program = compiled.ir
+    axes = [np.linspace(v.lo, v.hi, 101) for v in program.variables]
+    mesh = [jnp.asarray(m.ravel(), jnp.float32) for m in np.meshgrid(*axes, indexing="ij")]
+    u = compiled.module.fields(params)[program.fields[0].name]
+    return float(jnp.mean(jnp.abs(derivative(u, 0)(*mesh))))
+
+
+def run(name: str) -> dict:
+    compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(ROOT / "examples" / f"{name}.pinn"))
+    start = time.perf_counter()
+    result = compiled.train(progress=False)
+    seconds = time.perf_counter() - start
+    row = {"example": name, "seconds": seconds, "steps": result.metrics["steps"], "rel_l2": result.metrics["rel_l2"]}
+    if name == "seed":
+        initial = mean_abs_dx(compiled, compiled.init_params(jax.random.PRNGKey(0)))
+        row["mean_abs_dx_drop"] = initial / mean_abs_dx(compiled, result.params)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=EXAMPLES, help="examples to run")
+    parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "accuracy.json"))
+    args = parser.parse_args()
+    rows = [run(name) for name in args.only]
+    table = Table(title=f"symbolic_pinn {symbolic_pinn.__version__}: examples trained with the defaults")
+    for column in ("example", "result", "target", "time (s)", "steps"):
+        table.add_column(column)
+    for row in rows:
+        if "mean_abs_dx_drop" in row:
+            result, target = f"mean |∂ₓu| fell {row['mean_abs_dx_drop']:.0f}×", "≥ 100×"
+        else:
+            result = ", ".join(f"rel L2 {k} {v:.2e}" for k, v in row["rel_l2"].items())
+            target = f"≤ {TARGETS[row['example']]:.0e}" if row["example"] in TARGETS else ""
+        table.add_row(row["example"], result, target, f"{row['seconds']:.0f}", str(row["steps"]))
+    Console().print(table)
+    out = pathlib.Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, jax {jax.__version__} on {jax.devices()[0].platform}",
+    }
+    out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
