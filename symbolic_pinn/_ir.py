@@ -119,14 +119,18 @@ class FieldDecl:
 
 @dataclasses.dataclass(frozen=True)
 class Term:
-    """A loss term: ``residual`` (mean square of ``expr``) or ``energy`` (∫ ``expr``)."""
+    """A loss term: ``residual`` (mean square of ``expr``) or ``energy`` (∫ ``expr``).
+
+    ``label`` is provenance (the source text of the statement): it is printed, but
+    not part of the term's identity, so equal mathematics gives equal terms.
+    """
 
     name: str
     kind: str
     region: Region
     expr: Expr
     weight: float
-    label: str
+    label: str = dataclasses.field(default="", compare=False)
 
 
 @dataclasses.dataclass(frozen=True)
