@@ -244,7 +244,10 @@ class _Checker:
                 node.span,
                 help="use numbers, `pi`, `e` and constants declared with `const`",
             )
-        value = float(expr.evalf())
+        number = complex(expr.evalf())
+        if number.imag != 0:
+            raise PinnError(f"{what} evaluates to the complex number {number}", node.span, help="use a real value")
+        value = number.real
         if not math.isfinite(value):
             raise PinnError(f"{what} evaluates to {value}", node.span, help="use a finite value")
         return value

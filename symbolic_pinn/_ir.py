@@ -60,6 +60,18 @@ class Field(Expr):
 
 
 @dataclasses.dataclass(frozen=True)
+class SecondOrderSum(Expr):
+    """Σᵢ weights[i] ∂²/∂(argument i)² of a field — a collapsed sum of second derivatives.
+
+    Never produced by lowering: the planner introduces it where a term is linear,
+    with constant coefficients, in a field's pure second derivatives (Δu, u_t − ν u_xx).
+    """
+
+    name: str
+    weights: tuple[float, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Add(Expr):
     args: tuple[Expr, ...]
 
@@ -159,6 +171,19 @@ def walk(expr: Expr):
             stack.append(node.arg)
 
 
+def replace(expr: Expr, mapping: dict) -> Expr:
+    """``expr`` with every node found in ``mapping`` replaced by its value."""
+    if expr in mapping:
+        return mapping[expr]
+    if isinstance(expr, (Add, Mul)):
+        return type(expr)(tuple(replace(a, mapping) for a in expr.args))
+    if isinstance(expr, Pow):
+        return Pow(replace(expr.base, mapping), replace(expr.exp, mapping))
+    if isinstance(expr, Call):
+        return Call(expr.fn, replace(expr.arg, mapping))
+    return expr
+
+
 def derivative_name(field: str, alpha: tuple[int, ...], args: tuple[str, ...]) -> str:
     """``u``, ``u_x``, ``u_xxy``; ``u_x1_x2`` when a variable name is longer than a letter."""
     letters = [name for name, k in zip(args, alpha) for _ in range(k)]
@@ -166,6 +191,17 @@ def derivative_name(field: str, alpha: tuple[int, ...], args: tuple[str, ...]) -
         return field
     sep = "" if all(len(a) == 1 for a in args) else "_"
     return f"{field}_{sep.join(letters)}"
+
+
+def second_order_name(node: SecondOrderSum, args: tuple[str, ...] | None) -> str:
+    """``lap_u`` for the Laplacian, ``u_xx`` for one term, else ``L_u_<weights>``."""
+    nonzero = [i for i, w in enumerate(node.weights) if w != 0]
+    if len(nonzero) == 1 and node.weights[nonzero[0]] == 1 and args is not None:
+        alpha = tuple(2 if i == nonzero[0] else 0 for i in range(len(node.weights)))
+        return derivative_name(node.name, alpha, args)
+    if all(w == 1 for w in node.weights):
+        return f"lap_{node.name}"
+    return f"L_{node.name}"
 
 
 # ---- text form --------------------------------------------------------------------
@@ -189,6 +225,8 @@ def _fmt(e: Expr, program, outer: int) -> str:
         return derivative_name(e.name, e.alpha, args)
     if isinstance(e, Call):
         return f"{e.fn}({_fmt(e.arg, program, 0)})"
+    if isinstance(e, SecondOrderSum):
+        return second_order_name(e, program.field(e.name).args if program else None)
     if isinstance(e, Add):
         text = _fmt(e.args[0], program, 1)
         for a in e.args[1:]:

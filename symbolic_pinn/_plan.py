@@ -1,7 +1,18 @@
 """Stage 4, plan: which derivative of which field each term needs, and how to get it.
 
 Every derivative is computed in forward mode, never by nested ``jax.grad`` over the
-batch.  A multi-index ``alpha`` is reached along its canonical chain — differentiate
+batch.  Two strategies, chosen per field and per term:
+
+**Collapsed Taylor mode.**  Where a term is linear, with constant coefficients, in a
+field's pure second derivatives (``Δu``, ``u_t − ν u_xx``, ``u_tt − c² u_xx``), the
+planner rewrites those into one :class:`~._ir.SecondOrderSum` Σᵢ wᵢ ∂ᵢᵢu.  It is
+computed, with the value and the whole gradient, by one fused pass through the
+network (the forward Laplacian: value, gradient directions and a single summed
+second-order coefficient are carried layer by layer), instead of one nested jvp
+per second derivative.  A field used in a single second derivative in any way
+(``u_xx²``, ``k·u_xx``) collapses too, with one non-zero weight.
+
+**Nested forward mode**, for everything else (mixed and higher derivatives).  A multi-index ``alpha`` is reached along its canonical chain — differentiate
 along the first argument ``alpha[0]`` times, then the second, ... — so
 ``u_xxy`` = ∂y ∂x ∂x u.  Chains that share a prefix share the derivative functions
 (``u_xx`` and ``u_xy`` both start from ``u_x``), and when a term needs both a
@@ -12,6 +23,7 @@ primal of a jvp is the lower order, for free.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from . import _ir as ir
 
@@ -38,15 +50,33 @@ class Evaluate:
 
 
 @dataclasses.dataclass(frozen=True)
+class Collapse:
+    """One fused pass: ``value_grad_laplacian(fn, weights)(coords)`` → value, ∇, Σ wᵢ∂ᵢᵢ.
+
+    ``value`` and each ``gradient`` entry is an output name, or None if unused.
+    """
+
+    fn: str
+    weights: tuple[float, ...]
+    value: str | None
+    gradient: tuple[str | None, ...]
+    output: str
+
+
+@dataclasses.dataclass(frozen=True)
 class FieldPlan:
     field: str
     needed: tuple[tuple[int, ...], ...]
-    steps: tuple[Derive | Evaluate, ...]
+    steps: tuple[Derive | Evaluate | Collapse, ...]
+    collapsed: ir.SecondOrderSum | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class TermPlan:
+    """How one term is computed: its expression after rewriting, and per-field steps."""
+
     term: str
+    expr: ir.Expr
     fields: tuple[FieldPlan, ...]
 
 
@@ -66,20 +96,87 @@ def _parent(alpha: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
     return tuple(parent), last
 
 
-def _field_plan(field: ir.FieldDecl, needed: set[tuple[int, ...]]) -> FieldPlan:
+def _constant(expr: ir.Expr) -> float | None:
+    """The value of a product of numbers and constants, or None."""
+    if isinstance(expr, ir.Num):
+        return expr.value
+    if isinstance(expr, ir.Const):
+        return {"pi": math.pi, "e": math.e}[expr.name]
+    if isinstance(expr, ir.Mul):
+        values = [_constant(a) for a in expr.args]
+        return None if None in values else math.prod(values)
+    if isinstance(expr, ir.Pow):
+        base, exp = _constant(expr.base), _constant(expr.exp)
+        return None if base is None or exp is None else base**exp
+    return None
+
+
+def _collapse(expr: ir.Expr, field: ir.FieldDecl) -> tuple[ir.Expr, ir.SecondOrderSum | None]:
+    """Rewrite a field's pure second derivatives in ``expr`` into one SecondOrderSum."""
+    d = len(field.args)
+
+    def pure(node):
+        return isinstance(node, ir.Field) and node.name == field.name and sorted(node.alpha) == [0] * (d - 1) + [2]
+
+    members = {n for n in ir.walk(expr) if pure(n)}
+    if not members:
+        return expr, None
+    if len(members) == 1:
+        (node,) = members
+        weights = tuple(1.0 if k == 2 else 0.0 for k in node.alpha)
+        collapsed = ir.SecondOrderSum(field.name, weights)
+        return ir.replace(expr, {node: collapsed}), collapsed
+    weights = [0.0] * d
+    rest: list[ir.Expr] = []
+    position = None
+    for arg in expr.args if isinstance(expr, ir.Add) else (expr,):
+        factors = arg.args if isinstance(arg, ir.Mul) else (arg,)
+        found = [f for f in factors if pure(f)]
+        others = [f for f in factors if not pure(f)]
+        coefficient = _constant(ir.Mul(tuple(others))) if others else 1.0
+        if len(found) == 1 and coefficient is not None:
+            weights[found[0].alpha.index(2)] += coefficient
+            position = len(rest) if position is None else position
+        elif any(pure(n) for n in ir.walk(arg)):
+            return expr, None  # used non-linearly: leave to nested forward mode
+        else:
+            rest.append(arg)
+    nonzero = {w for w in weights if w != 0}
+    scale = nonzero.pop() if len(nonzero) == 1 else 1.0
+    collapsed = ir.SecondOrderSum(field.name, tuple(w / scale for w in weights))
+    term = collapsed if scale == 1 else ir.Mul((ir.Num(scale), collapsed))
+    rest.insert(position, term)
+    return (ir.Add(tuple(rest)) if len(rest) > 1 else rest[0]), collapsed
+
+
+def _field_plan(field: ir.FieldDecl, needed: set[tuple[int, ...]], collapsed: ir.SecondOrderSum | None = None) -> FieldPlan:
     def fn_name(alpha):
         return f"{ir.derivative_name(field.name, alpha, field.args)}_fn"
 
     def value_name(alpha):
         return ir.derivative_name(field.name, alpha, field.args)
 
+    steps: list[Derive | Evaluate | Collapse] = []
+    if collapsed is not None:
+        # the fused pass yields the value and every first derivative too
+        zero = (0,) * len(field.args)
+        first = [tuple(int(j == i) for j in range(len(field.args))) for i in range(len(field.args))]
+        steps.append(
+            Collapse(
+                fn_name(zero),
+                collapsed.weights,
+                value_name(zero) if zero in needed else None,
+                tuple(value_name(a) if a in needed else None for a in first),
+                ir.second_order_name(collapsed, field.args),
+            )
+        )
+        needed = needed - {zero, *first}
     # Derivative functions needed: every proper prefix of a needed chain.
     functions = set()
     for alpha in needed:
         while any(alpha):
             alpha, _ = _parent(alpha)
             functions.add(alpha)
-    steps: list[Derive | Evaluate] = []
     for alpha in sorted(functions - {(0,) * len(field.args)}, key=lambda a: (sum(a), tuple(-k for k in a))):
         parent, arg = _parent(alpha)
         steps.append(Derive(fn_name(alpha), fn_name(parent), arg))
@@ -100,19 +197,27 @@ def _field_plan(field: ir.FieldDecl, needed: set[tuple[int, ...]]) -> FieldPlan:
             steps.append(Evaluate(fn_name(parent), (value_name(alpha),), arg))
             done.add(alpha)
     ordered_needed = tuple(sorted(needed, key=lambda a: (sum(a), tuple(-k for k in a))))
-    return FieldPlan(field.name, ordered_needed, tuple(steps))
+    return FieldPlan(field.name, ordered_needed, tuple(steps), collapsed)
 
 
 def plan(program: ir.Program) -> Schedule:
     """The derivative schedule of every term of a program."""
     terms = []
     for term in program.terms:
+        expr = term.expr
+        collapsed = {}
+        for field in program.fields:
+            expr, collapsed[field.name] = _collapse(expr, field)
         needed: dict[str, set] = {}
-        for node in ir.walk(term.expr):
+        for node in ir.walk(expr):
             if isinstance(node, ir.Field):
                 needed.setdefault(node.name, set()).add(node.alpha)
-        fields = tuple(_field_plan(f, needed[f.name]) for f in program.fields if f.name in needed)
-        terms.append(TermPlan(term.name, fields))
+            elif isinstance(node, ir.SecondOrderSum):
+                needed.setdefault(node.name, set())
+        fields = tuple(
+            _field_plan(f, needed[f.name], collapsed[f.name]) for f in program.fields if f.name in needed
+        )
+        terms.append(TermPlan(term.name, expr, fields))
     return Schedule(tuple(terms))
 
 
@@ -125,16 +230,31 @@ def format_schedule(schedule: Schedule, program: ir.Program) -> str:
             lines.append("  no field derivatives")
         for fp in term_plan.fields:
             decl = program.field(fp.field)
-            names = ", ".join(ir.derivative_name(fp.field, a, decl.args) for a in fp.needed)
-            highest = max(sum(a) for a in fp.needed)
-            how = "nested forward mode (jax.jvp)" if highest else "the network's value"
-            lines.append(f"  {fp.field}: {names}  — {how}, order ≤ {highest}")
+            if fp.collapsed is not None:
+                lines.append(f"  {fp.field}: {_describe_sum(fp.collapsed, decl)}  — collapsed Taylor mode (forward Laplacian)")
+            if fp.needed:
+                names = ", ".join(ir.derivative_name(fp.field, a, decl.args) for a in fp.needed)
+                highest = max(sum(a) for a in fp.needed)
+                how = "nested forward mode (jax.jvp)" if highest else "the network's value"
+                lines.append(f"  {fp.field}: {names}  — {how}, order ≤ {highest}")
             for step in fp.steps:
                 lines.append(f"    {describe_step(step, decl)}")
     return "\n".join(lines) + "\n"
 
 
-def describe_step(step: Derive | Evaluate, field: ir.FieldDecl) -> str:
+def _describe_sum(node: ir.SecondOrderSum, field: ir.FieldDecl) -> str:
+    parts = []
+    for arg, w in zip(field.args, node.weights):
+        if w:
+            name = ir.derivative_name(field.name, tuple(2 if a == arg else 0 for a in field.args), field.args)
+            parts.append(name if w == 1 else f"{w:g}*{name}")
+    return f"{ir.second_order_name(node, field.args)} = " + " + ".join(parts)
+
+
+def describe_step(step: Derive | Evaluate | Collapse, field: ir.FieldDecl) -> str:
+    if isinstance(step, Collapse):
+        outputs = [step.value] + list(step.gradient) + [step.output]
+        return f"{', '.join(o or '_' for o in outputs)} = one fused pass of {step.fn} (value, gradient, Σ wᵢ∂ᵢᵢ)"
     if isinstance(step, Derive):
         return f"{step.name} = ∂/∂{field.args[step.arg]} {step.parent}"
     if step.arg is None:
