@@ -64,17 +64,24 @@ class _Checker:
 
     def run(self) -> Spec:
         for statement in self.program.statements:
-            getattr(self, f"_stmt_{type(statement).__name__}")(statement)
+            try:
+                getattr(self, f"_stmt_{type(statement).__name__}")(statement)
+            except RecursionError:
+                raise PinnError(
+                    "the expression is nested too deeply", statement.span, help="split it with `let` definitions"
+                ) from None
+        for node, _, _, expr, _ in self.terms:
+            _finite(expr, node)
+        for name, expr in self.exact:
+            _finite(expr, next(s for s in self.program.statements if isinstance(s, ast.Definition) and s.name.name == name))
         if not self.fields:
             raise PinnError(
                 "the problem declares no field",
-                Span(1, 1),
                 help="declare the unknown function, e.g. `field u(x, y)`",
             )
         if not self.terms:
             raise PinnError(
                 "the problem has no equation and nothing to minimize",
-                Span(1, 1),
                 help="add an equation such as `-Δu = f` or an energy `minimize ∫ ...`",
             )
         lines = self.program.source.splitlines()
@@ -139,7 +146,9 @@ class _Checker:
                         help=f"declare it before the field, e.g. `{arg.name} in [0, 1]`",
                     )
                 if declared.value[0] in args:
-                    raise PinnError(f"'{arg.name}' appears twice among the arguments", arg.span)
+                    raise PinnError(
+                    f"'{arg.name}' appears twice among the arguments", arg.span, help="list each variable once"
+                )
                 args.append(declared.value[0])
             applied = sympy.Function(sig.name.name, real=True)(*args)
             self._declare(sig.name, "field", applied)
@@ -155,7 +164,9 @@ class _Checker:
                     help="`exact` gives the reference solution of a declared field: `exact u = ...`",
                 )
             if any(name == s.name.name for name, _ in self.exact):
-                raise PinnError(f"'{s.name.name}' already has an exact solution", s.name.span)
+                raise PinnError(
+                    f"'{s.name.name}' already has an exact solution", s.name.span, help="keep one `exact` line per field"
+                )
             expr = self._scalar(s.expr)
             self._no_fields(expr, s.expr, "an exact solution")
             self.exact.append((s.name.name, expr))
@@ -184,6 +195,12 @@ class _Checker:
     def _stmt_Equation(self, s: ast.Equation) -> None:
         lhs = self._scalar(s.lhs)
         rhs = self._scalar(s.rhs)
+        if (lhs - rhs).has(sympy.Integral, BoundaryIntegral):
+            raise PinnError(
+                "integrals inside equations are not supported yet",
+                s.span,
+                help="integrals over the domain go in `minimize ∫ ...`",
+            )
         region = self._region(s.where)
         self.terms.append((s, "residual", region, lhs - rhs, self._weight(s.weight)))
 
@@ -233,7 +250,7 @@ class _Checker:
             return 1.0
         value = self._number(node, "a weight")
         if value < 0:
-            raise PinnError(f"the weight {value:g} is negative", node.span, help="weights must be positive")
+            raise PinnError(f"the weight {value:g} is negative", node.span, help="weights must be zero or positive")
         return value
 
     def _number(self, node: ast.Node, what: str) -> float:
@@ -282,7 +299,13 @@ class _Checker:
         return getattr(self, f"_expr_{type(node).__name__}")(node)
 
     def _expr_Number(self, node: ast.Number):
-        if node.text.isdigit():
+        if not math.isfinite(node.value):
+            raise PinnError(
+                f"the number {node.text[:20]}{'…' if len(node.text) > 20 else ''} is too large",
+                node.span,
+                help="numbers must be below about 1.8e308 (double precision)",
+            )
+        if node.text.isdigit() and len(node.text) <= 18:
             return sympy.Integer(int(node.text))
         return sympy.Float(node.value)
 
@@ -316,12 +339,33 @@ class _Checker:
         return -value
 
     def _expr_BinOp(self, node: ast.BinOp):
-        left, right = self._expr(node.left), self._expr(node.right)
+        # long left-leaning chains (a + b + c + ...) are folded in a loop, not by recursion
+        group = "+-" if node.op in "+-" else "*/" if node.op in "*/" else None
+        if group is None:
+            return self._binop(node, self._expr(node.left), self._expr(node.right))
+        chain = [node]
+        while isinstance(chain[-1].left, ast.BinOp) and chain[-1].left.op in group:
+            chain.append(chain[-1].left)
+        first = self._expr(chain[-1].left)
+        operands = [(link, self._expr(link.right)) for link in reversed(chain)]
+        if isinstance(first, tuple) or any(isinstance(v, tuple) for _, v in operands):
+            value = first
+            for link, right in operands:
+                value = self._binop(link, value, right)
+            return value
+        for link, right in operands:  # scalars: check each step, build the sum at once
+            if link.op == "/" and right == 0:
+                self._binop(link, first, right)
+        if group == "+-":
+            return sympy.Add(first, *[right if link.op == "+" else -right for link, right in operands])
+        return sympy.Mul(first, *[right if link.op == "*" else 1 / right for link, right in operands])
+
+    def _binop(self, node: ast.BinOp, left, right):
         lv, rv = isinstance(left, tuple), isinstance(right, tuple)
         if node.op in "+-":
             if lv != rv or (lv and len(left) != len(right)):
                 raise PinnError(
-                    f"cannot {'add' if node.op == '+' else 'subtract'} a {_shape(right)} and a {_shape(left)}",
+                    f"cannot {'add' if node.op == '+' else 'subtract'} a {_shape(left)} and a {_shape(right)}",
                     node.span,
                     help="both sides of + and - must be scalars, or vectors of the same length",
                 )
@@ -338,13 +382,25 @@ class _Checker:
                 return tuple(left * b for b in right)
             return left * right
         if rv:
-            raise PinnError(f"cannot {'divide' if node.op == '/' else 'raise'} by a vector", node.right.span)
+            raise PinnError(
+                f"cannot {'divide by' if node.op == '/' else 'raise to'} a vector",
+                node.right.span,
+                help="divide by a scalar such as |v|",
+            )
         if node.op == "/":
             if right == 0:
-                raise PinnError("division by zero", node.right.span)
+                raise PinnError("division by zero", node.right.span, help="the divisor is identically zero")
             return tuple(a / right for a in left) if lv else left / right
         if lv:
             raise PinnError("cannot raise a vector to a power", node.span, help="use |v|^2 or dot(v, v)")
+        if left.is_Number and right.is_Number and left != 0:
+            size = abs(float(right)) * math.log10(abs(float(left))) if abs(float(left)) != 1 else 0.0
+            if size > 300:
+                raise PinnError(
+                    "this power is too large to compute",
+                    node.span,
+                    help="numbers must stay below about 1e300",
+                )
         return left**right
 
     def _expr_Vector(self, node: ast.Vector):
@@ -410,6 +466,7 @@ class _Checker:
             raise PinnError(
                 f"the direction has {len(direction)} components but there are {len(spatial)} spatial variables",
                 node.direction.span,
+                help=f"give one component per spatial variable ({', '.join(s.name for s in spatial)})",
             )
         return sum(d * sympy.diff(value, s) for d, s in zip(direction, spatial))
 
@@ -419,14 +476,19 @@ class _Checker:
         if declared is not None:
             if declared.kind == "field":
                 return self._field_call(node, declared.value)
-            raise PinnError(f"'{name}' is a {declared.kind}, not a function", node.name.span)
+            raise PinnError(
+                f"'{name}' is a {declared.kind}, not a function",
+                node.name.span,
+                help=f"use it without arguments: {name}",
+            )
         if name in FUNCTIONS:
             if len(node.args) != 1:
-                raise PinnError(f"{name} takes one argument, got {len(node.args)}", node.span)
+                raise PinnError(
+                    f"{name} takes one argument, got {len(node.args)}", node.span, help=f"write {name}(expression)"
+                )
             return FUNCTIONS[name](self._scalar(node.args[0]))
-        handler = getattr(self, f"_call_{name}", None)
-        if handler is not None:
-            return handler(node)
+        if name in OPERATORS:
+            return getattr(self, f"_call_{name}")(node)
         if len(name) > 1 and name[0] == "D" and name[1:].isalpha():
             return self._call_subscripted(node)
         close = difflib.get_close_matches(name, list(FUNCTIONS) + list(OPERATORS), n=1)
@@ -440,8 +502,9 @@ class _Checker:
     def _field_call(self, node: ast.Call, applied: sympy.Expr):
         args = [self._scalar(a) for a in node.args]
         if len(args) != len(applied.args):
+            count = len(applied.args)
             raise PinnError(
-                f"'{node.name.name}' takes {len(applied.args)} arguments, got {len(args)}",
+                f"'{node.name.name}' takes {count} argument{'s' if count != 1 else ''}, got {len(args)}",
                 node.span,
                 help=f"it is declared as {applied}",
             )
@@ -501,6 +564,23 @@ class _Checker:
 
     def _call_integral(self, node: ast.Call):
         return self._expr_Integral(ast.Integral(node.span, self._one_arg(node), boundary=False))
+
+
+def _finite(expr: sympy.Expr, node: ast.Node) -> None:
+    """Reject expressions that SymPy already knows to be infinite or undefined."""
+    if expr.has(sympy.I):
+        raise PinnError(
+            "this expression has an imaginary part (the square root or log of a negative number?)",
+            node.span,
+            help="fields and equations are real-valued",
+        )
+    bad = [a for a in (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan) if expr.has(a)]
+    if bad or any(isinstance(a, sympy.Float) and not math.isfinite(float(a)) for a in expr.atoms(sympy.Float)):
+        raise PinnError(
+            "this expression is infinite or undefined (a division by zero, log(0), or a number too large?)",
+            node.span,
+            help="check the constants and functions in it",
+        )
 
 
 def _shape(value) -> str:

@@ -64,11 +64,76 @@ def _number(value: float) -> str:
     return repr(value)
 
 
-class _Printer:
-    """IR expression → Python source text; field derivatives → local value names."""
+def _docstring(text: str, indent: str = "") -> str:
+    """A triple-quoted literal showing ``text``, whatever it contains.
+
+    User text (the problem, a file name) is quoted in docstrings; escaping
+    backslashes, quotes and non-printable characters means it can never end the
+    string early or make the module fail to load.
+    """
+    safe = []
+    for ch in text:
+        if ch == "\\":
+            safe.append("\\\\")
+        elif ch == '"':
+            safe.append('\\"')
+        elif ch == "\n" or ch.isprintable():
+            safe.append(ch)
+        else:
+            safe.append(ch.encode("unicode_escape").decode("ascii"))
+    body = "".join(safe).replace("\n", "\n" + indent)
+    return f'"""{body}"""'
+
+
+class _Namer:
+    """Python identifiers for everything a generated module names.
+
+    User names (variables, unknowns) are taken first; derivative values, derivative
+    functions and collapsed sums then get their natural names (``u_xx``,
+    ``u_x_fn``, ``lap_u``) unless taken, in which case a numbered suffix.  Keys are
+    structured, so two different derivatives never share a name.
+    """
 
     def __init__(self, program: ir.Program):
         self.program = program
+        self.names: dict = {}
+        self.taken = set(_RESERVED)
+        for v in program.variables:
+            self._claim(("var", v.name), python_name(v.name))
+        for name, _ in program.unknowns:
+            self._claim(("var", name), python_name(name))
+
+    def _claim(self, key, preferred: str) -> str:
+        if key not in self.names:
+            name, i = preferred, 2
+            while name in self.taken:
+                name, i = f"{preferred}_{i}", i + 1
+            self.taken.add(name)
+            self.names[key] = name
+        return self.names[key]
+
+    def var(self, name: str) -> str:
+        return self.names[("var", name)]
+
+    def value(self, field: str, alpha) -> str:
+        args = self.program.field(field).args
+        return self._claim(("value", field, alpha), python_name(ir.derivative_name(field, alpha, args)))
+
+    def function(self, field: str, alpha) -> str:
+        args = self.program.field(field).args
+        return self._claim(("fn", field, alpha), python_name(ir.derivative_name(field, alpha, args) + "_fn"))
+
+    def second_order(self, node: ir.SecondOrderSum) -> str:
+        args = self.program.field(node.name).args
+        return self._claim(("sum", node), python_name(ir.second_order_name(node, args)))
+
+
+class _Printer:
+    """IR expression → Python source text; field derivatives → local value names."""
+
+    def __init__(self, program: ir.Program, namer: _Namer):
+        self.program = program
+        self.namer = namer
 
     def __call__(self, expr: ir.Expr) -> str:
         return self.print(expr)[0]
@@ -87,15 +152,15 @@ class _Printer:
         return f"jnp.{e.name}", _ATOM
 
     def _print_Var(self, e):
-        return python_name(e.name), _ATOM
+        return self.namer.var(e.name), _ATOM
 
     _print_Unknown = _print_Var
 
     def _print_Field(self, e):
-        return python_name(ir.derivative_name(e.name, e.alpha, self.program.field(e.name).args)), _ATOM
+        return self.namer.value(e.name, e.alpha), _ATOM
 
     def _print_SecondOrderSum(self, e):
-        return python_name(ir.second_order_name(e, self.program.field(e.name).args)), _ATOM
+        return self.namer.second_order(e), _ATOM
 
     def _print_Call(self, e):
         return f"{_JNP_FUNCTIONS[e.fn]}({self.print(e.arg)[0]})", _ATOM
@@ -156,29 +221,34 @@ def _runtime_source() -> str:
     return "\n\n".join(inspect.getsource(getattr(_runtime, name)) for name in _RUNTIME)
 
 
-def _coords(program: ir.Program) -> str:
-    return ", ".join(python_name(v.name) for v in program.variables)
-
-
-def _field_args(program: ir.Program, field: str) -> str:
-    return ", ".join(python_name(a) for a in program.field(field).args)
+def _coords(program: ir.Program, namer: _Namer) -> str:
+    return ", ".join(namer.var(v.name) for v in program.variables)
 
 
 def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, printer: _Printer) -> str:
+    namer = printer.namer
     term_plan = schedule.term(term.name)
     used_fields = [fp.field for fp in term_plan.fields]
     used_unknowns = sorted({n.name for n in ir.walk(term.expr) if isinstance(n, ir.Unknown)})
-    params = [python_name(f"{f}_fn") for f in used_fields] + [python_name(u) for u in used_unknowns]
+    zero = {f.name: (0,) * len(f.args) for f in program.fields}
+    params = [namer.function(f, zero[f]) for f in used_fields] + [namer.var(u) for u in used_unknowns]
     kind = "residual" if term.kind == "residual" else "integrand"
     where = term.region.describe()
     what = "mean square" if term.kind == "residual" else "integral"
     lines = [
-        f"def {kind}_{term.name}({', '.join(params + [_coords(program)])}):",
-        f'    """{term.label}    ({what} over {where} points)"""',
+        f"def {kind}_{term.name}({', '.join(params + [_coords(program, namer)])}):",
+        "    " + _docstring(f"{term.label}    ({what} over {where} points)", "    "),
     ]
     for fp in term_plan.fields:
-        args = _field_args(program, fp.field)
-        names = ", ".join(python_name(ir.derivative_name(fp.field, a, program.field(fp.field).args)) for a in fp.needed)
+        args = ", ".join(namer.var(a) for a in program.field(fp.field).args)
+        names = ", ".join(namer.value(fp.field, a) for a in fp.needed)
+
+        def value(alpha, field=fp.field):
+            return namer.value(field, alpha) if alpha is not None else "_"
+
+        def fn(alpha, field=fp.field):
+            return namer.function(field, alpha)
+
         if fp.collapsed is not None:
             lines.append(f"    # {fp.field}: {_describe_sum(fp.collapsed, program.field(fp.field))} — collapsed Taylor mode")
         if fp.needed:
@@ -186,46 +256,46 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
             lines.append(f"    # {fp.field}: {names} — {how}")
         for step in fp.steps:
             if isinstance(step, Collapse):
-                gradient = ", ".join(python_name(g) if g else "_" for g in step.gradient)
+                gradient = ", ".join(value(g) for g in step.gradient)
                 gradient = f"({gradient},)" if len(step.gradient) == 1 else f"({gradient})"
-                value = python_name(step.value) if step.value else "_"
                 weights = ", ".join(_number(w) for w in step.weights) + ("," if len(step.weights) == 1 else "")
                 lines.append(
-                    f"    {value}, {gradient}, {python_name(step.output)} = "
-                    f"value_grad_laplacian({python_name(step.fn)}, ({weights}))({args})"
+                    f"    {value(step.value)}, {gradient}, {namer.second_order(step.output)} = "
+                    f"value_grad_laplacian({fn(step.fn)}, ({weights}))({args})"
                 )
             elif isinstance(step, Derive):
-                lines.append(f"    {python_name(step.name)} = derivative({python_name(step.parent)}, {step.arg})")
+                lines.append(f"    {fn(step.name)} = derivative({fn(step.parent)}, {step.arg})")
             elif step.arg is None:
-                lines.append(f"    {python_name(step.outputs[0])} = {python_name(step.fn)}({args})")
+                lines.append(f"    {value(step.outputs[0])} = {fn(step.fn)}({args})")
             elif len(step.outputs) == 2:
-                out = ", ".join(python_name(o) for o in step.outputs)
-                lines.append(f"    {out} = value_and_derivative({python_name(step.fn)}, {step.arg})({args})")
+                out = ", ".join(value(o) for o in step.outputs)
+                lines.append(f"    {out} = value_and_derivative({fn(step.fn)}, {step.arg})({args})")
             else:
-                lines.append(f"    {python_name(step.outputs[0])} = derivative({python_name(step.fn)}, {step.arg})({args})")
+                lines.append(f"    {value(step.outputs[0])} = derivative({fn(step.fn)}, {step.arg})({args})")
     body = printer(term_plan.expr)
     if not any(isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum)) for n in ir.walk(term_plan.expr)):
-        body = f"jnp.full_like({python_name(program.variables[0].name)}, {body})"
+        body = f"jnp.full_like({namer.var(program.variables[0].name)}, {body})"
     lines.append(f"    return {body}")
     return "\n".join(lines)
 
 
 def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int, ...]], source: str | None = None, filename: str | None = None) -> str:
     """The JAX module (as text) for a program, its schedule and network sizes."""
-    printer = _Printer(program)
-    coords = _coords(program)
+    printer = _Printer(program, _Namer(program))
     title = f"the problem in {filename}" if filename else "a symbolic_pinn problem"
     from . import __version__
 
     out = []
     problem_text = textwrap.indent((source or "").strip(), "    ") if source else "    (built from SymPy)"
     out.append(
-        f'"""Physics-informed loss for {title}, generated by symbolic_pinn {__version__}.\n\n'
-        f"{problem_text}\n\n"
-        "Every derivative is taken in forward mode: sums of second derivatives by one fused\n"
-        "pass through the network (collapsed Taylor mode), the rest by nested jax.jvp.\n"
-        "Run this file with plain JAX to train a small network: python THIS_FILE.py\n"
-        '"""\n'
+        _docstring(
+            f"Physics-informed loss for {title}, generated by symbolic_pinn {__version__}.\n\n"
+            f"{problem_text}\n\n"
+            "Every derivative is taken in forward mode: sums of second derivatives by one fused\n"
+            "pass through the network (collapsed Taylor mode), the rest by nested jax.jvp.\n"
+            "Run this file with plain JAX to train a small network: python THIS_FILE.py\n"
+        )
+        + "\n"
     )
     out.append("import jax\nimport jax.numpy as jnp\n")
     out.append("# ---- forward-mode derivatives, the network, sampling, Adam (symbolic_pinn._runtime) ----\n")
@@ -267,13 +337,14 @@ def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int
     schedule_terms = {t.term: t for t in schedule.terms}
     for term in program.terms:
         out.append(_term_function(program, term, schedule, printer) + "\n")
+    namer = printer.namer
     for name, expr in program.exact:
-        field_args = _field_args(program, name)
+        args = [namer.var(a) for a in program.field(name).args]
         body = printer(expr)
         if not any(isinstance(n, ir.Var) for n in ir.walk(expr)):
-            body = f"jnp.full_like({python_name(program.field(name).args[0])}, {body})"
-        out.append(f"def exact_{name}({field_args}):\n    return {body}\n")
-    out.append("EXACT = {" + ", ".join(f'"{n}": exact_{n}' for n, _ in program.exact) + "}\n")
+            body = f"jnp.full_like({args[0]}, {body})"
+        out.append(f"def exact_{python_name(name)}({', '.join(args)}):\n    return {body}\n")
+    out.append("EXACT = {" + ", ".join(f'"{n}": exact_{python_name(n)}' for n, _ in program.exact) + "}\n")
 
     loss_lines = [
         "def losses(params, points):",

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 
+_WINDOW = 80  # characters of a long line shown around an error
+
 
 @dataclasses.dataclass(frozen=True)
 class Span:
@@ -68,18 +70,24 @@ class PinnError(Exception):
         name = self.filename or "<input>"
         if self.span is not None:
             out.append(f" --> {name}:{self.span.line}:{self.span.column}")
-            lines = (self.source or "").splitlines()
+            # lines as the parser counts them: only "\n" ends a line
+            lines = (self.source or "").split("\n")
             if 1 <= self.span.line <= len(lines):
-                text = lines[self.span.line - 1].expandtabs(1)
-                number = str(self.span.line)
-                pad = " " * len(number)
+                text = "".join(ch if ch.isprintable() else " " for ch in lines[self.span.line - 1].rstrip("\r"))
+                column = self.span.column
                 width = 1
                 if self.span.end_line == self.span.line and self.span.end_column:
                     width = max(1, self.span.end_column - self.span.column)
-                width = min(width, max(1, len(text) - self.span.column + 1))
+                width = min(width, max(1, len(text) - column + 1), _WINDOW)
+                if len(text) > 2 * _WINDOW:  # show a window around the spot of a long line
+                    start = max(0, column - 1 - _WINDOW // 2)
+                    text = ("…" if start else "") + text[start : start + _WINDOW] + "…"
+                    column = column - start + (1 if start else 0)
+                number = str(self.span.line)
+                pad = " " * len(number)
                 out.append(f"{pad} |")
                 out.append(f"{number} | {text}")
-                out.append(f"{pad} | {' ' * (self.span.column - 1)}{'^' * width}")
+                out.append(f"{pad} | {' ' * (column - 1)}{'^' * width}")
         elif self.filename:
             out.append(f" --> {name}")
         if self.help:

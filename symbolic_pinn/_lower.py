@@ -11,7 +11,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from . import _ir as ir
-from ._errors import PinnError
+from ._errors import PinnError, Span
 from ._spec import Spec
 
 __all__ = ["lower"]
@@ -108,10 +108,16 @@ def _term_names(spec: Spec) -> list[str]:
 def lower(spec: Spec) -> ir.Program:
     """Translate the SymPy form of a problem into the IR."""
     lowering = _Lowering(spec)
-    terms = tuple(
-        ir.Term(name, t.kind, t.region, lowering.expr(t.expr), float(t.weight), t.label)
-        for name, t in zip(_term_names(spec), spec.terms)
-    )
+    terms = []
+    for name, t in zip(_term_names(spec), spec.terms):
+        try:
+            expr = lowering.expr(t.expr)
+        except PinnError as err:
+            if err.span is None and t.line is not None:
+                err.span = Span(t.line, 1)
+            raise err.with_source(spec.source, spec.filename) if spec.source is not None else err from None
+        terms.append(ir.Term(name, t.kind, t.region, expr, float(t.weight), t.label))
+    terms = tuple(terms)
     return ir.Program(
         variables=tuple(ir.Variable(s.name, float(lo), float(hi)) for s, lo, hi in spec.variables),
         fields=tuple(ir.FieldDecl(f.func.__name__, tuple(a.name for a in f.args)) for f in spec.fields),

@@ -13,7 +13,8 @@ import importlib.resources
 import pathlib
 
 import lark
-from lark import Transformer, v_args
+from lark import v_args
+from lark.visitors import Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import _syntax as ast
@@ -42,6 +43,7 @@ _TERMINAL_WORDS = {
 }
 
 _MAX_NESTING = 100
+MAX_CHARACTERS = 50_000  # a problem is a page of maths; this bounds the parser's time
 
 
 def grammar_path() -> pathlib.Path:
@@ -72,8 +74,8 @@ def _token_span(token: lark.Token) -> Span:
 
 
 @v_args(meta=True)
-class _ToSyntax(Transformer):
-    """Grammar aliases → syntax-tree dataclasses."""
+class _ToSyntax(Transformer_NonRecursive):
+    """Grammar aliases → syntax-tree dataclasses (iteratively: long sums are fine)."""
 
     # statements
     def start(self, meta, children):
@@ -256,11 +258,22 @@ def parse_text(text: str | bytes, filename: str | None = None) -> ast.Program:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as err:
+            before = text[: err.start]
+            line = before.count(b"\n") + 1
+            column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
             raise PinnError(
-                f"the file is not UTF-8 text (byte {err.start})",
-                filename=filename,
+                f"the file is not UTF-8 text: byte 0x{text[err.start]:02x} cannot be decoded",
+                Span(line, column),
                 help="save the problem as UTF-8 text",
+                source=text.decode("utf-8", errors="replace"),
+                filename=filename,
             ) from None
+    if len(text) > MAX_CHARACTERS:
+        raise PinnError(
+            f"the problem is {len(text):,} characters long; the limit is {MAX_CHARACTERS:,}",
+            filename=filename,
+            help="a problem is a page of equations: move data to a `data` file",
+        )
     try:
         _check_nesting(text)
         try:

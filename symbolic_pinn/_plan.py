@@ -30,37 +30,43 @@ from . import _ir as ir
 __all__ = ["plan", "Schedule", "format_schedule"]
 
 
+# Steps name derivatives by multi-index (a tuple of ints over the field's arguments):
+# the function ∂^alpha u, or its value at the points.  The emitter chooses the Python
+# identifiers, so no user name can be confused with a generated one.
+Alpha = tuple[int, ...]
+
+
 @dataclasses.dataclass(frozen=True)
 class Derive:
-    """Define ``name = derivative(parent, arg)``: a derivative *function*."""
+    """Define the function ∂^name u = ∂/∂(argument ``arg``) of the function ∂^parent u."""
 
-    name: str
-    parent: str
+    name: Alpha
+    parent: Alpha
     arg: int
 
 
 @dataclasses.dataclass(frozen=True)
 class Evaluate:
-    """Evaluate at the points: ``fn(coords)`` → ``outputs[0]``, or with ``arg`` set,
-    ``value_and_derivative(fn, arg)(coords)`` → ``outputs`` = (value of fn, derivative)."""
+    """Evaluate at the points: ∂^fn u → ``outputs[0]``; or, with ``arg`` set, one jvp
+    of ∂^fn u along ``arg`` → ``outputs``: (∂^fn u, its derivative) or just the derivative."""
 
-    fn: str
-    outputs: tuple[str, ...]
+    fn: Alpha
+    outputs: tuple[Alpha, ...]
     arg: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class Collapse:
-    """One fused pass: ``value_grad_laplacian(fn, weights)(coords)`` → value, ∇, Σ wᵢ∂ᵢᵢ.
+    """One fused pass of ∂^fn u → value, gradient and ``output`` = Σ wᵢ ∂ᵢᵢ u.
 
-    ``value`` and each ``gradient`` entry is an output name, or None if unused.
+    ``value`` and each ``gradient`` entry is the multi-index it yields, or None if unused.
     """
 
-    fn: str
+    fn: Alpha
     weights: tuple[float, ...]
-    value: str | None
-    gradient: tuple[str | None, ...]
-    output: str
+    value: Alpha | None
+    gradient: tuple[Alpha | None, ...]
+    output: ir.SecondOrderSum
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,11 +156,10 @@ def _collapse(expr: ir.Expr, field: ir.FieldDecl) -> tuple[ir.Expr, ir.SecondOrd
 
 
 def _field_plan(field: ir.FieldDecl, needed: set[tuple[int, ...]], collapsed: ir.SecondOrderSum | None = None) -> FieldPlan:
-    def fn_name(alpha):
-        return f"{ir.derivative_name(field.name, alpha, field.args)}_fn"
+    def fn_name(alpha):  # steps name things by multi-index; the emitter picks identifiers
+        return alpha
 
-    def value_name(alpha):
-        return ir.derivative_name(field.name, alpha, field.args)
+    value_name = fn_name
 
     steps: list[Derive | Evaluate | Collapse] = []
     if collapsed is not None:
@@ -167,7 +172,7 @@ def _field_plan(field: ir.FieldDecl, needed: set[tuple[int, ...]], collapsed: ir
                 collapsed.weights,
                 value_name(zero) if zero in needed else None,
                 tuple(value_name(a) if a in needed else None for a in first),
-                ir.second_order_name(collapsed, field.args),
+                collapsed,
             )
         )
         needed = needed - {zero, *first}
@@ -252,13 +257,20 @@ def _describe_sum(node: ir.SecondOrderSum, field: ir.FieldDecl) -> str:
 
 
 def describe_step(step: Derive | Evaluate | Collapse, field: ir.FieldDecl) -> str:
+    def value(alpha):
+        return ir.derivative_name(field.name, alpha, field.args) if alpha is not None else "_"
+
+    def fn(alpha):
+        return value(alpha) + "_fn"
+
     if isinstance(step, Collapse):
-        outputs = [step.value] + list(step.gradient) + [step.output]
-        return f"{', '.join(o or '_' for o in outputs)} = one fused pass of {step.fn} (value, gradient, Σ wᵢ∂ᵢᵢ)"
+        outputs = [value(step.value)] + [value(g) for g in step.gradient] + [ir.second_order_name(step.output, field.args)]
+        return f"{', '.join(outputs)} = one fused pass of {fn(step.fn)} (value, gradient, Σ wᵢ∂ᵢᵢ)"
     if isinstance(step, Derive):
-        return f"{step.name} = ∂/∂{field.args[step.arg]} {step.parent}"
+        return f"{fn(step.name)} = ∂/∂{field.args[step.arg]} {fn(step.parent)}"
     if step.arg is None:
-        return f"{step.outputs[0]} = {step.fn}(points)"
+        return f"{value(step.outputs[0])} = {fn(step.fn)}(points)"
+    along = field.args[step.arg]
     if len(step.outputs) == 2:
-        return f"{step.outputs[0]}, {step.outputs[1]} = jvp of {step.fn} along {field.args[step.arg]} (value and derivative)"
-    return f"{step.outputs[0]} = jvp of {step.fn} along {field.args[step.arg]}"
+        return f"{value(step.outputs[0])}, {value(step.outputs[1])} = jvp of {fn(step.fn)} along {along} (value and derivative)"
+    return f"{value(step.outputs[0])} = jvp of {fn(step.fn)} along {along}"

@@ -1,0 +1,359 @@
+"""The ``symbolic-pinn`` command: check, compile (every stage), train.
+
+Most cases call ``symbolic_pinn._cli.main`` in-process; a few run the installed
+console script, as a user would.  Bad input exits 1 with the rendered error on
+stderr and never a Python traceback.
+"""
+
+import csv
+import importlib.util
+import json
+import math
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import symbolic_pinn
+from symbolic_pinn import _cli
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+POISSON = ROOT / "examples" / "poisson.pinn"
+BAD = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\nΔv = 1\n"
+SCRIPT = shutil.which("symbolic-pinn") or str(pathlib.Path(sys.executable).parent / "symbolic-pinn")
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = _cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def bad_file(tmp_path) -> pathlib.Path:
+    path = tmp_path / "bad.pinn"
+    path.write_text(BAD, encoding="utf-8")
+    return path
+
+
+def rendered_error(path: pathlib.Path) -> str:
+    with pytest.raises(symbolic_pinn.PinnError) as caught:
+        symbolic_pinn.parse_file(path)
+    return caught.value.render()
+
+
+# ---- check --------------------------------------------------------------------------
+
+
+def test_check_ok(capsys):
+    code, out, err = run(capsys, "check", POISSON)
+    assert code == 0
+    assert out == f"{POISSON}: ok — fields u(x, y); 2 terms (residual on interior, residual on boundary)\n"
+    assert err == ""
+
+
+@pytest.mark.parametrize("name", ["seed.pinn", "seed_ascii.pinn", "poisson_ritz.pinn"])
+def test_check_every_example(capsys, name):
+    code, out, _ = run(capsys, "check", ROOT / "examples" / name)
+    assert code == 0 and ": ok" in out
+
+
+def test_check_bad_file(capsys, bad_file):
+    code, out, err = run(capsys, "check", bad_file)
+    assert code == 1
+    assert out == ""
+    assert err == rendered_error(bad_file) + "\n"
+    assert err.startswith("error: unknown name 'v'\n")
+    assert f" --> {bad_file}:3:2\n" in err
+    assert "3 | Δv = 1\n  |  ^\n" in err
+    assert "Traceback" not in err
+
+
+def test_check_missing_file(capsys, tmp_path):
+    code, out, err = run(capsys, "check", tmp_path / "nothing.pinn")
+    assert code == 1
+    assert out == ""
+    assert err.startswith(f"error: cannot read {tmp_path / 'nothing.pinn'}")
+    assert "help:" in err
+    assert "Traceback" not in err
+
+
+def test_check_a_directory(capsys, tmp_path):
+    code, _, err = run(capsys, "check", tmp_path)
+    assert code == 1
+    assert err.startswith("error: cannot read") and "Traceback" not in err
+
+
+def test_check_non_utf8_file(capsys, tmp_path):
+    path = tmp_path / "latin1.pinn"
+    path.write_bytes("x in [0, 1]\nfield u(x)\nDxx(u) = 1 # café\n".encode("latin-1"))
+    code, _, err = run(capsys, "check", path)
+    assert code == 1
+    assert "UTF-8" in err and str(path) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x in [0, 1]\nfield u(x)\nconst a = sqrt(-1)\nDxx(u) = a\n",
+        "x in [0, 1]\nfield u(x)\nDxx(u) = 1 weight sqrt(-1)\n",
+        "x in [0, 1]\nfield u(x)\nDxx(u) = " + "9" * 5000 + "\n",
+    ],
+    ids=["complex const", "complex weight", "5000-digit number"],
+)
+def test_a_user_mistake_is_never_an_internal_error(capsys, tmp_path, text):
+    path = tmp_path / "odd.pinn"
+    path.write_text(text, encoding="utf-8")
+    code, _, err = run(capsys, "check", path)
+    assert "internal error" not in err
+    assert code == 1
+    assert f" --> {path}:3:" in err
+
+
+# ---- compile --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def poisson_compiled():
+    return symbolic_pinn.compile(symbolic_pinn.parse_file(POISSON))
+
+
+def test_compile_emit_ir(capsys, poisson_compiled):
+    code, out, err = run(capsys, "compile", POISSON, "--emit", "ir")
+    assert code == 0 and err == ""
+    assert out == poisson_compiled.format_ir()
+    assert out.startswith("variable x in [0, 1]\nvariable y in [0, 1]\nfield u(x, y)\n")
+    assert "term pde: residual on interior, weight 1" in out
+    assert "term bc: residual on boundary, weight 1" in out
+    assert "u_xx" in out and "u_yy" in out
+
+
+def test_compile_emit_plan(capsys, poisson_compiled):
+    code, out, err = run(capsys, "compile", POISSON, "--emit", "plan")
+    assert code == 0 and err == ""
+    assert out == poisson_compiled.format_plan()
+    assert "term pde" in out and "term bc" in out and "u_xx" in out
+
+
+def test_compile_emit_jax(capsys, poisson_compiled):
+    code, out, err = run(capsys, "compile", POISSON, "--emit", "jax")
+    assert code == 0 and err == ""
+    assert out == poisson_compiled.source
+    compile(out, "poisson.py", "exec")
+    assert "def loss(params, points):" in out
+    assert "import symbolic_pinn" not in out
+
+
+def test_compile_emits_jax_by_default(capsys, poisson_compiled):
+    code, out, _ = run(capsys, "compile", POISSON)
+    assert code == 0 and out == poisson_compiled.source
+
+
+def test_compile_width_and_depth(capsys):
+    code, out, _ = run(capsys, "compile", POISSON, "--width", "8", "--depth", "2")
+    assert code == 0
+    assert out == symbolic_pinn.compile(symbolic_pinn.parse_file(POISSON), width=8, depth=2).source
+    assert "(2, 8, 8, 1)" in out
+
+
+def test_compile_bad_file(capsys, bad_file):
+    code, out, err = run(capsys, "compile", bad_file, "--emit", "ir")
+    assert code == 1 and out == ""
+    assert err == rendered_error(bad_file) + "\n"
+
+
+def test_usage_errors_exit_2(capsys):
+    for argv in ([], ["compile"], ["compile", str(POISSON), "--emit", "xml"], ["train", str(POISSON)], ["frobnicate"]):
+        with pytest.raises(SystemExit) as caught:
+            _cli.main(argv)
+        assert caught.value.code == 2, argv
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as caught:
+        _cli.main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"symbolic-pinn {symbolic_pinn.__version__}"
+
+
+# ---- the generated module is a program of its own -------------------------------------
+
+
+@pytest.fixture
+def emitted_module(capsys, tmp_path) -> pathlib.Path:
+    code, out, _ = run(capsys, "compile", POISSON, "--emit", "jax")
+    assert code == 0
+    path = tmp_path / "poisson_loss.py"
+    path.write_text(out, encoding="utf-8")
+    return path
+
+
+def test_emitted_module_imports_and_trains(emitted_module, capsys):
+    spec = importlib.util.spec_from_file_location("poisson_loss_under_test", emitted_module)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    params = module.main(steps=20, n=64)
+    out = capsys.readouterr().out
+    assert "step      1  loss" in out
+    assert "step     20  loss" in out
+    (line,) = [l for l in out.splitlines() if l.startswith("relative L2 error of u: ")]
+    assert math.isfinite(float(line.rsplit(" ", 1)[1]))
+    assert set(params) == {"u", "unknowns"}
+
+
+@pytest.mark.slow
+def test_emitted_module_runs_as_a_script(emitted_module, tmp_path):
+    """`python loss.py` trains 2000 Adam steps: about a minute on two CPUs."""
+    result = subprocess.run(
+        [sys.executable, str(emitted_module)], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "step   2000  loss" in result.stdout
+    error = float(result.stdout.strip().splitlines()[-1].rsplit(" ", 1)[1])
+    assert error < 0.5
+
+
+# ---- train ----------------------------------------------------------------------------
+
+TRAIN_ARGS = ["--steps", "30", "--lbfgs-steps", "5", "--no-progress", "--seed", "3"]
+SMALL = ["--interior-points", "256", "--boundary-points", "64", "--width", "16", "--depth", "2"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("train") / "run"
+    code = _cli.main(["train", str(POISSON), "--out", str(out), *TRAIN_ARGS, *SMALL])
+    return code, out
+
+
+def test_train_exits_0(trained):
+    code, _ = trained
+    assert code == 0
+
+
+def test_train_writes_metrics(trained):
+    _, out = trained
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"rel_l2", "unknowns", "loss", "steps", "seconds"} <= set(metrics)
+    assert set(metrics["rel_l2"]) == {"u"} and math.isfinite(metrics["rel_l2"]["u"])
+    assert metrics["unknowns"] == {}
+    assert math.isfinite(metrics["loss"])
+    assert metrics["steps"] == 35
+    assert metrics["seconds"] > 0
+    assert metrics["stopped"] is None
+    assert metrics["settings"]["seed"] == 3
+    assert metrics["settings"]["interior_points"] == 256
+    assert metrics["settings"]["width"] == 16
+
+
+def test_train_writes_the_generated_code(trained):
+    _, out = trained
+    expected = symbolic_pinn.compile(symbolic_pinn.parse_file(POISSON), width=16, depth=2).source
+    assert (out / "loss.py").read_text() == expected
+
+
+def test_train_writes_history(trained):
+    _, out = trained
+    with open(out / "history.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows
+    assert {"step", "phase", "loss", "pde", "bc"} <= set(rows[0])
+    assert {r["phase"] for r in rows} == {"adam", "lbfgs"}
+    assert all(math.isfinite(float(r["loss"])) for r in rows)
+
+
+def test_train_writes_params(trained):
+    _, out = trained
+    with np.load(out / "params.npz") as params:
+        assert params.files
+        assert all("u" in name for name in params.files)
+        shapes = sorted(params[name].shape for name in params.files)
+    assert (2, 16) in shapes and (16, 1) in shapes
+
+
+def test_train_bad_file_creates_nothing(capsys, bad_file, tmp_path):
+    out = tmp_path / "never"
+    code, _, err = run(capsys, "train", bad_file, "--out", out, "--steps", "1", "--no-progress")
+    assert code == 1
+    assert err == rendered_error(bad_file) + "\n"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "option", [["--steps", "-1"], ["--interior-points", "0"], ["--lr", "0"], ["--lr", "nan"]], ids=lambda o: " ".join(o)
+)
+def test_train_rejects_bad_settings(capsys, tmp_path, option):
+    code, _, err = run(capsys, "train", POISSON, "--out", tmp_path / "run", *option, "--no-progress")
+    assert code == 1
+    assert err.startswith("error: ") and "Traceback" not in err
+
+
+TRAIN_OPTIONS = {
+    "--out": None,
+    "--steps": "adam_steps",
+    "--lbfgs-steps": "lbfgs_steps",
+    "--lr": "learning_rate",
+    "--final-lr": "final_learning_rate",
+    "--interior-points": "interior_points",
+    "--boundary-points": "boundary_points",
+    "--face-points": "face_points",
+    "--seed": "seed",
+    "--float64": "float64",
+    "--no-progress": "progress",
+    "--width": None,
+    "--depth": None,
+}
+
+
+def test_train_help_mentions_every_option(capsys):
+    with pytest.raises(SystemExit) as caught:
+        _cli.main(["train", "--help"])
+    assert caught.value.code == 0
+    out = capsys.readouterr().out
+    for option in TRAIN_OPTIONS:
+        assert option in out, option
+    assert "file" in out
+
+
+def test_every_train_setting_has_an_option():
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(symbolic_pinn.TrainConfig)}
+    assert fields == {name for name in TRAIN_OPTIONS.values() if name}
+
+
+# ---- the installed console script -----------------------------------------------------
+
+
+def console(*argv, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([SCRIPT, *map(str, argv)], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_console_script_check_ok(tmp_path):
+    result = console("check", POISSON, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ": ok — fields u(x, y)" in result.stdout
+
+
+def test_console_script_check_bad_file(bad_file, tmp_path):
+    result = console("check", bad_file, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == rendered_error(bad_file) + "\n"
+    assert "Traceback" not in result.stderr
+
+
+def test_python_dash_m(tmp_path, bad_file):
+    result = subprocess.run(
+        [sys.executable, "-m", "symbolic_pinn", "compile", bad_file, "--emit", "ir"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr == rendered_error(bad_file) + "\n"

@@ -1,0 +1,262 @@
+"""The SymPy front end: the same problem from text and from SymPy gives the same IR.
+
+``from_sympy`` enters the pipeline at the check stage; from there on the two front
+ends share everything, so equal mathematics must give an equal IR and equal code.
+"""
+
+import ast
+import pathlib
+
+import pytest
+import sympy
+
+import symbolic_pinn
+from symbolic_pinn import Equation, Minimize, PinnError, from_sympy
+from symbolic_pinn import _ir as ir
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+POISSON_TEXT = (ROOT / "examples" / "poisson.pinn").read_text(encoding="utf-8")
+RITZ_TEXT = (ROOT / "examples" / "poisson_ritz.pinn").read_text(encoding="utf-8")
+
+pi, sin = sympy.pi, sympy.sin
+
+
+def code(source: str) -> str:
+    """The generated module as code: docstrings (which quote the problem) removed."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            if isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
+def poisson_spec(real: bool = False, derivative: str = "diff"):
+    x, y = sympy.symbols("x y", real=True) if real else sympy.symbols("x y")
+    u = sympy.Function("u", real=True)(x, y) if real else sympy.Function("u")(x, y)
+    laplacian = {
+        "diff": u.diff(x, 2) + u.diff(y, 2),
+        "Derivative": sympy.Derivative(u, (x, 2)) + sympy.Derivative(u, (y, 2)),
+        "Derivative x, x": sympy.Derivative(u, x, x) + sympy.Derivative(u, y, y),
+    }[derivative]
+    f = 2 * pi**2 * sin(pi * x) * sin(pi * y)
+    return from_sympy(
+        variables={x: (0, 1), y: (0, 1)},
+        fields=[u],
+        terms=[sympy.Eq(-laplacian, f), Equation(sympy.Eq(u, 0), on="boundary")],
+        exact={u: sin(pi * x) * sin(pi * y)},
+    )
+
+
+@pytest.fixture(scope="module")
+def poisson_text():
+    return symbolic_pinn.compile(POISSON_TEXT)
+
+
+@pytest.fixture(scope="module")
+def poisson_sympy():
+    return symbolic_pinn.compile(poisson_spec())
+
+
+# ---- Poisson, strong form -------------------------------------------------------------
+
+
+def test_poisson_from_text_and_sympy_give_identical_ir(poisson_text, poisson_sympy):
+    assert poisson_sympy.ir == poisson_text.ir
+
+
+def test_poisson_from_text_and_sympy_give_the_same_schedule(poisson_text, poisson_sympy):
+    assert poisson_sympy.schedule == poisson_text.schedule
+
+
+def test_poisson_from_text_and_sympy_give_the_same_code_apart_from_docstrings(poisson_text, poisson_sympy):
+    """The code is identical; only the docstrings differ, as they quote the problem as written."""
+    assert code(poisson_sympy.source) == code(poisson_text.source)
+
+
+@pytest.mark.parametrize("derivative", ["diff", "Derivative", "Derivative x, x"])
+@pytest.mark.parametrize("real", [False, True], ids=["plain symbols", "real=True"])
+def test_spellings_and_assumptions_of_sympy_do_not_matter(real, derivative, poisson_sympy):
+    assert symbolic_pinn.compile(poisson_spec(real, derivative)).ir == poisson_sympy.ir
+
+
+def test_sympy_problem_has_the_expected_ir(poisson_sympy):
+    program = poisson_sympy.ir
+    assert program.variables == (ir.Variable("x", 0.0, 1.0), ir.Variable("y", 0.0, 1.0))
+    assert program.fields == (ir.FieldDecl("u", ("x", "y")),)
+    assert [(t.name, t.kind, t.region, t.weight) for t in program.terms] == [
+        ("pde", "residual", ir.INTERIOR, 1.0),
+        ("bc", "residual", ir.BOUNDARY, 1.0),
+    ]
+    assert {ir.Field("u", (2, 0)), ir.Field("u", (0, 2))} <= set(ir.walk(program.terms[0].expr))
+
+
+def test_an_expression_means_expression_equals_zero(poisson_sympy):
+    x, y = sympy.symbols("x y")
+    u = sympy.Function("u")(x, y)
+    f = 2 * pi**2 * sin(pi * x) * sin(pi * y)
+    spec = from_sympy(
+        variables={x: (0, 1), y: (0, 1)},
+        fields=[u],
+        terms=[-(u.diff(x, 2) + u.diff(y, 2)) - f, Equation(u, on="boundary")],
+        exact={u: sin(pi * x) * sin(pi * y)},
+    )
+    assert symbolic_pinn.compile(spec).ir == poisson_sympy.ir
+
+
+# ---- Deep Ritz energy ---------------------------------------------------------------
+
+
+def ritz_spec(limits: bool = True):
+    x, y = sympy.symbols("x y")
+    u = sympy.Function("u")(x, y)
+    f = 2 * pi**2 * sin(pi * x) * sin(pi * y)
+    integrand = (u.diff(x) ** 2 + u.diff(y) ** 2) / 2 - f * u
+    energy = sympy.Integral(integrand, (x, 0, 1), (y, 0, 1)) if limits else sympy.Integral(integrand, x, y)
+    return from_sympy(
+        variables={x: (0, 1), y: (0, 1)},
+        fields=[u],
+        terms=[Minimize(energy), Equation(sympy.Eq(u, 0), on="boundary", weight=500)],
+        exact={u: sin(pi * x) * sin(pi * y)},
+    )
+
+
+def test_ritz_energy_from_text_and_sympy_give_identical_ir():
+    assert symbolic_pinn.compile(ritz_spec()).ir == symbolic_pinn.compile(RITZ_TEXT).ir
+
+
+def test_ritz_energy_terms():
+    program = symbolic_pinn.compile(ritz_spec()).ir
+    assert [(t.kind, t.region.kind, t.weight) for t in program.terms] == [("energy", "interior", 1.0), ("residual", "boundary", 500.0)]
+
+
+def test_ritz_integral_without_limits_is_over_the_domain():
+    assert symbolic_pinn.compile(ritz_spec(limits=False)).ir == symbolic_pinn.compile(ritz_spec()).ir
+
+
+def test_seed_energy_from_sympy():
+    x, y = sympy.symbols("x y")
+    u = sympy.Function("u")(x, y)
+    spec = from_sympy(
+        variables={x: (-1, 1), y: (-1, 1)}, fields=[u], terms=[Minimize(sympy.Integral(u.diff(x) ** 2, (x, -1, 1), (y, -1, 1)))]
+    )
+    text = symbolic_pinn.compile((ROOT / "examples" / "seed.pinn").read_text(encoding="utf-8"))
+    assert symbolic_pinn.compile(spec).ir == text.ir
+
+
+# ---- faces, weights, unknowns --------------------------------------------------------
+
+
+def test_face_condition_matches_text():
+    x, y = sympy.symbols("x y")
+    u = sympy.Function("u")(x, y)
+    spec = from_sympy(
+        variables={x: (0, 1), y: (0, 1)},
+        fields=[u],
+        terms=[sympy.Eq(u.diff(x, 2) + u.diff(y, 2), 1), Equation(sympy.Eq(u, 0), on={x: 1})],
+    )
+    text = symbolic_pinn.compile("x in [0, 1]; y in [0, 1]\nfield u(x, y)\nΔu = 1\nu = 0 at x = 1\n")
+    program = symbolic_pinn.compile(spec).ir
+    assert program.terms[1].region == ir.Region("face", "x", 1.0)
+    assert program == text.ir
+
+
+def test_burgers_from_sympy_matches_text():
+    x, t = sympy.symbols("x t")
+    u = sympy.Function("u")(x, t)
+    nu = sympy.Rational(1, 100) / pi
+    spec = from_sympy(
+        variables={x: (-1, 1), t: (0, 1)},
+        fields=[u],
+        terms=[
+            sympy.Eq(u.diff(t) + u * u.diff(x), nu * u.diff(x, 2)),
+            Equation(sympy.Eq(u, -sin(pi * x)), on={t: 0}),
+            Equation(sympy.Eq(u, 0), on={x: -1}),
+            Equation(sympy.Eq(u, 0), on={x: 1}),
+        ],
+    )
+    text = symbolic_pinn.compile(
+        "x in [-1, 1]; t in [0, 1]\nfield u(x, t)\nconst nu = 0.01/pi\nDt(u) + u*Dx(u) = nu*Dxx(u)\n"
+        "u = -sin(pi*x) at t = 0\nu = 0 at x = -1\nu = 0 at x = 1\n"
+    )
+    program = symbolic_pinn.compile(spec).ir
+    assert [t.name for t in program.terms] == ["pde", "ic", "bc1", "bc2"]
+    assert program == text.ir
+
+
+def test_weights_and_unknowns_match_text():
+    x, t, k = sympy.symbols("x t k")
+    u = sympy.Function("u")(x, t)
+    spec = from_sympy(
+        variables={x: (0, 1), t: (0, 1)},
+        fields=[u],
+        unknowns={k: 0.5},
+        terms=[sympy.Eq(u.diff(t), k * u.diff(x, 2)), Equation(sympy.Eq(u, sin(pi * x)), on={t: 0}, weight=10)],
+    )
+    text = symbolic_pinn.compile(
+        "x in [0, 1]; t in [0, 1]\nfield u(x, t)\nunknown k = 0.5\nDt(u) = k*Dxx(u)\nu = sin(pi*x) at t = 0 weight 10\n"
+    )
+    assert symbolic_pinn.compile(spec).ir == text.ir
+
+
+# ---- errors ---------------------------------------------------------------------------
+
+x, y, z = sympy.symbols("x y z")
+u = sympy.Function("u")(x, y)
+v = sympy.Function("v")(x, y)
+DOMAIN = {x: (0, 1), y: (0, 1)}
+
+
+@pytest.mark.parametrize(
+    ("build", "words"),
+    [
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=["u - 1"]), "str"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation("Eq(u, 1)")]), "string"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[sympy.Eq(u, z)]), "unknown symbols: z"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[sympy.Eq(u, v)]), "not a declared field"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[sympy.sin(x)], terms=[sympy.Eq(u, 0)]), "field"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[sympy.Function("w")], terms=[sympy.Eq(u, 0)]), "field"),
+        (lambda: from_sympy(variables={x: (1, 0), y: (0, 1)}, fields=[u], terms=[sympy.Eq(u, 0)]), "empty"),
+        (lambda: from_sympy(variables={x: (0, 0), y: (0, 1)}, fields=[u], terms=[sympy.Eq(u, 0)]), "empty"),
+        (lambda: from_sympy(variables={x: (0, 1)}, fields=[u], terms=[sympy.Eq(u, 0)]), "not one of the variables"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[], terms=[sympy.Eq(u, 0)]), "no field"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[]), "nothing to minimize"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), on={x: 2})]), "outside"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), on={z: 0})]), "not a variable"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), on="everywhere")]), "not a region"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), weight=-1)]), "negative"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Minimize(u**2)]), "integral"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Minimize(sympy.Integral(u**2, x))]), "all the variables"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Minimize(sympy.Integral(u**2, (x, 0, 2), y))]), "limits"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[sympy.Eq(u, 0)], exact={v: x}), "not a field"),
+        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[42]), "int"),
+    ],
+    ids=[
+        "string term",
+        "string Equation",
+        "unknown symbol",
+        "undeclared function",
+        "non-field function",
+        "unapplied function",
+        "empty interval",
+        "point interval",
+        "field argument not a variable",
+        "no field",
+        "no terms",
+        "face outside",
+        "face of a non-variable",
+        "bad region",
+        "negative weight",
+        "energy without integral",
+        "integral over part of the domain",
+        "integral with other limits",
+        "exact of a non-field",
+        "not a term",
+    ],
+)
+def test_from_sympy_errors_are_pinn_errors(build, words):
+    with pytest.raises(PinnError) as caught:
+        build()
+    assert words in caught.value.message
+    assert caught.value.render().startswith("error: ")
