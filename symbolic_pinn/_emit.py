@@ -13,6 +13,7 @@ parentheses, as SymPy's code printers do.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import keyword
 import math
@@ -217,7 +218,8 @@ def _measure(program: ir.Program, region: ir.Region) -> float:
     return volume / widths[[v.name for v in program.variables].index(region.variable)]
 
 
-def _runtime_source() -> str:
+@functools.cache
+def _runtime_source() -> str:  # the text of a module of ours: fixed for the process
     return "\n\n".join(inspect.getsource(getattr(_runtime, name)) for name in _RUNTIME)
 
 

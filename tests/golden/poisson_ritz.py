@@ -87,11 +87,16 @@ class Network:
         ∇z = ∇h W,  Lz = Lh W,  ∇t = s ∇z,  Lt = s Lz − 2 t s Σᵢ wᵢ (∂ᵢz)².
         """
         h = jnp.stack([(x - c) / hw for x, c, hw in zip(xs, self.centre, self.half_width)], axis=-1)
-        n, d = h.shape
-        jacobian = jnp.broadcast_to(jnp.diag(1.0 / jnp.asarray(self.half_width, h.dtype)), (n, d, d))
         w2 = jnp.asarray(weights, h.dtype)[None, :, None]
-        lap = jnp.zeros_like(h)
-        for w, b in self.layers[:-1]:
+        # first layer: the input's Jacobian is the constant diag(1/half_width), its Laplacian 0
+        w, b = self.layers[0]
+        t = jnp.tanh(h @ w + b)
+        s = 1 - t * t
+        jz = (w / jnp.asarray(self.half_width, h.dtype)[:, None])[None]  # (1, d, width), same at every point
+        jacobian = s[:, None, :] * jz
+        lap = -2 * t * s * jnp.sum(w2 * jz * jz, axis=1)
+        h = t
+        for w, b in self.layers[1:-1]:
             z = h @ w + b
             jz = jacobian @ w
             lz = lap @ w
@@ -103,7 +108,7 @@ class Network:
         w, b = self.layers[-1]
         value = (h @ w + b)[:, 0]
         gradient = (jacobian @ w)[:, :, 0]
-        return value, tuple(gradient[:, i] for i in range(d)), (lap @ w)[:, 0]
+        return value, tuple(gradient[:, i] for i in range(len(xs))), (lap @ w)[:, 0]
 
 
 def init_mlp(key, sizes):
