@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import symbolic_pinn
 from symbolic_pinn import PinnError
+from language_examples import BURGERS, INVERSE
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 H1 = "x in [0, 1]\nfield u(x)\n"
@@ -869,23 +870,6 @@ def test_no_input_hangs_or_crashes(name, slow_probe_results):
 
 # ---- fuzzing: random and mutated programs ----------------------------------------------
 
-BURGERS = """\
-# viscous Burgers
-x in [-1, 1]; t in [0, 1]
-field u(x, t)
-const nu = 0.01/pi
-Dt(u) + u*Dx(u) = nu*Dxx(u)
-u = -sin(pi*x) at t = 0
-u = 0 at x = -1
-u = 0 at x = 1
-"""
-INVERSE = """\
-x in [0, 1]; t in [0, 1]
-field u(x, t)
-unknown k = 0.5
-Dt(u) = k*Dxx(u)
-data "heat_obs.csv"
-"""
 SEEDS = [BURGERS, INVERSE] + [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*.pinn"))]
 ALPHABET = list("()[]|^*+-/=,;#\n\\ \t.0123456789exyutuvπΔ∇∂ₓ∫∮·_\"$'") + ["∂Ω", "∂_", "**", "Dx", "in", "on", "at", "weight"]
 
