@@ -16,13 +16,14 @@ from __future__ import annotations
 import functools
 import inspect
 import keyword
+import pathlib
 import math
 import textwrap
 import unicodedata
 
 from . import _ir as ir
 from . import _runtime
-from ._plan import Collapse, Derive, Evaluate, Schedule, _describe_sum
+from ._plan import Collapse, Derive, Evaluate, Schedule, Taylor, _describe_sum
 
 __all__ = ["emit"]
 
@@ -41,7 +42,7 @@ _JNP_FUNCTIONS = {
     "abs": "jnp.abs",
     "sign": "jnp.sign",
 }
-_RUNTIME = ("value_and_derivative", "derivative", "value_grad_laplacian", "Network", "init_mlp", "mlp", "sample_region", "adam")
+_RUNTIME = ("value_and_derivative", "derivative", "taylor_derivatives", "value_grad_laplacian", "Network", "init_mlp", "mlp", "sample_region", "adam")
 _RESERVED = set(_RUNTIME) | {"jax", "jnp", "params", "points", "key", "main", "fields", "loss", "losses", "net", "terms"}
 
 # precedence: higher binds tighter
@@ -253,11 +254,16 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
 
         if fp.collapsed is not None:
             lines.append(f"    # {fp.field}: {_describe_sum(fp.collapsed, program.field(fp.field))} — collapsed Taylor mode")
+        for axis, order in fp.taylor:
+            lines.append(f"    # {fp.field}: derivatives along {program.field(fp.field).args[axis]} up to order {order} — Taylor mode")
         if fp.needed:
             how = "nested forward mode (jax.jvp)" if any(map(any, fp.needed)) else "value"
             lines.append(f"    # {fp.field}: {names} — {how}")
         for step in fp.steps:
-            if isinstance(step, Collapse):
+            if isinstance(step, Taylor):
+                outputs = ", ".join(value(o) for o in step.outputs)
+                lines.append(f"    {outputs} = taylor_derivatives({fn(step.fn)}, {step.arg}, {step.order})({args})")
+            elif isinstance(step, Collapse):
                 gradient = ", ".join(value(g) for g in step.gradient)
                 gradient = f"({gradient},)" if len(step.gradient) == 1 else f"({gradient})"
                 weights = ", ".join(_number(w) for w in step.weights) + ("," if len(step.weights) == 1 else "")
@@ -284,7 +290,8 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
 def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int, ...]], source: str | None = None, filename: str | None = None) -> str:
     """The JAX module (as text) for a program, its schedule and network sizes."""
     printer = _Printer(program, _Namer(program))
-    title = f"the problem in {filename}" if filename else "a symbolic_pinn problem"
+    # the file name only: the same problem gives the same module wherever it lives
+    title = f"the problem in {pathlib.PurePath(filename).name}" if filename else "a symbolic_pinn problem"
     from . import __version__
 
     out = []

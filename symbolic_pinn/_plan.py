@@ -12,7 +12,11 @@ second-order coefficient are carried layer by layer), instead of one nested jvp
 per second derivative.  A field used in a single second derivative in any way
 (``u_xx²``, ``k·u_xx``) collapses too, with one non-zero weight.
 
-**Nested forward mode**, for everything else (mixed and higher derivatives).  A multi-index ``alpha`` is reached along its canonical chain — differentiate
+**Taylor mode.**  A pure derivative of order K ≥ 3 along one axis (``u_xxx``,
+``u_xxxx``) and all lower ones along it come from one K-jet
+(``jax.experimental.jet``), whose cost grows like K² instead of 2^K.
+
+**Nested forward mode**, for everything else (mixed derivatives, low orders).  A multi-index ``alpha`` is reached along its canonical chain — differentiate
 along the first argument ``alpha[0]`` times, then the second, ... — so
 ``u_xxy`` = ∂y ∂x ∂x u.  Chains that share a prefix share the derivative functions
 (``u_xx`` and ``u_xy`` both start from ``u_x``), and when a term needs both a
@@ -28,6 +32,8 @@ import math
 from . import _ir as ir
 
 __all__ = ["plan", "Schedule", "format_schedule"]
+
+TAYLOR_FROM_ORDER = 3  # a pure derivative of this order or more along one axis uses a jet
 
 
 # Steps name derivatives by multi-index (a tuple of ints over the field's arguments):
@@ -70,11 +76,23 @@ class Collapse:
 
 
 @dataclasses.dataclass(frozen=True)
+class Taylor:
+    """One jet of ∂^fn u along ``arg`` to ``order``: ``outputs[k]`` is the multi-index
+    of the k-th derivative along the axis (k = 0 is the value), or None if unused."""
+
+    fn: Alpha
+    arg: int
+    order: int
+    outputs: tuple[Alpha | None, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class FieldPlan:
     field: str
     needed: tuple[tuple[int, ...], ...]
-    steps: tuple[Derive | Evaluate | Collapse, ...]
+    steps: tuple[Derive | Evaluate | Collapse | Taylor, ...]
     collapsed: ir.SecondOrderSum | None = None
+    taylor: tuple[tuple[int, int], ...] = ()  # (axis, order) of each Taylor-mode jet
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,7 +179,7 @@ def _field_plan(field: ir.FieldDecl, needed: set[tuple[int, ...]], collapsed: ir
 
     value_name = fn_name
 
-    steps: list[Derive | Evaluate | Collapse] = []
+    steps: list[Derive | Evaluate | Collapse | Taylor] = []
     if collapsed is not None:
         # the fused pass yields the value and every first derivative too
         zero = (0,) * len(field.args)
@@ -176,6 +194,17 @@ def _field_plan(field: ir.FieldDecl, needed: set[tuple[int, ...]], collapsed: ir
             )
         )
         needed = needed - {zero, *first}
+    # Taylor mode: pure derivatives of order ≥ 3 along one axis, all orders in one jet.
+    zero = (0,) * len(field.args)
+    jets = []
+    for axis in range(len(field.args)):
+        along = {a[axis]: a for a in needed if a[axis] and sum(a) == a[axis]}
+        order = max(along, default=0)
+        if order >= TAYLOR_FROM_ORDER:
+            outputs = tuple(along.get(k) if k else (zero if zero in needed else None) for k in range(order + 1))
+            steps.append(Taylor(zero, axis, order, outputs))
+            needed = needed - {o for o in outputs if o is not None}
+            jets.append((axis, order))
     # Derivative functions needed: every proper prefix of a needed chain.
     functions = set()
     for alpha in needed:
@@ -202,7 +231,7 @@ def _field_plan(field: ir.FieldDecl, needed: set[tuple[int, ...]], collapsed: ir
             steps.append(Evaluate(fn_name(parent), (value_name(alpha),), arg))
             done.add(alpha)
     ordered_needed = tuple(sorted(needed, key=lambda a: (sum(a), tuple(-k for k in a))))
-    return FieldPlan(field.name, ordered_needed, tuple(steps), collapsed)
+    return FieldPlan(field.name, ordered_needed, tuple(steps), collapsed, tuple(jets))
 
 
 def plan(program: ir.Program) -> Schedule:
@@ -237,6 +266,9 @@ def format_schedule(schedule: Schedule, program: ir.Program) -> str:
             decl = program.field(fp.field)
             if fp.collapsed is not None:
                 lines.append(f"  {fp.field}: {_describe_sum(fp.collapsed, decl)}  — collapsed Taylor mode (forward Laplacian)")
+            for axis, order in fp.taylor:
+                names = ", ".join(ir.derivative_name(fp.field, tuple(k if j == axis else 0 for j in range(len(decl.args))), decl.args) for k in range(1, order + 1))
+                lines.append(f"  {fp.field}: {names}  — Taylor mode (one jet of order {order} along {decl.args[axis]})")
             if fp.needed:
                 names = ", ".join(ir.derivative_name(fp.field, a, decl.args) for a in fp.needed)
                 highest = max(sum(a) for a in fp.needed)
@@ -263,6 +295,9 @@ def describe_step(step: Derive | Evaluate | Collapse, field: ir.FieldDecl) -> st
     def fn(alpha):
         return value(alpha) + "_fn"
 
+    if isinstance(step, Taylor):
+        outputs = ", ".join(value(o) for o in step.outputs)
+        return f"{outputs} = jet of {fn(step.fn)} along {field.args[step.arg]}, order {step.order}"
     if isinstance(step, Collapse):
         outputs = [value(step.value)] + [value(g) for g in step.gradient] + [ir.second_order_name(step.output, field.args)]
         return f"{', '.join(outputs)} = one fused pass of {fn(step.fn)} (value, gradient, Σ wᵢ∂ᵢᵢ)"
