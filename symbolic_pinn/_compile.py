@@ -89,13 +89,17 @@ class CompiledProblem:
         return train(self, TrainConfig(**settings))
 
 
-def compile(problem: Spec | str, *, width: int = 64, depth: int = 3) -> CompiledProblem:
+def compile(
+    problem: Spec | str, *, width: int = 64, depth: int = 3, taylor_from_order: int | None = None
+) -> CompiledProblem:
     """Compile a problem (text or a :class:`Spec` from ``parse``/``from_sympy``).
 
     Args:
         problem: problem text, or the result of :func:`parse` or :func:`from_sympy`.
         width: neurons per hidden layer of each field's MLP.
         depth: number of hidden layers.
+        taylor_from_order: compute pure derivatives of at least this order along an
+            axis with one Taylor-mode jet (default: nested jvp; see ``_plan``).
 
     >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω")
     >>> sorted(c.module.WEIGHTS)
@@ -105,7 +109,7 @@ def compile(problem: Spec | str, *, width: int = 64, depth: int = 3) -> Compiled
     if width < 1 or depth < 1:
         raise PinnError(f"the network needs width ≥ 1 and depth ≥ 1, got width {width}, depth {depth}")
     program = lower(spec)
-    schedule = plan(program)
+    schedule = plan(program, taylor_from_order=taylor_from_order)
     layers = {f.name: (len(f.args),) + (width,) * depth + (1,) for f in program.fields}
     source = emit(program, schedule, layers=layers, source=spec.source, filename=spec.filename)
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")

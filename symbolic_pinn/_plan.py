@@ -12,9 +12,10 @@ second-order coefficient are carried layer by layer), instead of one nested jvp
 per second derivative.  A field used in a single second derivative in any way
 (``u_xx²``, ``k·u_xx``) collapses too, with one non-zero weight.
 
-**Taylor mode.**  A pure derivative of order K ≥ 3 along one axis (``u_xxx``,
-``u_xxxx``) and all lower ones along it come from one K-jet
-(``jax.experimental.jet``), whose cost grows like K² instead of 2^K.
+**Taylor mode** (opt-in, ``taylor_from_order``).  A pure derivative of order K along
+one axis (``u_xxx``, ``u_xxxx``) and all lower ones along it come from one K-jet
+(``jax.experimental.jet``), whose cost grows like K² instead of 2^K — asymptotically;
+at K = 3 and 4 it measured slower than nested jvp here, hence off by default.
 
 **Nested forward mode**, for everything else (mixed derivatives, low orders).  A multi-index ``alpha`` is reached along its canonical chain — differentiate
 along the first argument ``alpha[0]`` times, then the second, ... — so
@@ -33,7 +34,10 @@ from . import _ir as ir
 
 __all__ = ["plan", "Schedule", "format_schedule"]
 
-TAYLOR_FROM_ORDER = 3  # a pure derivative of this order or more along one axis uses a jet
+# Taylor mode is opt-in (``compile(..., taylor_from_order=3)``): on this project's CPU
+# benchmark (benchmarks/derivatives.py, 2026-11-24) one jet was slower than nested jvp
+# for u_xxx (KdV, 36 vs 29 ms per train step) and u_xxxx (biharmonic, 51 vs 44 ms).
+TAYLOR_FROM_ORDER = None
 
 
 # Steps name derivatives by multi-index (a tuple of ints over the field's arguments):
@@ -173,7 +177,12 @@ def _collapse(expr: ir.Expr, field: ir.FieldDecl) -> tuple[ir.Expr, ir.SecondOrd
     return (ir.Add(tuple(rest)) if len(rest) > 1 else rest[0]), collapsed
 
 
-def _field_plan(field: ir.FieldDecl, needed: set[tuple[int, ...]], collapsed: ir.SecondOrderSum | None = None) -> FieldPlan:
+def _field_plan(
+    field: ir.FieldDecl,
+    needed: set[tuple[int, ...]],
+    collapsed: ir.SecondOrderSum | None = None,
+    taylor_from_order: int | None = TAYLOR_FROM_ORDER,
+) -> FieldPlan:
     def fn_name(alpha):  # steps name things by multi-index; the emitter picks identifiers
         return alpha
 
@@ -200,7 +209,7 @@ def _field_plan(field: ir.FieldDecl, needed: set[tuple[int, ...]], collapsed: ir
     for axis in range(len(field.args)):
         along = {a[axis]: a for a in needed if a[axis] and sum(a) == a[axis]}
         order = max(along, default=0)
-        if order >= TAYLOR_FROM_ORDER:
+        if taylor_from_order is not None and order >= max(taylor_from_order, 1):
             outputs = tuple(along.get(k) if k else (zero if zero in needed else None) for k in range(order + 1))
             steps.append(Taylor(zero, axis, order, outputs))
             needed = needed - {o for o in outputs if o is not None}
@@ -234,8 +243,14 @@ def _field_plan(field: ir.FieldDecl, needed: set[tuple[int, ...]], collapsed: ir
     return FieldPlan(field.name, ordered_needed, tuple(steps), collapsed, tuple(jets))
 
 
-def plan(program: ir.Program) -> Schedule:
-    """The derivative schedule of every term of a program."""
+def plan(program: ir.Program, *, taylor_from_order: int | None = TAYLOR_FROM_ORDER) -> Schedule:
+    """The derivative schedule of every term of a program.
+
+    Args:
+        program: the IR.
+        taylor_from_order: use one Taylor-mode jet for pure derivatives of at least
+            this order along one axis; None (the default) keeps nested jvp.
+    """
     terms = []
     for term in program.terms:
         expr = term.expr
@@ -249,7 +264,9 @@ def plan(program: ir.Program) -> Schedule:
             elif isinstance(node, ir.SecondOrderSum):
                 needed.setdefault(node.name, set())
         fields = tuple(
-            _field_plan(f, needed[f.name], collapsed[f.name]) for f in program.fields if f.name in needed
+            _field_plan(f, needed[f.name], collapsed[f.name], taylor_from_order)
+            for f in program.fields
+            if f.name in needed
         )
         terms.append(TermPlan(term.name, expr, fields))
     return Schedule(tuple(terms))

@@ -17,8 +17,9 @@ PROBLEMS = [
 
 @pytest.mark.parametrize("text", PROBLEMS)
 def test_taylor_mode_matches_nested_jvp_on_the_network(x64, text):
-    compiled = symbolic_pinn.compile(text)
+    compiled = symbolic_pinn.compile(text, taylor_from_order=3)
     assert "Taylor mode" in compiled.format_plan()
+    assert "Taylor mode" not in symbolic_pinn.compile(text).format_plan()  # opt-in
     params = compiled.init_params(jax.random.PRNGKey(5))
     net = compiled.module.fields(params)["u"]
     rng = np.random.default_rng(6)
