@@ -27,8 +27,9 @@ import symbolic_pinn
 from symbolic_pinn._runtime import derivative
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-EXAMPLES = ["poisson", "poisson_ritz", "seed"]
+EXAMPLES = ["poisson", "poisson_ritz", "seed", "heat_inverse"]
 TARGETS = {"poisson": 1e-3, "poisson_ritz": 3e-2}
+UNKNOWNS = {"heat_inverse": {"k": 0.1}}  # true values of the unknowns the examples recover
 
 
 def mean_abs_dx(compiled, params) -> float:
@@ -45,7 +46,13 @@ def run(name: str) -> dict:
     start = time.perf_counter()
     result = compiled.train(progress=False)
     seconds = time.perf_counter() - start
-    row = {"example": name, "seconds": seconds, "steps": result.metrics["steps"], "rel_l2": result.metrics["rel_l2"]}
+    row = {
+        "example": name,
+        "seconds": seconds,
+        "steps": result.metrics["steps"],
+        "rel_l2": result.metrics["rel_l2"],
+        "unknowns": result.metrics["unknowns"],
+    }
     if name == "seed":
         initial = mean_abs_dx(compiled, compiled.init_params(jax.random.PRNGKey(0)))
         row["mean_abs_dx_drop"] = initial / mean_abs_dx(compiled, result.params)
@@ -67,6 +74,10 @@ def main() -> None:
         else:
             result = ", ".join(f"rel L2 {k} {v:.2e}" for k, v in row["rel_l2"].items())
             target = f"≤ {TARGETS[row['example']]:.0e}" if row["example"] in TARGETS else ""
+            for unknown, truth in UNKNOWNS.get(row["example"], {}).items():
+                found = row["unknowns"][unknown]
+                result += f"; {unknown} = {found:.5g} ({abs(found - truth) / truth:.2%} off {truth:g})"
+                target = (target + "; " if target else "") + "unknown within 1%"
         table.add_row(row["example"], result, target, f"{row['seconds']:.0f}", str(row["steps"]))
     Console().print(table)
     out = pathlib.Path(args.json)

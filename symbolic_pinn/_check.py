@@ -12,12 +12,27 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import pathlib
+
+import numpy as np
 
 import sympy
 
 from . import _syntax as ast
 from ._errors import PinnError, Span
-from ._spec import BOUNDARY, INTERIOR, BoundaryIntegral, Region, Spec, TermSpec, split_integrals, variable
+from ._data import read_columns
+from ._spec import (
+    BOUNDARY,
+    INTERIOR,
+    BoundaryIntegral,
+    DataSpec,
+    Observed,
+    Region,
+    Spec,
+    TermSpec,
+    split_integrals,
+    variable,
+)
 
 __all__ = ["check"]
 
@@ -59,6 +74,8 @@ class _Checker:
         self.unknowns: list[tuple[sympy.Symbol, float]] = []
         self.terms: list[tuple[ast.Node, str, Region, sympy.Expr, float]] = []
         self.exact: list[tuple[str, sympy.Expr]] = []
+        self.data_statements: list[ast.DataDecl] = []
+        self.data: list[DataSpec] = []
 
     # ---- statements ---------------------------------------------------------------
 
@@ -70,20 +87,22 @@ class _Checker:
                 raise PinnError(
                     "the expression is nested too deeply", statement.span, help="split it with `let` definitions"
                 ) from None
-        for node, _, _, expr, _ in self.terms:
-            _finite(expr, node)
-        for name, expr in self.exact:
-            _finite(expr, next(s for s in self.program.statements if isinstance(s, ast.Definition) and s.name.name == name))
         if not self.fields:
             raise PinnError(
                 "the problem declares no field",
                 help="declare the unknown function, e.g. `field u(x, y)`",
             )
+        for statement in self.data_statements:
+            self._read_data(statement)
         if not self.terms:
             raise PinnError(
                 "the problem has no equation and nothing to minimize",
                 help="add an equation such as `-Δu = f` or an energy `minimize ∫ ...`",
             )
+        for node, _, _, expr, _ in self.terms:
+            _finite(expr, node)
+        for name, expr in self.exact:
+            _finite(expr, next(s for s in self.program.statements if isinstance(s, ast.Definition) and s.name.name == name))
         lines = self.program.source.splitlines()
         terms = tuple(
             TermSpec(kind, region, expr, weight, _label(lines, node.span), node.span.line)
@@ -97,6 +116,7 @@ class _Checker:
             exact=tuple(self.exact),
             source=self.program.source,
             filename=self.program.filename,
+            data=tuple(self.data),
         )
 
     def _declare(self, name: ast.Name, kind: str, value=None) -> None:
@@ -186,11 +206,55 @@ class _Checker:
         self._declare(s.name, "let", self._expr(s.expr))
 
     def _stmt_DataDecl(self, s: ast.DataDecl) -> None:
-        raise PinnError(
-            "`data` (observations) is not supported yet",
-            s.span,
-            help="remove the line; inverse problems with data are planned",
-        )
+        self.data_statements.append(s)  # read once every variable and field is declared
+
+    def _read_data(self, s: ast.DataDecl) -> None:
+        base = pathlib.Path(self.program.filename).parent if self.program.filename else pathlib.Path.cwd()
+        path = base / s.path
+        if not path.is_file():
+            raise PinnError(
+                f"the data file '{s.path}' does not exist (looked for {path})",
+                s.span,
+                help="the path is relative to the problem file",
+            )
+        try:
+            columns = read_columns(path)
+        except PinnError as err:
+            err.span = s.span
+            raise
+        variables = [v.name for v, _, _ in self.variables]
+        fields = [f for f in self.fields if f.func.__name__ in columns]
+        if not fields:
+            names = ", ".join(f.func.__name__ for f in self.fields)
+            raise PinnError(
+                f"'{s.path}' has no column named after a field (columns: {', '.join(columns)})",
+                s.span,
+                help=f"name the observed values' column after the field: {names}",
+            )
+        needed = sorted({a.name for f in fields for a in f.args}, key=variables.index)
+        missing = [v for v in needed if v not in columns]
+        if missing:
+            raise PinnError(
+                f"'{s.path}' has no column '{missing[0]}' for the coordinates of the observations",
+                s.span,
+                help=f"give a column per variable ({', '.join(needed)}) and per observed field",
+            )
+        lo_hi = {v.name: (lo, hi) for v, lo, hi in self.variables}
+        for v in needed:
+            lo, hi = lo_hi[v]
+            if np.any(columns[v] < lo) or np.any(columns[v] > hi):
+                raise PinnError(
+                    f"column '{v}' of '{s.path}' has points outside [{lo:g}, {hi:g}]",
+                    s.span,
+                    help="observations must lie in the domain",
+                )
+        n = len(columns[needed[0]])
+        coordinates = {v: columns[v] if v in columns else np.full(n, (lo_hi[v][0] + lo_hi[v][1]) / 2) for v in variables}
+        observed = {f.func.__name__: columns[f.func.__name__] for f in fields}
+        self.data.append(DataSpec(s.path, str(path), coordinates, observed))
+        region = Region("data", data=s.path)
+        for f in fields:
+            self.terms.append((s, "residual", region, f - Observed(f.func.__name__), 1.0))
 
     def _stmt_Equation(self, s: ast.Equation) -> None:
         lhs = self._scalar(s.lhs)

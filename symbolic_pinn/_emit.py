@@ -42,7 +42,18 @@ _JNP_FUNCTIONS = {
     "abs": "jnp.abs",
     "sign": "jnp.sign",
 }
-_RUNTIME = ("value_and_derivative", "derivative", "taylor_derivatives", "value_grad_laplacian", "Network", "init_mlp", "mlp", "sample_region", "adam")
+_RUNTIME = (
+    "value_and_derivative",
+    "derivative",
+    "taylor_derivatives",
+    "value_grad_laplacian",
+    "Network",
+    "init_mlp",
+    "mlp",
+    "sample_region",
+    "load_observations",
+    "adam",
+)
 _RESERVED = set(_RUNTIME) | {"jax", "jnp", "params", "points", "key", "main", "fields", "loss", "losses", "net", "terms"}
 
 # precedence: higher binds tighter
@@ -64,6 +75,11 @@ def _number(value: float) -> str:
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
+
+
+def _docstring_free_string(text: str) -> str:
+    """A user string (a file name) as a safe Python string literal."""
+    return repr(str(text))
 
 
 def _docstring(text: str, indent: str = "") -> str:
@@ -125,6 +141,9 @@ class _Namer:
         args = self.program.field(field).args
         return self._claim(("fn", field, alpha), python_name(ir.derivative_name(field, alpha, args) + "_fn"))
 
+    def observed(self, field: str) -> str:
+        return self._claim(("observed", field), python_name(f"{field}_observed"))
+
     def second_order(self, node: ir.SecondOrderSum) -> str:
         args = self.program.field(node.name).args
         return self._claim(("sum", node), python_name(ir.second_order_name(node, args)))
@@ -160,6 +179,9 @@ class _Printer:
 
     def _print_Field(self, e):
         return self.namer.value(e.name, e.alpha), _ATOM
+
+    def _print_Observed(self, e):
+        return self.namer.observed(e.name), _ATOM
 
     def _print_SecondOrderSum(self, e):
         return self.namer.second_order(e), _ATOM
@@ -203,7 +225,15 @@ class _Printer:
         return f"{self._wrap(e.base, _ATOM)} ** {self._wrap(e.exp, _POW)}", _POW
 
 
+def observed_fields(program: ir.Program, term: ir.Term) -> list[str]:
+    """The fields whose observations a term compares with, in declaration order."""
+    names = {n.name for n in ir.walk(term.expr) if isinstance(n, ir.Observed)}
+    return [f.name for f in program.fields if f.name in names]
+
+
 def _region_literal(region: ir.Region) -> str:
+    if region.kind == "data":
+        return f'("data", {_docstring_free_string(region.data)})'
     if region.kind == "face":
         return f'("face", "{region.variable}", {_number(region.value)})'
     return f'("{region.kind}",)'
@@ -238,8 +268,9 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
     kind = "residual" if term.kind == "residual" else "integrand"
     where = term.region.describe()
     what = "mean square" if term.kind == "residual" else "integral"
+    observed = [namer.observed(f) for f in observed_fields(program, term)]
     lines = [
-        f"def {kind}_{term.name}({', '.join(params + [_coords(program, namer)])}):",
+        f"def {kind}_{term.name}({', '.join(params + [_coords(program, namer)] + observed)}):",
         "    " + _docstring(f"{term.label}    ({what} over {where} points)", "    "),
     ]
     for fp in term_plan.fields:
@@ -318,6 +349,14 @@ def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int
     constants.append("UNKNOWNS = {" + ", ".join(f'"{n}": {_number(v)}' for n, v in program.unknowns) + "}")
     constants.append("WEIGHTS = {" + ", ".join(f'"{t.name}": {_number(t.weight)}' for t in program.terms) + "}")
     constants.append("REGIONS = {" + ", ".join(f'"{t.name}": {_region_literal(t.region)}' for t in program.terms) + "}")
+    data_terms = [t for t in program.terms if t.region.kind == "data"]
+    constants.append(
+        "DATA_COLUMNS = {"
+        + ", ".join(
+            f'"{t.name}": ({_strings([v.name for v in program.variables] + observed_fields(program, t))})' for t in data_terms
+        )
+        + "}"
+    )
     energies = [t for t in program.terms if t.kind == "energy"]
     constants.append("MEASURES = {" + ", ".join(f'"{t.name}": {_number(_measure(program, t.region))}' for t in energies) + "}")
     out.append("\n".join(constants) + "\n")
@@ -384,7 +423,10 @@ def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int
         '    """Train with plain Adam on uniform random points and report the errors."""\n'
         "    key = jax.random.PRNGKey(seed)\n"
         "    keys = jax.random.split(key, len(REGIONS) + 2)\n"
-        "    points = {name: sample_region(k, region, n, DOMAIN) for k, (name, region) in zip(keys, REGIONS.items())}\n"
+        "    points = {\n"
+        "        name: load_observations(region[1], DATA_COLUMNS[name]) if region[0] == \"data\" else sample_region(k, region, n, DOMAIN)\n"
+        "        for k, (name, region) in zip(keys, REGIONS.items())\n"
+        "    }\n"
         "    params = adam(loss, init_params(keys[-1]), points, steps)\n"
         '    test = sample_region(keys[-2], ("interior",), 4 * n, DOMAIN)\n'
         "    net = fields(params)\n"

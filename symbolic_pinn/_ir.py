@@ -48,6 +48,13 @@ class Unknown(Expr):
 
 
 @dataclasses.dataclass(frozen=True)
+class Observed(Expr):
+    """The observed value of a field at a data point (inverse problems)."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Field(Expr):
     """∂^alpha of a field: ``alpha[i]`` derivatives along the field's i-th argument."""
 
@@ -105,10 +112,13 @@ class Region:
     kind: str
     variable: str | None = None
     value: float | None = None
+    data: str | None = None  # kind "data": the observation file's name
 
     def describe(self) -> str:
         if self.kind == "face":
             return f"{self.variable} = {self.value:g}"
+        if self.kind == "data":
+            return f"the observations in {self.data}"
         return self.kind
 
 
@@ -220,6 +230,8 @@ def _fmt(e: Expr, program, outer: int) -> str:
         return f"({text})" if e.value < 0 and outer > 1 else text
     if isinstance(e, (Const, Var, Unknown)):
         return e.name
+    if isinstance(e, Observed):
+        return f"{e.name}_observed"
     if isinstance(e, Field):
         args = program.field(e.name).args if program else tuple(f"#{i}" for i in range(len(e.alpha)))
         return derivative_name(e.name, e.alpha, args)

@@ -12,7 +12,7 @@ from sympy.core.function import AppliedUndef
 
 from . import _ir as ir
 from ._errors import PinnError, Span
-from ._spec import Spec
+from ._spec import Observed, Spec
 
 __all__ = ["lower"]
 
@@ -54,6 +54,8 @@ class _Lowering:
         if isinstance(e, sympy.Number):
             value = float(e)
             return ir.Num(value)
+        if isinstance(e, Observed):
+            return ir.Observed(e.name)
         if isinstance(e, sympy.Symbol):
             if e.name in self.variables:
                 return ir.Var(e.name)
@@ -90,7 +92,9 @@ def _term_names(spec: Spec) -> list[str]:
     """pde, bc, ic (a face of t), energy; numbered when one kind appears again."""
     base = []
     for term in spec.terms:
-        if term.kind == "energy":
+        if term.region.kind == "data":
+            base.append("data")
+        elif term.kind == "energy":
             base.append("energy" if term.region.kind == "interior" else "energy_boundary")
         elif term.region.kind == "interior":
             base.append("pde")

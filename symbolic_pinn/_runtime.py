@@ -165,6 +165,17 @@ def sample_region(key, region, n, domain):
     return tuple(points[:, j] for j in range(len(names)))
 
 
+def load_observations(path, columns):
+    """The named columns of a CSV (with a header row) or NPZ file, as a tuple of arrays."""
+    import numpy as np
+
+    if str(path).endswith(".npz"):
+        with np.load(path, allow_pickle=False) as archive:
+            return tuple(jnp.asarray(archive[c], dtype=float).ravel() for c in columns)
+    table = np.genfromtxt(path, delimiter=",", names=True, autostrip=True)
+    return tuple(jnp.asarray(table[c], dtype=float) for c in columns)
+
+
 def adam(loss, params, points, steps, learning_rate=1e-3):
     """Plain Adam on ``loss(params, points)``; prints the loss now and then."""
     b1, b2, eps = 0.9, 0.999, 1e-8

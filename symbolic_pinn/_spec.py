@@ -31,6 +31,20 @@ class TermSpec:
     line: int | None = None
 
 
+class Observed(sympy.Symbol):
+    """The observed value of a field at a data point (a leaf of data-misfit terms)."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DataSpec:
+    """Observations from one file: coordinates and observed fields, one row a point."""
+
+    name: str  # the file name as written
+    path: str  # where it was read from
+    coordinates: dict  # variable name → (n,) array
+    observed: dict  # field name → (n,) array
+
+
 @dataclasses.dataclass(frozen=True)
 class Spec:
     variables: tuple[tuple[sympy.Symbol, float, float], ...]
@@ -40,6 +54,7 @@ class Spec:
     exact: tuple[tuple[str, sympy.Expr], ...]
     source: str | None = None
     filename: str | None = None
+    data: tuple[DataSpec, ...] = ()
 
 
 def variable(name: str) -> sympy.Symbol:

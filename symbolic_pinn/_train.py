@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from . import _domain
+from . import _domain, _emit
 from ._errors import PinnError
 
 __all__ = ["TrainConfig", "TrainResult", "train"]
@@ -80,8 +80,15 @@ def _points(compiled, config: TrainConfig, dtype) -> dict:
     program = compiled.ir
     by_region: dict = {}
     points = {}
+    data = {d.name: d for d in compiled.spec.data}
     for i, term in enumerate(program.terms):
         region = term.region
+        if region.kind == "data":
+            observations = data[region.data]
+            columns = [observations.coordinates[v.name] for v in program.variables]
+            columns += [observations.observed[f] for f in _emit.observed_fields(program, term)]
+            points[term.name] = tuple(jnp.asarray(c, dtype=dtype) for c in columns)
+            continue
         if region not in by_region:
             n = {"interior": config.interior_points, "boundary": config.boundary_points}.get(region.kind, config.face_points)
             array = _domain.sample(program, region, n, seed=config.seed + 1000 * (len(by_region) + 1))

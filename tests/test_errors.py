@@ -527,15 +527,15 @@ error: a constant must be a number
   = help: use numbers, `pi`, `e` and constants declared with `const`""",
     ),
     (
-        "data is not supported yet",
-        H1 + 'Dxx(u) = 1\ndata "obs.csv"\n',
-        """\
-error: `data` (observations) is not supported yet
+        "data file that does not exist",
+        H1 + 'Dxx(u) = 1\ndata "no such obs.csv"\n',
+        f"""\
+error: the data file 'no such obs.csv' does not exist (looked for {pathlib.Path.cwd() / "no such obs.csv"})
  --> <input>:4:1
   |
-4 | data "obs.csv"
-  | ^^^^^^^^^^^^^^
-  = help: remove the line; inverse problems with data are planned""",
+4 | data "no such obs.csv"
+  | ^^^^^^^^^^^^^^^^^^^^^^
+  = help: the path is relative to the problem file""",
     ),
     (
         "name starting with an underscore",

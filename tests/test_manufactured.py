@@ -123,6 +123,9 @@ def term_inputs(compiled: sp.CompiledProblem, term: str) -> tuple[list[str], lis
     """(fields, unknowns) a term's generated function takes, read from its signature."""
     module = compiled.module
     params = list(inspect.signature(term_function(module, term)).parameters)
+    # a data term ends with the observed values, <field>_observed, after the coordinates
+    while params and params[-1].endswith("_observed") and params[-1][: -len("_observed")] in module.FIELDS:
+        params.pop()
     coords = list(module.DOMAIN)
     assert params[len(params) - len(coords) :] == coords, f"{term}: coordinates last, in DOMAIN order: {params}"
     fields, unknowns = [], []
@@ -137,17 +140,22 @@ def term_inputs(compiled: sp.CompiledProblem, term: str) -> tuple[list[str], lis
 
 
 def evaluate(module, term: str, fields: dict, points: dict) -> np.ndarray:
-    """The term's pointwise residual (or integrand), fields given as functions, jitted."""
+    """The term's pointwise residual (or integrand), fields given as functions, jitted.
+
+    ``points`` maps each coordinate (and, for a data term, each ``<field>_observed``)
+    to its values.
+    """
     fn = term_function(module, term)
     names = list(inspect.signature(fn).parameters)
     coords = list(module.DOMAIN)
     by_name = {f"{name}_fn": f for name, f in fields.items()}
+    arrays = [n for n in names if n in points]
 
     def run(*xs):
-        env = dict(by_name, **dict(zip(coords, xs)))
+        env = dict(by_name, **dict(zip(arrays, xs)))
         return fn(*[env[n] for n in names])
 
-    out = jax.jit(run)(*[jnp.asarray(points[c], dtype=jnp.float64) for c in coords])
+    out = jax.jit(run)(*[jnp.asarray(points[c], dtype=jnp.float64) for c in arrays])
     assert out.dtype == jnp.float64 and out.shape == (len(points[coords[0]]),)
     return np.asarray(out)
 
@@ -197,7 +205,11 @@ def check_equations(compiled: sp.CompiledProblem, solution: dict, salt: str):
             skipped[term.name] = f"the fields {missing} have no exact solution"
             continue
         rng = np.random.default_rng(seed_of(path, term.name + salt))
-        points = sample(module.DOMAIN, module.REGIONS[term.name], N_POINTS, rng)
+        if term.region.kind == "data":  # the observations' own points and values
+            data = next(d for d in compiled.spec.data if d.name == term.region.data)
+            points = dict(data.coordinates) | {f"{f}_observed": v for f, v in data.observed.items()}
+        else:
+            points = sample(module.DOMAIN, module.REGIONS[term.name], N_POINTS, rng)
         r = evaluate(module, term.name, {f: solution[f] for f in fields}, points)
         r_zero = evaluate(module, term.name, {f: zero for f in fields}, points)
         r_double = evaluate(module, term.name, {f: scaled(exact[f], 2.0) for f in fields}, points)

@@ -342,14 +342,21 @@ def test_burgers_example():
     assert program.terms[0] == spelled.terms[0]
 
 
-def test_inverse_example_with_data_is_a_clear_error_for_now():
+def test_inverse_example_compiles_next_to_its_data():
+    """LANGUAGE.md's inverse problem, read as if it were a file in examples/ (where heat_obs.csv is)."""
+    examples = pathlib.Path(__file__).resolve().parent.parent / "examples"
+    problem = symbolic_pinn.compile(symbolic_pinn.parse(INVERSE, filename=str(examples / "inverse.pinn")))
+    assert [t.region.kind for t in problem.ir.terms] == ["interior", "data"]
+    assert ir.Observed("u") in set(ir.walk(problem.ir.terms[1].expr))
+
+
+def test_inverse_example_without_its_data_file_is_a_located_error(tmp_path):
     with pytest.raises(symbolic_pinn.PinnError) as caught:
-        symbolic_pinn.parse(INVERSE)
+        symbolic_pinn.parse(INVERSE, filename=str(tmp_path / "inverse.pinn"))
     err = caught.value
-    assert "not supported yet" in err.message
+    assert "does not exist" in err.message
     assert err.span is not None and err.span.line == 6 and err.span.column == 1
     assert err.help
-    assert " --> <input>:6:1" in err.render()
     assert '6 | data "heat_obs.csv"' in err.render()
 
 

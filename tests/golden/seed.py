@@ -173,6 +173,17 @@ def sample_region(key, region, n, domain):
     return tuple(points[:, j] for j in range(len(names)))
 
 
+def load_observations(path, columns):
+    """The named columns of a CSV (with a header row) or NPZ file, as a tuple of arrays."""
+    import numpy as np
+
+    if str(path).endswith(".npz"):
+        with np.load(path, allow_pickle=False) as archive:
+            return tuple(jnp.asarray(archive[c], dtype=float).ravel() for c in columns)
+    table = np.genfromtxt(path, delimiter=",", names=True, autostrip=True)
+    return tuple(jnp.asarray(table[c], dtype=float) for c in columns)
+
+
 def adam(loss, params, points, steps, learning_rate=1e-3):
     """Plain Adam on ``loss(params, points)``; prints the loss now and then."""
     b1, b2, eps = 0.9, 0.999, 1e-8
@@ -204,6 +215,7 @@ LAYERS = {"u": (2, 64, 64, 64, 1)}
 UNKNOWNS = {}
 WEIGHTS = {"energy": 1}
 REGIONS = {"energy": ("interior",)}
+DATA_COLUMNS = {}
 MEASURES = {"energy": 4}
 
 
@@ -250,7 +262,10 @@ def main(steps=2000, n=1000, seed=0):
     """Train with plain Adam on uniform random points and report the errors."""
     key = jax.random.PRNGKey(seed)
     keys = jax.random.split(key, len(REGIONS) + 2)
-    points = {name: sample_region(k, region, n, DOMAIN) for k, (name, region) in zip(keys, REGIONS.items())}
+    points = {
+        name: load_observations(region[1], DATA_COLUMNS[name]) if region[0] == "data" else sample_region(k, region, n, DOMAIN)
+        for k, (name, region) in zip(keys, REGIONS.items())
+    }
     params = adam(loss, init_params(keys[-1]), points, steps)
     test = sample_region(keys[-2], ("interior",), 4 * n, DOMAIN)
     net = fields(params)
