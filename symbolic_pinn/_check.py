@@ -19,20 +19,10 @@ import numpy as np
 import sympy
 
 from . import _syntax as ast
-from ._errors import PinnError, Span
 from ._data import read_columns
-from ._spec import (
-    BOUNDARY,
-    INTERIOR,
-    BoundaryIntegral,
-    DataSpec,
-    Observed,
-    Region,
-    Spec,
-    TermSpec,
-    split_integrals,
-    variable,
-)
+from ._errors import PinnError, Span
+from ._ir import BOUNDARY, INTERIOR, Region
+from ._spec import BoundaryIntegral, DataSpec, Observed, Spec, TermSpec, split_integrals, variable
 
 __all__ = ["check"]
 

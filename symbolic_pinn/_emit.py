@@ -23,7 +23,7 @@ import unicodedata
 
 from . import _ir as ir
 from . import _runtime
-from ._plan import Collapse, Derive, Evaluate, Schedule, Taylor, _describe_sum
+from ._plan import Collapse, Derive, Schedule, Taylor, _describe_sum
 
 __all__ = ["emit"]
 
@@ -77,7 +77,7 @@ def _number(value: float) -> str:
     return repr(value)
 
 
-def _docstring_free_string(text: str) -> str:
+def _string_literal(text: str) -> str:
     """A user string (a file name) as a safe Python string literal."""
     return repr(str(text))
 
@@ -233,7 +233,7 @@ def observed_fields(program: ir.Program, term: ir.Term) -> list[str]:
 
 def _region_literal(region: ir.Region) -> str:
     if region.kind == "data":
-        return f'("data", {_docstring_free_string(region.data)})'
+        return f'("data", {_string_literal(region.data)})'
     if region.kind == "face":
         return f'("face", "{region.variable}", {_number(region.value)})'
     return f'("{region.kind}",)'

@@ -12,7 +12,7 @@ import dataclasses
 import sympy
 
 from ._errors import PinnError
-from ._ir import BOUNDARY, INTERIOR, Region
+from ._ir import Region
 
 
 @dataclasses.dataclass(frozen=True)
