@@ -23,7 +23,7 @@ import unicodedata
 
 from . import _ir as ir
 from . import _runtime
-from ._plan import Collapse, Derive, Schedule, Taylor, _describe_sum
+from ._plan import Collapse, Derive, Schedule, Taylor, describe_sum
 
 __all__ = ["emit"]
 
@@ -225,12 +225,6 @@ class _Printer:
         return f"{self._wrap(e.base, _ATOM)} ** {self._wrap(e.exp, _POW)}", _POW
 
 
-def observed_fields(program: ir.Program, term: ir.Term) -> list[str]:
-    """The fields whose observations a term compares with, in declaration order."""
-    names = {n.name for n in ir.walk(term.expr) if isinstance(n, ir.Observed)}
-    return [f.name for f in program.fields if f.name in names]
-
-
 def _region_literal(region: ir.Region) -> str:
     if region.kind == "data":
         return f'("data", {_string_literal(region.data)})'
@@ -262,13 +256,13 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
     namer = printer.namer
     term_plan = schedule.term(term.name)
     used_fields = [fp.field for fp in term_plan.fields]
-    used_unknowns = sorted({n.name for n in ir.walk(term.expr) if isinstance(n, ir.Unknown)})
+    used_unknowns = ir.unknowns_of(term)
     zero = {f.name: (0,) * len(f.args) for f in program.fields}
     params = [namer.function(f, zero[f]) for f in used_fields] + [namer.var(u) for u in used_unknowns]
     kind = "residual" if term.kind == "residual" else "integrand"
     where = term.region.describe()
     what = "mean square" if term.kind == "residual" else "integral"
-    observed = [namer.observed(f) for f in observed_fields(program, term)]
+    observed = [namer.observed(f) for f in ir.observed_fields(program, term)]
     lines = [
         f"def {kind}_{term.name}({', '.join(params + [_coords(program, namer)] + observed)}):",
         "    " + _docstring(f"{term.label}    ({what} over {where} points)", "    "),
@@ -284,7 +278,7 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
             return namer.function(field, alpha)
 
         if fp.collapsed is not None:
-            lines.append(f"    # {fp.field}: {_describe_sum(fp.collapsed, program.field(fp.field))} — collapsed Taylor mode")
+            lines.append(f"    # {fp.field}: {describe_sum(fp.collapsed, program.field(fp.field))} — collapsed Taylor mode")
         for axis, order in fp.taylor:
             lines.append(f"    # {fp.field}: derivatives along {program.field(fp.field).args[axis]} up to order {order} — Taylor mode")
         if fp.needed:
@@ -353,7 +347,7 @@ def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int
     constants.append(
         "DATA_COLUMNS = {"
         + ", ".join(
-            f'"{t.name}": ({_strings([v.name for v in program.variables] + observed_fields(program, t))})' for t in data_terms
+            f'"{t.name}": ({_strings([v.name for v in program.variables] + ir.observed_fields(program, t))})' for t in data_terms
         )
         + "}"
     )
@@ -404,8 +398,7 @@ def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int
     loss_lines.append("    return {")
     for term in program.terms:
         fp = schedule_terms[term.name]
-        used_unknowns = sorted({n.name for n in ir.walk(term.expr) if isinstance(n, ir.Unknown)})
-        args = ", ".join([f'net["{f.field}"]' for f in fp.fields] + [python_name(u) for u in used_unknowns] + [f'*points["{term.name}"]'])
+        args = ", ".join([f'net["{f.field}"]' for f in fp.fields] + [python_name(u) for u in ir.unknowns_of(term)] + [f'*points["{term.name}"]'])
         if term.kind == "residual":
             loss_lines.append(f'        "{term.name}": jnp.mean(residual_{term.name}({args}) ** 2),')
         else:

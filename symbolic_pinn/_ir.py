@@ -181,6 +181,17 @@ def walk(expr: Expr):
             stack.append(node.arg)
 
 
+def unknowns_of(term: Term) -> list[str]:
+    """The unknowns a term uses, sorted by name."""
+    return sorted({n.name for n in walk(term.expr) if isinstance(n, Unknown)})
+
+
+def observed_fields(program: Program, term: Term) -> list[str]:
+    """The fields whose observations a term compares with, in declaration order."""
+    names = {n.name for n in walk(term.expr) if isinstance(n, Observed)}
+    return [f.name for f in program.fields if f.name in names]
+
+
 def replace(expr: Expr, mapping: dict) -> Expr:
     """``expr`` with every node found in ``mapping`` replaced by its value."""
     if expr in mapping:

@@ -183,28 +183,23 @@ def _field_plan(
     collapsed: ir.SecondOrderSum | None = None,
     taylor_from_order: int | None = TAYLOR_FROM_ORDER,
 ) -> FieldPlan:
-    def fn_name(alpha):  # steps name things by multi-index; the emitter picks identifiers
-        return alpha
-
-    value_name = fn_name
-
+    # Steps name derivatives by multi-index; the emitter picks the identifiers.
+    zero = (0,) * len(field.args)
     steps: list[Derive | Evaluate | Collapse | Taylor] = []
     if collapsed is not None:
         # the fused pass yields the value and every first derivative too
-        zero = (0,) * len(field.args)
         first = [tuple(int(j == i) for j in range(len(field.args))) for i in range(len(field.args))]
         steps.append(
             Collapse(
-                fn_name(zero),
+                zero,
                 collapsed.weights,
-                value_name(zero) if zero in needed else None,
-                tuple(value_name(a) if a in needed else None for a in first),
+                zero if zero in needed else None,
+                tuple(a if a in needed else None for a in first),
                 collapsed,
             )
         )
         needed = needed - {zero, *first}
-    # Taylor mode: pure derivatives of order ≥ 3 along one axis, all orders in one jet.
-    zero = (0,) * len(field.args)
+    # Taylor mode (if asked for): pure derivatives along one axis, every order in one jet.
     jets = []
     for axis in range(len(field.args)):
         along = {a[axis]: a for a in needed if a[axis] and sum(a) == a[axis]}
@@ -220,24 +215,24 @@ def _field_plan(
         while any(alpha):
             alpha, _ = _parent(alpha)
             functions.add(alpha)
-    for alpha in sorted(functions - {(0,) * len(field.args)}, key=lambda a: (sum(a), tuple(-k for k in a))):
+    for alpha in sorted(functions - {zero}, key=lambda a: (sum(a), tuple(-k for k in a))):
         parent, arg = _parent(alpha)
-        steps.append(Derive(fn_name(alpha), fn_name(parent), arg))
+        steps.append(Derive(alpha, parent, arg))
     done = set()
     order = sorted(needed, key=lambda a: (-sum(a), tuple(-k for k in a)))
     for alpha in order:
         if alpha in done:
             continue
         if not any(alpha):
-            steps.append(Evaluate(fn_name(alpha), (value_name(alpha),)))
+            steps.append(Evaluate(alpha, (alpha,)))
             done.add(alpha)
             continue
         parent, arg = _parent(alpha)
         if parent in needed and parent not in done:
-            steps.append(Evaluate(fn_name(parent), (value_name(parent), value_name(alpha)), arg))
+            steps.append(Evaluate(parent, (parent, alpha), arg))
             done.update({parent, alpha})
         else:
-            steps.append(Evaluate(fn_name(parent), (value_name(alpha),), arg))
+            steps.append(Evaluate(parent, (alpha,), arg))
             done.add(alpha)
     ordered_needed = tuple(sorted(needed, key=lambda a: (sum(a), tuple(-k for k in a))))
     return FieldPlan(field.name, ordered_needed, tuple(steps), collapsed, tuple(jets))
@@ -282,7 +277,7 @@ def format_schedule(schedule: Schedule, program: ir.Program) -> str:
         for fp in term_plan.fields:
             decl = program.field(fp.field)
             if fp.collapsed is not None:
-                lines.append(f"  {fp.field}: {_describe_sum(fp.collapsed, decl)}  — collapsed Taylor mode (forward Laplacian)")
+                lines.append(f"  {fp.field}: {describe_sum(fp.collapsed, decl)}  — collapsed Taylor mode (forward Laplacian)")
             for axis, order in fp.taylor:
                 names = ", ".join(ir.derivative_name(fp.field, tuple(k if j == axis else 0 for j in range(len(decl.args))), decl.args) for k in range(1, order + 1))
                 lines.append(f"  {fp.field}: {names}  — Taylor mode (one jet of order {order} along {decl.args[axis]})")
@@ -296,7 +291,7 @@ def format_schedule(schedule: Schedule, program: ir.Program) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _describe_sum(node: ir.SecondOrderSum, field: ir.FieldDecl) -> str:
+def describe_sum(node: ir.SecondOrderSum, field: ir.FieldDecl) -> str:
     parts = []
     for arg, w in zip(field.args, node.weights):
         if w:

@@ -18,7 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from . import _domain, _emit
+from . import _domain
+from . import _ir as ir
 from ._errors import PinnError
 
 __all__ = ["TrainConfig", "TrainResult", "train"]
@@ -81,12 +82,12 @@ def _points(compiled, config: TrainConfig, dtype) -> dict:
     by_region: dict = {}
     points = {}
     data = {d.name: d for d in compiled.spec.data}
-    for i, term in enumerate(program.terms):
+    for term in program.terms:
         region = term.region
         if region.kind == "data":
             observations = data[region.data]
             columns = [observations.coordinates[v.name] for v in program.variables]
-            columns += [observations.observed[f] for f in _emit.observed_fields(program, term)]
+            columns += [observations.observed[f] for f in ir.observed_fields(program, term)]
             points[term.name] = tuple(jnp.asarray(c, dtype=dtype) for c in columns)
             continue
         if region not in by_region:
