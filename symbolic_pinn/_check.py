@@ -66,6 +66,7 @@ class _Checker:
         self.exact: list[tuple[str, sympy.Expr]] = []
         self.data_statements: list[ast.DataDecl] = []
         self.data: list[DataSpec] = []
+        self.bound: dict[str, sympy.Symbol] = {}  # integration variables in scope
 
     # ---- statements ---------------------------------------------------------------
 
@@ -249,20 +250,30 @@ class _Checker:
     def _stmt_Equation(self, s: ast.Equation) -> None:
         lhs = self._scalar(s.lhs)
         rhs = self._scalar(s.rhs)
-        if (lhs - rhs).has(sympy.Integral, BoundaryIntegral):
+        domain = {v for v, _, _ in self.variables}
+        if (lhs - rhs).has(BoundaryIntegral) or any(
+            {limit[0] for limit in i.limits} & domain for i in (lhs - rhs).atoms(sympy.Integral)
+        ):
             raise PinnError(
-                "integrals inside equations are not supported yet",
+                "an integral over the whole domain cannot be part of an equation",
                 s.span,
-                help="integrals over the domain go in `minimize ∫ ...`",
+                help="energies go in `minimize ∫ ...`; inside an equation integrate over a new "
+                "variable: `∫(u(s, t), s, 0, x)`",
             )
         region = self._region(s.where)
+        if lhs - rhs == 0:  # SymPy's automatic simplification only: no simplify() on user input
+            raise PinnError(
+                "this equation holds whatever the fields are (both sides are equal)",
+                s.span,
+                help="such a term trains nothing; note that Dx(u(-1, t)) is 0 — to differentiate first, write Dx(u)(-1, t)",
+            )
         self.terms.append((s, "residual", region, lhs - rhs, self._weight(s.weight)))
 
     def _stmt_Minimize(self, s: ast.Minimize) -> None:
         expr = self._scalar(s.expr)
         weight = self._weight(s.weight)
         try:
-            interior, boundary = split_integrals(expr)
+            interior, boundary = split_integrals(expr, [v for v, _, _ in self.variables])
         except PinnError as err:
             err.span = s.expr.span
             raise
@@ -364,6 +375,8 @@ class _Checker:
         return sympy.Float(node.value)
 
     def _expr_Name(self, node: ast.Name):
+        if node.name in self.bound:
+            return self.bound[node.name]
         declared = self.names.get(node.name)
         if declared is None:
             if node.name in CONSTANTS:
@@ -468,15 +481,39 @@ class _Checker:
 
     def _expr_Integral(self, node: ast.Integral):
         if isinstance(node.arg, ast.Vector) and not node.boundary:
-            raise PinnError(
-                "definite integrals inside an equation, ∫(f, s, a, b), are not supported yet",
-                node.span,
-                help="integrals over the whole domain, `∫ f`, are supported in `minimize`",
-            )
+            return self._definite_integral(node, node.arg.items)
         integrand = self._scalar(node.arg)
         if node.boundary:
             return BoundaryIntegral(integrand)
         return sympy.Integral(integrand, *[(s, lo, hi) for s, lo, hi in self.variables])
+
+    def _definite_integral(self, node: ast.Node, items) -> sympy.Expr:
+        """∫(f, s, a, b): a new variable ``s`` bound in ``f``, limits in the coordinates."""
+        if len(items) != 4:
+            raise PinnError(
+                f"a definite integral takes 4 parts (integrand, variable, lower, upper), got {len(items)}",
+                node.span,
+                help="write ∫(f, s, a, b), e.g. ∫(u(s, t), s, 0, x)",
+            )
+        integrand, dummy, lo_node, hi_node = items
+        if not isinstance(dummy, ast.Name):
+            raise PinnError("expected the name of the integration variable", dummy.span, help="write ∫(f, s, a, b)")
+        if dummy.name in self.names or dummy.name in CONSTANTS or dummy.name in self.bound:
+            raise PinnError(
+                f"the integration variable '{dummy.name}' is already a name in scope",
+                dummy.span,
+                help="integrate over a new name, e.g. ∫(u(s, t), s, 0, x)",
+            )
+        lo, hi = self._scalar(lo_node), self._scalar(hi_node)
+        for limit, limit_node in ((lo, lo_node), (hi, hi_node)):
+            self._no_fields(limit, limit_node, "the limits of an integral")
+        symbol = variable(dummy.name)
+        self.bound[dummy.name] = symbol
+        try:
+            f = self._scalar(integrand)
+        finally:
+            del self.bound[dummy.name]
+        return sympy.Integral(f, (symbol, lo, hi))
 
     def _expr_Laplace(self, node: ast.Laplace):
         return self._laplace(self._scalar(node.arg), node)
@@ -562,13 +599,51 @@ class _Checker:
                 node.span,
                 help=f"it is declared as {applied}",
             )
-        if tuple(args) != applied.args:
+        if tuple(args) == applied.args:
+            return applied
+        for arg, arg_node, slot in zip(args, node.args, applied.args):
+            self._coordinate(arg, arg_node, slot)
+        return applied.func(*args)
+
+    def _coordinate(self, value: sympy.Expr, node: ast.Node, slot: sympy.Symbol) -> None:
+        """Check a coordinate given for the variable ``slot``: no fields, inside its interval."""
+        self._no_fields(value, node, "a coordinate")
+        _, lo, hi = self.names[slot.name].value
+        if value.is_number and not lo <= float(value) <= hi:
             raise PinnError(
-                "fields at fixed coordinates, like u(1, t), are not supported yet",
+                f"{slot} = {float(value):g} is outside the interval [{lo:g}, {hi:g}] of '{slot}'",
                 node.span,
-                help=f"write the condition on a face instead: `... at {applied.args[0]} = 1`",
+                help=f"a coordinate for {slot} must lie in [{lo:g}, {hi:g}]",
             )
-        return applied
+
+    def _expr_Apply(self, node: ast.Apply):
+        """`Dx(u)(-1, t)`: the value of an expression of fields at other coordinates.
+
+        The coordinates are given in the order of the fields' arguments, so every
+        field in the expression must take the same ones.
+        """
+        value = self._scalar(node.head)
+        fields = value.atoms(sympy.core.function.AppliedUndef)
+        signatures = {f.args for f in fields}
+        if len(signatures) != 1:
+            raise PinnError(
+                "evaluating at coordinates needs an expression of fields with the same arguments",
+                node.head.span,
+                help="write e.g. `Dx(u)(-1, t)` for u(x, t)",
+            )
+        (slots,) = signatures
+        if len(node.args) != len(slots):
+            raise PinnError(
+                f"{len(node.args)} coordinates given, but the expression is a function of "
+                f"({', '.join(map(str, slots))})",
+                node.span,
+                help="give one coordinate per argument, in that order",
+            )
+        point = {}
+        for slot, arg_node in zip(slots, node.args):
+            point[slot] = self._scalar(arg_node)
+            self._coordinate(point[slot], arg_node, slot)
+        return value.subs(point, simultaneous=True)
 
     def _one_arg(self, node: ast.Call):
         if len(node.args) != 1:
@@ -617,6 +692,8 @@ class _Checker:
         return sum(x * y for x, y in zip(a, b))
 
     def _call_integral(self, node: ast.Call):
+        if len(node.args) > 1:
+            return self._definite_integral(node, node.args)
         return self._expr_Integral(ast.Integral(node.span, self._one_arg(node), boundary=False))
 
 

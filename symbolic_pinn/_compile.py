@@ -90,7 +90,12 @@ class CompiledProblem:
 
 
 def compile(
-    problem: Spec | str, *, width: int = 64, depth: int = 3, taylor_from_order: int | None = None
+    problem: Spec | str,
+    *,
+    width: int = 64,
+    depth: int = 3,
+    taylor_from_order: int | None = None,
+    quadrature_order: int = 20,
 ) -> CompiledProblem:
     """Compile a problem (text or a :class:`Spec` from ``parse``/``from_sympy``).
 
@@ -100,6 +105,8 @@ def compile(
         depth: number of hidden layers.
         taylor_from_order: compute pure derivatives of at least this order along an
             axis with one Taylor-mode jet (default: nested jvp; see ``_plan``).
+        quadrature_order: Gauss–Legendre nodes for each integral inside an equation,
+            ``∫(f, s, a, b)`` (exact for polynomials of degree 2·order − 1).
 
     >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω")
     >>> sorted(c.module.WEIGHTS)
@@ -108,9 +115,13 @@ def compile(
     spec = parse(problem) if isinstance(problem, str) else problem
     if width < 1 or depth < 1:
         raise PinnError(f"the network needs width ≥ 1 and depth ≥ 1, got width {width}, depth {depth}")
+    if not 1 <= quadrature_order <= 1000:
+        raise PinnError(f"quadrature_order must be between 1 and 1000, got {quadrature_order}")
     program = lower(spec)
     schedule = plan(program, taylor_from_order=taylor_from_order)
     layers = {f.name: (len(f.args),) + (width,) * depth + (1,) for f in program.fields}
-    source = emit(program, schedule, layers=layers, source=spec.source, filename=spec.filename)
+    source = emit(
+        program, schedule, layers=layers, source=spec.source, filename=spec.filename, quadrature_order=quadrature_order
+    )
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
     return CompiledProblem(spec, program, schedule, source, module, width, depth)

@@ -23,7 +23,7 @@ import unicodedata
 
 from . import _ir as ir
 from . import _runtime
-from ._plan import Collapse, Derive, Schedule, Taylor, describe_sum
+from ._plan import Collapse, Derive, FieldPlan, IntegralPlan, Schedule, Taylor, describe_sum
 
 __all__ = ["emit"]
 
@@ -47,6 +47,7 @@ _RUNTIME = (
     "derivative",
     "taylor_derivatives",
     "value_grad_laplacian",
+    "gauss_legendre",
     "Network",
     "init_mlp",
     "mlp",
@@ -131,11 +132,35 @@ class _Namer:
         return self.names[key]
 
     def var(self, name: str) -> str:
-        return self.names[("var", name)]
+        return self._claim(("var", name), python_name(name))  # declared first; integration variables later
 
-    def value(self, field: str, alpha) -> str:
+    def value(self, field: str, alpha, at=None) -> str:
         args = self.program.field(field).args
-        return self._claim(("value", field, alpha), python_name(ir.derivative_name(field, alpha, args)))
+        name = python_name(ir.derivative_name(field, alpha, args)) + self._point_suffix(field, at)
+        return self._claim(("value", field, alpha, at), name)
+
+    def _point_suffix(self, field: str, at) -> str:
+        """``_at_m1`` for u(-1, t), ``_at_s`` for u(s, t), ``_at`` for other points."""
+        if at is None:
+            return ""
+        own = [ir.Var(a) for a in self.program.field(field).args]
+        parts = []
+        for arg, slot in zip(at, own):
+            if arg == slot:
+                continue
+            if isinstance(arg, ir.Num):
+                parts.append(_number(arg.value).replace("-", "m").replace(".", "p").replace("+", ""))
+            elif isinstance(arg, ir.Var):
+                parts.append(python_name(arg.name))
+            else:
+                return "_at"
+        return "_at_" + "_".join(parts)
+
+    def integral(self, node: ir.Integral) -> str:
+        return self._claim(("integral", node), "integral")
+
+    def integrand(self, node: ir.Integral) -> str:
+        return self._claim(("integrand", node), "integrand")
 
     def function(self, field: str, alpha) -> str:
         args = self.program.field(field).args
@@ -146,7 +171,8 @@ class _Namer:
 
     def second_order(self, node: ir.SecondOrderSum) -> str:
         args = self.program.field(node.name).args
-        return self._claim(("sum", node), python_name(ir.second_order_name(node, args)))
+        name = python_name(ir.second_order_name(node, args)) + self._point_suffix(node.name, node.at)
+        return self._claim(("sum", node), name)
 
 
 class _Printer:
@@ -178,7 +204,13 @@ class _Printer:
     _print_Unknown = _print_Var
 
     def _print_Field(self, e):
-        return self.namer.value(e.name, e.alpha), _ATOM
+        return self.namer.value(e.name, e.alpha, e.at), _ATOM
+
+    def _print_Integral(self, e):
+        return self.namer.integral(e), _ATOM
+
+    def _print_Normal(self, e):
+        return self.namer.normal(e.variable), _ATOM
 
     def _print_Observed(self, e):
         return self.namer.observed(e.name), _ATOM
@@ -244,8 +276,8 @@ def _measure(program: ir.Program, region: ir.Region) -> float:
 
 
 @functools.cache
-def _runtime_source() -> str:  # the text of a module of ours: fixed for the process
-    return "\n\n".join(inspect.getsource(getattr(_runtime, name)) for name in _RUNTIME)
+def _runtime_source(names: tuple[str, ...] = _RUNTIME) -> str:  # our own module's text: fixed for the process
+    return "\n\n".join(inspect.getsource(getattr(_runtime, name)) for name in names)
 
 
 def _coords(program: ir.Program, namer: _Namer) -> str:
@@ -255,10 +287,9 @@ def _coords(program: ir.Program, namer: _Namer) -> str:
 def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, printer: _Printer) -> str:
     namer = printer.namer
     term_plan = schedule.term(term.name)
-    used_fields = [fp.field for fp in term_plan.fields]
     used_unknowns = ir.unknowns_of(term)
     zero = {f.name: (0,) * len(f.args) for f in program.fields}
-    params = [namer.function(f, zero[f]) for f in used_fields] + [namer.var(u) for u in used_unknowns]
+    params = [namer.function(f, zero[f]) for f in term_plan.field_names()] + [namer.var(u) for u in used_unknowns]
     kind = "residual" if term.kind == "residual" else "integrand"
     where = term.region.describe()
     what = "mean square" if term.kind == "residual" else "integral"
@@ -267,52 +298,108 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
         f"def {kind}_{term.name}({', '.join(params + [_coords(program, namer)] + observed)}):",
         "    " + _docstring(f"{term.label}    ({what} over {where} points)", "    "),
     ]
-    for fp in term_plan.fields:
-        args = ", ".join(namer.var(a) for a in program.field(fp.field).args)
-        names = ", ".join(namer.value(fp.field, a) for a in fp.needed)
+    like = namer.var(program.variables[0].name)
+    lines += _scope(program, term_plan.fields, term_plan.integrals, printer, "    ", like)
+    body = printer(term_plan.expr)
+    if not any(isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.Integral)) for n in ir.walk(term_plan.expr)):
+        body = f"jnp.full_like({like}, {body})"
+    lines.append(f"    return {body}")
+    return "\n".join(lines)
 
-        def value(alpha, field=fp.field):
-            return namer.value(field, alpha) if alpha is not None else "_"
+
+def _scope(
+    program: ir.Program,
+    field_plans: tuple[FieldPlan, ...],
+    integrals: tuple[IntegralPlan, ...],
+    printer: _Printer,
+    indent: str,
+    like: str,
+) -> list[str]:
+    """The lines that compute a scope's field derivatives and integrals.
+
+    ``like`` names an array of the batch's shape, to broadcast constant coordinates.
+    """
+    namer = printer.namer
+    lines: list[str] = []
+    defined: set[str] = set()  # derivative functions are shared by every point of a field
+    for fp in field_plans:
+        decl = program.field(fp.field)
+        if fp.at is None:
+            args = ", ".join(namer.var(a) for a in decl.args)
+            point = ""
+        else:
+            coords = [
+                printer(a) if any(isinstance(n, ir.Var) for n in ir.walk(a)) else f"jnp.full_like({like}, {printer(a)})"
+                for a in fp.at
+            ]
+            args = ", ".join(coords)
+            point = f" at ({', '.join(ir.format_expr(a, program) for a in fp.at)})"
+        names = ", ".join(namer.value(fp.field, a, fp.at) for a in fp.needed)
+
+        def value(alpha, fp=fp):
+            return namer.value(fp.field, alpha, fp.at) if alpha is not None else "_"
 
         def fn(alpha, field=fp.field):
             return namer.function(field, alpha)
 
         if fp.collapsed is not None:
-            lines.append(f"    # {fp.field}: {describe_sum(fp.collapsed, program.field(fp.field))} — collapsed Taylor mode")
+            lines.append(f"{indent}# {fp.field}{point}: {describe_sum(fp.collapsed, decl)} — collapsed Taylor mode")
         for axis, order in fp.taylor:
-            lines.append(f"    # {fp.field}: derivatives along {program.field(fp.field).args[axis]} up to order {order} — Taylor mode")
+            lines.append(f"{indent}# {fp.field}{point}: derivatives along {decl.args[axis]} up to order {order} — Taylor mode")
         if fp.needed:
             how = "nested forward mode (jax.jvp)" if any(map(any, fp.needed)) else "value"
-            lines.append(f"    # {fp.field}: {names} — {how}")
+            lines.append(f"{indent}# {fp.field}{point}: {names} — {how}")
         for step in fp.steps:
             if isinstance(step, Taylor):
                 outputs = ", ".join(value(o) for o in step.outputs)
-                lines.append(f"    {outputs} = taylor_derivatives({fn(step.fn)}, {step.arg}, {step.order})({args})")
+                lines.append(f"{indent}{outputs} = taylor_derivatives({fn(step.fn)}, {step.arg}, {step.order})({args})")
             elif isinstance(step, Collapse):
                 gradient = ", ".join(value(g) for g in step.gradient)
                 gradient = f"({gradient},)" if len(step.gradient) == 1 else f"({gradient})"
                 weights = ", ".join(_number(w) for w in step.weights) + ("," if len(step.weights) == 1 else "")
                 lines.append(
-                    f"    {value(step.value)}, {gradient}, {namer.second_order(step.output)} = "
+                    f"{indent}{value(step.value)}, {gradient}, {namer.second_order(step.output)} = "
                     f"value_grad_laplacian({fn(step.fn)}, ({weights}))({args})"
                 )
             elif isinstance(step, Derive):
-                lines.append(f"    {fn(step.name)} = derivative({fn(step.parent)}, {step.arg})")
+                if fn(step.name) not in defined:
+                    defined.add(fn(step.name))
+                    lines.append(f"{indent}{fn(step.name)} = derivative({fn(step.parent)}, {step.arg})")
             elif step.arg is None:
-                lines.append(f"    {value(step.outputs[0])} = {fn(step.fn)}({args})")
+                lines.append(f"{indent}{value(step.outputs[0])} = {fn(step.fn)}({args})")
             elif len(step.outputs) == 2:
                 out = ", ".join(value(o) for o in step.outputs)
-                lines.append(f"    {out} = value_and_derivative({fn(step.fn)}, {step.arg})({args})")
+                lines.append(f"{indent}{out} = value_and_derivative({fn(step.fn)}, {step.arg})({args})")
             else:
-                lines.append(f"    {value(step.outputs[0])} = derivative({fn(step.fn)}, {step.arg})({args})")
-    body = printer(term_plan.expr)
-    if not any(isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum)) for n in ir.walk(term_plan.expr)):
-        body = f"jnp.full_like({namer.var(program.variables[0].name)}, {body})"
-    lines.append(f"    return {body}")
-    return "\n".join(lines)
+                lines.append(f"{indent}{value(step.outputs[0])} = derivative({fn(step.fn)}, {step.arg})({args})")
+    for ip in integrals:
+        node = ip.node
+        dummy = namer.var(node.dummy)
+        f = namer.integrand(node)
+        lines.append(f"{indent}def {f}({dummy}):")
+        lines.append(f"{indent}    # {ir.format_expr(node.integrand, program)}, at the quadrature nodes of {node.dummy}")
+        lines += _scope(program, ip.fields, ip.integrals, printer, indent + "    ", dummy)
+        body = printer(ip.expr)
+        if not any(isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.Integral)) for n in ir.walk(ip.expr)):
+            body = f"jnp.full_like({dummy}, {body})"
+        lines.append(f"{indent}    return {body}")
+        lo, hi = printer(node.lo), printer(node.hi)
+        lines.append(
+            f"{indent}{namer.integral(node)} = gauss_legendre({f}, {lo}, {hi}, QUADRATURE_ORDER, like={like})"
+            f"  # ∫ d{node.dummy} from {ir.format_expr(node.lo, program)} to {ir.format_expr(node.hi, program)}"
+        )
+    return lines
 
 
-def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int, ...]], source: str | None = None, filename: str | None = None) -> str:
+def emit(
+    program: ir.Program,
+    schedule: Schedule,
+    *,
+    layers: dict[str, tuple[int, ...]],
+    source: str | None = None,
+    filename: str | None = None,
+    quadrature_order: int = 20,
+) -> str:
     """The JAX module (as text) for a program, its schedule and network sizes."""
     printer = _Printer(program, _Namer(program))
     # the file name only: the same problem gives the same module wherever it lives
@@ -333,7 +420,9 @@ def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int
     )
     out.append("import jax\nimport jax.numpy as jnp\n")
     out.append("# ---- forward-mode derivatives, the network, sampling, Adam (symbolic_pinn._runtime) ----\n")
-    out.append(_runtime_source())
+    # a runtime function only some problems call is copied only into their modules
+    optional = {"gauss_legendre": any(isinstance(n, ir.Integral) for t in program.terms for n in ir.walk(t.expr))}
+    out.append(_runtime_source(tuple(name for name in _RUNTIME if optional.get(name, True))))
     out.append("# ---- the problem ----\n")
     domain = ", ".join(f'"{v.name}": ({_number(v.lo)}, {_number(v.hi)})' for v in program.variables)
     constants = []
@@ -353,6 +442,8 @@ def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int
     )
     energies = [t for t in program.terms if t.kind == "energy"]
     constants.append("MEASURES = {" + ", ".join(f'"{t.name}": {_number(_measure(program, t.region))}' for t in energies) + "}")
+    if any(isinstance(n, ir.Integral) for t in program.terms for n in ir.walk(t.expr)):
+        constants.append(f"QUADRATURE_ORDER = {quadrature_order}  # Gauss–Legendre nodes per integral in an equation")
     out.append("\n".join(constants) + "\n")
 
     out.append(
@@ -398,7 +489,7 @@ def emit(program: ir.Program, schedule: Schedule, *, layers: dict[str, tuple[int
     loss_lines.append("    return {")
     for term in program.terms:
         fp = schedule_terms[term.name]
-        args = ", ".join([f'net["{f.field}"]' for f in fp.fields] + [python_name(u) for u in ir.unknowns_of(term)] + [f'*points["{term.name}"]'])
+        args = ", ".join([f'net["{f}"]' for f in fp.field_names()] + [python_name(u) for u in ir.unknowns_of(term)] + [f'*points["{term.name}"]'])
         if term.kind == "residual":
             loss_lines.append(f'        "{term.name}": jnp.mean(residual_{term.name}({args}) ** 2),')
         else:

@@ -56,10 +56,17 @@ class Observed(Expr):
 
 @dataclasses.dataclass(frozen=True)
 class Field(Expr):
-    """∂^alpha of a field: ``alpha[i]`` derivatives along the field's i-th argument."""
+    """∂^alpha of a field: ``alpha[i]`` derivatives along the field's i-th argument.
+
+    ``at`` is the point where it is evaluated, one expression per argument, when that
+    is not the field's own coordinates: ``u(-1, t)`` is ``Field("u", (0, 0), (Num(-1),
+    Var("t")))``, and inside ``∫(u(s, t), s, 0, x)`` the integrand holds ``u`` at
+    ``(Var("s"), Var("t"))``.  None means the collocation point itself.
+    """
 
     name: str
     alpha: tuple[int, ...]
+    at: tuple[Expr, ...] | None = None
 
     @property
     def order(self) -> int:
@@ -76,6 +83,7 @@ class SecondOrderSum(Expr):
 
     name: str
     weights: tuple[float, ...]
+    at: tuple[Expr, ...] | None = None  # as in Field
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +108,30 @@ class Call(Expr):
 
     fn: str
     arg: Expr
+
+
+@dataclasses.dataclass(frozen=True)
+class Integral(Expr):
+    """∫ integrand d(dummy) from ``lo`` to ``hi``, a definite integral inside an equation.
+
+    ``dummy`` is a variable bound in ``integrand`` only; the limits may depend on the
+    coordinates.  Computed by Gauss–Legendre quadrature.
+    """
+
+    integrand: Expr
+    dummy: str
+    lo: Expr
+    hi: Expr
+
+
+@dataclasses.dataclass(frozen=True)
+class Normal(Expr):
+    """The component along ``variable`` of the outward unit normal of the boundary.
+
+    Defined only on boundary points; the sampler provides it with the points.
+    """
+
+    variable: str
 
 
 # ---- the program ------------------------------------------------------------------
@@ -167,8 +199,12 @@ class Program:
         return next(f for f in self.fields if f.name == name)
 
 
-def walk(expr: Expr):
-    """Every node of an expression, parents before children."""
+def walk(expr: Expr, *, into_integrals: bool = True):
+    """Every node of an expression, parents before children.
+
+    With ``into_integrals=False`` the integrand of an :class:`Integral` is skipped
+    (its limits are not): what one scope of evaluation computes itself.
+    """
     stack = [expr]
     while stack:
         node = stack.pop()
@@ -179,6 +215,12 @@ def walk(expr: Expr):
             stack.extend((node.exp, node.base))
         elif isinstance(node, Call):
             stack.append(node.arg)
+        elif isinstance(node, Field) and node.at is not None:
+            stack.extend(reversed(node.at))
+        elif isinstance(node, Integral):
+            stack.extend((node.hi, node.lo))
+            if into_integrals:
+                stack.append(node.integrand)
 
 
 def unknowns_of(term: Term) -> list[str]:
@@ -202,6 +244,8 @@ def replace(expr: Expr, mapping: dict) -> Expr:
         return Pow(replace(expr.base, mapping), replace(expr.exp, mapping))
     if isinstance(expr, Call):
         return Call(expr.fn, replace(expr.arg, mapping))
+    if isinstance(expr, Integral):  # the integrand is a scope of its own: limits only
+        return Integral(expr.integrand, expr.dummy, replace(expr.lo, mapping), replace(expr.hi, mapping))
     return expr
 
 
@@ -245,7 +289,15 @@ def _fmt(e: Expr, program, outer: int) -> str:
         return f"{e.name}_observed"
     if isinstance(e, Field):
         args = program.field(e.name).args if program else tuple(f"#{i}" for i in range(len(e.alpha)))
-        return derivative_name(e.name, e.alpha, args)
+        name = derivative_name(e.name, e.alpha, args)
+        if e.at is not None:
+            name += "(" + ", ".join(_fmt(a, program, 0) for a in e.at) + ")"
+        return name
+    if isinstance(e, Integral):
+        integrand, lo, hi = (_fmt(a, program, 0) for a in (e.integrand, e.lo, e.hi))
+        return f"∫({integrand}, {e.dummy}, {lo}, {hi})"
+    if isinstance(e, Normal):
+        return f"n_{e.variable}"
     if isinstance(e, Call):
         return f"{e.fn}({_fmt(e.arg, program, 0)})"
     if isinstance(e, SecondOrderSum):

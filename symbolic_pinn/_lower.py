@@ -39,6 +39,7 @@ class _Lowering:
         self.variables = {s.name for s, _, _ in spec.variables}
         self.unknowns = {s.name for s, _ in spec.unknowns}
         self.fields = {f.func.__name__: f.args for f in spec.fields}
+        self.bound: set[str] = set()  # integration variables of the integrals being lowered
 
     def expr(self, e: sympy.Basic) -> ir.Expr:
         if isinstance(e, sympy.Add):
@@ -57,7 +58,7 @@ class _Lowering:
         if isinstance(e, Observed):
             return ir.Observed(e.name)
         if isinstance(e, sympy.Symbol):
-            if e.name in self.variables:
+            if e.name in self.variables or e.name in self.bound:
                 return ir.Var(e.name)
             if e.name in self.unknowns:
                 return ir.Unknown(e.name)
@@ -65,12 +66,12 @@ class _Lowering:
         if isinstance(e, AppliedUndef):
             return self.field(e, {})
         if isinstance(e, sympy.Derivative):
-            if not isinstance(e.expr, AppliedUndef):
-                raise PinnError(f"cannot differentiate {e.expr}", help="write the derivative of a field or expression")
-            counts = {}
-            for symbol, k in e.variable_count:
-                counts[symbol] = counts.get(symbol, 0) + int(k)
-            return self.field(e.expr, counts)
+            return self.derivative(e)
+        if isinstance(e, sympy.Subs) and isinstance(e.expr, sympy.Derivative):
+            # ∂u evaluated where an argument is an expression: u_x at (x + 1, t)
+            return self.derivative(e.expr, dict(zip(e.variables, e.point)))
+        if isinstance(e, sympy.Integral):
+            return self.integral(e)
         if isinstance(e, sympy.Function) and type(e).__name__ in FUNCTIONS and len(e.args) == 1:
             return ir.Call(FUNCTIONS[type(e).__name__], self.expr(e.args[0]))
         raise PinnError(
@@ -78,14 +79,52 @@ class _Lowering:
             help=f"supported functions: {', '.join(sorted(set(FUNCTIONS.values())))}",
         )
 
-    def field(self, applied: AppliedUndef, counts: dict) -> ir.Field:
+    def derivative(self, e: sympy.Derivative, point: dict | None = None) -> ir.Field:
+        if not isinstance(e.expr, AppliedUndef):
+            raise PinnError(f"cannot differentiate {e.expr}", help="write the derivative of a field or expression")
+        counts = {}
+        for symbol, k in e.variable_count:
+            counts[symbol] = counts.get(symbol, 0) + int(k)
+        return self.field(e.expr, counts, point or {})
+
+    def field(self, applied: AppliedUndef, counts: dict, point: dict | None = None) -> ir.Field:
+        """∂^counts of a field; at its own coordinates, or at ``applied``'s arguments."""
         name = applied.func.__name__
         args = self.fields.get(name)
         if args is None:
             raise PinnError(f"'{name}' is not a declared field")
-        if applied.args != args:
-            raise PinnError(f"{applied}: fields at fixed coordinates are not supported yet")
-        return ir.Field(name, tuple(counts.get(a, 0) for a in args))
+        # differentiation is along the field's argument slots, whatever sits in them
+        alpha = tuple(counts.get(a, 0) if isinstance(a, sympy.Symbol) else 0 for a in applied.args)
+        if sum(alpha) != sum(counts.values()):
+            raise PinnError(f"cannot compile the derivative of {applied}", help="differentiate along its arguments")
+        if applied.args == args and not point:
+            return ir.Field(name, alpha)
+        at = tuple(self.expr(a.xreplace(point or {})) for a in applied.args)
+        own = tuple(ir.Var(a.name) for a in args)
+        return ir.Field(name, alpha, None if at == own else at)
+
+    def integral(self, e: sympy.Integral) -> ir.Integral:
+        if len(e.limits) != 1 or len(e.limits[0]) != 3:
+            raise PinnError(f"cannot compile the integral {e}", help="inside an equation write ∫(f, s, a, b)")
+        dummy, lo, hi = e.limits[0]
+        if dummy.name in self.variables:
+            raise PinnError(
+                "an integral over the whole domain cannot be part of an equation",
+                help="energies go in `minimize ∫ ...`; inside an equation write ∫(f, s, a, b) over a new variable",
+            )
+        self.bound.add(dummy.name)
+        try:
+            integrand = self.expr(e.function)
+        finally:
+            self.bound.discard(dummy.name)
+        return ir.Integral(integrand, dummy.name, self.expr(lo), self.expr(hi))
+
+
+def _only_at_points(expr: sympy.Expr, spec: Spec) -> bool:
+    """Whether every field in ``expr`` is evaluated at other coordinates than its own."""
+    own = set(spec.fields)
+    applied = [a for a in expr.atoms(AppliedUndef) if not isinstance(a, Observed)]
+    return bool(applied) and not any(a in own for a in applied)
 
 
 def _term_names(spec: Spec) -> list[str]:
@@ -96,6 +135,8 @@ def _term_names(spec: Spec) -> list[str]:
             base.append("data")
         elif term.kind == "energy":
             base.append("energy" if term.region.kind == "interior" else "energy_boundary")
+        elif term.region.kind == "interior" and _only_at_points(term.expr, spec):
+            base.append("bc")  # u(-1, t) = u(1, t): a condition, though sampled in the interior
         elif term.region.kind == "interior":
             base.append("pde")
         elif term.region.kind == "face" and term.region.variable == "t":

@@ -8,6 +8,7 @@ method of the same name.  Lark's own exceptions never escape: they become
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.resources
 import pathlib
@@ -171,6 +172,15 @@ class _ToSyntax(Transformer_NonRecursive):
     def call(self, meta, c):
         args = tuple(a for a in c[1:] if a is not None)
         return ast.Call(_span(meta), self._name(c[0]), args)
+
+    def coordinates(self, meta, c):
+        return _span(meta), tuple(c)
+
+    def apply(self, meta, c):
+        *call, (where, coordinates) = c
+        head = self.call(meta, call)  # `Dx(u)` ends where the list of coordinates begins
+        head = dataclasses.replace(head, span=Span(meta.line, meta.column, where.line, where.column))
+        return ast.Apply(_span(meta), head, coordinates)
 
     def directional(self, meta, c):
         return ast.Directional(_span(meta), self._name(c[0]), c[1], c[2])

@@ -92,11 +92,25 @@ class Taylor:
 
 @dataclasses.dataclass(frozen=True)
 class FieldPlan:
+    """The derivatives of one field at one point: its own coordinates, or ``at``."""
+
     field: str
     needed: tuple[tuple[int, ...], ...]
     steps: tuple[Derive | Evaluate | Collapse | Taylor, ...]
     collapsed: ir.SecondOrderSum | None = None
     taylor: tuple[tuple[int, int], ...] = ()  # (axis, order) of each Taylor-mode jet
+    at: tuple[ir.Expr, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class IntegralPlan:
+    """A definite integral inside a term: its integrand is a scope planned on its own,
+    evaluated at the quadrature nodes of the integration variable."""
+
+    node: ir.Integral
+    expr: ir.Expr
+    fields: tuple[FieldPlan, ...]
+    integrals: tuple["IntegralPlan", ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +120,19 @@ class TermPlan:
     term: str
     expr: ir.Expr
     fields: tuple[FieldPlan, ...]
+    integrals: tuple[IntegralPlan, ...] = ()
+
+    def field_names(self) -> list[str]:
+        """The fields the term uses, integrands included, each once, in plan order."""
+        names: list[str] = []
+        scopes: list = [self]
+        while scopes:
+            scope = scopes.pop(0)
+            for fp in scope.fields:
+                if fp.field not in names:
+                    names.append(fp.field)
+            scopes += scope.integrals
+        return names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,20 +166,25 @@ def _constant(expr: ir.Expr) -> float | None:
     return None
 
 
-def _collapse(expr: ir.Expr, field: ir.FieldDecl) -> tuple[ir.Expr, ir.SecondOrderSum | None]:
-    """Rewrite a field's pure second derivatives in ``expr`` into one SecondOrderSum."""
+def _collapse(expr: ir.Expr, field: ir.FieldDecl, at=None) -> tuple[ir.Expr, ir.SecondOrderSum | None]:
+    """Rewrite a field's pure second derivatives at one point in ``expr`` into one SecondOrderSum."""
     d = len(field.args)
 
     def pure(node):
-        return isinstance(node, ir.Field) and node.name == field.name and sorted(node.alpha) == [0] * (d - 1) + [2]
+        return (
+            isinstance(node, ir.Field)
+            and node.name == field.name
+            and node.at == at
+            and sorted(node.alpha) == [0] * (d - 1) + [2]
+        )
 
-    members = {n for n in ir.walk(expr) if pure(n)}
+    members = {n for n in ir.walk(expr, into_integrals=False) if pure(n)}
     if not members:
         return expr, None
     if len(members) == 1:
         (node,) = members
         weights = tuple(1.0 if k == 2 else 0.0 for k in node.alpha)
-        collapsed = ir.SecondOrderSum(field.name, weights)
+        collapsed = ir.SecondOrderSum(field.name, weights, at)
         return ir.replace(expr, {node: collapsed}), collapsed
     weights = [0.0] * d
     rest: list[ir.Expr] = []
@@ -165,13 +197,13 @@ def _collapse(expr: ir.Expr, field: ir.FieldDecl) -> tuple[ir.Expr, ir.SecondOrd
         if len(found) == 1 and coefficient is not None:
             weights[found[0].alpha.index(2)] += coefficient
             position = len(rest) if position is None else position
-        elif any(pure(n) for n in ir.walk(arg)):
+        elif any(pure(n) for n in ir.walk(arg, into_integrals=False)):
             return expr, None  # used non-linearly: leave to nested forward mode
         else:
             rest.append(arg)
     nonzero = {w for w in weights if w != 0}
     scale = nonzero.pop() if len(nonzero) == 1 else 1.0
-    collapsed = ir.SecondOrderSum(field.name, tuple(w / scale for w in weights))
+    collapsed = ir.SecondOrderSum(field.name, tuple(w / scale for w in weights), at)
     term = collapsed if scale == 1 else ir.Mul((ir.Num(scale), collapsed))
     rest.insert(position, term)
     return (ir.Add(tuple(rest)) if len(rest) > 1 else rest[0]), collapsed
@@ -182,6 +214,7 @@ def _field_plan(
     needed: set[tuple[int, ...]],
     collapsed: ir.SecondOrderSum | None = None,
     taylor_from_order: int | None = TAYLOR_FROM_ORDER,
+    at: tuple[ir.Expr, ...] | None = None,
 ) -> FieldPlan:
     # Steps name derivatives by multi-index; the emitter picks the identifiers.
     zero = (0,) * len(field.args)
@@ -235,7 +268,40 @@ def _field_plan(
             steps.append(Evaluate(parent, (alpha,), arg))
             done.add(alpha)
     ordered_needed = tuple(sorted(needed, key=lambda a: (sum(a), tuple(-k for k in a))))
-    return FieldPlan(field.name, ordered_needed, tuple(steps), collapsed, tuple(jets))
+    return FieldPlan(field.name, ordered_needed, tuple(steps), collapsed, tuple(jets), at)
+
+
+def _plan_scope(expr: ir.Expr, program: ir.Program, taylor_from_order):
+    """Plan one scope of evaluation: a term, or the integrand of an integral in it.
+
+    Returns the rewritten expression, a :class:`FieldPlan` per field and point, and
+    an :class:`IntegralPlan` per integral (each planned as a scope of its own).
+    """
+    points: dict[str, list] = {f.name: [] for f in program.fields}  # each field's points, first seen first
+    for node in ir.walk(expr, into_integrals=False):
+        if isinstance(node, ir.Field) and node.at not in points[node.name]:
+            points[node.name].append(node.at)
+    collapsed = {}
+    for field in program.fields:
+        for at in points[field.name]:
+            expr, collapsed[field.name, at] = _collapse(expr, field, at)
+    needed: dict[tuple, set] = {}
+    integrals = []
+    for node in ir.walk(expr, into_integrals=False):
+        if isinstance(node, ir.Field):
+            needed.setdefault((node.name, node.at), set()).add(node.alpha)
+        elif isinstance(node, ir.SecondOrderSum):
+            needed.setdefault((node.name, node.at), set())
+        elif isinstance(node, ir.Integral):
+            inner, fields, nested = _plan_scope(node.integrand, program, taylor_from_order)
+            integrals.append(IntegralPlan(node, inner, fields, nested))
+    fields = tuple(
+        _field_plan(f, needed[f.name, at], collapsed[f.name, at], taylor_from_order, at)
+        for f in program.fields
+        for at in points[f.name]
+        if (f.name, at) in needed
+    )
+    return expr, fields, tuple(integrals)
 
 
 def plan(program: ir.Program, *, taylor_from_order: int | None = TAYLOR_FROM_ORDER) -> Schedule:
@@ -248,22 +314,8 @@ def plan(program: ir.Program, *, taylor_from_order: int | None = TAYLOR_FROM_ORD
     """
     terms = []
     for term in program.terms:
-        expr = term.expr
-        collapsed = {}
-        for field in program.fields:
-            expr, collapsed[field.name] = _collapse(expr, field)
-        needed: dict[str, set] = {}
-        for node in ir.walk(expr):
-            if isinstance(node, ir.Field):
-                needed.setdefault(node.name, set()).add(node.alpha)
-            elif isinstance(node, ir.SecondOrderSum):
-                needed.setdefault(node.name, set())
-        fields = tuple(
-            _field_plan(f, needed[f.name], collapsed[f.name], taylor_from_order)
-            for f in program.fields
-            if f.name in needed
-        )
-        terms.append(TermPlan(term.name, expr, fields))
+        expr, fields, integrals = _plan_scope(term.expr, program, taylor_from_order)
+        terms.append(TermPlan(term.name, expr, fields, integrals))
     return Schedule(tuple(terms))
 
 
@@ -272,23 +324,40 @@ def format_schedule(schedule: Schedule, program: ir.Program) -> str:
     lines = []
     for term_plan, term in zip(schedule.terms, program.terms):
         lines.append(f"term {term.name}    # {term.label}")
-        if not term_plan.fields:
+        if not term_plan.fields and not term_plan.integrals:
             lines.append("  no field derivatives")
-        for fp in term_plan.fields:
-            decl = program.field(fp.field)
-            if fp.collapsed is not None:
-                lines.append(f"  {fp.field}: {describe_sum(fp.collapsed, decl)}  — collapsed Taylor mode (forward Laplacian)")
-            for axis, order in fp.taylor:
-                names = ", ".join(ir.derivative_name(fp.field, tuple(k if j == axis else 0 for j in range(len(decl.args))), decl.args) for k in range(1, order + 1))
-                lines.append(f"  {fp.field}: {names}  — Taylor mode (one jet of order {order} along {decl.args[axis]})")
-            if fp.needed:
-                names = ", ".join(ir.derivative_name(fp.field, a, decl.args) for a in fp.needed)
-                highest = max(sum(a) for a in fp.needed)
-                how = "nested forward mode (jax.jvp)" if highest else "the network's value"
-                lines.append(f"  {fp.field}: {names}  — {how}, order ≤ {highest}")
-            for step in fp.steps:
-                lines.append(f"    {describe_step(step, decl)}")
+        lines += _format_scope(term_plan.fields, term_plan.integrals, program, "  ")
     return "\n".join(lines) + "\n"
+
+
+def _format_scope(fields, integrals, program: ir.Program, indent: str) -> list[str]:
+    lines = []
+    for fp in fields:
+        decl = program.field(fp.field)
+        label = fp.field
+        if fp.at is not None:
+            label += " at (" + ", ".join(ir.format_expr(a, program) for a in fp.at) + ")"
+        if fp.collapsed is not None:
+            lines.append(f"{indent}{label}: {describe_sum(fp.collapsed, decl)}  — collapsed Taylor mode (forward Laplacian)")
+        for axis, order in fp.taylor:
+            names = ", ".join(
+                ir.derivative_name(fp.field, tuple(k if j == axis else 0 for j in range(len(decl.args))), decl.args)
+                for k in range(1, order + 1)
+            )
+            lines.append(f"{indent}{label}: {names}  — Taylor mode (one jet of order {order} along {decl.args[axis]})")
+        if fp.needed:
+            names = ", ".join(ir.derivative_name(fp.field, a, decl.args) for a in fp.needed)
+            highest = max(sum(a) for a in fp.needed)
+            how = "nested forward mode (jax.jvp)" if highest else "the network's value"
+            lines.append(f"{indent}{label}: {names}  — {how}, order ≤ {highest}")
+        for step in fp.steps:
+            lines.append(f"{indent}  {describe_step(step, decl)}")
+    for ip in integrals:
+        node = ip.node
+        lo, hi = ir.format_expr(node.lo, program), ir.format_expr(node.hi, program)
+        lines.append(f"{indent}∫ d{node.dummy} from {lo} to {hi}  — Gauss–Legendre quadrature; the integrand:")
+        lines += _format_scope(ip.fields, ip.integrals, program, indent + "  ")
+    return lines
 
 
 def describe_sum(node: ir.SecondOrderSum, field: ir.FieldDecl) -> str:

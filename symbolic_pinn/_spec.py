@@ -66,16 +66,27 @@ class BoundaryIntegral(sympy.Function):
     """∮ f: the integral of f over ∂Ω (only inside `minimize`)."""
 
 
-def split_integrals(expr: sympy.Expr):
-    """Write `expr` as ∫ f over Ω + ∮ g over ∂Ω (+ a constant); return (f, g)."""
+def split_integrals(expr: sympy.Expr, variables):
+    """Write `expr` as ∫ f over Ω + ∮ g over ∂Ω (+ a constant); return (f, g).
+
+    ``variables`` are the domain's symbols: an Integral over them is an integral over
+    Ω; one over a new variable (∫(f, s, a, b)) is part of an integrand, not a term.
+    """
+    domain = set(variables)
+
+    def over_domain(e) -> bool:
+        return isinstance(e, BoundaryIntegral) or (
+            isinstance(e, sympy.Integral) and {limit[0] for limit in e.limits} <= domain
+        )
+
     interior, boundary = [], []
     for term in sympy.Add.make_args(sympy.expand(expr, deep=False, mul=True, multinomial=False)):
-        integrals = [a for a in sympy.Mul.make_args(term) if isinstance(a, (sympy.Integral, BoundaryIntegral))]
+        integrals = [a for a in sympy.Mul.make_args(term) if over_domain(a)]
         if not integrals:
             if term.free_symbols or term.atoms(sympy.core.function.AppliedUndef):
                 raise _outside_integral()
             continue
-        if len(integrals) > 1 or integrals[0] not in sympy.Mul.make_args(term):
+        if len(integrals) > 1:
             raise _outside_integral()
         integral = integrals[0]
         coefficient = term / integral

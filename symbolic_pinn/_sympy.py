@@ -107,6 +107,7 @@ class _Normaliser:
             self.rules[applied] = canonical
             self.fields.append(canonical)
         self.field_names = {f.func.__name__ for f in self.fields}
+        self.declared = {f.func.__name__: f for f in self.fields}
 
     def __call__(self, expr) -> sympy.Expr:
         if isinstance(expr, (str, bytes)):
@@ -120,8 +121,16 @@ class _Normaliser:
             name = applied.func.__name__
             if name not in self.field_names:
                 raise PinnError(f"{applied} is not a declared field", help="list it in fields=[...]")
-            if applied not in self.rules.values():
-                raise PinnError(f"{applied}: fields at fixed coordinates are not supported yet")
+            declared = self.declared[name]
+            if len(applied.args) != len(declared.args):
+                raise PinnError(f"{applied}: '{name}' takes {len(declared.args)} arguments", help=f"it is declared as {declared}")
+            if any(a.atoms(AppliedUndef) for a in applied.args):
+                raise PinnError(f"{applied}: the arguments of a field may not use fields")
+        # a field at other coordinates, u(-1, t), is the declared function applied there
+        result = result.replace(
+            lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in self.declared,
+            lambda e: self.declared[e.func.__name__].func(*e.args),
+        )
         known = {s for s, _, _ in self.variables} | {s for s, _ in self.unknowns}
         stray = result.free_symbols - known
         if stray:
@@ -156,10 +165,12 @@ def _energy_integrals(norm: _Normaliser, expr: sympy.Expr) -> sympy.Expr:
         if isinstance(integral, BoundaryIntegral):
             return integral
         symbols = [limit[0] for limit in integral.limits]
+        if not set(symbols) & set(domain):
+            return integral  # ∫(f, s, a, b) over a new variable, inside the integrand
         if set(symbols) != set(domain) or len(symbols) != len(domain):
             raise PinnError(
                 f"the integral {integral} must run over all the variables ({', '.join(s.name for s in domain)})",
-                help="integrals inside equations are not supported yet",
+                help="integrate over all the variables, or over a new one: Integral(f, (s, a, b))",
             )
         for limit in integral.limits:
             if len(limit) == 3 and tuple(_number(v, "a limit") for v in limit[1:]) != domain[limit[0]]:
@@ -205,7 +216,7 @@ def from_sympy(
         elif isinstance(term, Minimize):
             weight = _number(term.weight, "a weight")
             energy = _energy_integrals(norm, norm(term.energy))
-            interior, boundary = split_integrals(energy)
+            interior, boundary = split_integrals(energy, [s for s, _, _ in norm.variables])
             if interior is None and boundary is None:
                 raise PinnError("Minimize needs an integral", help="Minimize(sympy.Integral(f, x, y))")
             if interior is not None:

@@ -39,6 +39,14 @@ class Call(Node):
 
 
 @dataclasses.dataclass(frozen=True)
+class Apply(Node):
+    """`Dx(u)(-1, t)`: an expression evaluated at given coordinates."""
+
+    head: Node
+    args: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Directional(Node):
     """`D[v](u)`: the derivative of `arg` along the vector `direction`."""
 
