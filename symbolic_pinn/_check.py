@@ -22,7 +22,8 @@ from . import _syntax as ast
 from ._data import read_columns
 from ._errors import PinnError, Span
 from ._ir import BOUNDARY, INTERIOR, Region
-from ._spec import BoundaryIntegral, DataSpec, Observed, Spec, TermSpec, split_integrals, variable
+from ._runtime import shape_bounds
+from ._spec import BoundaryIntegral, DataSpec, NormalComponent, Observed, Spec, TermSpec, normal, split_integrals, variable
 
 __all__ = ["check"]
 
@@ -67,6 +68,7 @@ class _Checker:
         self.data_statements: list[ast.DataDecl] = []
         self.data: list[DataSpec] = []
         self.bound: dict[str, sympy.Symbol] = {}  # integration variables in scope
+        self.shape: tuple | None = None  # (variable names, shape tree) of `(x, y) in disk(...)`
 
     # ---- statements ---------------------------------------------------------------
 
@@ -108,6 +110,7 @@ class _Checker:
             source=self.program.source,
             filename=self.program.filename,
             data=tuple(self.data),
+            shape=self.shape,
         )
 
     def _declare(self, name: ast.Name, kind: str, value=None) -> None:
@@ -144,6 +147,71 @@ class _Checker:
         symbol = variable(s.name.name)
         self._declare(s.name, "variable", (symbol, lo, hi))
         self.variables.append((symbol, lo, hi))
+
+    def _stmt_DomainDecl(self, s: ast.DomainDecl) -> None:
+        if self.shape is not None:
+            raise PinnError(
+                "the problem already has a shaped domain",
+                s.span,
+                help="combine shapes in one declaration: `(x, y) in disk((0, 0), 1) ∪ box((0, 0), (2, 1))`",
+            )
+        for name in s.names:
+            if name.name == TIME:
+                raise PinnError(
+                    f"'{TIME}' is time: it has an interval, not a shape",
+                    name.span,
+                    help=f"declare it on its own: `{TIME} in [0, 1]`",
+                )
+        tree = self._shape(s.shape, len(s.names))
+        lo, hi = shape_bounds(tree)
+        for name, a, b in zip(s.names, lo, hi):
+            if name.name in [n.name for n in s.names[: s.names.index(name)]]:
+                raise PinnError(f"'{name.name}' appears twice", name.span, help="list each variable once")
+            symbol = variable(name.name)
+            self._declare(name, "variable", (symbol, float(a), float(b)))
+            self.variables.append((symbol, float(a), float(b)))
+        self.shape = (tuple(n.name for n in s.names), tree)
+
+    def _shape(self, node: ast.Node, d: int) -> tuple:
+        """The tree of a shape: ("box", lo, hi), ("ball", centre, radius), or an operation."""
+        if isinstance(node, ast.ShapeOp):
+            return (node.op, self._shape(node.left, d), self._shape(node.right, d))
+        name = node.name.name
+        if name not in ("disk", "ball", "box"):
+            raise PinnError(
+                f"unknown shape '{name}'",
+                node.name.span,
+                help="shapes: disk(centre, radius), ball(centre, radius), box(lower corner, upper corner)",
+            )
+        if len(node.args) != 2:
+            usage = "box((0, 0), (1, 1))" if name == "box" else f"{name}((0, 0), 1)"
+            raise PinnError(f"{name} takes 2 arguments, got {len(node.args)}", node.span, help=f"write e.g. {usage}")
+        if name == "disk" and d != 2:
+            raise PinnError(f"a disk is 2-D, but {d} variables are declared", node.span, help="use ball(centre, radius)")
+        first = self._point(node.args[0], d)
+        if name == "box":
+            second = self._point(node.args[1], d)
+            if not all(a < b for a, b in zip(first, second)):
+                raise PinnError(
+                    "the box is empty: each lower corner coordinate must be below the upper one",
+                    node.span,
+                    help="write box(lower corner, upper corner), e.g. box((0, 0), (1, 1))",
+                )
+            return ("box", first, second)
+        radius = self._number(node.args[1], "a radius")
+        if radius <= 0:
+            raise PinnError(f"the radius {radius:g} is not positive", node.args[1].span, help="use a radius > 0")
+        return ("ball", first, radius)
+
+    def _point(self, node: ast.Node, d: int) -> tuple[float, ...]:
+        items = node.items if isinstance(node, ast.Vector) else (node,)
+        if len(items) != d:
+            raise PinnError(
+                f"expected a point with {d} coordinates, got {len(items)}",
+                node.span,
+                help="one coordinate per declared variable, e.g. (0, 0)",
+            )
+        return tuple(self._number(item, "a coordinate") for item in items)
 
     def _stmt_FieldDecl(self, s: ast.FieldDecl) -> None:
         for sig in s.fields:
@@ -261,6 +329,7 @@ class _Checker:
                 "variable: `∫(u(s, t), s, 0, x)`",
             )
         region = self._region(s.where)
+        self._normals_defined(lhs - rhs, region, s)
         if lhs - rhs == 0:  # SymPy's automatic simplification only: no simplify() on user input
             raise PinnError(
                 "this equation holds whatever the fields are (both sides are equal)",
@@ -288,10 +357,32 @@ class _Checker:
         if boundary is not None:
             self.terms.append((s, "energy", BOUNDARY, boundary, weight))
 
+    def _normals_defined(self, expr, region: Region, s: ast.Node) -> None:
+        """The outward normal (∂ₙ, Dn) exists on the boundary and on the ends of a spatial interval."""
+        if not expr.atoms(NormalComponent):
+            return
+        if region.kind == "boundary":
+            return
+        if region.kind == "face":
+            _, lo, hi = self.names[region.variable].value
+            if region.variable != TIME and region.value in (lo, hi):
+                return
+        raise PinnError(
+            "the normal derivative ∂ₙ (Dn) is defined only on the boundary",
+            s.span,
+            help="add `on ∂Ω`, or `at x = 1` on an end of a spatial interval",
+        )
+
     def _region(self, where) -> Region:
         if where is None:
             return INTERIOR
         if isinstance(where, ast.OnBoundary):
+            if not any(v.name != TIME for v, _, _ in self.variables):
+                raise PinnError(
+                    "∂Ω is the spatial boundary, but there is no spatial variable",
+                    where.span,
+                    help="an initial condition is a face of t: `at t = 0`",
+                )
             return BOUNDARY
         declared = self.names.get(where.variable.name)
         if declared is None or declared.kind != "variable":
@@ -299,6 +390,12 @@ class _Checker:
                 f"'{where.variable.name}' is not a declared variable",
                 where.variable.span,
                 help=f"a face is named by a variable: `at x = 1`; declared variables: {self._list('variable')}",
+            )
+        if self.shape is not None and where.variable.name in self.shape[0]:
+            raise PinnError(
+                f"'{where.variable.name}' ranges over a shape, which has no faces",
+                where.variable.span,
+                help="use `on ∂Ω` for the shape's boundary, or a field at a point: `u(0, 0) = 1`",
             )
         value = self._number(where.value, "the coordinate of a face")
         _, lo, hi = declared.value
@@ -534,8 +631,14 @@ class _Checker:
     def _expr_Partial(self, node: ast.Partial):
         value = self._scalar(node.arg)
         for letter in node.variables:
-            value = sympy.diff(value, self._variable_named(letter, node.span))
+            value = self._diff(value, letter, node.span, node)
         return value
+
+    def _diff(self, value, letter: str, span: Span, node: ast.Node):
+        """∂/∂letter; ``n`` (when no variable has that name) is the outward normal: ∂ₙ = n·∇."""
+        if letter == "n" and "n" not in self.names:
+            return sum(normal(s.name) * sympy.diff(value, s) for s in self._spatial(node))
+        return sympy.diff(value, self._variable_named(letter, span))
 
     def _variable_named(self, name: str, span: Span) -> sympy.Symbol:
         declared = self.names.get(name)
@@ -654,7 +757,7 @@ class _Checker:
         arg = self._one_arg(node)
         value = self._scalar(arg)
         for letter in node.name.name[1:]:
-            value = sympy.diff(value, self._variable_named(letter, node.name.span))
+            value = self._diff(value, letter, node.name.span, node)
         return value
 
     def _call_D(self, node: ast.Call):

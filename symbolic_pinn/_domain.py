@@ -1,69 +1,46 @@
-"""Collocation points on a box domain: interior, whole boundary, one face; test grids.
+"""Collocation points of a domain: interior, whole boundary, one face; test grids.
 
-Interior and face points are scrambled Sobol points (scipy.stats.qmc), which cover
-the box more evenly than uniform random points — this matters for energies, whose
-integrals are estimated by the mean over the points.  Boundary points are spread
-over the faces in proportion to their area.
+Points are scrambled Sobol points (scipy.stats.qmc), which cover the domain more
+evenly than uniform random points — this matters for energies, whose integrals are
+estimated by the mean over the points.  Boundary points are spread over the parts
+of the boundary in proportion to their area.  The sampling itself lives in
+``_runtime`` so that generated modules carry the same code.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from scipy.stats import qmc
 
 from . import _ir as ir
+from ._runtime import sample_region, shape_distance
 
 __all__ = ["sample", "test_grid"]
 
 
-def _sobol(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    if d == 0:
-        return np.zeros((n, 0))
-    m = max(0, math.ceil(math.log2(max(n, 1))))
-    points = qmc.Sobol(d, scramble=True, seed=rng).random_base2(m)
-    return points[:n]
+def sample(program: ir.Program, region: ir.Region, n: int, seed: int, normals: bool = False) -> np.ndarray:
+    """``n`` points of a region (about ``n`` on a boundary), shape (n, number of variables).
 
-
-def sample(program: ir.Program, region: ir.Region, n: int, seed: int) -> np.ndarray:
-    """``n`` points (fewer on 1-D boundaries) of a region, shape (n, number of variables)."""
-    rng = np.random.default_rng(seed)
-    lo = np.array([v.lo for v in program.variables])
-    hi = np.array([v.hi for v in program.variables])
-    d = len(lo)
-    if region.kind == "interior":
-        return lo + (hi - lo) * _sobol(n, d, rng)
-    if region.kind == "face":
-        axis = [v.name for v in program.variables].index(region.variable)
-        return _on_face(lo, hi, axis, region.value, n, rng)
-    if d == 1:
-        return np.array([[lo[0]], [hi[0]]])
-    widths = hi - lo
-    areas = np.prod(widths) / widths
-    counts = np.maximum(1, np.round(n * areas / (2 * areas.sum()))).astype(int)
-    faces = []
-    for axis in range(d):
-        for value in (lo[axis], hi[axis]):
-            faces.append(_on_face(lo, hi, axis, value, counts[axis], rng))
-    return np.concatenate(faces)
-
-
-def _on_face(lo, hi, axis, value, n, rng) -> np.ndarray:
-    d = len(lo)
-    if d == 1:
-        return np.array([[value]])
-    free = [i for i in range(d) if i != axis]
-    points = np.empty((n, d))
-    points[:, free] = lo[free] + (hi[free] - lo[free]) * _sobol(n, d - 1, rng)
-    points[:, axis] = value
-    return points
+    With ``normals=True`` the outward unit normal's components along the spatial
+    variables follow as extra columns.  The sampler is the generated module's own
+    (``_runtime.sample_region``), so training and the module agree on what a region is.
+    """
+    domain = {v.name: (v.lo, v.hi) for v in program.variables}
+    kind = (region.kind,) if region.kind != "face" else ("face", region.variable, region.value)
+    columns = sample_region(seed, kind, n, domain, program.shape, normals)
+    return np.stack(columns, axis=-1)
 
 
 def test_grid(program: ir.Program, total: int = 10_000) -> np.ndarray:
-    """A regular grid over the box with about ``total`` points (ends included)."""
+    """A regular grid over the domain with about ``total`` points of the bounding box
+    (ends included); for a shaped domain, the grid points inside the shape."""
     d = len(program.variables)
     per_axis = max(2, int(round(total ** (1 / d))))
     axes = [np.linspace(v.lo, v.hi, per_axis) for v in program.variables]
     mesh = np.meshgrid(*axes, indexing="ij")
-    return np.stack([m.ravel() for m in mesh], axis=-1)
+    grid = np.stack([m.ravel() for m in mesh], axis=-1)
+    if program.shape is not None:
+        names = [v.name for v in program.variables]
+        variables, tree = program.shape
+        columns = [names.index(v) for v in variables]
+        grid = grid[shape_distance(tree, grid[:, columns]) <= 1e-12]
+    return grid

@@ -23,6 +23,7 @@ import unicodedata
 
 from . import _ir as ir
 from . import _runtime
+from ._runtime import shape_measure
 from ._plan import Collapse, Derive, FieldPlan, IntegralPlan, Schedule, Taylor, describe_sum
 
 __all__ = ["emit"]
@@ -51,9 +52,26 @@ _RUNTIME = (
     "Network",
     "init_mlp",
     "mlp",
+    "shape_distance",
+    "shape_bounds",
+    "_primitives",
+    "_primitive_boundary",
+    "shape_measure",
+    "shape_interior",
+    "shape_boundary",
     "sample_region",
     "load_observations",
     "adam",
+)
+# geometry of non-box domains: copied only into the modules of such problems
+_SHAPE_RUNTIME = (
+    "shape_distance",
+    "shape_bounds",
+    "_primitives",
+    "_primitive_boundary",
+    "shape_measure",
+    "shape_interior",
+    "shape_boundary",
 )
 _RESERVED = set(_RUNTIME) | {"jax", "jnp", "params", "points", "key", "main", "fields", "loss", "losses", "net", "terms"}
 
@@ -166,6 +184,9 @@ class _Namer:
         args = self.program.field(field).args
         return self._claim(("fn", field, alpha), python_name(ir.derivative_name(field, alpha, args) + "_fn"))
 
+    def normal(self, variable: str) -> str:
+        return self._claim(("normal", variable), python_name(f"n_{variable}"))
+
     def observed(self, field: str) -> str:
         return self._claim(("observed", field), python_name(f"{field}_observed"))
 
@@ -266,13 +287,24 @@ def _region_literal(region: ir.Region) -> str:
 
 
 def _measure(program: ir.Program, region: ir.Region) -> float:
-    widths = [v.hi - v.lo for v in program.variables]
-    volume = math.prod(widths)
+    """The volume of the region an energy integrates over (the boundary: its area).
+
+    Ω = shape × the spatial intervals × the time interval; its boundary is the
+    spatial boundary (the shape's and the intervals' ends) at every time.
+    """
+    shaped = program.shape[0] if program.shape else ()
+    widths = {v.name: v.hi - v.lo for v in program.variables if v.name not in shaped}
+    shape = shape_measure(program.shape[1]) if program.shape else 1.0
+    volume = shape * math.prod(widths.values())
     if region.kind == "interior":
         return volume
-    if region.kind == "boundary":
-        return 2.0 * sum(volume / w for w in widths)
-    return volume / widths[[v.name for v in program.variables].index(region.variable)]
+    if region.kind == "face":
+        return volume / widths[region.variable]
+    time = widths.pop("t", 1.0)
+    area = sum(2.0 * volume / time / w for w in widths.values())
+    if program.shape:
+        area += shape_measure(program.shape[1], boundary=True) * math.prod(widths.values())
+    return area * time
 
 
 @functools.cache
@@ -294,8 +326,9 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
     where = term.region.describe()
     what = "mean square" if term.kind == "residual" else "integral"
     observed = [namer.observed(f) for f in ir.observed_fields(program, term)]
+    normals = [namer.normal(v) for v in program.spatial] if ir.uses_normals(term) else []
     lines = [
-        f"def {kind}_{term.name}({', '.join(params + [_coords(program, namer)] + observed)}):",
+        f"def {kind}_{term.name}({', '.join(params + [_coords(program, namer)] + normals + observed)}):",
         "    " + _docstring(f"{term.label}    ({what} over {where} points)", "    "),
     ]
     like = namer.var(program.variables[0].name)
@@ -422,6 +455,8 @@ def emit(
     out.append("# ---- forward-mode derivatives, the network, sampling, Adam (symbolic_pinn._runtime) ----\n")
     # a runtime function only some problems call is copied only into their modules
     optional = {"gauss_legendre": any(isinstance(n, ir.Integral) for t in program.terms for n in ir.walk(t.expr))}
+    for name in _SHAPE_RUNTIME:
+        optional[name] = program.shape is not None
     out.append(_runtime_source(tuple(name for name in _RUNTIME if optional.get(name, True))))
     out.append("# ---- the problem ----\n")
     domain = ", ".join(f'"{v.name}": ({_number(v.lo)}, {_number(v.hi)})' for v in program.variables)
@@ -440,6 +475,8 @@ def emit(
         )
         + "}"
     )
+    constants.append(f"SHAPE = {program.shape!r}  # (variables, shape) of a non-box domain: see shape_distance")
+    constants.append("NORMALS = (" + _strings([t.name for t in program.terms if ir.uses_normals(t)]) + ")  # terms given the outward normal")
     energies = [t for t in program.terms if t.kind == "energy"]
     constants.append("MEASURES = {" + ", ".join(f'"{t.name}": {_number(_measure(program, t.region))}' for t in energies) + "}")
     if any(isinstance(n, ir.Integral) for t in program.terms for n in ir.walk(t.expr)):
@@ -504,15 +541,15 @@ def emit(
     )
     out.append(
         "def main(steps=2000, n=1000, seed=0):\n"
-        '    """Train with plain Adam on uniform random points and report the errors."""\n'
-        "    key = jax.random.PRNGKey(seed)\n"
-        "    keys = jax.random.split(key, len(REGIONS) + 2)\n"
+        '    """Train with plain Adam on quasi-random points and report the errors."""\n'
         "    points = {\n"
-        "        name: load_observations(region[1], DATA_COLUMNS[name]) if region[0] == \"data\" else sample_region(k, region, n, DOMAIN)\n"
-        "        for k, (name, region) in zip(keys, REGIONS.items())\n"
+        "        name: load_observations(region[1], DATA_COLUMNS[name])\n"
+        "        if region[0] == \"data\"\n"
+        "        else tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))\n"
+        "        for i, (name, region) in enumerate(REGIONS.items(), start=1)\n"
         "    }\n"
-        "    params = adam(loss, init_params(keys[-1]), points, steps)\n"
-        '    test = sample_region(keys[-2], ("interior",), 4 * n, DOMAIN)\n'
+        "    params = adam(loss, init_params(jax.random.PRNGKey(seed)), points, steps)\n"
+        '    test = [jnp.asarray(c) for c in sample_region(seed, ("interior",), 4 * n, DOMAIN, SHAPE)]\n'
         "    net = fields(params)\n"
         "    for name, exact in EXACT.items():\n"
         "        args = [test[list(DOMAIN).index(a)] for a in FIELDS[name]]\n"

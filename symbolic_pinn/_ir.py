@@ -194,6 +194,13 @@ class Program:
     unknowns: tuple[tuple[str, float], ...]
     terms: tuple[Term, ...]
     exact: tuple[tuple[str, Expr], ...]
+    # (variables, tree): variables ranging together over a shape (see _runtime.shape_distance)
+    shape: tuple | None = None
+
+    @property
+    def spatial(self) -> tuple[str, ...]:
+        """The spatial variables: all but ``t``, in declaration order."""
+        return tuple(v.name for v in self.variables if v.name != "t")
 
     def field(self, name: str) -> FieldDecl:
         return next(f for f in self.fields if f.name == name)
@@ -226,6 +233,11 @@ def walk(expr: Expr, *, into_integrals: bool = True):
 def unknowns_of(term: Term) -> list[str]:
     """The unknowns a term uses, sorted by name."""
     return sorted({n.name for n in walk(term.expr) if isinstance(n, Unknown)})
+
+
+def uses_normals(term: Term) -> bool:
+    """Whether a term needs the outward normal at its points (∂ₙ, Dn)."""
+    return any(isinstance(n, Normal) for n in walk(term.expr))
 
 
 def observed_fields(program: Program, term: Term) -> list[str]:
@@ -324,6 +336,8 @@ def format_program(program: Program) -> str:
     lines = []
     for v in program.variables:
         lines.append(f"variable {v.name} in [{v.lo:g}, {v.hi:g}]")
+    if program.shape is not None:
+        lines.append(f"domain ({', '.join(program.shape[0])}) in {program.shape[1]!r}")
     for f in program.fields:
         lines.append(f"field {f.name}({', '.join(f.args)})")
     for name, init in program.unknowns:

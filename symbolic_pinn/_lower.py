@@ -12,7 +12,7 @@ from sympy.core.function import AppliedUndef
 
 from . import _ir as ir
 from ._errors import PinnError, Span
-from ._spec import Observed, Spec
+from ._spec import NormalComponent, Observed, Spec
 
 __all__ = ["lower"]
 
@@ -57,6 +57,8 @@ class _Lowering:
             return ir.Num(value)
         if isinstance(e, Observed):
             return ir.Observed(e.name)
+        if isinstance(e, NormalComponent):
+            return ir.Normal(e.variable)
         if isinstance(e, sympy.Symbol):
             if e.name in self.variables or e.name in self.bound:
                 return ir.Var(e.name)
@@ -169,4 +171,5 @@ def lower(spec: Spec) -> ir.Program:
         unknowns=tuple((s.name, float(v)) for s, v in spec.unknowns),
         terms=terms,
         exact=tuple((name, lowering.expr(e)) for name, e in spec.exact),
+        shape=spec.shape,
     )

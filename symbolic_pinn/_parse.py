@@ -85,6 +85,23 @@ class _ToSyntax(Transformer_NonRecursive):
     def variable_decl(self, meta, c):
         return ast.VariableDecl(_span(meta), self._name(c[0]), c[1], c[2])
 
+    def domain_decl(self, meta, c):
+        return ast.DomainDecl(_span(meta), tuple(self._name(t) for t in c[:-1]), c[-1])
+
+    def primitive(self, meta, c):
+        return ast.Shape(_span(meta), self._name(c[0]), tuple(c[1:]))
+
+    def _shape_op(op):
+        def rule(self, meta, c):
+            return ast.ShapeOp(_span(meta), op, c[0], c[1])
+
+        return rule
+
+    union = _shape_op("union")
+    difference = _shape_op("difference")
+    intersection = _shape_op("intersection")
+    del _shape_op
+
     def field_sig(self, meta, c):
         return ast.FieldSig(_span(meta), self._name(c[0]), tuple(self._name(t) for t in c[1:]))
 

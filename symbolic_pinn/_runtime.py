@@ -3,7 +3,8 @@
 They are written here as ordinary, tested Python so that the generated source is
 self-contained — it needs only JAX — and the package and the generated code share
 one implementation.  Nothing in this file may use a name other than ``jax``, ``jnp``
-and the functions defined here.
+and the functions defined here; functions that need numpy or scipy (both come with
+JAX) import them inside.
 """
 
 import jax
@@ -155,30 +156,255 @@ def mlp(layers, inputs):
     return (h @ w + b)[..., 0]
 
 
-def sample_region(key, region, n, domain):
-    """``n`` uniform random points of a box region, as a tuple of coordinate arrays.
+def shape_distance(shape, p):
+    """Signed distance of points ``p`` (n, d) to a shape: negative inside, 0 on the boundary.
 
-    ``region`` is ``("interior",)``, ``("boundary",)`` (faces chosen in proportion to
-    their area) or ``("face", variable, value)``; ``domain`` maps each variable to
-    its interval.
+    ``shape`` is a tuple: ``("box", lo, hi)``, ``("ball", centre, radius)``, or
+    ``("union" | "difference" | "intersection", a, b)`` of two shapes.  Unions,
+    differences and intersections take the min/max of their parts' distances
+    (exact on the boundary, a bound elsewhere), as in constructive solid geometry.
     """
+    import numpy as np
+
+    kind = shape[0]
+    if kind == "box":
+        lo, hi = np.asarray(shape[1], float), np.asarray(shape[2], float)
+        q = np.abs(p - (lo + hi) / 2) - (hi - lo) / 2
+        return np.linalg.norm(np.maximum(q, 0), axis=1) + np.minimum(q.max(axis=1), 0)
+    if kind == "ball":
+        return np.linalg.norm(p - np.asarray(shape[1], float), axis=1) - shape[2]
+    a, b = shape_distance(shape[1], p), shape_distance(shape[2], p)
+    if kind == "union":
+        return np.minimum(a, b)
+    if kind == "intersection":
+        return np.maximum(a, b)
+    return np.maximum(a, -b)  # difference
+
+
+def shape_bounds(shape):
+    """The bounding box (lo, hi) of a shape, as numpy arrays."""
+    import numpy as np
+
+    kind = shape[0]
+    if kind == "box":
+        return np.asarray(shape[1], float), np.asarray(shape[2], float)
+    if kind == "ball":
+        centre = np.asarray(shape[1], float)
+        return centre - shape[2], centre + shape[2]
+    (alo, ahi), (blo, bhi) = shape_bounds(shape[1]), shape_bounds(shape[2])
+    if kind == "union":
+        return np.minimum(alo, blo), np.maximum(ahi, bhi)
+    if kind == "intersection":
+        return np.maximum(alo, blo), np.minimum(ahi, bhi)
+    return alo, ahi  # difference: within the first part
+
+
+def _primitives(shape, sign=1.0):
+    """The boxes and balls of a shape, each with +1, or −1 where its inside is cut away."""
+    if shape[0] in ("box", "ball"):
+        return [(shape, sign)]
+    second = -sign if shape[0] == "difference" else sign
+    return _primitives(shape[1], sign) + _primitives(shape[2], second)
+
+
+def _primitive_boundary(shape, n, unit, rng):
+    """``n`` points on the boundary of a box or ball, spread by area, and outward normals."""
+    import math
+
+    import numpy as np
+
+    if shape[0] == "ball":
+        centre, radius = np.asarray(shape[1], float), shape[2]
+        d = len(centre)
+        if d == 2:
+            angle = 2 * math.pi * unit(n, 1)[:, 0]
+            normals = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+        else:
+            normals = rng.standard_normal((n, d))
+            normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+        return centre + radius * normals, normals
+    lo, hi = np.asarray(shape[1], float), np.asarray(shape[2], float)
+    d = len(lo)
+    areas = np.array([np.prod(np.delete(hi - lo, i)) for i in range(d)])
+    face = rng.choice(2 * d, size=n, p=np.repeat(areas, 2) / (2 * areas.sum()))
+    points = lo + (hi - lo) * unit(n, d)
+    normals = np.zeros((n, d))
+    axis, upper = face // 2, face % 2 == 1
+    points[np.arange(n), axis] = np.where(upper, hi[axis], lo[axis])
+    normals[np.arange(n), axis] = np.where(upper, 1.0, -1.0)
+    return points, normals
+
+
+def shape_measure(shape, boundary=False):
+    """The volume of a shape, or with ``boundary=True`` the area of its boundary.
+
+    Exact for a box or a ball; for a combination, estimated from 2^16 quasi-random
+    points (a fixed seed, so the same shape always gives the same number).
+    """
+    import math
+
+    import numpy as np
+    from scipy.stats import qmc
+
+    kind = shape[0]
+    if kind in ("box", "ball"):
+        lo, hi = shape_bounds(shape)
+        d = len(lo)
+        if kind == "box":
+            width = hi - lo
+            return float(2 * sum(np.prod(np.delete(width, i)) for i in range(d)) if boundary else np.prod(width))
+        volume = math.pi ** (d / 2) / math.gamma(d / 2 + 1) * shape[2] ** d
+        return d * volume / shape[2] if boundary else volume
+    rng = np.random.default_rng(0)
+    lo, hi = shape_bounds(shape)
+    if not boundary:
+        points = lo + (hi - lo) * qmc.Sobol(len(lo), scramble=True, seed=rng).random_base2(16)
+        return float(np.prod(hi - lo) * np.mean(shape_distance(shape, points) <= 0))
+    total = 0.0
+    scale = float(np.max(hi - lo))
+    for part, _ in _primitives(shape):
+        points, _ = _primitive_boundary(part, 2**14, lambda m, k: rng.random((m, k)), rng)
+        kept = np.abs(shape_distance(shape, points)) <= 1e-9 * scale
+        total += shape_measure(part, boundary=True) * np.mean(kept)
+    return total
+
+
+def shape_interior(shape, n, unit):
+    """``n`` points inside a shape: quasi-random points of its bounding box that fall inside."""
+    import numpy as np
+
+    lo, hi = shape_bounds(shape)
+    found, count = [], 0
+    while count < n:
+        candidates = lo + (hi - lo) * unit(max(2 * n, 64), len(lo))
+        inside = candidates[shape_distance(shape, candidates) < 0]
+        found.append(inside)
+        count += len(inside)
+    return np.concatenate(found)[:n]
+
+
+def shape_boundary(shape, n, unit, rng):
+    """``n`` points on a shape's boundary, spread by area, and their outward unit normals.
+
+    Each box and ball contributes points of its own boundary in proportion to its
+    area; those on the boundary of the whole shape are kept, and where a part is
+    cut away (the second operand of a difference) its normal is turned around.
+    """
+    import numpy as np
+
+    parts = _primitives(shape)
+    areas = np.array([shape_measure(part, boundary=True) for part, _ in parts])
+    lo, hi = shape_bounds(shape)
+    scale = float(np.max(hi - lo))
+    points, normals, count = [], [], 0
+    while count < n:
+        for (part, sign), area in zip(parts, areas):
+            m = max(1, int(np.ceil(2 * n * area / areas.sum())))
+            p, normal = _primitive_boundary(part, m, unit, rng)
+            kept = np.abs(shape_distance(shape, p)) <= 1e-9 * scale
+            points.append(p[kept])
+            normals.append(sign * normal[kept])
+            count += int(kept.sum())
+    order = rng.permutation(count)[:n]
+    return np.concatenate(points)[order], np.concatenate(normals)[order]
+
+
+def sample_region(seed, region, n, domain, shape=None, normals=False):
+    """``n`` points of a region of the domain, as a tuple of coordinate arrays.
+
+    ``domain`` maps each variable to its interval; ``shape``, if not None, is
+    ``(variables, tree)``: those variables range together over the shape ``tree``
+    (see :func:`shape_distance`), the others over their intervals.  ``region`` is
+    ``("interior",)``, ``("boundary",)`` or ``("face", variable, value)``.  The
+    boundary of a time-dependent problem is the spatial boundary at every time: a
+    variable ``t`` has no faces there (initial conditions are faces of their own),
+    and boundary points are spread over the parts of the boundary by area.  With
+    ``normals=True`` the outward unit normal follows, one array per spatial variable.
+
+    Points are scrambled Sobol points, which cover a region more evenly than
+    uniform random ones; the same seed gives the same points.
+    """
+    import numpy as np
+    from scipy.stats import qmc
+
+    rng = np.random.default_rng(seed)
+
+    def unit(m, k):  # m quasi-random points of the unit cube [0, 1]^k
+        if k == 0:
+            return np.zeros((m, 0))
+        return qmc.Sobol(k, scramble=True, seed=rng).random_base2(max(0, int(np.ceil(np.log2(max(m, 1))))))[:m]
+
     names = list(domain)
-    lo = jnp.array([domain[v][0] for v in names])
-    hi = jnp.array([domain[v][1] for v in names])
-    key_points, key_faces, key_sides = jax.random.split(key, 3)
-    points = lo + (hi - lo) * jax.random.uniform(key_points, (n, len(names)))
-    if region[0] == "face":
-        points = points.at[:, names.index(region[1])].set(region[2])
-    elif region[0] == "boundary" and len(names) > 1:
-        width = hi - lo
-        area = jnp.prod(width) / width
-        axis = jax.random.choice(key_faces, len(names), (n,), p=area / area.sum())
-        side = jax.random.bernoulli(key_sides, 0.5, (n,))
-        on_face = jnp.where(side, hi[axis], lo[axis])
-        points = points.at[jnp.arange(n), axis].set(on_face)
-    elif region[0] == "boundary":
-        points = jnp.where(jax.random.bernoulli(key_sides, 0.5, (n, 1)), hi, lo)
-    return tuple(points[:, j] for j in range(len(names)))
+    spatial = [v for v in names if v != "t"]
+    lo = np.array([domain[v][0] for v in names], float)
+    hi = np.array([domain[v][1] for v in names], float)
+    shaped = [names.index(v) for v in shape[0]] if shape else []
+    boxed = [i for i in range(len(names)) if i not in shaped]
+
+    def fill(points, columns, count):
+        points[:, columns] = lo[columns] + (hi - lo)[columns] * unit(count, len(columns))
+
+    normal = None  # no normal inside the domain, nor on a face that is not an end
+    if region[0] == "interior":
+        points = np.empty((n, len(names)))
+        fill(points, boxed, n)
+        if shape:
+            points[:, shaped] = shape_interior(shape[1], n, unit)
+    elif region[0] == "face":
+        axis = names.index(region[1])
+        points = np.empty((n, len(names)))
+        fill(points, [i for i in boxed if i != axis], n)
+        if shape:
+            points[:, shaped] = shape_interior(shape[1], n, unit)
+        points[:, axis] = region[2]
+        if names[axis] in spatial and region[2] in (lo[axis], hi[axis]):
+            normal = np.zeros((n, len(spatial)))
+            normal[:, spatial.index(names[axis])] = 1.0 if region[2] == hi[axis] else -1.0
+    else:  # the boundary: the shape's, then each face of a spatial interval
+        pieces = []  # (area, sampler of count points → (points, normals))
+        rest = [i for i in boxed if names[i] in spatial]
+        widths = hi - lo
+
+        def curved(count):
+            points = np.empty((count, len(names)))
+            fill(points, boxed, count)
+            on, outward = shape_boundary(shape[1], count, unit, rng)
+            points[:, shaped] = on
+            normal = np.zeros((count, len(spatial)))
+            normal[:, [spatial.index(names[i]) for i in shaped]] = outward
+            return points, normal
+
+        def flat(axis, value, sign):
+            def sampler(count):
+                points = np.empty((count, len(names)))
+                fill(points, [i for i in boxed if i != axis], count)
+                if shape:
+                    points[:, shaped] = shape_interior(shape[1], count, unit)
+                points[:, axis] = value
+                normal = np.zeros((count, len(spatial)))
+                normal[:, spatial.index(names[axis])] = sign
+                return points, normal
+
+            return sampler
+
+        base = shape_measure(shape[1]) if shape else 1.0
+        if shape:
+            pieces.append((shape_measure(shape[1], boundary=True) * np.prod(widths[rest]), curved))
+        for axis in rest:
+            area = base * np.prod(widths[[i for i in rest if i != axis]])
+            pieces += [(area, flat(axis, lo[axis], -1.0)), (area, flat(axis, hi[axis], 1.0))]
+        areas = np.array([a for a, _ in pieces])
+        counts = np.maximum(1, np.round(n * areas / areas.sum())).astype(int)
+        if len(spatial) == 1 and not shape and len(names) == 1:
+            counts[:] = 1  # the two ends of an interval
+        parts = [sampler(int(c)) for (_, sampler), c in zip(pieces, counts)]
+        points = np.concatenate([p for p, _ in parts])
+        normal = np.concatenate([q for _, q in parts])
+    columns = [points[:, j] for j in range(len(names))]
+    if normals:
+        normal = np.zeros((len(points), len(spatial))) if normal is None else normal
+        columns += [normal[:, j] for j in range(len(spatial))]
+    return tuple(columns)
 
 
 def load_observations(path, columns):

@@ -35,6 +35,18 @@ class Observed(sympy.Symbol):
     """The observed value of a field at a data point (a leaf of data-misfit terms)."""
 
 
+class NormalComponent(sympy.Symbol):
+    """n_x: a component of the boundary's outward unit normal (named ``n_<variable>``)."""
+
+    @property
+    def variable(self) -> str:
+        return self.name[2:]
+
+
+def normal(variable_name: str) -> NormalComponent:
+    return NormalComponent(f"n_{variable_name}", real=True)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class DataSpec:
     """Observations from one file: coordinates and observed fields, one row a point."""
@@ -55,6 +67,7 @@ class Spec:
     source: str | None = None
     filename: str | None = None
     data: tuple[DataSpec, ...] = ()
+    shape: tuple | None = None  # (variable names, shape tree): see _runtime.shape_distance
 
 
 def variable(name: str) -> sympy.Symbol:

@@ -116,6 +116,31 @@ class VariableDecl(Node):
 
 
 @dataclasses.dataclass(frozen=True)
+class Shape(Node):
+    """`disk((0, 0), 1)`, `box((0, 0), (1, 1))`, `ball(...)`: a primitive region."""
+
+    name: Name
+    args: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ShapeOp(Node):
+    """`A ∪ B`, `A \\ B`, `A ∩ B`: ``op`` is union, difference or intersection."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainDecl(Node):
+    """`(x, y) in disk((0, 0), 1)`: variables that range over a shape together."""
+
+    names: tuple[Name, ...]
+    shape: Node
+
+
+@dataclasses.dataclass(frozen=True)
 class FieldSig(Node):
     name: Name
     args: tuple[Name, ...]

@@ -90,11 +90,12 @@ def _points(compiled, config: TrainConfig, dtype) -> dict:
             columns += [observations.observed[f] for f in ir.observed_fields(program, term)]
             points[term.name] = tuple(jnp.asarray(c, dtype=dtype) for c in columns)
             continue
-        if region not in by_region:
+        if region not in by_region:  # with the normals: a term that needs none ignores those columns
             n = {"interior": config.interior_points, "boundary": config.boundary_points}.get(region.kind, config.face_points)
-            array = _domain.sample(program, region, n, seed=config.seed + 1000 * (len(by_region) + 1))
+            array = _domain.sample(program, region, n, seed=config.seed + 1000 * (len(by_region) + 1), normals=True)
             by_region[region] = tuple(jnp.asarray(array[:, j], dtype=dtype) for j in range(array.shape[1]))
-        points[term.name] = by_region[region]
+        columns = len(program.variables) + (len(program.spatial) if ir.uses_normals(term) else 0)
+        points[term.name] = by_region[region][:columns]
     return points
 
 

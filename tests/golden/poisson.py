@@ -149,30 +149,102 @@ def mlp(layers, inputs):
     return (h @ w + b)[..., 0]
 
 
-def sample_region(key, region, n, domain):
-    """``n`` uniform random points of a box region, as a tuple of coordinate arrays.
+def sample_region(seed, region, n, domain, shape=None, normals=False):
+    """``n`` points of a region of the domain, as a tuple of coordinate arrays.
 
-    ``region`` is ``("interior",)``, ``("boundary",)`` (faces chosen in proportion to
-    their area) or ``("face", variable, value)``; ``domain`` maps each variable to
-    its interval.
+    ``domain`` maps each variable to its interval; ``shape``, if not None, is
+    ``(variables, tree)``: those variables range together over the shape ``tree``
+    (see :func:`shape_distance`), the others over their intervals.  ``region`` is
+    ``("interior",)``, ``("boundary",)`` or ``("face", variable, value)``.  The
+    boundary of a time-dependent problem is the spatial boundary at every time: a
+    variable ``t`` has no faces there (initial conditions are faces of their own),
+    and boundary points are spread over the parts of the boundary by area.  With
+    ``normals=True`` the outward unit normal follows, one array per spatial variable.
+
+    Points are scrambled Sobol points, which cover a region more evenly than
+    uniform random ones; the same seed gives the same points.
     """
+    import numpy as np
+    from scipy.stats import qmc
+
+    rng = np.random.default_rng(seed)
+
+    def unit(m, k):  # m quasi-random points of the unit cube [0, 1]^k
+        if k == 0:
+            return np.zeros((m, 0))
+        return qmc.Sobol(k, scramble=True, seed=rng).random_base2(max(0, int(np.ceil(np.log2(max(m, 1))))))[:m]
+
     names = list(domain)
-    lo = jnp.array([domain[v][0] for v in names])
-    hi = jnp.array([domain[v][1] for v in names])
-    key_points, key_faces, key_sides = jax.random.split(key, 3)
-    points = lo + (hi - lo) * jax.random.uniform(key_points, (n, len(names)))
-    if region[0] == "face":
-        points = points.at[:, names.index(region[1])].set(region[2])
-    elif region[0] == "boundary" and len(names) > 1:
-        width = hi - lo
-        area = jnp.prod(width) / width
-        axis = jax.random.choice(key_faces, len(names), (n,), p=area / area.sum())
-        side = jax.random.bernoulli(key_sides, 0.5, (n,))
-        on_face = jnp.where(side, hi[axis], lo[axis])
-        points = points.at[jnp.arange(n), axis].set(on_face)
-    elif region[0] == "boundary":
-        points = jnp.where(jax.random.bernoulli(key_sides, 0.5, (n, 1)), hi, lo)
-    return tuple(points[:, j] for j in range(len(names)))
+    spatial = [v for v in names if v != "t"]
+    lo = np.array([domain[v][0] for v in names], float)
+    hi = np.array([domain[v][1] for v in names], float)
+    shaped = [names.index(v) for v in shape[0]] if shape else []
+    boxed = [i for i in range(len(names)) if i not in shaped]
+
+    def fill(points, columns, count):
+        points[:, columns] = lo[columns] + (hi - lo)[columns] * unit(count, len(columns))
+
+    normal = None  # no normal inside the domain, nor on a face that is not an end
+    if region[0] == "interior":
+        points = np.empty((n, len(names)))
+        fill(points, boxed, n)
+        if shape:
+            points[:, shaped] = shape_interior(shape[1], n, unit)
+    elif region[0] == "face":
+        axis = names.index(region[1])
+        points = np.empty((n, len(names)))
+        fill(points, [i for i in boxed if i != axis], n)
+        if shape:
+            points[:, shaped] = shape_interior(shape[1], n, unit)
+        points[:, axis] = region[2]
+        if names[axis] in spatial and region[2] in (lo[axis], hi[axis]):
+            normal = np.zeros((n, len(spatial)))
+            normal[:, spatial.index(names[axis])] = 1.0 if region[2] == hi[axis] else -1.0
+    else:  # the boundary: the shape's, then each face of a spatial interval
+        pieces = []  # (area, sampler of count points → (points, normals))
+        rest = [i for i in boxed if names[i] in spatial]
+        widths = hi - lo
+
+        def curved(count):
+            points = np.empty((count, len(names)))
+            fill(points, boxed, count)
+            on, outward = shape_boundary(shape[1], count, unit, rng)
+            points[:, shaped] = on
+            normal = np.zeros((count, len(spatial)))
+            normal[:, [spatial.index(names[i]) for i in shaped]] = outward
+            return points, normal
+
+        def flat(axis, value, sign):
+            def sampler(count):
+                points = np.empty((count, len(names)))
+                fill(points, [i for i in boxed if i != axis], count)
+                if shape:
+                    points[:, shaped] = shape_interior(shape[1], count, unit)
+                points[:, axis] = value
+                normal = np.zeros((count, len(spatial)))
+                normal[:, spatial.index(names[axis])] = sign
+                return points, normal
+
+            return sampler
+
+        base = shape_measure(shape[1]) if shape else 1.0
+        if shape:
+            pieces.append((shape_measure(shape[1], boundary=True) * np.prod(widths[rest]), curved))
+        for axis in rest:
+            area = base * np.prod(widths[[i for i in rest if i != axis]])
+            pieces += [(area, flat(axis, lo[axis], -1.0)), (area, flat(axis, hi[axis], 1.0))]
+        areas = np.array([a for a, _ in pieces])
+        counts = np.maximum(1, np.round(n * areas / areas.sum())).astype(int)
+        if len(spatial) == 1 and not shape and len(names) == 1:
+            counts[:] = 1  # the two ends of an interval
+        parts = [sampler(int(c)) for (_, sampler), c in zip(pieces, counts)]
+        points = np.concatenate([p for p, _ in parts])
+        normal = np.concatenate([q for _, q in parts])
+    columns = [points[:, j] for j in range(len(names))]
+    if normals:
+        normal = np.zeros((len(points), len(spatial))) if normal is None else normal
+        columns += [normal[:, j] for j in range(len(spatial))]
+    return tuple(columns)
 
 
 def load_observations(path, columns):
@@ -218,6 +290,8 @@ UNKNOWNS = {}
 WEIGHTS = {"pde": 1, "bc": 1}
 REGIONS = {"pde": ("interior",), "bc": ("boundary",)}
 DATA_COLUMNS = {}
+SHAPE = None  # (variables, shape) of a non-box domain: see shape_distance
+NORMALS = ()  # terms given the outward normal
 MEASURES = {}
 
 
@@ -273,15 +347,15 @@ def loss(params, points):
 
 
 def main(steps=2000, n=1000, seed=0):
-    """Train with plain Adam on uniform random points and report the errors."""
-    key = jax.random.PRNGKey(seed)
-    keys = jax.random.split(key, len(REGIONS) + 2)
+    """Train with plain Adam on quasi-random points and report the errors."""
     points = {
-        name: load_observations(region[1], DATA_COLUMNS[name]) if region[0] == "data" else sample_region(k, region, n, DOMAIN)
-        for k, (name, region) in zip(keys, REGIONS.items())
+        name: load_observations(region[1], DATA_COLUMNS[name])
+        if region[0] == "data"
+        else tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))
+        for i, (name, region) in enumerate(REGIONS.items(), start=1)
     }
-    params = adam(loss, init_params(keys[-1]), points, steps)
-    test = sample_region(keys[-2], ("interior",), 4 * n, DOMAIN)
+    params = adam(loss, init_params(jax.random.PRNGKey(seed)), points, steps)
+    test = [jnp.asarray(c) for c in sample_region(seed, ("interior",), 4 * n, DOMAIN, SHAPE)]
     net = fields(params)
     for name, exact in EXACT.items():
         args = [test[list(DOMAIN).index(a)] for a in FIELDS[name]]
