@@ -18,6 +18,7 @@ The stages, each its own module: parse (``_parse``), check (``_check``), lower
 __version__ = "0.1.0"
 
 from ._compile import CompiledProblem, compile, parse, parse_file
+from ._derive import derive
 from ._errors import PinnError, Span
 from ._spec import Spec
 from ._sympy import Equation, Minimize, from_sympy
@@ -33,6 +34,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "compile",
+    "derive",
     "from_sympy",
     "parse",
     "parse_file",

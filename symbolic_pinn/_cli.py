@@ -1,4 +1,4 @@
-"""The ``symbolic-pinn`` command: check, compile (show any stage), train.
+"""The ``symbolic-pinn`` command: check, derive, compile (show any stage), train.
 
 Bad input prints one clear error (what, where, what to do) and exits with status 1;
 usage errors exit with 2; nothing the user writes produces a Python traceback.
@@ -34,6 +34,14 @@ def _cmd_check(args) -> int:
     terms = ", ".join(f"{t.kind} on {t.region.describe()}" for t in spec.terms)
     fields = ", ".join(str(f) for f in spec.fields)
     print(f"{args.file}: ok — fields {fields}; {len(spec.terms)} terms ({terms})")
+    return 0
+
+
+def _cmd_derive(args) -> int:
+    from ._compile import parse_file
+    from ._derive import derive
+
+    sys.stdout.write(derive(parse_file(args.file)))
     return 0
 
 
@@ -131,6 +139,13 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="parse and check a problem; exit 0 or print a clear error")
     p.add_argument("file", help="the problem, a .pinn file")
     p.set_defaults(run=_cmd_check)
+
+    p = sub.add_parser(
+        "derive",
+        help="print the Euler–Lagrange strong form of a `minimize` problem, as a problem that compiles",
+    )
+    p.add_argument("file", help="the problem, a .pinn file with `minimize`")
+    p.set_defaults(run=_cmd_derive)
 
     p = problem_command("compile", "print the IR, the derivative plan or the generated JAX module")
     p.add_argument("--emit", choices=["ir", "plan", "jax"], default="jax", help="what to print (default jax)")

@@ -1,0 +1,167 @@
+"""`symbolic-pinn derive`: the strong form of an energy, as a problem in our language.
+
+For ``minimize ∫ L(x, u, ∇u) + ∮ g(x, u)`` the minimiser satisfies the
+Euler–Lagrange equations (SymPy's ``euler_equations``)
+
+    ∂L/∂u − Σᵢ ∂/∂xᵢ (∂L/∂uᵢ) = 0   in Ω,
+
+and, wherever the boundary carries no condition on the field itself, the natural
+boundary condition  Σᵢ nᵢ ∂L/∂uᵢ + ∂g/∂u = 0.  On the faces of a box the normal is
+±eᵢ, so that condition reads ∂L/∂uᵢ ± ∂g/∂u = 0 at xᵢ = hi / lo.
+
+The result is text that ``parse`` accepts: the declarations, the strong form, the
+problem's other conditions as written, the natural conditions, and ``exact`` lines.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.calculus.euler import euler_equations
+from sympy.core.function import AppliedUndef
+from sympy.printing.str import StrPrinter
+
+from ._errors import PinnError
+from ._spec import Spec
+
+__all__ = ["derive", "to_text"]
+
+_FUNCTION_NAMES = {"atan": "arctan", "Abs": "abs"}
+
+
+class _TextPrinter(StrPrinter):
+    """SymPy expressions in the problem language: ``D(u, x, x)``, ``e``, ``arctan``."""
+
+    def _print_Derivative(self, expr):
+        variables = ", ".join(str(v) for v, k in expr.variable_count for _ in range(int(k)))
+        return f"D({self._print(expr.expr)}, {variables})"
+
+    def _print_Function(self, expr):
+        name = type(expr).__name__
+        if isinstance(expr, AppliedUndef):
+            return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+        return f"{_FUNCTION_NAMES.get(name, name)}({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Exp1(self, expr):
+        return "e"
+
+    def _print_Pi(self, expr):
+        return "pi"
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp == sympy.S.Half:
+            return f"sqrt({self._print(expr.base)})"
+        if expr.base == sympy.E:
+            return f"exp({self._print(expr.exp)})"
+        return super()._print_Pow(expr, rational)
+
+
+def to_text(expr: sympy.Expr) -> str:
+    """A SymPy expression as the problem language writes it (``**`` is accepted for ``^``)."""
+    return _TextPrinter({"order": None}).doprint(expr)
+
+
+def _own(field: sympy.Expr, expr: sympy.Expr) -> str:
+    """``u`` for u(x, y) at its own coordinates, to read like the user's text."""
+    return to_text(expr).replace(to_text(field), field.func.__name__)
+
+
+def derive(spec: Spec) -> str:
+    """The strong form and natural boundary conditions of a ``minimize`` problem."""
+    energies = [t for t in spec.terms if t.kind == "energy"]
+    interior = [t for t in energies if t.region.kind == "interior"]
+    if not interior:
+        raise PinnError(
+            "derive needs a `minimize` statement with an integral over the domain",
+            help="e.g. `minimize ∫ (|∇u|^2/2 - f*u)`; the strong form is then printed",
+        )
+    symbols = [s for s, _, _ in spec.variables]
+    lagrangian = sum(sympy.nsimplify(t.weight) * t.expr for t in interior)
+    boundary = sum(
+        (sympy.nsimplify(t.weight) * t.expr for t in energies if t.region.kind == "boundary"), sympy.Integer(0)
+    )
+    fields = list(spec.fields)
+    if any(f.args != tuple(symbols) for f in fields):
+        raise PinnError(
+            "derive needs every field to depend on all the variables",
+            help="declare each field with all the variables, e.g. `field u(x, y)`",
+        )
+    try:
+        equations = euler_equations(lagrangian, fields, symbols)
+    except (TypeError, ValueError) as err:
+        raise PinnError(f"SymPy cannot form the Euler–Lagrange equations: {err}") from None
+
+    lines = [f"# Euler–Lagrange form of {spec.filename or 'the problem'}, derived by symbolic-pinn"]
+    shaped = spec.shape[0] if spec.shape else ()
+    if spec.shape:
+        lines.append(f"({', '.join(shaped)}) in {_shape_text(spec.shape[1])}")
+    for s, lo, hi in spec.variables:
+        if s.name not in shaped:
+            lines.append(f"{s.name} in [{to_text(sympy.nsimplify(lo))}, {to_text(sympy.nsimplify(hi))}]")
+    lines.append("field " + ", ".join(f"{f.func.__name__}({', '.join(a.name for a in f.args)})" for f in fields))
+    for s, value in spec.unknowns:
+        lines.append(f"unknown {s.name} = {value!r}")
+    for field, eq in zip(fields, equations):
+        strong = sympy.expand(eq.lhs)
+        lines.append(f"{_own(field, strong)} = 0")
+    pinned = _pinned(spec)
+    for t in spec.terms:
+        if t.kind == "residual":
+            lines.append(t.label)
+    for field in fields:
+        if spec.shape and ("boundary", field) not in pinned:
+            lines.append(_curved_condition(field, lagrangian, boundary, spec))
+    for field in fields:
+        for s, lo, hi in spec.variables:
+            if s.name in shaped or s.name == "t":
+                continue
+            for value, sign in ((lo, -1), (hi, 1)):
+                if ("boundary", field) in pinned or (s.name, value, field) in pinned:
+                    continue
+                flux = sign * sympy.diff(lagrangian, sympy.Derivative(field, s)) + sympy.diff(boundary, field)
+                flux = sympy.expand(flux)
+                if flux != 0:
+                    lines.append(f"{_own(field, flux)} = 0 at {s.name} = {to_text(sympy.nsimplify(value))}")
+    for name, expr in spec.exact:
+        lines.append(f"exact {name} = {to_text(expr)}")
+    return "\n".join(lines) + "\n"
+
+
+def _curved_condition(field, lagrangian, boundary, spec: Spec) -> str:
+    """Σᵢ nᵢ ∂L/∂uᵢ + ∂g/∂u = 0 on ∂Ω, when the flux is c ∇u (then it is c ∂ₙu + ∂g/∂u)."""
+    spatial = [s for s, _, _ in spec.variables if s.name != "t"]
+    ratios = set()
+    for s in spatial:
+        gradient = sympy.Derivative(field, s)
+        ratios.add(sympy.simplify(sympy.diff(lagrangian, gradient) / gradient))
+    (c,) = ratios if len(ratios) == 1 else (None,)
+    if c is None or c.has(sympy.Derivative):
+        return "# the natural condition on the curved boundary, Σᵢ nᵢ ∂L/∂(∂ᵢu) + ∂g/∂u = 0, is not of the form c·Dn(u)"
+    name = field.func.__name__
+    condition = sympy.expand(c * sympy.Symbol(f"Dn({name})") + sympy.diff(boundary, field))
+    return f"{_own(field, condition)} = 0 on ∂Ω"
+
+
+def _shape_text(tree: tuple) -> str:
+    if tree[0] == "box":
+        return f"box({_point(tree[1])}, {_point(tree[2])})"
+    if tree[0] == "ball":
+        return f"{'disk' if len(tree[1]) == 2 else 'ball'}({_point(tree[1])}, {tree[2]!r})"
+    op = {"union": "∪", "difference": "\\", "intersection": "∩"}[tree[0]]
+    return f"({_shape_text(tree[1])} {op} {_shape_text(tree[2])})"
+
+
+def _point(values) -> str:
+    return "(" + ", ".join(repr(float(v)) for v in values) + ")"
+
+
+def _pinned(spec: Spec) -> set:
+    """Where a condition fixes a field's value: ("boundary", u) or (variable, value, u)."""
+    pinned = set()
+    for t in spec.terms:
+        if t.kind != "residual" or t.region.kind not in ("boundary", "face"):
+            continue
+        for field in spec.fields:
+            if t.expr.has(field) and not any(d.expr == field for d in t.expr.atoms(sympy.Derivative)):
+                key = ("boundary", field) if t.region.kind == "boundary" else (t.region.variable, t.region.value, field)
+                pinned.add(key)
+    return pinned
