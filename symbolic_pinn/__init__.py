@@ -21,13 +21,18 @@ from ._compile import CompiledProblem, compile, parse, parse_file
 from ._derive import derive
 from ._errors import PinnError, Span
 from ._spec import Spec
-from ._sympy import Equation, Minimize, from_sympy
+from ._sympy import Equation, Minimize, Shape, ball, box, disk, from_sympy, normal_derivative
 from ._train import TrainConfig, TrainResult
 
 __all__ = [
     "CompiledProblem",
     "Equation",
     "Minimize",
+    "Shape",
+    "ball",
+    "box",
+    "disk",
+    "normal_derivative",
     "PinnError",
     "Span",
     "Spec",

@@ -31,9 +31,58 @@ from sympy.core.function import AppliedUndef
 
 from ._errors import PinnError
 from ._ir import BOUNDARY, INTERIOR, Region
-from ._spec import BoundaryIntegral, Spec, TermSpec, split_integrals, variable
+from ._spec import BoundaryIntegral, NormalComponent, Spec, TermSpec, split_integrals, variable
 
-__all__ = ["Equation", "Minimize", "from_sympy"]
+__all__ = ["Equation", "Minimize", "Shape", "ball", "box", "disk", "from_sympy", "normal_derivative"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    """A region for ``from_sympy(..., shape=((x, y), disk((0, 0), 1)))``.
+
+    Combine with ``|`` (union), ``-`` (difference) and ``&`` (intersection), as the
+    text's ``∪``, ``\\`` and ``∩``.
+    """
+
+    tree: tuple
+
+    def __or__(self, other: "Shape") -> "Shape":
+        return Shape(("union", self.tree, other.tree))
+
+    def __sub__(self, other: "Shape") -> "Shape":
+        return Shape(("difference", self.tree, other.tree))
+
+    def __and__(self, other: "Shape") -> "Shape":
+        return Shape(("intersection", self.tree, other.tree))
+
+
+def disk(centre, radius) -> Shape:
+    """The disk (2-D) with this centre and radius."""
+    return ball(centre, radius)
+
+
+def ball(centre, radius) -> Shape:
+    """The ball with this centre and radius, in as many dimensions as the centre has."""
+    r = _number(radius, "a radius")
+    if r <= 0:
+        raise PinnError(f"the radius {r:g} is not positive")
+    return Shape(("ball", tuple(_number(c, "a coordinate of the centre") for c in centre), r))
+
+
+def box(lower, upper) -> Shape:
+    """The box between two corners."""
+    lo = tuple(_number(c, "a corner coordinate") for c in lower)
+    hi = tuple(_number(c, "a corner coordinate") for c in upper)
+    if len(lo) != len(hi) or not all(a < b for a, b in zip(lo, hi)):
+        raise PinnError(f"box({lo}, {hi}) is empty", help="give the lower corner first")
+    return Shape(("box", lo, hi))
+
+
+def normal_derivative(expr, variables) -> sympy.Expr:
+    """∂ₙ expr = Σᵢ nᵢ ∂expr/∂xᵢ over the given spatial variables (the text's ``Dn``)."""
+    from ._spec import normal
+
+    return sum(normal(s.name) * sympy.diff(expr, s) for s in variables)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +181,7 @@ class _Normaliser:
             lambda e: self.declared[e.func.__name__].func(*e.args),
         )
         known = {s for s, _, _ in self.variables} | {s for s, _ in self.unknowns}
+        known |= {n for n in result.free_symbols if isinstance(n, NormalComponent)}
         stray = result.free_symbols - known
         if stray:
             names = ", ".join(sorted(s.name for s in stray))
@@ -187,6 +237,7 @@ def from_sympy(
     *,
     unknowns: Mapping | None = None,
     exact: Mapping | None = None,
+    shape: tuple | None = None,
 ) -> Spec:
     """Build a problem from SymPy objects.
 
@@ -197,7 +248,12 @@ def from_sympy(
             the boundary or a face, or weighted), :class:`Minimize` (an energy).
         unknowns: ``{k: 0.5}``, trainable scalars and their initial values.
         exact: ``{u: expression}``, reference solutions for error reports.
+        shape: ``((x, y), disk((0, 0), 1))``: those variables range over the shape
+            together (their intervals in ``variables`` are ignored: the shape's
+            bounding box is used).
     """
+    if shape is not None:
+        variables = _shaped_variables(variables, shape)
     norm = _Normaliser(variables, fields, unknowns or {})
     if not norm.fields:
         raise PinnError("the problem declares no field", help="pass fields=[u] with u = sympy.Function('u')(x, y)")
@@ -212,6 +268,11 @@ def from_sympy(
             if weight < 0:
                 raise PinnError(f"the weight {weight:g} of term {i} is negative", help="weights must be positive")
             region = norm.region(term.on)
+            if expr.atoms(NormalComponent) and region.kind == "interior":
+                raise PinnError(
+                    f"term {i} uses the normal derivative, which is defined only on the boundary",
+                    help='give it on="boundary" or a face {x: 1}',
+                )
             specs.append(TermSpec("residual", region, expr, weight, _label(eq, region)))
         elif isinstance(term, Minimize):
             weight = _number(term.weight, "a weight")
@@ -242,7 +303,26 @@ def from_sympy(
         unknowns=tuple(norm.unknowns),
         terms=tuple(specs),
         exact=tuple(exact_specs),
+        shape=(tuple(s.name for s in shape[0]), shape[1].tree) if shape is not None else None,
     )
+
+
+def _shaped_variables(variables: Mapping, shape) -> dict:
+    """``variables`` with the shape's variables given its bounding box as intervals."""
+    from ._runtime import shape_bounds
+
+    symbols, region = shape
+    if not isinstance(region, Shape):
+        raise PinnError(f"shape=(variables, region): the region must be disk(...), ball(...) or box(...), got {region!r}")
+    lo, hi = shape_bounds(region.tree)
+    if len(symbols) != len(lo):
+        raise PinnError(f"the shape is {len(lo)}-D but {len(symbols)} variables range over it")
+    result = dict(variables)
+    for s, a, b in zip(symbols, lo, hi):
+        if getattr(s, "name", None) == "t":
+            raise PinnError("'t' is time: it has an interval, not a shape")
+        result[s] = (float(a), float(b))
+    return result
 
 
 def _label(eq, region: Region) -> str:
