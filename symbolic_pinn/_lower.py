@@ -122,22 +122,21 @@ class _Lowering:
         return ir.Integral(integrand, dummy.name, self.expr(lo), self.expr(hi))
 
 
-def _only_at_points(expr: sympy.Expr, spec: Spec) -> bool:
+def _only_at_points(expr: ir.Expr) -> bool:
     """Whether every field in ``expr`` is evaluated at other coordinates than its own."""
-    own = set(spec.fields)
-    applied = [a for a in expr.atoms(AppliedUndef) if not isinstance(a, Observed)]
-    return bool(applied) and not any(a in own for a in applied)
+    fields = [n for n in ir.walk(expr, into_integrals=False) if isinstance(n, ir.Field)]
+    return bool(fields) and all(f.at is not None for f in fields)
 
 
-def _term_names(spec: Spec) -> list[str]:
+def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
     """pde, bc, ic (a face of t), energy; numbered when one kind appears again."""
     base = []
-    for term in spec.terms:
+    for term, expr in zip(spec.terms, exprs):
         if term.region.kind == "data":
             base.append("data")
         elif term.kind == "energy":
             base.append("energy" if term.region.kind == "interior" else "energy_boundary")
-        elif term.region.kind == "interior" and _only_at_points(term.expr, spec):
+        elif term.region.kind == "interior" and _only_at_points(expr):
             base.append("bc")  # u(-1, t) = u(1, t): a condition, though sampled in the interior
         elif term.region.kind == "interior":
             base.append("pde")
@@ -155,15 +154,18 @@ def _term_names(spec: Spec) -> list[str]:
 def lower(spec: Spec) -> ir.Program:
     """Translate the SymPy form of a problem into the IR."""
     lowering = _Lowering(spec)
-    terms = []
-    for name, t in zip(_term_names(spec), spec.terms):
+    exprs = []
+    for t in spec.terms:
         try:
-            expr = lowering.expr(t.expr)
+            exprs.append(lowering.expr(t.expr))
         except PinnError as err:
             if err.span is None and t.line is not None:
                 err.span = Span(t.line, 1)
             raise err.with_source(spec.source, spec.filename) if spec.source is not None else err from None
-        terms.append(ir.Term(name, t.kind, t.region, expr, float(t.weight), t.label))
+    terms = [
+        ir.Term(name, t.kind, t.region, expr, float(t.weight), t.label)
+        for name, t, expr in zip(_term_names(spec, exprs), spec.terms, exprs)
+    ]
     terms = tuple(terms)
     return ir.Program(
         variables=tuple(ir.Variable(s.name, float(lo), float(hi)) for s, lo, hi in spec.variables),
