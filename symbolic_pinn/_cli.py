@@ -24,7 +24,13 @@ EXIT_INTERNAL = 3
 def _compile(args):
     from ._compile import compile, parse_file
 
-    return compile(parse_file(args.file), width=args.width, depth=args.depth)
+    return compile(
+        parse_file(args.file),
+        width=args.width,
+        depth=args.depth,
+        shared_network=args.shared_network,
+        quadrature_order=args.quadrature_order,
+    )
 
 
 def _cmd_check(args) -> int:
@@ -134,6 +140,17 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("file", help="the problem, a .pinn file")
         p.add_argument("--width", type=int, default=64, help="neurons per hidden layer (default 64)")
         p.add_argument("--depth", type=int, default=3, help="hidden layers (default 3)")
+        p.add_argument(
+            "--shared-network",
+            action="store_true",
+            help="one network with an output per field, instead of one network per field",
+        )
+        p.add_argument(
+            "--quadrature-order",
+            type=int,
+            default=20,
+            help="Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation (default 20)",
+        )
         return p
 
     p = sub.add_parser("check", help="parse and check a problem; exit 0 or print a clear error")

@@ -96,6 +96,7 @@ def compile(
     depth: int = 3,
     taylor_from_order: int | None = None,
     quadrature_order: int = 20,
+    shared_network: bool = False,
 ) -> CompiledProblem:
     """Compile a problem (text or a :class:`Spec` from ``parse``/``from_sympy``).
 
@@ -107,6 +108,8 @@ def compile(
             axis with one Taylor-mode jet (default: nested jvp; see ``_plan``).
         quadrature_order: Gauss–Legendre nodes for each integral inside an equation,
             ``∫(f, s, a, b)`` (exact for polynomials of degree 2·order − 1).
+        shared_network: one MLP with an output per field, instead of one MLP per
+            field (the fields must take the same variables).
 
     >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω")
     >>> sorted(c.module.WEIGHTS)
@@ -120,8 +123,24 @@ def compile(
     program = lower(spec)
     schedule = plan(program, taylor_from_order=taylor_from_order)
     layers = {f.name: (len(f.args),) + (width,) * depth + (1,) for f in program.fields}
+    networks = {}
+    if shared_network and len(program.fields) > 1:
+        if len({f.args for f in program.fields}) != 1:
+            raise PinnError(
+                "a shared network needs fields of the same variables",
+                help="declare them alike, e.g. `field u(x, y), v(x, y)`, or give each field its own network",
+            )
+        args = program.fields[0].args
+        layers = {"_shared": (len(args),) + (width,) * depth + (len(program.fields),)}
+        networks = {f.name: ("_shared", i) for i, f in enumerate(program.fields)}
     source = emit(
-        program, schedule, layers=layers, source=spec.source, filename=spec.filename, quadrature_order=quadrature_order
+        program,
+        schedule,
+        layers=layers,
+        source=spec.source,
+        filename=spec.filename,
+        quadrature_order=quadrature_order,
+        networks=networks,
     )
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
     return CompiledProblem(spec, program, schedule, source, module, width, depth)

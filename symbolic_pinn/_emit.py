@@ -432,8 +432,14 @@ def emit(
     source: str | None = None,
     filename: str | None = None,
     quadrature_order: int = 20,
+    networks: dict[str, tuple[str, int]] | None = None,
 ) -> str:
-    """The JAX module (as text) for a program, its schedule and network sizes."""
+    """The JAX module (as text) for a program, its schedule and network sizes.
+
+    ``layers`` maps each network to its layer sizes; ``networks`` maps a field to
+    (network, output) when fields share a network (by default each field has its own).
+    """
+    networks = networks or {}
     printer = _Printer(program, _Namer(program))
     # the file name only: the same problem gives the same module wherever it lives
     title = f"the problem in {pathlib.PurePath(filename).name}" if filename else "a symbolic_pinn problem"
@@ -463,7 +469,7 @@ def emit(
     constants = []
     constants.append(f"DOMAIN = {{{domain}}}")
     constants.append("FIELDS = {" + ", ".join(f'"{f.name}": ({_strings(f.args)})' for f in program.fields) + "}")
-    constants.append("LAYERS = {" + ", ".join(f'"{f.name}": {tuple(layers[f.name])!r}' for f in program.fields) + "}")
+    constants.append("LAYERS = {" + ", ".join(f'"{name}": {tuple(sizes)!r}' for name, sizes in layers.items()) + "}")
     constants.append("UNKNOWNS = {" + ", ".join(f'"{n}": {_number(v)}' for n, v in program.unknowns) + "}")
     constants.append("WEIGHTS = {" + ", ".join(f'"{t.name}": {_number(t.weight)}' for t in program.terms) + "}")
     constants.append("REGIONS = {" + ", ".join(f'"{t.name}": {_region_literal(t.region)}' for t in program.terms) + "}")
@@ -500,7 +506,9 @@ def emit(
         intervals = [next(v for v in program.variables if v.name == a) for a in f.args]
         centre = ", ".join(_number((v.lo + v.hi) / 2) for v in intervals) + ("," if len(intervals) == 1 else "")
         half = ", ".join(_number((v.hi - v.lo) / 2) for v in intervals) + ("," if len(intervals) == 1 else "")
-        field_lines.append(f'        "{f.name}": Network(params["{f.name}"], centre=({centre}), half_width=({half})),')
+        network, output = networks.get(f.name, (f.name, 0))
+        where = f", output={output}" if network != f.name else ""
+        field_lines.append(f'        "{f.name}": Network(params["{network}"], centre=({centre}), half_width=({half}){where}),')
     field_lines.append("    }\n")
     out.append("\n".join(field_lines))
 

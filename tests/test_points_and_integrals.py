@@ -158,12 +158,8 @@ def test_periodic_residual_vanishes_only_for_a_periodic_field(x64, point_problem
         assert_close(got[name], want, f"{text} with u = {perturbed}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (naming only): `Dx(u)(-1, t) = Dx(u)(1, t)` is named pde2, not bc like `u(-1, t) = u(1, t)`: "
-    "_lower._only_at_points looks at atoms(AppliedUndef) of Subs(Derivative(u(x, t), x), x, -1), which is u(x, t)",
-)
 def test_periodic_conditions_are_both_named_as_conditions():
+    """Both periodic conditions are conditions (bc), though sampled in the interior."""
     compiled = sp.compile(HEADER + "Dt(u) = Dxx(u)\nu(-1, t) = u(1, t)\nDx(u)(-1, t) = Dx(u)(1, t)\n")
     assert [term.name for term in compiled.ir.terms] == ["pde", "bc1", "bc2"]
 
