@@ -641,6 +641,8 @@ class _Checker:
         return sympy.diff(value, self._variable_named(letter, span))
 
     def _variable_named(self, name: str, span: Span) -> sympy.Symbol:
+        if name in self.bound:  # an integration variable, inside its integral
+            return self.bound[name]
         declared = self.names.get(name)
         if declared is None or declared.kind != "variable":
             raise PinnError(

@@ -96,7 +96,7 @@ def derive(spec: Spec) -> str:
         lines.append(f"({', '.join(shaped)}) in {_shape_text(spec.shape[1])}")
     for s, lo, hi in spec.variables:
         if s.name not in shaped:
-            lines.append(f"{s.name} in [{to_text(sympy.nsimplify(lo))}, {to_text(sympy.nsimplify(hi))}]")
+            lines.append(f"{s.name} in [{_number(lo)}, {_number(hi)}]")
     lines.append("field " + ", ".join(f"{f.func.__name__}({', '.join(a.name for a in f.args)})" for f in fields))
     for s, value in spec.unknowns:
         lines.append(f"unknown {s.name} = {value!r}")
@@ -120,7 +120,7 @@ def derive(spec: Spec) -> str:
                 flux = sign * sympy.diff(lagrangian, sympy.Derivative(field, s)) + sympy.diff(boundary, field)
                 flux = sympy.expand(flux)
                 if flux != 0:
-                    lines.append(f"{_own(field, flux)} = 0 at {s.name} = {to_text(sympy.nsimplify(value))}")
+                    lines.append(f"{_own(field, flux)} = 0 at {s.name} = {_number(value)}")
     for name, expr in spec.exact:
         lines.append(f"exact {name} = {to_text(expr)}")
     return "\n".join(lines) + "\n"
@@ -150,6 +150,11 @@ def _shape_text(tree: tuple) -> str:
     return f"({_shape_text(tree[1])} {op} {_shape_text(tree[2])})"
 
 
+def _number(value: float) -> str:
+    """A coordinate exactly as the checker holds it: 1 for 1.0, else the shortest exact repr."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def _point(values) -> str:
     return "(" + ", ".join(repr(float(v)) for v in values) + ")"
 
@@ -157,11 +162,21 @@ def _point(values) -> str:
 def _pinned(spec: Spec) -> set:
     """Where a condition fixes a field's value: ("boundary", u) or (variable, value, u)."""
     pinned = set()
+    ends = {s: (lo, hi) for s, lo, hi in spec.variables}
     for t in spec.terms:
-        if t.kind != "residual" or t.region.kind not in ("boundary", "face"):
+        if t.kind != "residual":
             continue
         for field in spec.fields:
-            if t.expr.has(field) and not any(d.expr == field for d in t.expr.atoms(sympy.Derivative)):
-                key = ("boundary", field) if t.region.kind == "boundary" else (t.region.variable, t.region.value, field)
-                pinned.add(key)
+            if t.region.kind in ("boundary", "face"):
+                if t.expr.has(field) and not any(d.expr == field for d in t.expr.atoms(sympy.Derivative)):
+                    key = ("boundary", field) if t.region.kind == "boundary" else (t.region.variable, t.region.value, field)
+                    pinned.add(key)
+                continue
+            # u(0, y) = g: the field's value on the face x = 0, sampled over the other variables
+            for applied in t.expr.atoms(AppliedUndef):
+                if applied.func != field.func:
+                    continue
+                moved = [(own, a) for own, a in zip(field.args, applied.args) if a != own]
+                if len(moved) == 1 and moved[0][1].is_number and float(moved[0][1]) in ends[moved[0][0]]:
+                    pinned.add((moved[0][0].name, float(moved[0][1]), field))
     return pinned

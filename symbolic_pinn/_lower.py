@@ -106,20 +106,24 @@ class _Lowering:
         return ir.Field(name, alpha, None if at == own else at)
 
     def integral(self, e: sympy.Integral) -> ir.Integral:
-        if len(e.limits) != 1 or len(e.limits[0]) != 3:
+        """∫(f, s, a, b); SymPy merges nested integrals into one with several limits, innermost first."""
+        if any(len(limit) != 3 for limit in e.limits):
             raise PinnError(f"cannot compile the integral {e}", help="inside an equation write ∫(f, s, a, b)")
-        dummy, lo, hi = e.limits[0]
-        if dummy.name in self.variables:
+        dummies = [limit[0] for limit in e.limits]
+        if any(d.name in self.variables for d in dummies):
             raise PinnError(
                 "an integral over the whole domain cannot be part of an equation",
                 help="energies go in `minimize ∫ ...`; inside an equation write ∫(f, s, a, b) over a new variable",
             )
-        self.bound.add(dummy.name)
+        names = {d.name for d in dummies} - self.bound
+        self.bound |= names
         try:
-            integrand = self.expr(e.function)
+            node = self.expr(e.function)
+            for dummy, lo, hi in e.limits:
+                node = ir.Integral(node, dummy.name, self.expr(lo), self.expr(hi))
         finally:
-            self.bound.discard(dummy.name)
-        return ir.Integral(integrand, dummy.name, self.expr(lo), self.expr(hi))
+            self.bound -= names
+        return node
 
 
 def _only_at_points(expr: ir.Expr) -> bool:

@@ -263,12 +263,32 @@ def shape_measure(shape, boundary=False):
         points = lo + (hi - lo) * qmc.Sobol(len(lo), scramble=True, seed=rng).random_base2(16)
         return float(np.prod(hi - lo) * np.mean(shape_distance(shape, points) <= 0))
     total = 0.0
-    scale = float(np.max(hi - lo))
-    for part, _ in _primitives(shape):
-        points, _ = _primitive_boundary(part, 2**14, lambda m, k: rng.random((m, k)), rng)
-        kept = np.abs(shape_distance(shape, points)) <= 1e-9 * scale
+    parts = _primitives(shape)
+    for index, (part, sign) in enumerate(parts):
+        points, normals = _primitive_boundary(part, 2**14, lambda m, k: rng.random((m, k)), rng)
+        kept = _on_boundary(shape, parts, index, points, sign * normals)
         total += shape_measure(part, boundary=True) * np.mean(kept)
     return total
+
+
+def _on_boundary(shape, parts, index, points, normals):
+    """Which points of part ``index``'s boundary (with the whole shape's outward
+    ``normals``) are on the whole shape's boundary, each piece of it counted once.
+
+    A point is on it when it is on the shape's boundary, just inside along the normal
+    is in the shape and just outside is not (edges that a cut-away part shares with
+    the rest are not); where two parts share a piece of boundary, it belongs to the first.
+    """
+    import numpy as np
+
+    lo, hi = shape_bounds(shape)
+    scale = float(np.max(hi - lo))
+    step = 1e-6 * scale
+    kept = np.abs(shape_distance(shape, points)) <= 1e-9 * scale
+    kept &= (shape_distance(shape, points - step * normals) < 0) & (shape_distance(shape, points + step * normals) > 0)
+    for earlier, _ in parts[:index]:
+        kept &= np.abs(shape_distance(earlier, points)) > 1e-9 * scale
+    return kept
 
 
 def shape_interior(shape, n, unit):
@@ -289,21 +309,20 @@ def shape_boundary(shape, n, unit, rng):
     """``n`` points on a shape's boundary, spread by area, and their outward unit normals.
 
     Each box and ball contributes points of its own boundary in proportion to its
-    area; those on the boundary of the whole shape are kept, and where a part is
-    cut away (the second operand of a difference) its normal is turned around.
+    area; those on the boundary of the whole shape are kept (see :func:`_on_boundary`),
+    and where a part is cut away (the second operand of a difference) its normal is
+    turned around.
     """
     import numpy as np
 
     parts = _primitives(shape)
     areas = np.array([shape_measure(part, boundary=True) for part, _ in parts])
-    lo, hi = shape_bounds(shape)
-    scale = float(np.max(hi - lo))
     points, normals, count = [], [], 0
     while count < n:
-        for (part, sign), area in zip(parts, areas):
+        for index, ((part, sign), area) in enumerate(zip(parts, areas)):
             m = max(1, int(np.ceil(2 * n * area / areas.sum())))
             p, normal = _primitive_boundary(part, m, unit, rng)
-            kept = np.abs(shape_distance(shape, p)) <= 1e-9 * scale
+            kept = _on_boundary(shape, parts, index, p, sign * normal)
             points.append(p[kept])
             normals.append(sign * normal[kept])
             count += int(kept.sum())

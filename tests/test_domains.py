@@ -20,11 +20,9 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-import pathlib
 import subprocess
 import sys
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -203,7 +201,8 @@ def test_boundary_points_normals_and_shares_of_the_perimeter(case):
     lengths = np.array([length for _, length in parts])
     for k, share in enumerate(lengths / lengths.sum()):
         got = float(np.mean(part == k))
-        assert abs(got - share) <= five_sigma(share, len(p)), f"part {k}: {got:.4f} of the points, its share {share:.4f}"
+        message = f"part {k}: {got:.4f} of the points, its share {share:.4f}"
+        assert abs(got - share) <= five_sigma(share, len(p)), message
 
 
 def test_points_on_a_circle_are_spread_evenly():
@@ -287,10 +286,6 @@ def on_l_shape(p):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: boundary parts shared by two boxes of a union are sampled (and measured) twice",
-)
 def test_l_shape_by_union_left_edge_gets_its_share():
     pts = points_of(L_UNION, BOUNDARY, n=4000, seed=6)
     assert np.all(on_l_shape(pts[:, :2]))
@@ -298,17 +293,12 @@ def test_l_shape_by_union_left_edge_gets_its_share():
     assert abs(left - 0.25) <= five_sigma(0.25, len(pts)), left
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: shared edges of a union count twice in the perimeter")
 def test_l_shape_by_union_perimeter():
     tree = program(L_UNION).shape[1]
     assert shape_measure(tree) == pytest.approx(3.0, abs=0.05)
     assert shape_measure(tree, boundary=True) == pytest.approx(8.0, abs=0.25)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: where the cut-away box shares edges with the outer box, those edges are kept as boundary",
-)
 def test_l_shape_by_difference_has_no_boundary_outside_it():
     pts = points_of(L_DIFFERENCE, BOUNDARY, n=2000, seed=6)
     off = ~on_l_shape(pts[:, :2])
@@ -490,7 +480,8 @@ def test_robin_condition_on_a_curved_boundary(x64, spelling):
     assert np.max(np.abs(got)) <= 1e-12 * max(1.0, scale)
     # the wrong g differs by 2 n·∇u, which is far from 0 on this circle
     bad = residual(wrong.module, term_on(wrong, "boundary"), u, edge)
-    dn = ((edge["x"] - 0.5) * (2 * edge["x"] * edge["y"] - np.sin(edge["x"])) + (edge["y"] + 0.25) * edge["x"] ** 2) / 0.75
+    x, y = edge["x"], edge["y"]
+    dn = ((x - 0.5) * (2 * x * y - np.sin(x)) + (y + 0.25) * x**2) / 0.75  # n·∇u, n = (p − c)/r
     np.testing.assert_allclose(bad, 2 * dn, atol=1e-12)
     assert np.max(np.abs(bad)) > 0.1
 
@@ -534,14 +525,24 @@ def test_normal_derivative_on_the_boundary_of_a_time_dependent_problem(x64):
 
 ERRORS = [
     ("Dn in an interior equation", "x in [0, 1]; y in [0, 1]\nfield u(x, y)\nDn(u) = 1\n", 3, "Dn(u) = 1"),
-    ("Dn in an interior equation on a disk", "(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = Dn(u)\n", 3, "-Δu = Dn(u)"),
+    (
+        "Dn in an interior equation on a disk",
+        "(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = Dn(u)\n",
+        3,
+        "-Δu = Dn(u)",
+    ),
     (
         "Dn at t = 0",
         "x in [0, 1]; t in [0, 1]\nfield u(x, t)\nDt(u) = Dxx(u)\nDn(u) = 0 at t = 0\n",
         4,
         "Dn(u) = 0 at t = 0",
     ),
-    ("Dn at x = 0.5 (not an end)", "x in [0, 1]\nfield u(x)\nDxx(u) = 1\n∂ₙ(u) = 0 at x = 0.5\n", 4, "∂ₙ(u) = 0 at x = 0.5"),
+    (
+        "Dn at x = 0.5 (not an end)",
+        "x in [0, 1]\nfield u(x)\nDxx(u) = 1\n∂ₙ(u) = 0 at x = 0.5\n",
+        4,
+        "∂ₙ(u) = 0 at x = 0.5",
+    ),
     ("a face of a disk variable", "(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = 4\nu = 0 at x = 1\n", 4, "x"),
     (
         "disk with 3 variables",
@@ -597,7 +598,7 @@ def test_generated_module_runs_standalone_on_a_disk(tmp_path, capsys):
 
 
 def test_training_on_a_disk_lowers_the_loss():
-    config = sp.TrainConfig(
+    result = disk_poisson().train(
         adam_steps=200,
         lbfgs_steps=0,
         learning_rate=1e-2,
@@ -607,7 +608,6 @@ def test_training_on_a_disk_lowers_the_loss():
         seed=0,
         progress=False,
     )
-    result = sp.train(disk_poisson(), config)
     losses = [h["loss"] for h in result.history]
     assert all(math.isfinite(v) for v in losses)
     # −Δu = 4 starts with a loss of about 16 (the network's Laplacian is small)

@@ -262,12 +262,6 @@ def check_derivative_along_the_integration_variable(compiled):
         assert_close(got, reference(derivative_in_the_integrand_reference(f), XT, points), f"D(u(s, t), s) of {f}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=sp.PinnError,
-    reason="BUG: D(u(s, t), s) inside ∫(..., s, ...) is refused: \"derivative with respect to 's', "
-    "which is not a declared variable\" (the checker's D(...) does not look up integration variables)",
-)
 def test_derivative_along_the_integration_variable_from_text(x64):
     check_derivative_along_the_integration_variable(sp.compile(HEADER + "∫(D(u(s, t), s)*s, s, 0, x) = 0\n"))
 
@@ -279,14 +273,6 @@ def test_derivative_along_the_integration_variable_from_sympy(x64):
     check_derivative_along_the_integration_variable(compiled)
 
 
-NESTED_BUG = (
-    "BUG: an integral whose whole integrand is another integral is refused: SymPy merges "
-    "Integral(Integral(f, (r, a, b)), (s, c, d)) into one Integral with two limits, and lowering raises "
-    "'cannot compile the integral Integral(u(r, t), (r, -1, s), (s, -1, x))'"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=sp.PinnError, reason=NESTED_BUG)
 @pytest.mark.parametrize("front_end", ["text", "sympy"])
 def test_nested_integrals(x64, front_end):
     """∫(∫(u(r, t), r, -1, s), s, -1, x), the iterated integral, against sympy.integrate."""
