@@ -82,11 +82,17 @@ class CompiledProblem:
     def format_plan(self) -> str:
         return format_schedule(self.schedule, self.ir)
 
-    def train(self, **settings):
-        """Train the networks; see :class:`symbolic_pinn.TrainConfig` for the settings."""
-        from ._train import TrainConfig, train
+    def train(self, run_dir=None, *, resume: bool = False, **settings):
+        """Train the networks; see :class:`symbolic_pinn.TrainConfig` for the settings.
 
-        return train(self, TrainConfig(**settings))
+        With ``run_dir``, checkpoints are written there; ``resume=True`` continues the
+        run checkpointed there, with its settings.
+        """
+        from ._settings import train_config
+        from ._train import train
+
+        config = train_config(settings, run_dir if resume else None)
+        return train(self, config, run_dir, resume=resume)
 
 
 def compile(
