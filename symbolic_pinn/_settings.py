@@ -75,6 +75,9 @@ def check(settings: Mapping, where: str, names: Iterable[str] | None = None) -> 
             ok = True
         if not ok:
             raise PinnError(f"setting {key!r} {where} must be {_KINDS[wanted]}, got {value!r}")
+        choices = _BY_NAME[key].choices
+        if choices and value not in choices:
+            raise PinnError(f"setting {key!r} {where} must be one of {', '.join(choices)}; got {value!r}")
     return {k: float(v) if _BY_NAME[k].type is float else v for k, v in settings.items()}
 
 
