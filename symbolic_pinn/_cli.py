@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import pathlib
+import signal
 import sys
 
 from ._errors import PinnError
@@ -21,16 +22,13 @@ EXIT_ERROR = 1
 EXIT_INTERNAL = 3
 
 
-def _compile(args):
+def _compile(file, settings: dict):
+    """Compile with the network settings (width, depth, shared_network, quadrature_order)."""
     from ._compile import compile, parse_file
+    from ._settings import NETWORK
 
-    return compile(
-        parse_file(args.file),
-        width=args.width,
-        depth=args.depth,
-        shared_network=args.shared_network,
-        quadrature_order=args.quadrature_order,
-    )
+    network = {s.name: settings.get(s.name, s.default) for s in NETWORK}
+    return compile(parse_file(file), **network)
 
 
 def _cmd_check(args) -> int:
@@ -52,7 +50,7 @@ def _cmd_derive(args) -> int:
 
 
 def _cmd_compile(args) -> int:
-    compiled = _compile(args)
+    compiled = _compile(args.file, vars(args))
     if args.emit == "ir":
         text = compiled.format_ir()
     elif args.emit == "plan":
@@ -64,52 +62,65 @@ def _cmd_compile(args) -> int:
 
 
 def _cmd_train(args) -> int:
+    from . import _checkpoint
     from ._train import TrainConfig, train
 
-    compiled = _compile(args)
-    settings = {
-        "adam_steps": args.steps,
-        "lbfgs_steps": args.lbfgs_steps,
-        "learning_rate": args.lr,
-        "final_learning_rate": args.final_lr,
-        "interior_points": args.interior_points,
-        "boundary_points": args.boundary_points,
-        "face_points": args.face_points,
-        "seed": args.seed,
-        "float64": args.float64,
-        "progress": not args.no_progress,
-    }
-    config = TrainConfig(**settings)
-    out = pathlib.Path(args.out)
+    settings = _train_settings(args)
+    run_dir = pathlib.Path(args.resume or args.out)
+    compiled = _compile(args.file, settings)
+    config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise PinnError(f"cannot create the output directory {out}: {err.strerror}") from None
-    result = train(compiled, config)
-    _write_outputs(out, compiled, result, settings, args)
+        raise PinnError(f"cannot create the output directory {run_dir}: {err.strerror}") from None
+    if args.out and _checkpoint.exists(run_dir):
+        print(f"note: {run_dir} holds the checkpoint of an earlier run; this run replaces it", file=sys.stderr)
+    result = train(compiled, config, run_dir, resume=bool(args.resume))
+    written = _write_outputs(run_dir, compiled, result, settings, args)
     metrics = result.metrics
     errors = ", ".join(f"{k} {v:.3e}" for k, v in metrics["rel_l2"].items()) or "no exact solution given"
     print(f"loss {metrics['loss']:.3e} after {metrics['steps']} steps in {metrics['seconds']:.1f} s; relative L2 error: {errors}")
     for name, value in metrics["unknowns"].items():
         print(f"{name} = {value:.6g}")
-    print(f"wrote {out}/metrics.json, loss.py, history.csv, params.npz")
+    print(f"wrote {run_dir}/{', '.join(written)}")
     if metrics["stopped"]:
         print(f"warning: {metrics['stopped']}", file=sys.stderr)
-        return EXIT_ERROR if "interrupted" not in metrics["stopped"] else 130
+        return 128 + signal.Signals[metrics["signal"]] if metrics["signal"] else EXIT_ERROR
     return 0
 
 
-def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> None:
+def _train_settings(args) -> dict:
+    """Every setting: the defaults, then a TOML file or the checkpoint resumed, then the flags."""
+    from . import _settings
+    from ._train import saved_settings
+
+    given = {s.name: getattr(args, s.name) for s in _settings.SETTINGS if hasattr(args, s.name)}
+    if args.resume:
+        if args.config:
+            raise PinnError(
+                "--config and --resume do not go together: a resumed run keeps the settings of its checkpoint",
+                help="drop --config, or start a new run with --out",
+            )
+        return saved_settings(args.resume) | given
+    path = args.config or _settings.problem_toml(args.file)
+    from_file = _settings.read_toml(path) if path else {}
+    if path:
+        print(f"settings from {path}", file=sys.stderr)
+    return {s.name: s.default for s in _settings.SETTINGS} | from_file | given
+
+
+def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> list[str]:
+    """Write metrics, code, history, parameters and plots into ``out``; returns the file names."""
     import jax
     import numpy as np
 
-    from . import __version__
+    from . import __version__, _checkpoint, _plots
 
     metrics = dict(result.metrics)
     metrics.update(
         {
             "problem": str(args.file),
-            "settings": settings | {"width": args.width, "depth": args.depth},
+            "settings": settings,
             "versions": {"symbolic_pinn": __version__, "jax": jax.__version__},
             "source_sha256": compiled.source_hash,
         }
@@ -123,6 +134,25 @@ def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> None:
         writer = csv.DictWriter(handle, fieldnames=names)
         writer.writeheader()
         writer.writerows(result.history)
+    plots = _plots.write_plots(out, compiled, result)
+    checkpoint = ["checkpoint.json"] if _checkpoint.exists(out) else []
+    return ["metrics.json", "loss.py", "history.csv", "params.npz"] + plots + checkpoint
+
+
+# flags kept from before the flags were named after the settings
+METAVARS = {int: "N", float: "X", str: "NAME"}
+ALIASES = {"adam_steps": ["--steps"], "learning_rate": ["--lr"], "final_learning_rate": ["--final-lr"]}
+TRAIN_EPILOG = """\
+Every setting can also be given in the [train] table of a TOML file, under its name
+with underscores, e.g.
+
+    [train]
+    adam_steps = 500
+    learning_rate = 3e-3
+
+The file is --config FILE.toml, or else <problem>.toml beside the problem file if it
+exists. Flags override the file. --resume DIR continues DIR's last checkpoint with the
+settings it was started with (only --checkpoint-every and --progress may change)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -135,56 +165,54 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"symbolic-pinn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def problem_command(name, help):
-        p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("file", help="the problem, a .pinn file")
-        p.add_argument("--width", type=int, default=64, help="neurons per hidden layer (default 64)")
-        p.add_argument("--depth", type=int, default=3, help="hidden layers (default 3)")
-        p.add_argument(
-            "--shared-network",
-            action="store_true",
-            help="one network with an output per field, instead of one network per field",
-        )
-        p.add_argument(
-            "--quadrature-order",
-            type=int,
-            default=20,
-            help="Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation (default 20)",
-        )
-        return p
-
     p = sub.add_parser("check", help="parse and check a problem; exit 0 or print a clear error")
     p.add_argument("file", help="the problem, a .pinn file")
     p.set_defaults(run=_cmd_check)
 
-    p = sub.add_parser(
-        "derive",
-        help="print the Euler–Lagrange strong form of a `minimize` problem, as a problem that compiles",
-    )
+    help = "print the Euler–Lagrange strong form of a `minimize` problem, as a problem that compiles"
+    p = sub.add_parser("derive", help=help, description=help)
     p.add_argument("file", help="the problem, a .pinn file with `minimize`")
     p.set_defaults(run=_cmd_derive)
 
-    p = problem_command("compile", "print the IR, the derivative plan or the generated JAX module")
+    help = "print the IR, the derivative plan or the generated JAX module"
+    p = sub.add_parser("compile", help=help, description=help)
+    p.add_argument("file", help="the problem, a .pinn file")
+    _add_setting_flags(p, network_only=True)
     p.add_argument("--emit", choices=["ir", "plan", "jax"], default="jax", help="what to print (default jax)")
     p.set_defaults(run=_cmd_compile)
 
-    from ._train import TrainConfig
-
-    d = TrainConfig()
-    p = problem_command("train", "train the networks; write metrics, code, history and parameters")
-    p.add_argument("--out", required=True, help="output directory (created if needed)")
-    p.add_argument("--steps", type=int, default=d.adam_steps, help=f"Adam steps (default {d.adam_steps})")
-    p.add_argument("--lbfgs-steps", type=int, default=d.lbfgs_steps, help=f"at most this many L-BFGS steps after Adam (default {d.lbfgs_steps})")
-    p.add_argument("--lr", type=float, default=d.learning_rate, help=f"Adam's initial learning rate (default {d.learning_rate:g})")
-    p.add_argument("--final-lr", type=float, default=d.final_learning_rate, help=f"Adam's learning rate at its last step (default {d.final_learning_rate:g})")
-    p.add_argument("--interior-points", type=int, default=d.interior_points, help=f"collocation points in the domain (default {d.interior_points})")
-    p.add_argument("--boundary-points", type=int, default=d.boundary_points, help=f"points on the whole boundary (default {d.boundary_points})")
-    p.add_argument("--face-points", type=int, default=d.face_points, help=f"points on each face of an `at x = a` condition (default {d.face_points})")
-    p.add_argument("--seed", type=int, default=d.seed, help=f"seed of the initialisation and the points (default {d.seed})")
-    p.add_argument("--float64", action="store_true", help="train in double precision")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    help = "train the networks; write metrics, code, history, parameters, plots and checkpoints"
+    p = sub.add_parser(
+        "train", help=help, description=help, epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("file", help="the problem, a .pinn file")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", metavar="DIR", help="output directory of a new run (created if needed)")
+    where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    p.add_argument("--config", metavar="FILE.toml", help="read settings from this file's [train] table")
+    _add_setting_flags(p)
     p.set_defaults(run=_cmd_train)
     return parser
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser, network_only: bool = False) -> None:
+    """One flag per setting, named after it; absent from ``args`` unless given."""
+    from ._settings import NETWORK, SETTINGS
+
+    for s in NETWORK if network_only else SETTINGS:
+        names = [s.flag] + ALIASES.get(s.name, [])
+        if s.type is bool:
+            default = "on" if s.default else "off"
+            parser.add_argument(
+                *names, dest=s.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                help=f"{s.help} (default {default})",
+            )
+        else:
+            default = f"{s.default:g}" if s.type is float else s.default
+            parser.add_argument(
+                *names, dest=s.name, type=s.type, choices=s.choices or None, default=argparse.SUPPRESS,
+                metavar=None if s.choices else METAVARS[s.type], help=f"{s.help} (default {default})",
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,6 +59,18 @@ class CompiledProblem:
     module: types.ModuleType
     width: int
     depth: int
+    shared_network: bool = False
+    quadrature_order: int = 20
+
+    @property
+    def network_settings(self) -> dict:
+        """The settings the generated code was compiled with (they go with its checkpoints)."""
+        return {
+            "width": self.width,
+            "depth": self.depth,
+            "shared_network": self.shared_network,
+            "quadrature_order": self.quadrature_order,
+        }
 
     @property
     def loss(self):
@@ -82,11 +94,17 @@ class CompiledProblem:
     def format_plan(self) -> str:
         return format_schedule(self.schedule, self.ir)
 
-    def train(self, **settings):
-        """Train the networks; see :class:`symbolic_pinn.TrainConfig` for the settings."""
-        from ._train import TrainConfig, train
+    def train(self, run_dir=None, *, resume: bool = False, **settings):
+        """Train the networks; see :class:`symbolic_pinn.TrainConfig` for the settings.
 
-        return train(self, TrainConfig(**settings))
+        With ``run_dir``, checkpoints are written there; ``resume=True`` continues the
+        run checkpointed there, with its settings.
+        """
+        from ._settings import train_config
+        from ._train import train
+
+        config = train_config(settings, run_dir if resume else None)
+        return train(self, config, run_dir, resume=resume)
 
 
 def compile(
@@ -143,4 +161,4 @@ def compile(
         networks=networks,
     )
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
-    return CompiledProblem(spec, program, schedule, source, module, width, depth)
+    return CompiledProblem(spec, program, schedule, source, module, width, depth, shared_network, quadrature_order)

@@ -2,8 +2,14 @@
 
 A train step is pure: ``step(params, state, points) -> (params, state, loss, terms)``.
 The loop keeps the last parameters whose loss was finite: a NaN or inf stops
-training with a clear message and the good parameters are returned, never lost; so
-are they on Ctrl-C.
+training with a message naming the step and the term, and the good parameters are
+returned, never lost.  With a run directory, a checkpoint (parameters, optimiser
+state, step, phase, points, history, settings) is written every ``checkpoint_every``
+steps, on Ctrl-C or SIGTERM and at the end; ``resume=True`` continues from it and
+reaches the same parameters, to the bit, as a run that was never stopped.
+
+A periodic checkpoint is written only once the next step has shown that its
+parameters have a finite loss, so the checkpoint left behind by a NaN is a good one.
 """
 
 from __future__ import annotations
@@ -11,50 +17,61 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import os
+import signal
+import threading
 import time
+import typing
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
+from . import _checkpoint
 from . import _domain
 from . import _ir as ir
 from ._errors import PinnError
 
-__all__ = ["TrainConfig", "TrainResult", "train"]
+__all__ = ["TrainConfig", "TrainResult", "train", "precision"]
+
+PHASES = ("adam", "lbfgs")
+HISTORY_EVERY = 10  # steps between rows of the history (and progress updates)
+LBFGS_FLAT_STEPS = 50  # L-BFGS stops after this many steps without progress
+# settings a resumed run may change: they do not change the numbers
+RESUMABLE = frozenset({"progress", "checkpoint_every"})
+
+
+def _setting(default, help: str, choices: tuple = ()):
+    """A TrainConfig field with its help text (shown by ``symbolic-pinn train --help``)."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Training settings; every one is also a ``symbolic-pinn train`` option.
+    """Training settings; every one is also a ``symbolic-pinn train`` option and a
+    key of a TOML file's ``[train]`` table.  Each field's help is in its metadata.
 
-    Attributes:
-        adam_steps: Adam iterations.
-        lbfgs_steps: at most this many L-BFGS iterations after Adam.
-        learning_rate: Adam's initial learning rate, decayed exponentially ...
-        final_learning_rate: ... to this value at the last Adam step.
-        interior_points: collocation points inside the domain.
-        boundary_points: points on the whole boundary (split over the faces by area).
-        face_points: points on each face named by an `at x = a` condition.
-        seed: seeds the network initialisation and the points.
-        float64: train in double precision (slower; reaches lower losses).
-        progress: show a progress bar.
+    >>> TrainConfig(adam_steps=100).lbfgs_steps
+    3000
     """
 
-    adam_steps: int = 2000
-    lbfgs_steps: int = 3000
-    learning_rate: float = 1e-3
-    final_learning_rate: float = 1e-4
-    interior_points: int = 2048
-    boundary_points: int = 512
-    face_points: int = 256
-    seed: int = 0
-    float64: bool = False
-    progress: bool = True
+    adam_steps: int = _setting(2000, "Adam iterations")
+    lbfgs_steps: int = _setting(3000, "at most this many L-BFGS iterations after Adam")
+    learning_rate: float = _setting(1e-3, "Adam's initial learning rate")
+    final_learning_rate: float = _setting(1e-4, "Adam's learning rate at its last step, unless the schedule is constant")
+    schedule: str = _setting("exponential", "how Adam's learning rate decays", ("exponential", "cosine", "constant"))
+    interior_points: int = _setting(2048, "collocation points inside the domain")
+    boundary_points: int = _setting(512, "points on the whole boundary, split over the faces by area")
+    face_points: int = _setting(256, "points on each face named by an `at x = a` condition")
+    seed: int = _setting(0, "seeds the network initialisation and the points")
+    float64: bool = _setting(False, "train in double precision (slower; reaches lower losses)")
+    checkpoint_every: int = _setting(500, "steps between checkpoints in the run directory (0: only when stopped)")
+    progress: bool = _setting(True, "show a progress bar with every term's loss, and a table at the end")
 
     def __post_init__(self):
-        for name in ("adam_steps", "lbfgs_steps"):
+        for name in ("adam_steps", "lbfgs_steps", "checkpoint_every"):
             if getattr(self, name) < 0:
                 raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")
         for name in ("interior_points", "boundary_points", "face_points"):
@@ -64,16 +81,40 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise PinnError(f"{name} must be a positive number, got {value}")
+        choices = _SCHEDULES.keys()
+        if self.schedule not in choices:
+            raise PinnError(f"unknown schedule {self.schedule!r}", help=f"choose one of: {', '.join(choices)}")
+
+    def numerics(self) -> dict:
+        """The settings that decide the numbers (all but progress and checkpoint_every)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in RESUMABLE}
+
+
+def setting_types() -> dict[str, type]:
+    """Each TrainConfig field's type: int, float, bool or str."""
+    return typing.get_type_hints(TrainConfig)
+
+
+_SCHEDULES: dict[str, Callable[[TrainConfig], optax.Schedule]] = {
+    "exponential": lambda c: optax.exponential_decay(
+        c.learning_rate, max(1, c.adam_steps), c.final_learning_rate / c.learning_rate
+    ),
+    "cosine": lambda c: optax.cosine_decay_schedule(
+        c.learning_rate, max(1, c.adam_steps), alpha=c.final_learning_rate / c.learning_rate
+    ),
+    "constant": lambda c: optax.constant_schedule(c.learning_rate),
+}
 
 
 @dataclasses.dataclass
 class TrainResult:
-    """What training produced: parameters, per-step history and summary metrics."""
+    """What training produced: parameters, per-step history, summary metrics, settings."""
 
     params: dict
     history: list[dict]
     metrics: dict
     points: dict
+    config: TrainConfig = TrainConfig()
 
 
 def _points(compiled, config: TrainConfig, dtype) -> dict:
@@ -116,12 +157,16 @@ def relative_l2(compiled, params, total: int = 10_000) -> dict[str, float]:
     return errors
 
 
+# ---- display -------------------------------------------------------------------------
+
+
 class _Progress:
     """A rich progress bar with the loss of every term (or nothing, if disabled)."""
 
-    def __init__(self, enabled: bool, total: int):
+    def __init__(self, enabled: bool, total: int, completed: int = 0):
         self.enabled = enabled
         self.total = total
+        self.completed = completed
         self._progress = None
 
     def __enter__(self):
@@ -136,7 +181,7 @@ class _Progress:
                 TextColumn("{task.fields[losses]}"),
             )
             self._progress.__enter__()
-            self._task = self._progress.add_task("adam", total=self.total, losses="")
+            self._task = self._progress.add_task("adam", total=self.total, completed=self.completed, losses="")
         return self
 
     def update(self, phase: str, step: int, loss: float, terms: dict) -> None:
@@ -149,18 +194,240 @@ class _Progress:
             self._progress.__exit__(*exc)
 
 
-def train(compiled, config: TrainConfig = TrainConfig()) -> TrainResult:
-    """Train a compiled problem: Adam, then L-BFGS; returns parameters and metrics."""
-    context = jax.enable_x64(True) if config.float64 else contextlib.nullcontext()
-    with context:
-        return _train(compiled, config)
+def summary_table(metrics: dict):
+    """A rich table of the result: every term's final loss, errors, unknowns, steps."""
+    from rich.table import Table
+
+    table = Table(title="training result", title_justify="left")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("loss (weighted sum)", f"{metrics['loss']:.3e}")
+    for name, value in metrics["losses"].items():
+        table.add_row(f"  term {name}", f"{value:.3e}")
+    for name, value in metrics["rel_l2"].items():
+        table.add_row(f"relative L2 error of {name}", f"{value:.3e}")
+    for name, value in metrics["unknowns"].items():
+        table.add_row(f"unknown {name}", f"{value:.6g}")
+    table.add_row("steps (Adam + L-BFGS)", f"{metrics['adam_steps']} + {metrics['lbfgs_steps']}")
+    table.add_row("time", f"{metrics['seconds']:.1f} s")
+    return table
 
 
-def _train(compiled, config: TrainConfig) -> TrainResult:
-    dtype = jnp.float64 if config.float64 else jnp.float32
-    start = time.perf_counter()
-    points = _points(compiled, config, dtype)
-    params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
+# ---- stopping on a signal ------------------------------------------------------------
+
+
+class _StopSignals:
+    """Turn the first Ctrl-C or SIGTERM into a request to stop after the current step.
+
+    A second signal acts as it would have without us (Ctrl-C raises KeyboardInterrupt).
+    Signals can only be caught in the main thread; elsewhere this does nothing.
+    """
+
+    def __enter__(self):
+        self.received: str | None = None
+        self._previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number, frame) -> None:
+        self.received = signal.Signals(number).name
+        signal.signal(number, self._previous[number])
+
+    def __exit__(self, *exc):
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+
+# ---- the run: its state, and its checkpoints -----------------------------------------
+
+
+@dataclasses.dataclass
+class _Run:
+    """Everything that changes as training goes on; a checkpoint is a copy of it."""
+
+    phase: str  # "adam", "lbfgs" or "done"
+    steps: dict[str, int]
+    params: dict
+    opt_state: typing.Any
+    flat: int = 0  # L-BFGS steps in a row without progress
+    previous: float = math.inf  # L-BFGS's last loss
+    history: list[dict] = dataclasses.field(default_factory=list)
+    seconds_before: float = 0.0  # spent in earlier sessions of a resumed run
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+
+    @property
+    def step(self) -> int:
+        return sum(self.steps.values())
+
+    @property
+    def seconds(self) -> float:
+        return self.seconds_before + time.perf_counter() - self.started
+
+
+def _flat(prefix: str, tree) -> dict[str, np.ndarray]:
+    return {f"{prefix}/{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree.leaves(tree))}
+
+
+def _unflat(prefix: str, template, arrays: dict[str, np.ndarray], where) -> typing.Any:
+    """Rebuild a pytree shaped like ``template`` from ``arrays`` (checks shapes and dtypes)."""
+    leaves, treedef = jax.tree.flatten(template)
+    stored = [arrays.get(f"{prefix}/{i}") for i in range(len(leaves))]
+    for leaf, array in zip(leaves, stored):
+        if array is None or array.shape != leaf.shape or array.dtype != leaf.dtype:
+            raise PinnError(
+                f"the checkpoint in {where} does not fit this problem's networks ({prefix})",
+                help="resume with the same problem, --width and --depth, or start a new run with --out",
+            )
+    if f"{prefix}/{len(leaves)}" in arrays:
+        raise PinnError(f"the checkpoint in {where} has more {prefix} arrays than this problem's networks")
+    return jax.tree.unflatten(treedef, [jnp.asarray(a) for a in stored])
+
+
+class _Checkpoints:
+    """Writes checkpoints of a run into ``run_dir`` (or nothing, without one)."""
+
+    def __init__(self, run_dir, compiled, config: TrainConfig, points: dict, written: int | None = None):
+        self.run_dir = run_dir
+        self.settings = dataclasses.asdict(config) | compiled.network_settings
+        self.source_sha256 = compiled.source_hash
+        self.points = {f"points/{term}/{j}": np.asarray(c) for term, cols in points.items() for j, c in enumerate(cols)}
+        self.pending = None
+        self.written = written  # the step of the checkpoint in run_dir
+
+    def snapshot(self, run: _Run) -> tuple[dict, dict] | None:
+        if self.run_dir is None:
+            return None
+        meta = {
+            "step": run.step,
+            "phase": run.phase,
+            "steps": dict(run.steps),
+            "flat": run.flat,
+            "previous": run.previous,
+            "seconds": run.seconds,
+            "source_sha256": self.source_sha256,
+            "settings": self.settings,
+            "history": list(run.history),
+        }
+        arrays = _flat("params", run.params) | _flat("opt_state", run.opt_state) | self.points
+        return meta, arrays
+
+    def hold(self, run: _Run) -> None:
+        """Keep a checkpoint of now, to be written once the next step's loss is finite."""
+        self.pending = self.snapshot(run)
+
+    def confirm(self) -> None:
+        """The held checkpoint's parameters have a finite loss: write it."""
+        if self.pending is not None:
+            self._write(self.pending)
+            self.pending = None
+
+    def write(self, run: _Run) -> None:
+        """Write a checkpoint of now (on a stop or at the end)."""
+        self.pending = None
+        snapshot = self.snapshot(run)
+        if snapshot is not None:
+            self._write(snapshot)
+
+    def _write(self, snapshot) -> None:
+        meta, arrays = snapshot
+        try:
+            os.makedirs(self.run_dir, exist_ok=True)
+            _checkpoint.save(self.run_dir, meta, arrays)
+        except OSError as err:
+            raise PinnError(f"cannot write a checkpoint in {self.run_dir}: {err.strerror}") from None
+        self.written = meta["step"]
+
+    def describe(self) -> str:
+        if self.run_dir is None:
+            return "no run directory, so no checkpoint"
+        if self.written is None:
+            return "no checkpoint was written yet"
+        return f"the checkpoint of step {self.written} is in {self.run_dir}"
+
+
+def saved_settings(run_dir) -> dict:
+    """The settings (TrainConfig fields, width and depth) of the checkpoint in ``run_dir``."""
+    meta, _ = _checkpoint.load(run_dir)
+    return dict(meta["settings"])
+
+
+def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> tuple[_Run, dict]:
+    """The run and the points of the checkpoint in ``run_dir``, checked against the problem."""
+    meta, arrays = _checkpoint.load(run_dir)
+    if meta["source_sha256"] != compiled.source_hash:
+        raise PinnError(
+            f"the checkpoint in {run_dir} was written for another problem or network (the generated code differs)",
+            help="resume with the same problem file, --width and --depth, or start a new run with --out",
+        )
+    saved = {k: v for k, v in meta["settings"].items() if k not in RESUMABLE | set(compiled.network_settings)}
+    changed = {k: (saved.get(k), v) for k, v in config.numerics().items() if saved.get(k) != v}
+    if changed:
+        listing = ", ".join(f"{k} was {old!r}, now {new!r}" for k, (old, new) in changed.items())
+        raise PinnError(
+            f"a resumed run keeps the settings of its checkpoint: {listing}",
+            help=f"drop those settings (only {', '.join(sorted(RESUMABLE))} may change), or start a new run with --out",
+        )
+    phase = meta["phase"]
+    params = _unflat("params", templates["params"], arrays, run_dir)
+    state_template = templates[phase if phase in PHASES else "lbfgs"](params)  # a finished run ended in L-BFGS
+    run = _Run(
+        phase=phase,
+        steps=dict(meta["steps"]),
+        params=params,
+        opt_state=_unflat("opt_state", state_template, arrays, run_dir),
+        flat=meta["flat"],
+        previous=meta["previous"],
+        history=list(meta["history"]),
+        seconds_before=meta["seconds"],
+    )
+    return run, _stored_points(arrays)
+
+
+def _stored_points(arrays: dict[str, np.ndarray]) -> dict:
+    """The points of a checkpoint: ``points/<term>/<column>`` arrays back into tuples."""
+    columns: dict[str, dict[int, jax.Array]] = {}
+    for key, array in arrays.items():
+        if key.startswith("points/"):
+            _, term, j = key.split("/")
+            columns.setdefault(term, {})[int(j)] = jnp.asarray(array)
+    return {term: tuple(c[j] for j in range(len(c))) for term, c in columns.items()}
+
+
+# ---- training ------------------------------------------------------------------------
+
+
+def precision(float64: bool):
+    """The context to train (and evaluate trained networks) in: float64 or float32."""
+    return jax.enable_x64(True) if float64 else contextlib.nullcontext()
+
+
+def train(
+    compiled,
+    config: TrainConfig = TrainConfig(),
+    run_dir: str | os.PathLike | None = None,
+    *,
+    resume: bool = False,
+    on_step: Callable[[int], None] | None = None,
+) -> TrainResult:
+    """Train a compiled problem: Adam, then L-BFGS; returns parameters and metrics.
+
+    Args:
+        compiled: the result of :func:`symbolic_pinn.compile`.
+        config: the settings.
+        run_dir: where checkpoints go (none without it).
+        resume: continue from the checkpoint in ``run_dir`` (same problem and settings).
+        on_step: called after every step with the number of steps done.
+    """
+    if resume and run_dir is None:
+        raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
+    with precision(config.float64):
+        return _train(compiled, config, run_dir, resume, on_step or (lambda step: None))
+
+
+def _step_functions(compiled, config: TrainConfig) -> dict:
+    """For each phase: (optimiser, jitted step ``(params, state, points) -> (params, state, loss, terms)``)."""
     loss_fn, losses_fn = compiled.module.loss, compiled.module.losses
     weights = compiled.module.WEIGHTS
 
@@ -168,14 +435,7 @@ def _train(compiled, config: TrainConfig) -> TrainResult:
         terms = losses_fn(params, points)
         return sum(weights[k] * v for k, v in terms.items()), terms
 
-    history: list[dict] = []
-    good = params
-    stopped = None
-    every = 10
-
-    decay = config.final_learning_rate / config.learning_rate
-    schedule = optax.exponential_decay(config.learning_rate, max(1, config.adam_steps), decay)
-    adam = optax.adam(schedule)
+    adam = optax.adam(_SCHEDULES[config.schedule](config))
 
     @jax.jit
     def adam_step(params, state, points):
@@ -194,57 +454,99 @@ def _train(compiled, config: TrainConfig) -> TrainResult:
         updates, state = lbfgs.update(grads, state, params, value=value, grad=grads, value_fn=value_fn)
         return optax.apply_updates(params, updates), state, value, losses_fn(params, points)
 
-    steps_done = {"adam": 0, "lbfgs": 0}
-    phases = [("adam", adam_step, adam.init(params), config.adam_steps), ("lbfgs", lbfgs_step, lbfgs.init(params), config.lbfgs_steps)]
-    total_steps = config.adam_steps + config.lbfgs_steps
-    with _Progress(config.progress, total_steps) as progress:
-        try:
-            for phase, step_fn, state, steps in phases:
-                if phase == "lbfgs":
-                    state = lbfgs.init(good)
-                params = good
-                flat = 0
-                previous = math.inf
-                for i in range(steps):
-                    new_params, state, value, terms = step_fn(params, state, points)
-                    value = float(value)
-                    if not math.isfinite(value):
-                        stopped = f"the loss became {value} at {phase} step {i + 1}; kept the last parameters with a finite loss"
-                        break
-                    # `value` is the loss at `params` (before this step's update).
-                    good = params
-                    params = new_params
-                    steps_done[phase] = i + 1
-                    done = steps_done["adam"] + steps_done["lbfgs"]
-                    if i % every == 0 or i == steps - 1:
-                        host_terms = {k: float(v) for k, v in terms.items()}
-                        history.append({"step": done, "phase": phase, "loss": value, **host_terms})
-                        progress.update(phase, done, value, host_terms)
-                    if phase == "lbfgs":
-                        flat = flat + 1 if previous - value <= 1e-10 * max(abs(value), 1e-30) else 0
-                        previous = value
-                        if flat >= 50:
-                            break
-                if stopped:
-                    break
-                good = params
-        except KeyboardInterrupt:
-            stopped = "interrupted (Ctrl-C); kept the last parameters"
-    params = good
+    return {"adam": (adam, adam_step), "lbfgs": (lbfgs, lbfgs_step)}
+
+
+def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> TrainResult:
+    dtype = jnp.float64 if config.float64 else jnp.float32
+    steppers = _step_functions(compiled, config)
+    params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
+    if resume:
+        templates = {"params": params} | {phase: opt.init for phase, (opt, _) in steppers.items()}
+        run, points = _resume(run_dir, compiled, config, templates)
+    else:
+        points = _points(compiled, config, dtype)
+        run = _Run("adam", {"adam": 0, "lbfgs": 0}, params, steppers["adam"][0].init(params))
+    checkpoints = _Checkpoints(run_dir, compiled, config, points, written=run.step if resume else None)
+    limits = {"adam": config.adam_steps, "lbfgs": config.lbfgs_steps}
+    with _Progress(config.progress, sum(limits.values()), run.step) as progress, _StopSignals() as signals:
+        params, stopped = _loop(run, steppers, points, limits, checkpoints, progress, signals, on_step)
+    losses_fn, weights = compiled.module.losses, compiled.module.WEIGHTS
     final_terms = {k: float(v) for k, v in losses_fn(params, points).items()}
     final_loss = float(sum(weights[k] * v for k, v in final_terms.items()))
     if not math.isfinite(final_loss) and stopped is None:
         stopped = "the final loss is not finite"
+    if stopped is None:
+        checkpoints.write(run)
     metrics = {
         "rel_l2": relative_l2(compiled, params),
         "unknowns": {k: float(v) for k, v in params.get("unknowns", {}).items()},
         "loss": final_loss,
         "losses": final_terms,
-        "steps": steps_done["adam"] + steps_done["lbfgs"],
-        "adam_steps": steps_done["adam"],
-        "lbfgs_steps": steps_done["lbfgs"],
-        "seconds": time.perf_counter() - start,
+        "steps": run.step,
+        "adam_steps": run.steps["adam"],
+        "lbfgs_steps": run.steps["lbfgs"],
+        "seconds": run.seconds,
         "seed": config.seed,
         "stopped": stopped,
+        "signal": signals.received,
+        "resumed": resume,
+        "checkpoint_step": checkpoints.written,
     }
-    return TrainResult(params, history, metrics, points)
+    if config.progress:
+        from rich.console import Console
+
+        Console().print(summary_table(metrics))
+    return TrainResult(params, run.history, metrics, points, config)
+
+
+def _loop(run: _Run, steppers, points, limits, checkpoints, progress, signals, on_step) -> tuple[dict, str | None]:
+    """Run the remaining steps of every phase; returns the parameters to keep and why it stopped early."""
+    every = checkpoints.settings["checkpoint_every"]
+    good = run.params
+    for phase in PHASES:
+        if run.phase == "done" or PHASES.index(phase) < PHASES.index(run.phase):
+            continue
+        optimizer, step_fn = steppers[phase]
+        if run.phase != phase:  # entering L-BFGS: it starts from where Adam ended
+            run.phase, run.opt_state, run.flat, run.previous = phase, optimizer.init(run.params), 0, math.inf
+        while run.steps[phase] < limits[phase]:
+            if signals.received:
+                checkpoints.write(run)
+                return run.params, (
+                    f"interrupted ({signals.received}) after step {run.step}; {checkpoints.describe()}"
+                    + (f"; continue with `--resume {checkpoints.run_dir}`" if checkpoints.run_dir else "")
+                )
+            params, state, value, terms = step_fn(run.params, run.opt_state, points)
+            value = float(value)
+            i = run.steps[phase]
+            if not math.isfinite(value):
+                return good, _not_finite(value, terms, phase, run.step + 1, checkpoints)
+            checkpoints.confirm()
+            # `value` is the loss at run.params (before this step's update): they are good
+            good, run.params, run.opt_state = run.params, params, state
+            run.steps[phase] = i + 1
+            if phase == "lbfgs":
+                run.flat = run.flat + 1 if run.previous - value <= 1e-10 * max(abs(value), 1e-30) else 0
+                run.previous = value
+            if i % HISTORY_EVERY == 0 or i == limits[phase] - 1:
+                host_terms = {k: float(v) for k, v in terms.items()}
+                run.history.append({"step": run.step, "phase": phase, "loss": value, **host_terms})
+                progress.update(phase, run.step, value, host_terms)
+            if every and run.step % every == 0:
+                checkpoints.hold(run)
+            on_step(run.step)
+            if run.flat >= LBFGS_FLAT_STEPS:
+                break
+    run.phase = "done"
+    return run.params, None
+
+
+def _not_finite(value: float, terms: dict, phase: str, step: int, checkpoints: _Checkpoints) -> str:
+    """Say at which step the loss stopped being finite, and in which term."""
+    bad = [f"{k} ({float(v)})" for k, v in terms.items() if not math.isfinite(float(v))]
+    where = f"in term {', '.join(bad)}" if bad else "in the weighted sum of finite terms"
+    return (
+        f"the loss became {value} at step {step} ({phase}), {where}; "
+        f"kept the last parameters with a finite loss; {checkpoints.describe()}"
+    )

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn import _cli
+from symbolic_pinn import _cli, _settings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 POISSON = ROOT / "examples" / "poisson.pinn"
@@ -32,11 +32,15 @@ def run(capsys, *argv) -> tuple[int, str, str]:
     return code, out, err
 
 
+def problem_file(directory: pathlib.Path, name: str, text: str) -> pathlib.Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def bad_file(tmp_path) -> pathlib.Path:
-    path = tmp_path / "bad.pinn"
-    path.write_text(BAD, encoding="utf-8")
-    return path
+    return problem_file(tmp_path, "bad.pinn", BAD)
 
 
 def rendered_error(path: pathlib.Path) -> str:
@@ -292,38 +296,171 @@ def test_train_rejects_bad_settings(capsys, tmp_path, option):
     assert err.startswith("error: ") and "Traceback" not in err
 
 
-TRAIN_OPTIONS = {
-    "--out": None,
-    "--steps": "adam_steps",
-    "--lbfgs-steps": "lbfgs_steps",
-    "--lr": "learning_rate",
-    "--final-lr": "final_learning_rate",
-    "--interior-points": "interior_points",
-    "--boundary-points": "boundary_points",
-    "--face-points": "face_points",
-    "--seed": "seed",
-    "--float64": "float64",
-    "--no-progress": "progress",
-    "--width": None,
-    "--depth": None,
-}
-
-
-def test_train_help_mentions_every_option(capsys):
+def train_help(capsys) -> str:
     with pytest.raises(SystemExit) as caught:
         _cli.main(["train", "--help"])
     assert caught.value.code == 0
-    out = capsys.readouterr().out
-    for option in TRAIN_OPTIONS:
-        assert option in out, option
-    assert "file" in out
+    return capsys.readouterr().out
 
 
-def test_every_train_setting_has_an_option():
+def test_train_help_documents_every_setting_with_its_default(capsys):
     import dataclasses
 
-    fields = {f.name for f in dataclasses.fields(symbolic_pinn.TrainConfig)}
-    assert fields == {name for name in TRAIN_OPTIONS.values() if name}
+    out = " ".join(train_help(capsys).split())  # argparse wraps lines
+    for field in dataclasses.fields(symbolic_pinn.TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        assert flag in out, flag
+        default = field.default
+        if isinstance(default, bool):
+            default = "on" if default else "off"
+        elif isinstance(default, float):
+            default = f"{default:g}"
+        assert f"{field.metadata['help']} (default {default})" in out, field.name
+    for option in ["--out", "--resume", "--config", "--width", "--depth", "--no-progress", "--steps", "--lr", "file"]:
+        assert option in out, option
+    assert "[train]" in out
+
+
+def test_train_writes_plots(trained):
+    import matplotlib.image
+
+    _, out = trained
+    for name in ["loss.png", "solution_u.png", "error_u.png"]:
+        height, width, _ = matplotlib.image.imread(out / name).shape
+        assert height > 100 and width > 100, name
+
+
+def test_train_metrics_say_what_made_them(trained):
+    import hashlib
+
+    import jax
+
+    _, out = trained
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["versions"] == {"symbolic_pinn": symbolic_pinn.__version__, "jax": jax.__version__}
+    assert metrics["source_sha256"] == hashlib.sha256((out / "loss.py").read_bytes()).hexdigest()
+    assert metrics["settings"] == {s.name: s.default for s in _settings.SETTINGS} | {
+        "adam_steps": 30, "lbfgs_steps": 5, "progress": False, "seed": 3,
+        "interior_points": 256, "boundary_points": 64, "width": 16, "depth": 2,
+    }
+
+
+# ---- settings from a TOML file --------------------------------------------------------
+
+LINE = "x in [0, 1]\nfield u(x)\n-Dxx(u) = 1\nu = 0 on ∂Ω\n"
+QUICK = ["--lbfgs-steps", "0", "--no-progress", "--interior-points", "16", "--width", "4", "--depth", "1"]
+
+
+@pytest.fixture
+def line_problem(tmp_path) -> pathlib.Path:
+    return problem_file(tmp_path, "line.pinn", LINE)
+
+
+def settings_used(out: pathlib.Path) -> dict:
+    return json.loads((out / "metrics.json").read_text())["settings"]
+
+
+def test_settings_from_config_file_and_flags_override_it(capsys, line_problem, tmp_path):
+    config = tmp_path / "quick.toml"
+    config.write_text("[train]\nadam_steps = 3\nseed = 7\nschedule = 'cosine'\nlearning_rate = 1\n")
+    code, _, err = run(capsys, "train", line_problem, "--out", tmp_path / "run", "--config", config, "--seed", "8", *QUICK)
+    assert code == 0, err
+    assert f"settings from {config}" in err
+    used = settings_used(tmp_path / "run")
+    assert (used["adam_steps"], used["seed"], used["schedule"], used["learning_rate"]) == (3, 8, "cosine", 1.0)
+
+
+def test_settings_from_the_toml_file_beside_the_problem(capsys, line_problem, tmp_path):
+    line_problem.with_suffix(".toml").write_text("[train]\nadam_steps = 2\nface_points = 5\n")
+    code, _, err = run(capsys, "train", line_problem, "--out", tmp_path / "run", *QUICK)
+    assert code == 0, err
+    used = settings_used(tmp_path / "run")
+    assert (used["adam_steps"], used["face_points"], used["width"]) == (2, 5, 4)
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["adam_steps"] == 2
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[train]\nadam_step = 3\n", "error: unknown setting 'adam_step' in {path} [train]"),
+        ("[training]\nadam_steps = 3\n", "error: unknown table or key 'training' in {path}"),
+        ("[train]\nadam_steps = '3'\n", "error: setting 'adam_steps' in {path} [train] must be a whole number, got '3'"),
+        ("[train]\nfloat64 = 1\n", "error: setting 'float64' in {path} [train] must be true or false, got 1"),
+        ("[train]\nschedule = 'linear'\n", "error: setting 'schedule' in {path} [train] must be one of exponential, cosine, constant; got 'linear'"),
+        ("[train\n", "error: {path} is not valid TOML"),
+    ],
+    ids=["unknown key", "unknown table", "string for int", "int for bool", "bad schedule", "bad syntax"],
+)
+def test_bad_config_file_is_a_clear_error(capsys, line_problem, tmp_path, text, message):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    code, out, err = run(capsys, "train", line_problem, "--out", tmp_path / "run", "--config", config)
+    assert code == 1
+    assert err.startswith(message.format(path=config)), err
+    assert "Traceback" not in err
+    if "unknown setting" in message:
+        assert "help: the settings are: adam_steps, lbfgs_steps," in err and "width, depth" in err
+
+
+def test_missing_config_file(capsys, line_problem, tmp_path):
+    code, _, err = run(capsys, "train", line_problem, "--out", tmp_path / "run", "--config", tmp_path / "none.toml")
+    assert code == 1 and err.startswith(f"error: cannot read {tmp_path / 'none.toml'}")
+
+
+# ---- stopping, resuming, NaN ----------------------------------------------------------
+
+
+def test_sigterm_then_resume_gives_the_parameters_of_an_unstopped_run(capsys, monkeypatch, trained, tmp_path):
+    import signal
+
+    from symbolic_pinn import _train
+
+    update = _train._Progress.update
+
+    def terminate_at_step_21(self, phase, step, loss, terms):
+        update(self, phase, step, loss, terms)
+        if step == 21:
+            signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(_train._Progress, "update", terminate_at_step_21)
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", POISSON, "--out", out, *TRAIN_ARGS, *SMALL)
+    assert code == 128 + signal.SIGTERM, err
+    assert f"warning: interrupted (SIGTERM) after step 21; the checkpoint of step 21 is in {out}" in err
+    assert f"continue with `--resume {out}`" in err
+    monkeypatch.setattr(_train._Progress, "update", update)
+    code, stdout, err = run(capsys, "train", POISSON, "--resume", out, "--checkpoint-every", "7")
+    assert code == 0, err
+    assert "after 35 steps" in stdout
+    _, straight = trained
+    with np.load(out / "params.npz") as resumed, np.load(straight / "params.npz") as expected:
+        assert resumed.files == expected.files
+        for name in expected.files:
+            np.testing.assert_allclose(resumed[name], expected[name], rtol=1e-6, atol=0)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["resumed"] is True and metrics["settings"]["checkpoint_every"] == 7
+
+
+def test_resume_refuses_changed_settings_and_config(capsys, tmp_path, trained):
+    _, out = trained
+    code, _, err = run(capsys, "train", POISSON, "--resume", out, "--lr", "0.5")
+    assert code == 1
+    assert err.startswith("error: a resumed run keeps the settings of its checkpoint: learning_rate was 0.001, now 0.5")
+    code, _, err = run(capsys, "train", POISSON, "--resume", out, "--config", tmp_path / "x.toml")
+    assert code == 1 and err.startswith("error: --config and --resume do not go together")
+    code, _, err = run(capsys, "train", POISSON, "--resume", tmp_path)
+    assert code == 1 and err.startswith(f"error: no checkpoint in {tmp_path}")
+
+
+def test_nan_exits_1_naming_step_and_term(capsys, tmp_path):
+    problem = problem_file(tmp_path, "nan.pinn", "x in [0, 1]\nfield u(x)\nsqrt(u + 1) = 0\nu = 0 at x = 0 weight 0.001\n")
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", problem, "--out", out, "--lr", "0.01", "--checkpoint-every", "2", *QUICK,
+                       "--steps", "300")
+    assert code == 1
+    assert "warning: the loss became nan at step " in err and "(adam), in term pde (nan)" in err
+    assert "the checkpoint of step" in err and (out / "checkpoint.json").exists()
+    assert "Traceback" not in err
 
 
 # ---- the installed console script -----------------------------------------------------

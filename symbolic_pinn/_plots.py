@@ -1,0 +1,163 @@
+"""Pictures of a training run: the loss of every term, each field, and its error.
+
+``loss.png`` shows every term's loss against the step (log scale).  For each field,
+``solution_<field>.png`` and, where the problem gives an ``exact`` solution,
+``error_<field>.png`` (|network − exact|): a line over one variable, a heat map over
+two (more are held at their midpoints), and snapshots at a few times when one of the
+field's variables is named ``t``.
+
+Figures are drawn with matplotlib's object-oriented API and saved by the Agg canvas:
+no pyplot, no window, no change to matplotlib's global backend.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from collections.abc import Callable
+
+import jax.numpy as jnp
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ._train import TrainResult, precision
+
+__all__ = ["write_plots"]
+
+TIME = "t"  # a variable of this name is time: plotted as snapshots
+SNAPSHOTS = 4
+LINE_POINTS = 200
+MAP_POINTS = 101  # per axis of a heat map
+
+Coordinates = dict[str, np.ndarray]
+
+
+def write_plots(out: pathlib.Path, compiled, result: TrainResult) -> list[str]:
+    """Write ``loss.png`` and each field's plots into ``out``; returns the file names."""
+    names = ["loss.png"]
+    _save(_loss_figure(result.history), out / names[0])
+    bounds = {v.name: (float(v.lo), float(v.hi)) for v in compiled.ir.variables}
+    with precision(result.config.float64):
+        networks = compiled.module.fields(result.params)
+        for field in compiled.ir.fields:
+            args = tuple(field.args)
+            network = _on_grid(networks[field.name], args)
+            exact = compiled.module.EXACT.get(field.name)
+            reference = _on_grid(exact, args) if exact else None
+            names.append(f"solution_{field.name}.png")
+            _save(_field_figure(f"{field.name}({', '.join(args)})", args, bounds, network, reference), out / names[-1])
+            if reference is not None:
+                names.append(f"error_{field.name}.png")
+                error = lambda c, n=network, r=reference: np.abs(n(c) - r(c))  # noqa: E731
+                _save(_field_figure(f"|{field.name} − exact|", args, bounds, error), out / names[-1])
+    return names
+
+
+def _save(figure: Figure, path: pathlib.Path) -> None:
+    FigureCanvasAgg(figure).print_png(str(path))
+
+
+def _on_grid(function, args: tuple[str, ...]) -> Callable[[Coordinates], np.ndarray]:
+    """``function`` of the field's arguments, called on named coordinate arrays."""
+
+    def evaluate(coordinates: Coordinates) -> np.ndarray:
+        dtype = jnp.result_type(float)
+        values = function(*(jnp.asarray(coordinates[a], dtype=dtype) for a in args))
+        return np.broadcast_to(np.asarray(values, dtype=float), coordinates[args[0]].shape)
+
+    return evaluate
+
+
+# ---- the loss -------------------------------------------------------------------------
+
+
+def _loss_figure(history: list[dict]) -> Figure:
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = figure.add_subplot()
+    steps = [row["step"] for row in history]
+    terms = [k for k in (history[0] if history else {}) if k not in ("step", "phase")]
+    for name in terms:
+        values = [row[name] for row in history]
+        style = {"linewidth": 2, "color": "black"} if name == "loss" else {"linewidth": 1}
+        ax.plot(steps, values, label="total (weighted)" if name == "loss" else name, **style)
+    switch = next((row["step"] for row in history if row["phase"] == "lbfgs"), None)
+    if switch is not None:
+        ax.axvline(switch, color="grey", linestyle=":", label="Adam → L-BFGS")
+    if history:
+        ax.set_yscale("log")
+        ax.legend()
+    else:
+        ax.text(0.5, 0.5, "no training steps", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (mean square)")
+    ax.set_title("loss of every term")
+    return figure
+
+
+# ---- fields ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Panel:
+    """One view of a field: one or two plotted axes, the other arguments held fixed."""
+
+    axes: tuple[tuple[str, np.ndarray], ...]
+    fixed: dict[str, float]
+
+    @property
+    def label(self) -> str:
+        return ", ".join(f"{k} = {v:.3g}" for k, v in self.fixed.items())
+
+    def coordinates(self) -> Coordinates:
+        grids = np.meshgrid(*(values for _, values in self.axes), indexing="ij")
+        coordinates = {name: grid for (name, _), grid in zip(self.axes, grids)}
+        return coordinates | {k: np.full(grids[0].shape, v) for k, v in self.fixed.items()}
+
+
+def _panels(args: tuple[str, ...], bounds: dict[str, tuple[float, float]]) -> list[_Panel]:
+    """The views of a field of ``args``: snapshots in time, each a line or a heat map."""
+    space = [a for a in args if a != TIME] or [TIME]
+    times = np.linspace(*bounds[TIME], SNAPSHOTS) if TIME in args and TIME not in space else [None]
+    plotted = space[:2]
+    n = LINE_POINTS if len(plotted) == 1 else MAP_POINTS
+    axes = tuple((a, np.linspace(*bounds[a], n)) for a in plotted)
+    held = {a: sum(bounds[a]) / 2 for a in space[2:]}
+    return [_Panel(axes, ({TIME: float(t)} if t is not None else {}) | held) for t in times]
+
+
+def _field_figure(title: str, args, bounds, values: Callable, reference: Callable | None = None) -> Figure:
+    panels = _panels(args, bounds)
+    if len(panels[0].axes) == 1:
+        return _lines(title, panels, values, reference)
+    return _maps(title, panels, values)
+
+
+def _lines(title: str, panels: list[_Panel], values: Callable, reference: Callable | None) -> Figure:
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = figure.add_subplot()
+    ((name, xs),) = panels[0].axes
+    for panel in panels:
+        coordinates = panel.coordinates()
+        (line,) = ax.plot(xs, values(coordinates), label=panel.label or "network")
+        if reference is not None:
+            ax.plot(xs, reference(coordinates), "--", color=line.get_color(), label=f"exact {panel.label}".strip())
+    ax.set_xlabel(name)
+    ax.set_title(title)
+    if len(panels) > 1 or reference is not None:
+        ax.legend()
+    return figure
+
+
+def _maps(title: str, panels: list[_Panel], values: Callable) -> Figure:
+    figure = Figure(figsize=(4.2 * len(panels) + 0.8, 4), layout="constrained")
+    for ax, panel in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
+        (xname, xs), (yname, ys) = panel.axes
+        mesh = ax.pcolormesh(xs, ys, values(panel.coordinates()).T, shading="auto")
+        figure.colorbar(mesh, ax=ax)
+        ax.set_xlabel(xname)
+        ax.set_ylabel(yname)
+        ax.set_title(panel.label)
+        ax.set_aspect("auto")
+    figure.suptitle(title)
+    return figure

@@ -1,0 +1,126 @@
+"""Training settings: their names, types, defaults and help, in one table; TOML files.
+
+Every field of :class:`TrainConfig`, plus the settings that shape the generated code
+(``width``, ``depth``, ``shared_network``, ``quadrature_order``), is a setting.  A setting comes from, in rising priority: its default, a TOML file's
+``[train]`` table (``--config FILE.toml``, else ``<problem>.toml`` beside the problem
+file), a ``symbolic-pinn train`` flag.  The flag of ``adam_steps`` is ``--adam-steps``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import sys
+from collections.abc import Iterable, Mapping
+
+from ._errors import PinnError
+from ._train import TrainConfig, saved_settings, setting_types
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["Setting", "SETTINGS", "check", "read_toml", "problem_toml", "train_config"]
+
+TABLE = "train"
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One setting: its name (a TOML key; the flag is ``--name-with-dashes``), type, default, help."""
+
+    name: str
+    type: type
+    default: object
+    help: str
+    choices: tuple = ()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def _settings() -> tuple[Setting, ...]:
+    types = setting_types()
+    train = tuple(
+        Setting(f.name, types[f.name], f.default, f.metadata["help"], f.metadata["choices"])
+        for f in dataclasses.fields(TrainConfig)
+    )
+    return train + NETWORK
+
+
+# the settings of `compile` (they change the generated code), also settings of `train`
+NETWORK = (
+    Setting("width", int, 64, "neurons per hidden layer of each field's network"),
+    Setting("depth", int, 3, "hidden layers of each field's network"),
+    Setting("shared_network", bool, False, "one network with an output per field, instead of one per field"),
+    Setting("quadrature_order", int, 20, "Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation"),
+)
+SETTINGS: tuple[Setting, ...] = _settings()
+_BY_NAME = {s.name: s for s in SETTINGS}
+_KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: "a string"}
+
+
+def check(settings: Mapping, where: str, names: Iterable[str] | None = None) -> dict:
+    """``settings`` if every key is a known setting of the right type; else a clear error.
+
+    >>> check({"adam_steps": 10}, "in train()")
+    {'adam_steps': 10}
+    """
+    valid = list(names) if names is not None else list(_BY_NAME)
+    for key, value in settings.items():
+        if key not in valid:
+            raise PinnError(f"unknown setting {key!r} {where}", help=f"the settings are: {', '.join(valid)}")
+        wanted = _BY_NAME[key].type
+        ok = isinstance(value, wanted) and not (wanted is not bool and isinstance(value, bool))
+        if wanted is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise PinnError(f"setting {key!r} {where} must be {_KINDS[wanted]}, got {value!r}")
+        choices = _BY_NAME[key].choices
+        if choices and value not in choices:
+            raise PinnError(f"setting {key!r} {where} must be one of {', '.join(choices)}; got {value!r}")
+    return {k: float(v) if _BY_NAME[k].type is float else v for k, v in settings.items()}
+
+
+def read_toml(path: str | pathlib.Path) -> dict:
+    """The checked settings of a TOML file's ``[train]`` table."""
+    path = pathlib.Path(path)
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as err:
+        raise PinnError(f"cannot read {path}: {err.strerror}", help="check the name given to --config") from None
+    except tomllib.TOMLDecodeError as err:
+        raise PinnError(f"{path} is not valid TOML: {err}", help="see https://toml.io for the syntax") from None
+    for key in document:
+        if key != TABLE:
+            raise PinnError(
+                f"unknown table or key {key!r} in {path}",
+                help=f"put the settings in a [{TABLE}] table: a line `[{TABLE}]`, then lines like `adam_steps = 500`",
+            )
+    table = document.get(TABLE, {})
+    if not isinstance(table, dict):
+        raise PinnError(f"{TABLE!r} in {path} must be a table: [{TABLE}]")
+    return check(table, f"in {path} [{TABLE}]")
+
+
+def problem_toml(problem: str | pathlib.Path) -> pathlib.Path | None:
+    """``<problem>.toml`` beside the problem file, if there is one."""
+    path = pathlib.Path(problem).with_suffix(".toml")
+    return path if path.is_file() else None
+
+
+def train_config(settings: Mapping, resumed_from: str | pathlib.Path | None = None) -> TrainConfig:
+    """A TrainConfig from keyword settings; a resumed run starts from its checkpoint's.
+
+    >>> train_config({"seed": 3}).seed
+    3
+    """
+    names = [f.name for f in dataclasses.fields(TrainConfig)]
+    settings = check(settings, "given to train()", names)
+    if resumed_from is not None:
+        saved = {k: v for k, v in saved_settings(resumed_from).items() if k in names}
+        settings = saved | settings
+    return TrainConfig(**settings)
