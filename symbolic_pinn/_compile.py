@@ -13,7 +13,7 @@ import types
 
 from . import _ir as ir
 from ._check import check
-from ._emit import emit
+from ._emit import QUADRATURE_ORDER, emit
 from ._errors import PinnError
 from ._load import load
 from ._lower import lower
@@ -60,7 +60,7 @@ class CompiledProblem:
     width: int
     depth: int
     shared_network: bool = False
-    quadrature_order: int = 20
+    quadrature_order: int = QUADRATURE_ORDER
 
     @property
     def network_settings(self) -> dict:
@@ -113,7 +113,7 @@ def compile(
     width: int = 64,
     depth: int = 3,
     taylor_from_order: int | None = None,
-    quadrature_order: int = 20,
+    quadrature_order: int = QUADRATURE_ORDER,
     shared_network: bool = False,
 ) -> CompiledProblem:
     """Compile a problem (text or a :class:`Spec` from ``parse``/``from_sympy``).

@@ -75,6 +75,11 @@ _SHAPE_RUNTIME = (
     "shape_interior",
     "shape_boundary",
 )
+# Gauss–Legendre nodes per integral inside an equation, unless compile is told otherwise:
+# exact for polynomials of degree 19, and ~1e-10 relative for smooth integrands over a
+# few units; each node costs one more network evaluation per collocation point.
+QUADRATURE_ORDER = 10
+
 _RESERVED = set(_RUNTIME) | {"jax", "jnp", "params", "points", "key", "main", "fields", "loss", "losses", "net", "terms"}
 
 # precedence: higher binds tighter
@@ -433,7 +438,7 @@ def emit(
     layers: dict[str, tuple[int, ...]],
     source: str | None = None,
     filename: str | None = None,
-    quadrature_order: int = 20,
+    quadrature_order: int = QUADRATURE_ORDER,
     networks: dict[str, tuple[str, int]] | None = None,
 ) -> str:
     """The JAX module (as text) for a program, its schedule and network sizes.

@@ -13,6 +13,7 @@ import pathlib
 import sys
 from collections.abc import Iterable, Mapping
 
+from ._emit import QUADRATURE_ORDER
 from ._errors import PinnError
 from ._train import TrainConfig, saved_settings, setting_types
 
@@ -55,7 +56,7 @@ NETWORK = (
     Setting("width", int, 64, "neurons per hidden layer of each field's network"),
     Setting("depth", int, 3, "hidden layers of each field's network"),
     Setting("shared_network", bool, False, "one network with an output per field, instead of one per field"),
-    Setting("quadrature_order", int, 20, "Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation"),
+    Setting("quadrature_order", int, QUADRATURE_ORDER, "Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation"),
 )
 SETTINGS: tuple[Setting, ...] = _settings()
 _BY_NAME = {s.name: s for s in SETTINGS}
