@@ -43,27 +43,6 @@ _JNP_FUNCTIONS = {
     "abs": "jnp.abs",
     "sign": "jnp.sign",
 }
-_RUNTIME = (
-    "value_and_derivative",
-    "derivative",
-    "taylor_derivatives",
-    "value_grad_laplacian",
-    "gauss_legendre",
-    "Network",
-    "init_mlp",
-    "mlp",
-    "shape_distance",
-    "shape_bounds",
-    "_primitives",
-    "_primitive_boundary",
-    "_on_boundary",
-    "shape_measure",
-    "shape_interior",
-    "shape_boundary",
-    "sample_region",
-    "load_observations",
-    "adam",
-)
 # geometry of non-box domains: copied only into the modules of such problems
 _SHAPE_RUNTIME = (
     "shape_distance",
@@ -74,6 +53,21 @@ _SHAPE_RUNTIME = (
     "shape_measure",
     "shape_interior",
     "shape_boundary",
+)
+# what a generated module copies from _runtime, in this order
+_RUNTIME = (
+    "value_and_derivative",
+    "derivative",
+    "taylor_derivatives",
+    "value_grad_laplacian",
+    "gauss_legendre",
+    "Network",
+    "init_mlp",
+    "mlp",
+    *_SHAPE_RUNTIME,
+    "sample_region",
+    "load_observations",
+    "adam",
 )
 # Gauss–Legendre nodes per integral inside an equation, unless compile is told otherwise:
 # exact for polynomials of degree 19, and ~1e-10 relative for smooth integrands over a

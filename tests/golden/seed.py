@@ -89,13 +89,14 @@ class Network:
     its gradient and a weighted sum of its pure second derivatives in one pass.
     """
 
-    def __init__(self, layers, centre, half_width):
+    def __init__(self, layers, centre, half_width, output=0):
         self.layers = layers
         self.centre = centre
         self.half_width = half_width
+        self.output = output  # which output of the MLP: fields may share one network
 
     def __call__(self, *xs):
-        return mlp(self.layers, tuple((x - c) / h for x, c, h in zip(xs, self.centre, self.half_width)))
+        return mlp(self.layers, tuple((x - c) / h for x, c, h in zip(xs, self.centre, self.half_width)), self.output)
 
     def forward_laplacian(self, xs, weights):
         """(value, gradient tuple, Σᵢ wᵢ ∂ᵢᵢ value) at a batch of points.
@@ -123,13 +124,14 @@ class Network:
             jacobian = s[:, None, :] * jz
             lap = s * lz - 2 * t * s * jnp.sum(w2 * jz * jz, axis=1)
         w, b = self.layers[-1]
+        w, b = w[:, self.output : self.output + 1], b[self.output : self.output + 1]  # this field's output only
         value = (h @ w + b)[:, 0]
         gradient = (jacobian @ w)[:, :, 0]
         return value, tuple(gradient[:, i] for i in range(len(xs))), (lap @ w)[:, 0]
 
 
 def init_mlp(key, sizes):
-    """Glorot-normal weights and zero biases for layer sizes (inputs, hidden..., 1)."""
+    """Glorot-normal weights and zero biases for layer sizes (inputs, hidden..., outputs)."""
     layers = []
     keys = jax.random.split(key, len(sizes) - 1)
     for k, m, n in zip(keys, sizes[:-1], sizes[1:]):
@@ -138,13 +140,13 @@ def init_mlp(key, sizes):
     return layers
 
 
-def mlp(layers, inputs):
-    """A tanh MLP on a batch: ``inputs`` is a tuple of (N,) arrays, the result (N,)."""
+def mlp(layers, inputs, output=0):
+    """A tanh MLP on a batch: ``inputs`` is a tuple of (N,) arrays, the result (N,), its ``output``-th output."""
     h = jnp.stack(inputs, axis=-1)
     for w, b in layers[:-1]:
         h = jnp.tanh(h @ w + b)
     w, b = layers[-1]
-    return (h @ w + b)[..., 0]
+    return h @ w[:, output] + b[output]
 
 
 def sample_region(seed, region, n, domain, shape=None, normals=False):
