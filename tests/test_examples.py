@@ -136,16 +136,27 @@ def test_check_and_compile_from_python(path):
 # ---- manufactured solutions ---------------------------------------------------------
 
 
-def sample(domain: dict, region: tuple, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """n uniform random points of a term's region: the interior, one face, or the whole boundary."""
+def sample(module, term: str, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """n uniform random points of a term's region: the interior, one face, or the whole boundary.
+
+    A shaped domain (or a term with the outward normal) takes the points, and normals,
+    from the module's own sampler: the geometry is tested in test_domains.py.
+    """
+    domain, region = module.DOMAIN, module.REGIONS[term]
+    if module.SHAPE is not None or term in module.NORMALS:
+        seed = int(rng.integers(2**31))
+        columns = module.sample_region(seed, region, n, domain, module.SHAPE, term in module.NORMALS)
+        names = list(domain) + [f"n_{v}" for v in domain if v != "t"]
+        return dict(zip(names, columns))
     names = list(domain)
     lo = np.array([domain[v][0] for v in names], dtype=float)
     hi = np.array([domain[v][1] for v in names], dtype=float)
     points = lo + (hi - lo) * rng.random((n, len(names)))
     if region[0] == "face":
         points[:, names.index(region[1])] = region[2]
-    elif region[0] == "boundary":
-        axis = rng.integers(len(names), size=n)
+    elif region[0] == "boundary":  # the spatial boundary at every time
+        names_in_space = [i for i, v in enumerate(names) if v != "t"]
+        axis = rng.choice(names_in_space, size=n)
         side = rng.integers(2, size=n).astype(bool)
         points[np.arange(n), axis] = np.where(side, hi[axis], lo[axis])
     elif region[0] != "interior":
@@ -157,14 +168,14 @@ def residual(module, term: str, fields: dict, points: dict) -> np.ndarray:
     """A term's pointwise residual, each field given as a function of its coordinates."""
     fn = getattr(module, f"residual_{term}")
     names = list(inspect.signature(fn).parameters)
-    coords = list(module.DOMAIN)
+    coords = [c for c in points if c in names]
     for name in names:
         assert name in coords or (name.endswith("_fn") and name[:-3] in fields), f"{term}: unexpected parameter {name!r}"
 
     env = {f"{f}_fn": u for f, u in fields.items()}
     env |= {c: jnp.asarray(points[c], dtype=jnp.float64) for c in coords}
     out = fn(*[env[n] for n in names])  # eagerly: cheaper than compiling, for closed forms
-    assert out.shape == (len(points[coords[0]]),) and out.dtype == jnp.float64
+    assert out.shape == (len(points[next(iter(points))]),) and out.dtype == jnp.float64
     return np.asarray(out)
 
 
@@ -181,7 +192,7 @@ def relative_residuals(compiled: sp.CompiledProblem, solution: dict, salt: str) 
         if term.kind != "residual":
             continue
         rng = np.random.default_rng(zlib.crc32(f"{compiled.spec.filename}:{term.name}:{salt}".encode()))
-        points = sample(module.DOMAIN, module.REGIONS[term.name], N_POINTS, rng)
+        points = sample(module, term.name, N_POINTS, rng)
         r = residual(module, term.name, solution, points)
         r_zero = residual(module, term.name, {f: zero for f in solution}, points)
         r_double = residual(module, term.name, {f: scaled(u, 2.0) for f, u in exact.items()}, points)
