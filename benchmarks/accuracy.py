@@ -39,6 +39,7 @@ TARGETS = {
     "heat": 1e-3,
     "neumann": 1e-3,
     "allen_cahn": 1e-3,
+    "beam": 1e-4,
     "wave": 3e-2,
     "stokes": 1e-1,
     "burgers": 2e-1,
