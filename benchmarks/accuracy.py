@@ -31,7 +31,10 @@ from symbolic_pinn._domain import test_grid
 from symbolic_pinn._runtime import derivative
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-EXAMPLES = ["poisson", "poisson_ritz", "seed", "heat_inverse", "heat", "wave", "allen_cahn", "neumann", "beam", "stokes", "burgers"]
+EXAMPLES = [
+    "poisson", "poisson_ritz", "seed", "heat_inverse", "heat", "wave", "allen_cahn", "neumann", "beam", "stokes",
+    "burgers", "periodic", "volterra", "disk_poisson", "annulus",
+]
 TARGETS = {
     "poisson": 1e-3,
     "poisson_ritz": 3e-2,
@@ -43,6 +46,10 @@ TARGETS = {
     "wave": 3e-2,
     "stokes": 1e-1,
     "burgers": 2e-1,
+    "periodic": 1e-3,
+    "volterra": 1e-3,
+    "disk_poisson": 1e-2,
+    "annulus": 1e-2,
 }
 UNKNOWNS = {"heat_inverse": {"k": 0.1}}  # true values of the unknowns the examples recover
 
