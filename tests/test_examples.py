@@ -258,8 +258,7 @@ def test_perturbing_any_one_field_is_detected(x64, path, wrong):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
 def test_a_short_training_run(path):
-    if not compile_example(path).module.EXACT:
-        pytest.skip(f"{path.name} has no `exact` (Burgers trains in the slow test, the seed in test_training.py)")
+    """Every example trains: 50 Adam steps of a small network lower a finite loss."""
     compiled = sp.compile(sp.parse_file(path), width=16, depth=2)  # small: this checks it runs, not accuracy
     result = compiled.train(
         adam_steps=50, lbfgs_steps=0, interior_points=128, boundary_points=64, face_points=32, progress=False
