@@ -11,6 +11,7 @@ import pytest
 import sympy
 
 import symbolic_pinn
+import symbolic_pinn as sp
 from symbolic_pinn import Equation, Minimize, PinnError, from_sympy
 from symbolic_pinn import _ir as ir
 
@@ -260,3 +261,52 @@ def test_from_sympy_errors_are_pinn_errors(build, words):
         build()
     assert words in caught.value.message
     assert caught.value.render().startswith("error: ")
+
+
+# ---- shaped domains and normal derivatives -----------------------------------------
+
+
+def test_a_shaped_domain_and_dn_from_sympy_give_the_text_ir():
+    x, y = sympy.symbols("x y")
+    u = sympy.Function("u")(x, y)
+    region = sp.disk((0, 0), 1) - sp.box((0, 0), (0.5, 0.5))
+    spec = sp.from_sympy(
+        {x: (0, 1), y: (0, 1)},  # the shape's bounding box replaces these intervals
+        [u],
+        [
+            sympy.Eq(-(u.diff(x, 2) + u.diff(y, 2)), 4),
+            sp.Equation(sympy.Eq(sp.normal_derivative(u, (x, y)) + 2 * u, x), on="boundary"),
+        ],
+        shape=((x, y), region),
+    )
+    text = sp.parse(
+        "(x, y) in disk((0, 0), 1) \\ box((0, 0), (0.5, 0.5))\nfield u(x, y)\n-Δu = 4\nDn(u) + 2*u = x on ∂Ω\n"
+    )
+    assert sp.compile(spec).ir == sp.compile(text).ir
+    assert spec.shape == text.shape == (("x", "y"), ("difference", ("ball", (0.0, 0.0), 1.0), ("box", (0.0, 0.0), (0.5, 0.5))))
+    assert [(v.name, lo, hi) for v, lo, hi in spec.variables] == [("x", -1.0, 1.0), ("y", -1.0, 1.0)]
+
+
+def test_shape_operators_from_sympy():
+    a, b = sp.disk((0, 0), 1), sp.box((0, 0), (2, 2))
+    assert (a | b).tree[0] == "union" and (a & b).tree[0] == "intersection" and (a - b).tree[0] == "difference"
+    assert sp.ball((0, 0, 0), 2).tree == ("ball", (0.0, 0.0, 0.0), 2.0)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: sp.disk((0, 0), -1), "not positive"),
+        (lambda: sp.box((1, 0), (0, 1)), "empty"),
+    ],
+)
+def test_bad_shapes_from_sympy(make, message):
+    with pytest.raises(sp.PinnError, match=message):
+        make()
+
+
+def test_dn_inside_the_domain_is_refused_from_sympy():
+    x, y = sympy.symbols("x y")
+    u = sympy.Function("u")(x, y)
+    with pytest.raises(sp.PinnError, match="only on the boundary"):
+        sp.from_sympy({x: (0, 1), y: (0, 1)}, [u], [sympy.Eq(sp.normal_derivative(u, (x, y)), 0)])
