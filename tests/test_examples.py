@@ -38,6 +38,7 @@ import pytest
 
 import symbolic_pinn as sp
 from symbolic_pinn import _domain
+from test_manufactured import sample  # a term's points: the same regions, the same sampler
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.pinn"))
@@ -134,34 +135,6 @@ def test_check_and_compile_from_python(path):
 
 
 # ---- manufactured solutions ---------------------------------------------------------
-
-
-def sample(module, term: str, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """n uniform random points of a term's region: the interior, one face, or the whole boundary.
-
-    A shaped domain (or a term with the outward normal) takes the points, and normals,
-    from the module's own sampler: the geometry is tested in test_domains.py.
-    """
-    domain, region = module.DOMAIN, module.REGIONS[term]
-    if module.SHAPE is not None or term in module.NORMALS:
-        seed = int(rng.integers(2**31))
-        columns = module.sample_region(seed, region, n, domain, module.SHAPE, term in module.NORMALS)
-        names = list(domain) + [f"n_{v}" for v in domain if v != "t"]
-        return dict(zip(names, columns))
-    names = list(domain)
-    lo = np.array([domain[v][0] for v in names], dtype=float)
-    hi = np.array([domain[v][1] for v in names], dtype=float)
-    points = lo + (hi - lo) * rng.random((n, len(names)))
-    if region[0] == "face":
-        points[:, names.index(region[1])] = region[2]
-    elif region[0] == "boundary":  # the spatial boundary at every time
-        names_in_space = [i for i, v in enumerate(names) if v != "t"]
-        axis = rng.choice(names_in_space, size=n)
-        side = rng.integers(2, size=n).astype(bool)
-        points[np.arange(n), axis] = np.where(side, hi[axis], lo[axis])
-    elif region[0] != "interior":
-        raise AssertionError(f"the test does not know the region {region!r}: teach `sample` about it")
-    return {v: points[:, j] for j, v in enumerate(names)}
 
 
 def residual(module, term: str, fields: dict, points: dict) -> np.ndarray:

@@ -186,22 +186,30 @@ def sample_region(seed, region, n, domain, shape=None, normals=False):
     def fill(points, columns, count):
         points[:, columns] = lo[columns] + (hi - lo)[columns] * unit(count, len(columns))
 
+    def inside(count, axis=None, value=None):
+        """Points of the domain, or of its plane ``names[axis] = value``."""
+        points = np.empty((count, len(names)))
+        fill(points, [i for i in boxed if i != axis], count)
+        if shape:
+            points[:, shaped] = shape_interior(shape[1], count, unit)
+        if axis is not None:
+            points[:, axis] = value
+        return points
+
+    def along(count, axis, sign):
+        """The outward normal ±e of an end face of the spatial variable ``names[axis]``."""
+        normal = np.zeros((count, len(spatial)))
+        normal[:, spatial.index(names[axis])] = sign
+        return normal
+
     normal = None  # no normal inside the domain, nor on a face that is not an end
     if region[0] == "interior":
-        points = np.empty((n, len(names)))
-        fill(points, boxed, n)
-        if shape:
-            points[:, shaped] = shape_interior(shape[1], n, unit)
+        points = inside(n)
     elif region[0] == "face":
         axis = names.index(region[1])
-        points = np.empty((n, len(names)))
-        fill(points, [i for i in boxed if i != axis], n)
-        if shape:
-            points[:, shaped] = shape_interior(shape[1], n, unit)
-        points[:, axis] = region[2]
+        points = inside(n, axis, region[2])
         if names[axis] in spatial and region[2] in (lo[axis], hi[axis]):
-            normal = np.zeros((n, len(spatial)))
-            normal[:, spatial.index(names[axis])] = 1.0 if region[2] == hi[axis] else -1.0
+            normal = along(n, axis, 1.0 if region[2] == hi[axis] else -1.0)
     else:  # the boundary: the shape's, then each face of a spatial interval
         pieces = []  # (area, sampler of count points → (points, normals))
         rest = [i for i in boxed if names[i] in spatial]
@@ -217,17 +225,7 @@ def sample_region(seed, region, n, domain, shape=None, normals=False):
             return points, normal
 
         def flat(axis, value, sign):
-            def sampler(count):
-                points = np.empty((count, len(names)))
-                fill(points, [i for i in boxed if i != axis], count)
-                if shape:
-                    points[:, shaped] = shape_interior(shape[1], count, unit)
-                points[:, axis] = value
-                normal = np.zeros((count, len(spatial)))
-                normal[:, spatial.index(names[axis])] = sign
-                return points, normal
-
-            return sampler
+            return lambda count: (inside(count, axis, value), along(count, axis, sign))
 
         base = shape_measure(shape[1]) if shape else 1.0
         if shape:
