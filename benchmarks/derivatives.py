@@ -712,11 +712,11 @@ def time_compiler(repeats: int) -> list[dict]:
         first = None
         for i in range(repeats):
             start = time.perf_counter()
-            symbolic_pinn.compile(text)
+            symbolic_pinn.compile(symbolic_pinn.parse_file(path))  # a data file is found beside it
             totals.append(time.perf_counter() - start)
             first = totals[0] if first is None else first
             t = [time.perf_counter()]
-            tree = parse_text(text)
+            tree = parse_text(text, str(path))
             t.append(time.perf_counter())
             spec = check(tree)
             t.append(time.perf_counter())
