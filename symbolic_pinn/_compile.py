@@ -18,7 +18,7 @@ from ._errors import PinnError
 from ._load import load
 from ._lower import lower
 from ._parse import parse_text
-from ._plan import Schedule, format_schedule, plan
+from ._plan import TAYLOR_FROM_ORDER, Schedule, format_schedule, plan
 from ._spec import Spec
 
 __all__ = ["parse", "parse_file", "compile", "CompiledProblem"]
@@ -61,6 +61,7 @@ class CompiledProblem:
     depth: int
     shared_network: bool = False
     quadrature_order: int = QUADRATURE_ORDER
+    laplacian_samples: int = 0
 
     @property
     def network_settings(self) -> dict:
@@ -70,6 +71,7 @@ class CompiledProblem:
             "depth": self.depth,
             "shared_network": self.shared_network,
             "quadrature_order": self.quadrature_order,
+            "laplacian_samples": self.laplacian_samples,
         }
 
     @property
@@ -112,9 +114,10 @@ def compile(
     *,
     width: int = 64,
     depth: int = 3,
-    taylor_from_order: int | None = None,
+    taylor_from_order: int | None = TAYLOR_FROM_ORDER,
     quadrature_order: int = QUADRATURE_ORDER,
     shared_network: bool = False,
+    laplacian_samples: int = 0,
 ) -> CompiledProblem:
     """Compile a problem (text or a :class:`Spec` from ``parse``/``from_sympy``).
 
@@ -122,12 +125,16 @@ def compile(
         problem: problem text, or the result of :func:`parse` or :func:`from_sympy`.
         width: neurons per hidden layer of each field's MLP.
         depth: number of hidden layers.
-        taylor_from_order: compute pure derivatives of at least this order along an
-            axis with one Taylor-mode jet (default: nested jvp; see ``_plan``).
+        taylor_from_order: compute a field's highest derivatives with one collapsed
+            Taylor-mode jet when their order is at least this (default 3); None uses
+            nested jvp above the second order (see ``_plan``).
         quadrature_order: Gauss–Legendre nodes for each integral inside an equation,
             ``∫(f, s, a, b)`` (exact for polynomials of degree 2·order − 1).
         shared_network: one MLP with an output per field, instead of one MLP per
             field (the fields must take the same variables).
+        laplacian_samples: 0 (default) computes every Σ wᵢ∂ᵢᵢ exactly; n > 0
+            estimates those of more than n terms from n coordinates drawn at random,
+            unbiased (for Laplacians in high dimension; the loss then takes a key).
 
     >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω")
     >>> sorted(c.module.WEIGHTS)
@@ -139,7 +146,9 @@ def compile(
     if not 1 <= quadrature_order <= 1000:
         raise PinnError(f"quadrature_order must be between 1 and 1000, got {quadrature_order}")
     program = lower(spec)
-    schedule = plan(program, taylor_from_order=taylor_from_order)
+    if laplacian_samples < 0:
+        raise PinnError(f"laplacian_samples must be ≥ 0, got {laplacian_samples}", help="0 computes Laplacians exactly")
+    schedule = plan(program, taylor_from_order=taylor_from_order, laplacian_samples=laplacian_samples)
     layers = {f.name: (len(f.args),) + (width,) * depth + (1,) for f in program.fields}
     networks = {}
     if shared_network and len(program.fields) > 1:
@@ -161,4 +170,6 @@ def compile(
         networks=networks,
     )
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
-    return CompiledProblem(spec, program, schedule, source, module, width, depth, shared_network, quadrature_order)
+    return CompiledProblem(
+        spec, program, schedule, source, module, width, depth, shared_network, quadrature_order, laplacian_samples
+    )

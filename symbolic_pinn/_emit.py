@@ -24,7 +24,7 @@ import unicodedata
 from . import _ir as ir
 from . import _runtime
 from ._runtime import shape_measure
-from ._plan import Collapse, Derive, FieldPlan, IntegralPlan, Schedule, Taylor, describe_sum
+from ._plan import Collapse, Derive, FieldPlan, IntegralPlan, Jet, Schedule, describe_derivative_sum, describe_sum
 
 __all__ = ["emit"]
 
@@ -58,7 +58,9 @@ _SHAPE_RUNTIME = (
 _RUNTIME = (
     "value_and_derivative",
     "derivative",
-    "taylor_derivatives",
+    "collapsed_jet",
+    "network_jet",
+    "sampled_coordinates",
     "value_grad_laplacian",
     "gauss_legendre",
     "Network",
@@ -196,6 +198,11 @@ class _Namer:
         name = python_name(ir.second_order_name(node, args)) + self._point_suffix(node.name, node.at)
         return self._claim(("sum", node), name)
 
+    def derivative_sum(self, node: ir.DerivativeSum) -> str:
+        args = self.program.field(node.name).args
+        name = python_name(ir.derivative_sum_name(node, args)) + self._point_suffix(node.name, node.at)
+        return self._claim(("sum", node), name)
+
 
 class _Printer:
     """IR expression → Python source text; field derivatives → local value names."""
@@ -239,6 +246,9 @@ class _Printer:
 
     def _print_SecondOrderSum(self, e):
         return self.namer.second_order(e), _ATOM
+
+    def _print_DerivativeSum(self, e):
+        return self.namer.derivative_sum(e), _ATOM
 
     def _print_Call(self, e):
         return f"{_JNP_FUNCTIONS[e.fn]}({self.print(e.arg)[0]})", _ATOM
@@ -317,6 +327,17 @@ def _coords(program: ir.Program, namer: _Namer) -> str:
     return ", ".join(namer.var(v.name) for v in program.variables)
 
 
+def _estimated(term_plan) -> bool:
+    """Whether a term estimates a sum from random coordinates (and so takes a ``key``)."""
+    scopes = [term_plan]
+    while scopes:
+        scope = scopes.pop()
+        if any(fp.samples for fp in scope.fields):
+            return True
+        scopes += scope.integrals
+    return False
+
+
 def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, printer: _Printer) -> str:
     namer = printer.namer
     term_plan = schedule.term(term.name)
@@ -328,14 +349,15 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
     what = "mean square" if term.kind == "residual" else "integral"
     observed = [namer.observed(f) for f in ir.observed_fields(program, term)]
     normals = [namer.normal(v) for v in program.spatial] if ir.uses_normals(term) else []
+    key = ["key"] if _estimated(term_plan) else []
     lines = [
-        f"def {kind}_{term.name}({', '.join(params + [_coords(program, namer)] + normals + observed)}):",
+        f"def {kind}_{term.name}({', '.join(params + [_coords(program, namer)] + normals + observed + key)}):",
         "    " + _docstring(f"{term.label}    ({what} over {where} points)", "    "),
     ]
     like = namer.var(program.variables[0].name)
     lines += _scope(program, term_plan.fields, term_plan.integrals, printer, "    ", like)
     body = printer(term_plan.expr)
-    if not any(isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.Integral)) for n in ir.walk(term_plan.expr)):
+    if not any(isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.DerivativeSum, ir.Integral)) for n in ir.walk(term_plan.expr)):
         body = f"jnp.full_like({like}, {body})"
     lines.append(f"    return {body}")
     return "\n".join(lines)
@@ -376,17 +398,55 @@ def _scope(
         def fn(alpha, field=fp.field):
             return namer.function(field, alpha)
 
-        if fp.collapsed is not None:
+        if fp.collapsed is not None and fp.samples:
+            lines.append(
+                f"{indent}# {fp.field}{point}: {describe_sum(fp.collapsed, decl)} — estimated (unbiased) "
+                f"from {fp.samples} coordinates drawn at random with `key`"
+            )
+        elif fp.collapsed is not None:
             lines.append(f"{indent}# {fp.field}{point}: {describe_sum(fp.collapsed, decl)} — collapsed Taylor mode")
-        for axis, order in fp.taylor:
-            lines.append(f"{indent}# {fp.field}{point}: derivatives along {decl.args[axis]} up to order {order} — Taylor mode")
+        if fp.high is not None:
+            jet = fp.jet
+            lines.append(
+                f"{indent}# {fp.field}{point}: {describe_derivative_sum(fp.high, decl)} — collapsed Taylor mode: "
+                f"Σⱼ wⱼ (vⱼ·∇)^{jet.order} {fp.field} over {len(jet.directions)} direction{'s' * (len(jet.directions) > 1)} vⱼ"
+            )
         if fp.needed:
             how = "nested forward mode (jax.jvp)" if any(map(any, fp.needed)) else "value"
             lines.append(f"{indent}# {fp.field}{point}: {names} — {how}")
         for step in fp.steps:
-            if isinstance(step, Taylor):
-                outputs = ", ".join(value(o) for o in step.outputs)
-                lines.append(f"{indent}{outputs} = taylor_derivatives({fn(step.fn)}, {step.arg}, {step.order})({args})")
+            if isinstance(step, Jet):
+                series = [
+                    "(" + ", ".join(value(a) for a in lower) + ("," if len(lower) == 1 else "") + ")"
+                    if any(a is not None for a in lower)
+                    else "_"
+                    for lower in step.series
+                ]
+                series = "(" + ", ".join(series) + ("," if len(series) == 1 else "") + ")"
+                directions = "(" + ", ".join(
+                    "(" + ", ".join(_number(c) for c in v) + ("," if len(v) == 1 else "") + ")" for v in step.directions
+                ) + ("," if len(step.directions) == 1 else "") + ")"
+                weights = "(" + ", ".join(_number(w) for w in step.weights) + ("," if len(step.weights) == 1 else "") + ")"
+                target = f"{indent}{value(step.value)}, {series}, {namer.derivative_sum(step.output)} = "
+                call = f"collapsed_jet({fn(step.fn)}, {directions}, {weights}, {step.order})({args})"
+                if len(target + call) <= 100:
+                    lines.append(target + call)
+                else:  # one argument per line
+                    lines += [
+                        f"{target}collapsed_jet(",
+                        f"{indent}    {fn(step.fn)},",
+                        f"{indent}    {directions},  # directions vⱼ",
+                        f"{indent}    {weights},  # weights wⱼ",
+                        f"{indent}    {step.order},",
+                        f"{indent})({args})",
+                    ]
+            elif isinstance(step, Collapse) and step.samples:
+                weights = ", ".join(_number(w) for w in step.weights) + ("," if len(step.weights) == 1 else "")
+                index = sum(line.count("sampled_coordinates(key") for line in lines)
+                lines.append(
+                    f"{indent}{value(step.value)}, _, {namer.second_order(step.output)} = collapsed_jet("
+                    f"{fn(step.fn)}, *sampled_coordinates(key, {index}, ({weights}), {step.samples}), 2)({args})"
+                )
             elif isinstance(step, Collapse):
                 gradient = ", ".join(value(g) for g in step.gradient)
                 gradient = f"({gradient},)" if len(step.gradient) == 1 else f"({gradient})"
@@ -414,7 +474,7 @@ def _scope(
         lines.append(f"{indent}    # {ir.format_expr(node.integrand, program)}, at the quadrature nodes of {node.dummy}")
         lines += _scope(program, ip.fields, ip.integrals, printer, indent + "    ", dummy)
         body = printer(ip.expr)
-        if not any(isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.Integral)) for n in ir.walk(ip.expr)):
+        if not any(isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.DerivativeSum, ir.Integral)) for n in ir.walk(ip.expr)):
             body = f"jnp.full_like({dummy}, {body})"
         lines.append(f"{indent}    return {body}")
         lo, hi = printer(node.lo), printer(node.hi)
@@ -464,6 +524,10 @@ def emit(
     optional = {"gauss_legendre": any(isinstance(n, ir.Integral) for t in program.terms for n in ir.walk(t.expr))}
     for name in _SHAPE_RUNTIME:
         optional[name] = program.shape is not None
+    steps = [step for fp in schedule.field_plans() for step in fp.steps]
+    estimated = any(isinstance(step, Collapse) and step.samples for step in steps)
+    optional["collapsed_jet"] = optional["network_jet"] = estimated or any(isinstance(step, Jet) for step in steps)
+    optional["sampled_coordinates"] = estimated
     out.append(_runtime_source(tuple(name for name in _RUNTIME if optional.get(name, True))))
     out.append("# ---- the problem ----\n")
     domain = ", ".join(f'"{v.name}": ({_number(v.lo)}, {_number(v.hi)})' for v in program.variables)
@@ -525,29 +589,48 @@ def emit(
         out.append(f"def exact_{python_name(name)}({', '.join(args)}):\n    return {body}\n")
     out.append("EXACT = {" + ", ".join(f'"{n}": exact_{python_name(n)}' for n, _ in program.exact) + "}\n")
 
-    loss_lines = [
-        "def losses(params, points):",
-        '    """Each term\'s loss; ``points[term]`` is the tuple of coordinates of its points."""',
-    ]
+    randomized = [t.name for t in program.terms if _estimated(schedule_terms[t.name])]
+    if randomized:
+        loss_lines = [
+            "def losses(params, points, key=None):",
+            '    """Each term\'s loss; ``points[term]`` is the tuple of coordinates of its points.',
+            "",
+            "    ``key`` draws the coordinates of the estimated sums (default: the same draw each call).",
+            '    """',
+            "    key = jax.random.PRNGKey(0) if key is None else key",
+        ]
+    else:
+        loss_lines = [
+            "def losses(params, points):",
+            '    """Each term\'s loss; ``points[term]`` is the tuple of coordinates of its points."""',
+        ]
     loss_lines.append("    net = fields(params)")
     for name, _ in program.unknowns:
         loss_lines.append(f'    {python_name(name)} = params["unknowns"]["{name}"]')
     loss_lines.append("    return {")
     for term in program.terms:
         fp = schedule_terms[term.name]
-        args = ", ".join([f'net["{f}"]' for f in fp.field_names()] + [python_name(u) for u in ir.unknowns_of(term)] + [f'*points["{term.name}"]'])
+        args = ", ".join(
+            [f'net["{f}"]' for f in fp.field_names()]
+            + [python_name(u) for u in ir.unknowns_of(term)]
+            + [f'*points["{term.name}"]']
+            + ([f"key=jax.random.fold_in(key, {randomized.index(term.name)})"] if term.name in randomized else [])
+        )
         if term.kind == "residual":
             loss_lines.append(f'        "{term.name}": jnp.mean(residual_{term.name}({args}) ** 2),')
         else:
             loss_lines.append(f'        "{term.name}": MEASURES["{term.name}"] * jnp.mean(integrand_{term.name}({args})),')
     loss_lines.append("    }\n")
     out.append("\n".join(loss_lines))
+    key = ", key=None" if randomized else ""
     out.append(
-        "def loss(params, points):\n"
+        f"def loss(params, points{key}):\n"
         '    """The weighted sum of the terms: what training minimises."""\n'
-        "    terms = losses(params, points)\n"
+        f"    terms = losses(params, points{', key' if randomized else ''})\n"
         "    return sum(WEIGHTS[name] * value for name, value in terms.items())\n"
     )
+    names = "".join(f'"{name}", ' for name in randomized)
+    out.append(f"RANDOMIZED = ({names.rstrip()})  # terms whose loss takes a random key: see losses\n")
     out.append(
         "def main(steps=2000, n=1000, seed=0):\n"
         '    """Train with plain Adam on quasi-random points and report the errors."""\n'

@@ -87,6 +87,25 @@ class SecondOrderSum(Expr):
 
 
 @dataclasses.dataclass(frozen=True)
+class DerivativeSum(Expr):
+    """Σ c_α ∂^α of a field over multi-indices α of one order K ≥ 3 — a collapsed sum.
+
+    Never produced by lowering: the planner introduces it where a term is linear, with
+    constant coefficients, in a field's derivatives of its highest order K (Δ²u,
+    ``u_xxxx``, ``u_xxy + u_xyy``), or uses one such derivative in any way (``u·u_xxx``).
+    One collapsed Taylor-mode jet along a few directions computes it.
+    """
+
+    name: str
+    terms: tuple[tuple[tuple[int, ...], float], ...]  # (α, c_α), α sorted
+    at: tuple[Expr, ...] | None = None  # as in Field
+
+    @property
+    def order(self) -> int:
+        return sum(self.terms[0][0])
+
+
+@dataclasses.dataclass(frozen=True)
 class Add(Expr):
     args: tuple[Expr, ...]
 
@@ -281,6 +300,22 @@ def second_order_name(node: SecondOrderSum, args: tuple[str, ...] | None) -> str
     return f"L_{node.name}"
 
 
+def derivative_sum_name(node: DerivativeSum, args: tuple[str, ...] | None) -> str:
+    """``u_xxx`` for one term, ``bilap_u`` for Δ² over all the field's arguments, else ``L4_u``."""
+    terms = dict(node.terms)
+    if len(terms) == 1 and args is not None and next(iter(terms.values())) == 1:
+        return derivative_name(node.name, next(iter(terms)), args)
+    d = len(node.terms[0][0])
+    bilaplacian = {}
+    for i in range(d):
+        for j in range(d):
+            alpha = tuple(2 * (k == i) + 2 * (k == j) for k in range(d))
+            bilaplacian[alpha] = bilaplacian.get(alpha, 0.0) + 1.0
+    if terms == bilaplacian:
+        return f"bilap_{node.name}"
+    return f"L{node.order}_{node.name}"
+
+
 # ---- text form --------------------------------------------------------------------
 
 _PRECEDENCE = {Add: 1, Mul: 2, Pow: 3}
@@ -314,6 +349,8 @@ def _fmt(e: Expr, program, outer: int) -> str:
         return f"{e.fn}({_fmt(e.arg, program, 0)})"
     if isinstance(e, SecondOrderSum):
         return second_order_name(e, program.field(e.name).args if program else None)
+    if isinstance(e, DerivativeSum):
+        return derivative_sum_name(e, program.field(e.name).args if program else None)
     if isinstance(e, Add):
         text = _fmt(e.args[0], program, 1)
         for a in e.args[1:]:

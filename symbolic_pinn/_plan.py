@@ -12,10 +12,16 @@ second-order coefficient are carried layer by layer), instead of one nested jvp
 per second derivative.  A field used in a single second derivative in any way
 (``u_xx²``, ``k·u_xx``) collapses too, with one non-zero weight.
 
-**Taylor mode** (opt-in, ``taylor_from_order``).  A pure derivative of order K along
-one axis (``u_xxx``, ``u_xxxx``) and all lower ones along it come from one K-jet
-(``jax.experimental.jet``), whose cost grows like K² instead of 2^K — asymptotically;
-at K = 3 and 4 it measured slower than nested jvp here, hence off by default.
+**Collapsed Taylor mode of high order.**  Where a term is linear, with constant
+coefficients, in a field's derivatives of its highest order K ≥ 3 (Δ²u = u_xxxx +
+2u_xxyy + u_yyyy, ``u_xxx``), or uses a single such derivative in any way, the planner
+rewrites them into one :class:`~._ir.DerivativeSum` Σ c_α ∂^α u.  By polarisation it
+is Σⱼ λⱼ D_{vⱼ}^K u, K-th derivatives along a few directions vⱼ (three for Δ² in 2-D:
+0°, 60°, 120°), and one jet of order K through the network carries every direction's
+lower coefficients and only the one weighted sum of the K-th (Dangel et al. 2025).
+Directions along an axis give the pure lower derivatives along it for free (u_x and
+u_xx from the jet of u_xxx).  ``taylor_from_order`` sets the lowest K (default 3;
+None keeps nested jvp).
 
 **Nested forward mode**, for everything else (mixed derivatives, low orders).  A multi-index ``alpha`` is reached along its canonical chain — differentiate
 along the first argument ``alpha[0]`` times, then the second, ... — so
@@ -28,16 +34,18 @@ primal of a jvp is the lower order, for free.
 from __future__ import annotations
 
 import dataclasses
+import fractions
+import functools
 import math
 
 from . import _ir as ir
 
 __all__ = ["plan", "Schedule", "format_schedule"]
 
-# Taylor mode is opt-in (``compile(..., taylor_from_order=3)``): on this project's CPU
-# benchmark (benchmarks/derivatives.py, 2026-11-24) one jet was slower than nested jvp
-# for u_xxx (KdV, 36 vs 29 ms per train step) and u_xxxx (biharmonic, 51 vs 44 ms).
-TAYLOR_FROM_ORDER = None
+# Derivatives of this order and above collapse into jets (``compile(..., taylor_from_order=)``).
+# jax.experimental.jet lost to nested jvp on this CPU (KdV 36 vs 29 ms per train step);
+# the network's own jet propagation (network_jet) wins: benchmarks/derivatives.py.
+TAYLOR_FROM_ORDER = 3
 
 
 # Steps name derivatives by multi-index (a tuple of ints over the field's arguments):
@@ -77,17 +85,28 @@ class Collapse:
     value: Alpha | None
     gradient: tuple[Alpha | None, ...]
     output: ir.SecondOrderSum
+    samples: int = 0  # > 0: estimated from this many coordinates drawn at random (no gradient)
 
 
 @dataclasses.dataclass(frozen=True)
-class Taylor:
-    """One jet of ∂^fn u along ``arg`` to ``order``: ``outputs[k]`` is the multi-index
-    of the k-th derivative along the axis (k = 0 is the value), or None if unused."""
+class Jet:
+    """One collapsed jet of ∂^fn u of order K along ``directions``: the value, each
+    direction's derivatives of orders 1 … K − 1, and ``output`` = Σⱼ λⱼ D_{vⱼ}^K u.
+
+    ``value`` and each entry of ``series[j]`` is the multi-index it yields (a direction
+    along an axis yields pure derivatives along it), or None if unused.
+    """
 
     fn: Alpha
-    arg: int
-    order: int
-    outputs: tuple[Alpha | None, ...]
+    directions: tuple[tuple[float, ...], ...]
+    weights: tuple[float, ...]
+    value: Alpha | None
+    series: tuple[tuple[Alpha | None, ...], ...]
+    output: ir.DerivativeSum
+
+    @property
+    def order(self) -> int:
+        return self.output.order
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,10 +115,20 @@ class FieldPlan:
 
     field: str
     needed: tuple[tuple[int, ...], ...]
-    steps: tuple[Derive | Evaluate | Collapse | Taylor, ...]
+    steps: tuple[Derive | Evaluate | Collapse | Jet, ...]
     collapsed: ir.SecondOrderSum | None = None
-    taylor: tuple[tuple[int, int], ...] = ()  # (axis, order) of each Taylor-mode jet
+    high: ir.DerivativeSum | None = None  # computed by one collapsed jet
     at: tuple[ir.Expr, ...] | None = None
+
+    @property
+    def samples(self) -> int:
+        """Coordinates drawn for the randomised estimate of ``collapsed`` (0: exact)."""
+        return next((st.samples for st in self.steps if isinstance(st, Collapse) and st.samples), 0)
+
+    @property
+    def jet(self) -> "Jet | None":
+        """The step that computes ``high``."""
+        return next((st for st in self.steps if isinstance(st, Jet)), None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,6 +171,16 @@ class Schedule:
     def term(self, name: str) -> TermPlan:
         return next(t for t in self.terms if t.term == name)
 
+    def field_plans(self) -> list[FieldPlan]:
+        """Every field plan of every term, integrands included."""
+        plans: list[FieldPlan] = []
+        scopes: list = list(self.terms)
+        while scopes:
+            scope = scopes.pop(0)
+            plans += scope.fields
+            scopes += scope.integrals
+        return plans
+
 
 def _parent(alpha: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
     """The canonical parent of a multi-index and the argument that leads to it."""
@@ -166,6 +205,44 @@ def _constant(expr: ir.Expr) -> float | None:
     return None
 
 
+def _linear_in(expr: ir.Expr, member) -> tuple[dict, list, int] | None:
+    """Split ``expr`` = Σ c_m·m + rest over the nodes ``m`` that satisfy ``member``.
+
+    Returns the constant coefficient of each member, the other summands, and where
+    among them the collapsed sum goes; None if a member appears other than linearly
+    with a constant coefficient.
+    """
+    coefficients: dict[ir.Expr, float] = {}
+    rest: list[ir.Expr] = []
+    position = None
+    for arg in expr.args if isinstance(expr, ir.Add) else (expr,):
+        factors = arg.args if isinstance(arg, ir.Mul) else (arg,)
+        found = [f for f in factors if member(f)]
+        others = [f for f in factors if not member(f)]
+        coefficient = _constant(ir.Mul(tuple(others))) if others else 1.0
+        if len(found) == 1 and coefficient is not None:
+            coefficients[found[0]] = coefficients.get(found[0], 0.0) + coefficient
+            position = len(rest) if position is None else position
+        elif any(member(n) for n in ir.walk(arg, into_integrals=False)):
+            return None  # used non-linearly
+        else:
+            rest.append(arg)
+    return coefficients, rest, position
+
+
+def _substitute(rest: list, position: int, collapsed: ir.Expr, scale: float) -> ir.Expr:
+    """The expression with the collapsed sum (times ``scale``) back in its place."""
+    term = collapsed if scale == 1 else ir.Mul((ir.Num(scale), collapsed))
+    rest = rest[:position] + [term] + rest[position:]
+    return ir.Add(tuple(rest)) if len(rest) > 1 else rest[0]
+
+
+def _common_scale(values) -> float:
+    """The one non-zero value all coefficients share, else 1."""
+    nonzero = {v for v in values if v != 0}
+    return nonzero.pop() if len(nonzero) == 1 else 1.0
+
+
 def _collapse(expr: ir.Expr, field: ir.FieldDecl, at=None) -> tuple[ir.Expr, ir.SecondOrderSum | None]:
     """Rewrite a field's pure second derivatives at one point in ``expr`` into one SecondOrderSum."""
     d = len(field.args)
@@ -186,42 +263,181 @@ def _collapse(expr: ir.Expr, field: ir.FieldDecl, at=None) -> tuple[ir.Expr, ir.
         weights = tuple(1.0 if k == 2 else 0.0 for k in node.alpha)
         collapsed = ir.SecondOrderSum(field.name, weights, at)
         return ir.replace(expr, {node: collapsed}), collapsed
+    split = _linear_in(expr, pure)
+    if split is None:
+        return expr, None  # used non-linearly: leave to nested forward mode
+    coefficients, rest, position = split
     weights = [0.0] * d
-    rest: list[ir.Expr] = []
-    position = None
-    for arg in expr.args if isinstance(expr, ir.Add) else (expr,):
-        factors = arg.args if isinstance(arg, ir.Mul) else (arg,)
-        found = [f for f in factors if pure(f)]
-        others = [f for f in factors if not pure(f)]
-        coefficient = _constant(ir.Mul(tuple(others))) if others else 1.0
-        if len(found) == 1 and coefficient is not None:
-            weights[found[0].alpha.index(2)] += coefficient
-            position = len(rest) if position is None else position
-        elif any(pure(n) for n in ir.walk(arg, into_integrals=False)):
-            return expr, None  # used non-linearly: leave to nested forward mode
-        else:
-            rest.append(arg)
-    nonzero = {w for w in weights if w != 0}
-    scale = nonzero.pop() if len(nonzero) == 1 else 1.0
+    for node, c in coefficients.items():
+        weights[node.alpha.index(2)] += c
+    scale = _common_scale(weights)
     collapsed = ir.SecondOrderSum(field.name, tuple(w / scale for w in weights), at)
-    term = collapsed if scale == 1 else ir.Mul((ir.Num(scale), collapsed))
-    rest.insert(position, term)
-    return (ir.Add(tuple(rest)) if len(rest) > 1 else rest[0]), collapsed
+    return _substitute(rest, position, collapsed, scale), collapsed
+
+
+def _collapse_high(
+    expr: ir.Expr, field: ir.FieldDecl, at=None, from_order: int | None = TAYLOR_FROM_ORDER
+) -> tuple[ir.Expr, ir.DerivativeSum | None]:
+    """Rewrite a field's derivatives of its highest order K ≥ ``from_order`` at one point
+    into one DerivativeSum: all of them if they enter linearly with constant coefficients,
+    or the one there is, however it is used."""
+    if from_order is None:
+        return expr, None
+    fields = [
+        n
+        for n in ir.walk(expr, into_integrals=False)
+        if isinstance(n, ir.Field) and n.name == field.name and n.at == at
+    ]
+    order = max((sum(n.alpha) for n in fields), default=0)
+    if order < max(from_order, 2):
+        return expr, None
+    members = {n for n in fields if sum(n.alpha) == order}
+    if len(members) == 1:
+        (node,) = members
+        collapsed = ir.DerivativeSum(field.name, ((node.alpha, 1.0),), at)
+        if not _jet_pays(collapsed, 1):
+            return expr, None
+        return ir.replace(expr, {node: collapsed}), collapsed
+    split = _linear_in(expr, lambda n: n in members)
+    if split is None:
+        return expr, None
+    coefficients, rest, position = split
+    terms: dict[Alpha, float] = {}
+    for node, c in coefficients.items():
+        terms[node.alpha] = terms.get(node.alpha, 0.0) + c
+    scale = _common_scale(terms.values())
+    collapsed = ir.DerivativeSum(field.name, tuple(sorted(((a, c / scale) for a, c in terms.items() if c), reverse=True)), at)
+    if not collapsed.terms or not _jet_pays(collapsed, len(members)):
+        return expr, None
+    return _substitute(rest, position, collapsed, scale), collapsed
+
+
+def _jet_pays(node: ir.DerivativeSum, derivatives: int) -> bool:
+    """Whether one jet (m directions: m·(K − 1) + 2 streams through the network) is
+    cheaper than nested jvp (2^K streams for each derivative).  A lone mixed derivative
+    such as u_xyt is not: polarising it takes more directions than it saves."""
+    directions, _ = polarize(node.terms)
+    return len(directions) * (node.order - 1) + 2 < derivatives * 2**node.order
+
+
+def _jet_gives_second_derivatives(expr: ir.Expr, field: ir.FieldDecl, at, high: ir.DerivativeSum | None) -> bool:
+    """Whether every pure second derivative of the field in ``expr`` lies along an axis
+    the field's jet runs along: the jet's lower coefficients then give them for free."""
+    if high is None or high.order < 3:
+        return False
+    axes = {v.index(1.0) for v in polarize(high.terms)[0] if sorted(v) == [0.0] * (len(v) - 1) + [1.0]}
+    seconds = {
+        n.alpha.index(2)
+        for n in ir.walk(expr, into_integrals=False)
+        if isinstance(n, ir.Field) and n.name == field.name and n.at == at and sorted(n.alpha)[-1] == 2 == sum(n.alpha)
+    }
+    return seconds <= axes
+
+
+def _multinomial(alpha: Alpha) -> int:
+    return math.factorial(sum(alpha)) // math.prod(math.factorial(k) for k in alpha)
+
+
+@functools.lru_cache(maxsize=256)
+def polarize(terms: tuple[tuple[Alpha, float], ...]) -> tuple[tuple[tuple[float, ...], ...], tuple[float, ...]]:
+    """Directions vⱼ and weights λⱼ with Σⱼ λⱼ D_{vⱼ}^K = Σ c_α ∂^α (every |α| = K).
+
+    D_v^K u = Σ_{|α|=K} K!/α! v^α ∂^α u, so the λ solve a linear system over the
+    monomials.  Pure derivatives need only their axes.  Otherwise the fewest directions
+    that solve it exactly are searched for among the axes, eᵢ ± eⱼ, eᵢ ± 2eⱼ, 2eᵢ ± eⱼ
+    and, for two variables, the directions at 60° and 120° (with them Δ² in 2-D takes
+    three: the average of D_v⁴ over equally spaced directions is isotropic).
+    """
+    import itertools
+
+    import numpy as np
+
+    d = len(terms[0][0])
+    order = sum(terms[0][0])
+    if all(max(a) == order for a, _ in terms):
+        return tuple(tuple(float(k == order) for k in a) for a, _ in terms), tuple(c for _, c in terms)
+    used = sorted({i for a, _ in terms for i, k in enumerate(a) if k})
+    n = len(used)
+    monomials = [m for m in itertools.product(range(order + 1), repeat=n) if sum(m) == order]
+    target = np.zeros(len(monomials))
+    for a, c in terms:
+        target[monomials.index(tuple(a[i] for i in used))] += c
+    eye = np.eye(n)
+    candidates = [eye[i] for i in range(n)]  # eᵢ, then pairs: eᵢ ± eⱼ, eᵢ ± 2eⱼ, 2eᵢ ± eⱼ
+    for i, j in itertools.combinations(range(n), 2):
+        candidates += [eye[i] + s * eye[j] for s in (1.0, -1.0, 2.0, -2.0)] + [2 * eye[i] + s * eye[j] for s in (1.0, -1.0)]
+    if n == 2:
+        candidates += [np.array([0.5, math.sqrt(3) / 2]), np.array([-0.5, math.sqrt(3) / 2])]
+    A = np.array([[_multinomial(m) * np.prod(v ** np.array(m)) for v in candidates] for m in monomials])
+
+    def solve(columns):
+        lam, *_ = np.linalg.lstsq(A[:, columns], target, rcond=None)
+        return lam if np.abs(A[:, columns] @ lam - target).max() < 1e-9 * max(1.0, np.abs(target).max()) else None
+
+    best = None
+    if len(candidates) <= 12:  # exhaustive: the fewest directions
+        for size in range(1, len(monomials) + 1):
+            for columns in itertools.combinations(range(len(candidates)), size):
+                lam = solve(list(columns))
+                if lam is not None:
+                    best = (list(columns), lam)
+                    break
+            if best:
+                break
+    if best is None:  # many variables: all candidates, then drop directions while it still solves
+        columns = list(range(len(candidates)))
+        if solve(columns) is None:
+            # the multi-indices themselves as directions always solve it (Griewank, Utke
+            # and Walther 2000: the interpolation system is non-singular)
+            candidates += [np.array(m, dtype=float) for m in monomials]
+            A = np.array([[_multinomial(m) * np.prod(v ** np.array(m)) for v in candidates] for m in monomials])
+            columns = list(range(len(candidates)))
+        for c in reversed(range(len(candidates))):
+            fewer = [k for k in columns if k != c]
+            if fewer and solve(fewer) is not None:
+                columns = fewer
+        best = (columns, solve(columns))
+    directions, weights = [], []
+    for column, lam in zip(*best):
+        full = [0.0] * d
+        for i, value in zip(used, candidates[column]):
+            full[i] = float(value)
+        directions.append(tuple(full))
+        simple = fractions.Fraction(float(lam)).limit_denominator(1000)  # 2/3, not 0.6666666666666669
+        weights.append(float(simple) if abs(float(simple) - lam) < 1e-12 else float(lam))
+    return tuple(directions), tuple(weights)
 
 
 def _field_plan(
     field: ir.FieldDecl,
     needed: set[tuple[int, ...]],
     collapsed: ir.SecondOrderSum | None = None,
-    taylor_from_order: int | None = TAYLOR_FROM_ORDER,
+    high: ir.DerivativeSum | None = None,
     at: tuple[ir.Expr, ...] | None = None,
+    samples: int = 0,
 ) -> FieldPlan:
     # Steps name derivatives by multi-index; the emitter picks the identifiers.
-    zero = (0,) * len(field.args)
-    steps: list[Derive | Evaluate | Collapse | Taylor] = []
-    if collapsed is not None:
+    d = len(field.args)
+    zero = (0,) * d
+    steps: list[Derive | Evaluate | Collapse | Jet] = []
+    if high is not None:
+        # one jet: the value, and along each axis direction its pure lower derivatives
+        directions, weights = polarize(high.terms)
+        series = []
+        for v in directions:
+            axis = v.index(1.0) if sorted(v) == [0.0] * (d - 1) + [1.0] else None
+            along = [tuple(k * (j == axis) for j in range(d)) if axis is not None else None for k in range(1, high.order)]
+            series.append(tuple(a if a in needed else None for a in along))
+        steps.append(Jet(zero, directions, weights, zero if zero in needed else None, tuple(series), high))
+        needed = needed - {zero} - {a for s in series for a in s}
+    terms = sum(w != 0 for w in collapsed.weights) if collapsed is not None else 0
+    if collapsed is not None and 0 < samples < terms:
+        # the randomised estimator: the value, and Σ wᵢ∂ᵢᵢ from `samples` random coordinates
+        steps.append(Collapse(zero, collapsed.weights, zero if zero in needed else None, (None,) * d, collapsed, samples))
+        needed = needed - {zero}
+    elif collapsed is not None:
         # the fused pass yields the value and every first derivative too
-        first = [tuple(int(j == i) for j in range(len(field.args))) for i in range(len(field.args))]
+        first = [tuple(int(j == i) for j in range(d)) for i in range(d)]
         steps.append(
             Collapse(
                 zero,
@@ -232,16 +448,6 @@ def _field_plan(
             )
         )
         needed = needed - {zero, *first}
-    # Taylor mode (if asked for): pure derivatives along one axis, every order in one jet.
-    jets = []
-    for axis in range(len(field.args)):
-        along = {a[axis]: a for a in needed if a[axis] and sum(a) == a[axis]}
-        order = max(along, default=0)
-        if taylor_from_order is not None and order >= max(taylor_from_order, 1):
-            outputs = tuple(along.get(k) if k else (zero if zero in needed else None) for k in range(order + 1))
-            steps.append(Taylor(zero, axis, order, outputs))
-            needed = needed - {o for o in outputs if o is not None}
-            jets.append((axis, order))
     # Derivative functions needed: every proper prefix of a needed chain.
     functions = set()
     for alpha in needed:
@@ -268,10 +474,10 @@ def _field_plan(
             steps.append(Evaluate(parent, (alpha,), arg))
             done.add(alpha)
     ordered_needed = tuple(sorted(needed, key=lambda a: (sum(a), tuple(-k for k in a))))
-    return FieldPlan(field.name, ordered_needed, tuple(steps), collapsed, tuple(jets), at)
+    return FieldPlan(field.name, ordered_needed, tuple(steps), collapsed, high, at)
 
 
-def _plan_scope(expr: ir.Expr, program: ir.Program, taylor_from_order):
+def _plan_scope(expr: ir.Expr, program: ir.Program, taylor_from_order, samples: int = 0):
     """Plan one scope of evaluation: a term, or the integrand of an integral in it.
 
     Returns the rewritten expression, a :class:`FieldPlan` per field and point, and
@@ -281,22 +487,25 @@ def _plan_scope(expr: ir.Expr, program: ir.Program, taylor_from_order):
     for node in ir.walk(expr, into_integrals=False):
         if isinstance(node, ir.Field) and node.at not in points[node.name]:
             points[node.name].append(node.at)
-    collapsed = {}
+    collapsed, high = {}, {}
     for field in program.fields:
         for at in points[field.name]:
-            expr, collapsed[field.name, at] = _collapse(expr, field, at)
+            expr, high[field.name, at] = _collapse_high(expr, field, at, taylor_from_order)
+            collapsed[field.name, at] = None
+            if not _jet_gives_second_derivatives(expr, field, at, high[field.name, at]):
+                expr, collapsed[field.name, at] = _collapse(expr, field, at)
     needed: dict[tuple, set] = {}
     integrals = []
     for node in ir.walk(expr, into_integrals=False):
         if isinstance(node, ir.Field):
             needed.setdefault((node.name, node.at), set()).add(node.alpha)
-        elif isinstance(node, ir.SecondOrderSum):
+        elif isinstance(node, (ir.SecondOrderSum, ir.DerivativeSum)):
             needed.setdefault((node.name, node.at), set())
         elif isinstance(node, ir.Integral):
-            inner, fields, nested = _plan_scope(node.integrand, program, taylor_from_order)
+            inner, fields, nested = _plan_scope(node.integrand, program, taylor_from_order, samples)
             integrals.append(IntegralPlan(node, inner, fields, nested))
     fields = tuple(
-        _field_plan(f, needed[f.name, at], collapsed[f.name, at], taylor_from_order, at)
+        _field_plan(f, needed[f.name, at], collapsed[f.name, at], high[f.name, at], at, samples)
         for f in program.fields
         for at in points[f.name]
         if (f.name, at) in needed
@@ -304,17 +513,21 @@ def _plan_scope(expr: ir.Expr, program: ir.Program, taylor_from_order):
     return expr, fields, tuple(integrals)
 
 
-def plan(program: ir.Program, *, taylor_from_order: int | None = TAYLOR_FROM_ORDER) -> Schedule:
+def plan(program: ir.Program, *, taylor_from_order: int | None = TAYLOR_FROM_ORDER, laplacian_samples: int = 0) -> Schedule:
     """The derivative schedule of every term of a program.
 
     Args:
         program: the IR.
-        taylor_from_order: use one Taylor-mode jet for pure derivatives of at least
-            this order along one axis; None (the default) keeps nested jvp.
+        taylor_from_order: collapse a field's highest derivatives into one
+            Taylor-mode jet when their order is at least this (default 3); None
+            keeps nested jvp for every derivative above the second.
+        laplacian_samples: if > 0, estimate each Σ wᵢ∂ᵢᵢ of more terms than this
+            from that many coordinates drawn at random (unbiased; STDE's sparse
+            estimator), instead of computing it exactly.
     """
     terms = []
     for term in program.terms:
-        expr, fields, integrals = _plan_scope(term.expr, program, taylor_from_order)
+        expr, fields, integrals = _plan_scope(term.expr, program, taylor_from_order, laplacian_samples)
         terms.append(TermPlan(term.name, expr, fields, integrals))
     return Schedule(tuple(terms))
 
@@ -337,14 +550,19 @@ def _format_scope(fields, integrals, program: ir.Program, indent: str) -> list[s
         label = fp.field
         if fp.at is not None:
             label += " at (" + ", ".join(ir.format_expr(a, program) for a in fp.at) + ")"
-        if fp.collapsed is not None:
-            lines.append(f"{indent}{label}: {describe_sum(fp.collapsed, decl)}  — collapsed Taylor mode (forward Laplacian)")
-        for axis, order in fp.taylor:
-            names = ", ".join(
-                ir.derivative_name(fp.field, tuple(k if j == axis else 0 for j in range(len(decl.args))), decl.args)
-                for k in range(1, order + 1)
+        if fp.collapsed is not None and fp.samples:
+            lines.append(
+                f"{indent}{label}: {describe_sum(fp.collapsed, decl)}  — estimated, unbiased: "
+                f"{fp.samples} random coordinates per evaluation (collapsed Taylor mode)"
             )
-            lines.append(f"{indent}{label}: {names}  — Taylor mode (one jet of order {order} along {decl.args[axis]})")
+        elif fp.collapsed is not None:
+            lines.append(f"{indent}{label}: {describe_sum(fp.collapsed, decl)}  — collapsed Taylor mode (forward Laplacian)")
+        if fp.high is not None:
+            jet = fp.jet
+            lines.append(
+                f"{indent}{label}: {describe_derivative_sum(fp.high, decl)}  — collapsed Taylor mode "
+                f"(one jet of order {jet.order} along {len(jet.directions)} direction{'s' * (len(jet.directions) > 1)})"
+            )
         if fp.needed:
             names = ", ".join(ir.derivative_name(fp.field, a, decl.args) for a in fp.needed)
             highest = max(sum(a) for a in fp.needed)
@@ -366,19 +584,53 @@ def describe_sum(node: ir.SecondOrderSum, field: ir.FieldDecl) -> str:
         if w:
             name = ir.derivative_name(field.name, tuple(2 if a == arg else 0 for a in field.args), field.args)
             parts.append(name if w == 1 else f"{w:g}*{name}")
-    return f"{ir.second_order_name(node, field.args)} = " + " + ".join(parts)
+    text = " + ".join(parts)
+    name = ir.second_order_name(node, field.args)
+    return text if name == text else f"{name} = {text}"
 
 
-def describe_step(step: Derive | Evaluate | Collapse, field: ir.FieldDecl) -> str:
+def describe_derivative_sum(node: ir.DerivativeSum, field: ir.FieldDecl) -> str:
+    parts = []
+    for alpha, c in node.terms:
+        name = ir.derivative_name(field.name, alpha, field.args)
+        parts.append(name if c == 1 else f"{c:g}*{name}")
+    text = " + ".join(parts).replace("+ -", "- ")
+    name = ir.derivative_sum_name(node, field.args)
+    return text if name == text else f"{name} = {text}"
+
+
+def describe_direction(v: tuple[float, ...], field: ir.FieldDecl) -> str:
+    """``x`` for an axis, else the vector: ``(1, -1)``, ``(0.5, 0.866)``."""
+    if sorted(v) == [0.0] * (len(v) - 1) + [1.0]:
+        return field.args[v.index(1.0)]
+    return "(" + ", ".join(f"{c:.4g}" for c in v) + ")"
+
+
+def describe_step(step: Derive | Evaluate | Collapse | Jet, field: ir.FieldDecl) -> str:
     def value(alpha):
         return ir.derivative_name(field.name, alpha, field.args) if alpha is not None else "_"
 
     def fn(alpha):
         return value(alpha) + "_fn"
 
-    if isinstance(step, Taylor):
-        outputs = ", ".join(value(o) for o in step.outputs)
-        return f"{outputs} = jet of {fn(step.fn)} along {field.args[step.arg]}, order {step.order}"
+    if isinstance(step, Jet):
+        lower = ", ".join(value(a) for series in step.series for a in series if a is not None)
+        weights = " + ".join(
+            ("" if w == 1 else f"{w:.4g}·") + f"D_{describe_direction(v, field)}^{step.order}"
+            for v, w in zip(step.directions, step.weights)
+        ).replace("+ -", "- ")
+        return (
+            f"{ir.derivative_sum_name(step.output, field.args)} = {weights}; "
+            f"one jet of {fn(step.fn)}" + (f", also {value(step.value)}" if step.value is not None else "")
+            + (f" and, along the axes, {lower}" if lower else "")
+        )
+    if isinstance(step, Collapse) and step.samples:
+        outputs = [value(step.value), ir.second_order_name(step.output, field.args)]
+        n = sum(w != 0 for w in step.weights)
+        return (
+            f"{', '.join(outputs)} = jet of {fn(step.fn)} along {step.samples} of the {n} coordinates eᵢ, "
+            f"drawn at random, weights wᵢ·{n}/{step.samples}"
+        )
     if isinstance(step, Collapse):
         outputs = [value(step.value)] + [value(g) for g in step.gradient] + [ir.second_order_name(step.output, field.args)]
         return f"{', '.join(outputs)} = one fused pass of {fn(step.fn)} (value, gradient, Σ wᵢ∂ᵢᵢ)"

@@ -1,7 +1,7 @@
 """Training settings: their names, types, defaults and help, in one table; TOML files.
 
 Every field of :class:`TrainConfig`, plus the settings that shape the generated code
-(``width``, ``depth``, ``shared_network``, ``quadrature_order``), is a setting.  A setting comes from, in rising priority: its default, a TOML file's
+(``width``, ``depth``, ``shared_network``, ``quadrature_order``, ``laplacian_samples``), is a setting.  A setting comes from, in rising priority: its default, a TOML file's
 ``[train]`` table (``--config FILE.toml``, else ``<problem>.toml`` beside the problem
 file), a ``symbolic-pinn train`` flag.  The flag of ``adam_steps`` is ``--adam-steps``.
 """
@@ -57,6 +57,12 @@ NETWORK = (
     Setting("depth", int, 3, "hidden layers of each field's network"),
     Setting("shared_network", bool, False, "one network with an output per field, instead of one per field"),
     Setting("quadrature_order", int, QUADRATURE_ORDER, "Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation"),
+    Setting(
+        "laplacian_samples",
+        int,
+        0,
+        "0: Laplacians exactly; n: estimate each Σ wᵢ∂ᵢᵢ of more than n terms from n random coordinates per Adam step (unbiased, for high dimension)",
+    ),
 )
 SETTINGS: tuple[Setting, ...] = _settings()
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -431,15 +431,20 @@ def _step_functions(compiled, config: TrainConfig) -> dict:
     loss_fn, losses_fn = compiled.module.loss, compiled.module.losses
     weights = compiled.module.WEIGHTS
 
-    def total(params, points):
-        terms = losses_fn(params, points)
+    randomized = bool(getattr(compiled.module, "RANDOMIZED", ()))
+
+    def total(params, points, key=None):
+        terms = losses_fn(params, points, key) if randomized else losses_fn(params, points)
         return sum(weights[k] * v for k, v in terms.items()), terms
 
     adam = optax.adam(_SCHEDULES[config.schedule](config))
 
     @jax.jit
     def adam_step(params, state, points):
-        (value, terms), grads = jax.value_and_grad(total, has_aux=True)(params, points)
+        # estimated Laplacians draw new coordinates at every Adam step (from the seed and
+        # the step count, so a resumed run draws the same); L-BFGS keeps one fixed draw
+        key = jax.random.fold_in(jax.random.PRNGKey(config.seed), state[0].count) if randomized else None
+        (value, terms), grads = jax.value_and_grad(total, has_aux=True)(params, points, key)
         updates, state = adam.update(grads, state, params)
         return optax.apply_updates(params, updates), state, value, terms
 

@@ -46,26 +46,6 @@ def derivative(f, i):
     return df
 
 
-def taylor_derivatives(f, i, order):
-    """(f, ∂f, ∂²f, ..., ∂^order f) along argument i, by one Taylor-mode pass.
-
-    ``jax.experimental.jet`` pushes a truncated Taylor series of the path
-    x_i + s through f: one jet of order K gives every derivative up to K along the
-    axis, at a cost growing like K², where K nested jvps cost like 2^K.
-    """
-    from jax.experimental.jet import jet
-
-    def run(*xs):
-        def along(xi):
-            return f(*xs[:i], xi, *xs[i + 1 :])
-
-        ones, zeros = jnp.ones_like(xs[i]), jnp.zeros_like(xs[i])
-        value, series = jet(along, (xs[i],), ((ones,) + (zeros,) * (order - 1),))
-        return (value, *series)
-
-    return run
-
-
 def value_grad_laplacian(f, weights):
     """(f, ∇f, Σᵢ wᵢ ∂²f/∂xᵢ²) of a pointwise function — collapsed Taylor mode.
 
@@ -344,6 +324,9 @@ def loss(params, points):
     """The weighted sum of the terms: what training minimises."""
     terms = losses(params, points)
     return sum(WEIGHTS[name] * value for name, value in terms.items())
+
+
+RANDOMIZED = ()  # terms whose loss takes a random key: see losses
 
 
 def main(steps=2000, n=1000, seed=0):
