@@ -370,6 +370,7 @@ def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> tuple[_R
             help="resume with the same problem file, --width and --depth, or start a new run with --out",
         )
     saved = {k: v for k, v in meta["settings"].items() if k not in RESUMABLE | set(compiled.network_settings)}
+    saved = TrainConfig().numerics() | saved  # a setting newer than the checkpoint had its default then
     changed = {k: (saved.get(k), v) for k, v in config.numerics().items() if saved.get(k) != v}
     if changed:
         listing = ", ".join(f"{k} was {old!r}, now {new!r}" for k, (old, new) in changed.items())

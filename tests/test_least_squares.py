@@ -165,3 +165,16 @@ def test_the_setting_is_in_train_help(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "--lm-steps N" in out
     assert "Levenberg–Marquardt" in out and "with --float64" in out and "(default 0)" in out
+
+
+def test_a_checkpoint_from_before_lm_steps_existed_resumes(tmp_path):
+    # its settings have no lm_steps: it ran with the default, 0
+    compiled = symbolic_pinn.compile(POISSON_1D, width=8, depth=2)
+    config = TrainConfig(adam_steps=10, lbfgs_steps=0, checkpoint_every=5, **SMALL)
+    train(compiled, config, tmp_path, on_step=stop_at(5))
+    index = tmp_path / "checkpoint.json"
+    meta = json.loads(index.read_text())
+    del meta["settings"]["lm_steps"]
+    index.write_text(json.dumps(meta))
+    resumed = compiled.train(tmp_path, resume=True)
+    assert resumed.metrics["steps"] == 10 and resumed.metrics["stopped"] is None
