@@ -80,7 +80,7 @@ def term_residuals(compiled) -> Callable[[dict, dict], dict[str, jax.Array]]:
             help="train this problem without --lm-steps (Adam and L-BFGS), or train its Euler–Lagrange "
             "equations, which `symbolic-pinn derive FILE` writes as a problem of residuals, with LM",
         )
-    negative = {t.name: t.weight for t in compiled.ir.terms if not compiled.module.WEIGHTS[t.name] >= 0}
+    negative = {name: w for name, w in compiled.module.WEIGHTS.items() if not w >= 0}
     if negative:
         raise PinnError(f"Levenberg–Marquardt needs weights ≥ 0, got {negative}")
     calls = _term_functions(compiled)

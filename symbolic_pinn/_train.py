@@ -420,7 +420,7 @@ def train(
     resume: bool = False,
     on_step: Callable[[int], None] | None = None,
 ) -> TrainResult:
-    """Train a compiled problem: Adam, then L-BFGS; returns parameters and metrics.
+    """Train a compiled problem: Adam, then L-BFGS, then LM if asked; returns parameters and metrics.
 
     Args:
         compiled: the result of :func:`symbolic_pinn.compile`.
