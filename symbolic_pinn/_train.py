@@ -524,7 +524,8 @@ def _loop(run: _Run, steppers, points, limits, checkpoints, progress, signals, o
         optimizer, step_fn = steppers[phase]
         if run.phase != phase:  # entering L-BFGS or LM: it starts from where the phase before ended
             run.phase, run.opt_state, run.flat, run.previous = phase, optimizer.init(run.params), 0, math.inf
-        while run.steps[phase] < limits[phase]:
+        # a phase without progress for LBFGS_FLAT_STEPS steps is over (checked here, so a resumed run agrees)
+        while run.steps[phase] < limits[phase] and run.flat < LBFGS_FLAT_STEPS:
             if signals.received:
                 checkpoints.write(run)
                 return run.params, (
@@ -550,8 +551,6 @@ def _loop(run: _Run, steppers, points, limits, checkpoints, progress, signals, o
             if every and run.step % every == 0:
                 checkpoints.hold(run)
             on_step(run.step)
-            if run.flat >= LBFGS_FLAT_STEPS:
-                break
     run.phase = "done"
     return run.params, None
 
