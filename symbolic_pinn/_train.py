@@ -216,7 +216,8 @@ def summary_table(metrics: dict):
         table.add_row(f"relative L2 error of {name}", f"{value:.3e}")
     for name, value in metrics["unknowns"].items():
         table.add_row(f"unknown {name}", f"{value:.6g}")
-    table.add_row("steps (Adam + L-BFGS + LM)", f"{metrics['adam_steps']} + {metrics['lbfgs_steps']} + {metrics['lm_steps']}")
+    steps = f"{metrics['adam_steps']} + {metrics['lbfgs_steps']} + {metrics['lm_steps']}"
+    table.add_row("steps (Adam + L-BFGS + LM)", steps)
     table.add_row("time", f"{metrics['seconds']:.1f} s")
     return table
 
@@ -380,7 +381,8 @@ def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> tuple[_R
         )
     phase = meta["phase"]
     params = _unflat("params", templates["params"], arrays, run_dir)
-    state_template = templates[phase if phase in PHASES else list(templates)[-1]](params)  # a finished run: its last phase
+    # a finished run holds the state of its last phase
+    state_template = templates[phase if phase in PHASES else list(templates)[-1]](params)
     run = _Run(
         phase=phase,
         steps=dict(meta["steps"]),

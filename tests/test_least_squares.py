@@ -70,8 +70,10 @@ def test_the_rows_of_the_jacobian_are_jacfwd_of_the_residual_vector(x64, name):
     rows = jax.jit(lambda t: jnp.concatenate([_least_squares._rows(calls[k], unravel, t, points[k]) for k in points]))
     vector = _least_squares.residual_vector(compiled)
     reference = jax.jit(jax.jacfwd(lambda t: vector(unravel(t), points)))
-    scale = np.concatenate([np.full(c[0].shape[0], np.sqrt(compiled.module.WEIGHTS[k] / c[0].shape[0])) for k, c in points.items()])
-    np.testing.assert_allclose(np.asarray(rows(theta)), np.asarray(reference(theta)) / scale[:, None], rtol=1e-10, atol=1e-12)
+    weights = compiled.module.WEIGHTS
+    scale = np.concatenate([np.full(c[0].shape[0], np.sqrt(weights[k] / c[0].shape[0])) for k, c in points.items()])
+    expected = np.asarray(reference(theta)) / scale[:, None]
+    np.testing.assert_allclose(np.asarray(rows(theta)), expected, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("shape", [(30, 10), (10, 30)])  # the P × P form, and the N × N one
