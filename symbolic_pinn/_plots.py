@@ -81,9 +81,10 @@ def _loss_figure(history: list[dict]) -> Figure:
         values = [row[name] for row in history]
         style = {"linewidth": 2, "color": "black"} if name == "loss" else {"linewidth": 1}
         ax.plot(steps, values, label="total (weighted)" if name == "loss" else name, **style)
-    switch = next((row["step"] for row in history if row["phase"] == "lbfgs"), None)
-    if switch is not None:
-        ax.axvline(switch, color="grey", linestyle=":", label="Adam → L-BFGS")
+    for phase, label, style in (("lbfgs", "Adam → L-BFGS", ":"), ("lm", "→ Levenberg–Marquardt", "--")):
+        switch = next((row["step"] for row in history if row["phase"] == phase), None)
+        if switch is not None:
+            ax.axvline(switch, color="grey", linestyle=style, label=label)
     if history:
         ax.set_yscale("log")
         ax.legend()

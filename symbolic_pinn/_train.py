@@ -1,4 +1,5 @@
-"""Stage 7, train: Adam (optax) with a decaying learning rate, then L-BFGS (optax).
+"""Stage 7, train: Adam (optax) with a decaying learning rate, then L-BFGS (optax),
+then, if asked for, Levenberg–Marquardt (``_least_squares``).
 
 A train step is pure: ``step(params, state, points) -> (params, state, loss, terms)``.
 The loop keeps the last parameters whose loss was finite: a NaN or inf stops
@@ -32,11 +33,12 @@ import optax
 from . import _checkpoint
 from . import _domain
 from . import _ir as ir
+from . import _least_squares
 from ._errors import PinnError
 
 __all__ = ["TrainConfig", "TrainResult", "train", "precision"]
 
-PHASES = ("adam", "lbfgs")
+PHASES = ("adam", "lbfgs", "lm")
 HISTORY_EVERY = 10  # steps between rows of the history (and progress updates)
 LBFGS_FLAT_STEPS = 50  # L-BFGS stops after this many steps without progress
 # settings a resumed run may change: they do not change the numbers
@@ -59,6 +61,12 @@ class TrainConfig:
 
     adam_steps: int = _setting(2000, "Adam iterations")
     lbfgs_steps: int = _setting(3000, "at most this many L-BFGS iterations after Adam")
+    lm_steps: int = _setting(
+        0,
+        "at most this many Levenberg–Marquardt (damped Gauss–Newton) iterations after L-BFGS; for small"
+        " networks (e.g. --width 20: its cost grows with the cube of the parameter count), with --float64;"
+        " not for `minimize` problems",
+    )
     learning_rate: float = _setting(1e-3, "Adam's initial learning rate")
     final_learning_rate: float = _setting(1e-4, "Adam's learning rate at its last step, unless the schedule is constant")
     schedule: str = _setting("exponential", "how Adam's learning rate decays", ("exponential", "cosine", "constant"))
@@ -71,7 +79,7 @@ class TrainConfig:
     progress: bool = _setting(True, "show a progress bar with every term's loss, and a table at the end")
 
     def __post_init__(self):
-        for name in ("adam_steps", "lbfgs_steps", "checkpoint_every"):
+        for name in ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every"):
             if getattr(self, name) < 0:
                 raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")
         for name in ("interior_points", "boundary_points", "face_points"):
@@ -208,7 +216,8 @@ def summary_table(metrics: dict):
         table.add_row(f"relative L2 error of {name}", f"{value:.3e}")
     for name, value in metrics["unknowns"].items():
         table.add_row(f"unknown {name}", f"{value:.6g}")
-    table.add_row("steps (Adam + L-BFGS)", f"{metrics['adam_steps']} + {metrics['lbfgs_steps']}")
+    steps = f"{metrics['adam_steps']} + {metrics['lbfgs_steps']} + {metrics['lm_steps']}"
+    table.add_row("steps (Adam + L-BFGS + LM)", steps)
     table.add_row("time", f"{metrics['seconds']:.1f} s")
     return table
 
@@ -247,7 +256,7 @@ class _StopSignals:
 class _Run:
     """Everything that changes as training goes on; a checkpoint is a copy of it."""
 
-    phase: str  # "adam", "lbfgs" or "done"
+    phase: str  # "adam", "lbfgs", "lm" or "done"
     steps: dict[str, int]
     params: dict
     opt_state: typing.Any
@@ -362,6 +371,7 @@ def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> tuple[_R
             help="resume with the same problem file, --width and --depth, or start a new run with --out",
         )
     saved = {k: v for k, v in meta["settings"].items() if k not in RESUMABLE | set(compiled.network_settings)}
+    saved = TrainConfig().numerics() | saved  # a setting newer than the checkpoint had its default then
     changed = {k: (saved.get(k), v) for k, v in config.numerics().items() if saved.get(k) != v}
     if changed:
         listing = ", ".join(f"{k} was {old!r}, now {new!r}" for k, (old, new) in changed.items())
@@ -371,7 +381,8 @@ def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> tuple[_R
         )
     phase = meta["phase"]
     params = _unflat("params", templates["params"], arrays, run_dir)
-    state_template = templates[phase if phase in PHASES else "lbfgs"](params)  # a finished run ended in L-BFGS
+    # a finished run holds the state of its last phase
+    state_template = templates[phase if phase in PHASES else list(templates)[-1]](params)
     run = _Run(
         phase=phase,
         steps=dict(meta["steps"]),
@@ -411,7 +422,7 @@ def train(
     resume: bool = False,
     on_step: Callable[[int], None] | None = None,
 ) -> TrainResult:
-    """Train a compiled problem: Adam, then L-BFGS; returns parameters and metrics.
+    """Train a compiled problem: Adam, then L-BFGS, then LM if asked; returns parameters and metrics.
 
     Args:
         compiled: the result of :func:`symbolic_pinn.compile`.
@@ -459,7 +470,11 @@ def _step_functions(compiled, config: TrainConfig) -> dict:
         updates, state = lbfgs.update(grads, state, params, value=value, grad=grads, value_fn=value_fn)
         return optax.apply_updates(params, updates), state, value, losses_fn(params, points)
 
-    return {"adam": (adam, adam_step), "lbfgs": (lbfgs, lbfgs_step)}
+    steppers = {"adam": (adam, adam_step), "lbfgs": (lbfgs, lbfgs_step)}
+    if config.lm_steps:  # only then: LM refuses energy terms
+        lm = _least_squares.levenberg_marquardt(compiled)
+        steppers["lm"] = (lm, lm.step)
+    return steppers
 
 
 def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> TrainResult:
@@ -471,9 +486,9 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> Tra
         run, points = _resume(run_dir, compiled, config, templates)
     else:
         points = _points(compiled, config, dtype)
-        run = _Run("adam", {"adam": 0, "lbfgs": 0}, params, steppers["adam"][0].init(params))
+        run = _Run("adam", {phase: 0 for phase in steppers}, params, steppers["adam"][0].init(params))
     checkpoints = _Checkpoints(run_dir, compiled, config, points, written=run.step if resume else None)
-    limits = {"adam": config.adam_steps, "lbfgs": config.lbfgs_steps}
+    limits = {"adam": config.adam_steps, "lbfgs": config.lbfgs_steps, "lm": config.lm_steps}
     with _Progress(config.progress, sum(limits.values()), run.step) as progress, _StopSignals() as signals:
         params, stopped = _loop(run, steppers, points, limits, checkpoints, progress, signals, on_step)
     losses_fn, weights = compiled.module.losses, compiled.module.WEIGHTS
@@ -491,6 +506,7 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> Tra
         "steps": run.step,
         "adam_steps": run.steps["adam"],
         "lbfgs_steps": run.steps["lbfgs"],
+        "lm_steps": run.steps.get("lm", 0),
         "seconds": run.seconds,
         "seed": config.seed,
         "stopped": stopped,
@@ -510,12 +526,13 @@ def _loop(run: _Run, steppers, points, limits, checkpoints, progress, signals, o
     every = checkpoints.settings["checkpoint_every"]
     good = run.params
     for phase in PHASES:
-        if run.phase == "done" or PHASES.index(phase) < PHASES.index(run.phase):
+        if run.phase == "done" or phase not in steppers or PHASES.index(phase) < PHASES.index(run.phase):
             continue
         optimizer, step_fn = steppers[phase]
-        if run.phase != phase:  # entering L-BFGS: it starts from where Adam ended
+        if run.phase != phase:  # entering L-BFGS or LM: it starts from where the phase before ended
             run.phase, run.opt_state, run.flat, run.previous = phase, optimizer.init(run.params), 0, math.inf
-        while run.steps[phase] < limits[phase]:
+        # a phase without progress for LBFGS_FLAT_STEPS steps is over (checked here, so a resumed run agrees)
+        while run.steps[phase] < limits[phase] and run.flat < LBFGS_FLAT_STEPS:
             if signals.received:
                 checkpoints.write(run)
                 return run.params, (
@@ -531,7 +548,7 @@ def _loop(run: _Run, steppers, points, limits, checkpoints, progress, signals, o
             # `value` is the loss at run.params (before this step's update): they are good
             good, run.params, run.opt_state = run.params, params, state
             run.steps[phase] = i + 1
-            if phase == "lbfgs":
+            if phase != "adam":
                 run.flat = run.flat + 1 if run.previous - value <= 1e-10 * max(abs(value), 1e-30) else 0
                 run.previous = value
             if i % HISTORY_EVERY == 0 or i == limits[phase] - 1:
@@ -541,8 +558,6 @@ def _loop(run: _Run, steppers, points, limits, checkpoints, progress, signals, o
             if every and run.step % every == 0:
                 checkpoints.hold(run)
             on_step(run.step)
-            if run.flat >= LBFGS_FLAT_STEPS:
-                break
     run.phase = "done"
     return run.params, None
 
