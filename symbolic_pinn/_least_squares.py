@@ -95,17 +95,26 @@ def _term_functions(compiled) -> dict[str, Callable]:
     """For each term, ``residual(params, columns)``: its ``residual_<term>`` called as ``losses`` calls it."""
     module = compiled.module
 
-    def call(function, fields, unknowns):
+    randomized = tuple(getattr(module, "RANDOMIZED", ()))
+
+    def call(function, fields, unknowns, name):
+        # an estimated Laplacian takes the draw `losses` takes without a key: a fixed one
+        key = {"key": jax.random.fold_in(jax.random.PRNGKey(0), randomized.index(name))} if name in randomized else {}
+
         def residual(params, columns):
             net = module.fields(params)
             values = params.get("unknowns", {})
-            return function(*[net[f] for f in fields], *[values[u] for u in unknowns], *columns)
+            return function(*[net[f] for f in fields], *[values[u] for u in unknowns], *columns, **key)
 
         return residual
 
     return {
-        term.name: call(getattr(module, f"residual_{term.name}"), compiled.schedule.term(term.name).field_names(),
-                        ir.unknowns_of(term))
+        term.name: call(
+            getattr(module, f"residual_{term.name}"),
+            compiled.schedule.term(term.name).field_names(),
+            ir.unknowns_of(term),
+            term.name,
+        )
         for term in compiled.ir.terms
     }
 

@@ -98,3 +98,16 @@ def test_training_with_the_estimator_lowers_the_loss(tmp_path):
     last = float(exact.loss(result.params, result.points))
     assert last < 0.5 * first
     assert last < 3 * float(exact.loss(reference.params, result.points))
+
+
+def test_least_squares_sees_the_same_fixed_draw_as_the_loss():
+    """Levenberg–Marquardt's residual vector squares to the loss an estimated problem
+    evaluates without a key (one fixed draw, as for L-BFGS)."""
+    from symbolic_pinn._least_squares import residual_vector
+
+    compiled = _problem(2)
+    params = compiled.init_params(jax.random.PRNGKey(0))
+    rng = np.random.default_rng(2)
+    points = {t: tuple(jnp.asarray(rng.uniform(0, 1, 32)) for _ in NAMES) for t in compiled.module.WEIGHTS}
+    r = residual_vector(compiled)(params, points)
+    np.testing.assert_allclose(float(jnp.sum(r**2)), float(compiled.loss(params, points)), rtol=1e-5)
