@@ -333,3 +333,14 @@ def test_burgers_trains_with_the_defaults(cole_hopf):
     result = compiled.train(progress=False)
     assert result.metrics["stopped"] is None
     assert burgers_error(compiled, result.params, cole_hopf) <= BURGERS_TARGET
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.toml")), ids=lambda p: p.name)
+def test_example_settings_files_are_valid(path):
+    """Each settings file shipped with the examples names known settings of the right types."""
+    from symbolic_pinn._settings import NETWORK, read_toml, train_config
+
+    settings = read_toml(path)
+    assert settings, f"{path.name} sets nothing"
+    network = {s.name for s in NETWORK}
+    train_config({k: v for k, v in settings.items() if k not in network})  # the rest builds a TrainConfig
