@@ -10,10 +10,12 @@ parameters, as large as the reference's largest gradient component:
     λ̂_i = max_θ |∇_θ L_r| / mean_θ |∇_θ L_i|,        λ_i ← (1 − α) λ_i + α λ̂_i
 
 (α = ``adaptive_weights_alpha``, 0.1 as in the authors' code, which weights the old
-value by β = 0.9).  Their code takes the max and mean per layer of weight matrices;
-here they are over all parameters at once.  The weights start at the problem's
-``weight``s; a term whose gradient is 0 keeps its weight.  L-BFGS then uses the last
-weights, fixed.
+value by β = 0.9).  As in that code, θ is the networks' weight matrices only (biases
+and unknowns left out), the max is over all their entries and the mean is the mean
+over the matrices of each matrix's mean.  This matters: on Poisson the largest
+gradient component is a bias's, and with it λ̂ starts 100 times larger.  The
+weights start at the problem's ``weight``s; a term whose gradient is 0 keeps its
+weight.  L-BFGS then uses the last weights, fixed.
 """
 
 from __future__ import annotations
@@ -62,12 +64,19 @@ class Balancing:
     def balance(self, params, points: dict, weights: dict) -> dict:
         """One step of the moving average: the new weights."""
         grads = jax.jacrev(lambda p: self.losses(p, points))(params)
-        flat = {name: jnp.concatenate([jnp.ravel(g) for g in jax.tree.leaves(grads[name])]) for name in grads}
-        top = jnp.max(jnp.abs(sum(weights[name] * flat[name] for name in self.reference)))
+        matrices = {name: [g for g in jax.tree.leaves(grads[name]) if g.ndim == 2] for name in grads}
+        reference = [sum(weights[name] * ms[name] for name in self.reference) for ms in _by_matrix(matrices)]
+        top = jnp.max(jnp.stack([jnp.max(jnp.abs(m)) for m in reference]))
         alpha = self.config.adaptive_weights_alpha
         new = dict(weights)
         for name in self.adapted:
-            mean = jnp.mean(jnp.abs(flat[name]))
+            mean = jnp.mean(jnp.stack([jnp.mean(jnp.abs(m)) for m in matrices[name]]))
             target = jnp.where(mean > 0, top / jnp.where(mean > 0, mean, 1), weights[name])
             new[name] = ((1 - alpha) * weights[name] + alpha * target).astype(weights[name].dtype)
         return new
+
+
+def _by_matrix(matrices: dict[str, list]) -> list[dict]:
+    """From each term's list of gradient matrices to one {term: matrix} per matrix."""
+    names = list(matrices)
+    return [dict(zip(names, ms)) for ms in zip(*matrices.values())]

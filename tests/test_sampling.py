@@ -144,10 +144,11 @@ def balanced(text, steps):
 def test_adaptive_weights_balance_the_gradients():
     compiled, params, points, history = balanced(BUMP, 150)
     assert [w["pde"] for w in history] == [1.0] * 151  # the reference keeps its weight
-    # the fixed point: mean |λ ∇L_bc| = max |∇L_pde|, from gradients taken here
+    # the fixed point: λ mean |∇L_bc| = max |∇L_pde| over the weight matrices, from gradients taken here
     grads = {k: jax.grad(lambda p, k=k: compiled.module.losses(p, points)[k])(params) for k in ("pde", "bc")}
-    flat = {k: np.concatenate([np.ravel(g) for g in jax.tree.leaves(v)]) for k, v in grads.items()}
-    target = np.max(np.abs(flat["pde"])) / np.mean(np.abs(flat["bc"]))
+    matrices = {k: [np.abs(g) for g in jax.tree.leaves(v) if g.ndim == 2] for k, v in grads.items()}
+    assert len(matrices["pde"]) == 3  # the weight matrices of a 2-layer network, not its biases
+    target = max(m.max() for m in matrices["pde"]) / np.mean([m.mean() for m in matrices["bc"]])
     assert history[1]["bc"] == pytest.approx(0.9 + 0.1 * target, rel=1e-5)  # one step of the moving average
     assert history[-1]["bc"] == pytest.approx(target, rel=1e-4)
     assert abs(history[-1]["bc"] - target) < abs(history[10]["bc"] - target) < abs(1 - target)
