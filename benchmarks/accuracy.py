@@ -2,6 +2,7 @@
 
     python benchmarks/accuracy.py              # every example, defaults (about 10 min)
     python benchmarks/accuracy.py --only poisson --json out.json
+    python benchmarks/accuracy.py --only burgers --set rar=true --json rar.json   # other settings
 
 For each example: relative L2 error against its `exact` (the seed has none: its
 column is the factor by which the mean |∂ₓu| over the domain fell from its initial
@@ -18,6 +19,7 @@ import importlib.util
 import json
 import pathlib
 import platform
+import sys
 import time
 
 import jax
@@ -29,6 +31,11 @@ from rich.table import Table
 import symbolic_pinn
 from symbolic_pinn._domain import test_grid
 from symbolic_pinn._runtime import derivative
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = [
@@ -80,10 +87,10 @@ def cole_hopf_error(compiled, params) -> dict[str, float]:
 REFERENCES = {"burgers": cole_hopf_error}  # examples without `exact`: their error against a reference
 
 
-def run(name: str) -> dict:
+def run(name: str, settings: dict | None = None) -> dict:
     compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(ROOT / "examples" / f"{name}.pinn"))
     start = time.perf_counter()
-    result = compiled.train(progress=False)
+    result = compiled.train(progress=False, **(settings or {}))
     seconds = time.perf_counter() - start
     row = {
         "example": name,
@@ -91,6 +98,8 @@ def run(name: str) -> dict:
         "steps": result.metrics["steps"],
         "rel_l2": result.metrics["rel_l2"],
         "unknowns": result.metrics["unknowns"],
+        "settings": settings or {},
+        "weights": result.metrics["weights"],
     }
     if name in REFERENCES:
         row["rel_l2"] = REFERENCES[name](compiled, result.params)
@@ -104,9 +113,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=EXAMPLES, help="examples to run")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "accuracy.json"))
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="training settings, as in TOML")
     args = parser.parse_args()
-    rows = [run(name) for name in args.only]
-    table = Table(title=f"symbolic_pinn {symbolic_pinn.__version__}: examples trained with the defaults")
+    settings = {}
+    for item in args.set:  # rar=true, sampler="halton" (or sampler=halton), rar_points=64
+        key, _, value = item.partition("=")
+        try:
+            settings[key] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            settings[key] = value
+    rows = [run(name, settings) for name in args.only]
+    given = ", ".join(f"{k}={v}" for k, v in settings.items()) or "the defaults"
+    table = Table(title=f"symbolic_pinn {symbolic_pinn.__version__}: examples trained with {given}")
     for column in ("example", "result", "target", "time (s)", "steps"):
         table.add_column(column)
     for row in rows:

@@ -1,8 +1,9 @@
 """Collocation points of a domain: interior, whole boundary, one face; test grids.
 
-Points are scrambled Sobol points (scipy.stats.qmc), which cover the domain more
-evenly than uniform random points — this matters for energies, whose integrals are
-estimated by the mean over the points.  Boundary points are spread over the parts
+Points are scrambled Sobol points (scipy.stats.qmc) by default, which cover the
+domain more evenly than uniform random points — this matters for energies, whose
+integrals are estimated by the mean over the points; Halton and uniform random points
+are the alternatives (``sampler``).  Boundary points are spread over the parts
 of the boundary in proportion to their area.  The sampling itself lives in
 ``_runtime`` so that generated modules carry the same code.
 """
@@ -17,16 +18,19 @@ from ._runtime import sample_region, shape_distance
 __all__ = ["sample", "test_grid"]
 
 
-def sample(program: ir.Program, region: ir.Region, n: int, seed: int, normals: bool = False) -> np.ndarray:
+def sample(
+    program: ir.Program, region: ir.Region, n: int, seed: int, normals: bool = False, sampler: str = "sobol"
+) -> np.ndarray:
     """``n`` points of a region (about ``n`` on a boundary), shape (n, number of variables).
 
     With ``normals=True`` the outward unit normal's components along the spatial
-    variables follow as extra columns.  The sampler is the generated module's own
-    (``_runtime.sample_region``), so training and the module agree on what a region is.
+    variables follow as extra columns.  ``sampler`` is "sobol", "halton" or "uniform".
+    The sampler is the generated module's own (``_runtime.sample_region``), so
+    training and the module agree on what a region is.
     """
     domain = {v.name: (v.lo, v.hi) for v in program.variables}
     kind = (region.kind,) if region.kind != "face" else ("face", region.variable, region.value)
-    columns = sample_region(seed, kind, n, domain, program.shape, normals)
+    columns = sample_region(seed, kind, n, domain, program.shape, normals, sampler)
     return np.stack(columns, axis=-1)
 
 

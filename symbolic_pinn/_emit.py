@@ -67,6 +67,7 @@ _RUNTIME = (
     "init_mlp",
     "mlp",
     *_SHAPE_RUNTIME,
+    "unit_cube",
     "sample_region",
     "load_observations",
     "adam",

@@ -25,7 +25,6 @@ one batched backward pass (``jacfwd`` over θ would cost P forward passes).  Ene
 
 from __future__ import annotations
 
-import math
 import typing
 from collections.abc import Callable
 
@@ -138,7 +137,7 @@ def residual_vector(compiled) -> Callable[[dict, dict], jax.Array]:
 
 
 def _scale(weight, columns):
-    return math.sqrt(weight / columns[0].shape[0])
+    return jnp.sqrt(weight / columns[0].shape[0])
 
 
 def levenberg_marquardt(compiled) -> LevenbergMarquardt:
@@ -154,14 +153,16 @@ def levenberg_marquardt(compiled) -> LevenbergMarquardt:
     """
     residuals = term_residuals(compiled)
     calls = _term_functions(compiled)
-    weights = compiled.module.WEIGHTS
+    fixed = compiled.module.WEIGHTS
 
     def init(params) -> LMState:
         dtype = jnp.result_type(*jax.tree.leaves(params))
         return LMState(jnp.zeros((), dtype), jnp.full((), 2.0, dtype))
 
     @jax.jit
-    def step(params, state: LMState, points):
+    def step(params, state: LMState, points, weights=None):
+        # the problem's weights, or those adaptive weighting arrived at during Adam
+        weights = fixed if weights is None else weights
         theta, unravel = ravel_pytree(params)
         res = residuals(params, points)
         terms = {k: jnp.mean(v**2) for k, v in res.items()}

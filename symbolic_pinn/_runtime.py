@@ -426,7 +426,27 @@ def shape_boundary(shape, n, unit, rng):
     return np.concatenate(points)[order], np.concatenate(normals)[order]
 
 
-def sample_region(seed, region, n, domain, shape=None, normals=False):
+def unit_cube(m, k, rng, sampler="sobol"):
+    """``m`` points of the unit cube [0, 1]^k, drawn with the generator ``rng``.
+
+    ``sampler`` is "sobol" or "halton" (scrambled quasi-random points, which cover the
+    cube more evenly than random ones) or "uniform" (independent uniform random points).
+    """
+    import numpy as np
+    from scipy.stats import qmc
+
+    if k == 0:
+        return np.zeros((m, 0))
+    if sampler == "uniform":
+        return rng.random((m, k))
+    if sampler == "halton":
+        return qmc.Halton(k, scramble=True, seed=rng).random(m)
+    if sampler == "sobol":  # a power of two keeps Sobol points balanced; the first m of them
+        return qmc.Sobol(k, scramble=True, seed=rng).random_base2(max(0, int(np.ceil(np.log2(max(m, 1))))))[:m]
+    raise ValueError(f"unknown sampler {sampler!r}: choose sobol, halton or uniform")
+
+
+def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="sobol"):
     """``n`` points of a region of the domain, as a tuple of coordinate arrays.
 
     ``domain`` maps each variable to its interval; ``shape``, if not None, is
@@ -438,18 +458,15 @@ def sample_region(seed, region, n, domain, shape=None, normals=False):
     and boundary points are spread over the parts of the boundary by area.  With
     ``normals=True`` the outward unit normal follows, one array per spatial variable.
 
-    Points are scrambled Sobol points, which cover a region more evenly than
-    uniform random ones; the same seed gives the same points.
+    Points are scrambled Sobol points unless ``sampler`` says "halton" or "uniform"
+    (see :func:`unit_cube`); the same seed gives the same points.
     """
     import numpy as np
-    from scipy.stats import qmc
 
     rng = np.random.default_rng(seed)
 
-    def unit(m, k):  # m quasi-random points of the unit cube [0, 1]^k
-        if k == 0:
-            return np.zeros((m, 0))
-        return qmc.Sobol(k, scramble=True, seed=rng).random_base2(max(0, int(np.ceil(np.log2(max(m, 1))))))[:m]
+    def unit(m, k):  # m points of the unit cube [0, 1]^k
+        return unit_cube(m, k, rng, sampler)
 
     names = list(domain)
     spatial = [v for v in names if v != "t"]

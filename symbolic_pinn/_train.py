@@ -1,11 +1,13 @@
 """Stage 7, train: Adam (optax) with a decaying learning rate, then L-BFGS (optax),
 then, if asked for, Levenberg–Marquardt (``_least_squares``).
 
-A train step is pure: ``step(params, state, points) -> (params, state, loss, terms)``.
+A train step is pure: ``step(params, state, points, weights) -> (params, state, loss, terms)``.
+Between Adam steps the interior points and the weights may change (``_sampling``,
+``_weights``); L-BFGS keeps the last ones.
 The loop keeps the last parameters whose loss was finite: a NaN or inf stops
 training with a message naming the step and the term, and the good parameters are
 returned, never lost.  With a run directory, a checkpoint (parameters, optimiser
-state, step, phase, points, history, settings) is written every ``checkpoint_every``
+state, step, phase, points, weights, history, settings) is written every ``checkpoint_every``
 steps, on Ctrl-C or SIGTERM and at the end; ``resume=True`` continues from it and
 reaches the same parameters, to the bit, as a run that was never stopped.
 
@@ -34,6 +36,8 @@ from . import _checkpoint
 from . import _domain
 from . import _ir as ir
 from . import _least_squares
+from . import _sampling
+from . import _weights
 from ._errors import PinnError
 
 __all__ = ["TrainConfig", "TrainResult", "train", "precision"]
@@ -77,12 +81,25 @@ class TrainConfig:
     float64: bool = _setting(False, "train in double precision (slower; reaches lower losses)")
     checkpoint_every: int = _setting(500, "steps between checkpoints in the run directory (0: only when stopped)")
     progress: bool = _setting(True, "show a progress bar with every term's loss, and a table at the end")
+    # collocation points and loss weights during Adam: see _sampling and _weights
+    sampler: str = _setting(
+        "sobol", "how points are drawn: scrambled Sobol or Halton, or uniform random", ("sobol", "halton", "uniform")
+    )
+    resample_every: int = _setting(0, "draw fresh interior points every this many Adam steps (0: never)")
+    rar: bool = _setting(False, "residual-based adaptive refinement: move interior points where the residual is large")
+    rar_every: int = _setting(100, "Adam steps between refinements, with --rar")
+    rar_points: int = _setting(32, "points added per refinement: the candidates of largest residual")
+    rar_candidates: int = _setting(8192, "fresh points whose residual is evaluated per refinement")
+    adaptive_weights: bool = _setting(False, "balance the weights of the boundary and data terms by gradient norms")
+    adaptive_weights_every: int = _setting(10, "Adam steps between updates of the adaptive weights")
+    adaptive_weights_alpha: float = _setting(0.1, "moving average of the adaptive weights: (1 - alpha) old + alpha new")
 
     def __post_init__(self):
-        for name in ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every"):
+        for name in ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every"):
             if getattr(self, name) < 0:
                 raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")
-        for name in ("interior_points", "boundary_points", "face_points"):
+        positive = ("interior_points", "boundary_points", "face_points", "rar_every", "rar_points", "rar_candidates")
+        for name in positive + ("adaptive_weights_every",):
             if getattr(self, name) < 1:
                 raise PinnError(f"{name} must be ≥ 1, got {getattr(self, name)}")
         for name in ("learning_rate", "final_learning_rate"):
@@ -92,10 +109,27 @@ class TrainConfig:
         choices = _SCHEDULES.keys()
         if self.schedule not in choices:
             raise PinnError(f"unknown schedule {self.schedule!r}", help=f"choose one of: {', '.join(choices)}")
+        samplers = _field_choices("sampler")
+        if self.sampler not in samplers:
+            raise PinnError(f"unknown sampler {self.sampler!r}", help=f"choose one of: {', '.join(samplers)}")
+        refinements = max(0, self.adam_steps - 1) // self.rar_every
+        fits = refinements * self.rar_points <= self.interior_points and self.rar_points <= self.rar_candidates
+        if self.rar and not fits:
+            raise PinnError(
+                f"rar places rar_points ({self.rar_points}) of rar_candidates ({self.rar_candidates}) in each of "
+                f"{refinements} refinements, more than the {self.interior_points} interior_points",
+                help="lower rar_points, or raise rar_every, interior_points or rar_candidates",
+            )
+        if not 0 < self.adaptive_weights_alpha <= 1:
+            raise PinnError(f"adaptive_weights_alpha must be in (0, 1], got {self.adaptive_weights_alpha}")
 
     def numerics(self) -> dict:
         """The settings that decide the numbers (all but progress and checkpoint_every)."""
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in RESUMABLE}
+
+
+def _field_choices(name: str) -> tuple:
+    return next(f.metadata["choices"] for f in dataclasses.fields(TrainConfig) if f.name == name)
 
 
 def setting_types() -> dict[str, type]:
@@ -141,7 +175,8 @@ def _points(compiled, config: TrainConfig, dtype) -> dict:
             continue
         if region not in by_region:  # with the normals: a term that needs none ignores those columns
             n = {"interior": config.interior_points, "boundary": config.boundary_points}.get(region.kind, config.face_points)
-            array = _domain.sample(program, region, n, seed=config.seed + 1000 * (len(by_region) + 1), normals=True)
+            seed = config.seed + 1000 * (len(by_region) + 1)
+            array = _domain.sample(program, region, n, seed=seed, normals=True, sampler=config.sampler)
             by_region[region] = tuple(jnp.asarray(array[:, j], dtype=dtype) for j in range(array.shape[1]))
         columns = len(program.variables) + (len(program.spatial) if ir.uses_normals(term) else 0)
         points[term.name] = by_region[region][:columns]
@@ -260,6 +295,8 @@ class _Run:
     steps: dict[str, int]
     params: dict
     opt_state: typing.Any
+    points: dict  # each term's points: interior ones may change during Adam (_sampling)
+    weights: dict  # each term's weight: adaptive ones change during Adam (_weights)
     flat: int = 0  # L-BFGS steps in a row without progress
     previous: float = math.inf  # L-BFGS's last loss
     history: list[dict] = dataclasses.field(default_factory=list)
@@ -297,11 +334,10 @@ def _unflat(prefix: str, template, arrays: dict[str, np.ndarray], where) -> typi
 class _Checkpoints:
     """Writes checkpoints of a run into ``run_dir`` (or nothing, without one)."""
 
-    def __init__(self, run_dir, compiled, config: TrainConfig, points: dict, written: int | None = None):
+    def __init__(self, run_dir, compiled, config: TrainConfig, written: int | None = None):
         self.run_dir = run_dir
         self.settings = dataclasses.asdict(config) | compiled.network_settings
         self.source_sha256 = compiled.source_hash
-        self.points = {f"points/{term}/{j}": np.asarray(c) for term, cols in points.items() for j, c in enumerate(cols)}
         self.pending = None
         self.written = written  # the step of the checkpoint in run_dir
 
@@ -319,7 +355,8 @@ class _Checkpoints:
             "settings": self.settings,
             "history": list(run.history),
         }
-        arrays = _flat("params", run.params) | _flat("opt_state", run.opt_state) | self.points
+        arrays = _flat("params", run.params) | _flat("opt_state", run.opt_state) | _flat("weights", run.weights)
+        arrays |= {f"points/{term}/{j}": np.asarray(c) for term, cols in run.points.items() for j, c in enumerate(cols)}
         return meta, arrays
 
     def hold(self, run: _Run) -> None:
@@ -362,8 +399,8 @@ def saved_settings(run_dir) -> dict:
     return dict(meta["settings"])
 
 
-def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> tuple[_Run, dict]:
-    """The run and the points of the checkpoint in ``run_dir``, checked against the problem."""
+def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> _Run:
+    """The run of the checkpoint in ``run_dir``, checked against the problem."""
     meta, arrays = _checkpoint.load(run_dir)
     if meta["source_sha256"] != compiled.source_hash:
         raise PinnError(
@@ -388,12 +425,14 @@ def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> tuple[_R
         steps=dict(meta["steps"]),
         params=params,
         opt_state=_unflat("opt_state", state_template, arrays, run_dir),
+        points=_stored_points(arrays),
+        weights=_unflat("weights", templates["weights"], arrays, run_dir),
         flat=meta["flat"],
         previous=meta["previous"],
         history=list(meta["history"]),
         seconds_before=meta["seconds"],
     )
-    return run, _stored_points(arrays)
+    return run
 
 
 def _stored_points(arrays: dict[str, np.ndarray]) -> dict:
@@ -438,33 +477,34 @@ def train(
 
 
 def _step_functions(compiled, config: TrainConfig) -> dict:
-    """For each phase: (optimiser, jitted step ``(params, state, points) -> (params, state, loss, terms)``)."""
-    loss_fn, losses_fn = compiled.module.loss, compiled.module.losses
-    weights = compiled.module.WEIGHTS
+    """For each phase: (optimiser, jitted step ``(params, state, points, weights) -> (params, state, loss, terms)``).
 
+    The weights are an argument, not constants, so adaptive weights need no recompilation.
+    """
+    losses_fn = compiled.module.losses
     randomized = bool(getattr(compiled.module, "RANDOMIZED", ()))
 
-    def total(params, points, key=None):
+    def total(params, points, weights, key=None):
         terms = losses_fn(params, points, key) if randomized else losses_fn(params, points)
         return sum(weights[k] * v for k, v in terms.items()), terms
 
     adam = optax.adam(_SCHEDULES[config.schedule](config))
 
     @jax.jit
-    def adam_step(params, state, points):
+    def adam_step(params, state, points, weights):
         # estimated Laplacians draw new coordinates at every Adam step (from the seed and
         # the step count, so a resumed run draws the same); L-BFGS keeps one fixed draw
         key = jax.random.fold_in(jax.random.PRNGKey(config.seed), state[0].count) if randomized else None
-        (value, terms), grads = jax.value_and_grad(total, has_aux=True)(params, points, key)
+        (value, terms), grads = jax.value_and_grad(total, has_aux=True)(params, points, weights, key)
         updates, state = adam.update(grads, state, params)
         return optax.apply_updates(params, updates), state, value, terms
 
     lbfgs = optax.lbfgs()
 
     @jax.jit
-    def lbfgs_step(params, state, points):
+    def lbfgs_step(params, state, points, weights):
         def value_fn(p):
-            return loss_fn(p, points)
+            return total(p, points, weights)[0]
 
         value, grads = optax.value_and_grad_from_state(value_fn)(params, state=state)
         updates, state = lbfgs.update(grads, state, params, value=value, grad=grads, value_fn=value_fn)
@@ -481,18 +521,21 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> Tra
     dtype = jnp.float64 if config.float64 else jnp.float32
     steppers = _step_functions(compiled, config)
     params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
+    weights = _weights.initial_weights(compiled, dtype)
+    adapt = _adapt(_sampling.Collocation(compiled, config, dtype), _weights.Balancing(compiled, config))
     if resume:
-        templates = {"params": params} | {phase: opt.init for phase, (opt, _) in steppers.items()}
-        run, points = _resume(run_dir, compiled, config, templates)
+        templates = {"params": params, "weights": weights} | {phase: opt.init for phase, (opt, _) in steppers.items()}
+        run = _resume(run_dir, compiled, config, templates)
     else:
         points = _points(compiled, config, dtype)
-        run = _Run("adam", {phase: 0 for phase in steppers}, params, steppers["adam"][0].init(params))
-    checkpoints = _Checkpoints(run_dir, compiled, config, points, written=run.step if resume else None)
+        run = _Run("adam", {phase: 0 for phase in steppers}, params, steppers["adam"][0].init(params), points, weights)
+    checkpoints = _Checkpoints(run_dir, compiled, config, written=run.step if resume else None)
     limits = {"adam": config.adam_steps, "lbfgs": config.lbfgs_steps, "lm": config.lm_steps}
     with _Progress(config.progress, sum(limits.values()), run.step) as progress, _StopSignals() as signals:
-        params, stopped = _loop(run, steppers, points, limits, checkpoints, progress, signals, on_step)
-    losses_fn, weights = compiled.module.losses, compiled.module.WEIGHTS
-    final_terms = {k: float(v) for k, v in losses_fn(params, points).items()}
+        params, stopped = _loop(run, steppers, adapt, limits, checkpoints, progress, signals, on_step)
+    points = run.points
+    weights = {k: float(v) for k, v in run.weights.items()} if config.adaptive_weights else compiled.module.WEIGHTS
+    final_terms = {k: float(v) for k, v in compiled.module.losses(params, points).items()}
     final_loss = float(sum(weights[k] * v for k, v in final_terms.items()))
     if not math.isfinite(final_loss) and stopped is None:
         stopped = "the final loss is not finite"
@@ -503,6 +546,7 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> Tra
         "unknowns": {k: float(v) for k, v in params.get("unknowns", {}).items()},
         "loss": final_loss,
         "losses": final_terms,
+        "weights": dict(weights),
         "steps": run.step,
         "adam_steps": run.steps["adam"],
         "lbfgs_steps": run.steps["lbfgs"],
@@ -521,7 +565,17 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> Tra
     return TrainResult(params, run.history, metrics, points, config)
 
 
-def _loop(run: _Run, steppers, points, limits, checkpoints, progress, signals, on_step) -> tuple[dict, str | None]:
+def _adapt(collocation: _sampling.Collocation, balancing: _weights.Balancing):
+    """Before Adam step ``i``: the points, then the weights, for it (see _sampling, _weights)."""
+
+    def before(i: int, run: _Run) -> None:
+        run.points = collocation.update(i, run.params, run.points, run.weights)
+        run.weights = balancing.update(i, run.params, run.points, run.weights)
+
+    return before
+
+
+def _loop(run: _Run, steppers, adapt, limits, checkpoints, progress, signals, on_step) -> tuple[dict, str | None]:
     """Run the remaining steps of every phase; returns the parameters to keep and why it stopped early."""
     every = checkpoints.settings["checkpoint_every"]
     good = run.params
@@ -539,9 +593,11 @@ def _loop(run: _Run, steppers, points, limits, checkpoints, progress, signals, o
                     f"interrupted ({signals.received}) after step {run.step}; {checkpoints.describe()}"
                     + (f"; continue with `--resume {checkpoints.run_dir}`" if checkpoints.run_dir else "")
                 )
-            params, state, value, terms = step_fn(run.params, run.opt_state, points)
-            value = float(value)
             i = run.steps[phase]
+            if phase == "adam":
+                adapt(i, run)
+            params, state, value, terms = step_fn(run.params, run.opt_state, run.points, run.weights)
+            value = float(value)
             if not math.isfinite(value):
                 return good, _not_finite(value, terms, phase, run.step + 1, checkpoints)
             checkpoints.confirm()
