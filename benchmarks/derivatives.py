@@ -22,6 +22,8 @@ compute the same residual with a different derivative method:
   jet                jax.experimental.jet, Taylor mode along directions on the whole batch:
                      one jet per direction gives every order along it; mixed derivatives
                      (u_xxyy) by polarization, Σⱼ λⱼ D_{vⱼ}^k u with vⱼ = eᵢ ± eⱼ
+  folx               (Poisson, Laplace, if folx is installed) folx.forward_laplacian per
+                     point under vmap, a weighted sum turned into a Laplacian by scaling
   fused fwd-Laplacian  (Poisson, Burgers, Laplace: problems with one Σ wᵢ∂ᵢᵢ) value,
                      gradient directions and the weighted Laplacian carried through the
                      layers together, written here independently of symbolic_pinn; the
@@ -89,7 +91,8 @@ GRAD = "nested jax.grad"
 JVP = "nested jax.jvp"
 JET = "jet"
 FUSED = "fused fwd-Laplacian"
-VARIANTS = (COMPILED, HESSIAN, GRAD, JVP, JET, FUSED)
+FOLX = "folx"
+VARIANTS = (COMPILED, HESSIAN, GRAD, JVP, JET, FUSED, FOLX)
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 START = time.perf_counter()
@@ -480,6 +483,34 @@ def q_fused(layers, centre, half_width, X, quantities):
     return out
 
 
+def q_folx(u, X, quantities):
+    """folx's forward Laplacian (``pip install folx``), per point under vmap.
+
+    A weighted sum Σ wᵢ ∂ᵢᵢ (wᵢ ≥ 0) becomes a Laplacian by the change of variables
+    xᵢ = √wᵢ yᵢ over the coordinates with wᵢ ≠ 0; only problems whose every quantity is
+    such a sum (Poisson, Δ in d dimensions) are measured.
+    """
+    try:
+        from folx import forward_laplacian
+    except ImportError as err:
+        raise NotImplementedError("folx is not installed: pip install folx") from err
+    out = {}
+    for name, q in quantities.items():
+        if not pure_second_sum(q) or any(c < 0 for _, c in q):
+            raise NotImplementedError("folx computes Laplacians; this problem needs other derivatives")
+        axes = np.array([a.index(2) for a, _ in q])
+        scale = jnp.asarray(np.sqrt([c for _, c in q]), X.dtype)
+
+        def laplacian(x, axes=axes, scale=scale):
+            def f(y):
+                return u(x.at[axes].set(scale * y))
+
+            return forward_laplacian(f, sparsity_threshold=0)(x[axes] / scale).laplacian
+
+        out[name] = jax.vmap(laplacian)(X)
+    return out
+
+
 def fused_applicable(problem: Problem) -> bool:
     """One quantity Σ wᵢ ∂ᵢᵢ of pure second derivatives, the others of order ≤ 1."""
     if not problem.collapsed:
@@ -500,7 +531,7 @@ def scaling(problem: Problem):
 def baseline_residual(problem: Problem, variant: str):
     """residual(layers, X) → (N,) for a baseline variant."""
     centre, half = scaling(problem)
-    method = {HESSIAN: q_hessian, GRAD: q_grad, JVP: q_jvp, JET: q_jet}.get(variant)
+    method = {HESSIAN: q_hessian, GRAD: q_grad, JVP: q_jvp, JET: q_jet, FOLX: q_folx}.get(variant)
 
     def residual(layers, X):
         if variant == FUSED:
