@@ -62,6 +62,7 @@ class CompiledProblem:
     shared_network: bool = False
     quadrature_order: int = QUADRATURE_ORDER
     laplacian_samples: int = 0
+    hard_constraints: bool = False
 
     @property
     def network_settings(self) -> dict:
@@ -72,6 +73,7 @@ class CompiledProblem:
             "shared_network": self.shared_network,
             "quadrature_order": self.quadrature_order,
             "laplacian_samples": self.laplacian_samples,
+            "hard_constraints": self.hard_constraints,
         }
 
     @property
@@ -118,6 +120,7 @@ def compile(
     quadrature_order: int = QUADRATURE_ORDER,
     shared_network: bool = False,
     laplacian_samples: int = 0,
+    hard_constraints: bool = False,
 ) -> CompiledProblem:
     """Compile a problem (text or a :class:`Spec` from ``parse``/``from_sympy``).
 
@@ -135,6 +138,8 @@ def compile(
         laplacian_samples: 0 (default) computes every Σ wᵢ∂ᵢᵢ exactly; n > 0
             estimates those of more than n terms from n coordinates drawn at random,
             unbiased (for Laplacians in high dimension; the loss then takes a key).
+        hard_constraints: impose each ``u = g on ∂Ω`` exactly, u = g + φ·network with φ
+            zero on the boundary (boxes, disks, balls); those terms leave the loss.
 
     >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω")
     >>> sorted(c.module.WEIGHTS)
@@ -146,6 +151,11 @@ def compile(
     if not 1 <= quadrature_order <= 1000:
         raise PinnError(f"quadrature_order must be between 1 and 1000, got {quadrature_order}")
     program = lower(spec)
+    constraints = None
+    if hard_constraints:
+        from ._hard import constrain
+
+        program, constraints = constrain(program)
     if laplacian_samples < 0:
         raise PinnError(f"laplacian_samples must be ≥ 0, got {laplacian_samples}", help="0 computes Laplacians exactly")
     schedule = plan(program, taylor_from_order=taylor_from_order, laplacian_samples=laplacian_samples)
@@ -168,8 +178,19 @@ def compile(
         filename=spec.filename,
         quadrature_order=quadrature_order,
         networks=networks,
+        constraints=constraints,
     )
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
     return CompiledProblem(
-        spec, program, schedule, source, module, width, depth, shared_network, quadrature_order, laplacian_samples
+        spec,
+        program,
+        schedule,
+        source,
+        module,
+        width,
+        depth,
+        shared_network,
+        quadrature_order,
+        laplacian_samples,
+        hard_constraints,
     )

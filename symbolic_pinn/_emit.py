@@ -64,6 +64,7 @@ _RUNTIME = (
     "value_grad_laplacian",
     "gauss_legendre",
     "Network",
+    "HardDirichlet",
     "init_mlp",
     "mlp",
     *_SHAPE_RUNTIME,
@@ -495,6 +496,7 @@ def emit(
     filename: str | None = None,
     quadrature_order: int = QUADRATURE_ORDER,
     networks: dict[str, tuple[str, int]] | None = None,
+    constraints: dict[str, tuple[ir.Expr, ir.Expr]] | None = None,
 ) -> str:
     """The JAX module (as text) for a program, its schedule and network sizes.
 
@@ -529,6 +531,7 @@ def emit(
     estimated = any(isinstance(step, Collapse) and step.samples for step in steps)
     optional["collapsed_jet"] = optional["network_jet"] = estimated or any(isinstance(step, Jet) for step in steps)
     optional["sampled_coordinates"] = estimated
+    optional["HardDirichlet"] = bool(constraints)
     out.append(_runtime_source(tuple(name for name in _RUNTIME if optional.get(name, True))))
     out.append("# ---- the problem ----\n")
     domain = ", ".join(f'"{v.name}": ({_number(v.lo)}, {_number(v.hi)})' for v in program.variables)
@@ -563,9 +566,24 @@ def emit(
         '    params["unknowns"] = {name: jnp.asarray(value, dtype=float) for name, value in UNKNOWNS.items()}\n'
         "    return params\n"
     )
+    constraints = constraints or {}
+    for name, (g, phi) in constraints.items():
+        args = ", ".join(printer.namer.var(a) for a in program.field(name).args)
+        like = printer.namer.var(program.field(name).args[0])
+        for kind, expr, doc in (
+            ("boundary", g, f"g: the values `{name} = g on ∂Ω` imposes, extended inside as written."),
+            ("distance", phi, "φ: zero on ∂Ω and positive inside, so g + φ·N meets the condition exactly."),
+        ):
+            body = printer(expr)
+            if not any(isinstance(n, ir.Var) for n in ir.walk(expr)):
+                body = f"jnp.full_like({like}, {body})"
+            out.append(f"def {kind}_{python_name(name)}({args}):\n    {_docstring(doc, '    ')}\n    return {body}\n")
     field_lines = [
         "def fields(params):",
-        '    """Each field as a network on its coordinates (scaled inside to [-1, 1])."""',
+        '    """Each field as a network on its coordinates (scaled inside to [-1, 1])."""'
+        if not constraints
+        else '    """Each field as a network on its coordinates (scaled inside to [-1, 1]); a field\n'
+        '    with a hard Dirichlet condition is g + φ·network (see boundary_*, distance_*)."""',
         "    return {",
     ]
     for f in program.fields:
@@ -574,7 +592,11 @@ def emit(
         half = ", ".join(_number((v.hi - v.lo) / 2) for v in intervals) + ("," if len(intervals) == 1 else "")
         network, output = networks.get(f.name, (f.name, 0))
         where = f", output={output}" if network != f.name else ""
-        field_lines.append(f'        "{f.name}": Network(params["{network}"], centre=({centre}), half_width=({half}){where}),')
+        net = f'Network(params["{network}"], centre=({centre}), half_width=({half}){where})'
+        if f.name in constraints:
+            name = python_name(f.name)
+            net = f"HardDirichlet({net}, boundary_{name}, distance_{name})"
+        field_lines.append(f'        "{f.name}": {net},')
     field_lines.append("    }\n")
     out.append("\n".join(field_lines))
 

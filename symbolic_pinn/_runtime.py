@@ -235,6 +235,22 @@ class Network:
         return value, tuple(gradient[:, i] for i in range(len(xs))), (lap @ w)[:, 0]
 
 
+class HardDirichlet:
+    """A field u = g + φ·N: equal to g wherever φ = 0 (the boundary), whatever the network N.
+
+    ``boundary`` (g) and ``distance`` (φ) are functions of the coordinates.  Derivatives
+    of u go through the generic forward-mode paths (it is not a plain network).
+    """
+
+    def __init__(self, network, boundary, distance):
+        self.network = network
+        self.boundary = boundary
+        self.distance = distance
+
+    def __call__(self, *xs):
+        return self.boundary(*xs) + self.distance(*xs) * self.network(*xs)
+
+
 def init_mlp(key, sizes):
     """Glorot-normal weights and zero biases for layer sizes (inputs, hidden..., outputs)."""
     layers = []

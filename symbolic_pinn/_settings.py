@@ -1,7 +1,7 @@
 """Training settings: their names, types, defaults and help, in one table; TOML files.
 
 Every field of :class:`TrainConfig`, plus the settings that shape the generated code
-(``width``, ``depth``, ``shared_network``, ``quadrature_order``, ``laplacian_samples``), is a setting.  A setting comes from, in rising priority: its default, a TOML file's
+(``width``, ``depth``, ``shared_network``, ``quadrature_order``, ``laplacian_samples``, ``hard_constraints``), is a setting.  A setting comes from, in rising priority: its default, a TOML file's
 ``[train]`` table (``--config FILE.toml``, else ``<problem>.toml`` beside the problem
 file), a ``symbolic-pinn train`` flag.  The flag of ``adam_steps`` is ``--adam-steps``.
 """
@@ -62,6 +62,12 @@ NETWORK = (
         int,
         0,
         "0: Laplacians exactly; n: estimate each Σ wᵢ∂ᵢᵢ of more than n terms from n random coordinates per Adam step (unbiased, for high dimension)",
+    ),
+    Setting(
+        "hard_constraints",
+        bool,
+        False,
+        "impose each `u = g on ∂Ω` exactly: u = g + φ·network, φ = 0 on the boundary (boxes, disks, balls)",
     ),
 )
 SETTINGS: tuple[Setting, ...] = _settings()
