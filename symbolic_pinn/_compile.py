@@ -13,7 +13,7 @@ import types
 
 from . import _ir as ir
 from ._check import check
-from ._emit import QUADRATURE_ORDER, emit
+from ._emit import ARCHITECTURES, QUADRATURE_ORDER, emit
 from ._errors import PinnError
 from ._load import load
 from ._lower import lower
@@ -62,6 +62,8 @@ class CompiledProblem:
     shared_network: bool = False
     quadrature_order: int = QUADRATURE_ORDER
     laplacian_samples: int = 0
+    architecture: str = "mlp"
+    fourier_scale: float = 1.0
 
     @property
     def network_settings(self) -> dict:
@@ -72,6 +74,8 @@ class CompiledProblem:
             "shared_network": self.shared_network,
             "quadrature_order": self.quadrature_order,
             "laplacian_samples": self.laplacian_samples,
+            "architecture": self.architecture,
+            "fourier_scale": self.fourier_scale,
         }
 
     @property
@@ -118,6 +122,8 @@ def compile(
     quadrature_order: int = QUADRATURE_ORDER,
     shared_network: bool = False,
     laplacian_samples: int = 0,
+    architecture: str = "mlp",
+    fourier_scale: float = 1.0,
 ) -> CompiledProblem:
     """Compile a problem (text or a :class:`Spec` from ``parse``/``from_sympy``).
 
@@ -135,6 +141,10 @@ def compile(
         laplacian_samples: 0 (default) computes every Σ wᵢ∂ᵢᵢ exactly; n > 0
             estimates those of more than n terms from n coordinates drawn at random,
             unbiased (for Laplacians in high dimension; the loss then takes a key).
+        architecture: each network's kind: "mlp" (a tanh MLP, default), "fourier"
+            (random Fourier features of the coordinates, then the MLP) or "modified"
+            (the modified MLP of Wang, Teng & Perdikaris 2021).
+        fourier_scale: standard deviation of the fixed Gaussian matrix B of "fourier".
 
     >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω")
     >>> sorted(c.module.WEIGHTS)
@@ -145,6 +155,17 @@ def compile(
         raise PinnError(f"the network needs width ≥ 1 and depth ≥ 1, got width {width}, depth {depth}")
     if not 1 <= quadrature_order <= 1000:
         raise PinnError(f"quadrature_order must be between 1 and 1000, got {quadrature_order}")
+    if architecture not in ARCHITECTURES:
+        raise PinnError(
+            f"unknown architecture {architecture!r}", help=f"choose one of: {', '.join(ARCHITECTURES)}"
+        )
+    if architecture == "fourier" and (width % 2 or width < 2):
+        raise PinnError(
+            f"the fourier architecture needs an even width (sin and cos of width/2 features), got {width}",
+            help=f"use --width {width + 1 if width % 2 else 2}",
+        )
+    if not fourier_scale > 0:
+        raise PinnError(f"fourier_scale must be > 0, got {fourier_scale}")
     program = lower(spec)
     if laplacian_samples < 0:
         raise PinnError(f"laplacian_samples must be ≥ 0, got {laplacian_samples}", help="0 computes Laplacians exactly")
@@ -168,8 +189,21 @@ def compile(
         filename=spec.filename,
         quadrature_order=quadrature_order,
         networks=networks,
+        architecture=architecture,
+        fourier_scale=float(fourier_scale),
     )
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
     return CompiledProblem(
-        spec, program, schedule, source, module, width, depth, shared_network, quadrature_order, laplacian_samples
+        spec,
+        program,
+        schedule,
+        source,
+        module,
+        width,
+        depth,
+        shared_network,
+        quadrature_order,
+        laplacian_samples,
+        architecture,
+        float(fourier_scale),
     )
