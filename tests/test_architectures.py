@@ -14,7 +14,7 @@ import symbolic_pinn as sp
 from symbolic_pinn import _cli
 from symbolic_pinn._errors import PinnError
 from symbolic_pinn._runtime import Network, value_grad_laplacian
-from symbolic_pinn._settings import check
+from symbolic_pinn._settings import check, read_toml
 from symbolic_pinn._train import saved_settings
 
 X, Y = sympy.symbols("x y", real=True)
@@ -191,3 +191,12 @@ def test_flags_checkpoint_and_resume(capsys, tmp_path):
     resumed = _cli._compile(POISSON, saved_settings(out))  # how `train --resume` compiles
     assert resumed.source_hash == json.loads((out / "metrics.json").read_text())["source_sha256"]
     assert _cli._compile(POISSON, saved_settings(out) | {"fourier_scale": 1.0}).source_hash != resumed.source_hash
+
+
+def test_toml_settings(tmp_path):
+    path = tmp_path / "fourier.toml"
+    path.write_text('[train]\narchitecture = "fourier"\nfourier_scale = 2\n')
+    assert read_toml(path) == {"architecture": "fourier", "fourier_scale": 2.0}
+    path.write_text('[train]\narchitecture = "siren"\n')
+    with pytest.raises(PinnError, match="must be one of mlp, fourier, modified; got 'siren'"):
+        read_toml(path)
