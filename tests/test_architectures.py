@@ -136,6 +136,9 @@ def test_fourier_matrix_is_fixed():
     grads = jax.grad(compiled.loss)(a, points)
     assert not np.any(grads["u"]["B"])
     assert all(np.any(g) for g in jax.tree.leaves(grads["u"]["layers"]))
+    trained = compiled.module.main(steps=3, n=8)  # the module's own Adam, from seed 0
+    np.testing.assert_array_equal(trained["u"]["B"], a["u"]["B"])
+    assert not np.allclose(trained["u"]["layers"][0][0], a["u"]["layers"][0][0])
 
 
 @pytest.mark.parametrize("architecture", NEW)
