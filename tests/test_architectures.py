@@ -142,13 +142,20 @@ def test_fourier_matrix_is_fixed():
 
 
 @pytest.mark.parametrize("architecture", NEW)
-def test_short_training_lowers_the_loss(architecture):
-    compiled = sp.compile(sp.parse_file(POISSON), width=8, depth=2, architecture=architecture)
+def test_short_training_lowers_the_loss_and_resumes_alike(architecture, tmp_path):
+    """100 Adam steps lower the loss; the checkpoint records the architecture, and
+    `train --resume` compiles the same code (its hash is what a resume checks)."""
+    compiled = sp.compile(sp.parse_file(POISSON), width=8, depth=2, architecture=architecture, fourier_scale=0.5)
     result = compiled.train(
-        adam_steps=100, lbfgs_steps=0, interior_points=64, boundary_points=32, learning_rate=1e-2, progress=False
+        tmp_path, adam_steps=100, lbfgs_steps=0, interior_points=64, boundary_points=32, learning_rate=1e-2, progress=False
     )
     losses = [row["loss"] for row in result.history]
     assert losses[-1] < 0.5 * losses[0]
+    saved = saved_settings(tmp_path)
+    assert saved["architecture"] == architecture and saved["fourier_scale"] == 0.5
+    assert _cli._compile(POISSON, saved).source_hash == compiled.source_hash  # how `train --resume` compiles
+    if architecture == "fourier":
+        assert _cli._compile(POISSON, saved | {"fourier_scale": 1.0}).source_hash != compiled.source_hash
 
 
 def test_mlp_is_the_default_and_its_code_unchanged():
@@ -177,23 +184,18 @@ def test_unknown_architecture_is_a_clear_error():
         sp.compile(TEXT, width=5, architecture="fourier")
 
 
-def test_flags_checkpoint_and_resume(capsys, tmp_path):
-    """--architecture and --fourier-scale exist, go into the checkpoint, and a resumed
-    run rebuilds the same network (else the generated code, and its hash, would differ)."""
+def test_flags(capsys, tmp_path):
+    """--architecture and --fourier-scale are flags of `train` (and `compile`), with their choices."""
     with pytest.raises(SystemExit):
         _cli.main(["train", "--help"])
     help_text = capsys.readouterr().out
     assert "--architecture {mlp,fourier,modified}" in help_text and "--fourier-scale" in help_text
-    out = tmp_path / "run"
-    small = ["--lbfgs-steps", "0", "--no-progress", "--interior-points", "16", "--boundary-points", "8"]
-    args = ["--width", "4", "--depth", "1", "--architecture", "fourier", "--fourier-scale", "2"]
-    assert _cli.main(["train", str(POISSON), "--out", str(out), "--steps", "10", *small, *args]) == 0
-    settings = json.loads((out / "metrics.json").read_text())["settings"]
-    assert settings["architecture"] == "fourier" and settings["fourier_scale"] == 2.0
-    assert "class FourierNetwork" in (out / "loss.py").read_text()
-    resumed = _cli._compile(POISSON, saved_settings(out))  # how `train --resume` compiles
-    assert resumed.source_hash == json.loads((out / "metrics.json").read_text())["source_sha256"]
-    assert _cli._compile(POISSON, saved_settings(out) | {"fourier_scale": 1.0}).source_hash != resumed.source_hash
+    args = _cli._parser().parse_args(["train", str(POISSON), "--out", str(tmp_path), "--architecture", "modified"])
+    settings = _cli._train_settings(args)
+    assert settings["architecture"] == "modified" and settings["fourier_scale"] == 1.0
+    assert "ModifiedNetwork(" in _cli._compile(POISSON, settings).source
+    assert _cli.main(["compile", str(POISSON), "--architecture", "fourier", "--fourier-scale", "3"]) == 0
+    assert "FOURIER_SCALE = 3.0" in capsys.readouterr().out
 
 
 def test_toml_settings(tmp_path):
