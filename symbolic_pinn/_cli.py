@@ -23,7 +23,7 @@ EXIT_INTERNAL = 3
 
 
 def _compile(file, settings: dict):
-    """Compile with the network settings (width, depth, shared_network, quadrature_order, laplacian_samples)."""
+    """Compile with the network settings (see _settings.NETWORK)."""
     from ._compile import compile, parse_file
     from ._settings import NETWORK
 

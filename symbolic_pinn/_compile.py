@@ -13,7 +13,7 @@ import types
 
 from . import _ir as ir
 from ._check import check
-from ._emit import QUADRATURE_ORDER, emit
+from ._emit import ARCHITECTURES, QUADRATURE_ORDER, emit
 from ._errors import PinnError
 from ._load import load
 from ._lower import lower
@@ -63,6 +63,8 @@ class CompiledProblem:
     quadrature_order: int = QUADRATURE_ORDER
     laplacian_samples: int = 0
     hard_constraints: bool = False
+    architecture: str = "mlp"
+    fourier_scale: float = 1.0
 
     @property
     def network_settings(self) -> dict:
@@ -74,6 +76,8 @@ class CompiledProblem:
             "quadrature_order": self.quadrature_order,
             "laplacian_samples": self.laplacian_samples,
             "hard_constraints": self.hard_constraints,
+            "architecture": self.architecture,
+            "fourier_scale": self.fourier_scale,
         }
 
     @property
@@ -121,6 +125,8 @@ def compile(
     shared_network: bool = False,
     laplacian_samples: int = 0,
     hard_constraints: bool = False,
+    architecture: str = "mlp",
+    fourier_scale: float = 1.0,
 ) -> CompiledProblem:
     """Compile a problem (text or a :class:`Spec` from ``parse``/``from_sympy``).
 
@@ -140,6 +146,10 @@ def compile(
             unbiased (for Laplacians in high dimension; the loss then takes a key).
         hard_constraints: impose each ``u = g on ∂Ω`` exactly, u = g + φ·network with φ
             zero on the boundary (boxes, disks, balls); those terms leave the loss.
+        architecture: each network's kind: "mlp" (a tanh MLP, default), "fourier"
+            (random Fourier features of the coordinates, then the MLP) or "modified"
+            (the modified MLP of Wang, Teng & Perdikaris 2021).
+        fourier_scale: standard deviation of the fixed Gaussian matrix B of "fourier".
 
     >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω")
     >>> sorted(c.module.WEIGHTS)
@@ -150,6 +160,17 @@ def compile(
         raise PinnError(f"the network needs width ≥ 1 and depth ≥ 1, got width {width}, depth {depth}")
     if not 1 <= quadrature_order <= 1000:
         raise PinnError(f"quadrature_order must be between 1 and 1000, got {quadrature_order}")
+    if architecture not in ARCHITECTURES:
+        raise PinnError(
+            f"unknown architecture {architecture!r}", help=f"choose one of: {', '.join(ARCHITECTURES)}"
+        )
+    if architecture == "fourier" and (width % 2 or width < 2):
+        raise PinnError(
+            f"the fourier architecture needs an even width (sin and cos of width/2 features), got {width}",
+            help=f"use --width {width + 1 if width % 2 else 2}",
+        )
+    if not fourier_scale > 0:
+        raise PinnError(f"fourier_scale must be > 0, got {fourier_scale}")
     program = lower(spec)
     constraints = None
     if hard_constraints:
@@ -179,6 +200,8 @@ def compile(
         quadrature_order=quadrature_order,
         networks=networks,
         constraints=constraints,
+        architecture=architecture,
+        fourier_scale=float(fourier_scale),
     )
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
     return CompiledProblem(
@@ -193,4 +216,6 @@ def compile(
         quadrature_order,
         laplacian_samples,
         hard_constraints,
+        architecture,
+        float(fourier_scale),
     )

@@ -270,6 +270,73 @@ def mlp(layers, inputs, output=0):
     return h @ w[:, output] + b[output]
 
 
+class FourierNetwork:
+    """A field represented by random Fourier features, then a tanh MLP, on coordinates scaled to [-1, 1].
+
+    The scaled point x (a row of d numbers) becomes [sin(2π x B), cos(2π x B)], B of
+    shape (d, width/2) drawn once at initialisation (:func:`init_fourier`) and kept
+    fixed: its gradient is stopped, so no optimiser moves it.  Not a :class:`Network`,
+    so its derivatives take the generic paths (nested jax.jvp, jet).
+    """
+
+    def __init__(self, params, centre, half_width, output=0):
+        self.features = jax.lax.stop_gradient(params["B"])
+        self.layers = params["layers"]
+        self.centre = centre
+        self.half_width = half_width
+        self.output = output  # which output of the MLP: fields may share one network
+
+    def __call__(self, *xs):
+        x = jnp.stack([(x - c) / h for x, c, h in zip(xs, self.centre, self.half_width)], axis=-1)
+        angle = 2 * jnp.pi * (x @ self.features)
+        h = jnp.concatenate([jnp.sin(angle), jnp.cos(angle)], axis=-1)
+        for w, b in self.layers[:-1]:
+            h = jnp.tanh(h @ w + b)
+        w, b = self.layers[-1]
+        return h @ w[:, self.output] + b[self.output]
+
+
+def init_fourier(key, sizes, scale):
+    """B ~ N(0, scale²) of shape (inputs, width/2), and a Glorot tanh MLP on its 2·(width/2) features."""
+    kb, km = jax.random.split(key)
+    half = sizes[1] // 2
+    return {"B": scale * jax.random.normal(kb, (sizes[0], half)), "layers": init_mlp(km, (2 * half,) + tuple(sizes[1:]))}
+
+
+class ModifiedNetwork:
+    """A field represented by the modified MLP of Wang, Teng & Perdikaris (2021), on coordinates scaled to [-1, 1].
+
+    Two encoders U = tanh(x W_u + b_u), V = tanh(x W_v + b_v) of the scaled point x;
+    from H = x, each hidden layer takes Z = tanh(H W + b) and H ← (1 − Z) ⊙ U + Z ⊙ V;
+    the output is linear in the last H.  Not a :class:`Network`, so its derivatives
+    take the generic paths (nested jax.jvp, jet).
+    """
+
+    def __init__(self, params, centre, half_width, output=0):
+        self.encoders = (params["U"], params["V"])
+        self.layers = params["layers"]
+        self.centre = centre
+        self.half_width = half_width
+        self.output = output  # which output of the network: fields may share one network
+
+    def __call__(self, *xs):
+        x = jnp.stack([(x - c) / h for x, c, h in zip(xs, self.centre, self.half_width)], axis=-1)
+        (wu, bu), (wv, bv) = self.encoders
+        u, v = jnp.tanh(x @ wu + bu), jnp.tanh(x @ wv + bv)
+        h = x
+        for w, b in self.layers[:-1]:
+            z = jnp.tanh(h @ w + b)
+            h = (1 - z) * u + z * v
+        w, b = self.layers[-1]
+        return h @ w[:, self.output] + b[self.output]
+
+
+def init_modified(key, sizes):
+    """The encoders U, V (inputs → width) and the layers of a Glorot tanh MLP of these sizes."""
+    ku, kv, km = jax.random.split(key, 3)
+    return {"U": init_mlp(ku, sizes[:2])[0], "V": init_mlp(kv, sizes[:2])[0], "layers": init_mlp(km, sizes)}
+
+
 def shape_distance(shape, p):
     """Signed distance of points ``p`` (n, d) to a shape: negative inside, 0 on the boundary.
 

@@ -1,7 +1,8 @@
 """Training settings: their names, types, defaults and help, in one table; TOML files.
 
 Every field of :class:`TrainConfig`, plus the settings that shape the generated code
-(``width``, ``depth``, ``shared_network``, ``quadrature_order``, ``laplacian_samples``, ``hard_constraints``), is a setting.  A setting comes from, in rising priority: its default, a TOML file's
+(``width``, ``depth``, ``shared_network``, ``quadrature_order``, ``laplacian_samples``,
+``hard_constraints``, ``architecture``, ``fourier_scale``), is a setting.  A setting comes from, in rising priority: its default, a TOML file's
 ``[train]`` table (``--config FILE.toml``, else ``<problem>.toml`` beside the problem
 file), a ``symbolic-pinn train`` flag.  The flag of ``adam_steps`` is ``--adam-steps``.
 """
@@ -13,7 +14,7 @@ import pathlib
 import sys
 from collections.abc import Iterable, Mapping
 
-from ._emit import QUADRATURE_ORDER
+from ._emit import ARCHITECTURES, QUADRATURE_ORDER
 from ._errors import PinnError
 from ._train import TrainConfig, saved_settings, setting_types
 
@@ -69,6 +70,14 @@ NETWORK = (
         False,
         "impose each `u = g on ∂Ω` exactly: u = g + φ·network, φ = 0 on the boundary (boxes, disks, balls)",
     ),
+    Setting(
+        "architecture",
+        str,
+        "mlp",
+        "each network: a tanh MLP, random Fourier features then the MLP, or the modified MLP of Wang et al. 2021",
+        tuple(ARCHITECTURES),
+    ),
+    Setting("fourier_scale", float, 1.0, "standard deviation of the fixed Gaussian matrix B of the fourier architecture"),
 )
 SETTINGS: tuple[Setting, ...] = _settings()
 _BY_NAME = {s.name: s for s in SETTINGS}
