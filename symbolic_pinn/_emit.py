@@ -132,6 +132,12 @@ def _strings(names) -> str:
     return ", ".join(f'"{n}"' for n in names) + ("," if len(names) == 1 else "")
 
 
+def _tuple(items) -> str:
+    """A Python tuple literal of already formatted items: ``(a, b)``, ``(a,)``."""
+    items = list(items)
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
 def _number(value: float) -> str:
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
@@ -368,13 +374,7 @@ def _coords(program: ir.Program, namer: _Namer) -> str:
 
 def _estimated(term_plan) -> bool:
     """Whether a term estimates a sum from random coordinates (and so takes a ``key``)."""
-    scopes = [term_plan]
-    while scopes:
-        scope = scopes.pop()
-        if any(fp.samples for fp in scope.fields):
-            return True
-        scopes += scope.integrals
-    return False
+    return any(fp.samples for fp in term_plan.field_plans())
 
 
 def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, printer: _Printer) -> str:
@@ -455,17 +455,12 @@ def _scope(
             lines.append(f"{indent}# {fp.field}{point}: {names} — {how}")
         for step in fp.steps:
             if isinstance(step, Jet):
-                series = [
-                    "(" + ", ".join(value(a) for a in lower) + ("," if len(lower) == 1 else "") + ")"
-                    if any(a is not None for a in lower)
-                    else "_"
+                series = _tuple(
+                    _tuple(value(a) for a in lower) if any(a is not None for a in lower) else "_"
                     for lower in step.series
-                ]
-                series = "(" + ", ".join(series) + ("," if len(series) == 1 else "") + ")"
-                directions = "(" + ", ".join(
-                    "(" + ", ".join(_number(c) for c in v) + ("," if len(v) == 1 else "") + ")" for v in step.directions
-                ) + ("," if len(step.directions) == 1 else "") + ")"
-                weights = "(" + ", ".join(_number(w) for w in step.weights) + ("," if len(step.weights) == 1 else "") + ")"
+                )
+                directions = _tuple(_tuple(_number(c) for c in v) for v in step.directions)
+                weights = _tuple(_number(w) for w in step.weights)
                 target = f"{indent}{value(step.value)}, {series}, {namer.derivative_sum(step.output)} = "
                 call = f"collapsed_jet({fn(step.fn)}, {directions}, {weights}, {step.order})({args})"
                 if len(target + call) <= 100:
@@ -480,19 +475,19 @@ def _scope(
                         f"{indent})({args})",
                     ]
             elif isinstance(step, Collapse) and step.samples:
-                weights = ", ".join(_number(w) for w in step.weights) + ("," if len(step.weights) == 1 else "")
-                index = sum(line.count("sampled_coordinates(key") for line in lines)
+                # the sums of a scope draw apart: index = how many this scope drew before
+                index = [other for other in field_plans if other.samples].index(fp)
                 lines.append(
                     f"{indent}{value(step.value)}, _, {namer.second_order(step.output)} = collapsed_jet("
-                    f"{fn(step.fn)}, *sampled_coordinates(key, {index}, ({weights}), {step.samples}), 2)({args})"
+                    f"{fn(step.fn)}, *sampled_coordinates(key, {index}, {_tuple(_number(w) for w in step.weights)}, "
+                    f"{step.samples}), 2)({args})"
                 )
             elif isinstance(step, Collapse):
-                gradient = ", ".join(value(g) for g in step.gradient)
-                gradient = f"({gradient},)" if len(step.gradient) == 1 else f"({gradient})"
-                weights = ", ".join(_number(w) for w in step.weights) + ("," if len(step.weights) == 1 else "")
+                gradient = _tuple(value(g) for g in step.gradient)
+                weights = _tuple(_number(w) for w in step.weights)
                 lines.append(
                     f"{indent}{value(step.value)}, {gradient}, {namer.second_order(step.output)} = "
-                    f"value_grad_laplacian({fn(step.fn)}, ({weights}))({args})"
+                    f"value_grad_laplacian({fn(step.fn)}, {weights})({args})"
                 )
             elif isinstance(step, Derive):
                 if fn(step.name) not in defined:
@@ -633,11 +628,11 @@ def emit(
     ]
     for f in program.fields:
         intervals = [next(v for v in program.variables if v.name == a) for a in f.args]
-        centre = ", ".join(_number((v.lo + v.hi) / 2) for v in intervals) + ("," if len(intervals) == 1 else "")
-        half = ", ".join(_number((v.hi - v.lo) / 2) for v in intervals) + ("," if len(intervals) == 1 else "")
+        centre = _tuple(_number((v.lo + v.hi) / 2) for v in intervals)
+        half = _tuple(_number((v.hi - v.lo) / 2) for v in intervals)
         network, output = networks.get(f.name, (f.name, 0))
         where = f", output={output}" if network != f.name else ""
-        net = f'{arch.network}(params["{network}"], centre=({centre}), half_width=({half}){where})'
+        net = f'{arch.network}(params["{network}"], centre={centre}, half_width={half}{where})'
         if f.name in constraints:
             name = python_name(f.name)
             net = f"HardDirichlet({net}, boundary_{name}, distance_{name})"

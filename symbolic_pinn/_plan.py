@@ -151,17 +151,19 @@ class TermPlan:
     fields: tuple[FieldPlan, ...]
     integrals: tuple[IntegralPlan, ...] = ()
 
-    def field_names(self) -> list[str]:
-        """The fields the term uses, integrands included, each once, in plan order."""
-        names: list[str] = []
+    def field_plans(self) -> list[FieldPlan]:
+        """Every field plan of the term, integrands' included, outer scopes first."""
+        plans: list[FieldPlan] = []
         scopes: list = [self]
         while scopes:
             scope = scopes.pop(0)
-            for fp in scope.fields:
-                if fp.field not in names:
-                    names.append(fp.field)
+            plans += scope.fields
             scopes += scope.integrals
-        return names
+        return plans
+
+    def field_names(self) -> list[str]:
+        """The fields the term uses, integrands included, each once, in plan order."""
+        return list(dict.fromkeys(fp.field for fp in self.field_plans()))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,13 +175,7 @@ class Schedule:
 
     def field_plans(self) -> list[FieldPlan]:
         """Every field plan of every term, integrands included."""
-        plans: list[FieldPlan] = []
-        scopes: list = list(self.terms)
-        while scopes:
-            scope = scopes.pop(0)
-            plans += scope.fields
-            scopes += scope.integrals
-        return plans
+        return [fp for term in self.terms for fp in term.field_plans()]
 
 
 def _parent(alpha: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
@@ -325,13 +321,18 @@ def _jet_gives_second_derivatives(expr: ir.Expr, field: ir.FieldDecl, at, high: 
     the field's jet runs along: the jet's lower coefficients then give them for free."""
     if high is None or high.order < 3:
         return False
-    axes = {v.index(1.0) for v in polarize(high.terms)[0] if sorted(v) == [0.0] * (len(v) - 1) + [1.0]}
+    axes = {_axis(v) for v in polarize(high.terms)[0]} - {None}
     seconds = {
         n.alpha.index(2)
         for n in ir.walk(expr, into_integrals=False)
         if isinstance(n, ir.Field) and n.name == field.name and n.at == at and sorted(n.alpha)[-1] == 2 == sum(n.alpha)
     }
     return seconds <= axes
+
+
+def _axis(v: tuple[float, ...]) -> int | None:
+    """The argument a direction runs along if it is a unit axis eᵢ, else None."""
+    return v.index(1.0) if sorted(v) == [0.0] * (len(v) - 1) + [1.0] else None
 
 
 def _multinomial(alpha: Alpha) -> int:
@@ -425,7 +426,7 @@ def _field_plan(
         directions, weights = polarize(high.terms)
         series = []
         for v in directions:
-            axis = v.index(1.0) if sorted(v) == [0.0] * (d - 1) + [1.0] else None
+            axis = _axis(v)
             along = [tuple(k * (j == axis) for j in range(d)) if axis is not None else None for k in range(1, high.order)]
             series.append(tuple(a if a in needed else None for a in along))
         steps.append(Jet(zero, directions, weights, zero if zero in needed else None, tuple(series), high))
@@ -601,8 +602,8 @@ def describe_derivative_sum(node: ir.DerivativeSum, field: ir.FieldDecl) -> str:
 
 def describe_direction(v: tuple[float, ...], field: ir.FieldDecl) -> str:
     """``x`` for an axis, else the vector: ``(1, -1)``, ``(0.5, 0.866)``."""
-    if sorted(v) == [0.0] * (len(v) - 1) + [1.0]:
-        return field.args[v.index(1.0)]
+    if _axis(v) is not None:
+        return field.args[_axis(v)]
     return "(" + ", ".join(f"{c:.4g}" for c in v) + ")"
 
 

@@ -16,6 +16,7 @@ from symbolic_pinn._errors import PinnError
 from symbolic_pinn._runtime import Network, value_grad_laplacian
 from symbolic_pinn._settings import check, read_toml
 from symbolic_pinn._train import saved_settings
+from test_shared_network import SYSTEM  # the same two-field system, on a shared network
 
 X, Y = sympy.symbols("x y", real=True)
 NEW = ["fourier", "modified"]
@@ -26,13 +27,6 @@ PROBLEMS = {  # an equation, and its left side applied to a SymPy formula (the r
 DEPTH = {"Δu = 0": 2, "Δ(Δu) = 0": 1}  # SymPy's fourth derivatives of two layers take minutes
 POISSON = pathlib.Path(__file__).parent.parent / "examples" / "poisson.pinn"
 TEXT = POISSON.read_text()
-SYSTEM = """x in [0, 1]; y in [0, 1]
-field u(x, y), v(x, y)
--Δu = v
--Δv = 1
-u = 0 on ∂Ω
-v = 0 on ∂Ω
-"""
 
 
 def _dense(h, layer):
