@@ -18,6 +18,7 @@ import numpy as np
 
 import sympy
 
+from . import _functions
 from . import _syntax as ast
 from ._data import read_columns
 from ._errors import PinnError, Span
@@ -27,23 +28,6 @@ from ._spec import BoundaryIntegral, DataSpec, NormalComponent, Observed, Spec, 
 
 __all__ = ["check"]
 
-# name → (SymPy function, number of arguments); the table is the whole vocabulary.
-FUNCTIONS = {
-    "sin": sympy.sin,
-    "cos": sympy.cos,
-    "tan": sympy.tan,
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "sqrt": sympy.sqrt,
-    "tanh": sympy.tanh,
-    "sinh": sympy.sinh,
-    "cosh": sympy.cosh,
-    "arctan": sympy.atan,
-    "atan": sympy.atan,
-    "arcsin": sympy.asin,
-    "arccos": sympy.acos,
-    "abs": sympy.Abs,
-}
 CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E}
 OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
 TIME = "t"  # Δ and ∇ act on every variable but this one
@@ -121,7 +105,7 @@ class _Checker:
                 name.span,
                 help="choose another name, or remove one of the declarations",
             )
-        if name.name in CONSTANTS or name.name in FUNCTIONS or name.name in OPERATORS:
+        if name.name in CONSTANTS or _functions.in_text(name.name) or name.name in OPERATORS:
             raise PinnError(
                 f"'{name.name}' is a built-in name and cannot be redeclared",
                 name.span,
@@ -677,22 +661,23 @@ class _Checker:
                 node.name.span,
                 help=f"use it without arguments: {name}",
             )
-        if name in FUNCTIONS:
+        function = _functions.in_text(name)
+        if function is not None:
             if len(node.args) != 1:
                 raise PinnError(
                     f"{name} takes one argument, got {len(node.args)}", node.span, help=f"write {name}(expression)"
                 )
-            return FUNCTIONS[name](self._scalar(node.args[0]))
+            return function.sympy(self._scalar(node.args[0]))
         if name in OPERATORS:
             return getattr(self, f"_call_{name}")(node)
         if len(name) > 1 and name[0] == "D" and name[1:].isalpha():
             return self._call_subscripted(node)
-        close = difflib.get_close_matches(name, list(FUNCTIONS) + list(OPERATORS), n=1)
+        close = difflib.get_close_matches(name, _functions.names() + list(OPERATORS), n=1)
         return_hint = f"did you mean '{close[0]}'? " if close else ""
         raise PinnError(
             f"unknown function '{name}'",
             node.name.span,
-            help=f"{return_hint}functions: {', '.join(FUNCTIONS)}; operators: Dx(u), D(u, x), grad, div, laplace, dot",
+            help=f"{return_hint}functions: {', '.join(_functions.names())}; operators: Dx(u), D(u, x), grad, div, laplace, dot",
         )
 
     def _field_call(self, node: ast.Call, applied: sympy.Expr):

@@ -20,12 +20,11 @@ from sympy.calculus.euler import euler_equations
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
+from . import _functions
 from ._errors import PinnError
 from ._spec import Spec
 
 __all__ = ["derive", "to_text"]
-
-_FUNCTION_NAMES = {"atan": "arctan", "Abs": "abs"}
 
 
 class _TextPrinter(StrPrinter):
@@ -39,7 +38,8 @@ class _TextPrinter(StrPrinter):
         name = type(expr).__name__
         if isinstance(expr, AppliedUndef):
             return f"{name}({', '.join(self._print(a) for a in expr.args)})"
-        return f"{_FUNCTION_NAMES.get(name, name)}({', '.join(self._print(a) for a in expr.args)})"
+        function = _functions.by_sympy(expr)
+        return f"{function.name if function else name}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Exp1(self, expr):
         return "e"

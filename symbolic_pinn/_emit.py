@@ -22,6 +22,7 @@ import math
 import textwrap
 import unicodedata
 
+from . import _functions
 from . import _ir as ir
 from . import _runtime
 from ._runtime import shape_measure
@@ -29,21 +30,6 @@ from ._plan import Collapse, Derive, FieldPlan, IntegralPlan, Jet, Schedule, des
 
 __all__ = ["emit"]
 
-_JNP_FUNCTIONS = {
-    "sin": "jnp.sin",
-    "cos": "jnp.cos",
-    "tan": "jnp.tan",
-    "exp": "jnp.exp",
-    "log": "jnp.log",
-    "tanh": "jnp.tanh",
-    "sinh": "jnp.sinh",
-    "cosh": "jnp.cosh",
-    "arctan": "jnp.arctan",
-    "arcsin": "jnp.arcsin",
-    "arccos": "jnp.arccos",
-    "abs": "jnp.abs",
-    "sign": "jnp.sign",
-}
 # geometry of non-box domains: copied only into the modules of such problems
 _SHAPE_RUNTIME = (
     "shape_distance",
@@ -296,7 +282,7 @@ class _Printer:
         return self.namer.derivative_sum(e), _ATOM
 
     def _print_Call(self, e):
-        return f"{_JNP_FUNCTIONS[e.fn]}({self.print(e.arg)[0]})", _ATOM
+        return f"{_functions.lookup(e.fn).jax}({self.print(e.arg)[0]})", _ATOM
 
     def _print_Add(self, e):
         text = self._wrap(e.args[0], _ADD)

@@ -10,29 +10,12 @@ from __future__ import annotations
 import sympy
 from sympy.core.function import AppliedUndef
 
+from . import _functions
 from . import _ir as ir
 from ._errors import PinnError, Span
 from ._spec import NormalComponent, Observed, Spec
 
 __all__ = ["lower"]
-
-# SymPy function class name → IR function name.
-FUNCTIONS = {
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "exp": "exp",
-    "log": "log",
-    "tanh": "tanh",
-    "sinh": "sinh",
-    "cosh": "cosh",
-    "atan": "arctan",
-    "asin": "arcsin",
-    "acos": "arccos",
-    "Abs": "abs",
-    "sign": "sign",
-}
-
 
 class _Lowering:
     def __init__(self, spec: Spec):
@@ -74,11 +57,12 @@ class _Lowering:
             return self.derivative(e.expr, dict(zip(e.variables, e.point)))
         if isinstance(e, sympy.Integral):
             return self.integral(e)
-        if isinstance(e, sympy.Function) and type(e).__name__ in FUNCTIONS and len(e.args) == 1:
-            return ir.Call(FUNCTIONS[type(e).__name__], self.expr(e.args[0]))
+        function = _functions.by_sympy(e) if isinstance(e, sympy.Function) else None
+        if function is not None and len(e.args) == 1:
+            return ir.Call(function.name, self.expr(e.args[0]))
         raise PinnError(
             f"cannot compile {type(e).__name__}: {e}",
-            help=f"supported functions: {', '.join(sorted(set(FUNCTIONS.values())))}",
+            help=f"supported functions: {', '.join(_functions.names())}",
         )
 
     def derivative(self, e: sympy.Derivative, point: dict | None = None) -> ir.Field:

@@ -25,7 +25,7 @@ H1 = "x in [0, 1]\nfield u(x)\n"
 H2 = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\n"
 EXPECTED_START = "expected '(', '+', '-', '|', a derivative like ∂ₓ, a name, a number"
 FUNCTION_LIST = (
-    "functions: sin, cos, tan, exp, log, sqrt, tanh, sinh, cosh, arctan, atan, arcsin, arccos, abs; "
+    "functions: sin, cos, tan, exp, log, sqrt, tanh, sinh, cosh, arctan, atan, arcsin, arccos, abs, erf; "
     "operators: Dx(u), D(u, x), grad, div, laplace, dot"
 )
 
