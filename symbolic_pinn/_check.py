@@ -23,7 +23,7 @@ from . import _syntax as ast
 from ._data import read_columns
 from ._errors import PinnError, Span
 from ._ir import BOUNDARY, INTERIOR, Region
-from ._runtime import shape_bounds
+from ._runtime import geometry
 from ._spec import BoundaryIntegral, DataSpec, NormalComponent, Observed, Spec, TermSpec, normal, split_integrals, variable
 
 __all__ = ["check"]
@@ -31,6 +31,7 @@ __all__ = ["check"]
 CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E}
 OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
 TIME = "t"  # Δ and ∇ act on every variable but this one
+_COMBINATIONS = {"union": geometry.Union, "difference": geometry.Difference, "intersection": geometry.Intersection}
 
 
 @dataclasses.dataclass
@@ -52,7 +53,7 @@ class _Checker:
         self.data_statements: list[ast.DataDecl] = []
         self.data: list[DataSpec] = []
         self.bound: dict[str, sympy.Symbol] = {}  # integration variables in scope
-        self.shape: tuple | None = None  # (variable names, shape tree) of `(x, y) in disk(...)`
+        self.shape: tuple | None = None  # (variable names, Shape) of `(x, y) in disk(...)`
 
     # ---- statements ---------------------------------------------------------------
 
@@ -147,7 +148,7 @@ class _Checker:
                     help=f"declare it on its own: `{TIME} in [0, 1]`",
                 )
         tree = self._shape(s.shape, len(s.names))
-        lo, hi = shape_bounds(tree)
+        lo, hi = tree.bounds()
         for name, a, b in zip(s.names, lo, hi):
             if name.name in [n.name for n in s.names[: s.names.index(name)]]:
                 raise PinnError(f"'{name.name}' appears twice", name.span, help="list each variable once")
@@ -156,10 +157,10 @@ class _Checker:
             self.variables.append((symbol, float(a), float(b)))
         self.shape = (tuple(n.name for n in s.names), tree)
 
-    def _shape(self, node: ast.Node, d: int) -> tuple:
-        """The tree of a shape: ("box", lo, hi), ("ball", centre, radius), or an operation."""
+    def _shape(self, node: ast.Node, d: int) -> geometry.Shape:
+        """The shape a declaration names: a Box, a Ball, or a combination of shapes."""
         if isinstance(node, ast.ShapeOp):
-            return (node.op, self._shape(node.left, d), self._shape(node.right, d))
+            return _COMBINATIONS[node.op](self._shape(node.left, d), self._shape(node.right, d))
         name = node.name.name
         if name not in ("disk", "ball", "box"):
             raise PinnError(
@@ -181,11 +182,11 @@ class _Checker:
                     node.span,
                     help="write box(lower corner, upper corner), e.g. box((0, 0), (1, 1))",
                 )
-            return ("box", first, second)
+            return geometry.Box(first, second)
         radius = self._number(node.args[1], "a radius")
         if radius <= 0:
             raise PinnError(f"the radius {radius:g} is not positive", node.args[1].span, help="use a radius > 0")
-        return ("ball", first, radius)
+        return geometry.Ball(first, radius)
 
     def _point(self, node: ast.Node, d: int) -> tuple[float, ...]:
         items = node.items if isinstance(node, ast.Vector) else (node,)

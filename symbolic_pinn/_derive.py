@@ -93,7 +93,7 @@ def derive(spec: Spec) -> str:
     lines = [f"# Euler–Lagrange form of {spec.filename or 'the problem'}, derived by symbolic-pinn"]
     shaped = spec.shape[0] if spec.shape else ()
     if spec.shape:
-        lines.append(f"({', '.join(shaped)}) in {_shape_text(spec.shape[1])}")
+        lines.append(f"({', '.join(shaped)}) in {spec.shape[1]}")
     for s, lo, hi in spec.variables:
         if s.name not in shaped:
             lines.append(f"{s.name} in [{_number(lo)}, {_number(hi)}]")
@@ -141,22 +141,9 @@ def _curved_condition(field, lagrangian, boundary, spec: Spec) -> str:
     return f"{_own(field, condition)} = 0 on ∂Ω"
 
 
-def _shape_text(tree: tuple) -> str:
-    if tree[0] == "box":
-        return f"box({_point(tree[1])}, {_point(tree[2])})"
-    if tree[0] == "ball":
-        return f"{'disk' if len(tree[1]) == 2 else 'ball'}({_point(tree[1])}, {tree[2]!r})"
-    op = {"union": "∪", "difference": "\\", "intersection": "∩"}[tree[0]]
-    return f"({_shape_text(tree[1])} {op} {_shape_text(tree[2])})"
-
-
 def _number(value: float) -> str:
     """A coordinate exactly as the checker holds it: 1 for 1.0, else the shortest exact repr."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _point(values) -> str:
-    return "(" + ", ".join(repr(float(v)) for v in values) + ")"
 
 
 def _pinned(spec: Spec) -> set:

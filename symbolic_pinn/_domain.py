@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _ir as ir
-from ._runtime import sample_region, shape_distance
+from ._runtime.sampling import sample_region
 
 __all__ = ["sample", "test_grid"]
 
@@ -46,5 +46,5 @@ def test_grid(program: ir.Program, total: int = 10_000) -> np.ndarray:
         names = [v.name for v in program.variables]
         variables, tree = program.shape
         columns = [names.index(v) for v in variables]
-        grid = grid[shape_distance(tree, grid[:, columns]) <= 1e-12]
+        grid = grid[tree.distance(grid[:, columns]) <= 1e-12]
     return grid

@@ -14,8 +14,6 @@ parentheses, as SymPy's code printers do.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import inspect
 import keyword
 import pathlib
 import math
@@ -25,46 +23,9 @@ import unicodedata
 from . import _functions
 from . import _ir as ir
 from . import _runtime
-from ._runtime import shape_measure
 from ._plan import Collapse, Derive, FieldPlan, IntegralPlan, Jet, Schedule, describe_derivative_sum, describe_sum
 
 __all__ = ["emit"]
-
-# geometry of non-box domains: copied only into the modules of such problems
-_SHAPE_RUNTIME = (
-    "shape_distance",
-    "shape_bounds",
-    "_primitives",
-    "_primitive_boundary",
-    "_on_boundary",
-    "shape_measure",
-    "shape_interior",
-    "shape_boundary",
-)
-# what a generated module copies from _runtime, in this order
-_RUNTIME = (
-    "value_and_derivative",
-    "derivative",
-    "collapsed_jet",
-    "network_jet",
-    "sampled_coordinates",
-    "value_grad_laplacian",
-    "gauss_legendre",
-    "Network",
-    "HardDirichlet",
-    "init_mlp",
-    "mlp",
-    "FourierNetwork",
-    "init_fourier",
-    "ModifiedNetwork",
-    "init_modified",
-    *_SHAPE_RUNTIME,
-    "unit_cube",
-    "sample_region",
-    "load_observations",
-    "adam",
-)
-
 
 @dataclasses.dataclass(frozen=True)
 class _Architecture:
@@ -72,21 +33,15 @@ class _Architecture:
 
     network: str  # the runtime class that evaluates it
     init: str  # the init_params call of one network, on its key `k` and layer sizes `sizes`
-    runtime: tuple[str, ...]  # runtime functions copied only for this architecture
     words: str  # what fields() says each field is
 
 
 ARCHITECTURES = {
-    "mlp": _Architecture("Network", "init_mlp(k, sizes)", (), "a network"),
+    "mlp": _Architecture("Network", "init_mlp(k, sizes)", "a network"),
     "fourier": _Architecture(
-        "FourierNetwork",
-        "init_fourier(k, sizes, FOURIER_SCALE)",
-        ("FourierNetwork", "init_fourier"),
-        "a network of random Fourier features (then a tanh MLP)",
+        "FourierNetwork", "init_fourier(k, sizes, FOURIER_SCALE)", "a network of random Fourier features (then a tanh MLP)"
     ),
-    "modified": _Architecture(
-        "ModifiedNetwork", "init_modified(k, sizes)", ("ModifiedNetwork", "init_modified"), "a modified MLP (Wang et al. 2021)"
-    ),
+    "modified": _Architecture("ModifiedNetwork", "init_modified(k, sizes)", "a modified MLP (Wang et al. 2021)"),
 }
 # how the module docstring says derivatives are taken: [by the fused passes of the tanh MLP, generically]
 _DERIVATIVES = (
@@ -95,13 +50,14 @@ _DERIVATIVES = (
     "Every derivative is taken in forward mode, by nested jax.jvp and Taylor-mode jet (the\n"
     "fused passes through the network are written for the plain tanh MLP only).\n",
 )
-_ARCHITECTURE_RUNTIME = {name for a in ARCHITECTURES.values() for name in a.runtime}
 # Gauss–Legendre nodes per integral inside an equation, unless compile is told otherwise:
 # exact for polynomials of degree 19, and ~1e-10 relative for smooth integrands over a
 # few units; each node costs one more network evaluation per collocation point.
 QUADRATURE_ORDER = 10
 
-_RESERVED = set(_RUNTIME) | {"jax", "jnp", "params", "points", "key", "main", "fields", "loss", "losses", "net", "terms"}
+# names the module defines or imports besides the runtime's: no user name may take them
+_OWN_NAMES = {"jax", "jnp", "dataclasses", "params", "points", "key", "main", "fields", "loss", "losses", "net", "terms"}
+_RESERVED = set(_runtime.definitions()) | _OWN_NAMES
 
 # precedence: higher binds tighter
 _ADD, _MUL, _UNARY, _POW, _ATOM = 1, 2, 3, 4, 5
@@ -336,7 +292,7 @@ def _measure(program: ir.Program, region: ir.Region) -> float:
     """
     shaped = program.shape[0] if program.shape else ()
     widths = {v.name: v.hi - v.lo for v in program.variables if v.name not in shaped}
-    shape = shape_measure(program.shape[1]) if program.shape else 1.0
+    shape = program.shape[1].measure() if program.shape else 1.0
     volume = shape * math.prod(widths.values())
     if region.kind == "interior":
         return volume
@@ -345,13 +301,8 @@ def _measure(program: ir.Program, region: ir.Region) -> float:
     time = widths.pop("t", 1.0)
     area = sum(2.0 * volume / time / w for w in widths.values())
     if program.shape:
-        area += shape_measure(program.shape[1], boundary=True) * math.prod(widths.values())
+        area += program.shape[1].measure(boundary=True) * math.prod(widths.values())
     return area * time
-
-
-@functools.cache
-def _runtime_source(names: tuple[str, ...] = _RUNTIME) -> str:  # our own module's text: fixed for the process
-    return "\n\n".join(inspect.getsource(getattr(_runtime, name)) for name in names)
 
 
 def _coords(program: ir.Program, namer: _Namer) -> str:
@@ -543,20 +494,7 @@ def emit(
         )
         + "\n"
     )
-    out.append("import jax\nimport jax.numpy as jnp\n")
-    out.append("# ---- forward-mode derivatives, the network, sampling, Adam (symbolic_pinn._runtime) ----\n")
-    # a runtime function only some problems call is copied only into their modules
-    optional = {"gauss_legendre": any(isinstance(n, ir.Integral) for t in program.terms for n in ir.walk(t.expr))}
-    for name in _SHAPE_RUNTIME:
-        optional[name] = program.shape is not None
-    steps = [step for fp in schedule.field_plans() for step in fp.steps]
-    estimated = any(isinstance(step, Collapse) and step.samples for step in steps)
-    optional["collapsed_jet"] = optional["network_jet"] = estimated or any(isinstance(step, Jet) for step in steps)
-    optional["sampled_coordinates"] = estimated
-    optional["HardDirichlet"] = bool(constraints)
-    for name in _ARCHITECTURE_RUNTIME:
-        optional[name] = name in arch.runtime
-    out.append(_runtime_source(tuple(name for name in _RUNTIME if optional.get(name, True))))
+    head = len(out)  # the imports and the runtime go here, once the problem is written
     out.append("# ---- the problem ----\n")
     domain = ", ".join(f'"{v.name}": ({_number(v.lo)}, {_number(v.hi)})' for v in program.variables)
     constants = []
@@ -574,7 +512,7 @@ def emit(
         )
         + "}"
     )
-    constants.append(f"SHAPE = {program.shape!r}  # (variables, shape) of a non-box domain: see shape_distance")
+    constants.append(f"SHAPE = {program.shape!r}  # (variables, Shape) of a non-box domain")
     constants.append("NORMALS = (" + _strings([t.name for t in program.terms if ir.uses_normals(t)]) + ")  # terms given the outward normal")
     energies = [t for t in program.terms if t.kind == "energy"]
     constants.append("MEASURES = {" + ", ".join(f'"{t.name}": {_number(_measure(program, t.region))}' for t in energies) + "}")
@@ -684,10 +622,14 @@ def emit(
         "def main(steps=2000, n=1000, seed=0):\n"
         '    """Train with plain Adam on quasi-random points and report the errors."""\n'
         "    points = {\n"
-        "        name: load_observations(region[1], DATA_COLUMNS[name])\n"
-        "        if region[0] == \"data\"\n"
-        "        else tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))\n"
-        "        for i, (name, region) in enumerate(REGIONS.items(), start=1)\n"
+        + (
+            "        name: load_observations(region[1], DATA_COLUMNS[name])\n"
+            "        if region[0] == \"data\"\n"
+            "        else tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))\n"
+            if data_terms
+            else "        name: tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))\n"
+        )
+        + "        for i, (name, region) in enumerate(REGIONS.items(), start=1)\n"
         "    }\n"
         "    params = adam(loss, init_params(jax.random.PRNGKey(seed)), points, steps)\n"
         '    test = [jnp.asarray(c) for c in sample_region(seed, ("interior",), 4 * n, DOMAIN, SHAPE)]\n'
@@ -702,4 +644,10 @@ def emit(
         'if __name__ == "__main__":\n'
         "    main()\n"
     )
+    imports, runtime = _runtime.closure("\n".join(out[head:]))
+    out[head:head] = [
+        "\n".join([*imports, *([""] if imports else []), "import jax", "import jax.numpy as jnp"]) + "\n",
+        "# ---- the runtime this problem uses (from symbolic_pinn._runtime) ----\n",
+        runtime,
+    ]
     return "\n\n".join(out)

@@ -14,6 +14,7 @@ import dataclasses
 from . import _ir as ir
 from ._errors import PinnError
 from ._plan import _linear_in
+from ._runtime.geometry import Ball
 
 __all__ = ["constrain"]
 
@@ -85,8 +86,8 @@ def _distance(program: ir.Program) -> ir.Expr:
                 factors += [_minus(ir.Var(v.name), v.lo), _minus(ir.Num(v.hi), ir.Var(v.name))]
         return ir.Mul(tuple(([ir.Num(scale)] if scale != 1 else []) + factors))
     variables, tree = program.shape
-    if tree[0] == "ball" and set(variables) == set(program.spatial):
-        centre, radius = tree[1], tree[2]
+    if isinstance(tree, Ball) and set(variables) == set(program.spatial):
+        centre, radius = tree.centre, tree.radius
         squares = ir.Add(tuple(ir.Pow(_minus(ir.Var(name), float(c)), ir.Num(2.0)) for name, c in zip(variables, centre)))
         # (r² − |x − c|²) / r²
         return ir.Add((ir.Num(1.0), ir.Mul((ir.Num(-1.0 / radius**2), squares) if radius != 1 else (ir.Num(-1.0), squares))))

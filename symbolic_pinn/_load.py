@@ -20,5 +20,6 @@ def load(source: str, name: str = "problem") -> types.ModuleType:
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     module = types.ModuleType(f"symbolic_pinn_generated_{digest}")
     module.__file__ = filename
-    exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - our generated code
+    # dont_inherit: the module is compiled as the file it is, without this file's __future__ imports
+    exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - our generated code
     return module

@@ -31,29 +31,10 @@ from sympy.core.function import AppliedUndef
 
 from ._errors import PinnError
 from ._ir import BOUNDARY, INTERIOR, Region
+from ._runtime.geometry import Ball, Box, Shape
 from ._spec import BoundaryIntegral, NormalComponent, Spec, TermSpec, split_integrals, variable
 
 __all__ = ["Equation", "Minimize", "Shape", "ball", "box", "disk", "from_sympy", "normal_derivative"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Shape:
-    """A region for ``from_sympy(..., shape=((x, y), disk((0, 0), 1)))``.
-
-    Combine with ``|`` (union), ``-`` (difference) and ``&`` (intersection), as the
-    text's ``∪``, ``\\`` and ``∩``.
-    """
-
-    tree: tuple
-
-    def __or__(self, other: "Shape") -> "Shape":
-        return Shape(("union", self.tree, other.tree))
-
-    def __sub__(self, other: "Shape") -> "Shape":
-        return Shape(("difference", self.tree, other.tree))
-
-    def __and__(self, other: "Shape") -> "Shape":
-        return Shape(("intersection", self.tree, other.tree))
 
 
 def disk(centre, radius) -> Shape:
@@ -66,7 +47,7 @@ def ball(centre, radius) -> Shape:
     r = _number(radius, "a radius")
     if r <= 0:
         raise PinnError(f"the radius {r:g} is not positive")
-    return Shape(("ball", tuple(_number(c, "a coordinate of the centre") for c in centre), r))
+    return Ball(tuple(_number(c, "a coordinate of the centre") for c in centre), r)
 
 
 def box(lower, upper) -> Shape:
@@ -75,7 +56,7 @@ def box(lower, upper) -> Shape:
     hi = tuple(_number(c, "a corner coordinate") for c in upper)
     if len(lo) != len(hi) or not all(a < b for a, b in zip(lo, hi)):
         raise PinnError(f"box({lo}, {hi}) is empty", help="give the lower corner first")
-    return Shape(("box", lo, hi))
+    return Box(lo, hi)
 
 
 def normal_derivative(expr, variables) -> sympy.Expr:
@@ -303,18 +284,16 @@ def from_sympy(
         unknowns=tuple(norm.unknowns),
         terms=tuple(specs),
         exact=tuple(exact_specs),
-        shape=(tuple(s.name for s in shape[0]), shape[1].tree) if shape is not None else None,
+        shape=(tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None,
     )
 
 
 def _shaped_variables(variables: Mapping, shape) -> dict:
     """``variables`` with the shape's variables given its bounding box as intervals."""
-    from ._runtime import shape_bounds
-
     symbols, region = shape
     if not isinstance(region, Shape):
         raise PinnError(f"shape=(variables, region): the region must be disk(...), ball(...) or box(...), got {region!r}")
-    lo, hi = shape_bounds(region.tree)
+    lo, hi = region.bounds()
     if len(symbols) != len(lo):
         raise PinnError(f"the shape is {len(lo)}-D but {len(symbols)} variables range over it")
     result = dict(variables)

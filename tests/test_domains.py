@@ -4,7 +4,7 @@
 intersections are sampled by ``_runtime.sample_region`` (through
 ``_domain.sample``).  Every check here is against geometry written in this file
 with plain NumPy — distances to circles and segments, analytic normals, the
-areas and perimeters of elementary figures — never against ``shape_distance``
+areas and perimeters of elementary figures — never against the shapes' own ``distance``
 or any other function of the package.
 
 Statistical tolerances: a fraction estimated from n points is compared with its
@@ -34,7 +34,6 @@ import symbolic_pinn as sp
 from symbolic_pinn import _cli, _domain
 from symbolic_pinn._ir import BOUNDARY, INTERIOR, Region
 from symbolic_pinn._lower import lower
-from symbolic_pinn._runtime import shape_measure
 
 X, Y, Z, T = sympy.symbols("x y z t", real=True)
 GEOMETRY_TOL = 1e-9  # points "on" a curve: floating-point rounding of cos/sin and of the sampler
@@ -295,8 +294,8 @@ def test_l_shape_by_union_left_edge_gets_its_share():
 
 def test_l_shape_by_union_perimeter():
     tree = program(L_UNION).shape[1]
-    assert shape_measure(tree) == pytest.approx(3.0, abs=0.05)
-    assert shape_measure(tree, boundary=True) == pytest.approx(8.0, abs=0.25)
+    assert tree.measure() == pytest.approx(3.0, abs=0.05)
+    assert tree.measure(boundary=True) == pytest.approx(8.0, abs=0.25)
 
 
 def test_l_shape_by_difference_has_no_boundary_outside_it():
@@ -311,14 +310,14 @@ def test_l_shape_by_difference_has_no_boundary_outside_it():
 def test_measures_of_balls_and_boxes_are_exact():
     r = 0.75
     disk = program("(x, y) in disk((1, 2), 0.75)").shape[1]
-    assert shape_measure(disk) == pytest.approx(math.pi * r**2, rel=1e-12)
-    assert shape_measure(disk, boundary=True) == pytest.approx(2 * math.pi * r, rel=1e-12)
+    assert disk.measure() == pytest.approx(math.pi * r**2, rel=1e-12)
+    assert disk.measure(boundary=True) == pytest.approx(2 * math.pi * r, rel=1e-12)
     ball = program("(x, y, z) in ball((0, 0, 1), 0.75)", "x, y, z").shape[1]
-    assert shape_measure(ball) == pytest.approx(4 / 3 * math.pi * r**3, rel=1e-12)
-    assert shape_measure(ball, boundary=True) == pytest.approx(4 * math.pi * r**2, rel=1e-12)
+    assert ball.measure() == pytest.approx(4 / 3 * math.pi * r**3, rel=1e-12)
+    assert ball.measure(boundary=True) == pytest.approx(4 * math.pi * r**2, rel=1e-12)
     box = program("(x, y) in box((0, -1), (2, 0.5))").shape[1]
-    assert shape_measure(box) == pytest.approx(3.0, rel=1e-12)
-    assert shape_measure(box, boundary=True) == pytest.approx(7.0, rel=1e-12)
+    assert box.measure() == pytest.approx(3.0, rel=1e-12)
+    assert box.measure(boundary=True) == pytest.approx(7.0, rel=1e-12)
 
 
 # A combination is measured by 2^16 quasi-random points of its bounding box (area A_box):
@@ -332,13 +331,13 @@ def test_measure_of_a_combination(case):
     declaration, _, _, area = CASES[case]
     prog = program(declaration)
     box_area = math.prod(v.hi - v.lo for v in prog.variables)
-    got = shape_measure(prog.shape[1])
+    got = prog.shape[1].measure()
     assert abs(got - area) <= monte_carlo_tolerance(area, box_area), (got, area)
 
 
 def test_disk_minus_box_area_is_pi_minus_one():
     tree = program("(x, y) in disk((0, 0), 1) \\ box((-0.5, -0.5), (0.5, 0.5))").shape[1]
-    assert abs(shape_measure(tree) - (math.pi - 1)) <= monte_carlo_tolerance(math.pi - 1, 4.0)
+    assert abs(tree.measure() - (math.pi - 1)) <= monte_carlo_tolerance(math.pi - 1, 4.0)
 
 
 def test_perimeter_of_two_overlapping_disks():
@@ -346,9 +345,9 @@ def test_perimeter_of_two_overlapping_disks():
     tree = program("(x, y) in disk((0, 0), 1) ∪ disk((1, 0), 1)").shape[1]
     # 2^14 random points on each circle, 2/3 kept: σ = 2π·sqrt((2/9)/2^14) per circle
     sigma = math.sqrt(2) * 2 * math.pi * math.sqrt((2 / 9) / 2**14)
-    assert abs(shape_measure(tree, boundary=True) - 8 * math.pi / 3) <= 5 * sigma
+    assert abs(tree.measure(boundary=True) - 8 * math.pi / 3) <= 5 * sigma
     area = 4 * math.pi / 3 + math.sqrt(3) / 2  # 2π minus the lens 2π/3 − √3/2
-    assert abs(shape_measure(tree) - area) <= monte_carlo_tolerance(area, 3 * 2)
+    assert abs(tree.measure() - area) <= monte_carlo_tolerance(area, 3 * 2)
 
 
 def test_measures_of_energies_on_a_disk():

@@ -16,7 +16,6 @@ import pytest
 import symbolic_pinn
 from symbolic_pinn import _cli, _domain, _sampling, _weights
 from symbolic_pinn import _ir as ir
-from symbolic_pinn._runtime import shape_distance
 from symbolic_pinn._train import TrainConfig, _points, train
 
 SAMPLERS = ("sobol", "halton", "uniform")
@@ -40,12 +39,12 @@ def test_each_sampler_gives_points_in_the_region(disk, sampler):
     program = disk.ir
     inside = _domain.sample(program, ir.INTERIOR, 500, seed=3, sampler=sampler)
     assert inside.shape == (500, 3)
-    assert np.all(shape_distance(program.shape[1], inside[:, :2]) < 0)
+    assert np.all(program.shape[1].distance(inside[:, :2]) < 0)
     assert np.all((0 <= inside[:, 2]) & (inside[:, 2] <= 1))
     edge = _domain.sample(program, ir.BOUNDARY, 300, seed=3, sampler=sampler)
     np.testing.assert_allclose(np.hypot(edge[:, 0], edge[:, 1]), 1, atol=1e-12)
     face = _domain.sample(program, ir.Region("face", "t", 0.0), 200, seed=3, sampler=sampler)
-    assert np.all(face[:, 2] == 0) and np.all(shape_distance(program.shape[1], face[:, :2]) < 0)
+    assert np.all(face[:, 2] == 0) and np.all(program.shape[1].distance(face[:, :2]) < 0)
     again = _domain.sample(program, ir.INTERIOR, 500, seed=3, sampler=sampler)
     np.testing.assert_array_equal(inside, again)  # the same seed, the same points
 

@@ -12,6 +12,7 @@ import sympy
 
 import symbolic_pinn
 import symbolic_pinn as sp
+from symbolic_pinn._runtime.geometry import Ball, Box, Difference, Intersection, Union
 from symbolic_pinn import Equation, Minimize, PinnError, from_sympy
 from symbolic_pinn import _ir as ir
 
@@ -283,14 +284,14 @@ def test_a_shaped_domain_and_dn_from_sympy_give_the_text_ir():
         "(x, y) in disk((0, 0), 1) \\ box((0, 0), (0.5, 0.5))\nfield u(x, y)\n-Δu = 4\nDn(u) + 2*u = x on ∂Ω\n"
     )
     assert sp.compile(spec).ir == sp.compile(text).ir
-    assert spec.shape == text.shape == (("x", "y"), ("difference", ("ball", (0.0, 0.0), 1.0), ("box", (0.0, 0.0), (0.5, 0.5))))
+    assert spec.shape == text.shape == (("x", "y"), Difference(Ball((0.0, 0.0), 1.0), Box((0.0, 0.0), (0.5, 0.5))))
     assert [(v.name, lo, hi) for v, lo, hi in spec.variables] == [("x", -1.0, 1.0), ("y", -1.0, 1.0)]
 
 
 def test_shape_operators_from_sympy():
     a, b = sp.disk((0, 0), 1), sp.box((0, 0), (2, 2))
-    assert (a | b).tree[0] == "union" and (a & b).tree[0] == "intersection" and (a - b).tree[0] == "difference"
-    assert sp.ball((0, 0, 0), 2).tree == ("ball", (0.0, 0.0, 0.0), 2.0)
+    assert (a | b) == Union(a, b) and (a & b) == Intersection(a, b) and (a - b) == Difference(a, b)
+    assert sp.ball((0, 0, 0), 2) == Ball((0.0, 0.0, 0.0), 2.0)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 
-# ---- forward-mode derivatives, the network, sampling, Adam (symbolic_pinn._runtime) ----
+# ---- the runtime this problem uses (from symbolic_pinn._runtime) ----
 
 
 def value_and_derivative(f, i):
@@ -155,8 +155,8 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     """``n`` points of a region of the domain, as a tuple of coordinate arrays.
 
     ``domain`` maps each variable to its interval; ``shape``, if not None, is
-    ``(variables, tree)``: those variables range together over the shape ``tree``
-    (see :func:`shape_distance`), the others over their intervals.  ``region`` is
+    ``(variables, Shape)``: those variables range together over the shape (see
+    ``geometry``), the others over their intervals.  ``region`` is
     ``("interior",)``, ``("boundary",)`` or ``("face", variable, value)``.  The
     boundary of a time-dependent problem is the spatial boundary at every time: a
     variable ``t`` has no faces there (initial conditions are faces of their own),
@@ -188,7 +188,7 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         points = np.empty((count, len(names)))
         fill(points, [i for i in boxed if i != axis], count)
         if shape:
-            points[:, shaped] = shape_interior(shape[1], count, unit)
+            points[:, shaped] = shape[1].interior(count, unit)
         if axis is not None:
             points[:, axis] = value
         return points
@@ -215,7 +215,7 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         def curved(count):
             points = np.empty((count, len(names)))
             fill(points, boxed, count)
-            on, outward = shape_boundary(shape[1], count, unit, rng)
+            on, outward = shape[1].boundary(count, unit, rng)
             points[:, shaped] = on
             normal = np.zeros((count, len(spatial)))
             normal[:, [spatial.index(names[i]) for i in shaped]] = outward
@@ -224,9 +224,9 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         def flat(axis, value, sign):
             return lambda count: (inside(count, axis, value), along(count, axis, sign))
 
-        base = shape_measure(shape[1]) if shape else 1.0
+        base = shape[1].measure() if shape else 1.0
         if shape:
-            pieces.append((shape_measure(shape[1], boundary=True) * np.prod(widths[rest]), curved))
+            pieces.append((shape[1].measure(boundary=True) * np.prod(widths[rest]), curved))
         for axis in rest:
             area = base * np.prod(widths[[i for i in rest if i != axis]])
             pieces += [(area, flat(axis, lo[axis], -1.0)), (area, flat(axis, hi[axis], 1.0))]
@@ -242,17 +242,6 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         normal = np.zeros((len(points), len(spatial))) if normal is None else normal
         columns += [normal[:, j] for j in range(len(spatial))]
     return tuple(columns)
-
-
-def load_observations(path, columns):
-    """The named columns of a CSV (with a header row) or NPZ file, as a tuple of arrays."""
-    import numpy as np
-
-    if str(path).endswith(".npz"):
-        with np.load(path, allow_pickle=False) as archive:
-            return tuple(jnp.asarray(archive[c], dtype=float).ravel() for c in columns)
-    table = np.genfromtxt(path, delimiter=",", names=True, autostrip=True)
-    return tuple(jnp.asarray(table[c], dtype=float) for c in columns)
 
 
 def adam(loss, params, points, steps, learning_rate=1e-3):
@@ -287,7 +276,7 @@ UNKNOWNS = {}
 WEIGHTS = {"pde": 1, "bc": 1}
 REGIONS = {"pde": ("interior",), "bc": ("boundary",)}
 DATA_COLUMNS = {}
-SHAPE = None  # (variables, shape) of a non-box domain: see shape_distance
+SHAPE = None  # (variables, Shape) of a non-box domain
 NORMALS = ()  # terms given the outward normal
 MEASURES = {}
 
@@ -349,9 +338,7 @@ RANDOMIZED = ()  # terms whose loss takes a random key: see losses
 def main(steps=2000, n=1000, seed=0):
     """Train with plain Adam on quasi-random points and report the errors."""
     points = {
-        name: load_observations(region[1], DATA_COLUMNS[name])
-        if region[0] == "data"
-        else tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))
+        name: tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))
         for i, (name, region) in enumerate(REGIONS.items(), start=1)
     }
     params = adam(loss, init_params(jax.random.PRNGKey(seed)), points, steps)

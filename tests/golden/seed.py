@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 
-# ---- forward-mode derivatives, the network, sampling, Adam (symbolic_pinn._runtime) ----
+# ---- the runtime this problem uses (from symbolic_pinn._runtime) ----
 
 
 def value_and_derivative(f, i):
@@ -42,24 +42,6 @@ def derivative(f, i):
         return value_and_derivative(f, i)(*xs)[1]
 
     return df
-
-
-def value_grad_laplacian(f, weights):
-    """(f, ∇f, Σᵢ wᵢ ∂²f/∂xᵢ²) of a pointwise function — collapsed Taylor mode.
-
-    A network (a :class:`Network`) carries value, gradient and the one weighted sum
-    of second derivatives through its layers together, in a single fused pass
-    (the forward Laplacian).  Any other function falls back to nested ``jax.jvp``.
-    """
-
-    def run(*xs):
-        if isinstance(f, Network):
-            return f.forward_laplacian(xs, weights)
-        gradient = tuple(derivative(f, i)(*xs) for i in range(len(xs)))
-        second = [w * derivative(derivative(f, i), i)(*xs) for i, w in enumerate(weights) if w != 0]
-        return f(*xs), gradient, sum(second) if second else jnp.zeros_like(xs[0])
-
-    return run
 
 
 class Network:
@@ -153,8 +135,8 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     """``n`` points of a region of the domain, as a tuple of coordinate arrays.
 
     ``domain`` maps each variable to its interval; ``shape``, if not None, is
-    ``(variables, tree)``: those variables range together over the shape ``tree``
-    (see :func:`shape_distance`), the others over their intervals.  ``region`` is
+    ``(variables, Shape)``: those variables range together over the shape (see
+    ``geometry``), the others over their intervals.  ``region`` is
     ``("interior",)``, ``("boundary",)`` or ``("face", variable, value)``.  The
     boundary of a time-dependent problem is the spatial boundary at every time: a
     variable ``t`` has no faces there (initial conditions are faces of their own),
@@ -186,7 +168,7 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         points = np.empty((count, len(names)))
         fill(points, [i for i in boxed if i != axis], count)
         if shape:
-            points[:, shaped] = shape_interior(shape[1], count, unit)
+            points[:, shaped] = shape[1].interior(count, unit)
         if axis is not None:
             points[:, axis] = value
         return points
@@ -213,7 +195,7 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         def curved(count):
             points = np.empty((count, len(names)))
             fill(points, boxed, count)
-            on, outward = shape_boundary(shape[1], count, unit, rng)
+            on, outward = shape[1].boundary(count, unit, rng)
             points[:, shaped] = on
             normal = np.zeros((count, len(spatial)))
             normal[:, [spatial.index(names[i]) for i in shaped]] = outward
@@ -222,9 +204,9 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         def flat(axis, value, sign):
             return lambda count: (inside(count, axis, value), along(count, axis, sign))
 
-        base = shape_measure(shape[1]) if shape else 1.0
+        base = shape[1].measure() if shape else 1.0
         if shape:
-            pieces.append((shape_measure(shape[1], boundary=True) * np.prod(widths[rest]), curved))
+            pieces.append((shape[1].measure(boundary=True) * np.prod(widths[rest]), curved))
         for axis in rest:
             area = base * np.prod(widths[[i for i in rest if i != axis]])
             pieces += [(area, flat(axis, lo[axis], -1.0)), (area, flat(axis, hi[axis], 1.0))]
@@ -240,17 +222,6 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         normal = np.zeros((len(points), len(spatial))) if normal is None else normal
         columns += [normal[:, j] for j in range(len(spatial))]
     return tuple(columns)
-
-
-def load_observations(path, columns):
-    """The named columns of a CSV (with a header row) or NPZ file, as a tuple of arrays."""
-    import numpy as np
-
-    if str(path).endswith(".npz"):
-        with np.load(path, allow_pickle=False) as archive:
-            return tuple(jnp.asarray(archive[c], dtype=float).ravel() for c in columns)
-    table = np.genfromtxt(path, delimiter=",", names=True, autostrip=True)
-    return tuple(jnp.asarray(table[c], dtype=float) for c in columns)
 
 
 def adam(loss, params, points, steps, learning_rate=1e-3):
@@ -285,7 +256,7 @@ UNKNOWNS = {}
 WEIGHTS = {"energy": 1}
 REGIONS = {"energy": ("interior",)}
 DATA_COLUMNS = {}
-SHAPE = None  # (variables, shape) of a non-box domain: see shape_distance
+SHAPE = None  # (variables, Shape) of a non-box domain
 NORMALS = ()  # terms given the outward normal
 MEASURES = {"energy": 4}
 
@@ -335,9 +306,7 @@ RANDOMIZED = ()  # terms whose loss takes a random key: see losses
 def main(steps=2000, n=1000, seed=0):
     """Train with plain Adam on quasi-random points and report the errors."""
     points = {
-        name: load_observations(region[1], DATA_COLUMNS[name])
-        if region[0] == "data"
-        else tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))
+        name: tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))
         for i, (name, region) in enumerate(REGIONS.items(), start=1)
     }
     params = adam(loss, init_params(jax.random.PRNGKey(seed)), points, steps)
