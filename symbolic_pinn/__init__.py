@@ -18,16 +18,18 @@ The stages, each its own module: parse (``_parse``), check (``_check``), lower
 __version__ = "0.1.0"
 
 from ._compile import CompiledProblem, compile, parse, parse_file
+from ._config import NetworkConfig, TrainConfig
 from ._derive import derive
 from ._errors import PinnError, Span
 from ._spec import Spec
 from ._sympy import Equation, Minimize, Shape, ball, box, disk, from_sympy, normal_derivative
-from ._train import TrainConfig, TrainResult
+from ._train import TrainResult
 
 __all__ = [
     "CompiledProblem",
     "Equation",
     "Minimize",
+    "NetworkConfig",
     "Shape",
     "ball",
     "box",

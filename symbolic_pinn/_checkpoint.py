@@ -63,6 +63,12 @@ def load(run_dir: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     return meta, arrays
 
 
+def saved_settings(run_dir: str | os.PathLike) -> dict:
+    """The settings (network and training) of the checkpoint in ``run_dir``."""
+    meta, _ = load(run_dir)
+    return dict(meta["settings"])
+
+
 def _current_arrays(run_dir: pathlib.Path) -> str | None:
     try:
         return json.loads((run_dir / INDEX).read_text())["arrays"]

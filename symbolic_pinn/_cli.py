@@ -92,7 +92,7 @@ def _cmd_train(args) -> int:
 def _train_settings(args) -> dict:
     """Every setting: the defaults, then a TOML file or the checkpoint resumed, then the flags."""
     from . import _settings
-    from ._train import saved_settings
+    from ._checkpoint import saved_settings
 
     given = {s.name: getattr(args, s.name) for s in _settings.SETTINGS if hasattr(args, s.name)}
     if args.resume:

@@ -13,7 +13,8 @@ import types
 
 from . import _ir as ir
 from ._check import check
-from ._emit import ARCHITECTURES, QUADRATURE_ORDER, emit
+from ._config import NetworkConfig
+from ._emit import emit
 from ._errors import PinnError
 from ._load import load
 from ._lower import lower
@@ -57,28 +58,17 @@ class CompiledProblem:
     schedule: Schedule
     source: str
     module: types.ModuleType
-    width: int
-    depth: int
-    shared_network: bool = False
-    quadrature_order: int = QUADRATURE_ORDER
-    laplacian_samples: int = 0
-    hard_constraints: bool = False
-    architecture: str = "mlp"
-    fourier_scale: float = 1.0
+    network: NetworkConfig = NetworkConfig()
 
     @property
     def network_settings(self) -> dict:
         """The settings the generated code was compiled with (they go with its checkpoints)."""
-        return {
-            "width": self.width,
-            "depth": self.depth,
-            "shared_network": self.shared_network,
-            "quadrature_order": self.quadrature_order,
-            "laplacian_samples": self.laplacian_samples,
-            "hard_constraints": self.hard_constraints,
-            "architecture": self.architecture,
-            "fourier_scale": self.fourier_scale,
-        }
+        return dataclasses.asdict(self.network)
+
+    @property
+    def observations(self) -> dict:
+        """The observations of each ``data`` file, by its name as written."""
+        return {d.name: d for d in self.spec.data}
 
     @property
     def loss(self):
@@ -118,104 +108,48 @@ class CompiledProblem:
 def compile(
     problem: Spec | str,
     *,
-    width: int = 64,
-    depth: int = 3,
     taylor_from_order: int | None = TAYLOR_FROM_ORDER,
-    quadrature_order: int = QUADRATURE_ORDER,
-    shared_network: bool = False,
-    laplacian_samples: int = 0,
-    hard_constraints: bool = False,
-    architecture: str = "mlp",
-    fourier_scale: float = 1.0,
+    network: NetworkConfig | None = None,
+    **settings,
 ) -> CompiledProblem:
     """Compile a problem (text or a :class:`Spec` from ``parse``/``from_sympy``).
 
     Args:
         problem: problem text, or the result of :func:`parse` or :func:`from_sympy`.
-        width: neurons per hidden layer of each field's MLP.
-        depth: number of hidden layers.
         taylor_from_order: compute a field's highest derivatives with one collapsed
             Taylor-mode jet when their order is at least this (default 3); None uses
             nested jvp above the second order (see ``_plan``).
-        quadrature_order: Gauss–Legendre nodes for each integral inside an equation,
-            ``∫(f, s, a, b)`` (exact for polynomials of degree 2·order − 1).
-        shared_network: one MLP with an output per field, instead of one MLP per
-            field (the fields must take the same variables).
-        laplacian_samples: 0 (default) computes every Σ wᵢ∂ᵢᵢ exactly; n > 0
-            estimates those of more than n terms from n coordinates drawn at random,
-            unbiased (for Laplacians in high dimension; the loss then takes a key).
-        hard_constraints: impose each ``u = g on ∂Ω`` exactly, u = g + φ·network with φ
-            zero on the boundary (boxes, disks, balls); those terms leave the loss.
-        architecture: each network's kind: "mlp" (a tanh MLP, default), "fourier"
-            (random Fourier features of the coordinates, then the MLP) or "modified"
-            (the modified MLP of Wang, Teng & Perdikaris 2021).
-        fourier_scale: standard deviation of the fixed Gaussian matrix B of "fourier".
+        network: the settings of the generated code, a :class:`NetworkConfig`; or give
+            them one by one as keywords: ``width`` and ``depth`` of each network,
+            ``shared_network``, ``quadrature_order`` (Gauss–Legendre nodes of each
+            ``∫(f, s, a, b)``), ``laplacian_samples`` (0: exact Laplacians; n: unbiased
+            estimates from n random coordinates), ``hard_constraints`` (each ``u = g on
+            ∂Ω`` exact, u = g + φ·network), ``architecture`` ("mlp", "fourier",
+            "modified") and ``fourier_scale``.  Each is described in ``NetworkConfig``.
 
-    >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω")
-    >>> sorted(c.module.WEIGHTS)
-    ['bc', 'pde']
+    >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω", width=8)
+    >>> sorted(c.module.WEIGHTS), c.network.width
+    (['bc', 'pde'], 8)
     """
+    if network is None:
+        from ._settings import NETWORK, check
+
+        network = NetworkConfig(**check(settings, "given to compile()", [s.name for s in NETWORK]))
+    elif settings:
+        raise PinnError("give the settings either as network=NetworkConfig(...) or as keywords, not both")
     spec = parse(problem) if isinstance(problem, str) else problem
-    if width < 1 or depth < 1:
-        raise PinnError(f"the network needs width ≥ 1 and depth ≥ 1, got width {width}, depth {depth}")
-    if not 1 <= quadrature_order <= 1000:
-        raise PinnError(f"quadrature_order must be between 1 and 1000, got {quadrature_order}")
-    if architecture not in ARCHITECTURES:
-        raise PinnError(
-            f"unknown architecture {architecture!r}", help=f"choose one of: {', '.join(ARCHITECTURES)}"
-        )
-    if architecture == "fourier" and (width % 2 or width < 2):
-        raise PinnError(
-            f"the fourier architecture needs an even width (sin and cos of width/2 features), got {width}",
-            help=f"use --width {width + 1 if width % 2 else 2}",
-        )
-    if not fourier_scale > 0:
-        raise PinnError(f"fourier_scale must be > 0, got {fourier_scale}")
     program = lower(spec)
     constraints = None
-    if hard_constraints:
+    if network.hard_constraints:
         from ._hard import constrain
 
         program, constraints = constrain(program)
-    if laplacian_samples < 0:
-        raise PinnError(f"laplacian_samples must be ≥ 0, got {laplacian_samples}", help="0 computes Laplacians exactly")
-    schedule = plan(program, taylor_from_order=taylor_from_order, laplacian_samples=laplacian_samples)
-    layers = {f.name: (len(f.args),) + (width,) * depth + (1,) for f in program.fields}
-    networks = {}
-    if shared_network and len(program.fields) > 1:
-        if len({f.args for f in program.fields}) != 1:
-            raise PinnError(
-                "a shared network needs fields of the same variables",
-                help="declare them alike, e.g. `field u(x, y), v(x, y)`, or give each field its own network",
-            )
-        args = program.fields[0].args
-        layers = {"_shared": (len(args),) + (width,) * depth + (len(program.fields),)}
-        networks = {f.name: ("_shared", i) for i, f in enumerate(program.fields)}
-    source = emit(
-        program,
-        schedule,
-        layers=layers,
-        source=spec.source,
-        filename=spec.filename,
-        quadrature_order=quadrature_order,
-        networks=networks,
-        constraints=constraints,
-        architecture=architecture,
-        fourier_scale=float(fourier_scale),
-    )
+    if network.shared_network and len(program.fields) > 1 and len({f.args for f in program.fields}) != 1:
+        raise PinnError(
+            "a shared network needs fields of the same variables",
+            help="declare them alike, e.g. `field u(x, y), v(x, y)`, or give each field its own network",
+        )
+    schedule = plan(program, taylor_from_order=taylor_from_order, laplacian_samples=network.laplacian_samples)
+    source = emit(program, schedule, network=network, source=spec.source, filename=spec.filename, constraints=constraints)
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
-    return CompiledProblem(
-        spec,
-        program,
-        schedule,
-        source,
-        module,
-        width,
-        depth,
-        shared_network,
-        quadrature_order,
-        laplacian_samples,
-        hard_constraints,
-        architecture,
-        float(fourier_scale),
-    )
+    return CompiledProblem(spec, program, schedule, source, module, network)

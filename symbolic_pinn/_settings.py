@@ -1,8 +1,7 @@
 """Training settings: their names, types, defaults and help, in one table; TOML files.
 
-Every field of :class:`TrainConfig`, plus the settings that shape the generated code
-(``width``, ``depth``, ``shared_network``, ``quadrature_order``, ``laplacian_samples``,
-``hard_constraints``, ``architecture``, ``fourier_scale``), is a setting.  A setting comes from, in rising priority: its default, a TOML file's
+Every field of :class:`TrainConfig` and of :class:`NetworkConfig` (the settings that
+shape the generated code) is a setting.  A setting comes from, in rising priority: its default, a TOML file's
 ``[train]`` table (``--config FILE.toml``, else ``<problem>.toml`` beside the problem
 file), a ``symbolic-pinn train`` flag.  The flag of ``adam_steps`` is ``--adam-steps``.
 """
@@ -14,9 +13,9 @@ import pathlib
 import sys
 from collections.abc import Iterable, Mapping
 
-from ._emit import ARCHITECTURES, QUADRATURE_ORDER
+from ._checkpoint import saved_settings
+from ._config import NetworkConfig, TrainConfig, setting_types
 from ._errors import PinnError
-from ._train import TrainConfig, saved_settings, setting_types
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,43 +42,17 @@ class Setting:
         return "--" + self.name.replace("_", "-")
 
 
-def _settings() -> tuple[Setting, ...]:
+def _table(config) -> tuple[Setting, ...]:
     types = setting_types()
-    train = tuple(
+    return tuple(
         Setting(f.name, types[f.name], f.default, f.metadata["help"], f.metadata["choices"])
-        for f in dataclasses.fields(TrainConfig)
+        for f in dataclasses.fields(config)
     )
-    return train + NETWORK
 
 
 # the settings of `compile` (they change the generated code), also settings of `train`
-NETWORK = (
-    Setting("width", int, 64, "neurons per hidden layer of each field's network"),
-    Setting("depth", int, 3, "hidden layers of each field's network"),
-    Setting("shared_network", bool, False, "one network with an output per field, instead of one per field"),
-    Setting("quadrature_order", int, QUADRATURE_ORDER, "Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation"),
-    Setting(
-        "laplacian_samples",
-        int,
-        0,
-        "0: Laplacians exactly; n: estimate each Σ wᵢ∂ᵢᵢ of more than n terms from n random coordinates per Adam step (unbiased, for high dimension)",
-    ),
-    Setting(
-        "hard_constraints",
-        bool,
-        False,
-        "impose each `u = g on ∂Ω` exactly: u = g + φ·network, φ = 0 on the boundary (boxes, disks, balls)",
-    ),
-    Setting(
-        "architecture",
-        str,
-        "mlp",
-        "each network: a tanh MLP, random Fourier features then the MLP, or the modified MLP of Wang et al. 2021",
-        tuple(ARCHITECTURES),
-    ),
-    Setting("fourier_scale", float, 1.0, "standard deviation of the fixed Gaussian matrix B of the fourier architecture"),
-)
-SETTINGS: tuple[Setting, ...] = _settings()
+NETWORK = _table(NetworkConfig)
+SETTINGS: tuple[Setting, ...] = _table(TrainConfig) + NETWORK
 _BY_NAME = {s.name: s for s in SETTINGS}
 _KINDS = {int: "a whole number", float: "a number", bool: "true or false", str: "a string"}
 

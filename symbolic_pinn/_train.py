@@ -38,6 +38,7 @@ from . import _ir as ir
 from . import _least_squares
 from . import _sampling
 from . import _weights
+from ._config import RESUMABLE, TrainConfig
 from ._errors import PinnError
 
 __all__ = ["TrainConfig", "TrainResult", "train", "precision"]
@@ -45,96 +46,6 @@ __all__ = ["TrainConfig", "TrainResult", "train", "precision"]
 PHASES = ("adam", "lbfgs", "lm")
 HISTORY_EVERY = 10  # steps between rows of the history (and progress updates)
 LBFGS_FLAT_STEPS = 50  # L-BFGS stops after this many steps without progress
-# settings a resumed run may change: they do not change the numbers
-RESUMABLE = frozenset({"progress", "checkpoint_every"})
-
-
-def _setting(default, help: str, choices: tuple = ()):
-    """A TrainConfig field with its help text (shown by ``symbolic-pinn train --help``)."""
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Training settings; every one is also a ``symbolic-pinn train`` option and a
-    key of a TOML file's ``[train]`` table.  Each field's help is in its metadata.
-
-    >>> TrainConfig(adam_steps=100).lbfgs_steps
-    3000
-    """
-
-    adam_steps: int = _setting(2000, "Adam iterations")
-    lbfgs_steps: int = _setting(3000, "at most this many L-BFGS iterations after Adam")
-    lm_steps: int = _setting(
-        0,
-        "at most this many Levenberg–Marquardt (damped Gauss–Newton) iterations after L-BFGS; for small"
-        " networks (e.g. --width 20: its cost grows with the cube of the parameter count), with --float64;"
-        " not for `minimize` problems",
-    )
-    learning_rate: float = _setting(1e-3, "Adam's initial learning rate")
-    final_learning_rate: float = _setting(1e-4, "Adam's learning rate at its last step, unless the schedule is constant")
-    schedule: str = _setting("exponential", "how Adam's learning rate decays", ("exponential", "cosine", "constant"))
-    interior_points: int = _setting(2048, "collocation points inside the domain")
-    boundary_points: int = _setting(512, "points on the whole boundary, split over the faces by area")
-    face_points: int = _setting(256, "points on each face named by an `at x = a` condition")
-    seed: int = _setting(0, "seeds the network initialisation and the points")
-    float64: bool = _setting(False, "train in double precision (slower; reaches lower losses)")
-    checkpoint_every: int = _setting(500, "steps between checkpoints in the run directory (0: only when stopped)")
-    progress: bool = _setting(True, "show a progress bar with every term's loss, and a table at the end")
-    # collocation points and loss weights during Adam: see _sampling and _weights
-    sampler: str = _setting(
-        "sobol", "how points are drawn: scrambled Sobol or Halton, or uniform random", ("sobol", "halton", "uniform")
-    )
-    resample_every: int = _setting(0, "draw fresh interior points every this many Adam steps (0: never)")
-    rar: bool = _setting(False, "residual-based adaptive refinement: move interior points where the residual is large")
-    rar_every: int = _setting(100, "Adam steps between refinements, with --rar")
-    rar_points: int = _setting(32, "points added per refinement: the candidates of largest residual")
-    rar_candidates: int = _setting(8192, "fresh points whose residual is evaluated per refinement")
-    adaptive_weights: bool = _setting(False, "balance the weights of the boundary and data terms by gradient norms")
-    adaptive_weights_every: int = _setting(10, "Adam steps between updates of the adaptive weights")
-    adaptive_weights_alpha: float = _setting(0.1, "moving average of the adaptive weights: (1 - alpha) old + alpha new")
-
-    def __post_init__(self):
-        for name in ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every"):
-            if getattr(self, name) < 0:
-                raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")
-        positive = ("interior_points", "boundary_points", "face_points", "rar_every", "rar_points", "rar_candidates")
-        for name in positive + ("adaptive_weights_every",):
-            if getattr(self, name) < 1:
-                raise PinnError(f"{name} must be ≥ 1, got {getattr(self, name)}")
-        for name in ("learning_rate", "final_learning_rate"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise PinnError(f"{name} must be a positive number, got {value}")
-        choices = _SCHEDULES.keys()
-        if self.schedule not in choices:
-            raise PinnError(f"unknown schedule {self.schedule!r}", help=f"choose one of: {', '.join(choices)}")
-        samplers = _field_choices("sampler")
-        if self.sampler not in samplers:
-            raise PinnError(f"unknown sampler {self.sampler!r}", help=f"choose one of: {', '.join(samplers)}")
-        refinements = max(0, self.adam_steps - 1) // self.rar_every
-        fits = refinements * self.rar_points <= self.interior_points and self.rar_points <= self.rar_candidates
-        if self.rar and not fits:
-            raise PinnError(
-                f"rar places rar_points ({self.rar_points}) of rar_candidates ({self.rar_candidates}) in each of "
-                f"{refinements} refinements, more than the {self.interior_points} interior_points",
-                help="lower rar_points, or raise rar_every, interior_points or rar_candidates",
-            )
-        if not 0 < self.adaptive_weights_alpha <= 1:
-            raise PinnError(f"adaptive_weights_alpha must be in (0, 1], got {self.adaptive_weights_alpha}")
-
-    def numerics(self) -> dict:
-        """The settings that decide the numbers (all but progress and checkpoint_every)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in RESUMABLE}
-
-
-def _field_choices(name: str) -> tuple:
-    return next(f.metadata["choices"] for f in dataclasses.fields(TrainConfig) if f.name == name)
-
-
-def setting_types() -> dict[str, type]:
-    """Each TrainConfig field's type: int, float, bool or str."""
-    return typing.get_type_hints(TrainConfig)
 
 
 _SCHEDULES: dict[str, Callable[[TrainConfig], optax.Schedule]] = {
@@ -146,6 +57,7 @@ _SCHEDULES: dict[str, Callable[[TrainConfig], optax.Schedule]] = {
     ),
     "constant": lambda c: optax.constant_schedule(c.learning_rate),
 }
+assert tuple(_SCHEDULES) == TrainConfig.__dataclass_fields__["schedule"].metadata["choices"]
 
 
 @dataclasses.dataclass
@@ -164,11 +76,10 @@ def _points(compiled, config: TrainConfig, dtype) -> dict:
     program = compiled.ir
     by_region: dict = {}
     points = {}
-    data = {d.name: d for d in compiled.spec.data}
     for term in program.terms:
         region = term.region
         if region.kind == "data":
-            observations = data[region.data]
+            observations = compiled.observations[region.data]
             columns = [observations.coordinates[v.name] for v in program.variables]
             columns += [observations.observed[f] for f in ir.observed_fields(program, term)]
             points[term.name] = tuple(jnp.asarray(c, dtype=dtype) for c in columns)
@@ -391,12 +302,6 @@ class _Checkpoints:
         if self.written is None:
             return "no checkpoint was written yet"
         return f"the checkpoint of step {self.written} is in {self.run_dir}"
-
-
-def saved_settings(run_dir) -> dict:
-    """The settings (TrainConfig fields, width and depth) of the checkpoint in ``run_dir``."""
-    meta, _ = _checkpoint.load(run_dir)
-    return dict(meta["settings"])
 
 
 def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> _Run:

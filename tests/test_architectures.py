@@ -15,7 +15,7 @@ from symbolic_pinn import _cli
 from symbolic_pinn._errors import PinnError
 from symbolic_pinn._runtime import Network, value_grad_laplacian
 from symbolic_pinn._settings import check, read_toml
-from symbolic_pinn._train import saved_settings
+from symbolic_pinn._checkpoint import saved_settings
 from test_shared_network import SYSTEM  # the same two-field system, on a shared network
 
 X, Y = sympy.symbols("x y", real=True)
@@ -170,8 +170,8 @@ def test_mlp_is_the_default_and_its_code_unchanged():
 def test_unknown_architecture_is_a_clear_error():
     with pytest.raises(PinnError) as err:
         sp.compile(TEXT, architecture="resnet")
-    assert "unknown architecture 'resnet'" in str(err.value.render())
-    assert "mlp, fourier, modified" in err.value.render()
+    assert "setting 'architecture' given to compile() must be one of mlp, fourier, modified" in err.value.render()
+    assert "got 'resnet'" in err.value.render()
     with pytest.raises(PinnError, match="must be one of mlp, fourier, modified; got 'resnet'"):
         check({"architecture": "resnet"}, "in x.toml [train]")
     with pytest.raises(PinnError, match="even width"):

@@ -1,0 +1,167 @@
+"""The settings, as two frozen configurations: the network's (they shape the generated
+code) and training's.  Every field is a setting of ``compile``/``train``, a
+``symbolic-pinn`` flag and a TOML key; its help and choices are in its metadata, from
+which ``_settings`` builds the table the CLI and TOML files read.  Adding a setting is
+adding a field here.  This module imports neither the emitter nor the trainer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+
+from ._errors import PinnError
+
+__all__ = ["NetworkConfig", "TrainConfig", "setting_types"]
+
+# settings a resumed run may change: they do not change the numbers
+RESUMABLE = frozenset({"progress", "checkpoint_every"})
+# Gauss–Legendre nodes per integral inside an equation, unless told otherwise: exact for
+# polynomials of degree 19, and ~1e-10 relative for smooth integrands over a few units;
+# each node costs one more network evaluation per collocation point.
+QUADRATURE_ORDER = 10
+
+
+def _setting(default, help: str, choices: tuple = ()):
+    """A config field with its help text (shown by ``symbolic-pinn train --help``)."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+
+
+def _choices(config, name: str) -> tuple:
+    return next(f.metadata["choices"] for f in dataclasses.fields(config) if f.name == name)
+
+
+def _check_choices(config) -> None:
+    """Every field with choices holds one of them."""
+    for f in dataclasses.fields(config):
+        value, choices = getattr(config, f.name), f.metadata["choices"]
+        if choices and value not in choices:
+            raise PinnError(f"unknown {f.name} {value!r}", help=f"choose one of: {', '.join(choices)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkConfig:
+    """The settings that shape the generated code: the networks and how the loss is computed.
+
+    >>> NetworkConfig(width=20).layers(2, 1)
+    (2, 20, 20, 20, 1)
+    """
+
+    width: int = _setting(64, "neurons per hidden layer of each field's network")
+    depth: int = _setting(3, "hidden layers of each field's network")
+    shared_network: bool = _setting(False, "one network with an output per field, instead of one per field")
+    quadrature_order: int = _setting(
+        QUADRATURE_ORDER, "Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation"
+    )
+    laplacian_samples: int = _setting(
+        0,
+        "0: Laplacians exactly; n: estimate each Σ wᵢ∂ᵢᵢ of more than n terms from n random coordinates per"
+        " Adam step (unbiased, for high dimension)",
+    )
+    hard_constraints: bool = _setting(
+        False, "impose each `u = g on ∂Ω` exactly: u = g + φ·network, φ = 0 on the boundary (boxes, disks, balls)"
+    )
+    architecture: str = _setting(
+        "mlp",
+        "each network: a tanh MLP, random Fourier features then the MLP, or the modified MLP of Wang et al. 2021",
+        ("mlp", "fourier", "modified"),
+    )
+    fourier_scale: float = _setting(1.0, "standard deviation of the fixed Gaussian matrix B of the fourier architecture")
+
+    def __post_init__(self):
+        if self.width < 1 or self.depth < 1:
+            raise PinnError(f"the network needs width ≥ 1 and depth ≥ 1, got width {self.width}, depth {self.depth}")
+        if not 1 <= self.quadrature_order <= 1000:
+            raise PinnError(f"quadrature_order must be between 1 and 1000, got {self.quadrature_order}")
+        _check_choices(self)
+        if self.architecture == "fourier" and (self.width % 2 or self.width < 2):
+            raise PinnError(
+                f"the fourier architecture needs an even width (sin and cos of width/2 features), got {self.width}",
+                help=f"use --width {self.width + 1 if self.width % 2 else 2}",
+            )
+        if not self.fourier_scale > 0:
+            raise PinnError(f"fourier_scale must be > 0, got {self.fourier_scale}")
+        if self.laplacian_samples < 0:
+            raise PinnError(
+                f"laplacian_samples must be ≥ 0, got {self.laplacian_samples}", help="0 computes Laplacians exactly"
+            )
+        object.__setattr__(self, "fourier_scale", float(self.fourier_scale))
+
+    def layers(self, inputs: int, outputs: int) -> tuple[int, ...]:
+        """The layer sizes of one network."""
+        return (inputs,) + (self.width,) * self.depth + (outputs,)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Training settings; every one is also a ``symbolic-pinn train`` option and a
+    key of a TOML file's ``[train]`` table.  Each field's help is in its metadata.
+
+    >>> TrainConfig(adam_steps=100).lbfgs_steps
+    3000
+    """
+
+    adam_steps: int = _setting(2000, "Adam iterations")
+    lbfgs_steps: int = _setting(3000, "at most this many L-BFGS iterations after Adam")
+    lm_steps: int = _setting(
+        0,
+        "at most this many Levenberg–Marquardt (damped Gauss–Newton) iterations after L-BFGS; for small"
+        " networks (e.g. --width 20: its cost grows with the cube of the parameter count), with --float64;"
+        " not for `minimize` problems",
+    )
+    learning_rate: float = _setting(1e-3, "Adam's initial learning rate")
+    final_learning_rate: float = _setting(1e-4, "Adam's learning rate at its last step, unless the schedule is constant")
+    schedule: str = _setting("exponential", "how Adam's learning rate decays", ("exponential", "cosine", "constant"))
+    interior_points: int = _setting(2048, "collocation points inside the domain")
+    boundary_points: int = _setting(512, "points on the whole boundary, split over the faces by area")
+    face_points: int = _setting(256, "points on each face named by an `at x = a` condition")
+    seed: int = _setting(0, "seeds the network initialisation and the points")
+    float64: bool = _setting(False, "train in double precision (slower; reaches lower losses)")
+    checkpoint_every: int = _setting(500, "steps between checkpoints in the run directory (0: only when stopped)")
+    progress: bool = _setting(True, "show a progress bar with every term's loss, and a table at the end")
+    # collocation points and loss weights during Adam: see _sampling and _weights
+    sampler: str = _setting(
+        "sobol", "how points are drawn: scrambled Sobol or Halton, or uniform random", ("sobol", "halton", "uniform")
+    )
+    resample_every: int = _setting(0, "draw fresh interior points every this many Adam steps (0: never)")
+    rar: bool = _setting(False, "residual-based adaptive refinement: move interior points where the residual is large")
+    rar_every: int = _setting(100, "Adam steps between refinements, with --rar")
+    rar_points: int = _setting(32, "points added per refinement: the candidates of largest residual")
+    rar_candidates: int = _setting(8192, "fresh points whose residual is evaluated per refinement")
+    adaptive_weights: bool = _setting(False, "balance the weights of the boundary and data terms by gradient norms")
+    adaptive_weights_every: int = _setting(10, "Adam steps between updates of the adaptive weights")
+    adaptive_weights_alpha: float = _setting(0.1, "moving average of the adaptive weights: (1 - alpha) old + alpha new")
+
+    def __post_init__(self):
+        for name in ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every"):
+            if getattr(self, name) < 0:
+                raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")
+        positive = ("interior_points", "boundary_points", "face_points", "rar_every", "rar_points", "rar_candidates")
+        for name in positive + ("adaptive_weights_every",):
+            if getattr(self, name) < 1:
+                raise PinnError(f"{name} must be ≥ 1, got {getattr(self, name)}")
+        for name in ("learning_rate", "final_learning_rate"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise PinnError(f"{name} must be a positive number, got {value}")
+        _check_choices(self)
+        refinements = max(0, self.adam_steps - 1) // self.rar_every
+        fits = refinements * self.rar_points <= self.interior_points and self.rar_points <= self.rar_candidates
+        if self.rar and not fits:
+            raise PinnError(
+                f"rar places rar_points ({self.rar_points}) of rar_candidates ({self.rar_candidates}) in each of "
+                f"{refinements} refinements, more than the {self.interior_points} interior_points",
+                help="lower rar_points, or raise rar_every, interior_points or rar_candidates",
+            )
+        if not 0 < self.adaptive_weights_alpha <= 1:
+            raise PinnError(f"adaptive_weights_alpha must be in (0, 1], got {self.adaptive_weights_alpha}")
+
+    def numerics(self) -> dict:
+        """The settings that decide the numbers (all but progress and checkpoint_every)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in RESUMABLE}
+
+
+def setting_types() -> dict[str, type]:
+    """Each setting's type (int, float, bool or str), by name."""
+    return typing.get_type_hints(NetworkConfig) | typing.get_type_hints(TrainConfig)
