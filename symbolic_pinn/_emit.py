@@ -23,7 +23,8 @@ import unicodedata
 from . import _functions
 from . import _ir as ir
 from . import _runtime
-from ._plan import Collapse, Derive, FieldPlan, IntegralPlan, Jet, Schedule, describe_derivative_sum, describe_sum
+from ._config import NetworkConfig
+from ._plan import Collapse, Derive, Evaluate, FieldPlan, IntegralPlan, Jet, Schedule, describe_derivative_sum, describe_sum
 
 __all__ = ["emit"]
 
@@ -43,6 +44,7 @@ ARCHITECTURES = {
     ),
     "modified": _Architecture("ModifiedNetwork", "init_modified(k, sizes)", "a modified MLP (Wang et al. 2021)"),
 }
+assert tuple(ARCHITECTURES) == NetworkConfig.__dataclass_fields__["architecture"].metadata["choices"]
 # how the module docstring says derivatives are taken: [by the fused passes of the tanh MLP, generically]
 _DERIVATIVES = (
     "Every derivative is taken in forward mode: sums of second derivatives by one fused\n"
@@ -50,13 +52,14 @@ _DERIVATIVES = (
     "Every derivative is taken in forward mode, by nested jax.jvp and Taylor-mode jet (the\n"
     "fused passes through the network are written for the plain tanh MLP only).\n",
 )
-# Gauss–Legendre nodes per integral inside an equation, unless compile is told otherwise:
-# exact for polynomials of degree 19, and ~1e-10 relative for smooth integrands over a
-# few units; each node costs one more network evaluation per collocation point.
-QUADRATURE_ORDER = 10
 
-# names the module defines or imports besides the runtime's: no user name may take them
-_OWN_NAMES = {"jax", "jnp", "dataclasses", "params", "points", "key", "main", "fields", "loss", "losses", "net", "terms"}
+# names the module defines, imports or uses in its own functions, besides the runtime's and
+# the term functions': no user name may take them (a local of that name would hide them)
+_OWN_NAMES = {
+    "jax", "jnp", "dataclasses", "params", "points", "key", "main", "fields", "init_params", "residuals", "loss",
+    "losses", "net", "terms", "name", "columns", "r", "DOMAIN", "FIELDS", "LAYERS", "UNKNOWNS", "WEIGHTS", "REGIONS", "DATA_COLUMNS",
+    "SHAPE", "NORMALS", "MEASURES", "QUADRATURE_ORDER", "FOURIER_SCALE", "EXACT", "RANDOMIZED",
+}  # fmt: skip
 _RESERVED = set(_runtime.definitions()) | _OWN_NAMES
 
 # precedence: higher binds tighter
@@ -113,18 +116,20 @@ def _docstring(text: str, indent: str = "") -> str:
 
 
 class _Namer:
-    """Python identifiers for everything a generated module names.
+    """Python identifiers for everything a generated module names, in one namespace.
 
-    User names (variables, unknowns) are taken first; derivative values, derivative
-    functions and collapsed sums then get their natural names (``u_xx``,
-    ``u_x_fn``, ``lap_u``) unless taken, in which case a numbered suffix.  Keys are
-    structured, so two different derivatives never share a name.
+    The module's own names (the runtime's, the constants, ``residual_<term>``) are
+    taken first, then user names (variables, unknowns); the functions of a field
+    (``exact_u``), derivative values, derivative functions and collapsed sums then get
+    their natural names (``u_xx``, ``u_x_fn``, ``lap_u``) unless taken, in which case a
+    numbered suffix.  Keys are structured, so two different things never share a name,
+    and no name can hide another.
     """
 
     def __init__(self, program: ir.Program):
         self.program = program
         self.names: dict = {}
-        self.taken = set(_RESERVED)
+        self.taken = set(_RESERVED) | {f"{kind}_{t.name}" for t in program.terms for kind in ("residual", "integrand")}
         for v in program.variables:
             self._claim(("var", v.name), python_name(v.name))
         for name, _ in program.unknowns:
@@ -163,6 +168,10 @@ class _Namer:
             else:
                 return "_at"
         return "_at_" + "_".join(parts)
+
+    def field_function(self, kind: str, field: str) -> str:
+        """The module-level function ``exact_u``, ``boundary_u`` or ``distance_u`` of a field."""
+        return self._claim((kind, field), f"{kind}_{python_name(field)}")
 
     def integral(self, node: ir.Integral) -> str:
         return self._claim(("integral", node), "integral")
@@ -339,6 +348,69 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
     return "\n".join(lines)
 
 
+class _StepWriter:
+    """The lines of one field's derivative steps, one ``_emit_<Step>`` method per kind of step."""
+
+    def __init__(self, namer: _Namer, fp: FieldPlan, field_plans, args: str, indent: str, defined: set[str]):
+        self.namer, self.fp, self.field_plans = namer, fp, field_plans
+        self.args, self.indent, self.defined = args, indent, defined
+
+    def value(self, alpha) -> str:
+        return self.namer.value(self.fp.field, alpha, self.fp.at) if alpha is not None else "_"
+
+    def fn(self, alpha) -> str:
+        return self.namer.function(self.fp.field, alpha)
+
+    def _emit_Jet(self, step: Jet) -> list[str]:
+        indent, value = self.indent, self.value
+        series = _tuple(
+            _tuple(value(a) for a in lower) if any(a is not None for a in lower) else "_" for lower in step.series
+        )
+        directions = _tuple(_tuple(_number(c) for c in v) for v in step.directions)
+        weights = _tuple(_number(w) for w in step.weights)
+        target = f"{indent}{value(step.value)}, {series}, {self.namer.derivative_sum(step.output)} = "
+        call = f"collapsed_jet({self.fn(step.fn)}, {directions}, {weights}, {step.order})({self.args})"
+        if len(target + call) <= 100:
+            return [target + call]
+        return [  # one argument per line
+            f"{target}collapsed_jet(",
+            f"{indent}    {self.fn(step.fn)},",
+            f"{indent}    {directions},  # directions vⱼ",
+            f"{indent}    {weights},  # weights wⱼ",
+            f"{indent}    {step.order},",
+            f"{indent})({self.args})",
+        ]
+
+    def _emit_Collapse(self, step: Collapse) -> list[str]:
+        weights = _tuple(_number(w) for w in step.weights)
+        total = self.namer.second_order(step.output)
+        if step.samples:
+            # the sums of a scope draw apart: index = how many this scope drew before
+            index = [other for other in self.field_plans if other.samples].index(self.fp)
+            return [
+                f"{self.indent}{self.value(step.value)}, _, {total} = collapsed_jet({self.fn(step.fn)}, "
+                f"*sampled_coordinates(key, {index}, {weights}, {step.samples}), 2)({self.args})"
+            ]
+        gradient = _tuple(self.value(g) for g in step.gradient)
+        return [
+            f"{self.indent}{self.value(step.value)}, {gradient}, {total} = "
+            f"value_grad_laplacian({self.fn(step.fn)}, {weights})({self.args})"
+        ]
+
+    def _emit_Derive(self, step: Derive) -> list[str]:
+        if self.fn(step.name) in self.defined:  # derivative functions are shared by every point of a field
+            return []
+        self.defined.add(self.fn(step.name))
+        return [f"{self.indent}{self.fn(step.name)} = derivative({self.fn(step.parent)}, {step.arg})"]
+
+    def _emit_Evaluate(self, step: Evaluate) -> list[str]:
+        outputs = ", ".join(self.value(o) for o in step.outputs)
+        if step.arg is None:
+            return [f"{self.indent}{outputs} = {self.fn(step.fn)}({self.args})"]
+        how = "value_and_derivative" if len(step.outputs) == 2 else "derivative"
+        return [f"{self.indent}{outputs} = {how}({self.fn(step.fn)}, {step.arg})({self.args})"]
+
+
 def _scope(
     program: ir.Program,
     field_plans: tuple[FieldPlan, ...],
@@ -368,12 +440,7 @@ def _scope(
             point = f" at ({', '.join(ir.format_expr(a, program) for a in fp.at)})"
         names = ", ".join(namer.value(fp.field, a, fp.at) for a in fp.needed)
 
-        def value(alpha, fp=fp):
-            return namer.value(fp.field, alpha, fp.at) if alpha is not None else "_"
-
-        def fn(alpha, field=fp.field):
-            return namer.function(field, alpha)
-
+        writer = _StepWriter(namer, fp, field_plans, args, indent, defined)
         if fp.collapsed is not None and fp.samples:
             lines.append(
                 f"{indent}# {fp.field}{point}: {describe_sum(fp.collapsed, decl)} — estimated (unbiased) "
@@ -391,52 +458,7 @@ def _scope(
             how = "nested forward mode (jax.jvp)" if any(map(any, fp.needed)) else "value"
             lines.append(f"{indent}# {fp.field}{point}: {names} — {how}")
         for step in fp.steps:
-            if isinstance(step, Jet):
-                series = _tuple(
-                    _tuple(value(a) for a in lower) if any(a is not None for a in lower) else "_"
-                    for lower in step.series
-                )
-                directions = _tuple(_tuple(_number(c) for c in v) for v in step.directions)
-                weights = _tuple(_number(w) for w in step.weights)
-                target = f"{indent}{value(step.value)}, {series}, {namer.derivative_sum(step.output)} = "
-                call = f"collapsed_jet({fn(step.fn)}, {directions}, {weights}, {step.order})({args})"
-                if len(target + call) <= 100:
-                    lines.append(target + call)
-                else:  # one argument per line
-                    lines += [
-                        f"{target}collapsed_jet(",
-                        f"{indent}    {fn(step.fn)},",
-                        f"{indent}    {directions},  # directions vⱼ",
-                        f"{indent}    {weights},  # weights wⱼ",
-                        f"{indent}    {step.order},",
-                        f"{indent})({args})",
-                    ]
-            elif isinstance(step, Collapse) and step.samples:
-                # the sums of a scope draw apart: index = how many this scope drew before
-                index = [other for other in field_plans if other.samples].index(fp)
-                lines.append(
-                    f"{indent}{value(step.value)}, _, {namer.second_order(step.output)} = collapsed_jet("
-                    f"{fn(step.fn)}, *sampled_coordinates(key, {index}, {_tuple(_number(w) for w in step.weights)}, "
-                    f"{step.samples}), 2)({args})"
-                )
-            elif isinstance(step, Collapse):
-                gradient = _tuple(value(g) for g in step.gradient)
-                weights = _tuple(_number(w) for w in step.weights)
-                lines.append(
-                    f"{indent}{value(step.value)}, {gradient}, {namer.second_order(step.output)} = "
-                    f"value_grad_laplacian({fn(step.fn)}, {weights})({args})"
-                )
-            elif isinstance(step, Derive):
-                if fn(step.name) not in defined:
-                    defined.add(fn(step.name))
-                    lines.append(f"{indent}{fn(step.name)} = derivative({fn(step.parent)}, {step.arg})")
-            elif step.arg is None:
-                lines.append(f"{indent}{value(step.outputs[0])} = {fn(step.fn)}({args})")
-            elif len(step.outputs) == 2:
-                out = ", ".join(value(o) for o in step.outputs)
-                lines.append(f"{indent}{out} = value_and_derivative({fn(step.fn)}, {step.arg})({args})")
-            else:
-                lines.append(f"{indent}{value(step.outputs[0])} = derivative({fn(step.fn)}, {step.arg})({args})")
+            lines += getattr(writer, f"_emit_{type(step).__name__}")(step)
     for ip in integrals:
         node = ip.node
         dummy = namer.var(node.dummy)
@@ -456,27 +478,66 @@ def _scope(
     return lines
 
 
+def _networks(program: ir.Program, network: NetworkConfig) -> tuple[dict, dict]:
+    """Each network's layer sizes, and (network, output) of each field that shares one."""
+    if network.shared_network and len(program.fields) > 1:
+        args = program.fields[0].args
+        shared = {"_shared": network.layers(len(args), len(program.fields))}
+        return shared, {f.name: ("_shared", i) for i, f in enumerate(program.fields)}
+    return {f.name: network.layers(len(f.args), 1) for f in program.fields}, {}
+
+
+def _residuals_function(program: ir.Program, schedule: Schedule, namer: _Namer, randomized: list[str]) -> str:
+    """``residuals(params, points[, key])``: each term's pointwise residual (an energy's integrand).
+
+    The one place that calls the term functions, for the terms ``points`` names:
+    ``losses`` asks for all of them, Levenberg–Marquardt for one at a time.
+    """
+    summary = "Each term's residual (an energy's integrand) at its points ``points[term]``,\n    for the terms that ``points`` names."
+    if randomized:
+        lines = [
+            "def residuals(params, points, key=None):",
+            f'    """{summary}',
+            "",
+            "    ``key`` draws the coordinates of the estimated sums (default: the same draw each call).",
+            '    """',
+            "    key = jax.random.PRNGKey(0) if key is None else key",
+        ]
+    else:
+        lines = ["def residuals(params, points):", f'    """{summary}"""']
+    lines.append("    net = fields(params)")
+    for name, _ in program.unknowns:
+        lines.append(f'    {namer.var(name)} = params["unknowns"]["{name}"]')
+    lines.append("    terms = {")
+    for term in program.terms:
+        args = ", ".join(
+            [f'net["{f}"]' for f in schedule.term(term.name).field_names()]
+            + [namer.var(u) for u in ir.unknowns_of(term)]
+            + ["*columns"]
+            + ([f"key=jax.random.fold_in(key, {randomized.index(term.name)})"] if term.name in randomized else [])
+        )
+        kind = "residual" if term.kind == "residual" else "integrand"
+        lines.append(f'        "{term.name}": lambda columns: {kind}_{term.name}({args}),')
+    lines.append("    }")
+    lines.append("    return {name: terms[name](columns) for name, columns in points.items()}\n")
+    return "\n".join(lines)
+
+
 def emit(
     program: ir.Program,
     schedule: Schedule,
     *,
-    layers: dict[str, tuple[int, ...]],
+    network: NetworkConfig,
     source: str | None = None,
     filename: str | None = None,
-    quadrature_order: int = QUADRATURE_ORDER,
-    networks: dict[str, tuple[str, int]] | None = None,
     constraints: dict[str, tuple[ir.Expr, ir.Expr]] | None = None,
-    architecture: str = "mlp",
-    fourier_scale: float = 1.0,
 ) -> str:
-    """The JAX module (as text) for a program, its schedule and network sizes.
+    """The JAX module (as text) for a program, its schedule and network settings.
 
-    ``layers`` maps each network to its layer sizes; ``networks`` maps a field to
-    (network, output) when fields share a network (by default each field has its own);
-    ``architecture`` is a key of :data:`ARCHITECTURES`, ``fourier_scale`` the standard
-    deviation of the fixed Fourier matrix B of "fourier".
+    ``constraints`` maps a field with a hard Dirichlet condition to (g, φ) (see ``_hard``).
     """
-    networks = networks or {}
+    layers, networks = _networks(program, network)
+    architecture, quadrature_order, fourier_scale = network.architecture, network.quadrature_order, network.fourier_scale
     arch = ARCHITECTURES[architecture]
     printer = _Printer(program, _Namer(program))
     # the file name only: the same problem gives the same module wherever it lives
@@ -541,7 +602,7 @@ def emit(
             body = printer(expr)
             if not any(isinstance(n, ir.Var) for n in ir.walk(expr)):
                 body = f"jnp.full_like({like}, {body})"
-            out.append(f"def {kind}_{python_name(name)}({args}):\n    {_docstring(doc, '    ')}\n    return {body}\n")
+            out.append(f"def {printer.namer.field_function(kind, name)}({args}):\n    {_docstring(doc, '    ')}\n    return {body}\n")
     field_lines = [
         "def fields(params):",
         f'    """Each field as {arch.words} on its coordinates (scaled inside to [-1, 1])."""'
@@ -558,8 +619,8 @@ def emit(
         where = f", output={output}" if network != f.name else ""
         net = f'{arch.network}(params["{network}"], centre={centre}, half_width={half}{where})'
         if f.name in constraints:
-            name = python_name(f.name)
-            net = f"HardDirichlet({net}, boundary_{name}, distance_{name})"
+            boundary, distance = (printer.namer.field_function(kind, f.name) for kind in ("boundary", "distance"))
+            net = f"HardDirichlet({net}, {boundary}, {distance})"
         field_lines.append(f'        "{f.name}": {net},')
     field_lines.append("    }\n")
     out.append("\n".join(field_lines))
@@ -573,40 +634,23 @@ def emit(
         body = printer(expr)
         if not any(isinstance(n, ir.Var) for n in ir.walk(expr)):
             body = f"jnp.full_like({args[0]}, {body})"
-        out.append(f"def exact_{python_name(name)}({', '.join(args)}):\n    return {body}\n")
-    out.append("EXACT = {" + ", ".join(f'"{n}": exact_{python_name(n)}' for n, _ in program.exact) + "}\n")
+        out.append(f"def {namer.field_function('exact', name)}({', '.join(args)}):\n    return {body}\n")
+    out.append("EXACT = {" + ", ".join(f'"{n}": {namer.field_function("exact", n)}' for n, _ in program.exact) + "}\n")
 
     randomized = [t.name for t in program.terms if _estimated(schedule_terms[t.name])]
-    if randomized:
-        loss_lines = [
-            "def losses(params, points, key=None):",
-            '    """Each term\'s loss; ``points[term]`` is the tuple of coordinates of its points.',
-            "",
-            "    ``key`` draws the coordinates of the estimated sums (default: the same draw each call).",
-            '    """',
-            "    key = jax.random.PRNGKey(0) if key is None else key",
-        ]
-    else:
-        loss_lines = [
-            "def losses(params, points):",
-            '    """Each term\'s loss; ``points[term]`` is the tuple of coordinates of its points."""',
-        ]
-    loss_lines.append("    net = fields(params)")
-    for name, _ in program.unknowns:
-        loss_lines.append(f'    {python_name(name)} = params["unknowns"]["{name}"]')
-    loss_lines.append("    return {")
+    out.append(_residuals_function(program, schedule, printer.namer, randomized))
+    loss_lines = [
+        f"def losses(params, points{', key=None' if randomized else ''}):",
+        '    """Each term\'s loss: the mean square of its residuals; an energy\'s, its integral (the',
+        '    measure of its region times the mean integrand)."""',
+        f"    r = residuals(params, points{', key' if randomized else ''})",
+        "    return {",
+    ]
     for term in program.terms:
-        fp = schedule_terms[term.name]
-        args = ", ".join(
-            [f'net["{f}"]' for f in fp.field_names()]
-            + [python_name(u) for u in ir.unknowns_of(term)]
-            + [f'*points["{term.name}"]']
-            + ([f"key=jax.random.fold_in(key, {randomized.index(term.name)})"] if term.name in randomized else [])
-        )
         if term.kind == "residual":
-            loss_lines.append(f'        "{term.name}": jnp.mean(residual_{term.name}({args}) ** 2),')
+            loss_lines.append(f'        "{term.name}": jnp.mean(r["{term.name}"] ** 2),')
         else:
-            loss_lines.append(f'        "{term.name}": MEASURES["{term.name}"] * jnp.mean(integrand_{term.name}({args})),')
+            loss_lines.append(f'        "{term.name}": MEASURES["{term.name}"] * jnp.mean(r["{term.name}"]),')
     loss_lines.append("    }\n")
     out.append("\n".join(loss_lines))
     key = ", key=None" if randomized else ""

@@ -13,7 +13,7 @@ import dataclasses
 
 from . import _ir as ir
 from ._errors import PinnError
-from ._plan import _linear_in
+from ._algebra import linear_in
 from ._runtime.geometry import Ball
 
 __all__ = ["constrain"]
@@ -54,7 +54,7 @@ def _dirichlet(term: ir.Term, program: ir.Program) -> tuple[str, ir.Expr] | None
     node = nodes[0]
     if any(node.alpha) or node.at is not None or set(program.spatial) - set(program.field(node.name).args):
         return None
-    split = _linear_in(term.expr, lambda n: n == node)
+    split = linear_in(term.expr, lambda n: n == node)
     if split is None:
         return None
     coefficients, rest, _ = split

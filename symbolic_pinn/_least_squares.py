@@ -32,7 +32,6 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from . import _ir as ir
 from ._errors import PinnError
 
 __all__ = ["LMState", "LevenbergMarquardt", "levenberg_marquardt", "term_residuals", "residual_vector"]
@@ -82,40 +81,9 @@ def term_residuals(compiled) -> Callable[[dict, dict], dict[str, jax.Array]]:
     negative = {name: w for name, w in compiled.module.WEIGHTS.items() if not w >= 0}
     if negative:
         raise PinnError(f"Levenberg–Marquardt needs weights ≥ 0, got {negative}")
-    calls = _term_functions(compiled)
-
-    def residuals(params, points):
-        return {name: function(params, points[name]) for name, function in calls.items()}
-
-    return residuals
-
-
-def _term_functions(compiled) -> dict[str, Callable]:
-    """For each term, ``residual(params, columns)``: its ``residual_<term>`` called as ``losses`` calls it."""
-    module = compiled.module
-
-    randomized = tuple(getattr(module, "RANDOMIZED", ()))
-
-    def call(function, fields, unknowns, name):
-        # an estimated Laplacian takes the draw `losses` takes without a key: a fixed one
-        key = {"key": jax.random.fold_in(jax.random.PRNGKey(0), randomized.index(name))} if name in randomized else {}
-
-        def residual(params, columns):
-            net = module.fields(params)
-            values = params.get("unknowns", {})
-            return function(*[net[f] for f in fields], *[values[u] for u in unknowns], *columns, **key)
-
-        return residual
-
-    return {
-        term.name: call(
-            getattr(module, f"residual_{term.name}"),
-            compiled.schedule.term(term.name).field_names(),
-            ir.unknowns_of(term),
-            term.name,
-        )
-        for term in compiled.ir.terms
-    }
+    # the module's own `residuals`: called as `losses` calls it (an estimated Laplacian
+    # takes the draw it takes without a key: a fixed one)
+    return compiled.module.residuals
 
 
 def residual_vector(compiled) -> Callable[[dict, dict], jax.Array]:
@@ -152,7 +120,6 @@ def levenberg_marquardt(compiled) -> LevenbergMarquardt:
     True
     """
     residuals = term_residuals(compiled)
-    calls = _term_functions(compiled)
     fixed = compiled.module.WEIGHTS
 
     def init(params) -> LMState:
@@ -167,7 +134,7 @@ def levenberg_marquardt(compiled) -> LevenbergMarquardt:
         res = residuals(params, points)
         terms = {k: jnp.mean(v**2) for k, v in res.items()}
         r = jnp.concatenate([_scale(weights[k], points[k]) * v for k, v in res.items()])
-        jac = jnp.concatenate([_scale(weights[k], points[k]) * _rows(calls[k], unravel, theta, points[k]) for k in res])
+        jac = jnp.concatenate([_scale(weights[k], points[k]) * _rows(residuals, k, unravel, theta, points[k]) for k in res])
         value = r @ r
         g = jac.T @ r
         solve, largest = _damped_solver(jac, r, g)
@@ -200,11 +167,11 @@ def levenberg_marquardt(compiled) -> LevenbergMarquardt:
     return LevenbergMarquardt(init, step)
 
 
-def _rows(residual, unravel, theta, columns):
+def _rows(residuals, term, unravel, theta, columns):
     """The Jacobian of a term's residual: one row per point, the gradient of its residual there."""
 
     def at_point(theta, *point):
-        return residual(unravel(theta), tuple(c[None] for c in point))[0]
+        return residuals(unravel(theta), {term: tuple(c[None] for c in point)})[term][0]
 
     return jax.vmap(jax.grad(at_point), in_axes=(None,) + (0,) * len(columns))(theta, *columns)
 

@@ -39,6 +39,7 @@ import functools
 import math
 
 from . import _ir as ir
+from ._algebra import linear_in
 
 __all__ = ["plan", "Schedule", "format_schedule"]
 
@@ -54,6 +55,14 @@ TAYLOR_FROM_ORDER = 3
 Alpha = tuple[int, ...]
 
 
+def _value(field: ir.FieldDecl, alpha) -> str:
+    return ir.derivative_name(field.name, alpha, field.args) if alpha is not None else "_"
+
+
+def _fn(field: ir.FieldDecl, alpha) -> str:
+    return _value(field, alpha) + "_fn"
+
+
 @dataclasses.dataclass(frozen=True)
 class Derive:
     """Define the function ∂^name u = ∂/∂(argument ``arg``) of the function ∂^parent u."""
@@ -61,6 +70,9 @@ class Derive:
     name: Alpha
     parent: Alpha
     arg: int
+
+    def describe(self, field: ir.FieldDecl) -> str:
+        return f"{_fn(field, self.name)} = ∂/∂{field.args[self.arg]} {_fn(field, self.parent)}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +83,13 @@ class Evaluate:
     fn: Alpha
     outputs: tuple[Alpha, ...]
     arg: int | None = None
+
+    def describe(self, field: ir.FieldDecl) -> str:
+        outputs = ", ".join(_value(field, o) for o in self.outputs)
+        if self.arg is None:
+            return f"{outputs} = {_fn(field, self.fn)}(points)"
+        both = " (value and derivative)" if len(self.outputs) == 2 else ""
+        return f"{outputs} = jvp of {_fn(field, self.fn)} along {field.args[self.arg]}{both}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +105,17 @@ class Collapse:
     gradient: tuple[Alpha | None, ...]
     output: ir.SecondOrderSum
     samples: int = 0  # > 0: estimated from this many coordinates drawn at random (no gradient)
+
+    def describe(self, field: ir.FieldDecl) -> str:
+        total = ir.second_order_name(self.output, field.args)
+        if self.samples:
+            n = sum(w != 0 for w in self.weights)
+            return (
+                f"{_value(field, self.value)}, {total} = jet of {_fn(field, self.fn)} along {self.samples} of the {n}"
+                f" coordinates eᵢ, drawn at random, weights wᵢ·{n}/{self.samples}"
+            )
+        outputs = [_value(field, self.value)] + [_value(field, g) for g in self.gradient] + [total]
+        return f"{', '.join(outputs)} = one fused pass of {_fn(field, self.fn)} (value, gradient, Σ wᵢ∂ᵢᵢ)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +137,18 @@ class Jet:
     @property
     def order(self) -> int:
         return self.output.order
+
+    def describe(self, field: ir.FieldDecl) -> str:
+        lower = ", ".join(_value(field, a) for series in self.series for a in series if a is not None)
+        weights = " + ".join(
+            ("" if w == 1 else f"{w:.4g}·") + f"D_{describe_direction(v, field)}^{self.order}"
+            for v, w in zip(self.directions, self.weights)
+        ).replace("+ -", "- ")
+        return (
+            f"{ir.derivative_sum_name(self.output, field.args)} = {weights}; one jet of {_fn(field, self.fn)}"
+            + (f", also {_value(field, self.value)}" if self.value is not None else "")
+            + (f" and, along the axes, {lower}" if lower else "")
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,46 +228,6 @@ def _parent(alpha: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
     return tuple(parent), last
 
 
-def _constant(expr: ir.Expr) -> float | None:
-    """The value of a product of numbers and constants, or None."""
-    if isinstance(expr, ir.Num):
-        return expr.value
-    if isinstance(expr, ir.Const):
-        return {"pi": math.pi, "e": math.e}[expr.name]
-    if isinstance(expr, ir.Mul):
-        values = [_constant(a) for a in expr.args]
-        return None if None in values else math.prod(values)
-    if isinstance(expr, ir.Pow):
-        base, exp = _constant(expr.base), _constant(expr.exp)
-        return None if base is None or exp is None else base**exp
-    return None
-
-
-def _linear_in(expr: ir.Expr, member) -> tuple[dict, list, int] | None:
-    """Split ``expr`` = Σ c_m·m + rest over the nodes ``m`` that satisfy ``member``.
-
-    Returns the constant coefficient of each member, the other summands, and where
-    among them the collapsed sum goes; None if a member appears other than linearly
-    with a constant coefficient.
-    """
-    coefficients: dict[ir.Expr, float] = {}
-    rest: list[ir.Expr] = []
-    position = None
-    for arg in expr.args if isinstance(expr, ir.Add) else (expr,):
-        factors = arg.args if isinstance(arg, ir.Mul) else (arg,)
-        found = [f for f in factors if member(f)]
-        others = [f for f in factors if not member(f)]
-        coefficient = _constant(ir.Mul(tuple(others))) if others else 1.0
-        if len(found) == 1 and coefficient is not None:
-            coefficients[found[0]] = coefficients.get(found[0], 0.0) + coefficient
-            position = len(rest) if position is None else position
-        elif any(member(n) for n in ir.walk(arg, into_integrals=False)):
-            return None  # used non-linearly
-        else:
-            rest.append(arg)
-    return coefficients, rest, position
-
-
 def _substitute(rest: list, position: int, collapsed: ir.Expr, scale: float) -> ir.Expr:
     """The expression with the collapsed sum (times ``scale``) back in its place."""
     term = collapsed if scale == 1 else ir.Mul((ir.Num(scale), collapsed))
@@ -259,7 +261,7 @@ def _collapse(expr: ir.Expr, field: ir.FieldDecl, at=None) -> tuple[ir.Expr, ir.
         weights = tuple(1.0 if k == 2 else 0.0 for k in node.alpha)
         collapsed = ir.SecondOrderSum(field.name, weights, at)
         return ir.replace(expr, {node: collapsed}), collapsed
-    split = _linear_in(expr, pure)
+    split = linear_in(expr, pure)
     if split is None:
         return expr, None  # used non-linearly: leave to nested forward mode
     coefficients, rest, position = split
@@ -294,7 +296,7 @@ def _collapse_high(
         if not _jet_pays(collapsed, 1):
             return expr, None
         return ir.replace(expr, {node: collapsed}), collapsed
-    split = _linear_in(expr, lambda n: n in members)
+    split = linear_in(expr, lambda n: n in members)
     if split is None:
         return expr, None
     coefficients, rest, position = split
@@ -570,7 +572,7 @@ def _format_scope(fields, integrals, program: ir.Program, indent: str) -> list[s
             how = "nested forward mode (jax.jvp)" if highest else "the network's value"
             lines.append(f"{indent}{label}: {names}  — {how}, order ≤ {highest}")
         for step in fp.steps:
-            lines.append(f"{indent}  {describe_step(step, decl)}")
+            lines.append(f"{indent}  {step.describe(decl)}")
     for ip in integrals:
         node = ip.node
         lo, hi = ir.format_expr(node.lo, program), ir.format_expr(node.hi, program)
@@ -605,41 +607,3 @@ def describe_direction(v: tuple[float, ...], field: ir.FieldDecl) -> str:
     if _axis(v) is not None:
         return field.args[_axis(v)]
     return "(" + ", ".join(f"{c:.4g}" for c in v) + ")"
-
-
-def describe_step(step: Derive | Evaluate | Collapse | Jet, field: ir.FieldDecl) -> str:
-    def value(alpha):
-        return ir.derivative_name(field.name, alpha, field.args) if alpha is not None else "_"
-
-    def fn(alpha):
-        return value(alpha) + "_fn"
-
-    if isinstance(step, Jet):
-        lower = ", ".join(value(a) for series in step.series for a in series if a is not None)
-        weights = " + ".join(
-            ("" if w == 1 else f"{w:.4g}·") + f"D_{describe_direction(v, field)}^{step.order}"
-            for v, w in zip(step.directions, step.weights)
-        ).replace("+ -", "- ")
-        return (
-            f"{ir.derivative_sum_name(step.output, field.args)} = {weights}; "
-            f"one jet of {fn(step.fn)}" + (f", also {value(step.value)}" if step.value is not None else "")
-            + (f" and, along the axes, {lower}" if lower else "")
-        )
-    if isinstance(step, Collapse) and step.samples:
-        outputs = [value(step.value), ir.second_order_name(step.output, field.args)]
-        n = sum(w != 0 for w in step.weights)
-        return (
-            f"{', '.join(outputs)} = jet of {fn(step.fn)} along {step.samples} of the {n} coordinates eᵢ, "
-            f"drawn at random, weights wᵢ·{n}/{step.samples}"
-        )
-    if isinstance(step, Collapse):
-        outputs = [value(step.value)] + [value(g) for g in step.gradient] + [ir.second_order_name(step.output, field.args)]
-        return f"{', '.join(outputs)} = one fused pass of {fn(step.fn)} (value, gradient, Σ wᵢ∂ᵢᵢ)"
-    if isinstance(step, Derive):
-        return f"{fn(step.name)} = ∂/∂{field.args[step.arg]} {fn(step.parent)}"
-    if step.arg is None:
-        return f"{value(step.outputs[0])} = {fn(step.fn)}(points)"
-    along = field.args[step.arg]
-    if len(step.outputs) == 2:
-        return f"{value(step.outputs[0])}, {value(step.outputs[1])} = jvp of {fn(step.fn)} along {along} (value and derivative)"
-    return f"{value(step.outputs[0])} = jvp of {fn(step.fn)} along {along}"

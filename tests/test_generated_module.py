@@ -78,3 +78,50 @@ def test_runtime_definitions_name_only_what_a_module_has():
         local |= {(a.asname or a.name).split(".")[0] for n in imports for a in n.names}
         allowed = set(table) | {"jax", "jnp"} | {line.split()[-1] for line in definition.imports} | set(dir(builtins)) | local
         assert definition.uses <= allowed, (name, definition.uses - allowed)
+
+
+# ---- one namespace: a user's name never hides a generated one ---------------------------
+
+HIDING = {
+    "unknown named like a term function": (
+        "x in [0, 1]\nfield u(x)\nunknown residual_pde = 1\nDxx(u) = -residual_pde\nu = 0 on ∂Ω\n"
+    ),
+    "unknown named like an energy's integrand": (
+        "x in [0, 1]\nfield u(x)\nunknown integrand_energy = 1\nminimize ∫ (Dx(u)^2/2 - integrand_energy*u)\n"
+        "u = 0 on ∂Ω\n"
+    ),
+    "unknown named like a constant": (
+        "x in [0, 1]\nfield u(x)\nunknown MEASURES = 1\nminimize ∫ (Dx(u)^2/2 - MEASURES*u)\nu = 0 on ∂Ω\n"
+    ),
+    "variable named like the quadrature order": (
+        "QUADRATURE_ORDER in [0, 1]\nfield u(QUADRATURE_ORDER)\n"
+        "D(u, QUADRATURE_ORDER) = 1 - ∫(u(s), s, 0, QUADRATURE_ORDER)\nu = 0 at QUADRATURE_ORDER = 0\n"
+    ),
+    "variable named like the residuals": "residuals in [0, 1]\nfield u(residuals)\nu = residuals\n",
+}
+
+
+@pytest.mark.parametrize("text", HIDING.values(), ids=HIDING.keys())
+def test_a_user_name_never_hides_a_generated_one(text, x64):
+    import jax
+
+    compiled = sp.compile(text, width=4, depth=1)
+    points = {name: (jax.numpy.linspace(0.1, 0.9, 5),) for name in compiled.module.REGIONS}
+    params = compiled.init_params(jax.random.PRNGKey(0))
+    value, grads = jax.value_and_grad(compiled.loss)(params, points)
+    assert bool(jax.numpy.isfinite(value)) and all(bool(jax.numpy.all(jax.numpy.isfinite(g))) for g in jax.tree.leaves(grads))
+    assert unreferenced(compiled.source) == []
+
+
+def test_two_fields_whose_names_meet_keep_their_own_exact(x64):
+    """`jax` becomes `jax_` (a module name), and `jax_` must not then share `exact_jax_`."""
+    import jax.numpy as jnp
+
+    text = (
+        "x in [0, 1]\nfield jax(x), jax_(x)\nDxx(jax) = 0\nDxx(jax_) = 0\n"
+        "jax = x at x = 0\njax = x at x = 1\njax_ = 2*x at x = 0\njax_ = 2*x at x = 1\n"
+        "exact jax = x\nexact jax_ = 2*x\n"
+    )
+    exact = sp.compile(text, width=4, depth=1).module.EXACT
+    x = jnp.linspace(0, 1, 5)
+    assert jnp.allclose(exact["jax"](x), x) and jnp.allclose(exact["jax_"](x), 2 * x)

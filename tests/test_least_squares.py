@@ -66,8 +66,8 @@ def test_the_rows_of_the_jacobian_are_jacfwd_of_the_residual_vector(x64, name):
     points = _points(compiled, TrainConfig(**SMALL), jnp.float64)
     params = random_params(compiled)
     theta, unravel = ravel_pytree(params)
-    calls = _least_squares._term_functions(compiled)
-    rows = jax.jit(lambda t: jnp.concatenate([_least_squares._rows(calls[k], unravel, t, points[k]) for k in points]))
+    residuals = compiled.module.residuals
+    rows = jax.jit(lambda t: jnp.concatenate([_least_squares._rows(residuals, k, unravel, t, points[k]) for k in points]))
     vector = _least_squares.residual_vector(compiled)
     reference = jax.jit(jax.jacfwd(lambda t: vector(unravel(t), points)))
     weights = compiled.module.WEIGHTS

@@ -317,12 +317,24 @@ def exact_u(x, y):
 EXACT = {"u": exact_u}
 
 
-def losses(params, points):
-    """Each term's loss; ``points[term]`` is the tuple of coordinates of its points."""
+def residuals(params, points):
+    """Each term's residual (an energy's integrand) at its points ``points[term]``,
+    for the terms that ``points`` names."""
     net = fields(params)
+    terms = {
+        "pde": lambda columns: residual_pde(net["u"], *columns),
+        "bc": lambda columns: residual_bc(net["u"], *columns),
+    }
+    return {name: terms[name](columns) for name, columns in points.items()}
+
+
+def losses(params, points):
+    """Each term's loss: the mean square of its residuals; an energy's, its integral (the
+    measure of its region times the mean integrand)."""
+    r = residuals(params, points)
     return {
-        "pde": jnp.mean(residual_pde(net["u"], *points["pde"]) ** 2),
-        "bc": jnp.mean(residual_bc(net["u"], *points["bc"]) ** 2),
+        "pde": jnp.mean(r["pde"] ** 2),
+        "bc": jnp.mean(r["bc"] ** 2),
     }
 
 

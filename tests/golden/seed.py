@@ -286,11 +286,22 @@ def integrand_energy(u_fn, x, y):
 EXACT = {}
 
 
-def losses(params, points):
-    """Each term's loss; ``points[term]`` is the tuple of coordinates of its points."""
+def residuals(params, points):
+    """Each term's residual (an energy's integrand) at its points ``points[term]``,
+    for the terms that ``points`` names."""
     net = fields(params)
+    terms = {
+        "energy": lambda columns: integrand_energy(net["u"], *columns),
+    }
+    return {name: terms[name](columns) for name, columns in points.items()}
+
+
+def losses(params, points):
+    """Each term's loss: the mean square of its residuals; an energy's, its integral (the
+    measure of its region times the mean integrand)."""
+    r = residuals(params, points)
     return {
-        "energy": MEASURES["energy"] * jnp.mean(integrand_energy(net["u"], *points["energy"])),
+        "energy": MEASURES["energy"] * jnp.mean(r["energy"]),
     }
 
 
