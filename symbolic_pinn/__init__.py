@@ -22,7 +22,7 @@ from ._config import NetworkConfig, TrainConfig
 from ._derive import derive
 from ._errors import PinnError, Span
 from ._spec import Spec
-from ._sympy import Equation, Minimize, Shape, ball, box, disk, from_sympy, normal_derivative
+from ._sympy import Equation, Minimize, Shape, ball, box, disk, from_sympy, normal_derivative, polygon, shape
 from ._train import TrainResult
 
 __all__ = [
@@ -34,6 +34,8 @@ __all__ = [
     "ball",
     "box",
     "disk",
+    "polygon",
+    "shape",
     "normal_derivative",
     "PinnError",
     "Span",

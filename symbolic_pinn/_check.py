@@ -162,34 +162,34 @@ class _Checker:
         if isinstance(node, ast.ShapeOp):
             return _COMBINATIONS[node.op](self._shape(node.left, d), self._shape(node.right, d))
         name = node.name.name
-        if name not in ("disk", "ball", "box"):
+        kind = geometry.named(name)
+        if kind is None:
             raise PinnError(
                 f"unknown shape '{name}'",
                 node.name.span,
-                help="shapes: disk(centre, radius), ball(centre, radius), box(lower corner, upper corner)",
+                help="shapes: disk(centre, radius), ball(centre, radius), box(lower corner, upper corner), polygon(p1, p2, ...)",
             )
-        if len(node.args) != 2:
-            usage = "box((0, 0), (1, 1))" if name == "box" else f"{name}((0, 0), 1)"
-            raise PinnError(f"{name} takes 2 arguments, got {len(node.args)}", node.span, help=f"write e.g. {usage}")
-        if name == "disk" and d != 2:
-            raise PinnError(f"a disk is 2-D, but {d} variables are declared", node.span, help="use ball(centre, radius)")
-        first = self._point(node.args[0], d)
-        if name == "box":
-            second = self._point(node.args[1], d)
-            if not all(a < b for a, b in zip(first, second)):
-                raise PinnError(
-                    "the box is empty: each lower corner coordinate must be below the upper one",
-                    node.span,
-                    help="write box(lower corner, upper corner), e.g. box((0, 0), (1, 1))",
-                )
-            return geometry.Box(first, second)
-        radius = self._number(node.args[1], "a radius")
-        if radius <= 0:
-            raise PinnError(f"the radius {radius:g} is not positive", node.args[1].span, help="use a radius > 0")
-        return geometry.Ball(first, radius)
+        kinds = _argument_kinds(kind.arguments, len(node.args))
+        if kinds is None:
+            usage = kind.example.replace(kind.names[0], name, 1)
+            raise PinnError(
+                f"{name} takes {len(kind.arguments)} arguments, got {len(node.args)}",
+                node.span,
+                help=f"write e.g. {usage}",
+            )
+        try:
+            kind.check_dimension(name, d)
+            values = [
+                self._point(argument, d) if what == "point" else self._number(argument, "a radius" if kind is geometry.Ball else "a number")
+                for argument, what in zip(node.args, kinds)
+            ]
+            return kind.build(name, values)
+        except geometry.ShapeError as err:
+            span = node.args[err.argument].span if err.argument is not None else node.span
+            raise PinnError(str(err), span, help=err.help) from None
 
     def _point(self, node: ast.Node, d: int) -> tuple[float, ...]:
-        items = node.items if isinstance(node, ast.Vector) else (node,)
+        items = _items(node)
         if len(items) != d:
             raise PinnError(
                 f"expected a point with {d} coordinates, got {len(items)}",
@@ -803,6 +803,18 @@ def _finite(expr: sympy.Expr, node: ast.Node) -> None:
             node.span,
             help="check the constants and functions in it",
         )
+
+
+def _argument_kinds(kinds: tuple, given: int) -> tuple | None:
+    """The kind of each of ``given`` arguments: ``kinds`` itself, or ("point", ...) repeated; None if they do not fit."""
+    if kinds[-1:] == (...,):
+        return kinds[:1] * given
+    return kinds if len(kinds) == given else None
+
+
+def _items(node: ast.Node) -> tuple:
+    """The coordinates written in a point: ``(0, 1)``, or one number."""
+    return node.items if isinstance(node, ast.Vector) else (node,)
 
 
 def _shape(value) -> str:

@@ -31,32 +31,58 @@ from sympy.core.function import AppliedUndef
 
 from ._errors import PinnError
 from ._ir import BOUNDARY, INTERIOR, Region
-from ._runtime.geometry import Ball, Box, Shape
+from ._runtime.geometry import Shape, ShapeError, named
 from ._spec import BoundaryIntegral, NormalComponent, Spec, TermSpec, split_integrals, variable
 
-__all__ = ["Equation", "Minimize", "Shape", "ball", "box", "disk", "from_sympy", "normal_derivative"]
+__all__ = ["Equation", "Minimize", "Shape", "ball", "box", "disk", "from_sympy", "normal_derivative", "polygon", "shape"]
+
+
+def shape(name: str, *arguments) -> Shape:
+    """The shape a problem writes ``name(arguments...)``, from Python values: ``shape("disk", (0, 0), 1)``.
+
+    Every shape class of the geometry that names itself is available, with the
+    checks the text's checker makes.
+    """
+    kind = named(name)
+    if kind is None:
+        raise PinnError(f"unknown shape {name!r}", help="shapes: disk(centre, radius), ball(centre, radius), box(lo, hi)")
+    kinds = kind.arguments[:1] * len(arguments) if kind.arguments[-1:] == (...,) else kind.arguments
+    if len(arguments) != len(kinds):
+        raise PinnError(f"{name} takes {len(kinds)} arguments, got {len(arguments)}", help=f"e.g. {kind.example}")
+    values = []
+    for value, what in zip(arguments, kinds):
+        if what == "point":
+            values.append(tuple(_number(c, f"a coordinate of {name}'s point") for c in value))
+        else:
+            values.append(_number(value, f"{name}'s number"))
+    points = [len(v) for v, what in zip(values, kinds) if what == "point"]
+    if len(set(points)) > 1:
+        raise PinnError(f"the points of {name} have different numbers of coordinates: {points}")
+    try:
+        kind.check_dimension(name, points[0] if points else 0)
+        return kind.build(name, values)
+    except ShapeError as err:
+        raise PinnError(str(err), help=err.help) from None
+
+
+def polygon(*vertices) -> Shape:
+    """The simple polygon (2-D) with these vertices in order."""
+    return shape("polygon", *vertices)
 
 
 def disk(centre, radius) -> Shape:
     """The disk (2-D) with this centre and radius."""
-    return ball(centre, radius)
+    return shape("disk", centre, radius)
 
 
 def ball(centre, radius) -> Shape:
     """The ball with this centre and radius, in as many dimensions as the centre has."""
-    r = _number(radius, "a radius")
-    if r <= 0:
-        raise PinnError(f"the radius {r:g} is not positive")
-    return Ball(tuple(_number(c, "a coordinate of the centre") for c in centre), r)
+    return shape("ball", centre, radius)
 
 
 def box(lower, upper) -> Shape:
     """The box between two corners."""
-    lo = tuple(_number(c, "a corner coordinate") for c in lower)
-    hi = tuple(_number(c, "a corner coordinate") for c in upper)
-    if len(lo) != len(hi) or not all(a < b for a, b in zip(lo, hi)):
-        raise PinnError(f"box({lo}, {hi}) is empty", help="give the lower corner first")
-    return Box(lo, hi)
+    return shape("box", lower, upper)
 
 
 def normal_derivative(expr, variables) -> sympy.Expr:

@@ -12,8 +12,31 @@ needed (imported inside, as the generated module imports only JAX at its top).
 import dataclasses
 
 
+class ShapeError(ValueError):
+    """A shape written wrong: ``argument`` is the index of the argument at fault, or None."""
+
+    def __init__(self, message, help, argument=None):
+        super().__init__(message)
+        self.help = help
+        self.argument = argument
+
+
 class Shape:
-    """What every shape can do, given its ``distance``, ``bounds`` and ``parts``."""
+    """What every shape can do, given its ``distance``, ``bounds`` and ``parts``.
+
+    A shape that a problem can name (``box(...)``) says so with ``names``, the kinds of
+    its ``arguments`` ("point" or "number") and a ``build`` classmethod that checks
+    them: the checker and the SymPy front end find it by name among ``Shape``'s
+    subclasses, so adding a shape is adding a class.
+    """
+
+    names = ()  # how a problem names it
+    arguments = ()  # the kind of each argument: "point" or "number"; ("point", ...) for any number of points
+    example = ""  # a correct call, for error messages
+
+    @classmethod
+    def check_dimension(cls, name, d):
+        """Refuse (ShapeError) a shape called ``name`` in ``d`` dimensions that cannot be."""
 
     def __or__(self, other):
         return Union(self, other)
@@ -113,6 +136,20 @@ class Box(Shape):
     lo: tuple
     hi: tuple
 
+    names = ("box",)
+    arguments = ("point", "point")
+    example = "box((0, 0), (1, 1))"
+
+    @classmethod
+    def build(cls, name, values):
+        lo, hi = values
+        if not all(a < b for a, b in zip(lo, hi)):
+            raise ShapeError(
+                "the box is empty: each lower corner coordinate must be below the upper one",
+                "write box(lower corner, upper corner), e.g. box((0, 0), (1, 1))",
+            )
+        return cls(tuple(lo), tuple(hi))
+
     def __str__(self):
         return f"box({_point(self.lo)}, {_point(self.hi)})"
 
@@ -159,6 +196,22 @@ class Ball(Shape):
     centre: tuple
     radius: float
 
+    names = ("disk", "ball")
+    arguments = ("point", "number")
+    example = "disk((0, 0), 1)"
+
+    @classmethod
+    def check_dimension(cls, name, d):
+        if name == "disk" and d != 2:
+            raise ShapeError(f"a disk is 2-D, but {d} variables are declared", "use ball(centre, radius)")
+
+    @classmethod
+    def build(cls, name, values):
+        centre, radius = values
+        if radius <= 0:
+            raise ShapeError(f"the radius {radius:g} is not positive", "use a radius > 0", argument=1)
+        return cls(tuple(centre), float(radius))
+
     def __str__(self):
         return f"{'disk' if len(self.centre) == 2 else 'ball'}({_point(self.centre)}, {float(self.radius)!r})"
 
@@ -194,6 +247,96 @@ class Ball(Shape):
             normals = rng.standard_normal((n, len(centre)))
             normals /= np.linalg.norm(normals, axis=1, keepdims=True)
         return centre + self.radius * normals, normals
+
+
+@dataclasses.dataclass(frozen=True)
+class Polygon(Shape):
+    """The inside of a simple polygon in 2-D, convex or not, with these vertices in order."""
+
+    vertices: tuple
+
+    names = ("polygon",)
+    arguments = ("point", ...)
+    example = "polygon((0, 0), (1, 0), (1, 1), (0, 1))"
+
+    @classmethod
+    def check_dimension(cls, name, d):
+        if d != 2:
+            raise ShapeError(f"a polygon is 2-D, but {d} variables are declared", "use box(...) or ball(...)")
+
+    @classmethod
+    def build(cls, name, values):
+        import numpy as np
+
+        if len(values) < 3:
+            raise ShapeError(f"a polygon needs at least 3 vertices, got {len(values)}", f"e.g. {cls.example}")
+        shape = cls(tuple(tuple(float(c) for c in v) for v in values))
+        a, b = shape._edges()
+        m = len(a)
+        if len(set(shape.vertices)) != m or np.any(np.linalg.norm(b - a, axis=1) == 0):
+            raise ShapeError("the polygon repeats a vertex", "list each corner once")
+        for i in range(m):  # edges that do not share a vertex must not meet
+            for j in range(i + 2, m - (i == 0)):
+                if _segments_meet(a[i], b[i], a[j], b[j]):
+                    raise ShapeError(
+                        f"the polygon's edges {i + 1} and {j + 1} cross", "list the vertices in order around it"
+                    )
+        if shape.measure() <= 0:
+            raise ShapeError("the polygon has no area (its vertices are on one line)", "give the corners in order")
+        return shape
+
+    def __str__(self):
+        return f"polygon({', '.join(_point(v) for v in self.vertices)})"
+
+    def _edges(self):
+        import numpy as np
+
+        a = np.asarray(self.vertices, float)
+        return a, np.roll(a, -1, axis=0)
+
+    def distance(self, p):
+        import numpy as np
+
+        a, b = self._edges()
+        edge = b - a  # (m, 2)
+        rel = p[:, None, :] - a[None]  # (n, m, 2)
+        t = np.clip(np.sum(rel * edge, axis=2) / np.sum(edge * edge, axis=1), 0, 1)
+        nearest = np.min(np.linalg.norm(rel - t[..., None] * edge, axis=2), axis=1)
+        # even-odd rule: a ray along +x from p crosses the boundary an odd number of times iff p is inside
+        y, x = p[:, 1:2], p[:, 0:1]
+        spans = (a[None, :, 1] > y) != (b[None, :, 1] > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cross_x = a[None, :, 0] + (y - a[None, :, 1]) * edge[None, :, 0] / edge[None, :, 1]
+        inside = np.sum(spans & (x < cross_x), axis=1) % 2 == 1
+        return np.where(inside, -nearest, nearest)
+
+    def bounds(self):
+        import numpy as np
+
+        a = np.asarray(self.vertices, float)
+        return a.min(axis=0), a.max(axis=0)
+
+    def measure(self, boundary=False):
+        import numpy as np
+
+        a, b = self._edges()
+        if boundary:
+            return float(np.sum(np.linalg.norm(b - a, axis=1)))
+        return abs(float(np.sum(a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]))) / 2  # the shoelace formula
+
+    def surface(self, n, unit, rng):
+        """``n`` points on the edges, spread by length, and outward normals."""
+        import numpy as np
+
+        a, b = self._edges()
+        edge = b - a
+        lengths = np.linalg.norm(edge, axis=1)
+        which = rng.choice(len(a), size=n, p=lengths / lengths.sum())
+        t = unit(n, 1)[:, 0]
+        points = a[which] + t[:, None] * edge[which]
+        clockwise = np.sum(a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]) < 0
+        outward = np.stack([edge[:, 1], -edge[:, 0]], axis=1) / lengths[:, None]  # right of a counter-clockwise edge
+        return points, (-outward if clockwise else outward)[which]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,3 +413,32 @@ class Intersection(Shape):
 
 def _point(values):
     return "(" + ", ".join(repr(float(v)) for v in values) + ")"
+
+
+def named(name):
+    """The class of the shape a problem calls ``name``, or None."""
+    todo = list(Shape.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        if name in cls.names:
+            return cls
+        todo += cls.__subclasses__()
+    return None
+
+
+def _segments_meet(p, q, r, s):
+    """Whether the closed segments pq and rs have a point in common."""
+
+    def side(a, b, c):
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+
+    def between(a, b, c):  # c on the line ab: within its extent?
+        return min(a[0], b[0]) <= c[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= c[1] <= max(a[1], b[1])
+
+    d1, d2, d3, d4 = side(r, s, p), side(r, s, q), side(p, q, r), side(p, q, s)
+    if ((d1 > 0) != (d2 > 0)) and ((d3 > 0) != (d4 > 0)) and 0 not in (d1, d2, d3, d4):
+        return True
+    return any(
+        d == 0 and between(*ends)
+        for d, ends in ((d1, (r, s, p)), (d2, (r, s, q)), (d3, (p, q, r)), (d4, (p, q, s)))
+    )
