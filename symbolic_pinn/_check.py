@@ -22,7 +22,7 @@ from . import _functions
 from . import _syntax as ast
 from ._data import read_columns
 from ._errors import PinnError, Span
-from ._ir import BOUNDARY, INTERIOR, Region
+from ._regions import BOUNDARY, INTERIOR, Data, Face, Region
 from ._runtime import geometry
 from ._spec import BoundaryIntegral, DataSpec, NormalComponent, Observed, Spec, TermSpec, normal, split_integrals, variable
 
@@ -296,7 +296,7 @@ class _Checker:
         coordinates = {v: columns[v] if v in columns else np.full(n, (lo_hi[v][0] + lo_hi[v][1]) / 2) for v in variables}
         observed = {f.func.__name__: columns[f.func.__name__] for f in fields}
         self.data.append(DataSpec(s.path, str(path), coordinates, observed))
-        region = Region("data", data=s.path)
+        region = Data(s.path)
         for f in fields:
             self.terms.append((s, "residual", region, f - Observed(f.func.__name__), 1.0))
 
@@ -346,9 +346,9 @@ class _Checker:
         """The outward normal (∂ₙ, Dn) exists on the boundary and on the ends of a spatial interval."""
         if not expr.atoms(NormalComponent):
             return
-        if region.kind == "boundary":
+        if region == BOUNDARY:
             return
-        if region.kind == "face":
+        if isinstance(region, Face):
             _, lo, hi = self.names[region.variable].value
             if region.variable != TIME and region.value in (lo, hi):
                 return
@@ -390,7 +390,7 @@ class _Checker:
                 where.value.span,
                 help=f"a condition `at {where.variable.name} = a` needs {lo:g} ≤ a ≤ {hi:g}",
             )
-        return Region("face", where.variable.name, value)
+        return Face(where.variable.name, value)
 
     def _weight(self, node) -> float:
         if node is None:

@@ -22,6 +22,7 @@ from sympy.printing.str import StrPrinter
 
 from . import _functions
 from ._errors import PinnError
+from ._regions import BOUNDARY, INTERIOR, Face
 from ._spec import Spec
 
 __all__ = ["derive", "to_text"]
@@ -68,7 +69,7 @@ def _own(field: sympy.Expr, expr: sympy.Expr) -> str:
 def derive(spec: Spec) -> str:
     """The strong form and natural boundary conditions of a ``minimize`` problem."""
     energies = [t for t in spec.terms if t.kind == "energy"]
-    interior = [t for t in energies if t.region.kind == "interior"]
+    interior = [t for t in energies if t.region == INTERIOR]
     if not interior:
         raise PinnError(
             "derive needs a `minimize` statement with an integral over the domain",
@@ -77,7 +78,7 @@ def derive(spec: Spec) -> str:
     symbols = [s for s, _, _ in spec.variables]
     lagrangian = sum(sympy.nsimplify(t.weight) * t.expr for t in interior)
     boundary = sum(
-        (sympy.nsimplify(t.weight) * t.expr for t in energies if t.region.kind == "boundary"), sympy.Integer(0)
+        (sympy.nsimplify(t.weight) * t.expr for t in energies if t.region == BOUNDARY), sympy.Integer(0)
     )
     fields = list(spec.fields)
     if any(f.args != tuple(symbols) for f in fields):
@@ -154,9 +155,9 @@ def _pinned(spec: Spec) -> set:
         if t.kind != "residual":
             continue
         for field in spec.fields:
-            if t.region.kind in ("boundary", "face"):
+            if t.region == BOUNDARY or isinstance(t.region, Face):
                 if t.expr.has(field) and not any(d.expr == field for d in t.expr.atoms(sympy.Derivative)):
-                    key = ("boundary", field) if t.region.kind == "boundary" else (t.region.variable, t.region.value, field)
+                    key = ("boundary", field) if t.region == BOUNDARY else (t.region.variable, t.region.value, field)
                     pinned.add(key)
                 continue
             # u(0, y) = g: the field's value on the face x = 0, sampled over the other variables

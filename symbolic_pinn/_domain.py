@@ -29,8 +29,7 @@ def sample(
     training and the module agree on what a region is.
     """
     domain = {v.name: (v.lo, v.hi) for v in program.variables}
-    kind = (region.kind,) if region.kind != "face" else ("face", region.variable, region.value)
-    columns = sample_region(seed, kind, n, domain, program.shape, normals, sampler)
+    columns = sample_region(seed, region.sampled(), n, domain, program.shape, normals, sampler)
     return np.stack(columns, axis=-1)
 
 

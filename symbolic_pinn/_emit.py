@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import keyword
 import pathlib
-import math
 import textwrap
 import unicodedata
 
@@ -285,35 +284,6 @@ class _Printer:
         return f"{self._wrap(e.base, _ATOM)} ** {self._wrap(e.exp, _POW)}", _POW
 
 
-def _region_literal(region: ir.Region) -> str:
-    if region.kind == "data":
-        return f'("data", {_string_literal(region.data)})'
-    if region.kind == "face":
-        return f'("face", "{region.variable}", {_number(region.value)})'
-    return f'("{region.kind}",)'
-
-
-def _measure(program: ir.Program, region: ir.Region) -> float:
-    """The volume of the region an energy integrates over (the boundary: its area).
-
-    Ω = shape × the spatial intervals × the time interval; its boundary is the
-    spatial boundary (the shape's and the intervals' ends) at every time.
-    """
-    shaped = program.shape[0] if program.shape else ()
-    widths = {v.name: v.hi - v.lo for v in program.variables if v.name not in shaped}
-    shape = program.shape[1].measure() if program.shape else 1.0
-    volume = shape * math.prod(widths.values())
-    if region.kind == "interior":
-        return volume
-    if region.kind == "face":
-        return volume / widths[region.variable]
-    time = widths.pop("t", 1.0)
-    area = sum(2.0 * volume / time / w for w in widths.values())
-    if program.shape:
-        area += program.shape[1].measure(boundary=True) * math.prod(widths.values())
-    return area * time
-
-
 def _coords(program: ir.Program, namer: _Namer) -> str:
     return ", ".join(namer.var(v.name) for v in program.variables)
 
@@ -564,8 +534,8 @@ def emit(
     constants.append("LAYERS = {" + ", ".join(f'"{name}": {tuple(sizes)!r}' for name, sizes in layers.items()) + "}")
     constants.append("UNKNOWNS = {" + ", ".join(f'"{n}": {_number(v)}' for n, v in program.unknowns) + "}")
     constants.append("WEIGHTS = {" + ", ".join(f'"{t.name}": {_number(t.weight)}' for t in program.terms) + "}")
-    constants.append("REGIONS = {" + ", ".join(f'"{t.name}": {_region_literal(t.region)}' for t in program.terms) + "}")
-    data_terms = [t for t in program.terms if t.region.kind == "data"]
+    constants.append("REGIONS = {" + ", ".join(f'"{t.name}": {t.region.literal()}' for t in program.terms) + "}")
+    data_terms = [t for t in program.terms if isinstance(t.region, ir.Data)]
     constants.append(
         "DATA_COLUMNS = {"
         + ", ".join(
@@ -576,7 +546,7 @@ def emit(
     constants.append(f"SHAPE = {program.shape!r}  # (variables, Shape) of a non-box domain")
     constants.append("NORMALS = (" + _strings([t.name for t in program.terms if ir.uses_normals(t)]) + ")  # terms given the outward normal")
     energies = [t for t in program.terms if t.kind == "energy"]
-    constants.append("MEASURES = {" + ", ".join(f'"{t.name}": {_number(_measure(program, t.region))}' for t in energies) + "}")
+    constants.append("MEASURES = {" + ", ".join(f'"{t.name}": {_number(t.region.measure(program))}' for t in energies) + "}")
     if any(isinstance(n, ir.Integral) for t in program.terms for n in ir.walk(t.expr)):
         constants.append(f"QUADRATURE_ORDER = {quadrature_order}  # Gauss–Legendre nodes per integral in an equation")
     if architecture == "fourier":

@@ -46,7 +46,7 @@ def constrain(program: ir.Program) -> tuple[ir.Program, dict[str, tuple[ir.Expr,
 
 def _dirichlet(term: ir.Term, program: ir.Program) -> tuple[str, ir.Expr] | None:
     """(field, g) if the term is ``u = g on ∂Ω`` in the sense of :func:`constrain`."""
-    if term.kind != "residual" or term.region.kind != "boundary":
+    if term.kind != "residual" or term.region != ir.BOUNDARY:
         return None
     nodes = [n for n in ir.walk(term.expr) if isinstance(n, (ir.Field, ir.Unknown, ir.Observed, ir.Normal, ir.Integral))]
     if len(nodes) != 1 or not isinstance(nodes[0], ir.Field):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from ._regions import BOUNDARY, INTERIOR, Boundary, Data, Face, Interior, Region  # noqa: F401 - the IR's regions
+
 
 class Expr:
     """Base class of expression nodes."""
@@ -156,25 +158,6 @@ class Normal(Expr):
 # ---- the program ------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Region:
-    """Where a term's points live: ``interior``, ``boundary``, or ``face`` ``variable = value``."""
-
-    kind: str
-    variable: str | None = None
-    value: float | None = None
-    data: str | None = None  # kind "data": the observation file's name
-
-    def describe(self) -> str:
-        if self.kind == "face":
-            return f"{self.variable} = {self.value:g}"
-        if self.kind == "data":
-            return f"the observations in {self.data}"
-        return self.kind
-
-
-INTERIOR = Region("interior")
-BOUNDARY = Region("boundary")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -120,15 +120,15 @@ def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
     """pde, bc, ic (a face of t), energy; numbered when one kind appears again."""
     base = []
     for term, expr in zip(spec.terms, exprs):
-        if term.region.kind == "data":
+        if isinstance(term.region, ir.Data):
             base.append("data")
         elif term.kind == "energy":
-            base.append("energy" if term.region.kind == "interior" else "energy_boundary")
-        elif term.region.kind == "interior" and _only_at_points(expr):
+            base.append("energy" if term.region == ir.INTERIOR else "energy_boundary")
+        elif term.region == ir.INTERIOR and _only_at_points(expr):
             base.append("bc")  # u(-1, t) = u(1, t): a condition, though sampled in the interior
-        elif term.region.kind == "interior":
+        elif term.region == ir.INTERIOR:
             base.append("pde")
-        elif term.region.kind == "face" and term.region.variable == "t":
+        elif isinstance(term.region, ir.Face) and term.region.variable == "t":
             base.append("ic")
         else:
             base.append("bc")

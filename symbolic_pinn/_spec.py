@@ -12,7 +12,7 @@ import dataclasses
 import sympy
 
 from ._errors import PinnError
-from ._ir import Region
+from ._regions import Region
 
 
 @dataclasses.dataclass(frozen=True)

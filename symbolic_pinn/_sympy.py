@@ -30,7 +30,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from ._errors import PinnError
-from ._ir import BOUNDARY, INTERIOR, Region
+from ._regions import BOUNDARY, INTERIOR, Face, Region
 from ._runtime.geometry import Shape, ShapeError, named
 from ._spec import BoundaryIntegral, NormalComponent, Spec, TermSpec, split_integrals, variable
 
@@ -210,7 +210,7 @@ class _Normaliser:
             _, lo, hi = match[0]
             if not lo <= value <= hi:
                 raise PinnError(f"{symbol} = {value:g} is outside the interval [{lo:g}, {hi:g}]")
-            return Region("face", canonical.name, value)
+            return Face(canonical.name, value)
         raise PinnError(f"on={on!r} is not a region", help='use "interior", "boundary" or {variable: value}')
 
 
@@ -275,7 +275,7 @@ def from_sympy(
             if weight < 0:
                 raise PinnError(f"the weight {weight:g} of term {i} is negative", help="weights must be positive")
             region = norm.region(term.on)
-            if expr.atoms(NormalComponent) and region.kind == "interior":
+            if expr.atoms(NormalComponent) and region == INTERIOR:
                 raise PinnError(
                     f"term {i} uses the normal derivative, which is defined only on the boundary",
                     help='give it on="boundary" or a face {x: 1}',
@@ -332,4 +332,4 @@ def _shaped_variables(variables: Mapping, shape) -> dict:
 
 def _label(eq, region: Region) -> str:
     text = f"{eq.lhs} = {eq.rhs}" if isinstance(eq, sympy.Eq) else f"{eq} = 0"
-    return text if region.kind == "interior" else f"{text} on {region.describe()}"
+    return text if region == INTERIOR else f"{text} on {region.describe()}"

@@ -78,14 +78,14 @@ def _points(compiled, config: TrainConfig, dtype) -> dict:
     points = {}
     for term in program.terms:
         region = term.region
-        if region.kind == "data":
-            observations = compiled.observations[region.data]
+        if isinstance(region, ir.Data):
+            observations = compiled.observations[region.path]
             columns = [observations.coordinates[v.name] for v in program.variables]
             columns += [observations.observed[f] for f in ir.observed_fields(program, term)]
             points[term.name] = tuple(jnp.asarray(c, dtype=dtype) for c in columns)
             continue
         if region not in by_region:  # with the normals: a term that needs none ignores those columns
-            n = {"interior": config.interior_points, "boundary": config.boundary_points}.get(region.kind, config.face_points)
+            n = getattr(config, region.points_setting)
             seed = config.seed + 1000 * (len(by_region) + 1)
             array = _domain.sample(program, region, n, seed=seed, normals=True, sampler=config.sampler)
             by_region[region] = tuple(jnp.asarray(array[:, j], dtype=dtype) for j in range(array.shape[1]))

@@ -32,7 +32,7 @@ from test_errors import assert_located, rendered
 
 import symbolic_pinn as sp
 from symbolic_pinn import _cli, _domain
-from symbolic_pinn._ir import BOUNDARY, INTERIOR, Region
+from symbolic_pinn._ir import BOUNDARY, INTERIOR, Face
 from symbolic_pinn._lower import lower
 
 X, Y, Z, T = sympy.symbols("x y z t", real=True)
@@ -500,9 +500,9 @@ def test_normal_derivative_on_the_ends_of_intervals(x64):
     u = jax_function(U_BOX, (X, Y))
     ux = sympy.lambdify((X, Y), sympy.diff(U_BOX, X), "numpy")
     uy = sympy.lambdify((X, Y), sympy.diff(U_BOX, Y), "numpy")
-    at_x0 = columns_of(compiled, Region("face", "x", 0.0), seed=1)
-    at_x1 = columns_of(compiled, Region("face", "x", 1.0), seed=2)
-    at_y0 = columns_of(compiled, Region("face", "y", 0.0), seed=3)
+    at_x0 = columns_of(compiled, Face("x", 0.0), seed=1)
+    at_x1 = columns_of(compiled, Face("x", 1.0), seed=2)
+    at_y0 = columns_of(compiled, Face("y", 0.0), seed=3)
     np.testing.assert_allclose(residual(compiled.module, names[0], u, at_x0), -ux(0.0, at_x0["y"]), atol=1e-12)
     np.testing.assert_allclose(residual(compiled.module, names[1], u, at_x1), ux(1.0, at_x1["y"]), atol=1e-12)
     np.testing.assert_allclose(residual(compiled.module, names[2], u, at_x1), ux(1.0, at_x1["y"]), atol=1e-12)

@@ -334,9 +334,9 @@ def test_burgers_example():
     program = compiled(BURGERS).ir
     assert [(t.name, t.region) for t in program.terms] == [
         ("pde", ir.INTERIOR),
-        ("ic", ir.Region("face", "t", 0.0)),
-        ("bc1", ir.Region("face", "x", -1.0)),
-        ("bc2", ir.Region("face", "x", 1.0)),
+        ("ic", ir.Face("t", 0.0)),
+        ("bc1", ir.Face("x", -1.0)),
+        ("bc2", ir.Face("x", 1.0)),
     ]
     spelled = ir_of("Dt(u) + u*Dx(u) = 0.01/pi*Dxx(u)", header="x in [-1, 1]; t in [0, 1]\nfield u(x, t)\n")
     assert program.terms[0] == spelled.terms[0]

@@ -43,7 +43,7 @@ def test_each_sampler_gives_points_in_the_region(disk, sampler):
     assert np.all((0 <= inside[:, 2]) & (inside[:, 2] <= 1))
     edge = _domain.sample(program, ir.BOUNDARY, 300, seed=3, sampler=sampler)
     np.testing.assert_allclose(np.hypot(edge[:, 0], edge[:, 1]), 1, atol=1e-12)
-    face = _domain.sample(program, ir.Region("face", "t", 0.0), 200, seed=3, sampler=sampler)
+    face = _domain.sample(program, ir.Face("t", 0.0), 200, seed=3, sampler=sampler)
     assert np.all(face[:, 2] == 0) and np.all(program.shape[1].distance(face[:, :2]) < 0)
     again = _domain.sample(program, ir.INTERIOR, 500, seed=3, sampler=sampler)
     np.testing.assert_array_equal(inside, again)  # the same seed, the same points

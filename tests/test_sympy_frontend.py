@@ -160,7 +160,7 @@ def test_face_condition_matches_text():
     )
     text = symbolic_pinn.compile("x in [0, 1]; y in [0, 1]\nfield u(x, y)\nΔu = 1\nu = 0 at x = 1\n")
     program = symbolic_pinn.compile(spec).ir
-    assert program.terms[1].region == ir.Region("face", "x", 1.0)
+    assert program.terms[1].region == ir.Face("x", 1.0)
     assert program == text.ir
 
 
