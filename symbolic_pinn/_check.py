@@ -19,7 +19,7 @@ import numpy as np
 import sympy
 
 from . import _syntax as ast
-from ._data import read_columns
+from ._data import inside, read_columns
 from ._errors import PinnError, Span
 from ._ir import BOUNDARY, INTERIOR, Region
 from ._runtime import shape_bounds
@@ -270,6 +270,7 @@ class _Checker:
     def _read_data(self, s: ast.DataDecl) -> None:
         base = pathlib.Path(self.program.filename).parent if self.program.filename else pathlib.Path.cwd()
         path = base / s.path
+        _data_path_inside(path, base, s)
         if not path.is_file():
             raise PinnError(
                 f"the data file '{s.path}' does not exist (looked for {path})",
@@ -816,6 +817,16 @@ def _finite(expr: sympy.Expr, node: ast.Node) -> None:
             "this expression is infinite or undefined (a division by zero, log(0), or a number too large?)",
             node.span,
             help="check the constants and functions in it",
+        )
+
+
+def _data_path_inside(path: pathlib.Path, base: pathlib.Path, s: ast.DataDecl) -> None:
+    """Observations come from the problem's directory or below (symlinks resolved): see _data.inside."""
+    if not inside(path, base):
+        raise PinnError(
+            f"the data file '{s.path}' is outside the problem's directory {base}",
+            s.span,
+            help="put the observations beside the problem file (or in a folder below it) and name them relative to it",
         )
 
 

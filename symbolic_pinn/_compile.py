@@ -15,9 +15,10 @@ from . import _ir as ir
 from ._check import check
 from ._emit import ARCHITECTURES, QUADRATURE_ORDER, emit
 from ._errors import PinnError
+from ._files import read_bounded
 from ._load import load
 from ._lower import lower
-from ._parse import parse_text
+from ._parse import MAX_BYTES, parse_text
 from ._plan import TAYLOR_FROM_ORDER, Schedule, format_schedule, plan
 from ._spec import Spec
 
@@ -37,10 +38,7 @@ def parse(text: str, filename: str | None = None) -> Spec:
 def parse_file(path: str | pathlib.Path) -> Spec:
     """Read and parse a ``.pinn`` file."""
     path = pathlib.Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise PinnError(f"cannot read {path}: {err.strerror}", help="check the file name") from None
+    data = read_bounded(path, MAX_BYTES, "the problem file")  # a regular file; never the whole of /dev/zero
     return check(parse_text(data, str(path)))
 
 
