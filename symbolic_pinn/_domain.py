@@ -11,7 +11,6 @@ of the boundary in proportion to their area.  The sampling itself lives in
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import qmc
 
 from . import _ir as ir
 from ._runtime import sample_region, shape_distance
@@ -60,6 +59,8 @@ def test_grid(program: ir.Program, total: int = 10_000) -> np.ndarray:
 
 
 def _quasi_random(program: ir.Program, total: int) -> np.ndarray:
+    from scipy.stats import qmc  # slow to import: only when needed
+
     points = qmc.Halton(len(program.variables), scramble=True, seed=0).random(total)  # any n, no warning
     lo = np.array([v.lo for v in program.variables])
     hi = np.array([v.hi for v in program.variables])
