@@ -846,10 +846,10 @@ def _power_bounded(left, right, node: ast.BinOp) -> None:
 
     SymPy computes a power of exact numbers exactly: (1/3)^100000000 would take hours.
     """
-    if not right.is_Number:
+    if not right.is_Number or not right.is_finite:  # nan, zoo: refused by _finite
         return
     _limits.EXPONENT.check(10 ** min(_log10(right), 300), node.right.span, "this power")
-    if left.is_Number and left != 0:
+    if left.is_Number and left.is_finite and left != 0:
         digits = float(right) * _log10(left)
         if abs(digits) > 300:
             raise PinnError(

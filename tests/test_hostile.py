@@ -270,7 +270,7 @@ def test_the_laplacian_in_30_dimensions_of_a_product_of_sines_is_allowed():
 
 exprs = st.deferred(
     lambda: st.one_of(
-        st.sampled_from(["u", "x", "y", "1", "0", "1e308", "pi", "(1/3)", "1e-300"]),
+        st.sampled_from(["u", "x", "y", "1", "0", "1e308", "pi", "(1/3)", "1e-300", "(0*log(0))", "(1/0)"]),
         st.integers(-10**12, 10**12).map(str),
         st.builds("({}+{})".format, exprs, exprs),
         st.builds("({}*{})".format, exprs, exprs),
@@ -284,15 +284,28 @@ exprs = st.deferred(
 )
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lhs=exprs, rhs=exprs)
-def test_any_expression_is_checked_quickly_or_refused_cleanly(lhs, rhs):
+def test_any_expression_is_checked_quickly_or_refused_cleanly(tmp_path, capsys, lhs, rhs):
+    path = tmp_path / "p.pinn"
+    path.write_text(H2 + f"{lhs} = {rhs}\n")
+    started = time.perf_counter()
+    status = _cli.main(["check", str(path)])
+    out, err = capsys.readouterr()
+    assert time.perf_counter() - started < 10
+    assert (status, bool(out), err) == (0, True, "") or (status == 1 and err.startswith("error: ")), err
+
+
+@settings(max_examples=15, deadline=None)
+@given(lhs=exprs, rhs=exprs)
+def test_any_checked_expression_compiles_or_is_refused_cleanly(lhs, rhs):
     started = time.perf_counter()
     try:
-        symbolic_pinn.parse(H2 + f"{lhs} = {rhs}\n")
+        compiled = symbolic_pinn.compile(H2 + f"{lhs} = {rhs}\n", width=2, depth=1)
     except PinnError as err:
         assert err.message
-    assert time.perf_counter() - started < 10
+        return
+    assert compiled.module.WEIGHTS and time.perf_counter() - started < 20
 
 
 # ---- checkpoints that were edited or damaged -------------------------------------------
