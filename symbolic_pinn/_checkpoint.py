@@ -94,9 +94,9 @@ _PHASES = ("adam", "lbfgs", "lm", "done")
 
 
 def _validate(meta) -> None:
-    """Raise ValueError naming the first key of ``meta`` that is missing or of the wrong type."""
+    """Raise ValueError (TypeError) naming the first key of ``meta`` that is missing or of the wrong type."""
     if not isinstance(meta, dict):
-        raise ValueError(f"{INDEX} holds a {type(meta).__name__}, not an object")
+        raise TypeError(f"{INDEX} holds a {type(meta).__name__}, not an object")
     for key, kind in _SCHEMA.items():
         if key not in meta:
             raise ValueError(f"{INDEX} has no '{key}'")

@@ -167,7 +167,8 @@ def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> tuple
 
     def history() -> bytes:
         buffer = io.StringIO(newline="")
-        names = ["step", "phase", "loss"] + sorted({k for row in result.history for k in row} - {"step", "phase", "loss"})
+        first = ["step", "phase", "loss"]
+        names = first + sorted({k for row in result.history for k in row} - set(first))
         writer = csv.DictWriter(buffer, fieldnames=names)
         writer.writeheader()
         writer.writerows(result.history)

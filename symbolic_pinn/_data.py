@@ -18,7 +18,7 @@ import numpy as np
 from ._errors import PinnError
 from ._files import read_bounded
 
-__all__ = ["read_columns", "inside"]
+__all__ = ["inside", "read_columns"]
 
 MAX_ROWS = 1_000_000  # observations per file, CSV or NPZ
 MAX_COLUMNS = 1_000
@@ -82,7 +82,8 @@ def _read_csv(path: pathlib.Path) -> dict[str, np.ndarray]:
                 if not _NUMBER.fullmatch(cell.strip()):
                     shown = cell.strip() if len(cell.strip()) <= 24 else cell.strip()[:24] + "…"
                     raise PinnError(
-                        f"line {number} of '{path.name}' has a value that is not a number in column '{name}': {shown!r}",
+                        f"line {number} of '{path.name}' has a value that is not a number "
+                        f"in column '{name}': {shown!r}",
                         help="write numbers like 0.25, -1e-3 (digits, a point, an exponent)",
                     )
             rows.append([float(cell) for cell in row])

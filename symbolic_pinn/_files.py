@@ -16,7 +16,7 @@ import tempfile
 
 from ._errors import PinnError
 
-__all__ = ["read_bounded", "regular_file", "write_atomic", "check_writable"]
+__all__ = ["check_writable", "read_bounded", "regular_file", "write_atomic"]
 
 
 def regular_file(path: pathlib.Path, what: str) -> None:

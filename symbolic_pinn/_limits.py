@@ -18,7 +18,7 @@ import os
 
 from ._errors import PinnError, Span
 
-__all__ = ["Limit", "DERIVATIVE_ORDER", "EXPRESSION_SIZE", "EXPONENT"]
+__all__ = ["DERIVATIVE_ORDER", "EXPONENT", "EXPRESSION_SIZE", "Limit"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +39,9 @@ class Limit:
         if text is None:
             return self.default
         if not text.strip().isdigit() or int(text) < 1:
-            raise PinnError(f"{self.variable} must be a whole number ≥ 1, got {text!r}", help=f"unset it (default {self.default})")
+            raise PinnError(
+                f"{self.variable} must be a whole number ≥ 1, got {text!r}", help=f"unset it (default {self.default})"
+            )
         return int(text)
 
     def check(self, got: float, span: Span | None, what: str) -> None:

@@ -211,7 +211,8 @@ EXPRESSION_CASES = [
     ("power too small", "const c = 10^(-400)\nΔu = c", "too small to compute", (4, 11)),
     ("exp of exp of exp", "const c = exp(exp(exp(100)))\nΔu = c", "exp of this number is too large", (4, 15)),
     ("5000 letters after D", "D" + "x" * 5000 + "(u) = 1", "the order of the derivative is 5,000", (4, 1)),
-    ("D nested 50 deep", "D(" * 50 + "u" + ", x)" * 50 + " = 1", "the order of the derivative is 9", (4, 83)),  # the 9th D from inside
+    # the error is at the 9th D from the inside
+    ("D nested 50 deep", "D(" * 50 + "u" + ", x)" * 50 + " = 1", "the order of the derivative is 9", (4, 83)),
     ("D with 20 variables", "D(u" + ", x" * 20 + ") = 1", "the order of the derivative is 20", (4, 1)),
     ("Laplacian of a product of 50", "Δ(u*" + "*".join(f"(x + {i}*y)" for i in range(1, 51)) + ") = 1",
      "this derivative would be too large", (4, 1)),
@@ -220,7 +221,9 @@ EXPRESSION_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("line", "message", "where"), [c[1:] for c in EXPRESSION_CASES], ids=[c[0] for c in EXPRESSION_CASES])
+@pytest.mark.parametrize(
+    ("line", "message", "where"), [c[1:] for c in EXPRESSION_CASES], ids=[c[0] for c in EXPRESSION_CASES]
+)
 def test_unbounded_expressions_are_located_errors_naming_the_limit(line, message, where):
     started = time.perf_counter()
     with pytest.raises(PinnError) as caught:
