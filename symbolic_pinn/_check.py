@@ -273,7 +273,7 @@ class _Checker:
         base = pathlib.Path(self.program.filename).parent if self.program.filename else pathlib.Path.cwd()
         path = base / s.path
         _data_path_inside(path, base, s)
-        if not path.is_file():
+        if not path.exists():  # a FIFO or a device exists: read_columns refuses it with a reason
             raise PinnError(
                 f"the data file '{s.path}' does not exist (looked for {path})",
                 s.span,

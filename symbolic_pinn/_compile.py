@@ -38,7 +38,7 @@ def parse(text: str, filename: str | None = None) -> Spec:
 def parse_file(path: str | pathlib.Path) -> Spec:
     """Read and parse a ``.pinn`` file."""
     path = pathlib.Path(path)
-    data = read_bounded(path, MAX_BYTES, "the problem file")  # a regular file; never the whole of /dev/zero
+    data = read_bounded(path, MAX_BYTES)  # a regular file; never the whole of /dev/zero
     return check(parse_text(data, str(path)))
 
 

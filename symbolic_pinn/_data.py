@@ -16,7 +16,7 @@ import zipfile
 import numpy as np
 
 from ._errors import PinnError
-from ._files import read_bounded
+from ._files import read_bounded, regular_file
 
 __all__ = ["inside", "read_columns"]
 
@@ -61,7 +61,7 @@ def read_columns(path: pathlib.Path) -> dict[str, np.ndarray]:
 
 
 def _read_csv(path: pathlib.Path) -> dict[str, np.ndarray]:
-    data = read_bounded(path, MAX_BYTES, "the data file")
+    data = read_bounded(path, MAX_BYTES)
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
@@ -117,10 +117,16 @@ def _header(path: pathlib.Path, names: list[str]) -> list[str]:
 
 
 def _read_npz(path: pathlib.Path) -> dict[str, np.ndarray]:
+    regular_file(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
+            if len(archive.files) > MAX_COLUMNS:
+                raise PinnError(f"'{path.name}' has {len(archive.files):,} arrays; the limit is {MAX_COLUMNS:,}")
+            total = 0
             for name in archive.files:  # from the headers, before anything is decompressed
-                _check_npz_array(path, name, _npy_header(archive, name))
+                total += _check_npz_array(path, name, _npy_header(archive, name))
+            if total > MAX_BYTES // 8:  # as much as the largest CSV file holds
+                raise PinnError(f"the arrays of '{path.name}' hold {total:,} values; the limit is {MAX_BYTES // 8:,}")
             return {name: np.asarray(archive[name], dtype=float).ravel() for name in archive.files}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
         raise PinnError(f"cannot read '{path.name}' as NPZ: {err}", help="write it with numpy.savez") from None
@@ -135,7 +141,8 @@ def _npy_header(archive, name: str) -> tuple[tuple[int, ...], np.dtype]:
     return shape, dtype
 
 
-def _check_npz_array(path: pathlib.Path, name: str, header) -> None:
+def _check_npz_array(path: pathlib.Path, name: str, header) -> int:
+    """Refuse an array that is not of real numbers or has too many values; returns its size."""
     shape, dtype = header
     if dtype.kind not in "biuf":
         raise PinnError(f"array '{name}' of '{path.name}' holds {dtype}, not real numbers", help="save float arrays")
@@ -145,3 +152,4 @@ def _check_npz_array(path: pathlib.Path, name: str, header) -> None:
             f"array '{name}' of '{path.name}' has {size:,} values, more than {MAX_ROWS:,} rows",
             help="subsample the observations",
         )
+    return size

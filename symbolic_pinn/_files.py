@@ -19,35 +19,32 @@ from ._errors import PinnError
 __all__ = ["check_writable", "read_bounded", "regular_file", "write_atomic"]
 
 
-def regular_file(path: pathlib.Path, what: str) -> None:
+def regular_file(path: pathlib.Path, help: str = "check the file name") -> None:
     """Refuse anything but an existing regular file (after symlinks), without opening it."""
     try:
         mode = os.stat(path).st_mode
     except OSError as err:
-        raise PinnError(f"cannot read {what} {path}: {err.strerror}", help="check the file name") from None
+        raise PinnError(f"cannot read {path}: {err.strerror}", help=help) from None
     if not stat.S_ISREG(mode):
         kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
-        raise PinnError(f"{what} {path} is {kind}", help="give the name of a file")
+        raise PinnError(f"cannot read {path}: it is {kind}", help="give the name of a file")
 
 
-def read_bounded(path: str | os.PathLike, limit: int, what: str = "the file") -> bytes:
+def read_bounded(path: str | os.PathLike, limit: int, help: str = "check the file name") -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes (at most ``limit + 1`` are read)."""
     path = pathlib.Path(path)
-    regular_file(path, what)
+    regular_file(path, help)
     try:
         # O_NONBLOCK: if the file became a FIFO since the check, opening it does not wait for a writer
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise PinnError(f"{what} {path} is not a regular file", help="give the name of a file")
+                raise PinnError(f"cannot read {path}: it is not a regular file", help="give the name of a file")
             data = handle.read(limit + 1)
     except OSError as err:
-        raise PinnError(f"cannot read {what} {path}: {err.strerror}", help="check the file name") from None
+        raise PinnError(f"cannot read {path}: {err.strerror}", help=help) from None
     if len(data) > limit:
-        raise PinnError(
-            f"{what} {path} is larger than {limit:,} bytes",
-            help="give a smaller file",
-        )
+        raise PinnError(f"cannot read {path}: it is larger than {limit:,} bytes", help="give a smaller file")
     return data
 
 

@@ -111,7 +111,7 @@ def check(settings: Mapping, where: str, names: Iterable[str] | None = None) -> 
 def read_toml(path: str | pathlib.Path) -> dict:
     """The checked settings of a TOML file's ``[train]`` table."""
     path = pathlib.Path(path)
-    data = read_bounded(path, MAX_TOML_BYTES, "the settings file")
+    data = read_bounded(path, MAX_TOML_BYTES, "check the name given to --config")
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:

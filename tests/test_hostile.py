@@ -83,6 +83,22 @@ def test_an_npz_of_complex_numbers_is_refused(tmp_path):
     assert "not real numbers" in error_of(path).message
 
 
+@pytest.mark.parametrize("name", ["obs.csv", "obs.npz"])
+def test_a_fifo_as_data_file_is_refused_without_waiting(tmp_path, name):
+    os.mkfifo(tmp_path / name)
+    path = tmp_path / "problem.pinn"
+    path.write_text(HEAD + f'data "{name}"\n')
+    assert "not a regular file" in error_of(path).message
+
+
+def test_an_npz_of_too_many_arrays_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(_data, "MAX_COLUMNS", 3)
+    np.savez(tmp_path / "obs.npz", x=np.full(2, 0.5), t=np.full(2, 0.5), u=np.zeros(2), w=np.zeros(2))
+    path = tmp_path / "problem.pinn"
+    path.write_text(HEAD + 'data "obs.npz"\n')
+    assert "has 4 arrays; the limit is 3" in error_of(path).message
+
+
 def test_a_data_symlink_out_of_the_problem_directory_is_refused_unread(tmp_path):
     secret = tmp_path / "secret.csv"
     secret.write_text("x,t,u\nTOP-SECRET-LINE,0,0\n")
