@@ -288,6 +288,7 @@ def parse_text(text: str | bytes, filename: str | None = None) -> ast.Program:
     'x'
     """
     if isinstance(text, bytes):
+        text = text.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").replace(b"\r", b"\n")  # as _normalise
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as err:

@@ -218,6 +218,29 @@ def test_a_byte_order_mark_is_ignored(tmp_path):
     assert len(symbolic_pinn.parse_file(path).terms) == 1
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(st.sampled_from(["x in [0, 1]", "field u(x)", "Dxx(u) = -1", "u = 0 on ∂Ω", "# note", "", "Dxx(v) = 1"])),
+    ending=st.sampled_from(["\n", "\r\n", "\r"]),
+    bom=st.booleans(),
+    noise=st.binary(max_size=4),
+)
+def test_any_layout_of_a_problem_file_is_ok_or_a_clear_error(tmp_path, capsys, lines, ending, bom, noise):
+    def check(name: str, content: bytes):
+        path = tmp_path / name
+        path.write_bytes(content)
+        status = _cli.main(["check", str(path)])
+        out, err = capsys.readouterr()
+        assert status in (0, 1) and (status == 0) == (err == ""), err
+        return status, err.replace(str(path), "FILE")
+
+    body = "\n".join(lines).encode() + noise.replace(b"\r", b"")
+    plain = check("plain.pinn", body)
+    variant = check("variant.pinn", (b"\xef\xbb\xbf" if bom else b"") + body.replace(b"\n", ending.encode()))
+    assert variant[0] == plain[0]  # line endings and a byte-order mark change nothing
+    assert variant[1].splitlines()[:2] == plain[1].splitlines()[:2]
+
+
 # ---- expressions that ask for unbounded work ------------------------------------------
 
 EXPRESSION_CASES = [
