@@ -230,7 +230,7 @@ def test_any_layout_of_a_problem_file_is_ok_or_a_clear_error(tmp_path, capsys, l
         path = tmp_path / name
         path.write_bytes(content)
         status = _cli.main(["check", str(path)])
-        out, err = capsys.readouterr()
+        err = capsys.readouterr().err
         assert status in (0, 1) and (status == 0) == (err == ""), err
         return status, err.replace(str(path), "FILE")
 
