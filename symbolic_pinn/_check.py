@@ -14,13 +14,15 @@ import difflib
 import math
 import pathlib
 
+import mpmath
 import numpy as np
 
 import sympy
 
 from . import _functions
+from . import _limits
 from . import _syntax as ast
-from ._data import read_columns
+from ._data import inside, read_columns
 from ._errors import PinnError, Span
 from ._regions import BOUNDARY, INTERIOR, Data, Face, Region
 from ._runtime import geometry
@@ -255,7 +257,8 @@ class _Checker:
     def _read_data(self, s: ast.DataDecl) -> None:
         base = pathlib.Path(self.program.filename).parent if self.program.filename else pathlib.Path.cwd()
         path = base / s.path
-        if not path.is_file():
+        _data_path_inside(path, base, s)
+        if not path.exists():  # a FIFO or a device exists: read_columns refuses it with a reason
             raise PinnError(
                 f"the data file '{s.path}' does not exist (looked for {path})",
                 s.span,
@@ -542,14 +545,7 @@ class _Checker:
             return tuple(a / right for a in left) if lv else left / right
         if lv:
             raise PinnError("cannot raise a vector to a power", node.span, help="use |v|^2 or dot(v, v)")
-        if left.is_Number and right.is_Number and left != 0:
-            size = abs(float(right)) * math.log10(abs(float(left))) if abs(float(left)) != 1 else 0.0
-            if size > 300:
-                raise PinnError(
-                    "this power is too large to compute",
-                    node.span,
-                    help="numbers must stay below about 1e300",
-                )
+        _power_bounded(left, right, node)
         return left**right
 
     def _expr_Vector(self, node: ast.Vector):
@@ -601,11 +597,11 @@ class _Checker:
         return self._laplace(self._scalar(node.arg), node)
 
     def _laplace(self, value, node):
-        return sum(sympy.diff(value, s) .diff(s) for s in self._spatial(node))
+        return sum(_diff(_diff(value, s, node.span), s, node.span) for s in self._spatial(node))
 
     def _expr_Nabla(self, node: ast.Nabla):
         value = self._scalar(node.arg)
-        return tuple(sympy.diff(value, s) for s in self._spatial(node))
+        return tuple(_diff(value, s, node.span) for s in self._spatial(node))
 
     def _spatial(self, node) -> list[sympy.Symbol]:
         spatial = [s for s, _, _ in self.variables if s.name != TIME]
@@ -614,6 +610,7 @@ class _Checker:
         return spatial
 
     def _expr_Partial(self, node: ast.Partial):
+        _limits.DERIVATIVE_ORDER.check(len(node.variables), node.span, "this derivative")
         value = self._scalar(node.arg)
         for letter in node.variables:
             value = self._diff(value, letter, node.span, node)
@@ -622,8 +619,8 @@ class _Checker:
     def _diff(self, value, letter: str, span: Span, node: ast.Node):
         """∂/∂letter; ``n`` (when no variable has that name) is the outward normal: ∂ₙ = n·∇."""
         if letter == "n" and "n" not in self.names:
-            return sum(normal(s.name) * sympy.diff(value, s) for s in self._spatial(node))
-        return sympy.diff(value, self._variable_named(letter, span))
+            return sum(normal(s.name) * _diff(value, s, span) for s in self._spatial(node))
+        return _diff(value, self._variable_named(letter, span), span)
 
     def _variable_named(self, name: str, span: Span) -> sympy.Symbol:
         if name in self.bound:  # an integration variable, inside its integral
@@ -649,7 +646,7 @@ class _Checker:
                 node.direction.span,
                 help=f"give one component per spatial variable ({', '.join(s.name for s in spatial)})",
             )
-        return sum(d * sympy.diff(value, s) for d, s in zip(direction, spatial))
+        return sum(d * _diff(value, s, node.span) for d, s in zip(direction, spatial))
 
     def _expr_Call(self, node: ast.Call):
         name = node.name.name
@@ -668,7 +665,9 @@ class _Checker:
                 raise PinnError(
                     f"{name} takes one argument, got {len(node.args)}", node.span, help=f"write {name}(expression)"
                 )
-            return function.sympy(self._scalar(node.args[0]))
+            arg = self._scalar(node.args[0])
+            _function_of_number_bounded(function.name, arg, node)
+            return function.sympy(arg)
         if name in OPERATORS:
             return getattr(self, f"_call_{name}")(node)
         if len(name) > 1 and name[0] == "D" and name[1:].isalpha():
@@ -742,6 +741,7 @@ class _Checker:
         return node.args[0]
 
     def _call_subscripted(self, node: ast.Call):
+        _limits.DERIVATIVE_ORDER.check(len(node.name.name) - 1, node.name.span, "this derivative")
         arg = self._one_arg(node)
         value = self._scalar(arg)
         for letter in node.name.name[1:]:
@@ -751,11 +751,12 @@ class _Checker:
     def _call_D(self, node: ast.Call):
         if len(node.args) < 2:
             raise PinnError("D needs an expression and at least one variable", node.span, help="write D(u, x) or D(u, x, y)")
+        _limits.DERIVATIVE_ORDER.check(len(node.args) - 1, node.span, "this derivative")
         value = self._scalar(node.args[0])
         for arg in node.args[1:]:
             if not isinstance(arg, ast.Name):
                 raise PinnError("expected a variable name", arg.span, help="write D(u, x, y)")
-            value = sympy.diff(value, self._variable_named(arg.name, arg.span))
+            value = _diff(value, self._variable_named(arg.name, arg.span), node.span)
         return value
 
     def _call_grad(self, node: ast.Call):
@@ -772,7 +773,7 @@ class _Checker:
                 f"div of a vector of {len(value)} components, but there are {len(spatial)} spatial variables",
                 node.span,
             )
-        return sum(sympy.diff(v, s) for v, s in zip(value, spatial))
+        return sum(_diff(v, s, node.span) for v, s in zip(value, spatial))
 
     def _call_dot(self, node: ast.Call):
         if len(node.args) != 2:
@@ -815,6 +816,80 @@ def _argument_kinds(kinds: tuple, given: int) -> tuple | None:
 def _items(node: ast.Node) -> tuple:
     """The coordinates written in a point: ``(0, 1)``, or one number."""
     return node.items if isinstance(node, ast.Vector) else (node,)
+
+
+def _diff(value, symbol: sympy.Symbol, span: Span):
+    """``sympy.diff`` within the limits (_limits): the order of any derivative, the size of the result.
+
+    The size of a derivative is estimated before it is taken (the product rule turns a
+    product of k factors into k products), so the Laplacian of a product of 50 factors is
+    refused at once instead of after minutes of SymPy.
+    """
+    size = _tree_size(value)
+    widest = max((len(m.args) for m in sympy.preorder_traversal(value) if m.is_Mul), default=1)
+    _limits.EXPRESSION_SIZE.check(size * widest, span, "this derivative would be too large")
+    result = sympy.diff(value, symbol)
+    orders = [sum(count for _, count in d.variable_count) for d in result.atoms(sympy.Derivative)]
+    _limits.DERIVATIVE_ORDER.check(max(orders, default=0), span, "this derivative")
+    _limits.EXPRESSION_SIZE.check(_tree_size(result), span, "this derivative is too large")
+    return result
+
+
+def _tree_size(expr) -> int:
+    return sum(1 for _ in sympy.preorder_traversal(expr))
+
+
+def _power_bounded(left, right, node: ast.BinOp) -> None:
+    """A numeric exponent of at most _limits.EXPONENT; a power of numbers between 1e-300 and 1e300.
+
+    SymPy computes a power of exact numbers exactly: (1/3)^100000000 would take hours.
+    """
+    if not right.is_Number or not right.is_finite:  # nan, zoo: refused by _finite
+        return
+    _limits.EXPONENT.check(10 ** min(_log10(right), 300), node.right.span, "this power")
+    if left.is_Number and left.is_finite and left != 0:
+        digits = float(right) * _log10(left)
+        if abs(digits) > 300:
+            raise PinnError(
+                f"this power is too {'large' if digits > 0 else 'small'} to compute (about 1e{digits:.0f})",
+                node.span,
+                help="numbers must stay between about 1e-300 and 1e300",
+            )
+
+
+def _function_of_number_bounded(name: str, arg, node: ast.Node) -> None:
+    """exp(exp(exp(100))) is a number SymPy would try to compute to its last digit (for hours):
+    a built-in function of a number must give a float below about 1e308."""
+    if not arg.is_number or name not in ("exp", "sinh", "cosh"):
+        return
+    try:
+        value = float(arg.evalf(15))  # arg was bounded when it was built, so this is quick
+        finite = math.isfinite(getattr(math, name)(value))
+    except (OverflowError, TypeError, ValueError):
+        finite = False
+    if not finite:
+        raise PinnError(
+            f"{name} of this number is too large to compute",
+            node.span,
+            help="numbers must stay below about 1e308 (double precision)",
+        )
+
+
+def _log10(number: sympy.Number) -> float:
+    """log10 |number| of a nonzero SymPy number, however large or small (exact for rationals)."""
+    if number.is_Rational:
+        return math.log10(abs(number.p)) - math.log10(number.q)
+    return float(mpmath.log10(abs(mpmath.mpf(number._mpf_))))  # a Float: mpmath's exponent is unbounded
+
+
+def _data_path_inside(path: pathlib.Path, base: pathlib.Path, s: ast.DataDecl) -> None:
+    """Observations come from the problem's directory or below (symlinks resolved): see _data.inside."""
+    if not inside(path, base):
+        raise PinnError(
+            f"the data file '{s.path}' is outside the problem's directory {base}",
+            s.span,
+            help="put the observations beside the problem file (or in a folder below it) and name them relative to it",
+        )
 
 
 def _shape(value) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import pathlib
 import signal
@@ -76,17 +77,42 @@ def _cmd_train(args) -> int:
     if args.out and _checkpoint.exists(run_dir):
         print(f"note: {run_dir} holds the checkpoint of an earlier run; this run replaces it", file=sys.stderr)
     result = train(compiled, config, run_dir, resume=bool(args.resume))
-    written = _write_outputs(run_dir, compiled, result, settings, args)
     metrics = result.metrics
-    errors = ", ".join(f"{k} {v:.3e}" for k, v in metrics["rel_l2"].items()) or "no exact solution given"
+    errors = ", ".join(
+        f"{k} {'not computed' if v is None else f'{v:.3e}'}" for k, v in metrics["rel_l2"].items()
+    ) or "no exact solution given"
     print(f"loss {metrics['loss']:.3e} after {metrics['steps']} steps in {metrics['seconds']:.1f} s; relative L2 error: {errors}")
     for name, value in metrics["unknowns"].items():
         print(f"{name} = {value:.6g}")
-    print(f"wrote {run_dir}/{', '.join(written)}")
+    written, failed = _write_outputs(run_dir, compiled, result, settings, args)
+    for note in metrics["notes"]:
+        print(f"warning: {note}", file=sys.stderr)
+    if written:
+        print(f"wrote {run_dir}/{', '.join(written)}")
+    if failed:
+        return _report_failed_writes(run_dir, failed, result)
     if metrics["stopped"]:
         print(f"warning: {metrics['stopped']}", file=sys.stderr)
         return 128 + signal.Signals[metrics["signal"]] if metrics["signal"] else EXIT_ERROR
     return 0
+
+
+def _report_failed_writes(run_dir: pathlib.Path, failed: dict[str, str], result) -> int:
+    """Say which result files are missing and what is left; exit 1 (the run's numbers were printed)."""
+    from . import _checkpoint
+
+    listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
+    print(f"error: could not write in {run_dir}: {listing}", file=sys.stderr)
+    step = result.metrics["checkpoint_step"]
+    if step is not None and _checkpoint.exists(run_dir):
+        print(
+            f"  = the checkpoint of step {step} is in {run_dir}: once there is room, "
+            f"`symbolic-pinn train PROBLEM --resume {run_dir}` finishes from it and writes the results",
+            file=sys.stderr,
+        )
+    if "metrics.json" in failed:  # never end with nothing: the metrics go to the terminal instead
+        print(_metrics_json(result.metrics))
+    return EXIT_ERROR
 
 
 def _train_settings(args) -> dict:
@@ -109,12 +135,19 @@ def _train_settings(args) -> dict:
     return {s.name: s.default for s in _settings.SETTINGS} | from_file | given
 
 
-def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> list[str]:
-    """Write metrics, code, history, parameters and plots into ``out``; returns the file names."""
+def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> tuple[list[str], dict[str, str]]:
+    """Write metrics, code, history, parameters and plots into ``out``.
+
+    Returns the names written, and for each file that could not be written (a full disk)
+    why; every file is written whole or not at all (``_files.write_atomic``).
+    """
+    import io
+
     import jax
     import numpy as np
 
     from . import __version__, _checkpoint, _plots
+    from ._files import write_atomic
 
     metrics = dict(result.metrics)
     metrics.update(
@@ -125,18 +158,60 @@ def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> list[
             "source_sha256": compiled.source_hash,
         }
     )
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    (out / "loss.py").write_text(compiled.source)
-    leaves = jax.tree_util.tree_flatten_with_path(result.params)[0]
-    np.savez(out / "params.npz", **{jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves})
-    with open(out / "history.csv", "w", newline="") as handle:
-        names = ["step", "phase", "loss"] + sorted({k for row in result.history for k in row} - {"step", "phase", "loss"})
-        writer = csv.DictWriter(handle, fieldnames=names)
+
+    def params() -> bytes:
+        leaves = jax.tree_util.tree_flatten_with_path(result.params)[0]
+        buffer = io.BytesIO()
+        np.savez(buffer, **{jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves})
+        return buffer.getvalue()
+
+    def history() -> bytes:
+        buffer = io.StringIO(newline="")
+        first = ["step", "phase", "loss"]
+        names = first + sorted({k for row in result.history for k in row} - set(first))
+        writer = csv.DictWriter(buffer, fieldnames=names)
         writer.writeheader()
         writer.writerows(result.history)
-    plots = _plots.write_plots(out, compiled, result)
+        return buffer.getvalue().encode()
+
+    contents = {
+        "metrics.json": lambda: (_metrics_json(metrics) + "\n").encode(),
+        "loss.py": lambda: compiled.source.encode(),
+        "history.csv": history,
+        "params.npz": params,
+    }
+    written, failed = [], {}
+    for name, content in contents.items():
+        try:
+            write_atomic(out / name, content())
+            written.append(name)
+        except OSError as err:
+            failed[name] = err.strerror or str(err)
+    try:
+        written += _plots.write_plots(out, compiled, result)
+    except OSError as err:
+        failed["plots"] = err.strerror or str(err)
     checkpoint = ["checkpoint.json"] if _checkpoint.exists(out) else []
-    return ["metrics.json", "loss.py", "history.csv", "params.npz"] + plots + checkpoint
+    return written + checkpoint, failed
+
+
+def _metrics_json(metrics: dict) -> str:
+    """Strict JSON (no NaN, no Infinity): a number that is not finite is written as null, with a note."""
+    notes = list(metrics.get("notes", []))
+
+    def strict(value, where: str):
+        if isinstance(value, float) and not math.isfinite(value):
+            notes.append(f"{where} was {value}, written as null")
+            return None
+        if isinstance(value, dict):
+            return {k: strict(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [strict(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    cleaned = strict(metrics, "")
+    cleaned["notes"] = notes
+    return json.dumps(cleaned, indent=2, allow_nan=False)
 
 
 # flags kept from before the flags were named after the settings

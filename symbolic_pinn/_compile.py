@@ -16,9 +16,10 @@ from ._check import check
 from ._config import NetworkConfig
 from ._emit import emit
 from ._errors import PinnError
+from ._files import read_bounded
 from ._load import load
 from ._lower import lower
-from ._parse import parse_text
+from ._parse import MAX_BYTES, parse_text
 from ._plan import TAYLOR_FROM_ORDER, Schedule, format_schedule, plan
 from ._spec import Spec
 
@@ -38,10 +39,7 @@ def parse(text: str, filename: str | None = None) -> Spec:
 def parse_file(path: str | pathlib.Path) -> Spec:
     """Read and parse a ``.pinn`` file."""
     path = pathlib.Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise PinnError(f"cannot read {path}: {err.strerror}", help="check the file name") from None
+    data = read_bounded(path, MAX_BYTES)  # a regular file; never the whole of /dev/zero
     return check(parse_text(data, str(path)))
 
 

@@ -8,16 +8,33 @@ its fields (the observed values).  Errors say which file, which column, what to 
 from __future__ import annotations
 
 import csv
+import io
 import pathlib
+import re
 import zipfile
 
 import numpy as np
 
 from ._errors import PinnError
+from ._files import read_bounded, regular_file
 
-__all__ = ["read_columns"]
+__all__ = ["inside", "read_columns"]
 
-MAX_ROWS = 1_000_000
+MAX_ROWS = 1_000_000  # observations per file, CSV or NPZ
+MAX_COLUMNS = 1_000
+MAX_BYTES = 1 << 30  # a CSV file; an NPZ file's arrays are bounded by MAX_ROWS and MAX_COLUMNS
+# A number as a CSV cell may spell it: ASCII digits, no "_" (Python's float() takes "1_0"
+# and Arabic-Indic digits); nan and inf pass here and are refused as not finite below.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", re.ASCII | re.IGNORECASE)
+
+
+def inside(path: pathlib.Path, directory: pathlib.Path) -> bool:
+    """Whether ``path``, symlinks resolved, lies in ``directory`` (or below).
+
+    A problem reads observations from its own directory tree only: a problem file from
+    elsewhere cannot make us read (and quote in an error) a file such as /etc/passwd.
+    """
+    return path.resolve().is_relative_to(directory.resolve())
 
 
 def read_columns(path: pathlib.Path) -> dict[str, np.ndarray]:
@@ -29,6 +46,8 @@ def read_columns(path: pathlib.Path) -> dict[str, np.ndarray]:
         columns = _read_npz(path)
     else:
         raise PinnError(f"cannot read observations from '{path.name}'", help="give a .csv file with a header row, or a .npz file")
+    if len(columns) > MAX_COLUMNS:
+        raise PinnError(f"'{path.name}' has {len(columns):,} columns; the limit is {MAX_COLUMNS:,}")
     lengths = {name: len(values) for name, values in columns.items()}
     if len(set(lengths.values())) > 1:
         raise PinnError(f"the columns of '{path.name}' have different lengths: {lengths}", help="give one value per point in every column")
@@ -42,36 +61,95 @@ def read_columns(path: pathlib.Path) -> dict[str, np.ndarray]:
 
 
 def _read_csv(path: pathlib.Path) -> dict[str, np.ndarray]:
+    data = read_bounded(path, MAX_BYTES)
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = [name.strip() for name in next(reader, [])]
-            rows = []
-            for number, row in enumerate(reader, start=2):
-                if not row or all(not cell.strip() for cell in row):
-                    continue
-                if len(row) != len(header):
-                    raise PinnError(
-                        f"line {number} of '{path.name}' has {len(row)} values, the header names {len(header)} columns",
-                        help="give one value per column",
-                    )
-                try:
-                    rows.append([float(cell) for cell in row])
-                except ValueError:
-                    raise PinnError(f"line {number} of '{path.name}' has a value that is not a number: {row}") from None
-                if len(rows) > MAX_ROWS:
-                    raise PinnError(f"'{path.name}' has more than {MAX_ROWS:,} rows", help="subsample the observations")
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         raise PinnError(f"'{path.name}' is not UTF-8 text", help="save the CSV as UTF-8") from None
-    except OSError as err:
-        raise PinnError(f"cannot read '{path}': {err.strerror}") from None
-    data = np.asarray(rows, dtype=float).reshape(-1, len(header))
-    return {name: data[:, j] for j, name in enumerate(header)}
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = _header(path, next(reader, []))
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise PinnError(
+                    f"line {number} of '{path.name}' has {len(row)} values, the header names {len(header)} columns",
+                    help="give one value per column",
+                )
+            for name, cell in zip(header, row):
+                if not _NUMBER.fullmatch(cell.strip()):
+                    shown = cell.strip() if len(cell.strip()) <= 24 else cell.strip()[:24] + "…"
+                    raise PinnError(
+                        f"line {number} of '{path.name}' has a value that is not a number "
+                        f"in column '{name}': {shown!r}",
+                        help="write numbers like 0.25, -1e-3 (digits, a point, an exponent)",
+                    )
+            rows.append([float(cell) for cell in row])
+            if len(rows) > MAX_ROWS:
+                raise PinnError(f"'{path.name}' has more than {MAX_ROWS:,} rows", help="subsample the observations")
+    except csv.Error as err:  # e.g. a cell longer than csv.field_size_limit()
+        raise PinnError(f"'{path.name}' is not a readable CSV file (line {reader.line_num}): {err}") from None
+    values = np.asarray(rows, dtype=float).reshape(-1, len(header))
+    return {name: values[:, j] for j, name in enumerate(header)}
+
+
+def _header(path: pathlib.Path, names: list[str]) -> list[str]:
+    """The column names: names of variables and fields, each once."""
+    header = [name.strip() for name in names]
+    if not header:
+        raise PinnError(f"'{path.name}' is empty", help="the first line names the columns, e.g. x,t,u")
+    if len(header) > MAX_COLUMNS:
+        raise PinnError(f"'{path.name}' has {len(header):,} columns; the limit is {MAX_COLUMNS:,}")
+    for j, name in enumerate(header, start=1):
+        if not name.isidentifier():
+            raise PinnError(
+                f"the first line of '{path.name}' is not a header of column names (column {j})",
+                help="the first line names the columns after the variables and fields, e.g. x,t,u",
+            )
+        if header.index(name) != j - 1:
+            raise PinnError(
+                f"the header of '{path.name}' names column '{name}' twice",
+                help="name each column once",
+            )
+    return header
 
 
 def _read_npz(path: pathlib.Path) -> dict[str, np.ndarray]:
+    regular_file(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
+            if len(archive.files) > MAX_COLUMNS:
+                raise PinnError(f"'{path.name}' has {len(archive.files):,} arrays; the limit is {MAX_COLUMNS:,}")
+            total = 0
+            for name in archive.files:  # from the headers, before anything is decompressed
+                total += _check_npz_array(path, name, _npy_header(archive, name))
+            if total > MAX_BYTES // 8:  # as much as the largest CSV file holds
+                raise PinnError(f"the arrays of '{path.name}' hold {total:,} values; the limit is {MAX_BYTES // 8:,}")
             return {name: np.asarray(archive[name], dtype=float).ravel() for name in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
         raise PinnError(f"cannot read '{path.name}' as NPZ: {err}", help="write it with numpy.savez") from None
+
+
+def _npy_header(archive, name: str) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype of one array of an NPZ archive, read from its header only."""
+    with archive.zip.open(name + ".npy") as member:
+        version = np.lib.format.read_magic(member)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(member)
+    return shape, dtype
+
+
+def _check_npz_array(path: pathlib.Path, name: str, header) -> int:
+    """Refuse an array that is not of real numbers or has too many values; returns its size."""
+    shape, dtype = header
+    if dtype.kind not in "biuf":
+        raise PinnError(f"array '{name}' of '{path.name}' holds {dtype}, not real numbers", help="save float arrays")
+    size = int(np.prod(shape, dtype=object))
+    if size > MAX_ROWS:
+        raise PinnError(
+            f"array '{name}' of '{path.name}' has {size:,} values, more than {MAX_ROWS:,} rows",
+            help="subsample the observations",
+        )
+    return size

@@ -35,15 +35,32 @@ def sample(
 
 def test_grid(program: ir.Program, total: int = 10_000) -> np.ndarray:
     """A regular grid over the domain with about ``total`` points of the bounding box
-    (ends included); for a shaped domain, the grid points inside the shape."""
+    (ends included); for a shaped domain, the grid points inside the shape.
+
+    In high dimension a grid of at least 2 points per axis would have 2^d points (2^30
+    is a billion): when that is more than twice ``total``, the points are ``total``
+    scrambled Halton points of the box instead (a fixed seed: the same points every time).
+    """
     d = len(program.variables)
     per_axis = max(2, int(round(total ** (1 / d))))
-    axes = [np.linspace(v.lo, v.hi, per_axis) for v in program.variables]
-    mesh = np.meshgrid(*axes, indexing="ij")
-    grid = np.stack([m.ravel() for m in mesh], axis=-1)
+    if per_axis**d > 2 * total:
+        grid = _quasi_random(program, total)
+    else:
+        axes = [np.linspace(v.lo, v.hi, per_axis) for v in program.variables]
+        mesh = np.meshgrid(*axes, indexing="ij")
+        grid = np.stack([m.ravel() for m in mesh], axis=-1)
     if program.shape is not None:
         names = [v.name for v in program.variables]
         variables, tree = program.shape
         columns = [names.index(v) for v in variables]
         grid = grid[tree.distance(grid[:, columns]) <= 1e-12]
     return grid
+
+
+def _quasi_random(program: ir.Program, total: int) -> np.ndarray:
+    from scipy.stats import qmc  # slow to import: only when needed
+
+    points = qmc.Halton(len(program.variables), scramble=True, seed=0).random(total)  # any n, no warning
+    lo = np.array([v.lo for v in program.variables])
+    hi = np.array([v.hi for v in program.variables])
+    return qmc.scale(points, lo, hi)

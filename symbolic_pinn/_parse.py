@@ -45,6 +45,7 @@ _TERMINAL_WORDS = {
 
 _MAX_NESTING = 100
 MAX_CHARACTERS = 50_000  # a problem is a page of maths; this bounds the parser's time
+MAX_BYTES = 4 * MAX_CHARACTERS  # a file longer than this cannot hold MAX_CHARACTERS UTF-8 characters
 
 
 def grammar_path() -> pathlib.Path:
@@ -275,6 +276,11 @@ def _syntax_error(err: UnexpectedInput, text: str) -> PinnError:
     return PinnError(f"cannot parse: {err}", Span(getattr(err, "line", 1), getattr(err, "column", 1)))
 
 
+def _normalise(text: str) -> str:
+    """One line ending, "\\n" (Windows CRLF and old-Mac CR too); no byte-order mark."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def parse_text(text: str | bytes, filename: str | None = None) -> ast.Program:
     """Parse problem text into a syntax tree; raise :class:`PinnError` on bad input.
 
@@ -282,6 +288,7 @@ def parse_text(text: str | bytes, filename: str | None = None) -> ast.Program:
     'x'
     """
     if isinstance(text, bytes):
+        text = text.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").replace(b"\r", b"\n")  # as _normalise
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as err:
@@ -295,6 +302,7 @@ def parse_text(text: str | bytes, filename: str | None = None) -> ast.Program:
                 source=text.decode("utf-8", errors="replace"),
                 filename=filename,
             ) from None
+    text = _normalise(text)
     if len(text) > MAX_CHARACTERS:
         raise PinnError(
             f"the problem is {len(text):,} characters long; the limit is {MAX_CHARACTERS:,}",

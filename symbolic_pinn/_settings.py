@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from ._checkpoint import saved_settings
 from ._config import NetworkConfig, TrainConfig, setting_types
 from ._errors import PinnError
+from ._files import read_bounded
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,6 +26,7 @@ else:  # pragma: no cover - Python 3.10
 __all__ = ["Setting", "SETTINGS", "check", "read_toml", "problem_toml", "train_config"]
 
 TABLE = "train"
+MAX_TOML_BYTES = 1_000_000  # a table of settings; a bigger file is not one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,11 +84,11 @@ def check(settings: Mapping, where: str, names: Iterable[str] | None = None) -> 
 def read_toml(path: str | pathlib.Path) -> dict:
     """The checked settings of a TOML file's ``[train]`` table."""
     path = pathlib.Path(path)
+    data = read_bounded(path, MAX_TOML_BYTES, "check the name given to --config")
     try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except OSError as err:
-        raise PinnError(f"cannot read {path}: {err.strerror}", help="check the name given to --config") from None
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PinnError(f"{path} is not UTF-8 text", help="save it as UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise PinnError(f"{path} is not valid TOML: {err}", help="see https://toml.io for the syntax") from None
     for key in document:

@@ -21,7 +21,9 @@ import contextlib
 import dataclasses
 import math
 import os
+import pathlib
 import signal
+import sys
 import threading
 import time
 import typing
@@ -40,6 +42,7 @@ from . import _sampling
 from . import _weights
 from ._config import RESUMABLE, TrainConfig
 from ._errors import PinnError
+from ._files import check_writable
 
 __all__ = ["TrainConfig", "TrainResult", "train", "precision"]
 
@@ -94,8 +97,13 @@ def _points(compiled, config: TrainConfig, dtype) -> dict:
     return points
 
 
-def relative_l2(compiled, params, total: int = 10_000) -> dict[str, float]:
-    """‖u − exact‖ / ‖exact‖ on a regular grid, for each field with an `exact`."""
+def relative_l2(compiled, params, total: int = 10_000, notes: list[str] | None = None) -> dict[str, float | None]:
+    """‖u − exact‖ / ‖exact‖ on a test grid, for each field with an `exact`.
+
+    Where the exact solution (say sqrt(x - 0.5) on [0, 1]) or the network is not a
+    finite number at some test point, the error is ``None``, and a sentence saying why
+    (how many points, the first one) is appended to ``notes``: never a silent NaN.
+    """
     program = compiled.ir
     grid = _domain.test_grid(program, total)
     names = [v.name for v in program.variables]
@@ -105,10 +113,27 @@ def relative_l2(compiled, params, total: int = 10_000) -> dict[str, float]:
         args = [jnp.asarray(grid[:, names.index(a)], dtype=jnp.result_type(float)) for a in program.field(name).args]
         predicted = np.asarray(fields[name](*args), dtype=float)
         reference = np.asarray(exact(*args), dtype=float)
+        reason = _not_finite_at(reference, f"the exact solution of {name}", args, program.field(name).args)
+        reason = reason or _not_finite_at(predicted, f"the trained {name}", args, program.field(name).args)
+        if reason:
+            errors[name] = None
+            if notes is not None:
+                notes.append(f"no relative L2 error for {name}: {reason}")
+            continue
         scale = np.linalg.norm(reference)
         diff = np.linalg.norm(predicted - reference)
         errors[name] = float(diff / scale) if scale > 0 else float(diff / math.sqrt(len(reference)))
     return errors
+
+
+def _not_finite_at(values: np.ndarray, what: str, args, names) -> str | None:
+    """A sentence saying where ``values`` are NaN or infinite (None if nowhere)."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return None
+    first = int(np.argmax(bad))
+    point = ", ".join(f"{n} = {float(a[first]):.4g}" for n, a in zip(names, args))
+    return f"{what} is {values[first]} at {int(bad.sum()):,} of {len(values):,} test points, e.g. at {point}"
 
 
 # ---- display -------------------------------------------------------------------------
@@ -159,7 +184,7 @@ def summary_table(metrics: dict):
     for name, value in metrics["losses"].items():
         table.add_row(f"  term {name}", f"{value:.3e}")
     for name, value in metrics["rel_l2"].items():
-        table.add_row(f"relative L2 error of {name}", f"{value:.3e}")
+        table.add_row(f"relative L2 error of {name}", "not computed" if value is None else f"{value:.3e}")
     for name, value in metrics["unknowns"].items():
         table.add_row(f"unknown {name}", f"{value:.6g}")
     steps = f"{metrics['adam_steps']} + {metrics['lbfgs_steps']} + {metrics['lm_steps']}"
@@ -251,6 +276,7 @@ class _Checkpoints:
         self.source_sha256 = compiled.source_hash
         self.pending = None
         self.written = written  # the step of the checkpoint in run_dir
+        self.failed: str | None = None  # why the latest checkpoint could not be written
 
     def snapshot(self, run: _Run) -> tuple[dict, dict] | None:
         if self.run_dir is None:
@@ -293,8 +319,12 @@ class _Checkpoints:
             os.makedirs(self.run_dir, exist_ok=True)
             _checkpoint.save(self.run_dir, meta, arrays)
         except OSError as err:
-            raise PinnError(f"cannot write a checkpoint in {self.run_dir}: {err.strerror}") from None
+            # a full disk: training goes on (its result is in memory), the last good checkpoint stays
+            self.failed = f"could not write the checkpoint of step {meta['step']} in {self.run_dir}: {err.strerror}"
+            print(f"warning: {self.failed}; {self.describe()}", file=sys.stderr)
+            return
         self.written = meta["step"]
+        self.failed = None
 
     def describe(self) -> str:
         if self.run_dir is None:
@@ -322,12 +352,14 @@ def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> _Run:
             help=f"drop those settings (only {', '.join(sorted(RESUMABLE))} may change), or start a new run with --out",
         )
     phase = meta["phase"]
+    if phase != "done" and phase not in templates or not set(meta["steps"]) <= set(templates):
+        raise _checkpoint.damaged(run_dir, f"its phase {phase!r} and steps {meta['steps']} do not fit its settings")
     params = _unflat("params", templates["params"], arrays, run_dir)
     # a finished run holds the state of its last phase
     state_template = templates[phase if phase in PHASES else list(templates)[-1]](params)
     run = _Run(
         phase=phase,
-        steps=dict(meta["steps"]),
+        steps={p: meta["steps"].get(p, 0) for p in PHASES if p in templates},
         params=params,
         opt_state=_unflat("opt_state", state_template, arrays, run_dir),
         points=_stored_points(arrays),
@@ -377,8 +409,19 @@ def train(
     """
     if resume and run_dir is None:
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
+    if run_dir is not None:
+        _writable_run_dir(pathlib.Path(run_dir))
     with precision(config.float64):
         return _train(compiled, config, run_dir, resume, on_step or (lambda step: None))
+
+
+def _writable_run_dir(run_dir: pathlib.Path) -> None:
+    """Create the run directory and make sure files can be written there, before any training."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PinnError(f"cannot create the run directory {run_dir}: {err.strerror}") from None
+    check_writable(run_dir)
 
 
 def _step_functions(compiled, config: TrainConfig) -> dict:
@@ -446,8 +489,9 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> Tra
         stopped = "the final loss is not finite"
     if stopped is None:
         checkpoints.write(run)
+    notes: list[str] = [f"{checkpoints.failed}; {checkpoints.describe()}"] if checkpoints.failed else []
     metrics = {
-        "rel_l2": relative_l2(compiled, params),
+        "rel_l2": relative_l2(compiled, params, notes=notes),
         "unknowns": {k: float(v) for k, v in params.get("unknowns", {}).items()},
         "loss": final_loss,
         "losses": final_terms,
@@ -462,6 +506,7 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> Tra
         "signal": signals.received,
         "resumed": resume,
         "checkpoint_step": checkpoints.written,
+        "notes": notes,  # warnings about the result (an error that could not be computed, a failed write)
     }
     if config.progress:
         from rich.console import Console
