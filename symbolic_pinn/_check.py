@@ -22,7 +22,6 @@ from . import _syntax as ast
 from ._data import read_columns
 from ._errors import PinnError, Span
 from ._ir import BOUNDARY, INTERIOR, Region
-from ._runtime import shape_bounds
 from ._spec import BoundaryIntegral, DataSpec, NormalComponent, Observed, Spec, TermSpec, normal, split_integrals, variable
 
 __all__ = ["check"]
@@ -163,6 +162,8 @@ class _Checker:
                     help=f"declare it on its own: `{TIME} in [0, 1]`",
                 )
         tree = self._shape(s.shape, len(s.names))
+        from ._runtime import shape_bounds  # here: _runtime imports JAX, which checking does not need
+
         lo, hi = shape_bounds(tree)
         for name, a, b in zip(s.names, lo, hi):
             if name.name in [n.name for n in s.names[: s.names.index(name)]]:

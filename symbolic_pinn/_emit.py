@@ -76,6 +76,7 @@ _RUNTIME = (
     "unit_cube",
     "sample_region",
     "load_observations",
+    "load_params",
     "adam",
 )
 

@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ._monitor import history_columns
 from ._train import TrainResult, precision
 
 __all__ = ["write_plots"]
@@ -76,7 +77,7 @@ def _loss_figure(history: list[dict]) -> Figure:
     figure = Figure(figsize=(7, 4.5), layout="constrained")
     ax = figure.add_subplot()
     steps = [row["step"] for row in history]
-    terms = [k for k in (history[0] if history else {}) if k not in ("step", "phase")]
+    terms, _ = history_columns(history)
     for name in terms:
         values = [row[name] for row in history]
         style = {"linewidth": 2, "color": "black"} if name == "loss" else {"linewidth": 1}
