@@ -68,7 +68,6 @@ def _cmd_compile(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from . import _checkpoint
     from ._train import TrainConfig, train
 
     settings = _train_settings(args)
@@ -105,7 +104,8 @@ RUN_FILES = ("metrics.json", "loss.py", "history.csv", "params.npz", "problem.pi
 
 def _previous_run(run_dir: pathlib.Path) -> list[str]:
     """The files of an earlier run in ``run_dir`` (none if it holds no run)."""
-    if not run_dir.is_dir() or not any((run_dir / n).is_file() for n in ("metrics.json", "checkpoint.json", "params.npz")):
+    markers = ("metrics.json", "checkpoint.json", "params.npz")
+    if not run_dir.is_dir() or not any((run_dir / n).is_file() for n in markers):
         return []
     patterns = list(RUN_FILES) + ["checkpoint-*.npz", "loss.png", "solution_*.png", "error_*.png"]
     return sorted({p.name for pattern in patterns for p in run_dir.glob(pattern) if p.is_file()})
@@ -218,12 +218,13 @@ def _eval_points(run, args):
     program = run.problem.ir
     for name in args.field or ():
         if name not in run.fields:
-            raise PinnError(f"no field {name!r} in the run in {args.run_dir}", help=f"its fields: {', '.join(run.fields)}")
-    needed = [v.name for v in program.variables if any(v.name in program.field(f).args for f in args.field or run.fields)]
+            raise PinnError(f"no field {name!r} in the run in {args.run_dir}", help=f"fields: {', '.join(run.fields)}")
+    fields = args.field or run.fields
+    needed = [v.name for v in program.variables if any(v.name in program.field(f).args for f in fields)]
     if args.points is not None:
         path = pathlib.Path(args.points)
         if not path.is_file():
-            raise PinnError(f"no file {path}", help="give a CSV file with a header row naming the variables, or an NPZ file")
+            raise PinnError(f"no file {path}", help="give a CSV file with a header naming the variables, or an NPZ")
         table = read_columns(path)
         missing = [v for v in needed if v not in table]
         if missing:

@@ -95,6 +95,9 @@ def _read_json(path: pathlib.Path) -> dict:
 def load(run_dir) -> Run:
     """Load a run directory written by ``symbolic-pinn train``: problem, parameters, metrics.
 
+    A directory of ``problem.train(run_dir)``, which holds only checkpoints, loads too:
+    its parameters are those of the last checkpoint, its metrics only settings and steps.
+
     Args:
         run_dir: the ``--out`` directory of a training run.
 
@@ -106,6 +109,8 @@ def load(run_dir) -> Run:
     if not run_dir.is_dir():
         raise PinnError(f"no run directory {run_dir}", help=where)
     missing = [n for n in (PROBLEM_FILE, METRICS_FILE, PARAMS_FILE) if not (run_dir / n).is_file()]
+    if missing and (run_dir / "checkpoint.json").is_file():  # a run of problem.train(run_dir): checkpoints only
+        return _from_checkpoint(run_dir)
     if missing:
         raise PinnError(
             f"{run_dir} is not a finished run: it lacks {', '.join(missing)}",
@@ -116,18 +121,41 @@ def load(run_dir) -> Run:
     try:
         params = problem.module.load_params(run_dir / PARAMS_FILE)
     except (OSError, ValueError, KeyError) as err:
-        raise PinnError(f"cannot read the parameters in {run_dir}: {err}", help="the run directory is damaged") from None
+        raise PinnError(f"cannot read the parameters in {run_dir}: {err}", help="the run is damaged") from None
     return Run(problem, params, metrics, run_dir)
 
 
-def _recompile(run_dir: pathlib.Path, metrics: dict):
+def _from_checkpoint(run_dir: pathlib.Path) -> Run:
+    """A run directory holding only checkpoints: the problem text and parameters of the last one."""
+    import jax
+
+    from . import _checkpoint
+    from ._train import _unflat, precision
+
+    meta, arrays = _checkpoint.load(run_dir)
+    text = (meta.get("problem") or {}).get("source")
+    if text is None:
+        raise PinnError(
+            f"the checkpoint in {run_dir} does not hold the problem text (a problem built from SymPy, or an older run)",
+            help="evaluate the result of problem.train(...) directly: result.field(name)",
+        )
+    metrics = {"settings": meta["settings"], "source_sha256": meta["source_sha256"], "steps": meta["step"]}
+    problem = _recompile(run_dir, metrics, text, meta["problem"].get("filename"))
+    with precision(bool(meta["settings"].get("float64"))):
+        template = jax.eval_shape(problem.init_params, jax.random.PRNGKey(0))
+        params = _unflat("params", template, arrays, run_dir)
+    return Run(problem, params, metrics, run_dir)
+
+
+def _recompile(run_dir: pathlib.Path, metrics: dict, text: str | None = None, filename: str | None = None):
     """The problem of a run, compiled again from its saved text with its network settings."""
     from ._compile import compile, parse
     from ._settings import NETWORK
 
-    text = (run_dir / PROBLEM_FILE).read_text(encoding="utf-8")
-    # parsed under its original path, so `data "obs.csv"` is found where it was
-    filename = metrics.get("problem_path") or str(run_dir / PROBLEM_FILE)
+    if text is None:
+        text = (run_dir / PROBLEM_FILE).read_text(encoding="utf-8")
+        # parsed under its original path, so `data "obs.csv"` is found where it was
+        filename = metrics.get("problem_path") or str(run_dir / PROBLEM_FILE)
     settings = metrics.get("settings", {})
     network = {s.name: settings.get(s.name, s.default) for s in NETWORK}
     problem = compile(parse(text, filename), **network)

@@ -596,7 +596,9 @@ class _Watch:
         return extra
 
 
-def _loop(run: _Run, steppers, adapt, limits, checkpoints, progress, signals, on_step, watch) -> tuple[dict, str | None]:
+def _loop(
+    run: _Run, steppers, adapt, limits, checkpoints, progress, signals, on_step, watch
+) -> tuple[dict, str | None]:
     """Run the remaining steps of every phase; returns the parameters to keep and why it stopped early."""
     every = checkpoints.settings["checkpoint_every"]
     good = run.params

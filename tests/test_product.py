@@ -5,6 +5,7 @@ by the tests of this module.
 """
 
 import contextlib
+import importlib.util
 import csv
 import io
 import json
@@ -263,7 +264,8 @@ def test_callback_sees_each_step_and_stops_early(tmp_path):
         return info.step == 7
 
     result = problem.train(
-        tmp_path, adam_steps=50, lbfgs_steps=0, interior_points=32, boundary_points=2, progress=False, callback=stop_at_7
+        tmp_path, adam_steps=50, lbfgs_steps=0, interior_points=32, boundary_points=2, progress=False,
+        callback=stop_at_7,
     )
     assert [s[0] for s in seen] == list(range(1, 8)) and {s[1] for s in seen} == {"adam"}
     assert seen[0][2] == ["bc", "pde"]
@@ -272,7 +274,12 @@ def test_callback_sees_each_step_and_stops_early(tmp_path):
     assert json.loads((tmp_path / "checkpoint.json").read_text())["step"] == 7
     # the result's fields are functions too
     u = result.field("u")
-    np.testing.assert_allclose(u(np.array([0.25, 0.5])), problem.module.fields(result.params)["u"](jnp.array([0.25, 0.5])))
+    network = problem.module.fields(result.params)["u"]
+    np.testing.assert_allclose(u(np.array([0.25, 0.5])), network(jnp.array([0.25, 0.5])))
+    # and the directory of problem.train, which holds only the checkpoint, loads
+    run = symbolic_pinn.load(tmp_path)
+    assert run.metrics["steps"] == 7
+    np.testing.assert_allclose(run.field("u")(np.array([0.25, 0.5])), u(np.array([0.25, 0.5])), rtol=1e-6)
 
 
 # ---- start-up ---------------------------------------------------------------------------
@@ -297,3 +304,34 @@ def test_help_and_check_import_no_jax(argv, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("imported: nothing heavy"), result.stdout
+
+
+# ---- docs ---------------------------------------------------------------------------------
+
+
+def test_gallery_generator_on_a_tiny_run(trained, tmp_path):
+    out, _ = trained
+    spec = importlib.util.spec_from_file_location("make_gallery", ROOT / "docs" / "make_gallery.py")
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    page = tmp_path / "docs" / "gallery.md"
+    assert gallery.main([str(out), "--out", str(page)]) == 0
+    text = page.read_text()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "## poisson" in text and POISSON.read_text().strip() in text
+    assert f"relative L2 error: u {metrics['rel_l2']['u']:.2e}" in text
+    links = [line.split("](")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")]
+    assert len(links) == 3 and all((page.parent / link).is_file() for link in links)
+
+
+def code_blocks(path: pathlib.Path) -> list[str]:
+    parts = path.read_text().split("```")
+    return [block.split("\n", 1)[1] for block in parts[1::2] if not block.startswith(("python", "bash"))]
+
+
+def test_every_example_of_the_language_reference_parses():
+    blocks = code_blocks(ROOT / "docs" / "language.md")
+    assert len(blocks) >= 6
+    for block in blocks:
+        # parsed as if beside the examples, where heat_obs.csv is
+        symbolic_pinn.parse(block, str(ROOT / "examples" / "doc.pinn"))
