@@ -184,10 +184,10 @@ def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> list[
 
 
 def _cmd_eval(args) -> int:
-    from ._run import load
+    from . import _run
     from ._train import precision
 
-    run = load(args.run_dir)
+    run = _run.load(args.run_dir)
     with precision(bool(run.metrics.get("settings", {}).get("float64"))):
         columns, outside = _eval_points(run, args)
         for name in args.field or run.fields:
