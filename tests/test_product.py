@@ -335,3 +335,22 @@ def test_every_example_of_the_language_reference_parses():
     for block in blocks:
         # parsed as if beside the examples, where heat_obs.csv is
         symbolic_pinn.parse(block, str(ROOT / "examples" / "doc.pinn"))
+
+
+def test_the_live_bar_says_compiling_and_shows_an_eta():
+    from rich.progress import TimeRemainingColumn
+
+    from symbolic_pinn import _monitor
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    with _monitor.Progress(True, total=20, stream=Terminal()) as progress:
+        assert progress.live and not progress.plain
+        progress.compiling("lbfgs")
+        (task,) = progress._progress.tasks
+        assert task.description == "lbfgs (compiling)"
+        progress.update("lbfgs", 11, 0.5, {"pde": 0.25})
+        assert task.description == "lbfgs" and task.completed == 11
+        assert any(isinstance(c, TimeRemainingColumn) for c in progress._progress.columns)
