@@ -187,8 +187,9 @@ def _cmd_eval(args) -> int:
     from . import _run
     from ._train import precision
 
-    run = _run.load(args.run_dir)
-    with precision(bool(run.metrics.get("settings", {}).get("float64"))):
+    # a --float64 run is loaded and evaluated in float64
+    with precision(_run.trained_in_float64(args.run_dir)):
+        run = _run.load(args.run_dir)
         columns, outside = _eval_points(run, args)
         for name in args.field or run.fields:
             values = _numpy(run.field(name)(*(columns[a] for a in run.problem.module.FIELDS[name])))

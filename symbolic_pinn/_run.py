@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from ._errors import PinnError
 
-__all__ = ["Run", "load", "field_function", "PROBLEM_FILE", "PARAMS_FILE", "METRICS_FILE"]
+__all__ = ["Run", "load", "field_function", "trained_in_float64", "PROBLEM_FILE", "PARAMS_FILE", "METRICS_FILE"]
 
 PROBLEM_FILE = "problem.pinn"  # the problem text, as it was trained
 PARAMS_FILE = "params.npz"
@@ -83,6 +83,16 @@ class Run:
     def field(self, name: str) -> Callable:
         """Field ``name`` as a vectorised JAX function of its coordinates (see :func:`field_function`)."""
         return field_function(self.problem, self.params, name)
+
+
+def trained_in_float64(run_dir) -> bool:
+    """Whether the run in ``run_dir`` trained in double precision (False when it cannot tell)."""
+    for name in (METRICS_FILE, "checkpoint.json"):
+        try:
+            return bool(json.loads((pathlib.Path(run_dir) / name).read_text())["settings"].get("float64"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return False
 
 
 def _read_json(path: pathlib.Path) -> dict:

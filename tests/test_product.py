@@ -166,23 +166,43 @@ def test_eval_errors_are_clear(trained, tmp_path):
     assert code == 1 and err.startswith("error: no field 'v'")
 
 
-def test_eval_grid_is_nan_outside_a_disk(tmp_path):
-    """A run directory made by hand (untrained parameters): eval marks points outside the shape."""
-    run = tmp_path / "disk"
+def handmade_run(run: pathlib.Path, problem: pathlib.Path, params: dict, **settings) -> pathlib.Path:
+    """A run directory written by hand: the problem, its settings and ``params`` (name → array)."""
     run.mkdir()
-    compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(DISK), width=4, depth=1)
-    (run / "problem.pinn").write_text(DISK.read_text())
-    settings = {"width": 4, "depth": 1}
-    metrics = {"settings": settings, "problem_path": str(DISK), "source_sha256": compiled.source_hash}
+    compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(problem), width=settings["width"], depth=settings["depth"])
+    (run / "problem.pinn").write_text(problem.read_text())
+    metrics = {"settings": settings, "problem_path": str(problem), "source_sha256": compiled.source_hash}
     (run / "metrics.json").write_text(json.dumps(metrics))
+    np.savez(run / "params.npz", **params)
+    return run
+
+
+def test_eval_grid_is_nan_outside_a_disk(tmp_path):
+    """Untrained parameters: eval marks the points outside the shape."""
+    compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(DISK), width=4, depth=1)
     leaves = jax.tree_util.tree_flatten_with_path(compiled.init_params(jax.random.PRNGKey(0)))[0]
-    np.savez(run / "params.npz", **{jax.tree_util.keystr(p): np.asarray(v) for p, v in leaves})
+    params = {jax.tree_util.keystr(p): np.asarray(v) for p, v in leaves}
+    run = handmade_run(tmp_path / "disk", DISK, params, width=4, depth=1)
     code, _, err = main("eval", run, "--grid", "9", "--out", tmp_path / "disk.npz")
     assert code == 0, err
     with np.load(tmp_path / "disk.npz") as grid:
         inside = grid["x"] ** 2 + grid["y"] ** 2 <= 1 + 1e-12
         assert np.isnan(grid["u"][~inside]).all() and np.isfinite(grid["u"][inside]).all()
         assert (~inside).any()
+
+
+def test_eval_of_a_float64_run_is_float64(tmp_path):
+    """The network of a --float64 run, against the same tanh MLP written here in NumPy (float64)."""
+    rng = np.random.default_rng(0)
+    w0, b0, w1, b1 = rng.normal(size=(2, 4)), rng.normal(size=4), rng.normal(size=(4, 1)), rng.normal(size=1)
+    params = {"['u'][0][0]": w0, "['u'][0][1]": b0, "['u'][1][0]": w1, "['u'][1][1]": b1}
+    run = handmade_run(tmp_path / "run", POISSON, params, width=4, depth=1, float64=True)
+    code, _, err = main("eval", run, "--grid", "7", "--out", tmp_path / "grid.npz")
+    assert code == 0, err
+    with np.load(tmp_path / "grid.npz") as grid:
+        scaled = np.stack([(grid["x"] - 0.5) / 0.5, (grid["y"] - 0.5) / 0.5], axis=-1)
+        expected = (np.tanh(scaled @ w0 + b0) @ w1 + b1)[..., 0]
+        np.testing.assert_allclose(grid["u"], expected, rtol=1e-12, atol=1e-12)
 
 
 # ---- the run directory is never lost ----------------------------------------------------
