@@ -33,9 +33,15 @@ def _compile(file, settings: dict):
 
 
 def _cmd_check(args) -> int:
-    from ._compile import parse_file
+    # parse and check only: the later stages (and JAX) are not imported, so this is quick
+    from ._check import check
+    from ._parse import parse_text
 
-    spec = parse_file(args.file)
+    try:
+        data = pathlib.Path(args.file).read_bytes()
+    except OSError as err:
+        raise PinnError(f"cannot read {args.file}: {err.strerror}", help="check the file name") from None
+    spec = check(parse_text(data, str(args.file)))
     terms = ", ".join(f"{t.kind} on {t.region.describe()}" for t in spec.terms)
     fields = ", ".join(str(f) for f in spec.fields)
     print(f"{args.file}: ok — fields {fields}; {len(spec.terms)} terms ({terms})")
@@ -63,19 +69,22 @@ def _cmd_compile(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from . import _checkpoint
     from ._train import TrainConfig, train
 
     settings = _train_settings(args)
-    run_dir = pathlib.Path(args.resume or args.out)
+    run_dir = pathlib.Path(args.resume or args.out or pathlib.Path("runs") / pathlib.Path(args.file).stem)
     compiled = _compile(args.file, settings)
     config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
+    if args.resume and args.overwrite:
+        raise PinnError("--overwrite goes with --out: a resumed run continues its directory")
+    if not args.resume:
+        _claim(run_dir, args.overwrite)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise PinnError(f"cannot create the output directory {run_dir}: {err.strerror}") from None
-    if args.out and _checkpoint.exists(run_dir):
-        print(f"note: {run_dir} holds the checkpoint of an earlier run; this run replaces it", file=sys.stderr)
+    if not args.out and not args.resume:
+        print(f"writing the run into {run_dir}", file=sys.stderr)
     result = train(compiled, config, run_dir, resume=bool(args.resume))
     metrics = result.metrics
     errors = ", ".join(
@@ -115,6 +124,35 @@ def _report_failed_writes(run_dir: pathlib.Path, failed: dict[str, str], result)
     return EXIT_ERROR
 
 
+# what a run writes (the plots too: *.png); a directory holding any of these holds a run
+RUN_FILES = ("metrics.json", "loss.py", "history.csv", "params.npz", "problem.pinn", "checkpoint.json")
+
+
+def _previous_run(run_dir: pathlib.Path) -> list[str]:
+    """The files of an earlier run in ``run_dir`` (none if it holds no run)."""
+    markers = ("metrics.json", "checkpoint.json", "params.npz")
+    if not run_dir.is_dir() or not any((run_dir / n).is_file() for n in markers):
+        return []
+    patterns = list(RUN_FILES) + ["checkpoint-*.npz", "loss.png", "solution_*.png", "error_*.png"]
+    return sorted({p.name for pattern in patterns for p in run_dir.glob(pattern) if p.is_file()})
+
+
+def _claim(run_dir: pathlib.Path, overwrite: bool) -> None:
+    """Refuse a directory holding an earlier run, unless told to replace it; then say what goes."""
+    previous = _previous_run(run_dir)
+    if not previous:
+        return
+    if not overwrite:
+        raise PinnError(
+            f"{run_dir} holds an earlier run ({', '.join(previous[:4])}{', ...' if len(previous) > 4 else ''}); "
+            "nothing was changed",
+            help=f"continue it with `--resume {run_dir}`, replace it with `--overwrite`, or choose another --out",
+        )
+    print(f"--overwrite: replacing the earlier run in {run_dir}: removing {', '.join(previous)}", file=sys.stderr)
+    for name in previous:
+        (run_dir / name).unlink(missing_ok=True)
+
+
 def _train_settings(args) -> dict:
     """Every setting: the defaults, then a TOML file or the checkpoint resumed, then the flags."""
     from . import _settings
@@ -148,11 +186,14 @@ def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> tuple
 
     from . import __version__, _checkpoint, _plots
     from ._files import write_atomic
+    from ._monitor import history_columns
+    from ._run import PROBLEM_FILE
 
     metrics = dict(result.metrics)
     metrics.update(
         {
             "problem": str(args.file),
+            "problem_path": str(pathlib.Path(args.file).resolve()),
             "settings": settings,
             "versions": {"symbolic_pinn": __version__, "jax": jax.__version__},
             "source_sha256": compiled.source_hash,
@@ -167,8 +208,8 @@ def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> tuple
 
     def history() -> bytes:
         buffer = io.StringIO(newline="")
-        first = ["step", "phase", "loss"]
-        names = first + sorted({k for row in result.history for k in row} - set(first))
+        losses, extra = history_columns(result.history)
+        names = ["step", "phase", "loss"] + sorted(set(losses) - {"loss"}) + extra
         writer = csv.DictWriter(buffer, fieldnames=names)
         writer.writeheader()
         writer.writerows(result.history)
@@ -177,6 +218,7 @@ def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> tuple
     contents = {
         "metrics.json": lambda: (_metrics_json(metrics) + "\n").encode(),
         "loss.py": lambda: compiled.source.encode(),
+        PROBLEM_FILE: lambda: (compiled.spec.source or "").encode(),
         "history.csv": history,
         "params.npz": params,
     }
@@ -214,6 +256,94 @@ def _metrics_json(metrics: dict) -> str:
     return json.dumps(cleaned, indent=2, allow_nan=False)
 
 
+def _cmd_eval(args) -> int:
+    from . import _run
+    from ._train import precision
+
+    # a --float64 run is loaded and evaluated in float64
+    with precision(_run.trained_in_float64(args.run_dir)):
+        run = _run.load(args.run_dir)
+        columns, outside = _eval_points(run, args)
+        for name in args.field or run.fields:
+            values = _numpy(run.field(name)(*(columns[a] for a in run.problem.module.FIELDS[name])))
+            if outside is not None:
+                values[outside] = float("nan")
+            columns[name] = values
+    _write_table(columns, args.out)
+    if args.out:
+        print(f"wrote {args.out}: {', '.join(columns)}", file=sys.stderr)
+    return 0
+
+
+def _numpy(values):
+    import numpy as np
+
+    return np.asarray(values, dtype=float)
+
+
+def _eval_points(run, args):
+    """The points to evaluate at, by variable (1-D, or meshgrids of --grid), and where they are
+    outside a shaped domain (None: nowhere)."""
+    import numpy as np
+
+    from ._data import read_columns
+
+    program = run.problem.ir
+    for name in args.field or ():
+        if name not in run.fields:
+            raise PinnError(f"no field {name!r} in the run in {args.run_dir}", help=f"fields: {', '.join(run.fields)}")
+    fields = args.field or run.fields
+    needed = [v.name for v in program.variables if any(v.name in program.field(f).args for f in fields)]
+    if args.points is not None:
+        path = pathlib.Path(args.points)
+        if not path.is_file():
+            raise PinnError(f"no file {path}", help="give a CSV file with a header naming the variables, or an NPZ")
+        table = read_columns(path)
+        missing = [v for v in needed if v not in table]
+        if missing:
+            raise PinnError(
+                f"{path.name} has no column {', '.join(repr(m) for m in missing)}",
+                help=f"its columns: {', '.join(table) or 'none'}; give one column per variable: {', '.join(needed)}",
+            )
+        return {v: np.asarray(table[v], dtype=float) for v in needed}, None
+    if args.grid < 2:
+        raise PinnError(f"--grid takes the points per variable, at least 2; got {args.grid}")
+    intervals = {v.name: (float(v.lo), float(v.hi)) for v in program.variables}
+    mesh = np.meshgrid(*(np.linspace(*intervals[v], args.grid) for v in needed), indexing="ij")
+    columns = dict(zip(needed, mesh))
+    outside = None
+    if program.shape is not None and set(program.shape[0]) <= set(needed):  # the field's value there is NaN
+        variables, tree = program.shape
+        inside = np.stack([columns[v].ravel() for v in variables], axis=-1)
+        outside = (tree.distance(inside) > 1e-12).reshape(mesh[0].shape)
+    return columns, outside
+
+
+def _write_table(columns: dict, out: str | None) -> None:
+    """Write named columns as CSV (a header row; stdout without ``out``) or NPZ (arrays as they are)."""
+    import numpy as np
+
+    if out is not None and out.endswith(".npz"):
+        try:
+            np.savez(out, **columns)
+        except OSError as err:
+            raise PinnError(f"cannot write {out}: {err.strerror}") from None
+        return
+    flat = {k: np.ravel(v) for k, v in columns.items()}
+    try:
+        handle = open(out, "w", newline="") if out else sys.stdout
+    except OSError as err:
+        raise PinnError(f"cannot write {out}: {err.strerror}") from None
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(flat)
+        for row in zip(*flat.values()):
+            writer.writerow(f"{value:.9g}" for value in row)
+    finally:
+        if out:
+            handle.close()
+
+
 # flags kept from before the flags were named after the settings
 METAVARS = {int: "N", float: "X", str: "NAME"}
 ALIASES = {"adam_steps": ["--steps"], "learning_rate": ["--lr"], "final_learning_rate": ["--final-lr"]}
@@ -230,8 +360,12 @@ exists. Flags override the file. --resume DIR continues DIR's last checkpoint wi
 settings it was started with (only --checkpoint-every and --progress may change)."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; the setting flags (whose table imports JAX) go on command ``only``, all if None."""
     from . import __version__
+
+    def settings_for(command: str) -> bool:
+        return only is None or only == command
 
     parser = argparse.ArgumentParser(
         prog="symbolic-pinn",
@@ -252,7 +386,8 @@ def _parser() -> argparse.ArgumentParser:
     help = "print the IR, the derivative plan or the generated JAX module"
     p = sub.add_parser("compile", help=help, description=help)
     p.add_argument("file", help="the problem, a .pinn file")
-    _add_setting_flags(p, network_only=True)
+    if settings_for("compile"):
+        _add_setting_flags(p, network_only=True)
     p.add_argument("--emit", choices=["ir", "plan", "jax"], default="jax", help="what to print (default jax)")
     p.set_defaults(run=_cmd_compile)
 
@@ -261,12 +396,30 @@ def _parser() -> argparse.ArgumentParser:
         "train", help=help, description=help, epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("file", help="the problem, a .pinn file")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--out", metavar="DIR", help="output directory of a new run (created if needed)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--out", metavar="DIR", help="output directory of a new run (created if needed; default runs/<problem name>)"
+    )
     where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier run in the output directory (its files are listed)"
+    )
     p.add_argument("--config", metavar="FILE.toml", help="read settings from this file's [train] table")
-    _add_setting_flags(p)
+    if settings_for("train"):
+        _add_setting_flags(p)
     p.set_defaults(run=_cmd_train)
+
+    help = "evaluate the trained fields of a run at points from a file, or on a regular grid"
+    p = sub.add_parser("eval", help=help, description=help)
+    p.add_argument("run_dir", metavar="RUN_DIR", help="the --out directory of a `symbolic-pinn train` run")
+    at = p.add_mutually_exclusive_group(required=True)
+    at.add_argument("--points", metavar="FILE", help="a CSV file with a header row naming the variables, or an NPZ")
+    at.add_argument(
+        "--grid", type=int, metavar="N", help="N points per variable over the domain's intervals (NaN outside a shape)"
+    )
+    p.add_argument("--out", metavar="FILE", help="where to write: FILE.csv or FILE.npz (default: CSV on stdout)")
+    p.add_argument("--field", action="append", metavar="NAME", help="a field to evaluate (default: all); repeatable")
+    p.set_defaults(run=_cmd_eval)
     return parser
 
 
@@ -292,7 +445,9 @@ def _add_setting_flags(parser: argparse.ArgumentParser, network_only: bool = Fal
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``symbolic-pinn`` command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), "")
+    args = _parser(only=command).parse_args(argv)
     try:
         return args.run(args)
     except PinnError as err:

@@ -90,17 +90,19 @@ class CompiledProblem:
     def format_plan(self) -> str:
         return format_schedule(self.schedule, self.ir)
 
-    def train(self, run_dir=None, *, resume: bool = False, **settings):
+    def train(self, run_dir=None, *, resume: bool = False, callback=None, **settings):
         """Train the networks; see :class:`symbolic_pinn.TrainConfig` for the settings.
 
         With ``run_dir``, checkpoints are written there; ``resume=True`` continues the
-        run checkpointed there, with its settings.
+        run checkpointed there, with its settings.  ``callback(info)`` is called after
+        every step with ``info.step``, ``.phase``, ``.loss``, ``.losses`` (each term's)
+        and ``.params``; returning True stops training (``metrics["stopped"]`` says so).
         """
         from ._settings import train_config
         from ._train import train
 
         config = train_config(settings, run_dir if resume else None)
-        return train(self, config, run_dir, resume=resume)
+        return train(self, config, run_dir, resume=resume, callback=callback)
 
 
 def compile(

@@ -16,7 +16,7 @@ from ._errors import PinnError
 __all__ = ["NetworkConfig", "TrainConfig", "setting_types"]
 
 # settings a resumed run may change: they do not change the numbers
-RESUMABLE = frozenset({"progress", "checkpoint_every"})
+RESUMABLE = frozenset({"progress", "checkpoint_every", "log_every", "error_every"})
 # Gauss–Legendre nodes per integral inside an equation, unless told otherwise: exact for
 # polynomials of degree 19, and ~1e-10 relative for smooth integrands over a few units;
 # each node costs one more network evaluation per collocation point.
@@ -120,6 +120,10 @@ class TrainConfig:
     float64: bool = _setting(False, "train in double precision (slower; reaches lower losses)")
     checkpoint_every: int = _setting(500, "steps between checkpoints in the run directory (0: only when stopped)")
     progress: bool = _setting(True, "show a progress bar with every term's loss, and a table at the end")
+    log_every: int = _setting(100, "steps between plain progress lines when the output is not a terminal (0: none)")
+    error_every: int = _setting(
+        100, "steps between relative L2 errors in the history, on a 1,024-point grid, with an `exact` (0: never)"
+    )
     # collocation points and loss weights during Adam: see _sampling and _weights
     sampler: str = _setting(
         "sobol", "how points are drawn: scrambled Sobol or Halton, or uniform random", ("sobol", "halton", "uniform")
@@ -134,7 +138,8 @@ class TrainConfig:
     adaptive_weights_alpha: float = _setting(0.1, "moving average of the adaptive weights: (1 - alpha) old + alpha new")
 
     def __post_init__(self):
-        for name in ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every"):
+        counts = ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every", "log_every", "error_every")
+        for name in counts:
             if getattr(self, name) < 0:
                 raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")
         positive = ("interior_points", "boundary_points", "face_points", "rar_every", "rar_points", "rar_candidates")

@@ -55,7 +55,7 @@ _DERIVATIVES = (
 # names the module defines, imports or uses in its own functions, besides the runtime's and
 # the term functions': no user name may take them (a local of that name would hide them)
 _OWN_NAMES = {
-    "jax", "jnp", "dataclasses", "params", "points", "key", "main", "fields", "init_params", "residuals", "loss",
+    "jax", "jnp", "dataclasses", "sys", "saved", "params", "points", "key", "main", "fields", "init_params", "residuals", "loss",
     "losses", "net", "terms", "name", "columns", "r", "DOMAIN", "FIELDS", "LAYERS", "UNKNOWNS", "WEIGHTS", "REGIONS", "DATA_COLUMNS",
     "SHAPE", "NORMALS", "MEASURES", "QUADRATURE_ORDER", "FOURIER_SCALE", "EXACT", "RANDOMIZED",
 }  # fmt: skip
@@ -633,8 +633,9 @@ def emit(
     names = "".join(f'"{name}", ' for name in randomized)
     out.append(f"RANDOMIZED = ({names.rstrip()})  # terms whose loss takes a random key: see losses\n")
     out.append(
-        "def main(steps=2000, n=1000, seed=0):\n"
-        '    """Train with plain Adam on quasi-random points and report the errors."""\n'
+        "def main(steps=2000, n=1000, seed=0, saved=None):\n"
+        '    """Train with plain Adam on quasi-random points and report the errors; with ``saved``\n'
+        '    (a training run\'s params.npz), report the errors of those parameters instead."""\n'
         "    points = {\n"
         + (
             "        name: load_observations(region[1], DATA_COLUMNS[name])\n"
@@ -645,7 +646,7 @@ def emit(
         )
         + "        for i, (name, region) in enumerate(REGIONS.items(), start=1)\n"
         "    }\n"
-        "    params = adam(loss, init_params(jax.random.PRNGKey(seed)), points, steps)\n"
+        "    params = load_params(saved) if saved else adam(loss, init_params(jax.random.PRNGKey(seed)), points, steps)\n"
         '    test = [jnp.asarray(c) for c in sample_region(seed, ("interior",), 4 * n, DOMAIN, SHAPE)]\n'
         "    net = fields(params)\n"
         "    for name, exact in EXACT.items():\n"
@@ -655,8 +656,9 @@ def emit(
         "    for name, value in params[\"unknowns\"].items():\n"
         '        print(f"{name} = {float(value):.6g}")\n'
         "    return params\n\n\n"
-        'if __name__ == "__main__":\n'
-        "    main()\n"
+        'if __name__ == "__main__":  # python THIS_FILE.py [params.npz]\n'
+        "    import sys\n\n"
+        "    main(saved=sys.argv[1] if len(sys.argv) > 1 else None)\n"
     )
     imports, runtime = _runtime.closure("\n".join(out[head:]))
     out[head:head] = [

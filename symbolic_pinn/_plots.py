@@ -4,7 +4,10 @@
 ``solution_<field>.png`` and, where the problem gives an ``exact`` solution,
 ``error_<field>.png`` (|network − exact|): a line over one variable, a heat map over
 two (more are held at their midpoints), and snapshots at a few times when one of the
-field's variables is named ``t``.
+field's variables is named ``t``.  Heat maps keep equal scales on their spatial axes,
+leave the points outside a shaped domain (disk, CSG) blank, share one labelled colour
+scale across the snapshots, and show the exact solution beside the network's where
+the problem gives one.
 
 Figures are drawn with matplotlib's object-oriented API and saved by the Agg canvas:
 no pyplot, no window, no change to matplotlib's global backend.
@@ -21,6 +24,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ._monitor import history_columns
 from ._train import TrainResult, precision
 
 __all__ = ["write_plots"]
@@ -38,6 +42,7 @@ def write_plots(out: pathlib.Path, compiled, result: TrainResult) -> list[str]:
     names = ["loss.png"]
     _save(_loss_figure(result.history), out / names[0])
     bounds = {v.name: (float(v.lo), float(v.hi)) for v in compiled.ir.variables}
+    inside = _inside(compiled.ir.shape)
     with precision(result.config.float64):
         networks = compiled.module.fields(result.params)
         for field in compiled.ir.fields:
@@ -46,16 +51,33 @@ def write_plots(out: pathlib.Path, compiled, result: TrainResult) -> list[str]:
             exact = compiled.module.EXACT.get(field.name)
             reference = _on_grid(exact, args) if exact else None
             names.append(f"solution_{field.name}.png")
-            _save(_field_figure(f"{field.name}({', '.join(args)})", args, bounds, network, reference), out / names[-1])
+            title = f"{field.name}({', '.join(args)})"
+            _save(_field_figure(title, args, bounds, network, reference, inside, field.name), out / names[-1])
             if reference is not None:
                 names.append(f"error_{field.name}.png")
                 error = lambda c, n=network, r=reference: np.abs(n(c) - r(c))  # noqa: E731
-                _save(_field_figure(f"|{field.name} − exact|", args, bounds, error), out / names[-1])
+                label = f"|{field.name} − exact|"
+                _save(_field_figure(label, args, bounds, error, None, inside, label), out / names[-1])
     return names
 
 
 def _save(figure: Figure, path: pathlib.Path) -> None:
     FigureCanvasAgg(figure).print_png(str(path))
+
+
+def _inside(shape) -> Callable[[Coordinates], np.ndarray] | None:
+    """Whether points are in a shaped domain (by the runtime's signed distance), or None for a box."""
+    if shape is None:
+        return None
+    variables, tree = shape
+
+    def inside(coordinates: Coordinates) -> np.ndarray:
+        if not set(variables) <= set(coordinates):
+            return np.ones(next(iter(coordinates.values())).shape, bool)
+        points = np.stack([np.ravel(coordinates[v]) for v in variables], axis=-1)
+        return (tree.distance(points) <= 1e-12).reshape(coordinates[variables[0]].shape)
+
+    return inside
 
 
 def _on_grid(function, args: tuple[str, ...]) -> Callable[[Coordinates], np.ndarray]:
@@ -76,7 +98,7 @@ def _loss_figure(history: list[dict]) -> Figure:
     figure = Figure(figsize=(7, 4.5), layout="constrained")
     ax = figure.add_subplot()
     steps = [row["step"] for row in history]
-    terms = [k for k in (history[0] if history else {}) if k not in ("step", "phase")]
+    terms, _ = history_columns(history)
     for name in terms:
         values = [row[name] for row in history]
         style = {"linewidth": 2, "color": "black"} if name == "loss" else {"linewidth": 1}
@@ -127,11 +149,20 @@ def _panels(args: tuple[str, ...], bounds: dict[str, tuple[float, float]]) -> li
     return [_Panel(axes, ({TIME: float(t)} if t is not None else {}) | held) for t in times]
 
 
-def _field_figure(title: str, args, bounds, values: Callable, reference: Callable | None = None) -> Figure:
+def _field_figure(
+    title: str, args, bounds, values: Callable, reference: Callable | None = None, inside=None, label: str = ""
+) -> Figure:
     panels = _panels(args, bounds)
+    if inside is not None:  # blank (NaN) outside the shape
+        values = _masked(values, inside)
+        reference = _masked(reference, inside) if reference is not None else None
     if len(panels[0].axes) == 1:
         return _lines(title, panels, values, reference)
-    return _maps(title, panels, values)
+    return _maps(title, panels, values, reference, label or title)
+
+
+def _masked(function: Callable, inside: Callable) -> Callable:
+    return lambda c: np.where(inside(c), function(c), np.nan)
 
 
 def _lines(title: str, panels: list[_Panel], values: Callable, reference: Callable | None) -> Figure:
@@ -150,15 +181,28 @@ def _lines(title: str, panels: list[_Panel], values: Callable, reference: Callab
     return figure
 
 
-def _maps(title: str, panels: list[_Panel], values: Callable) -> Figure:
-    figure = Figure(figsize=(4.2 * len(panels) + 0.8, 4), layout="constrained")
-    for ax, panel in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
-        (xname, xs), (yname, ys) = panel.axes
-        mesh = ax.pcolormesh(xs, ys, values(panel.coordinates()).T, shading="auto")
-        figure.colorbar(mesh, ax=ax)
-        ax.set_xlabel(xname)
-        ax.set_ylabel(yname)
-        ax.set_title(panel.label)
-        ax.set_aspect("auto")
+def _maps(title: str, panels: list[_Panel], values: Callable, reference: Callable | None, label: str) -> Figure:
+    """Heat maps on one colour scale: the network's snapshots, and the exact solution's beside them.
+
+    One snapshot: network and exact side by side; several: a row for each.
+    """
+    rows = [("network", values)] + ([("exact", reference)] if reference is not None else [])
+    data = [[np.ma.masked_invalid(f(panel.coordinates())) for panel in panels] for _, f in rows]
+    finite = np.concatenate([d.compressed() for row in data for d in row])
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    across = len(panels) == 1  # a single snapshot: the rows go side by side
+    shape = (1, len(rows)) if across else (len(rows), len(panels))
+    figure = Figure(figsize=(4.2 * shape[1] + 0.8, 4 * shape[0]), layout="constrained")
+    grid = figure.subplots(*shape, squeeze=False)
+    axes = grid.T if across else grid
+    for (name, _), row_axes, row in zip(rows, axes, data):
+        for ax, panel, array in zip(row_axes, panels, row):
+            (xname, xs), (yname, ys) = panel.axes
+            mesh = ax.pcolormesh(xs, ys, array.T, shading="auto", vmin=lo, vmax=hi)
+            ax.set_xlabel(xname)
+            ax.set_ylabel(yname)
+            ax.set_title(", ".join(p for p in (name if len(rows) > 1 else "", panel.label) if p))
+            ax.set_aspect("equal")  # both axes are spatial: time is never a heat map's axis
+    figure.colorbar(mesh, ax=list(grid.ravel()), label=label)
     figure.suptitle(title)
     return figure

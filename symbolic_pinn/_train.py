@@ -38,6 +38,7 @@ from . import _checkpoint
 from . import _domain
 from . import _ir as ir
 from . import _least_squares
+from . import _monitor
 from . import _sampling
 from . import _weights
 from ._config import RESUMABLE, TrainConfig
@@ -65,13 +66,28 @@ assert tuple(_SCHEDULES) == TrainConfig.__dataclass_fields__["schedule"].metadat
 
 @dataclasses.dataclass
 class TrainResult:
-    """What training produced: parameters, per-step history, summary metrics, settings."""
+    """What training produced: parameters, per-step history, summary metrics, settings.
+
+    ``field(name)`` is a trained field as a vectorised JAX function of its coordinates,
+    as from :func:`symbolic_pinn.load`; ``problem`` is the compiled problem.
+    """
 
     params: dict
     history: list[dict]
     metrics: dict
     points: dict
     config: TrainConfig = TrainConfig()
+    problem: typing.Any = None
+
+    def field(self, name: str) -> Callable:
+        """Field ``name`` as a function ``u(x, y, ...)`` broadcast over its arguments."""
+        from ._run import field_function
+
+        return field_function(self.problem, self.params, name)
+
+    @property
+    def unknowns(self) -> dict[str, float]:
+        return {k: float(v) for k, v in self.params.get("unknowns", {}).items()}
 
 
 def _points(compiled, config: TrainConfig, dtype) -> dict:
@@ -137,40 +153,6 @@ def _not_finite_at(values: np.ndarray, what: str, args, names) -> str | None:
 
 
 # ---- display -------------------------------------------------------------------------
-
-
-class _Progress:
-    """A rich progress bar with the loss of every term (or nothing, if disabled)."""
-
-    def __init__(self, enabled: bool, total: int, completed: int = 0):
-        self.enabled = enabled
-        self.total = total
-        self.completed = completed
-        self._progress = None
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[losses]}"),
-            )
-            self._progress.__enter__()
-            self._task = self._progress.add_task("adam", total=self.total, completed=self.completed, losses="")
-        return self
-
-    def update(self, phase: str, step: int, loss: float, terms: dict) -> None:
-        if self._progress is not None:
-            text = f"loss {loss:.3e}  " + "  ".join(f"{k} {v:.2e}" for k, v in terms.items())
-            self._progress.update(self._task, completed=step, description=phase, losses=text)
-
-    def __exit__(self, *exc):
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
 
 
 def summary_table(metrics: dict):
@@ -273,6 +255,8 @@ class _Checkpoints:
     def __init__(self, run_dir, compiled, config: TrainConfig, written: int | None = None):
         self.run_dir = run_dir
         self.settings = dataclasses.asdict(config) | compiled.network_settings
+        # the problem text, so a run directory holding only checkpoints still says what was trained
+        self.problem = {"source": compiled.spec.source, "filename": compiled.spec.filename}
         self.source_sha256 = compiled.source_hash
         self.pending = None
         self.written = written  # the step of the checkpoint in run_dir
@@ -291,6 +275,7 @@ class _Checkpoints:
             "source_sha256": self.source_sha256,
             "settings": self.settings,
             "history": list(run.history),
+            "problem": self.problem,
         }
         arrays = _flat("params", run.params) | _flat("opt_state", run.opt_state) | _flat("weights", run.weights)
         arrays |= {f"points/{term}/{j}": np.asarray(c) for term, cols in run.points.items() for j, c in enumerate(cols)}
@@ -397,6 +382,7 @@ def train(
     *,
     resume: bool = False,
     on_step: Callable[[int], None] | None = None,
+    callback: Callable[[_monitor.StepInfo], bool | None] | None = None,
 ) -> TrainResult:
     """Train a compiled problem: Adam, then L-BFGS, then LM if asked; returns parameters and metrics.
 
@@ -406,13 +392,16 @@ def train(
         run_dir: where checkpoints go (none without it).
         resume: continue from the checkpoint in ``run_dir`` (same problem and settings).
         on_step: called after every step with the number of steps done.
+        callback: called after every step with a :class:`StepInfo` (step, phase, loss,
+            each term's loss, parameters); returning True stops training there, with a
+            checkpoint, and the reason in ``metrics["stopped"]``.
     """
     if resume and run_dir is None:
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
     if run_dir is not None:
         _writable_run_dir(pathlib.Path(run_dir))
     with precision(config.float64):
-        return _train(compiled, config, run_dir, resume, on_step or (lambda step: None))
+        return _train(compiled, config, run_dir, resume, on_step or (lambda step: None), callback)
 
 
 def _writable_run_dir(run_dir: pathlib.Path) -> None:
@@ -465,7 +454,7 @@ def _step_functions(compiled, config: TrainConfig) -> dict:
     return steppers
 
 
-def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> TrainResult:
+def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step, callback) -> TrainResult:
     dtype = jnp.float64 if config.float64 else jnp.float32
     steppers = _step_functions(compiled, config)
     params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
@@ -479,8 +468,11 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> Tra
         run = _Run("adam", {phase: 0 for phase in steppers}, params, steppers["adam"][0].init(params), points, weights)
     checkpoints = _Checkpoints(run_dir, compiled, config, written=run.step if resume else None)
     limits = {"adam": config.adam_steps, "lbfgs": config.lbfgs_steps, "lm": config.lm_steps}
-    with _Progress(config.progress, sum(limits.values()), run.step) as progress, _StopSignals() as signals:
-        params, stopped = _loop(run, steppers, adapt, limits, checkpoints, progress, signals, on_step)
+    watch = _Watch(config, _monitor.ErrorMonitor(compiled) if config.error_every else None, callback)
+    total = sum(limits.values())
+    progress = _monitor.Progress(config.progress, total, run.step, config.log_every)
+    with progress, _StopSignals() as signals:
+        params, stopped = _loop(run, steppers, adapt, limits, checkpoints, progress, signals, on_step, watch)
     points = run.points
     weights = {k: float(v) for k, v in run.weights.items()} if config.adaptive_weights else compiled.module.WEIGHTS
     final_terms = {k: float(v) for k, v in compiled.module.losses(params, points).items()}
@@ -507,12 +499,13 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> Tra
         "resumed": resume,
         "checkpoint_step": checkpoints.written,
         "notes": notes,  # warnings about the result (an error that could not be computed, a failed write)
+        "compile_seconds": watch.compile_seconds,
     }
     if config.progress:
         from rich.console import Console
 
         Console().print(summary_table(metrics))
-    return TrainResult(params, run.history, metrics, points, config)
+    return TrainResult(params, run.history, metrics, points, config, compiled)
 
 
 def _adapt(collocation: _sampling.Collocation, balancing: _weights.Balancing):
@@ -525,7 +518,32 @@ def _adapt(collocation: _sampling.Collocation, balancing: _weights.Balancing):
     return before
 
 
-def _loop(run: _Run, steppers, adapt, limits, checkpoints, progress, signals, on_step) -> tuple[dict, str | None]:
+@dataclasses.dataclass
+class _Watch:
+    """What the loop reports besides the loss: learning rate, errors, compile times, the callback."""
+
+    config: TrainConfig
+    errors: _monitor.ErrorMonitor | None
+    callback: Callable | None
+    compile_seconds: dict = dataclasses.field(default_factory=dict)  # each phase's first step, compiling included
+
+    def row(self, run: _Run, phase: str, i: int, last: bool) -> dict:
+        """The history's extra columns at step ``i`` of ``phase``: wall time, learning rate, errors.
+
+        Rows come every HISTORY_EVERY steps of a phase; the errors go in the first row of
+        every ``error_every`` steps of the phase and in its last row.
+        """
+        extra = {"seconds": round(run.seconds, 3)}
+        if phase == "adam":
+            extra["learning_rate"] = float(_SCHEDULES[self.config.schedule](self.config)(i))
+        if self.errors is not None and (i % self.config.error_every < HISTORY_EVERY or last):
+            extra |= self.errors(run.params)
+        return extra
+
+
+def _loop(
+    run: _Run, steppers, adapt, limits, checkpoints, progress, signals, on_step, watch
+) -> tuple[dict, str | None]:
     """Run the remaining steps of every phase; returns the parameters to keep and why it stopped early."""
     every = checkpoints.settings["checkpoint_every"]
     good = run.params
@@ -546,8 +564,14 @@ def _loop(run: _Run, steppers, adapt, limits, checkpoints, progress, signals, on
             i = run.steps[phase]
             if phase == "adam":
                 adapt(i, run)
+            first = phase not in watch.compile_seconds
+            if first:
+                progress.compiling(phase)
+                started = time.perf_counter()
             params, state, value, terms = step_fn(run.params, run.opt_state, run.points, run.weights)
             value = float(value)
+            if first:
+                watch.compile_seconds[phase] = round(time.perf_counter() - started, 3)
             if not math.isfinite(value):
                 return good, _not_finite(value, terms, phase, run.step + 1, checkpoints)
             checkpoints.confirm()
@@ -559,11 +583,17 @@ def _loop(run: _Run, steppers, adapt, limits, checkpoints, progress, signals, on
                 run.previous = value
             if i % HISTORY_EVERY == 0 or i == limits[phase] - 1:
                 host_terms = {k: float(v) for k, v in terms.items()}
-                run.history.append({"step": run.step, "phase": phase, "loss": value, **host_terms})
+                extra = watch.row(run, phase, i, i == limits[phase] - 1)
+                run.history.append({"step": run.step, "phase": phase, "loss": value, **host_terms, **extra})
                 progress.update(phase, run.step, value, host_terms)
             if every and run.step % every == 0:
                 checkpoints.hold(run)
             on_step(run.step)
+            if watch.callback is not None:
+                info = _monitor.StepInfo(run.step, phase, value, {k: float(v) for k, v in terms.items()}, run.params)
+                if watch.callback(info) is True:
+                    checkpoints.write(run)
+                    return run.params, f"stopped by the callback after step {run.step}; {checkpoints.describe()}"
     run.phase = "done"
     return run.params, None
 

@@ -170,7 +170,8 @@ def test_compile_bad_file(capsys, bad_file):
 
 
 def test_usage_errors_exit_2(capsys):
-    for argv in ([], ["compile"], ["compile", str(POISSON), "--emit", "xml"], ["train", str(POISSON)], ["frobnicate"]):
+    # (`train FILE` without --out is no usage error: it writes runs/<problem name>, see test_product.py)
+    for argv in ([], ["compile"], ["compile", str(POISSON), "--emit", "xml"], ["eval"], ["frobnicate"]):
         with pytest.raises(SystemExit) as caught:
             _cli.main(argv)
         assert caught.value.code == 2, argv
@@ -413,22 +414,22 @@ def test_missing_config_file(capsys, line_problem, tmp_path):
 def test_sigterm_then_resume_gives_the_parameters_of_an_unstopped_run(capsys, monkeypatch, trained, tmp_path):
     import signal
 
-    from symbolic_pinn import _train
+    from symbolic_pinn import _monitor
 
-    update = _train._Progress.update
+    update = _monitor.Progress.update
 
     def terminate_at_step_21(self, phase, step, loss, terms):
         update(self, phase, step, loss, terms)
         if step == 21:
             signal.raise_signal(signal.SIGTERM)
 
-    monkeypatch.setattr(_train._Progress, "update", terminate_at_step_21)
+    monkeypatch.setattr(_monitor.Progress, "update", terminate_at_step_21)
     out = tmp_path / "run"
     code, _, err = run(capsys, "train", POISSON, "--out", out, *TRAIN_ARGS, *SMALL)
     assert code == 128 + signal.SIGTERM, err
     assert f"warning: interrupted (SIGTERM) after step 21; the checkpoint of step 21 is in {out}" in err
     assert f"continue with `--resume {out}`" in err
-    monkeypatch.setattr(_train._Progress, "update", update)
+    monkeypatch.setattr(_monitor.Progress, "update", update)
     code, stdout, err = run(capsys, "train", POISSON, "--resume", out, "--checkpoint-every", "7")
     assert code == 0, err
     assert "after 35 steps" in stdout

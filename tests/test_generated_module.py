@@ -76,7 +76,7 @@ def test_runtime_definitions_name_only_what_a_module_has():
         local |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
         imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
         local |= {(a.asname or a.name).split(".")[0] for n in imports for a in n.names}
-        allowed = set(table) | {"jax", "jnp"} | {line.split()[-1] for line in definition.imports} | set(dir(builtins)) | local
+        allowed = set(table) | {"jax", "jnp"} | _runtime.MODULE_NAMES | {line.split()[-1] for line in definition.imports} | set(dir(builtins)) | local
         assert definition.uses <= allowed, (name, definition.uses - allowed)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn._plots import write_plots
+from symbolic_pinn._plots import MAP_POINTS, _field_figure, _inside, _on_grid, write_plots
 from symbolic_pinn._train import TrainConfig, TrainResult, train
 
 
@@ -74,3 +74,47 @@ def test_plots_in_either_precision(tmp_path, float64):
     result.config = TrainConfig(float64=float64)
     write_plots(tmp_path, compiled, result)
     assert_a_picture(tmp_path / "error_u.png")
+
+
+def meshes(figure):
+    """Each heat map's (axes, mesh) of a figure, colour bars left out."""
+    return [(ax, ax.collections[0]) for ax in figure.axes if ax.collections and ax.get_label() != "<colorbar>"]
+
+
+def test_a_disk_is_blank_outside_with_equal_axes_and_the_exact_solution_beside(tmp_path, examples_dir):
+    compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(examples_dir / "disk_poisson.pinn"), width=4, depth=1)
+    network = _on_grid(compiled.module.fields(untrained(compiled).params)["u"], ("x", "y"))
+    exact = _on_grid(compiled.module.EXACT["u"], ("x", "y"))
+    bounds = {v.name: (float(v.lo), float(v.hi)) for v in compiled.ir.variables}
+    figure = _field_figure("u(x, y)", ("x", "y"), bounds, network, exact, _inside(compiled.ir.shape), "u")
+    maps = meshes(figure)
+    assert [ax.get_title() for ax, _ in maps] == ["network", "exact"]
+    for ax, mesh in maps:
+        values = mesh.get_array().reshape(MAP_POINTS, MAP_POINTS)  # rows along y
+        axis = np.linspace(-1, 1, MAP_POINTS)
+        x, y = np.meshgrid(axis, axis)
+        outside = x**2 + y**2 > 1 + 1e-9
+        assert np.ma.getmaskarray(values)[outside].all(), "a point outside the disk is drawn"
+        assert not np.ma.getmaskarray(values)[x**2 + y**2 < 0.98].any()
+        assert ax.get_aspect() == 1.0
+    assert maps[0][1].get_clim() == maps[1][1].get_clim()
+    assert [ax.get_ylabel() for ax in figure.axes if ax.get_label() == "<colorbar>"] == ["u"]
+    names = write_plots(tmp_path, compiled, untrained(compiled))
+    assert names == ["loss.png", "solution_u.png", "error_u.png"]
+    assert_a_picture(tmp_path / "solution_u.png")
+
+
+def test_snapshots_share_one_colour_scale(tmp_path):
+    compiled = symbolic_pinn.compile(
+        "x in [0, 1]; y in [0, 1]; t in [0, 1]\nfield u(x, y, t)\nDt(u) = Δu\nexact u = exp(-t)*sin(pi*x)*y",
+        width=4, depth=1,
+    )
+    network = _on_grid(compiled.module.fields(untrained(compiled).params)["u"], ("x", "y", "t"))
+    bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "t": (0.0, 1.0)}
+    exact = _on_grid(compiled.module.EXACT["u"], ("x", "y", "t"))
+    figure = _field_figure("u", ("x", "y", "t"), bounds, network, exact, None, "u")
+    maps = meshes(figure)
+    assert len(maps) == 2 * 4  # the network's and the exact solution's snapshots
+    assert len({mesh.get_clim() for _, mesh in maps}) == 1
+    everything = np.concatenate([np.ravel(mesh.get_array()) for _, mesh in maps])
+    assert maps[0][1].get_clim() == (everything.min(), everything.max())

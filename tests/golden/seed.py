@@ -224,6 +224,26 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     return tuple(columns)
 
 
+def load_params(path):
+    """The parameters a training run saved (its ``params.npz``), laid out as ``init_params`` makes them.
+
+    Each array is stored under its path in the parameter tree, as ``jax.tree_util.keystr``
+    writes it (``['u'][0][0]``: field u, first layer, weights).
+    """
+    import numpy as np
+
+    template = jax.eval_shape(init_params, jax.random.PRNGKey(0))  # noqa: F821 - the generated module's own
+    paths, treedef = jax.tree_util.tree_flatten_with_path(template)
+    leaves = []
+    with np.load(path, allow_pickle=False) as saved:
+        for key, like in paths:
+            name = jax.tree_util.keystr(key)
+            if name not in saved.files or saved[name].shape != like.shape:
+                raise ValueError(f"{path} has no array {name} of shape {like.shape}: saved for another problem?")
+            leaves.append(jnp.asarray(saved[name]))
+    return jax.tree_util.tree_unflatten(treedef, leaves)
+
+
 def adam(loss, params, points, steps, learning_rate=1e-3):
     """Plain Adam on ``loss(params, points)``; prints the loss now and then."""
     b1, b2, eps = 0.9, 0.999, 1e-8
@@ -314,13 +334,14 @@ def loss(params, points):
 RANDOMIZED = ()  # terms whose loss takes a random key: see losses
 
 
-def main(steps=2000, n=1000, seed=0):
-    """Train with plain Adam on quasi-random points and report the errors."""
+def main(steps=2000, n=1000, seed=0, saved=None):
+    """Train with plain Adam on quasi-random points and report the errors; with ``saved``
+    (a training run's params.npz), report the errors of those parameters instead."""
     points = {
         name: tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))
         for i, (name, region) in enumerate(REGIONS.items(), start=1)
     }
-    params = adam(loss, init_params(jax.random.PRNGKey(seed)), points, steps)
+    params = load_params(saved) if saved else adam(loss, init_params(jax.random.PRNGKey(seed)), points, steps)
     test = [jnp.asarray(c) for c in sample_region(seed, ("interior",), 4 * n, DOMAIN, SHAPE)]
     net = fields(params)
     for name, exact in EXACT.items():
@@ -332,5 +353,7 @@ def main(steps=2000, n=1000, seed=0):
     return params
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python THIS_FILE.py [params.npz]
+    import sys
+
+    main(saved=sys.argv[1] if len(sys.argv) > 1 else None)
