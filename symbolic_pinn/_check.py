@@ -15,14 +15,13 @@ import math
 import pathlib
 
 import mpmath
-import numpy as np
 
 import sympy
 
 from . import _functions
 from . import _limits
 from . import _syntax as ast
-from ._data import inside, read_columns
+from ._data import observations
 from ._errors import PinnError, Span
 from ._regions import BOUNDARY, INTERIOR, Data, Face, Region
 from ._runtime import geometry
@@ -255,53 +254,20 @@ class _Checker:
         self.data_statements.append(s)  # read once every variable and field is declared
 
     def _read_data(self, s: ast.DataDecl) -> None:
+        """The observations of a `data` line (read and validated by _data), as a term per observed field."""
         base = pathlib.Path(self.program.filename).parent if self.program.filename else pathlib.Path.cwd()
-        path = base / s.path
-        _data_path_inside(path, base, s)
-        if not path.exists():  # a FIFO or a device exists: read_columns refuses it with a reason
-            raise PinnError(
-                f"the data file '{s.path}' does not exist (looked for {path})",
-                s.span,
-                help="the path is relative to the problem file",
-            )
+        fields = {f.func.__name__: tuple(a.name for a in f.args) for f in self.fields}
+        intervals = {v.name: (lo, hi) for v, lo, hi in self.variables}
         try:
-            columns = read_columns(path)
+            data = observations(s.path, base, fields, intervals)
         except PinnError as err:
             err.span = s.span
             raise
-        variables = [v.name for v, _, _ in self.variables]
-        fields = [f for f in self.fields if f.func.__name__ in columns]
-        if not fields:
-            names = ", ".join(f.func.__name__ for f in self.fields)
-            raise PinnError(
-                f"'{s.path}' has no column named after a field (columns: {', '.join(columns)})",
-                s.span,
-                help=f"name the observed values' column after the field: {names}",
-            )
-        needed = sorted({a.name for f in fields for a in f.args}, key=variables.index)
-        missing = [v for v in needed if v not in columns]
-        if missing:
-            raise PinnError(
-                f"'{s.path}' has no column '{missing[0]}' for the coordinates of the observations",
-                s.span,
-                help=f"give a column per variable ({', '.join(needed)}) and per observed field",
-            )
-        lo_hi = {v.name: (lo, hi) for v, lo, hi in self.variables}
-        for v in needed:
-            lo, hi = lo_hi[v]
-            if np.any(columns[v] < lo) or np.any(columns[v] > hi):
-                raise PinnError(
-                    f"column '{v}' of '{s.path}' has points outside [{lo:g}, {hi:g}]",
-                    s.span,
-                    help="observations must lie in the domain",
-                )
-        n = len(columns[needed[0]])
-        coordinates = {v: columns[v] if v in columns else np.full(n, (lo_hi[v][0] + lo_hi[v][1]) / 2) for v in variables}
-        observed = {f.func.__name__: columns[f.func.__name__] for f in fields}
-        self.data.append(DataSpec(s.path, str(path), coordinates, observed))
+        self.data.append(data)
         region = Data(s.path)
-        for f in fields:
-            self.terms.append((s, "residual", region, f - Observed(f.func.__name__), 1.0))
+        for f in self.fields:
+            if f.func.__name__ in data.observed:
+                self.terms.append((s, "residual", region, f - Observed(f.func.__name__), 1.0))
 
     def _stmt_Equation(self, s: ast.Equation) -> None:
         lhs = self._scalar(s.lhs)
@@ -880,16 +846,6 @@ def _log10(number: sympy.Number) -> float:
     if number.is_Rational:
         return math.log10(abs(number.p)) - math.log10(number.q)
     return float(mpmath.log10(abs(mpmath.mpf(number._mpf_))))  # a Float: mpmath's exponent is unbounded
-
-
-def _data_path_inside(path: pathlib.Path, base: pathlib.Path, s: ast.DataDecl) -> None:
-    """Observations come from the problem's directory or below (symlinks resolved): see _data.inside."""
-    if not inside(path, base):
-        raise PinnError(
-            f"the data file '{s.path}' is outside the problem's directory {base}",
-            s.span,
-            help="put the observations beside the problem file (or in a folder below it) and name them relative to it",
-        )
 
 
 def _shape(value) -> str:

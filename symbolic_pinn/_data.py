@@ -17,8 +17,9 @@ import numpy as np
 
 from ._errors import PinnError
 from ._files import read_bounded, regular_file
+from ._spec import DataSpec
 
-__all__ = ["inside", "read_columns"]
+__all__ = ["inside", "observations", "read_columns"]
 
 MAX_ROWS = 1_000_000  # observations per file, CSV or NPZ
 MAX_COLUMNS = 1_000
@@ -35,6 +36,51 @@ def inside(path: pathlib.Path, directory: pathlib.Path) -> bool:
     elsewhere cannot make us read (and quote in an error) a file such as /etc/passwd.
     """
     return path.resolve().is_relative_to(directory.resolve())
+
+
+def observations(name: str, base: pathlib.Path, fields: dict[str, tuple[str, ...]], intervals: dict) -> DataSpec:
+    """The observations in the data file ``name`` (relative to ``base``, the problem's directory).
+
+    ``fields`` maps each field to its variables, ``intervals`` each variable to (lo, hi).
+    A column named after a field holds its observed values; a column per variable of
+    those fields, their coordinates, inside the domain.  A variable no observed field
+    takes gets the middle of its interval.  Errors are PinnErrors without a location
+    (the checker adds the `data` line's).
+    """
+    path = base / name
+    if not inside(path, base):
+        raise PinnError(
+            f"the data file '{name}' is outside the problem's directory {base}",
+            help="put the observations beside the problem file (or in a folder below it) and name them relative to it",
+        )
+    if not path.exists():  # a FIFO or a device exists: read_columns refuses it with a reason
+        raise PinnError(f"the data file '{name}' does not exist (looked for {path})", help="the path is relative to the problem file")
+    columns = read_columns(path)
+    observed = [f for f in fields if f in columns]
+    if not observed:
+        raise PinnError(
+            f"'{name}' has no column named after a field (columns: {', '.join(columns)})",
+            help=f"name the observed values' column after the field: {', '.join(fields)}",
+        )
+    variables = list(intervals)
+    needed = sorted({v for f in observed for v in fields[f]}, key=variables.index)
+    missing = [v for v in needed if v not in columns]
+    if missing:
+        raise PinnError(
+            f"'{name}' has no column '{missing[0]}' for the coordinates of the observations",
+            help=f"give a column per variable ({', '.join(needed)}) and per observed field",
+        )
+    for v in needed:
+        lo, hi = intervals[v]
+        if np.any(columns[v] < lo) or np.any(columns[v] > hi):
+            raise PinnError(
+                f"column '{v}' of '{name}' has points outside [{lo:g}, {hi:g}]", help="observations must lie in the domain"
+            )
+    n = len(columns[needed[0]])
+    coordinates = {
+        v: columns[v] if v in columns else np.full(n, (intervals[v][0] + intervals[v][1]) / 2) for v in variables
+    }
+    return DataSpec(name, str(path), coordinates, {f: columns[f] for f in observed})
 
 
 def read_columns(path: pathlib.Path) -> dict[str, np.ndarray]:
