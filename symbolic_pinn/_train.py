@@ -1,5 +1,11 @@
-"""Stage 7, train: Adam (optax) with a decaying learning rate, then L-BFGS (optax),
+"""Stage 7, train: Adam (optax) with a decaying learning rate, then a quasi-Newton finish,
 then, if asked for, Levenberg–Marquardt (``_least_squares``).
+
+The finish is dense self-scaled quasi-Newton (``_quasi_newton``, phase "bfgs") in float64
+for networks of at most ``BFGS_MAX_PARAMS`` parameters, L-BFGS (optax) above
+(``finisher`` forces either).  The bfgs phase casts parameters, points and weights up to
+float64 when Adam ran in float32: training then runs under ``jax.enable_x64`` throughout
+(float32 arrays stay float32 there), so its loss is traced in float64.
 
 A train step is pure: ``step(params, state, points, weights) -> (params, state, loss, terms)``.
 Between Adam steps the interior points and the weights may change (``_sampling``,
@@ -36,15 +42,21 @@ from . import _checkpoint
 from . import _domain
 from . import _ir as ir
 from . import _least_squares
+from . import _quasi_newton
 from . import _sampling
 from . import _weights
 from ._errors import PinnError
 
 __all__ = ["TrainConfig", "TrainResult", "train", "precision"]
 
-PHASES = ("adam", "lbfgs", "lm")
+PHASES = ("adam", "lbfgs", "bfgs", "lm")  # one of lbfgs and bfgs runs: the finisher
+FINISHERS = ("lbfgs", "bfgs")
 HISTORY_EVERY = 10  # steps between rows of the history (and progress updates)
-LBFGS_FLAT_STEPS = 50  # L-BFGS stops after this many steps without progress
+LBFGS_FLAT_STEPS = 50  # L-BFGS (or bfgs, or LM) stops after this many steps without progress
+FLAT_RTOL = 1e-10  # a step without progress lowers the loss by at most this, relatively
+# the largest network finished by dense quasi-Newton: its n × n float64 matrix is 8n² bytes
+# (128 MB at 4,000) and each step costs O(n²) besides the gradient; measured in the README
+BFGS_MAX_PARAMS = 4000
 # settings a resumed run may change: they do not change the numbers
 RESUMABLE = frozenset({"progress", "checkpoint_every"})
 
@@ -64,7 +76,18 @@ class TrainConfig:
     """
 
     adam_steps: int = _setting(2000, "Adam iterations")
-    lbfgs_steps: int = _setting(3000, "at most this many L-BFGS iterations after Adam")
+    lbfgs_steps: int = _setting(
+        3000, "at most this many quasi-Newton iterations after Adam: L-BFGS's, or dense BFGS's (see finisher)"
+    )
+    finisher: str = _setting(
+        "auto",
+        f"the quasi-Newton phase after Adam: dense self-scaled BFGS in float64 (bfgs) for networks of at most"
+        f" {BFGS_MAX_PARAMS} parameters and L-BFGS above (auto), or either one",
+        ("auto", "bfgs", "lbfgs"),
+    )
+    bfgs_method: str = _setting(
+        "ssbroyden", "the update of the dense quasi-Newton phase (see _quasi_newton)", _quasi_newton.METHODS
+    )
     lm_steps: int = _setting(
         0,
         "at most this many Levenberg–Marquardt (damped Gauss–Newton) iterations after L-BFGS; for small"
@@ -109,9 +132,10 @@ class TrainConfig:
         choices = _SCHEDULES.keys()
         if self.schedule not in choices:
             raise PinnError(f"unknown schedule {self.schedule!r}", help=f"choose one of: {', '.join(choices)}")
-        samplers = _field_choices("sampler")
-        if self.sampler not in samplers:
-            raise PinnError(f"unknown sampler {self.sampler!r}", help=f"choose one of: {', '.join(samplers)}")
+        for name in ("sampler", "finisher", "bfgs_method"):
+            allowed = _field_choices(name)
+            if getattr(self, name) not in allowed:
+                raise PinnError(f"unknown {name} {getattr(self, name)!r}", help=f"choose one of: {', '.join(allowed)}")
         refinements = max(0, self.adam_steps - 1) // self.rar_every
         fits = refinements * self.rar_points <= self.interior_points and self.rar_points <= self.rar_candidates
         if self.rar and not fits:
@@ -251,10 +275,16 @@ def summary_table(metrics: dict):
         table.add_row(f"relative L2 error of {name}", f"{value:.3e}")
     for name, value in metrics["unknowns"].items():
         table.add_row(f"unknown {name}", f"{value:.6g}")
-    steps = f"{metrics['adam_steps']} + {metrics['lbfgs_steps']} + {metrics['lm_steps']}"
-    table.add_row("steps (Adam + L-BFGS + LM)", steps)
+    finisher = metrics.get("finisher", "lbfgs")
+    steps = f"{metrics['adam_steps']} + {metrics[f'{finisher}_steps']} + {metrics['lm_steps']}"
+    table.add_row(f"steps (Adam + {_PHASE_NAMES[finisher]} + LM)", steps)
+    for phase, reason in metrics.get("ended", {}).items():
+        table.add_row(f"{_PHASE_NAMES[phase]} ended", reason)
     table.add_row("time", f"{metrics['seconds']:.1f} s")
     return table
+
+
+_PHASE_NAMES = {"adam": "Adam", "lbfgs": "L-BFGS", "bfgs": "dense BFGS", "lm": "LM"}
 
 
 # ---- stopping on a signal ------------------------------------------------------------
@@ -291,7 +321,7 @@ class _StopSignals:
 class _Run:
     """Everything that changes as training goes on; a checkpoint is a copy of it."""
 
-    phase: str  # "adam", "lbfgs", "lm" or "done"
+    phase: str  # "adam", "lbfgs", "bfgs", "lm" or "done"
     steps: dict[str, int]
     params: dict
     opt_state: typing.Any
@@ -299,6 +329,7 @@ class _Run:
     weights: dict  # each term's weight: adaptive ones change during Adam (_weights)
     flat: int = 0  # L-BFGS steps in a row without progress
     previous: float = math.inf  # L-BFGS's last loss
+    ended: dict[str, str] = dataclasses.field(default_factory=dict)  # why each finished phase ended
     history: list[dict] = dataclasses.field(default_factory=list)
     seconds_before: float = 0.0  # spent in earlier sessions of a resumed run
     started: float = dataclasses.field(default_factory=time.perf_counter)
@@ -334,8 +365,9 @@ def _unflat(prefix: str, template, arrays: dict[str, np.ndarray], where) -> typi
 class _Checkpoints:
     """Writes checkpoints of a run into ``run_dir`` (or nothing, without one)."""
 
-    def __init__(self, run_dir, compiled, config: TrainConfig, written: int | None = None):
+    def __init__(self, run_dir, compiled, config: TrainConfig, finisher: str, written: int | None = None):
         self.run_dir = run_dir
+        self.finisher = finisher
         self.settings = dataclasses.asdict(config) | compiled.network_settings
         self.source_sha256 = compiled.source_hash
         self.pending = None
@@ -350,6 +382,8 @@ class _Checkpoints:
             "steps": dict(run.steps),
             "flat": run.flat,
             "previous": run.previous,
+            "ended": dict(run.ended),
+            "finisher": self.finisher,
             "seconds": run.seconds,
             "source_sha256": self.source_sha256,
             "settings": self.settings,
@@ -417,6 +451,8 @@ def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> _Run:
             help=f"drop those settings (only {', '.join(sorted(RESUMABLE))} may change), or start a new run with --out",
         )
     phase = meta["phase"]
+    if meta.get("finisher") == "bfgs" and PHASES.index(phase if phase in PHASES else "lm") >= PHASES.index("bfgs"):
+        templates = templates | {k: _upcast(templates[k]) for k in ("params", "weights")}
     params = _unflat("params", templates["params"], arrays, run_dir)
     # a finished run holds the state of its last phase
     state_template = templates[phase if phase in PHASES else list(templates)[-1]](params)
@@ -429,6 +465,7 @@ def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> _Run:
         weights=_unflat("weights", templates["weights"], arrays, run_dir),
         flat=meta["flat"],
         previous=meta["previous"],
+        ended=dict(meta.get("ended", {})),
         history=list(meta["history"]),
         seconds_before=meta["seconds"],
     )
@@ -453,6 +490,28 @@ def precision(float64: bool):
     return jax.enable_x64(True) if float64 else contextlib.nullcontext()
 
 
+def result_precision(params):
+    """The context to evaluate trained parameters in: float64 if any of them is (after the bfgs phase)."""
+    return precision(any(leaf.dtype == np.float64 for leaf in jax.tree.leaves(params)))
+
+
+def parameter_count(compiled) -> int:
+    """How many numbers the networks (and unknowns) hold."""
+    shapes = jax.eval_shape(compiled.init_params, jax.random.PRNGKey(0))
+    return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(shapes))
+
+
+def finisher_for(compiled, config: TrainConfig) -> str:
+    """The quasi-Newton phase after Adam: ``config.finisher``, or with "auto" bfgs up to BFGS_MAX_PARAMS parameters."""
+    if config.finisher != "auto":
+        return config.finisher
+    return "bfgs" if parameter_count(compiled) <= BFGS_MAX_PARAMS else "lbfgs"
+
+
+def _upcast(tree):
+    return jax.tree.map(lambda a: jnp.asarray(a, jnp.float64) if jnp.issubdtype(a.dtype, jnp.floating) else a, tree)
+
+
 def train(
     compiled,
     config: TrainConfig = TrainConfig(),
@@ -472,11 +531,13 @@ def train(
     """
     if resume and run_dir is None:
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
-    with precision(config.float64):
-        return _train(compiled, config, run_dir, resume, on_step or (lambda step: None))
+    # a checkpoint from before the bfgs phase existed had L-BFGS as its finisher
+    finisher = _checkpoint.load(run_dir)[0].get("finisher", "lbfgs") if resume else finisher_for(compiled, config)
+    with precision(config.float64 or finisher == "bfgs"):
+        return _train(compiled, config, finisher, run_dir, resume, on_step or (lambda step: None))
 
 
-def _step_functions(compiled, config: TrainConfig) -> dict:
+def _step_functions(compiled, config: TrainConfig, finisher: str = "lbfgs") -> dict:
     """For each phase: (optimiser, jitted step ``(params, state, points, weights) -> (params, state, loss, terms)``).
 
     The weights are an argument, not constants, so adaptive weights need no recompilation.
@@ -499,27 +560,29 @@ def _step_functions(compiled, config: TrainConfig) -> dict:
         updates, state = adam.update(grads, state, params)
         return optax.apply_updates(params, updates), state, value, terms
 
-    lbfgs = optax.lbfgs()
+    def with_linesearch(optimizer):
+        @jax.jit
+        def step(params, state, points, weights):
+            def value_fn(p):
+                return total(p, points, weights)[0]
 
-    @jax.jit
-    def lbfgs_step(params, state, points, weights):
-        def value_fn(p):
-            return total(p, points, weights)[0]
+            value, grads = optax.value_and_grad_from_state(value_fn)(params, state=state)
+            updates, state = optimizer.update(grads, state, params, value=value, grad=grads, value_fn=value_fn)
+            return optax.apply_updates(params, updates), state, value, losses_fn(params, points)
 
-        value, grads = optax.value_and_grad_from_state(value_fn)(params, state=state)
-        updates, state = lbfgs.update(grads, state, params, value=value, grad=grads, value_fn=value_fn)
-        return optax.apply_updates(params, updates), state, value, losses_fn(params, points)
+        return optimizer, step
 
-    steppers = {"adam": (adam, adam_step), "lbfgs": (lbfgs, lbfgs_step)}
+    finishers = {"lbfgs": optax.lbfgs, "bfgs": lambda: _quasi_newton.self_scaled(config.bfgs_method)}
+    steppers = {"adam": (adam, adam_step), finisher: with_linesearch(finishers[finisher]())}
     if config.lm_steps:  # only then: LM refuses energy terms
         lm = _least_squares.levenberg_marquardt(compiled)
         steppers["lm"] = (lm, lm.step)
     return steppers
 
 
-def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> TrainResult:
+def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, on_step) -> TrainResult:
     dtype = jnp.float64 if config.float64 else jnp.float32
-    steppers = _step_functions(compiled, config)
+    steppers = _step_functions(compiled, config, finisher)
     params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
     weights = _weights.initial_weights(compiled, dtype)
     adapt = _adapt(_sampling.Collocation(compiled, config, dtype), _weights.Balancing(compiled, config))
@@ -529,8 +592,8 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> Tra
     else:
         points = _points(compiled, config, dtype)
         run = _Run("adam", {phase: 0 for phase in steppers}, params, steppers["adam"][0].init(params), points, weights)
-    checkpoints = _Checkpoints(run_dir, compiled, config, written=run.step if resume else None)
-    limits = {"adam": config.adam_steps, "lbfgs": config.lbfgs_steps, "lm": config.lm_steps}
+    checkpoints = _Checkpoints(run_dir, compiled, config, finisher, written=run.step if resume else None)
+    limits = {"adam": config.adam_steps, finisher: config.lbfgs_steps, "lm": config.lm_steps}
     with _Progress(config.progress, sum(limits.values()), run.step) as progress, _StopSignals() as signals:
         params, stopped = _loop(run, steppers, adapt, limits, checkpoints, progress, signals, on_step)
     points = run.points
@@ -549,8 +612,12 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step) -> Tra
         "weights": dict(weights),
         "steps": run.step,
         "adam_steps": run.steps["adam"],
-        "lbfgs_steps": run.steps["lbfgs"],
+        "lbfgs_steps": run.steps.get("lbfgs", 0),
+        "bfgs_steps": run.steps.get("bfgs", 0),
         "lm_steps": run.steps.get("lm", 0),
+        "finisher": finisher,
+        "bfgs_method": config.bfgs_method if finisher == "bfgs" else None,
+        "ended": dict(run.ended),
         "seconds": run.seconds,
         "seed": config.seed,
         "stopped": stopped,
@@ -583,7 +650,9 @@ def _loop(run: _Run, steppers, adapt, limits, checkpoints, progress, signals, on
         if run.phase == "done" or phase not in steppers or PHASES.index(phase) < PHASES.index(run.phase):
             continue
         optimizer, step_fn = steppers[phase]
-        if run.phase != phase:  # entering L-BFGS or LM: it starts from where the phase before ended
+        if run.phase != phase:  # entering L-BFGS, bfgs or LM: it starts from where the phase before ended
+            if phase == "bfgs":  # in float64, whatever Adam ran in
+                run.params, run.points, run.weights = _upcast(run.params), _upcast(run.points), _upcast(run.weights)
             run.phase, run.opt_state, run.flat, run.previous = phase, optimizer.init(run.params), 0, math.inf
         # a phase without progress for LBFGS_FLAT_STEPS steps is over (checked here, so a resumed run agrees)
         while run.steps[phase] < limits[phase] and run.flat < LBFGS_FLAT_STEPS:
@@ -605,7 +674,7 @@ def _loop(run: _Run, steppers, adapt, limits, checkpoints, progress, signals, on
             good, run.params, run.opt_state = run.params, params, state
             run.steps[phase] = i + 1
             if phase != "adam":
-                run.flat = run.flat + 1 if run.previous - value <= 1e-10 * max(abs(value), 1e-30) else 0
+                run.flat = run.flat + 1 if run.previous - value <= FLAT_RTOL * max(abs(value), 1e-30) else 0
                 run.previous = value
             if i % HISTORY_EVERY == 0 or i == limits[phase] - 1:
                 host_terms = {k: float(v) for k, v in terms.items()}
@@ -614,6 +683,12 @@ def _loop(run: _Run, steppers, adapt, limits, checkpoints, progress, signals, on
             if every and run.step % every == 0:
                 checkpoints.hold(run)
             on_step(run.step)
+        if limits[phase]:
+            run.ended[phase] = (
+                "step budget"
+                if run.steps[phase] >= limits[phase]
+                else f"the loss stopped falling ({LBFGS_FLAT_STEPS} steps in a row lowered it by at most {FLAT_RTOL:g})"
+            )
     run.phase = "done"
     return run.params, None
 
