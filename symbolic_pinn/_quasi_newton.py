@@ -61,10 +61,13 @@ class QuasiNewtonState(typing.NamedTuple):
     # named apart from the line search's `grad`, which optax.value_and_grad_from_state looks up
     last_params: jax.Array  # flat parameters at the last step
     last_grad: jax.Array  # the gradient there
+    last_direction: jax.Array  # the direction taken from there
 
 
-def inverse_hessian_update(h_inv, s, y, grad, first, n: int, method: str = "ssbroyden"):
+def inverse_hessian_update(h_inv, s, y, grad, first, n: int, method: str = "ssbroyden", direction=None):
     """H⁺ from H, s, y and the gradient g at the start of the step (see the module docstring).
+
+    ``direction``, the step's direction (−Hg unless given), gives the step length α.
 
     Returns ``(H⁺, skipped)``: H itself, and True, when the curvature yᵀs is not positive.
 
@@ -83,7 +86,7 @@ def inverse_hessian_update(h_inv, s, y, grad, first, n: int, method: str = "ssbr
     yhy = jnp.where(curvature & (yhy > tiny), yhy, 1)
     h = rho * yhy
     # b = ρ sᵀH⁻¹s = −α ρ sᵀg with s = α p, p = −Hg: α = sᵀs / sᵀp
-    p = -(h_inv @ grad)
+    p = -(h_inv @ grad) if direction is None else direction
     alpha = (s @ s) / jnp.where(s @ p != 0, s @ p, 1)
     b = -alpha * rho * (s @ grad)
     b = jnp.maximum(b, tiny)
@@ -94,10 +97,13 @@ def inverse_hessian_update(h_inv, s, y, grad, first, n: int, method: str = "ssbr
     else:
         theta, tau = _ssbroyden_scaling(a, b, h, first, n)
     phi = (1 - theta) / (1 + a * theta)
-    v = rho * s - hy / yhy
-    new = (h_inv - jnp.outer(hy, hy) / yhy + phi * yhy * jnp.outer(v, v)) / tau + rho * jnp.outer(s, s)
+    # expanding v vᵀ, H⁺ = H/τ + U C Uᵀ with U = [Hy, s] (n × 2): one pass over the matrix
+    hs = -phi * rho / tau
+    c = jnp.stack([jnp.stack([(phi - 1) / (yhy * tau), hs]), jnp.stack([hs, phi * yhy * rho**2 / tau + rho])])
+    u = jnp.stack([hy, s], axis=1)
+    new = h_inv / tau + (u @ c) @ u.T
     new = (new + new.T) / 2
-    ok = curvature & jnp.all(jnp.isfinite(new)) & (tau > 0)
+    ok = curvature & (tau > 0) & jnp.all(jnp.isfinite(c)) & jnp.all(jnp.isfinite(hy)) & jnp.isfinite(tau)
     return jnp.where(ok, new, h_inv), ~ok
 
 
@@ -135,22 +141,24 @@ def scale_by_self_scaled(method: str = "ssbroyden") -> optax.GradientTransformat
         flat, _ = ravel_pytree(params)
         n = flat.shape[0]
         zero = jnp.zeros((), jnp.int32)
-        return QuasiNewtonState(zero, zero, jnp.eye(n, dtype=flat.dtype), jnp.zeros_like(flat), jnp.zeros_like(flat))
+        return QuasiNewtonState(zero, zero, jnp.eye(n, dtype=flat.dtype), *(jnp.zeros_like(flat),) * 3)
 
     def update(updates, state: QuasiNewtonState, params=None):
         grad, unravel = ravel_pytree(updates)
         flat, _ = ravel_pytree(params)
         n = flat.shape[0]
-        new_h, skipped = inverse_hessian_update(
-            state.inverse_hessian, flat - state.last_params, grad - state.last_grad, state.last_grad, state.count == 1, n, method
+        # the first call has no step to learn from: s = 0 fails the curvature test, H stays I
+        s, y = jnp.where(state.count > 0, flat - state.last_params, 0), grad - state.last_grad
+        first = state.count == 1
+        h_inv, skipped = inverse_hessian_update(
+            state.inverse_hessian, s, y, state.last_grad, first, n, method, state.last_direction
         )
-        h_inv = jnp.where(state.count > 0, new_h, state.inverse_hessian)
-        skipped = state.skipped + jnp.where(state.count > 0, skipped, False).astype(jnp.int32)
+        skipped = state.skipped + (skipped & (state.count > 0)).astype(jnp.int32)
         direction = -(h_inv @ grad)
         # H approximates a positive definite inverse Hessian; if rounding made −Hg an ascent
         # direction anyway, fall back to steepest descent for this step
         direction = jnp.where(direction @ grad < 0, direction, -grad)
-        return unravel(direction), QuasiNewtonState(state.count + 1, skipped, h_inv, flat, grad)
+        return unravel(direction), QuasiNewtonState(state.count + 1, skipped, h_inv, flat, grad, direction)
 
     return optax.GradientTransformation(init, update)
 

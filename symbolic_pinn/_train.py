@@ -85,6 +85,9 @@ class TrainConfig:
         f" {BFGS_MAX_PARAMS} parameters and L-BFGS above (auto), or either one",
         ("auto", "bfgs", "lbfgs"),
     )
+    bfgs_resample_every: int = _setting(
+        0, "draw fresh interior points every this many dense quasi-Newton steps, keeping its matrix (0: never)"
+    )
     bfgs_method: str = _setting(
         "ssbroyden", "the update of the dense quasi-Newton phase (see _quasi_newton)", _quasi_newton.METHODS
     )
@@ -118,7 +121,7 @@ class TrainConfig:
     adaptive_weights_alpha: float = _setting(0.1, "moving average of the adaptive weights: (1 - alpha) old + alpha new")
 
     def __post_init__(self):
-        for name in ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every"):
+        for name in ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every", "bfgs_resample_every"):
             if getattr(self, name) < 0:
                 raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")
         positive = ("interior_points", "boundary_points", "face_points", "rar_every", "rar_points", "rar_candidates")
@@ -637,11 +640,26 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
 
 
 def _adapt(collocation: _sampling.Collocation, balancing: _weights.Balancing):
-    """Before Adam step ``i``: the points, then the weights, for it (see _sampling, _weights)."""
+    """Before step ``i`` of a phase: for Adam the points, then the weights (see _sampling, _weights);
+    for bfgs, fresh interior points every ``bfgs_resample_every`` steps."""
+    every = collocation.config.bfgs_resample_every
+    if every and not collocation.columns:
+        raise PinnError(
+            "bfgs_resample_every draws fresh interior points, and this problem has no term on the interior",
+            help="leave bfgs_resample_every at 0",
+        )
 
-    def before(i: int, run: _Run) -> None:
-        run.points = collocation.update(i, run.params, run.points, run.weights)
-        run.weights = balancing.update(i, run.params, run.points, run.weights)
+    def before(phase: str, i: int, run: _Run) -> None:
+        if phase == "adam":
+            run.points = collocation.update(i, run.params, run.points, run.weights)
+            run.weights = balancing.update(i, run.params, run.points, run.weights)
+        elif phase == "bfgs" and every and i > 0 and i % every == 0:
+            n = len(collocation.current(run.points)[0])
+            seed = _sampling.draw_seed(collocation.config.seed, "resample", collocation.config.adam_steps + i)
+            run.points = _upcast(collocation._replace(run.points, collocation.draw(n, seed)))
+            # the line search's loss and gradient were those of the old points: computed afresh
+            qn, search = run.opt_state
+            run.opt_state = (qn, search._replace(value=jnp.full_like(search.value, jnp.inf)))
 
     return before
 
@@ -667,8 +685,7 @@ def _loop(run: _Run, steppers, adapt, limits, checkpoints, progress, signals, on
                     + (f"; continue with `--resume {checkpoints.run_dir}`" if checkpoints.run_dir else "")
                 )
             i = run.steps[phase]
-            if phase == "adam":
-                adapt(i, run)
+            adapt(phase, i, run)
             params, state, value, terms = step_fn(run.params, run.opt_state, run.points, run.weights)
             value = float(value)
             if not math.isfinite(value):
