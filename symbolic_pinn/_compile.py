@@ -118,7 +118,7 @@ class CompiledProblem:
 def compile(
     problem: Spec | str,
     *,
-    width: int = 64,
+    width: int = 20,
     depth: int = 3,
     taylor_from_order: int | None = TAYLOR_FROM_ORDER,
     quadrature_order: int = QUADRATURE_ORDER,

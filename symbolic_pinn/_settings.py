@@ -54,7 +54,7 @@ def _settings() -> tuple[Setting, ...]:
 
 # the settings of `compile` (they change the generated code), also settings of `train`
 NETWORK = (
-    Setting("width", int, 64, "neurons per hidden layer of each field's network"),
+    Setting("width", int, 20, "neurons per hidden layer of each field's network"),
     Setting("depth", int, 3, "hidden layers of each field's network"),
     Setting("shared_network", bool, False, "one network with an output per field, instead of one per field"),
     Setting("quadrature_order", int, QUADRATURE_ORDER, "Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation"),

@@ -72,12 +72,12 @@ class TrainConfig:
     key of a TOML file's ``[train]`` table.  Each field's help is in its metadata.
 
     >>> TrainConfig(adam_steps=100).lbfgs_steps
-    3000
+    2000
     """
 
-    adam_steps: int = _setting(2000, "Adam iterations")
+    adam_steps: int = _setting(1000, "Adam iterations")
     lbfgs_steps: int = _setting(
-        3000, "at most this many quasi-Newton iterations after Adam: L-BFGS's, or dense BFGS's (see finisher)"
+        2000, "at most this many quasi-Newton iterations after Adam: L-BFGS's, or dense BFGS's (see finisher)"
     )
     finisher: str = _setting(
         "auto",
@@ -100,7 +100,7 @@ class TrainConfig:
     learning_rate: float = _setting(1e-3, "Adam's initial learning rate")
     final_learning_rate: float = _setting(1e-4, "Adam's learning rate at its last step, unless the schedule is constant")
     schedule: str = _setting("exponential", "how Adam's learning rate decays", ("exponential", "cosine", "constant"))
-    interior_points: int = _setting(2048, "collocation points inside the domain")
+    interior_points: int = _setting(4096, "collocation points inside the domain")
     boundary_points: int = _setting(512, "points on the whole boundary, split over the faces by area")
     face_points: int = _setting(256, "points on each face named by an `at x = a` condition")
     seed: int = _setting(0, "seeds the network initialisation and the points")

@@ -247,6 +247,8 @@ def test_train_writes_metrics(trained):
     assert metrics["unknowns"] == {}
     assert math.isfinite(metrics["loss"])
     assert metrics["steps"] == 35
+    assert (metrics["finisher"], metrics["bfgs_steps"], metrics["lbfgs_steps"]) == ("bfgs", 5, 0)
+    assert metrics["ended"] == {"adam": "step budget", "bfgs": "step budget"}
     assert metrics["seconds"] > 0
     assert metrics["stopped"] is None
     assert metrics["settings"]["seed"] == 3

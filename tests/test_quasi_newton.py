@@ -130,7 +130,7 @@ def test_a_run_stopped_in_the_bfgs_phase_ends_as_an_uninterrupted_one_to_the_bit
 
 
 def test_the_dense_finish_reaches_a_lower_error_than_l_bfgs(poisson):
-    # the closed form is the reference; both runs share Adam's steps
+    # the closed form is the reference; both runs take the same Adam steps first
     config = TrainConfig(adam_steps=200, lbfgs_steps=300, interior_points=128, progress=False)
     dense = train(poisson, config)
     limited = train(poisson, TrainConfig(**(config.numerics() | {"finisher": "lbfgs", "progress": False})))
