@@ -81,8 +81,8 @@ def _loss_figure(history: list[dict]) -> Figure:
         values = [row[name] for row in history]
         style = {"linewidth": 2, "color": "black"} if name == "loss" else {"linewidth": 1}
         ax.plot(steps, values, label="total (weighted)" if name == "loss" else name, **style)
-    switches = (("lbfgs", "Adam → L-BFGS", ":"), ("bfgs", "Adam → dense BFGS", ":"), ("lm", "→ Levenberg–Marquardt", "--"))
-    for phase, label, style in switches:
+    switches = (("lbfgs", "Adam → L-BFGS", ":"), ("bfgs", "Adam → dense BFGS", ":"))
+    for phase, label, style in switches + (("lm", "→ Levenberg–Marquardt", "--"),):
         switch = next((row["step"] for row in history if row["phase"] == phase), None)
         if switch is not None:
             ax.axvline(switch, color="grey", linestyle=style, label=label)

@@ -93,8 +93,8 @@ class TrainConfig:
     )
     lm_steps: int = _setting(
         0,
-        "at most this many Levenberg–Marquardt (damped Gauss–Newton) iterations after L-BFGS; for small"
-        " networks (e.g. --width 20: its cost grows with the cube of the parameter count), with --float64;"
+        "at most this many Levenberg–Marquardt (damped Gauss–Newton) iterations after the quasi-Newton phase;"
+        " for small networks (e.g. --width 20: its cost grows with the cube of the parameter count), with --float64;"
         " not for `minimize` problems",
     )
     learning_rate: float = _setting(1e-3, "Adam's initial learning rate")
@@ -121,7 +121,8 @@ class TrainConfig:
     adaptive_weights_alpha: float = _setting(0.1, "moving average of the adaptive weights: (1 - alpha) old + alpha new")
 
     def __post_init__(self):
-        for name in ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every", "bfgs_resample_every"):
+        counts = ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every", "bfgs_resample_every")
+        for name in counts:
             if getattr(self, name) < 0:
                 raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")
         positive = ("interior_points", "boundary_points", "face_points", "rar_every", "rar_points", "rar_candidates")
