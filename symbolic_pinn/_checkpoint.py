@@ -112,7 +112,7 @@ _SCHEMA = {
     "arrays": str,
     "arrays_sha256": str,
 }
-_PHASES = ("adam", "lbfgs", "lm", "done")
+_PHASES = ("adam", "lbfgs", "bfgs", "lm", "done")
 
 
 def _validate(meta) -> None:
@@ -130,8 +130,8 @@ def _validate(meta) -> None:
     steps = meta["steps"]
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in steps.values()):
         raise ValueError(f"'steps' in {INDEX} must count steps per phase: {steps!r}")
-    if not set(steps) <= set(_PHASES) or not {"adam", "lbfgs"} <= set(steps):
-        raise ValueError(f"'steps' in {INDEX} must name the phases adam and lbfgs: {steps!r}")
+    if not set(steps) <= set(_PHASES) or "adam" not in steps or not {"lbfgs", "bfgs"} & set(steps):
+        raise ValueError(f"'steps' in {INDEX} must name the phases adam and lbfgs or bfgs: {steps!r}")
     if not all(isinstance(row, dict) for row in meta["history"]):
         raise ValueError(f"'history' in {INDEX} must be a list of rows")
     if pathlib.PurePath(meta["arrays"]).name != meta["arrays"] or not meta["arrays"].endswith(".npz"):

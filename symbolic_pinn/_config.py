@@ -21,6 +21,9 @@ RESUMABLE = frozenset({"progress", "checkpoint_every", "log_every", "error_every
 # polynomials of degree 19, and ~1e-10 relative for smooth integrands over a few units;
 # each node costs one more network evaluation per collocation point.
 QUADRATURE_ORDER = 10
+# the largest network finished by dense quasi-Newton: its n × n float64 matrix is 8n² bytes
+# (128 MB at 4,000) and each step costs O(n²) besides the gradient; measured in the README
+BFGS_MAX_PARAMS = 4000
 
 
 def _setting(default, help: str, choices: tuple = ()):
@@ -48,7 +51,7 @@ class NetworkConfig:
     (2, 20, 20, 20, 1)
     """
 
-    width: int = _setting(64, "neurons per hidden layer of each field's network")
+    width: int = _setting(20, "neurons per hidden layer of each field's network")
     depth: int = _setting(3, "hidden layers of each field's network")
     shared_network: bool = _setting(False, "one network with an output per field, instead of one per field")
     quadrature_order: int = _setting(
@@ -99,21 +102,35 @@ class TrainConfig:
     key of a TOML file's ``[train]`` table.  Each field's help is in its metadata.
 
     >>> TrainConfig(adam_steps=100).lbfgs_steps
-    3000
+    2000
     """
 
-    adam_steps: int = _setting(2000, "Adam iterations")
-    lbfgs_steps: int = _setting(3000, "at most this many L-BFGS iterations after Adam")
+    adam_steps: int = _setting(1000, "Adam iterations")
+    lbfgs_steps: int = _setting(
+        2000, "at most this many quasi-Newton iterations after Adam: L-BFGS's, or dense BFGS's (see finisher)"
+    )
+    finisher: str = _setting(
+        "auto",
+        f"the quasi-Newton phase after Adam: dense self-scaled BFGS in float64 (bfgs) for networks of at most"
+        f" {BFGS_MAX_PARAMS} parameters and L-BFGS above (auto), or either one",
+        ("auto", "bfgs", "lbfgs"),
+    )
+    bfgs_resample_every: int = _setting(
+        0, "draw fresh interior points every this many dense quasi-Newton steps, keeping its matrix (0: never)"
+    )
+    bfgs_method: str = _setting(
+        "ssbroyden", "the update of the dense quasi-Newton phase (see _quasi_newton)", ("ssbroyden", "ssbfgs")
+    )
     lm_steps: int = _setting(
         0,
-        "at most this many Levenberg–Marquardt (damped Gauss–Newton) iterations after L-BFGS; for small"
-        " networks (e.g. --width 20: its cost grows with the cube of the parameter count), with --float64;"
+        "at most this many Levenberg–Marquardt (damped Gauss–Newton) iterations after the quasi-Newton phase;"
+        " for small networks (e.g. --width 20: its cost grows with the cube of the parameter count), with --float64;"
         " not for `minimize` problems",
     )
     learning_rate: float = _setting(1e-3, "Adam's initial learning rate")
     final_learning_rate: float = _setting(1e-4, "Adam's learning rate at its last step, unless the schedule is constant")
     schedule: str = _setting("exponential", "how Adam's learning rate decays", ("exponential", "cosine", "constant"))
-    interior_points: int = _setting(2048, "collocation points inside the domain")
+    interior_points: int = _setting(4096, "collocation points inside the domain")
     boundary_points: int = _setting(512, "points on the whole boundary, split over the faces by area")
     face_points: int = _setting(256, "points on each face named by an `at x = a` condition")
     seed: int = _setting(0, "seeds the network initialisation and the points")
@@ -138,7 +155,10 @@ class TrainConfig:
     adaptive_weights_alpha: float = _setting(0.1, "moving average of the adaptive weights: (1 - alpha) old + alpha new")
 
     def __post_init__(self):
-        counts = ("adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every", "log_every", "error_every")
+        counts = (
+            "adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every", "bfgs_resample_every",
+            "log_every", "error_every",
+        )  # fmt: skip
         for name in counts:
             if getattr(self, name) < 0:
                 raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")

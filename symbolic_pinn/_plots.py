@@ -25,7 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ._monitor import history_columns
-from ._train import TrainResult, precision
+from ._train import TrainResult, result_precision
 
 __all__ = ["write_plots"]
 
@@ -43,7 +43,7 @@ def write_plots(out: pathlib.Path, compiled, result: TrainResult) -> list[str]:
     _save(_loss_figure(result.history), out / names[0])
     bounds = {v.name: (float(v.lo), float(v.hi)) for v in compiled.ir.variables}
     inside = _inside(compiled.ir.shape)
-    with precision(result.config.float64):
+    with result_precision(result.params):
         networks = compiled.module.fields(result.params)
         for field in compiled.ir.fields:
             args = tuple(field.args)
@@ -103,7 +103,8 @@ def _loss_figure(history: list[dict]) -> Figure:
         values = [row[name] for row in history]
         style = {"linewidth": 2, "color": "black"} if name == "loss" else {"linewidth": 1}
         ax.plot(steps, values, label="total (weighted)" if name == "loss" else name, **style)
-    for phase, label, style in (("lbfgs", "Adam → L-BFGS", ":"), ("lm", "→ Levenberg–Marquardt", "--")):
+    switches = (("lbfgs", "Adam → L-BFGS", ":"), ("bfgs", "Adam → dense BFGS", ":"))
+    for phase, label, style in switches + (("lm", "→ Levenberg–Marquardt", "--"),):
         switch = next((row["step"] for row in history if row["phase"] == phase), None)
         if switch is not None:
             ax.axvline(switch, color="grey", linestyle=style, label=label)

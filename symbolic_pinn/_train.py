@@ -1,5 +1,11 @@
-"""Stage 7, train: Adam (optax) with a decaying learning rate, then L-BFGS (optax),
+"""Stage 7, train: Adam (optax) with a decaying learning rate, then a quasi-Newton finish,
 then, if asked for, Levenberg–Marquardt (``_least_squares``).
+
+The finish is dense self-scaled quasi-Newton (``_quasi_newton``, phase "bfgs") in float64
+for networks of at most ``BFGS_MAX_PARAMS`` parameters, L-BFGS (optax) above
+(``finisher`` forces either).  The bfgs phase casts parameters, points and weights up to
+float64 when Adam ran in float32: training then runs under ``jax.enable_x64`` throughout
+(float32 arrays stay float32 there), so its loss is traced in float64.
 
 A train step is pure: ``step(params, state, points, weights) -> (params, state, loss, terms)``.
 Between Adam steps the interior points and the weights may change (``_sampling``,
@@ -38,18 +44,20 @@ from . import _checkpoint
 from . import _domain
 from . import _ir as ir
 from . import _least_squares
-from . import _monitor
+from . import _monitor, _quasi_newton
 from . import _sampling
 from . import _weights
-from ._config import RESUMABLE, TrainConfig
+from ._config import BFGS_MAX_PARAMS, RESUMABLE, TrainConfig
 from ._errors import PinnError
 from ._files import check_writable
 
 __all__ = ["TrainConfig", "TrainResult", "train", "precision"]
 
-PHASES = ("adam", "lbfgs", "lm")
+PHASES = ("adam", "lbfgs", "bfgs", "lm")  # one of lbfgs and bfgs runs: the finisher
+FINISHERS = ("lbfgs", "bfgs")
 HISTORY_EVERY = 10  # steps between rows of the history (and progress updates)
-LBFGS_FLAT_STEPS = 50  # L-BFGS stops after this many steps without progress
+LBFGS_FLAT_STEPS = 50  # L-BFGS (or bfgs, or LM) stops after this many steps without progress
+FLAT_RTOL = 1e-10  # a step without progress lowers the loss by at most this, relatively
 
 
 _SCHEDULES: dict[str, Callable[[TrainConfig], optax.Schedule]] = {
@@ -62,6 +70,7 @@ _SCHEDULES: dict[str, Callable[[TrainConfig], optax.Schedule]] = {
     "constant": lambda c: optax.constant_schedule(c.learning_rate),
 }
 assert tuple(_SCHEDULES) == TrainConfig.__dataclass_fields__["schedule"].metadata["choices"]
+assert _quasi_newton.METHODS == TrainConfig.__dataclass_fields__["bfgs_method"].metadata["choices"]
 
 
 @dataclasses.dataclass
@@ -169,10 +178,16 @@ def summary_table(metrics: dict):
         table.add_row(f"relative L2 error of {name}", "not computed" if value is None else f"{value:.3e}")
     for name, value in metrics["unknowns"].items():
         table.add_row(f"unknown {name}", f"{value:.6g}")
-    steps = f"{metrics['adam_steps']} + {metrics['lbfgs_steps']} + {metrics['lm_steps']}"
-    table.add_row("steps (Adam + L-BFGS + LM)", steps)
+    finisher = metrics.get("finisher", "lbfgs")
+    steps = f"{metrics['adam_steps']} + {metrics[f'{finisher}_steps']} + {metrics['lm_steps']}"
+    table.add_row(f"steps (Adam + {_PHASE_NAMES[finisher]} + LM)", steps)
+    for phase, reason in metrics.get("ended", {}).items():
+        table.add_row(f"{_PHASE_NAMES[phase]} ended", reason)
     table.add_row("time", f"{metrics['seconds']:.1f} s")
     return table
+
+
+_PHASE_NAMES = {"adam": "Adam", "lbfgs": "L-BFGS", "bfgs": "dense BFGS", "lm": "LM"}
 
 
 # ---- stopping on a signal ------------------------------------------------------------
@@ -209,7 +224,7 @@ class _StopSignals:
 class _Run:
     """Everything that changes as training goes on; a checkpoint is a copy of it."""
 
-    phase: str  # "adam", "lbfgs", "lm" or "done"
+    phase: str  # "adam", "lbfgs", "bfgs", "lm" or "done"
     steps: dict[str, int]
     params: dict
     opt_state: typing.Any
@@ -217,6 +232,7 @@ class _Run:
     weights: dict  # each term's weight: adaptive ones change during Adam (_weights)
     flat: int = 0  # L-BFGS steps in a row without progress
     previous: float = math.inf  # L-BFGS's last loss
+    ended: dict[str, str] = dataclasses.field(default_factory=dict)  # why each finished phase ended
     history: list[dict] = dataclasses.field(default_factory=list)
     seconds_before: float = 0.0  # spent in earlier sessions of a resumed run
     started: float = dataclasses.field(default_factory=time.perf_counter)
@@ -252,8 +268,9 @@ def _unflat(prefix: str, template, arrays: dict[str, np.ndarray], where) -> typi
 class _Checkpoints:
     """Writes checkpoints of a run into ``run_dir`` (or nothing, without one)."""
 
-    def __init__(self, run_dir, compiled, config: TrainConfig, written: int | None = None):
+    def __init__(self, run_dir, compiled, config: TrainConfig, finisher: str, written: int | None = None):
         self.run_dir = run_dir
+        self.finisher = finisher
         self.settings = dataclasses.asdict(config) | compiled.network_settings
         # the problem text, so a run directory holding only checkpoints still says what was trained
         self.problem = {"source": compiled.spec.source, "filename": compiled.spec.filename}
@@ -271,6 +288,8 @@ class _Checkpoints:
             "steps": dict(run.steps),
             "flat": run.flat,
             "previous": run.previous,
+            "ended": dict(run.ended),
+            "finisher": self.finisher,
             "seconds": run.seconds,
             "source_sha256": self.source_sha256,
             "settings": self.settings,
@@ -339,6 +358,8 @@ def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> _Run:
     phase = meta["phase"]
     if phase != "done" and phase not in templates or not set(meta["steps"]) <= set(templates):
         raise _checkpoint.damaged(run_dir, f"its phase {phase!r} and steps {meta['steps']} do not fit its settings")
+    if meta.get("finisher") == "bfgs" and PHASES.index(phase if phase in PHASES else "lm") >= PHASES.index("bfgs"):
+        templates = templates | {k: _upcast(templates[k]) for k in ("params", "weights")}
     params = _unflat("params", templates["params"], arrays, run_dir)
     # a finished run holds the state of its last phase
     state_template = templates[phase if phase in PHASES else list(templates)[-1]](params)
@@ -351,6 +372,7 @@ def _resume(run_dir, compiled, config: TrainConfig, templates: dict) -> _Run:
         weights=_unflat("weights", templates["weights"], arrays, run_dir),
         flat=meta["flat"],
         previous=meta["previous"],
+        ended=dict(meta.get("ended", {})),
         history=list(meta["history"]),
         seconds_before=meta["seconds"],
     )
@@ -373,6 +395,32 @@ def _stored_points(arrays: dict[str, np.ndarray]) -> dict:
 def precision(float64: bool):
     """The context to train (and evaluate trained networks) in: float64 or float32."""
     return jax.enable_x64(True) if float64 else contextlib.nullcontext()
+
+
+def result_precision(params):
+    """The context to evaluate trained parameters in: float64 if any of them is (after the bfgs phase)."""
+    return precision(any(leaf.dtype == np.float64 for leaf in jax.tree.leaves(params)))
+
+
+def parameter_count(compiled) -> int:
+    """How many numbers the networks (and unknowns) hold."""
+    shapes = jax.eval_shape(compiled.init_params, jax.random.PRNGKey(0))
+    return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(shapes))
+
+
+def finisher_for(compiled, config: TrainConfig) -> str:
+    """The quasi-Newton phase after Adam: ``config.finisher``, or with "auto" bfgs up to BFGS_MAX_PARAMS parameters.
+
+    Without quasi-Newton steps (``lbfgs_steps = 0``) "auto" is L-BFGS's empty phase, so an
+    Adam-only run stays in the precision it asked for.
+    """
+    if config.finisher != "auto":
+        return config.finisher
+    return "bfgs" if config.lbfgs_steps and parameter_count(compiled) <= BFGS_MAX_PARAMS else "lbfgs"
+
+
+def _upcast(tree):
+    return jax.tree.map(lambda a: jnp.asarray(a, jnp.float64) if jnp.issubdtype(a.dtype, jnp.floating) else a, tree)
 
 
 def train(
@@ -400,8 +448,10 @@ def train(
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
     if run_dir is not None:
         _writable_run_dir(pathlib.Path(run_dir))
-    with precision(config.float64):
-        return _train(compiled, config, run_dir, resume, on_step or (lambda step: None), callback)
+    # a checkpoint from before the bfgs phase existed had L-BFGS as its finisher
+    finisher = _checkpoint.index(run_dir).get("finisher", "lbfgs") if resume else finisher_for(compiled, config)
+    with precision(config.float64 or finisher == "bfgs"):
+        return _train(compiled, config, finisher, run_dir, resume, on_step or (lambda step: None), callback)
 
 
 def _writable_run_dir(run_dir: pathlib.Path) -> None:
@@ -413,7 +463,7 @@ def _writable_run_dir(run_dir: pathlib.Path) -> None:
     check_writable(run_dir)
 
 
-def _step_functions(compiled, config: TrainConfig) -> dict:
+def _step_functions(compiled, config: TrainConfig, finisher: str = "lbfgs") -> dict:
     """For each phase: (optimiser, jitted step ``(params, state, points, weights) -> (params, state, loss, terms)``).
 
     The weights are an argument, not constants, so adaptive weights need no recompilation.
@@ -436,27 +486,29 @@ def _step_functions(compiled, config: TrainConfig) -> dict:
         updates, state = adam.update(grads, state, params)
         return optax.apply_updates(params, updates), state, value, terms
 
-    lbfgs = optax.lbfgs()
+    def with_linesearch(optimizer):
+        @jax.jit
+        def step(params, state, points, weights):
+            def value_fn(p):
+                return total(p, points, weights)[0]
 
-    @jax.jit
-    def lbfgs_step(params, state, points, weights):
-        def value_fn(p):
-            return total(p, points, weights)[0]
+            value, grads = optax.value_and_grad_from_state(value_fn)(params, state=state)
+            updates, state = optimizer.update(grads, state, params, value=value, grad=grads, value_fn=value_fn)
+            return optax.apply_updates(params, updates), state, value, losses_fn(params, points)
 
-        value, grads = optax.value_and_grad_from_state(value_fn)(params, state=state)
-        updates, state = lbfgs.update(grads, state, params, value=value, grad=grads, value_fn=value_fn)
-        return optax.apply_updates(params, updates), state, value, losses_fn(params, points)
+        return optimizer, step
 
-    steppers = {"adam": (adam, adam_step), "lbfgs": (lbfgs, lbfgs_step)}
+    finishers = {"lbfgs": optax.lbfgs, "bfgs": lambda: _quasi_newton.self_scaled(config.bfgs_method)}
+    steppers = {"adam": (adam, adam_step), finisher: with_linesearch(finishers[finisher]())}
     if config.lm_steps:  # only then: LM refuses energy terms
         lm = _least_squares.levenberg_marquardt(compiled)
         steppers["lm"] = (lm, lm.step)
     return steppers
 
 
-def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step, callback) -> TrainResult:
+def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, on_step, callback) -> TrainResult:
     dtype = jnp.float64 if config.float64 else jnp.float32
-    steppers = _step_functions(compiled, config)
+    steppers = _step_functions(compiled, config, finisher)
     params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
     weights = _weights.initial_weights(compiled, dtype)
     adapt = _adapt(_sampling.Collocation(compiled, config, dtype), _weights.Balancing(compiled, config))
@@ -466,8 +518,8 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step, callba
     else:
         points = _points(compiled, config, dtype)
         run = _Run("adam", {phase: 0 for phase in steppers}, params, steppers["adam"][0].init(params), points, weights)
-    checkpoints = _Checkpoints(run_dir, compiled, config, written=run.step if resume else None)
-    limits = {"adam": config.adam_steps, "lbfgs": config.lbfgs_steps, "lm": config.lm_steps}
+    checkpoints = _Checkpoints(run_dir, compiled, config, finisher, written=run.step if resume else None)
+    limits = {"adam": config.adam_steps, finisher: config.lbfgs_steps, "lm": config.lm_steps}
     watch = _Watch(config, _monitor.ErrorMonitor(compiled) if config.error_every else None, callback)
     total = sum(limits.values())
     progress = _monitor.Progress(config.progress, total, run.step, config.log_every)
@@ -490,8 +542,12 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step, callba
         "weights": dict(weights),
         "steps": run.step,
         "adam_steps": run.steps["adam"],
-        "lbfgs_steps": run.steps["lbfgs"],
+        "lbfgs_steps": run.steps.get("lbfgs", 0),
+        "bfgs_steps": run.steps.get("bfgs", 0),
         "lm_steps": run.steps.get("lm", 0),
+        "finisher": finisher,
+        "bfgs_method": config.bfgs_method if finisher == "bfgs" else None,
+        "ended": dict(run.ended),
         "seconds": run.seconds,
         "seed": config.seed,
         "stopped": stopped,
@@ -509,11 +565,26 @@ def _train(compiled, config: TrainConfig, run_dir, resume: bool, on_step, callba
 
 
 def _adapt(collocation: _sampling.Collocation, balancing: _weights.Balancing):
-    """Before Adam step ``i``: the points, then the weights, for it (see _sampling, _weights)."""
+    """Before step ``i`` of a phase: for Adam the points, then the weights (see _sampling, _weights);
+    for bfgs, fresh interior points every ``bfgs_resample_every`` steps."""
+    every = collocation.config.bfgs_resample_every
+    if every and not collocation.columns:
+        raise PinnError(
+            "bfgs_resample_every draws fresh interior points, and this problem has no term on the interior",
+            help="leave bfgs_resample_every at 0",
+        )
 
-    def before(i: int, run: _Run) -> None:
-        run.points = collocation.update(i, run.params, run.points, run.weights)
-        run.weights = balancing.update(i, run.params, run.points, run.weights)
+    def before(phase: str, i: int, run: _Run) -> None:
+        if phase == "adam":
+            run.points = collocation.update(i, run.params, run.points, run.weights)
+            run.weights = balancing.update(i, run.params, run.points, run.weights)
+        elif phase == "bfgs" and every and i > 0 and i % every == 0:
+            n = len(collocation.current(run.points)[0])
+            seed = _sampling.draw_seed(collocation.config.seed, "resample", collocation.config.adam_steps + i)
+            run.points = _upcast(collocation._replace(run.points, collocation.draw(n, seed)))
+            # the line search's loss and gradient were those of the old points: computed afresh
+            qn, search = run.opt_state
+            run.opt_state = (qn, search._replace(value=jnp.full_like(search.value, jnp.inf)))
 
     return before
 
@@ -551,7 +622,9 @@ def _loop(
         if run.phase == "done" or phase not in steppers or PHASES.index(phase) < PHASES.index(run.phase):
             continue
         optimizer, step_fn = steppers[phase]
-        if run.phase != phase:  # entering L-BFGS or LM: it starts from where the phase before ended
+        if run.phase != phase:  # entering L-BFGS, bfgs or LM: it starts from where the phase before ended
+            if phase == "bfgs":  # in float64, whatever Adam ran in
+                run.params, run.points, run.weights = _upcast(run.params), _upcast(run.points), _upcast(run.weights)
             run.phase, run.opt_state, run.flat, run.previous = phase, optimizer.init(run.params), 0, math.inf
         # a phase without progress for LBFGS_FLAT_STEPS steps is over (checked here, so a resumed run agrees)
         while run.steps[phase] < limits[phase] and run.flat < LBFGS_FLAT_STEPS:
@@ -562,8 +635,7 @@ def _loop(
                     + (f"; continue with `--resume {checkpoints.run_dir}`" if checkpoints.run_dir else "")
                 )
             i = run.steps[phase]
-            if phase == "adam":
-                adapt(i, run)
+            adapt(phase, i, run)
             first = phase not in watch.compile_seconds
             if first:
                 progress.compiling(phase)
@@ -579,7 +651,7 @@ def _loop(
             good, run.params, run.opt_state = run.params, params, state
             run.steps[phase] = i + 1
             if phase != "adam":
-                run.flat = run.flat + 1 if run.previous - value <= 1e-10 * max(abs(value), 1e-30) else 0
+                run.flat = run.flat + 1 if run.previous - value <= FLAT_RTOL * max(abs(value), 1e-30) else 0
                 run.previous = value
             if i % HISTORY_EVERY == 0 or i == limits[phase] - 1:
                 host_terms = {k: float(v) for k, v in terms.items()}
@@ -594,6 +666,12 @@ def _loop(
                 if watch.callback(info) is True:
                     checkpoints.write(run)
                     return run.params, f"stopped by the callback after step {run.step}; {checkpoints.describe()}"
+        if limits[phase]:
+            run.ended[phase] = (
+                "step budget"
+                if run.steps[phase] >= limits[phase]
+                else f"the loss stopped falling ({LBFGS_FLAT_STEPS} steps in a row lowered it by at most {FLAT_RTOL:g})"
+            )
     run.phase = "done"
     return run.params, None
 

@@ -19,7 +19,10 @@ from symbolic_pinn._train import TrainConfig, train
 POISSON_1D = "x in [0, 1]\nfield u(x)\n-Dxx(u) = pi^2*sin(pi*x)\nu = 0 on ∂Ω\nexact u = sin(pi*x)"
 # the residual sqrt(u + 1) pulls u below -1, where the loss becomes NaN after a few steps
 GOES_NAN = "x in [0, 1]\nfield u(x)\nsqrt(u + 1) = 0\nu = 0 at x = 0 weight 0.001"
-CONFIG = TrainConfig(adam_steps=200, lbfgs_steps=50, interior_points=64, checkpoint_every=50, progress=False)
+# L-BFGS, forced: the bfgs phase has its own resume test in test_quasi_newton.py
+CONFIG = TrainConfig(
+    adam_steps=200, lbfgs_steps=50, finisher="lbfgs", interior_points=64, checkpoint_every=50, progress=False
+)
 
 
 @pytest.fixture(scope="module")

@@ -248,6 +248,8 @@ def test_train_writes_metrics(trained):
     assert metrics["unknowns"] == {}
     assert math.isfinite(metrics["loss"])
     assert metrics["steps"] == 35
+    assert (metrics["finisher"], metrics["bfgs_steps"], metrics["lbfgs_steps"]) == ("bfgs", 5, 0)
+    assert metrics["ended"] == {"adam": "step budget", "bfgs": "step budget"}
     assert metrics["seconds"] > 0
     assert metrics["stopped"] is None
     assert metrics["settings"]["seed"] == 3
@@ -267,7 +269,7 @@ def test_train_writes_history(trained):
         rows = list(csv.DictReader(handle))
     assert rows
     assert {"step", "phase", "loss", "pde", "bc"} <= set(rows[0])
-    assert {r["phase"] for r in rows} == {"adam", "lbfgs"}
+    assert {r["phase"] for r in rows} == {"adam", "bfgs"}  # a 16 × 2 network: the dense finisher
     assert all(math.isfinite(float(r["loss"])) for r in rows)
 
 

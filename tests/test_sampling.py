@@ -60,7 +60,7 @@ def test_unknown_sampler_and_oversized_refinement_are_refused():
     with pytest.raises(symbolic_pinn.PinnError, match="unknown sampler 'grid'"):
         TrainConfig(sampler="grid")
     with pytest.raises(symbolic_pinn.PinnError, match="19 refinements, more than the 512 interior_points"):
-        TrainConfig(rar=True, rar_points=32, interior_points=512)  # 19 × 32 > 512
+        TrainConfig(adam_steps=2000, rar=True, rar_points=32, interior_points=512)  # 19 × 32 > 512
     with pytest.raises(symbolic_pinn.PinnError, match="no equation on the interior"):
         energy = symbolic_pinn.compile("x in [0, 1]\nfield u(x)\nminimize ∫ Dx(u)^2")
         _sampling.Collocation(energy, TrainConfig(rar=True), jnp.float32)

@@ -291,7 +291,7 @@ def adam(loss, params, points, steps, learning_rate=1e-3):
 
 DOMAIN = {"x": (0, 1), "y": (0, 1)}
 FIELDS = {"u": ("x", "y")}
-LAYERS = {"u": (2, 64, 64, 64, 1)}
+LAYERS = {"u": (2, 20, 20, 20, 1)}
 UNKNOWNS = {}
 WEIGHTS = {"pde": 1, "bc": 1}
 REGIONS = {"pde": ("interior",), "bc": ("boundary",)}

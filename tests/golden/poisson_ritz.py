@@ -274,7 +274,7 @@ def adam(loss, params, points, steps, learning_rate=1e-3):
 
 DOMAIN = {"x": (0, 1), "y": (0, 1)}
 FIELDS = {"u": ("x", "y")}
-LAYERS = {"u": (2, 64, 64, 64, 1)}
+LAYERS = {"u": (2, 20, 20, 20, 1)}
 UNKNOWNS = {}
 WEIGHTS = {"energy": 1, "bc": 500}
 REGIONS = {"energy": ("interior",), "bc": ("boundary",)}

@@ -271,7 +271,7 @@ def adam(loss, params, points, steps, learning_rate=1e-3):
 
 DOMAIN = {"x": (-1, 1), "y": (-1, 1)}
 FIELDS = {"u": ("x", "y")}
-LAYERS = {"u": (2, 64, 64, 64, 1)}
+LAYERS = {"u": (2, 20, 20, 20, 1)}
 UNKNOWNS = {}
 WEIGHTS = {"energy": 1}
 REGIONS = {"energy": ("interior",)}
