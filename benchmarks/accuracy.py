@@ -40,8 +40,21 @@ else:  # pragma: no cover - Python 3.10
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = [
-    "poisson", "poisson_ritz", "seed", "heat_inverse", "heat", "wave", "allen_cahn", "neumann", "beam", "stokes",
-    "burgers", "periodic", "volterra", "disk_poisson", "annulus",
+    "poisson",
+    "poisson_ritz",
+    "seed",
+    "heat_inverse",
+    "heat",
+    "wave",
+    "allen_cahn",
+    "neumann",
+    "beam",
+    "stokes",
+    "burgers",
+    "periodic",
+    "volterra",
+    "disk_poisson",
+    "annulus",
 ]
 TARGETS = {
     "poisson": 1e-3,
@@ -153,7 +166,8 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, jax {jax.__version__} on {jax.devices()[0].platform}",
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"jax {jax.__version__} on {jax.devices()[0].platform}",
     }
     out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
     print(f"wrote {out}")

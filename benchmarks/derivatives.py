@@ -67,7 +67,7 @@ import statistics
 import sys
 import tempfile
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -297,7 +297,7 @@ def q_grad(u, X, quantities):
         if pure_second_sum(q):
             directions, weights = second_directions(q)
 
-            def point(x):
+            def point(x, directions=directions, weights=weights):
                 def second(e):
                     return jax.grad(lambda y: jax.grad(u)(y) @ e)(x) @ e
 
@@ -377,6 +377,7 @@ def polarization(terms: list[tuple[Alpha, float]], k: int) -> list[tuple[tuple[f
     candidates = [unit(i) for i in range(len(used))]
     for scales in ((1.0, -1.0), (2.0, -2.0)):
         candidates += [unit(i) + unit(j, s) for i, j in itertools.combinations(range(len(used)), 2) for s in scales]
+
         def multinomial(m):
             return math.factorial(k) / math.prod(math.factorial(n) for n in m)
 
@@ -766,7 +767,7 @@ def time_compiler(repeats: int) -> list[dict]:
         text = path.read_text(encoding="utf-8")
         totals, stages = [], {k: [] for k in ("parse", "check", "lower", "plan", "emit", "load")}
         first = None
-        for i in range(repeats):
+        for _ in range(repeats):
             start = time.perf_counter()
             symbolic_pinn.compile(symbolic_pinn.parse_file(path))  # a data file is found beside it
             totals.append(time.perf_counter() - start)
@@ -785,7 +786,7 @@ def time_compiler(repeats: int) -> list[dict]:
             t.append(time.perf_counter())
             load(source, path.stem)
             t.append(time.perf_counter())
-            for (name, values), a, b in zip(stages.items(), t, t[1:]):
+            for values, a, b in zip(stages.values(), t, t[1:]):
                 values.append(b - a)
         row = {
             "example": path.name,

@@ -25,7 +25,10 @@ import symbolic_pinn
 
 PROBLEMS = {
     "biharmonic Δ²u, 2-D": ("x in [0, 1]; y in [0, 1]\nfield u(x, y)\nΔ(Δu) = 0\n", 1000),
-    "KdV u_t + u u_x + u_xxx": ("x in [-1, 1]; t in [0, 1]\nfield u(x, t)\nDt(u) + u*Dx(u) + D(u, x, x, x) = 0\n", 2400),
+    "KdV u_t + u u_x + u_xxx": (
+        "x in [-1, 1]; t in [0, 1]\nfield u(x, t)\nDt(u) + u*Dx(u) + D(u, x, x, x) = 0\n",
+        2400,
+    ),
     "beam u_xxxx, 1-D": ("x in [0, 1]\nfield u(x)\nDxxxx(u) = 1\n", 2400),
     "u_xxy + 3 u_xyy, 2-D": ("x in [0, 1]; y in [0, 1]\nfield u(x, y)\nDxxy(u) + 3*Dxyy(u) = 1\n", 2400),
 }
@@ -54,7 +57,7 @@ def compare(text: str, n: int, rounds: int, steps: int) -> dict[str, float]:
         p, s, _ = jax.block_until_ready(step(params, optimizer.init(params), points))  # compile, warm up
         state[label] = [step, p, s, []]
     for _ in range(rounds):
-        for label, entry in state.items():
+        for entry in state.values():
             step, p, s, times = entry
             for _ in range(steps):
                 start = time.perf_counter()
@@ -74,7 +77,10 @@ def main() -> None:
     print(f"{'problem':28} {'points':>6} {'jet ms':>8} {'nested jvp ms':>14} {'speedup':>8}")
     for name, (text, n) in PROBLEMS.items():
         ms = compare(text, n, args.rounds, args.steps)
-        print(f"{name:28} {n:6d} {ms['jet']:8.1f} {ms['nested jvp']:14.1f} {ms['nested jvp'] / ms['jet']:7.2f}×", flush=True)
+        print(
+            f"{name:28} {n:6d} {ms['jet']:8.1f} {ms['nested jvp']:14.1f} {ms['nested jvp'] / ms['jet']:7.2f}×",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -15,17 +15,25 @@ import math
 import pathlib
 
 import mpmath
-
 import sympy
 
-from . import _functions
-from . import _limits
+from . import _functions, _limits
 from . import _syntax as ast
 from ._data import observations
 from ._errors import PinnError, Span
 from ._regions import BOUNDARY, INTERIOR, Data, Face, Region
 from ._runtime import geometry
-from ._spec import BoundaryIntegral, DataSpec, NormalComponent, Observed, Spec, TermSpec, normal, split_integrals, variable
+from ._spec import (
+    BoundaryIntegral,
+    DataSpec,
+    NormalComponent,
+    Observed,
+    Spec,
+    TermSpec,
+    normal,
+    split_integrals,
+    variable,
+)
 
 __all__ = ["check"]
 
@@ -81,7 +89,9 @@ class _Checker:
         for node, _, _, expr, _ in self.terms:
             _finite(expr, node)
         for name, expr in self.exact:
-            _finite(expr, next(s for s in self.program.statements if isinstance(s, ast.Definition) and s.name.name == name))
+            _finite(
+                expr, next(s for s in self.program.statements if isinstance(s, ast.Definition) and s.name.name == name)
+            )
         lines = self.program.source.splitlines()
         terms = tuple(
             TermSpec(kind, region, expr, weight, _label(lines, node.span), node.span.line)
@@ -168,7 +178,8 @@ class _Checker:
             raise PinnError(
                 f"unknown shape '{name}'",
                 node.name.span,
-                help="shapes: disk(centre, radius), ball(centre, radius), box(lower corner, upper corner), polygon(p1, p2, ...)",
+                help="shapes: disk(centre, radius), ball(centre, radius), box(lower corner, upper corner), "
+                "polygon(p1, p2, ...)",
             )
         kinds = _argument_kinds(kind.arguments, len(node.args))
         if kinds is None:
@@ -181,7 +192,9 @@ class _Checker:
         try:
             kind.check_dimension(name, d)
             values = [
-                self._point(argument, d) if what == "point" else self._number(argument, "a radius" if kind is geometry.Ball else "a number")
+                self._point(argument, d)
+                if what == "point"
+                else self._number(argument, "a radius" if kind is geometry.Ball else "a number")
                 for argument, what in zip(node.args, kinds)
             ]
             return kind.build(name, values)
@@ -212,8 +225,8 @@ class _Checker:
                     )
                 if declared.value[0] in args:
                     raise PinnError(
-                    f"'{arg.name}' appears twice among the arguments", arg.span, help="list each variable once"
-                )
+                        f"'{arg.name}' appears twice among the arguments", arg.span, help="list each variable once"
+                    )
                 args.append(declared.value[0])
             applied = sympy.Function(sig.name.name, real=True)(*args)
             self._declare(sig.name, "field", applied)
@@ -230,7 +243,9 @@ class _Checker:
                 )
             if any(name == s.name.name for name, _ in self.exact):
                 raise PinnError(
-                    f"'{s.name.name}' already has an exact solution", s.name.span, help="keep one `exact` line per field"
+                    f"'{s.name.name}' already has an exact solution",
+                    s.name.span,
+                    help="keep one `exact` line per field",
                 )
             expr = self._scalar(s.expr)
             self._no_fields(expr, s.expr, "an exact solution")
@@ -238,7 +253,9 @@ class _Checker:
             return
         if s.keyword == "const":
             value = self._number(s.expr, "a constant")
-            self._declare(s.name, "const", sympy.Float(value) if not float(value).is_integer() else sympy.Integer(int(value)))
+            self._declare(
+                s.name, "const", sympy.Float(value) if not float(value).is_integer() else sympy.Integer(int(value))
+            )
             exact = self._expr(s.expr)
             self.names[s.name.name].value = exact
             return
@@ -288,7 +305,8 @@ class _Checker:
             raise PinnError(
                 "this equation holds whatever the fields are (both sides are equal)",
                 s.span,
-                help="such a term trains nothing; note that Dx(u(-1, t)) is 0 — to differentiate first, write Dx(u)(-1, t)",
+                help="such a term trains nothing; note that Dx(u(-1, t)) is 0 — to differentiate first, "
+                "write Dx(u)(-1, t)",
             )
         self.terms.append((s, "residual", region, lhs - rhs, self._weight(s.weight)))
 
@@ -643,7 +661,8 @@ class _Checker:
         raise PinnError(
             f"unknown function '{name}'",
             node.name.span,
-            help=f"{return_hint}functions: {', '.join(_functions.names())}; operators: Dx(u), D(u, x), grad, div, laplace, dot",
+            help=f"{return_hint}functions: {', '.join(_functions.names())}; "
+            "operators: Dx(u), D(u, x), grad, div, laplace, dot",
         )
 
     def _field_call(self, node: ast.Call, applied: sympy.Expr):
@@ -716,7 +735,9 @@ class _Checker:
 
     def _call_D(self, node: ast.Call):
         if len(node.args) < 2:
-            raise PinnError("D needs an expression and at least one variable", node.span, help="write D(u, x) or D(u, x, y)")
+            raise PinnError(
+                "D needs an expression and at least one variable", node.span, help="write D(u, x) or D(u, x, y)"
+            )
         _limits.DERIVATIVE_ORDER.check(len(node.args) - 1, node.span, "this derivative")
         value = self._scalar(node.args[0])
         for arg in node.args[1:]:
@@ -773,7 +794,7 @@ def _finite(expr: sympy.Expr, node: ast.Node) -> None:
 
 
 def _argument_kinds(kinds: tuple, given: int) -> tuple | None:
-    """The kind of each of ``given`` arguments: ``kinds`` itself, or ("point", ...) repeated; None if they do not fit."""
+    """The kind of each of ``given`` arguments: ``kinds``, or ("point", ...) repeated; None if they do not fit."""
     if kinds[-1:] == (...,):
         return kinds[:1] * given
     return kinds if len(kinds) == given else None

@@ -87,10 +87,14 @@ def _cmd_train(args) -> int:
         print(f"writing the run into {run_dir}", file=sys.stderr)
     result = train(compiled, config, run_dir, resume=bool(args.resume))
     metrics = result.metrics
-    errors = ", ".join(
-        f"{k} {'not computed' if v is None else f'{v:.3e}'}" for k, v in metrics["rel_l2"].items()
-    ) or "no exact solution given"
-    print(f"loss {metrics['loss']:.3e} after {metrics['steps']} steps in {metrics['seconds']:.1f} s; relative L2 error: {errors}")
+    errors = (
+        ", ".join(f"{k} {'not computed' if v is None else f'{v:.3e}'}" for k, v in metrics["rel_l2"].items())
+        or "no exact solution given"
+    )
+    print(
+        f"loss {metrics['loss']:.3e} after {metrics['steps']} steps in {metrics['seconds']:.1f} s; "
+        f"relative L2 error: {errors}"
+    )
     for name, value in metrics["unknowns"].items():
         print(f"{name} = {value:.6g}")
     written, failed = _write_outputs(run_dir, compiled, result, settings, args)
@@ -432,14 +436,22 @@ def _add_setting_flags(parser: argparse.ArgumentParser, network_only: bool = Fal
         if s.type is bool:
             default = "on" if s.default else "off"
             parser.add_argument(
-                *names, dest=s.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                *names,
+                dest=s.name,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
                 help=f"{s.help} (default {default})",
             )
         else:
             default = f"{s.default:g}" if s.type is float else s.default
             parser.add_argument(
-                *names, dest=s.name, type=s.type, choices=s.choices or None, default=argparse.SUPPRESS,
-                metavar=None if s.choices else METAVARS[s.type], help=f"{s.help} (default {default})",
+                *names,
+                dest=s.name,
+                type=s.type,
+                choices=s.choices or None,
+                default=argparse.SUPPRESS,
+                metavar=None if s.choices else METAVARS[s.type],
+                help=f"{s.help} (default {default})",
             )
 
 

@@ -150,6 +150,8 @@ def compile(
             help="declare them alike, e.g. `field u(x, y), v(x, y)`, or give each field its own network",
         )
     schedule = plan(program, taylor_from_order=taylor_from_order, laplacian_samples=network.laplacian_samples)
-    source = emit(program, schedule, network=network, source=spec.source, filename=spec.filename, constraints=constraints)
+    source = emit(
+        program, schedule, network=network, source=spec.source, filename=spec.filename, constraints=constraints
+    )
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
     return CompiledProblem(spec, program, schedule, source, module, network)

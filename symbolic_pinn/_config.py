@@ -54,9 +54,7 @@ class NetworkConfig:
     width: int = _setting(20, "neurons per hidden layer of each field's network")
     depth: int = _setting(3, "hidden layers of each field's network")
     shared_network: bool = _setting(False, "one network with an output per field, instead of one per field")
-    quadrature_order: int = _setting(
-        QUADRATURE_ORDER, "Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation"
-    )
+    quadrature_order: int = _setting(QUADRATURE_ORDER, "Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation")
     laplacian_samples: int = _setting(
         0,
         "0: Laplacians exactly; n: estimate each Σ wᵢ∂ᵢᵢ of more than n terms from n random coordinates per"
@@ -70,7 +68,9 @@ class NetworkConfig:
         "each network: a tanh MLP, random Fourier features then the MLP, or the modified MLP of Wang et al. 2021",
         ("mlp", "fourier", "modified"),
     )
-    fourier_scale: float = _setting(1.0, "standard deviation of the fixed Gaussian matrix B of the fourier architecture")
+    fourier_scale: float = _setting(
+        1.0, "standard deviation of the fixed Gaussian matrix B of the fourier architecture"
+    )
 
     def __post_init__(self):
         if self.width < 1 or self.depth < 1:
@@ -128,7 +128,9 @@ class TrainConfig:
         " not for `minimize` problems",
     )
     learning_rate: float = _setting(1e-3, "Adam's initial learning rate")
-    final_learning_rate: float = _setting(1e-4, "Adam's learning rate at its last step, unless the schedule is constant")
+    final_learning_rate: float = _setting(
+        1e-4, "Adam's learning rate at its last step, unless the schedule is constant"
+    )
     schedule: str = _setting("exponential", "how Adam's learning rate decays", ("exponential", "cosine", "constant"))
     interior_points: int = _setting(4096, "collocation points inside the domain")
     boundary_points: int = _setting(512, "points on the whole boundary, split over the faces by area")

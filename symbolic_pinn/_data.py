@@ -54,7 +54,10 @@ def observations(name: str, base: pathlib.Path, fields: dict[str, tuple[str, ...
             help="put the observations beside the problem file (or in a folder below it) and name them relative to it",
         )
     if not path.exists():  # a FIFO or a device exists: read_columns refuses it with a reason
-        raise PinnError(f"the data file '{name}' does not exist (looked for {path})", help="the path is relative to the problem file")
+        raise PinnError(
+            f"the data file '{name}' does not exist (looked for {path})",
+            help="the path is relative to the problem file",
+        )
     columns = read_columns(path)
     observed = [f for f in fields if f in columns]
     if not observed:
@@ -74,7 +77,8 @@ def observations(name: str, base: pathlib.Path, fields: dict[str, tuple[str, ...
         lo, hi = intervals[v]
         if np.any(columns[v] < lo) or np.any(columns[v] > hi):
             raise PinnError(
-                f"column '{v}' of '{name}' has points outside [{lo:g}, {hi:g}]", help="observations must lie in the domain"
+                f"column '{v}' of '{name}' has points outside [{lo:g}, {hi:g}]",
+                help="observations must lie in the domain",
             )
     n = len(columns[needed[0]])
     coordinates = {
@@ -91,12 +95,17 @@ def read_columns(path: pathlib.Path) -> dict[str, np.ndarray]:
     elif suffix == ".npz":
         columns = _read_npz(path)
     else:
-        raise PinnError(f"cannot read observations from '{path.name}'", help="give a .csv file with a header row, or a .npz file")
+        raise PinnError(
+            f"cannot read observations from '{path.name}'", help="give a .csv file with a header row, or a .npz file"
+        )
     if len(columns) > MAX_COLUMNS:
         raise PinnError(f"'{path.name}' has {len(columns):,} columns; the limit is {MAX_COLUMNS:,}")
     lengths = {name: len(values) for name, values in columns.items()}
     if len(set(lengths.values())) > 1:
-        raise PinnError(f"the columns of '{path.name}' have different lengths: {lengths}", help="give one value per point in every column")
+        raise PinnError(
+            f"the columns of '{path.name}' have different lengths: {lengths}",
+            help="give one value per point in every column",
+        )
     if not columns or not next(iter(lengths.values())):
         raise PinnError(f"'{path.name}' has no observations", help="add rows of data")
     for name, values in columns.items():

@@ -77,9 +77,7 @@ def derive(spec: Spec) -> str:
         )
     symbols = [s for s, _, _ in spec.variables]
     lagrangian = sum(sympy.nsimplify(t.weight) * t.expr for t in interior)
-    boundary = sum(
-        (sympy.nsimplify(t.weight) * t.expr for t in energies if t.region == BOUNDARY), sympy.Integer(0)
-    )
+    boundary = sum((sympy.nsimplify(t.weight) * t.expr for t in energies if t.region == BOUNDARY), sympy.Integer(0))
     fields = list(spec.fields)
     if any(f.args != tuple(symbols) for f in fields):
         raise PinnError(

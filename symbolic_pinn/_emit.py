@@ -19,13 +19,23 @@ import pathlib
 import textwrap
 import unicodedata
 
-from . import _functions
+from . import _functions, _runtime
 from . import _ir as ir
-from . import _runtime
 from ._config import NetworkConfig
-from ._plan import Collapse, Derive, Evaluate, FieldPlan, IntegralPlan, Jet, Schedule, describe_derivative_sum, describe_sum
+from ._plan import (
+    Collapse,
+    Derive,
+    Evaluate,
+    FieldPlan,
+    IntegralPlan,
+    Jet,
+    Schedule,
+    describe_derivative_sum,
+    describe_sum,
+)
 
 __all__ = ["emit"]
+
 
 @dataclasses.dataclass(frozen=True)
 class _Architecture:
@@ -39,7 +49,9 @@ class _Architecture:
 ARCHITECTURES = {
     "mlp": _Architecture("Network", "init_mlp(k, sizes)", "a network"),
     "fourier": _Architecture(
-        "FourierNetwork", "init_fourier(k, sizes, FOURIER_SCALE)", "a network of random Fourier features (then a tanh MLP)"
+        "FourierNetwork",
+        "init_fourier(k, sizes, FOURIER_SCALE)",
+        "a network of random Fourier features (then a tanh MLP)",
     ),
     "modified": _Architecture("ModifiedNetwork", "init_modified(k, sizes)", "a modified MLP (Wang et al. 2021)"),
 }
@@ -55,10 +67,11 @@ _DERIVATIVES = (
 # names the module defines, imports or uses in its own functions, besides the runtime's and
 # the term functions': no user name may take them (a local of that name would hide them)
 _OWN_NAMES = {
-    "jax", "jnp", "dataclasses", "sys", "saved", "params", "points", "key", "main", "fields", "init_params", "residuals", "loss",
-    "losses", "net", "terms", "name", "columns", "r", "DOMAIN", "FIELDS", "LAYERS", "UNKNOWNS", "WEIGHTS", "REGIONS", "DATA_COLUMNS",
-    "SHAPE", "NORMALS", "MEASURES", "QUADRATURE_ORDER", "FOURIER_SCALE", "EXACT", "RANDOMIZED",
-}  # fmt: skip
+    *("jax", "jnp", "dataclasses", "sys", "saved", "params", "points", "key", "main", "fields", "init_params"),
+    *("residuals", "loss", "losses", "net", "terms", "name", "columns", "r", "EXACT", "RANDOMIZED"),
+    *("DOMAIN", "FIELDS", "LAYERS", "UNKNOWNS", "WEIGHTS", "REGIONS", "DATA_COLUMNS", "SHAPE", "NORMALS", "MEASURES"),
+    *("QUADRATURE_ORDER", "FOURIER_SCALE"),
+}
 _RESERVED = set(_runtime.definitions()) | _OWN_NAMES
 
 # precedence: higher binds tighter
@@ -312,7 +325,10 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
     like = namer.var(program.variables[0].name)
     lines += _scope(program, term_plan.fields, term_plan.integrals, printer, "    ", like)
     body = printer(term_plan.expr)
-    if not any(isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.DerivativeSum, ir.Integral)) for n in ir.walk(term_plan.expr)):
+    if not any(
+        isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.DerivativeSum, ir.Integral))
+        for n in ir.walk(term_plan.expr)
+    ):
         body = f"jnp.full_like({like}, {body})"
     lines.append(f"    return {body}")
     return "\n".join(lines)
@@ -422,7 +438,8 @@ def _scope(
             jet = fp.jet
             lines.append(
                 f"{indent}# {fp.field}{point}: {describe_derivative_sum(fp.high, decl)} — collapsed Taylor mode: "
-                f"Σⱼ wⱼ (vⱼ·∇)^{jet.order} {fp.field} over {len(jet.directions)} direction{'s' * (len(jet.directions) > 1)} vⱼ"
+                f"Σⱼ wⱼ (vⱼ·∇)^{jet.order} {fp.field} over {len(jet.directions)} "
+                f"direction{'s' * (len(jet.directions) > 1)} vⱼ"
             )
         if fp.needed:
             how = "nested forward mode (jax.jvp)" if any(map(any, fp.needed)) else "value"
@@ -434,10 +451,15 @@ def _scope(
         dummy = namer.var(node.dummy)
         f = namer.integrand(node)
         lines.append(f"{indent}def {f}({dummy}):")
-        lines.append(f"{indent}    # {ir.format_expr(node.integrand, program)}, at the quadrature nodes of {node.dummy}")
+        lines.append(
+            f"{indent}    # {ir.format_expr(node.integrand, program)}, at the quadrature nodes of {node.dummy}"
+        )
         lines += _scope(program, ip.fields, ip.integrals, printer, indent + "    ", dummy)
         body = printer(ip.expr)
-        if not any(isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.DerivativeSum, ir.Integral)) for n in ir.walk(ip.expr)):
+        if not any(
+            isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.DerivativeSum, ir.Integral))
+            for n in ir.walk(ip.expr)
+        ):
             body = f"jnp.full_like({dummy}, {body})"
         lines.append(f"{indent}    return {body}")
         lo, hi = printer(node.lo), printer(node.hi)
@@ -463,7 +485,10 @@ def _residuals_function(program: ir.Program, schedule: Schedule, namer: _Namer, 
     The one place that calls the term functions, for the terms ``points`` names:
     ``losses`` asks for all of them, Levenberg–Marquardt for one at a time.
     """
-    summary = "Each term's residual (an energy's integrand) at its points ``points[term]``,\n    for the terms that ``points`` names."
+    summary = (
+        "Each term's residual (an energy's integrand) at its points ``points[term]``,\n"
+        "    for the terms that ``points`` names."
+    )
     if randomized:
         lines = [
             "def residuals(params, points, key=None):",
@@ -507,7 +532,11 @@ def emit(
     ``constraints`` maps a field with a hard Dirichlet condition to (g, φ) (see ``_hard``).
     """
     layers, networks = _networks(program, network)
-    architecture, quadrature_order, fourier_scale = network.architecture, network.quadrature_order, network.fourier_scale
+    architecture, quadrature_order, fourier_scale = (
+        network.architecture,
+        network.quadrature_order,
+        network.fourier_scale,
+    )
     arch = ARCHITECTURES[architecture]
     printer = _Printer(program, _Namer(program))
     # the file name only: the same problem gives the same module wherever it lives
@@ -539,14 +568,21 @@ def emit(
     constants.append(
         "DATA_COLUMNS = {"
         + ", ".join(
-            f'"{t.name}": ({_strings([v.name for v in program.variables] + ir.observed_fields(program, t))})' for t in data_terms
+            f'"{t.name}": ({_strings([v.name for v in program.variables] + ir.observed_fields(program, t))})'
+            for t in data_terms
         )
         + "}"
     )
     constants.append(f"SHAPE = {program.shape!r}  # (variables, Shape) of a non-box domain")
-    constants.append("NORMALS = (" + _strings([t.name for t in program.terms if ir.uses_normals(t)]) + ")  # terms given the outward normal")
+    constants.append(
+        "NORMALS = ("
+        + _strings([t.name for t in program.terms if ir.uses_normals(t)])
+        + ")  # terms given the outward normal"
+    )
     energies = [t for t in program.terms if t.kind == "energy"]
-    constants.append("MEASURES = {" + ", ".join(f'"{t.name}": {_number(t.region.measure(program))}' for t in energies) + "}")
+    constants.append(
+        "MEASURES = {" + ", ".join(f'"{t.name}": {_number(t.region.measure(program))}' for t in energies) + "}"
+    )
     if any(isinstance(n, ir.Integral) for t in program.terms for n in ir.walk(t.expr)):
         constants.append(f"QUADRATURE_ORDER = {quadrature_order}  # Gauss–Legendre nodes per integral in an equation")
     if architecture == "fourier":
@@ -572,7 +608,10 @@ def emit(
             body = printer(expr)
             if not any(isinstance(n, ir.Var) for n in ir.walk(expr)):
                 body = f"jnp.full_like({like}, {body})"
-            out.append(f"def {printer.namer.field_function(kind, name)}({args}):\n    {_docstring(doc, '    ')}\n    return {body}\n")
+            out.append(
+                f"def {printer.namer.field_function(kind, name)}({args}):\n"
+                f"    {_docstring(doc, '    ')}\n    return {body}\n"
+            )
     field_lines = [
         "def fields(params):",
         f'    """Each field as {arch.words} on its coordinates (scaled inside to [-1, 1])."""'
@@ -632,6 +671,7 @@ def emit(
     )
     names = "".join(f'"{name}", ' for name in randomized)
     out.append(f"RANDOMIZED = ({names.rstrip()})  # terms whose loss takes a random key: see losses\n")
+    sampled = "tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))"
     out.append(
         "def main(steps=2000, n=1000, seed=0, saved=None):\n"
         '    """Train with plain Adam on quasi-random points and report the errors; with ``saved``\n'
@@ -639,21 +679,22 @@ def emit(
         "    points = {\n"
         + (
             "        name: load_observations(region[1], DATA_COLUMNS[name])\n"
-            "        if region[0] == \"data\"\n"
-            "        else tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))\n"
+            '        if region[0] == "data"\n'
+            f"        else {sampled}\n"
             if data_terms
-            else "        name: tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))\n"
+            else f"        name: {sampled}\n"
         )
         + "        for i, (name, region) in enumerate(REGIONS.items(), start=1)\n"
         "    }\n"
-        "    params = load_params(saved) if saved else adam(loss, init_params(jax.random.PRNGKey(seed)), points, steps)\n"
+        "    params = load_params(saved) if saved else "
+        "adam(loss, init_params(jax.random.PRNGKey(seed)), points, steps)\n"
         '    test = [jnp.asarray(c) for c in sample_region(seed, ("interior",), 4 * n, DOMAIN, SHAPE)]\n'
         "    net = fields(params)\n"
         "    for name, exact in EXACT.items():\n"
         "        args = [test[list(DOMAIN).index(a)] for a in FIELDS[name]]\n"
         "        error = jnp.linalg.norm(net[name](*args) - exact(*args)) / jnp.linalg.norm(exact(*args))\n"
         '        print(f"relative L2 error of {name}: {float(error):.3e}")\n'
-        "    for name, value in params[\"unknowns\"].items():\n"
+        '    for name, value in params["unknowns"].items():\n'
         '        print(f"{name} = {float(value):.6g}")\n'
         "    return params\n\n\n"
         'if __name__ == "__main__":  # python THIS_FILE.py [params.npz]\n'

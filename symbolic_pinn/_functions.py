@@ -86,7 +86,8 @@ def lookup(name: str) -> Function:
     if row is None:
         close = difflib.get_close_matches(name, list(_BY_NAME), n=1)
         raise PinnError(
-            f"no elementary function '{name}' in the function table" + (f" (did you mean '{close[0]}'?)" if close else ""),
+            f"no elementary function '{name}' in the function table"
+            + (f" (did you mean '{close[0]}'?)" if close else ""),
             help="the functions are rows of symbolic_pinn/_functions.py; add a row there to support a new one",
         )
     return row

@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 from . import _ir as ir
-from ._errors import PinnError
 from ._algebra import linear_in
+from ._errors import PinnError
 from ._runtime.geometry import Ball
 
 __all__ = ["constrain"]
@@ -48,7 +48,9 @@ def _dirichlet(term: ir.Term, program: ir.Program) -> tuple[str, ir.Expr] | None
     """(field, g) if the term is ``u = g on ∂Ω`` in the sense of :func:`constrain`."""
     if term.kind != "residual" or term.region != ir.BOUNDARY:
         return None
-    nodes = [n for n in ir.walk(term.expr) if isinstance(n, (ir.Field, ir.Unknown, ir.Observed, ir.Normal, ir.Integral))]
+    nodes = [
+        n for n in ir.walk(term.expr) if isinstance(n, (ir.Field, ir.Unknown, ir.Observed, ir.Normal, ir.Integral))
+    ]
     if len(nodes) != 1 or not isinstance(nodes[0], ir.Field):
         return None
     node = nodes[0]
@@ -88,9 +90,13 @@ def _distance(program: ir.Program) -> ir.Expr:
     variables, tree = program.shape
     if isinstance(tree, Ball) and set(variables) == set(program.spatial):
         centre, radius = tree.centre, tree.radius
-        squares = ir.Add(tuple(ir.Pow(_minus(ir.Var(name), float(c)), ir.Num(2.0)) for name, c in zip(variables, centre)))
+        squares = ir.Add(
+            tuple(ir.Pow(_minus(ir.Var(name), float(c)), ir.Num(2.0)) for name, c in zip(variables, centre))
+        )
         # (r² − |x − c|²) / r²
-        return ir.Add((ir.Num(1.0), ir.Mul((ir.Num(-1.0 / radius**2), squares) if radius != 1 else (ir.Num(-1.0), squares))))
+        return ir.Add(
+            (ir.Num(1.0), ir.Mul((ir.Num(-1.0 / radius**2), squares) if radius != 1 else (ir.Num(-1.0), squares)))
+        )
     raise PinnError(
         "hard_constraints are built for boxes, disks and balls; this domain is a combination of shapes",
         help="train without hard_constraints: the boundary condition then stays a term of the loss",

@@ -158,8 +158,6 @@ class Normal(Expr):
 # ---- the program ------------------------------------------------------------------
 
 
-
-
 @dataclasses.dataclass(frozen=True)
 class Variable:
     name: str

@@ -134,7 +134,9 @@ def levenberg_marquardt(compiled) -> LevenbergMarquardt:
         res = residuals(params, points)
         terms = {k: jnp.mean(v**2) for k, v in res.items()}
         r = jnp.concatenate([_scale(weights[k], points[k]) * v for k, v in res.items()])
-        jac = jnp.concatenate([_scale(weights[k], points[k]) * _rows(residuals, k, unravel, theta, points[k]) for k in res])
+        jac = jnp.concatenate(
+            [_scale(weights[k], points[k]) * _rows(residuals, k, unravel, theta, points[k]) for k in res]
+        )
         value = r @ r
         g = jac.T @ r
         solve, largest = _damped_solver(jac, r, g)

@@ -17,6 +17,7 @@ from ._spec import NormalComponent, Observed, Spec
 
 __all__ = ["lower"]
 
+
 class _Lowering:
     def __init__(self, spec: Spec):
         self.variables = {s.name for s, _, _ in spec.variables}

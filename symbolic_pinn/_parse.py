@@ -15,8 +15,8 @@ import pathlib
 
 import lark
 from lark import v_args
-from lark.visitors import Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.visitors import Transformer_NonRecursive
 
 from . import _syntax as ast
 from ._errors import PinnError, Span
@@ -325,6 +325,9 @@ def parse_text(text: str | bytes, filename: str | None = None) -> ast.Program:
         raise err.with_source(text, filename) from None
     except RecursionError:
         raise PinnError(
-            "the expression is nested too deeply", help="split it with `let` definitions", source=text, filename=filename
+            "the expression is nested too deeply",
+            help="split it with `let` definitions",
+            source=text,
+            filename=filename,
         ) from None
     return ast.Program(Span(1, 1), tuple(statements), text, filename)

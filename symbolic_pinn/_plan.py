@@ -23,12 +23,13 @@ Directions along an axis give the pure lower derivatives along it for free (u_x 
 u_xx from the jet of u_xxx).  ``taylor_from_order`` sets the lowest K (default 3;
 None keeps nested jvp).
 
-**Nested forward mode**, for everything else (mixed derivatives, low orders).  A multi-index ``alpha`` is reached along its canonical chain — differentiate
-along the first argument ``alpha[0]`` times, then the second, ... — so
-``u_xxy`` = ∂y ∂x ∂x u.  Chains that share a prefix share the derivative functions
-(``u_xx`` and ``u_xy`` both start from ``u_x``), and when a term needs both a
-derivative and its parent, one ``value_and_derivative`` pass yields the two: the
-primal of a jvp is the lower order, for free.
+**Nested forward mode**, for everything else (mixed derivatives, low orders).  A
+multi-index ``alpha`` is reached along its canonical chain — differentiate along the
+first argument ``alpha[0]`` times, then the second, ... — so ``u_xxy`` = ∂y ∂x ∂x u.
+Chains that share a prefix share the derivative functions (``u_xx`` and ``u_xy`` both
+start from ``u_x``), and when a term needs both a derivative and its parent, one
+``value_and_derivative`` pass yields the two: the primal of a jvp is the lower order,
+for free.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ class FieldPlan:
         return next((st.samples for st in self.steps if isinstance(st, Collapse) and st.samples), 0)
 
     @property
-    def jet(self) -> "Jet | None":
+    def jet(self) -> Jet | None:
         """The step that computes ``high``."""
         return next((st for st in self.steps if isinstance(st, Jet)), None)
 
@@ -181,7 +182,7 @@ class IntegralPlan:
     node: ir.Integral
     expr: ir.Expr
     fields: tuple[FieldPlan, ...]
-    integrals: tuple["IntegralPlan", ...] = ()
+    integrals: tuple[IntegralPlan, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,7 +305,9 @@ def _collapse_high(
     for node, c in coefficients.items():
         terms[node.alpha] = terms.get(node.alpha, 0.0) + c
     scale = _common_scale(terms.values())
-    collapsed = ir.DerivativeSum(field.name, tuple(sorted(((a, c / scale) for a, c in terms.items() if c), reverse=True)), at)
+    collapsed = ir.DerivativeSum(
+        field.name, tuple(sorted(((a, c / scale) for a, c in terms.items() if c), reverse=True)), at
+    )
     if not collapsed.terms or not _jet_pays(collapsed, len(members)):
         return expr, None
     return _substitute(rest, position, collapsed, scale), collapsed
@@ -368,7 +371,9 @@ def polarize(terms: tuple[tuple[Alpha, float], ...]) -> tuple[tuple[tuple[float,
     eye = np.eye(n)
     candidates = [eye[i] for i in range(n)]  # eᵢ, then pairs: eᵢ ± eⱼ, eᵢ ± 2eⱼ, 2eᵢ ± eⱼ
     for i, j in itertools.combinations(range(n), 2):
-        candidates += [eye[i] + s * eye[j] for s in (1.0, -1.0, 2.0, -2.0)] + [2 * eye[i] + s * eye[j] for s in (1.0, -1.0)]
+        candidates += [eye[i] + s * eye[j] for s in (1.0, -1.0, 2.0, -2.0)] + [
+            2 * eye[i] + s * eye[j] for s in (1.0, -1.0)
+        ]
     if n == 2:
         candidates += [np.array([0.5, math.sqrt(3) / 2]), np.array([-0.5, math.sqrt(3) / 2])]
     A = np.array([[_multinomial(m) * np.prod(v ** np.array(m)) for v in candidates] for m in monomials])
@@ -429,14 +434,18 @@ def _field_plan(
         series = []
         for v in directions:
             axis = _axis(v)
-            along = [tuple(k * (j == axis) for j in range(d)) if axis is not None else None for k in range(1, high.order)]
+            along = [
+                tuple(k * (j == axis) for j in range(d)) if axis is not None else None for k in range(1, high.order)
+            ]
             series.append(tuple(a if a in needed else None for a in along))
         steps.append(Jet(zero, directions, weights, zero if zero in needed else None, tuple(series), high))
         needed = needed - {zero} - {a for s in series for a in s}
     terms = sum(w != 0 for w in collapsed.weights) if collapsed is not None else 0
     if collapsed is not None and 0 < samples < terms:
         # the randomised estimator: the value, and Σ wᵢ∂ᵢᵢ from `samples` random coordinates
-        steps.append(Collapse(zero, collapsed.weights, zero if zero in needed else None, (None,) * d, collapsed, samples))
+        steps.append(
+            Collapse(zero, collapsed.weights, zero if zero in needed else None, (None,) * d, collapsed, samples)
+        )
         needed = needed - {zero}
     elif collapsed is not None:
         # the fused pass yields the value and every first derivative too
@@ -516,7 +525,9 @@ def _plan_scope(expr: ir.Expr, program: ir.Program, taylor_from_order, samples: 
     return expr, fields, tuple(integrals)
 
 
-def plan(program: ir.Program, *, taylor_from_order: int | None = TAYLOR_FROM_ORDER, laplacian_samples: int = 0) -> Schedule:
+def plan(
+    program: ir.Program, *, taylor_from_order: int | None = TAYLOR_FROM_ORDER, laplacian_samples: int = 0
+) -> Schedule:
     """The derivative schedule of every term of a program.
 
     Args:
@@ -559,7 +570,9 @@ def _format_scope(fields, integrals, program: ir.Program, indent: str) -> list[s
                 f"{fp.samples} random coordinates per evaluation (collapsed Taylor mode)"
             )
         elif fp.collapsed is not None:
-            lines.append(f"{indent}{label}: {describe_sum(fp.collapsed, decl)}  — collapsed Taylor mode (forward Laplacian)")
+            lines.append(
+                f"{indent}{label}: {describe_sum(fp.collapsed, decl)}  — collapsed Taylor mode (forward Laplacian)"
+            )
         if fp.high is not None:
             jet = fp.jet
             lines.append(

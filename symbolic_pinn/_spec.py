@@ -115,5 +115,3 @@ def _outside_integral() -> PinnError:
         "`minimize` takes a sum of integrals: ∫ f over Ω, ∮ g over the boundary",
         help="move every term inside an integral, e.g. `minimize ∫ (|∇u|^2/2 - f*u)`",
     )
-
-

@@ -34,7 +34,18 @@ from ._regions import BOUNDARY, INTERIOR, Face, Region
 from ._runtime.geometry import Shape, ShapeError, named
 from ._spec import BoundaryIntegral, NormalComponent, Spec, TermSpec, split_integrals, variable
 
-__all__ = ["Equation", "Minimize", "Shape", "ball", "box", "disk", "from_sympy", "normal_derivative", "polygon", "shape"]
+__all__ = [
+    "Equation",
+    "Minimize",
+    "Shape",
+    "ball",
+    "box",
+    "disk",
+    "from_sympy",
+    "normal_derivative",
+    "polygon",
+    "shape",
+]
 
 
 def shape(name: str, *arguments) -> Shape:
@@ -45,7 +56,9 @@ def shape(name: str, *arguments) -> Shape:
     """
     kind = named(name)
     if kind is None:
-        raise PinnError(f"unknown shape {name!r}", help="shapes: disk(centre, radius), ball(centre, radius), box(lo, hi)")
+        raise PinnError(
+            f"unknown shape {name!r}", help="shapes: disk(centre, radius), ball(centre, radius), box(lo, hi)"
+        )
     kinds = kind.arguments[:1] * len(arguments) if kind.arguments[-1:] == (...,) else kind.arguments
     if len(arguments) != len(kinds):
         raise PinnError(f"{name} takes {len(kinds)} arguments, got {len(arguments)}", help=f"e.g. {kind.example}")
@@ -179,7 +192,9 @@ class _Normaliser:
                 raise PinnError(f"{applied} is not a declared field", help="list it in fields=[...]")
             declared = self.declared[name]
             if len(applied.args) != len(declared.args):
-                raise PinnError(f"{applied}: '{name}' takes {len(declared.args)} arguments", help=f"it is declared as {declared}")
+                raise PinnError(
+                    f"{applied}: '{name}' takes {len(declared.args)} arguments", help=f"it is declared as {declared}"
+                )
             if any(a.atoms(AppliedUndef) for a in applied.args):
                 raise PinnError(f"{applied}: the arguments of a field may not use fields")
         # a field at other coordinates, u(-1, t), is the declared function applied there
@@ -192,7 +207,9 @@ class _Normaliser:
         stray = result.free_symbols - known
         if stray:
             names = ", ".join(sorted(s.name for s in stray))
-            raise PinnError(f"unknown symbols: {names}", help="declare them in variables= or unknowns=, or substitute numbers")
+            raise PinnError(
+                f"unknown symbols: {names}", help="declare them in variables= or unknowns=, or substitute numbers"
+            )
         return result.doit(deep=False) if isinstance(result, sympy.Derivative) else result
 
     def region(self, on) -> Region:
@@ -201,7 +218,7 @@ class _Normaliser:
         if on == "boundary":
             return BOUNDARY
         if isinstance(on, Mapping) and len(on) == 1:
-            (symbol, value), = on.items()
+            ((symbol, value),) = on.items()
             canonical = self.rules.get(symbol)
             match = [(s, lo, hi) for s, lo, hi in self.variables if s == canonical]
             if not match:
@@ -318,7 +335,9 @@ def _shaped_variables(variables: Mapping, shape) -> dict:
     """``variables`` with the shape's variables given its bounding box as intervals."""
     symbols, region = shape
     if not isinstance(region, Shape):
-        raise PinnError(f"shape=(variables, region): the region must be disk(...), ball(...) or box(...), got {region!r}")
+        raise PinnError(
+            f"shape=(variables, region): the region must be disk(...), ball(...) or box(...), got {region!r}"
+        )
     lo, hi = region.bounds()
     if len(symbols) != len(lo):
         raise PinnError(f"the shape is {len(lo)}-D but {len(symbols)} variables range over it")

@@ -40,13 +40,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from . import _checkpoint
-from . import _domain
+from . import _checkpoint, _domain, _least_squares, _monitor, _quasi_newton, _sampling, _weights
 from . import _ir as ir
-from . import _least_squares
-from . import _monitor, _quasi_newton
-from . import _sampling
-from . import _weights
 from ._config import BFGS_MAX_PARAMS, RESUMABLE, TrainConfig
 from ._errors import PinnError
 from ._files import check_writable
@@ -425,7 +420,7 @@ def _upcast(tree):
 
 def train(
     compiled,
-    config: TrainConfig = TrainConfig(),
+    config: TrainConfig = TrainConfig(),  # noqa: B008 - frozen, so one shared default is safe
     run_dir: str | os.PathLike | None = None,
     *,
     resume: bool = False,

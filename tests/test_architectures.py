@@ -1,7 +1,6 @@
 """Network architectures (``compile(..., architecture=...)``): random Fourier features and
 the modified MLP, against SymPy's derivatives of the same networks written as formulas."""
 
-import json
 import pathlib
 
 import jax
@@ -9,14 +8,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy
+from test_shared_network import SYSTEM  # the same two-field system, on a shared network
 
 import symbolic_pinn as sp
 from symbolic_pinn import _cli
+from symbolic_pinn._checkpoint import saved_settings
 from symbolic_pinn._errors import PinnError
 from symbolic_pinn._runtime import Network, value_grad_laplacian
 from symbolic_pinn._settings import check, read_toml
-from symbolic_pinn._checkpoint import saved_settings
-from test_shared_network import SYSTEM  # the same two-field system, on a shared network
 
 X, Y = sympy.symbols("x y", real=True)
 NEW = ["fourier", "modified"]
@@ -109,7 +108,9 @@ def test_the_architecture_changes_the_network():
     values = {}
     for architecture in ["mlp", *NEW]:
         compiled = sp.compile(text, width=4, depth=2, architecture=architecture)
-        values[architecture] = np.asarray(compiled.module.fields(compiled.init_params(jax.random.PRNGKey(0)))["u"](xs, ys))
+        values[architecture] = np.asarray(
+            compiled.module.fields(compiled.init_params(jax.random.PRNGKey(0)))["u"](xs, ys)
+        )
     for a in NEW:
         assert not np.allclose(values[a], values["mlp"], atol=1e-3)
     assert not np.allclose(values["fourier"], values["modified"], atol=1e-3)
@@ -126,7 +127,10 @@ def test_fourier_matrix_is_fixed():
     assert "FOURIER_SCALE = 3.0" in compiled.source
     a, b = (compiled.init_params(jax.random.PRNGKey(s)) for s in (0, 1))
     assert a["u"]["B"].shape == (2, 2) and not np.allclose(a["u"]["B"], b["u"]["B"])
-    points = {"pde": (jnp.linspace(0.1, 0.9, 8), jnp.linspace(0.2, 0.8, 8)), "bc": (jnp.zeros(4), jnp.linspace(0, 1, 4))}
+    points = {
+        "pde": (jnp.linspace(0.1, 0.9, 8), jnp.linspace(0.2, 0.8, 8)),
+        "bc": (jnp.zeros(4), jnp.linspace(0, 1, 4)),
+    }
     grads = jax.grad(compiled.loss)(a, points)
     assert not np.any(grads["u"]["B"])
     assert all(np.any(g) for g in jax.tree.leaves(grads["u"]["layers"]))
@@ -141,7 +145,13 @@ def test_short_training_lowers_the_loss_and_resumes_alike(architecture, tmp_path
     `train --resume` compiles the same code (its hash is what a resume checks)."""
     compiled = sp.compile(sp.parse_file(POISSON), width=8, depth=2, architecture=architecture, fourier_scale=0.5)
     result = compiled.train(
-        tmp_path, adam_steps=100, lbfgs_steps=0, interior_points=64, boundary_points=32, learning_rate=1e-2, progress=False
+        tmp_path,
+        adam_steps=100,
+        lbfgs_steps=0,
+        interior_points=64,
+        boundary_points=32,
+        learning_rate=1e-2,
+        progress=False,
     )
     losses = [row["loss"] for row in result.history]
     assert losses[-1] < 0.5 * losses[0]

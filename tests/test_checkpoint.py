@@ -92,8 +92,9 @@ def test_periodic_checkpoints_replace_each_other(poisson, tmp_path):
 
 def test_a_nan_keeps_the_last_good_checkpoint(tmp_path):
     compiled = symbolic_pinn.compile(GOES_NAN, width=8, depth=2)
-    config = TrainConfig(adam_steps=300, lbfgs_steps=0, learning_rate=1e-2, interior_points=64,
-                         checkpoint_every=3, progress=False)
+    config = TrainConfig(
+        adam_steps=300, lbfgs_steps=0, learning_rate=1e-2, interior_points=64, checkpoint_every=3, progress=False
+    )
     result = train(compiled, config, tmp_path)
     bad_step = result.metrics["steps"] + 1
     assert 3 < bad_step < 300, result.metrics["stopped"]

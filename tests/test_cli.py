@@ -205,7 +205,7 @@ def test_emitted_module_imports_and_trains(emitted_module, capsys):
     out = capsys.readouterr().out
     assert "step      1  loss" in out
     assert "step     20  loss" in out
-    (line,) = [l for l in out.splitlines() if l.startswith("relative L2 error of u: ")]
+    (line,) = [row for row in out.splitlines() if row.startswith("relative L2 error of u: ")]
     assert math.isfinite(float(line.rsplit(" ", 1)[1]))
     assert set(params) == {"u", "unknowns"}
 
@@ -343,8 +343,14 @@ def test_train_metrics_say_what_made_them(trained):
     assert metrics["versions"] == {"symbolic_pinn": symbolic_pinn.__version__, "jax": jax.__version__}
     assert metrics["source_sha256"] == hashlib.sha256((out / "loss.py").read_bytes()).hexdigest()
     assert metrics["settings"] == {s.name: s.default for s in _settings.SETTINGS} | {
-        "adam_steps": 30, "lbfgs_steps": 5, "progress": False, "seed": 3,
-        "interior_points": 256, "boundary_points": 64, "width": 16, "depth": 2,
+        "adam_steps": 30,
+        "lbfgs_steps": 5,
+        "progress": False,
+        "seed": 3,
+        "interior_points": 256,
+        "boundary_points": 64,
+        "width": 16,
+        "depth": 2,
     }
 
 
@@ -366,7 +372,9 @@ def settings_used(out: pathlib.Path) -> dict:
 def test_settings_from_config_file_and_flags_override_it(capsys, line_problem, tmp_path):
     config = tmp_path / "quick.toml"
     config.write_text("[train]\nadam_steps = 3\nseed = 7\nschedule = 'cosine'\nlearning_rate = 1\n")
-    code, _, err = run(capsys, "train", line_problem, "--out", tmp_path / "run", "--config", config, "--seed", "8", *QUICK)
+    code, _, err = run(
+        capsys, "train", line_problem, "--out", tmp_path / "run", "--config", config, "--seed", "8", *QUICK
+    )
     assert code == 0, err
     assert f"settings from {config}" in err
     used = settings_used(tmp_path / "run")
@@ -387,9 +395,15 @@ def test_settings_from_the_toml_file_beside_the_problem(capsys, line_problem, tm
     [
         ("[train]\nadam_step = 3\n", "error: unknown setting 'adam_step' in {path} [train]"),
         ("[training]\nadam_steps = 3\n", "error: unknown table or key 'training' in {path}"),
-        ("[train]\nadam_steps = '3'\n", "error: setting 'adam_steps' in {path} [train] must be a whole number, got '3'"),
+        (
+            "[train]\nadam_steps = '3'\n",
+            "error: setting 'adam_steps' in {path} [train] must be a whole number, got '3'",
+        ),
         ("[train]\nfloat64 = 1\n", "error: setting 'float64' in {path} [train] must be true or false, got 1"),
-        ("[train]\nschedule = 'linear'\n", "error: setting 'schedule' in {path} [train] must be one of exponential, cosine, constant; got 'linear'"),
+        (
+            "[train]\nschedule = 'linear'\n",
+            "error: setting 'schedule' in {path} [train] must be one of exponential, cosine, constant; got 'linear'",
+        ),
         ("[train\n", "error: {path} is not valid TOML"),
     ],
     ids=["unknown key", "unknown table", "string for int", "int for bool", "bad schedule", "bad syntax"],
@@ -456,10 +470,13 @@ def test_resume_refuses_changed_settings_and_config(capsys, tmp_path, trained):
 
 
 def test_nan_exits_1_naming_step_and_term(capsys, tmp_path):
-    problem = problem_file(tmp_path, "nan.pinn", "x in [0, 1]\nfield u(x)\nsqrt(u + 1) = 0\nu = 0 at x = 0 weight 0.001\n")
+    problem = problem_file(
+        tmp_path, "nan.pinn", "x in [0, 1]\nfield u(x)\nsqrt(u + 1) = 0\nu = 0 at x = 0 weight 0.001\n"
+    )
     out = tmp_path / "run"
-    code, _, err = run(capsys, "train", problem, "--out", out, "--lr", "0.01", "--checkpoint-every", "2", *QUICK,
-                       "--steps", "300")
+    code, _, err = run(
+        capsys, "train", problem, "--out", out, "--lr", "0.01", "--checkpoint-every", "2", *QUICK, "--steps", "300"
+    )
     assert code == 1
     assert "warning: the loss became nan at step " in err and "(adam), in term pde (nan)" in err
     assert "the checkpoint of step" in err and (out / "checkpoint.json").exists()

@@ -310,9 +310,7 @@ def derivative_polynomials(draw, symbols):
     u and u_x, u_x and u_xx, u_x and u_xy — often meet in one term.
     """
     pool = [alpha for alpha in np.ndindex(*(4,) * len(symbols)) if sum(alpha) <= 3]
-    monomials = draw(
-        st.lists(st.lists(st.sampled_from(pool), min_size=1, max_size=3), min_size=1, max_size=4)
-    )
+    monomials = draw(st.lists(st.lists(st.sampled_from(pool), min_size=1, max_size=3), min_size=1, max_size=4))
     coefs = [draw(st.integers(1, 5)) * draw(st.sampled_from([1, -1])) for _ in monomials]
     parts = []
     for c, factors in zip(coefs, monomials):
@@ -706,7 +704,9 @@ def test_derivatives_are_forward_mode_only(text):
         assert _jax_calls(f) == set(), f"{f.name} calls jax directly"
         called = {n.func.id for n in ast.walk(f) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         params = {a.arg for a in f.args.args}
-        local = {n.targets[0].id for n in ast.walk(f) if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)}
+        local = {
+            n.targets[0].id for n in ast.walk(f) if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)
+        }
         assert called <= helpers | params | local, f"{f.name} calls {called - helpers - params - local}"
 
 

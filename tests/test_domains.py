@@ -121,8 +121,10 @@ CASES = {
     ),
     "box union disk": (
         "(x, y) in box((0, 0), (2, 1)) ∪ disk((2, 0.5), 0.5)",
-        lambda p: ((p[:, 0] > 0) & (p[:, 0] < 2) & (p[:, 1] > 0) & (p[:, 1] < 1))
-        | (np.hypot(p[:, 0] - 2, p[:, 1] - 0.5) < 0.5),
+        lambda p: (
+            ((p[:, 0] > 0) & (p[:, 0] < 2) & (p[:, 1] > 0) & (p[:, 1] < 1))
+            | (np.hypot(p[:, 0] - 2, p[:, 1] - 0.5) < 0.5)
+        ),
         [
             (segment(1, 0.0, 0.0, 2.0, (0, -1)), 2.0),
             (segment(1, 1.0, 0.0, 2.0, (0, 1)), 2.0),
@@ -421,7 +423,7 @@ def residual(module, term: str, u, columns: dict) -> np.ndarray:
     return np.asarray(fn(*[env[n] for n in names]))
 
 
-def columns_of(compiled, region: Region, n: int = 256, seed: int = 0) -> dict:
+def columns_of(compiled, region: Face, n: int = 256, seed: int = 0) -> dict:
     pts = _domain.sample(compiled.ir, region, n, seed, normals=True)
     names = [v.name for v in compiled.ir.variables] + [f"n_{v}" for v in compiled.ir.spatial]
     assert pts.shape[1] == len(names)

@@ -15,10 +15,10 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from language_examples import BURGERS, INVERSE
 
 import symbolic_pinn
 from symbolic_pinn import PinnError
-from language_examples import BURGERS, INVERSE
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 H1 = "x in [0, 1]\nfield u(x)\n"
@@ -561,6 +561,7 @@ error: brackets nested more than 100 deep
     ),
 ]
 
+
 @pytest.mark.parametrize(
     ("source", "message", "help"),
     [
@@ -593,7 +594,11 @@ CARETS = [
     ("field at a coordinate outside its interval", H1 + "u(2) = 0\n", "2"),
     ("derivative at a coordinate outside its interval", H1 + "Dx(u)(-0.5) = 0\n", "-0.5"),
     ("field inside a field's argument", H1 + "u(u) = 0\n", "u"),
-    ("coordinates of an expression of fields with different arguments", H2 + "field v(x)\nDx(u*v)(0, 0) = 0\n", "Dx(u*v)"),
+    (
+        "coordinates of an expression of fields with different arguments",
+        H2 + "field v(x)\nDx(u*v)(0, 0) = 0\n",
+        "Dx(u*v)",
+    ),
     ("too few coordinates", H2 + "Dx(u)(0) = 0\n", "Dx(u)(0)"),
     ("integration variable already declared", H1 + "u = ∫(u(x), x, 0, 1)\n", "x"),
     ("integration variable is not a name", H1 + "u = ∫(u(s), 1, 0, 1)\n", "1"),
@@ -852,7 +857,11 @@ def slow_probe_results(tmp_path_factory):
         path = directory / f"{i}.pinn"
         path.write_text(text, encoding="utf-8")
         running[name] = subprocess.Popen(
-            [sys.executable, str(script), str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+            [sys.executable, str(script), str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )
     deadline = time.monotonic() + PROBE_DEADLINE
     results = {}
@@ -881,7 +890,16 @@ def test_no_input_hangs_or_crashes(name, slow_probe_results):
 # ---- fuzzing: random and mutated programs ----------------------------------------------
 
 SEEDS = [BURGERS, INVERSE] + [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*.pinn"))]
-ALPHABET = list("()[]|^*+-/=,;#\n\\ \t.0123456789exyutuvπΔ∇∂ₓ∫∮·_\"$'") + ["∂Ω", "∂_", "**", "Dx", "in", "on", "at", "weight"]
+ALPHABET = list("()[]|^*+-/=,;#\n\\ \t.0123456789exyutuvπΔ∇∂ₓ∫∮·_\"$'") + [
+    "∂Ω",
+    "∂_",
+    "**",
+    "Dx",
+    "in",
+    "on",
+    "at",
+    "weight",
+]
 
 
 def parse_or_pinn_error(text: str) -> None:

@@ -35,10 +35,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from test_manufactured import sample  # a term's points: the same regions, the same sampler
 
 import symbolic_pinn as sp
 from symbolic_pinn import _domain
-from test_manufactured import sample  # a term's points: the same regions, the same sampler
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.pinn"))
@@ -143,7 +143,9 @@ def residual(module, term: str, fields: dict, points: dict) -> np.ndarray:
     names = list(inspect.signature(fn).parameters)
     coords = [c for c in points if c in names]
     for name in names:
-        assert name in coords or (name.endswith("_fn") and name[:-3] in fields), f"{term}: unexpected parameter {name!r}"
+        assert name in coords or (name.endswith("_fn") and name[:-3] in fields), (
+            f"{term}: unexpected parameter {name!r}"
+        )
 
     env = {f"{f}_fn": u for f, u in fields.items()}
     env |= {c: jnp.asarray(points[c], dtype=jnp.float64) for c in coords}

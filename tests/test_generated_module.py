@@ -76,7 +76,14 @@ def test_runtime_definitions_name_only_what_a_module_has():
         local |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
         imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
         local |= {(a.asname or a.name).split(".")[0] for n in imports for a in n.names}
-        allowed = set(table) | {"jax", "jnp"} | _runtime.MODULE_NAMES | {line.split()[-1] for line in definition.imports} | set(dir(builtins)) | local
+        allowed = (
+            set(table)
+            | {"jax", "jnp"}
+            | _runtime.MODULE_NAMES
+            | {line.split()[-1] for line in definition.imports}
+            | set(dir(builtins))
+            | local
+        )
         assert definition.uses <= allowed, (name, definition.uses - allowed)
 
 
@@ -109,7 +116,9 @@ def test_a_user_name_never_hides_a_generated_one(text, x64):
     points = {name: (jax.numpy.linspace(0.1, 0.9, 5),) for name in compiled.module.REGIONS}
     params = compiled.init_params(jax.random.PRNGKey(0))
     value, grads = jax.value_and_grad(compiled.loss)(params, points)
-    assert bool(jax.numpy.isfinite(value)) and all(bool(jax.numpy.all(jax.numpy.isfinite(g))) for g in jax.tree.leaves(grads))
+    assert bool(jax.numpy.isfinite(value)) and all(
+        bool(jax.numpy.all(jax.numpy.isfinite(g))) for g in jax.tree.leaves(grads)
+    )
     assert unreferenced(compiled.source) == []
 
 

@@ -1,7 +1,6 @@
 """Hard Dirichlet constraints: u = g + φ·N meets `u = g on ∂Ω` exactly, its derivatives
 are SymPy's, the boundary term leaves the loss, and training works with it."""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -35,7 +34,10 @@ CASES = {
     # problem text, g as SymPy
     "box, g = 0": ("x in [0, 1]; y in [0, 1]\nfield u(x, y)\n-Δu = 1\nu = 0 on ∂Ω", lambda: 0 * X),
     "box, g = x·y + 1": ("x in [-1, 2]; y in [0, 1]\nfield u(x, y)\nΔu = 0\nu = x*y + 1 on ∂Ω", lambda: X * Y + 1),
-    "disk, g = cos(x)": ("(x, y) in disk((0.5, 0), 2)\nfield u(x, y)\nΔu = 0\n2*u - cos(x) = 0 on ∂Ω", lambda: sympy.cos(X)),
+    "disk, g = cos(x)": (
+        "(x, y) in disk((0.5, 0), 2)\nfield u(x, y)\nΔu = 0\n2*u - cos(x) = 0 on ∂Ω",
+        lambda: sympy.cos(X),
+    ),
 }
 
 
@@ -77,7 +79,9 @@ def test_derivatives_of_the_constrained_field_are_sympys(x64):
     u_fn = compiled.module.fields(params)["u"]
     got = compiled.module.residual_pde(u_fn, jnp.asarray(xs), jnp.asarray(ys))
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(net(jnp.asarray(xs), jnp.asarray(ys)), sympy.lambdify((X, Y), network)(xs, ys), rtol=1e-12)
+    np.testing.assert_allclose(
+        net(jnp.asarray(xs), jnp.asarray(ys)), sympy.lambdify((X, Y), network)(xs, ys), rtol=1e-12
+    )
 
 
 def test_time_dependent_problems_constrain_the_spatial_boundary_only(x64):

@@ -220,7 +220,9 @@ def test_a_byte_order_mark_is_ignored(tmp_path):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    lines=st.lists(st.sampled_from(["x in [0, 1]", "field u(x)", "Dxx(u) = -1", "u = 0 on ∂Ω", "# note", "", "Dxx(v) = 1"])),
+    lines=st.lists(
+        st.sampled_from(["x in [0, 1]", "field u(x)", "Dxx(u) = -1", "u = 0 on ∂Ω", "# note", "", "Dxx(v) = 1"])
+    ),
     ending=st.sampled_from(["\n", "\r\n", "\r"]),
     bom=st.booleans(),
     noise=st.binary(max_size=4),
@@ -253,10 +255,18 @@ EXPRESSION_CASES = [
     # the error is at the 9th D from the inside
     ("D nested 50 deep", "D(" * 50 + "u" + ", x)" * 50 + " = 1", "the order of the derivative is 9", (4, 83)),
     ("D with 20 variables", "D(u" + ", x" * 20 + ") = 1", "the order of the derivative is 20", (4, 1)),
-    ("Laplacian of a product of 50", "Δ(u*" + "*".join(f"(x + {i}*y)" for i in range(1, 51)) + ") = 1",
-     "this derivative would be too large", (4, 1)),
-    ("Laplacian of a product of 100", "Δ(" + "*".join(f"sin({i}*x + y)" for i in range(1, 101)) + "*u) = 1",
-     "this derivative would be too large", (4, 1)),
+    (
+        "Laplacian of a product of 50",
+        "Δ(u*" + "*".join(f"(x + {i}*y)" for i in range(1, 51)) + ") = 1",
+        "this derivative would be too large",
+        (4, 1),
+    ),
+    (
+        "Laplacian of a product of 100",
+        "Δ(" + "*".join(f"sin({i}*x + y)" for i in range(1, 101)) + "*u) = 1",
+        "this derivative would be too large",
+        (4, 1),
+    ),
 ]
 
 
@@ -313,7 +323,7 @@ def test_the_laplacian_in_30_dimensions_of_a_product_of_sines_is_allowed():
 exprs = st.deferred(
     lambda: st.one_of(
         st.sampled_from(["u", "x", "y", "1", "0", "1e308", "pi", "(1/3)", "1e-300", "(0*log(0))", "(1/0)"]),
-        st.integers(-10**12, 10**12).map(str),
+        st.integers(-(10**12), 10**12).map(str),
         st.builds("({}+{})".format, exprs, exprs),
         st.builds("({}*{})".format, exprs, exprs),
         st.builds("({}/{})".format, exprs, exprs),
@@ -546,7 +556,7 @@ def test_failed_final_writes_are_named_and_the_checkpoint_is_kept(tmp_path, caps
     assert "could not write in" in err and "metrics.json (No space left on device)" in err
     assert "params.npz (No space left on device)" in err and "the checkpoint of step 4" in err
     assert not (run / "metrics.json").exists() and not list(run.glob("*.tmp"))
-    printed = _strict(out[out.index("{"):])  # the metrics went to the terminal instead
+    printed = _strict(out[out.index("{") :])  # the metrics went to the terminal instead
     assert printed["steps"] == 4
     assert _checkpoint.load(run)[0]["step"] == 4
 

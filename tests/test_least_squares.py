@@ -55,7 +55,7 @@ def test_weights_enter_the_residual_vector_as_square_roots(x64):
     params = random_params(compiled)
     r = _least_squares.residual_vector(compiled)(params, points)
     bc = _least_squares.term_residuals(compiled)(params, points)["bc"]
-    np.testing.assert_allclose(np.asarray(r[-bc.shape[0]:]), np.sqrt(7 / bc.shape[0]) * np.asarray(bc), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(r[-bc.shape[0] :]), np.sqrt(7 / bc.shape[0]) * np.asarray(bc), rtol=1e-14)
     np.testing.assert_allclose(float(r @ r), float(compiled.loss(params, points)), rtol=1e-12)
 
 
@@ -67,7 +67,9 @@ def test_the_rows_of_the_jacobian_are_jacfwd_of_the_residual_vector(x64, name):
     params = random_params(compiled)
     theta, unravel = ravel_pytree(params)
     residuals = compiled.module.residuals
-    rows = jax.jit(lambda t: jnp.concatenate([_least_squares._rows(residuals, k, unravel, t, points[k]) for k in points]))
+    rows = jax.jit(
+        lambda t: jnp.concatenate([_least_squares._rows(residuals, k, unravel, t, points[k]) for k in points])
+    )
     vector = _least_squares.residual_vector(compiled)
     reference = jax.jit(jax.jacfwd(lambda t: vector(unravel(t), points)))
     weights = compiled.module.WEIGHTS

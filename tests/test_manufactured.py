@@ -61,7 +61,9 @@ def sample(module, term: str, n: int, rng: np.random.Generator) -> dict[str, np.
     """
     domain, region = module.DOMAIN, module.REGIONS[term]
     if module.SHAPE is not None or term in module.NORMALS:
-        columns = module.sample_region(int(rng.integers(2**31)), region, n, domain, module.SHAPE, term in module.NORMALS)
+        columns = module.sample_region(
+            int(rng.integers(2**31)), region, n, domain, module.SHAPE, term in module.NORMALS
+        )
         return dict(zip(list(domain) + [f"n_{v}" for v in domain if v != "t"], columns))
     names = list(domain)
     lo = np.array([domain[v][0] for v in names], dtype=float)
@@ -316,7 +318,7 @@ def first_variation(compiled, solution: dict, field: str, phi) -> tuple[float, f
         names = list(inspect.signature(fn).parameters)
         coords = list(module.DOMAIN)
 
-        def integrand(eps, *xs, fields=fields, fn=fn, names=names):
+        def integrand(eps, *xs, fields=fields, fn=fn, names=names, coords=coords):
             env = {f"{f}_fn": solution[f] for f in fields}
             if field in fields:
                 u = solution[field]
@@ -325,6 +327,7 @@ def first_variation(compiled, solution: dict, field: str, phi) -> tuple[float, f
             return fn(*[env[n] for n in names])
 
         xs = [jnp.asarray(points[c], dtype=jnp.float64) for c in coords]
+
         def along(*xs, integrand=integrand):
             return jax.jvp(lambda e: integrand(e, *xs), (jnp.float64(0.0),), (jnp.float64(1.0),))
 

@@ -11,9 +11,9 @@ import math
 import pathlib
 
 import pytest
+from language_examples import BURGERS, INVERSE, LANGUAGE_EXAMPLES, POISSON, RITZ, SEED
 
 import symbolic_pinn
-from language_examples import BURGERS, INVERSE, LANGUAGE_EXAMPLES, POISSON, RITZ, SEED
 from symbolic_pinn import _ir as ir
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -131,7 +131,12 @@ SPELLINGS = {
     "- is left-associative": ["u = x - y - 1", "u = (x - y) - 1"],
     "/ is left-associative": ["u = x/y/2", "u = (x/y)/2", "u = x/(2*y)"],
     "face": ["u = 0 at x = 1", "u = 0 at x = 1.0", "u = 0 at x = 2/2", "u = 0 at x = 0.5 + 0.5"],
-    "weight": ["u = 0 on ∂Ω weight 100", "u = 0 on ∂Ω weight 1e2", "u = 0 on ∂Ω weight 10^2", "u = 0 on ∂Ω weight 10**2"],
+    "weight": [
+        "u = 0 on ∂Ω weight 100",
+        "u = 0 on ∂Ω weight 1e2",
+        "u = 0 on ∂Ω weight 10^2",
+        "u = 0 on ∂Ω weight 10**2",
+    ],
     "numbers": ["u = 0.5", "u = .5", "u = 5e-1", "u = 1/2", "u = 5E-1"],
 }
 
@@ -197,7 +202,9 @@ def test_the_ir_of_the_laplacian_is_the_two_second_derivatives():
 def test_chain_rule_gives_the_product():
     (term,) = compiled(HEADER_2D + "Dx(u^2) = 0").ir.terms
     assert isinstance(term.expr, ir.Mul)
-    assert sorted(map(repr, term.expr.args)) == sorted(map(repr, (ir.Num(2.0), ir.Field("u", (0, 0)), ir.Field("u", (1, 0)))))
+    assert sorted(map(repr, term.expr.args)) == sorted(
+        map(repr, (ir.Num(2.0), ir.Field("u", (0, 0)), ir.Field("u", (1, 0))))
+    )
 
 
 def test_identical_text_gives_equal_and_hashable_ir():
@@ -276,7 +283,9 @@ def test_greek_constant():
 
 
 def test_greek_variables_fields_and_unknowns_compile_to_working_code():
-    problem = compiled("ξ in [0, 1]; η in [0, 1]\nfield φ(ξ, η)\nunknown κ = 2\n-κ*D(φ, ξ, ξ) - Dηη(φ) = 1\nφ = 0 on ∂Ω")
+    problem = compiled(
+        "ξ in [0, 1]; η in [0, 1]\nfield φ(ξ, η)\nunknown κ = 2\n-κ*D(φ, ξ, ξ) - Dηη(φ) = 1\nφ = 0 on ∂Ω"
+    )
     program = problem.ir
     assert [v.name for v in program.variables] == ["ξ", "η"]
     assert program.fields == (ir.FieldDecl("φ", ("ξ", "η")),)
@@ -293,7 +302,6 @@ def test_names_with_digits_and_underscores():
 
 
 # ---- the examples of LANGUAGE.md ("Examples that must work") -----------------------
-
 
 
 def test_seed_example():

@@ -107,7 +107,8 @@ def test_a_disk_is_blank_outside_with_equal_axes_and_the_exact_solution_beside(t
 def test_snapshots_share_one_colour_scale(tmp_path):
     compiled = symbolic_pinn.compile(
         "x in [0, 1]; y in [0, 1]; t in [0, 1]\nfield u(x, y, t)\nDt(u) = Δu\nexact u = exp(-t)*sin(pi*x)*y",
-        width=4, depth=1,
+        width=4,
+        depth=1,
     )
     network = _on_grid(compiled.module.fields(untrained(compiled).params)["u"], ("x", "y", "t"))
     bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "t": (0.0, 1.0)}

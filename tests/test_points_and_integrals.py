@@ -221,7 +221,10 @@ INTEGRAL_TERMS = [
     ("Dt(∫(u(s, t), s, -1, x)) = 0", lambda f: d(integral(at(f, x=S), (S, -1, X)), T)),
     ("∫(u(x, r), r, 0, t) = 0", lambda f: integral(at(f, t=R), (R, 0, T))),
     ("∫(u(s, t), s, t - 1, x) = 0", lambda f: integral(at(f, x=S), (S, T - 1, X))),
-    ("Dt(u) = u*∫(u(s, t)^2, s, -1, 1) - Dxx(u)", lambda f: d(f, T) - f * integral(at(f**2, x=S), (S, -1, 1)) + d(f, X, 2)),
+    (
+        "Dt(u) = u*∫(u(s, t)^2, s, -1, 1) - Dxx(u)",
+        lambda f: d(f, T) - f * integral(at(f**2, x=S), (S, -1, 1)) + d(f, X, 2),
+    ),
     ("u - ∫(x*s^2, s, 0, 1) = 0", lambda f: f - X / 3),  # an integrand without fields
     # the field at the collocation point inside an integrand, and a derivative at a fixed x
     ("∫(u*s + Dx(u)*s^2, s, 0, 1) = 0", lambda f: f / 2 + d(f, X) / 3),
@@ -347,7 +350,9 @@ def test_periodic_condition_from_text_and_sympy_give_identical_ir():
     )
     assert from_sympy.ir == text.ir
     # and the IR does hold the points (the comparison is not between two empty things)
-    assert any(isinstance(n, sp._ir.Field) and n.at is not None for term in text.ir.terms for n in sp._ir.walk(term.expr))
+    assert any(
+        isinstance(n, sp._ir.Field) and n.at is not None for term in text.ir.terms for n in sp._ir.walk(term.expr)
+    )
 
 
 def test_volterra_integral_from_text_and_sympy_give_identical_ir():
@@ -408,7 +413,10 @@ def test_cli_prints_the_plan_with_the_integral_and_the_point(tmp_path):
     problem.write_text(PERIODIC + "Dt(u) = ∫(u(s, t)*exp(s - x), s, -1, x)\n", encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "symbolic_pinn", "compile", "--emit", "plan", str(problem)],
-        capture_output=True, text=True, timeout=120, cwd=pathlib.Path(__file__).parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=pathlib.Path(__file__).parent,
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout

@@ -140,7 +140,10 @@ def test_the_sympy_front_end_gives_the_same_problem():
     spec = sp.from_sympy(
         variables={x: (0, 2), y: (0, 2)},
         fields=[u],
-        terms=[sympy.Eq(-(u.diff(x, 2) + u.diff(y, 2)), 2 * sympy.pi**2 * exact), sp.Equation(sympy.Eq(u, exact), on="boundary")],
+        terms=[
+            sympy.Eq(-(u.diff(x, 2) + u.diff(y, 2)), 2 * sympy.pi**2 * exact),
+            sp.Equation(sympy.Eq(u, exact), on="boundary"),
+        ],
         exact={u: exact},
         shape=((x, y), sp.polygon(*L_VERTICES)),
     )

@@ -5,8 +5,8 @@ by the tests of this module.
 """
 
 import contextlib
-import importlib.util
 import csv
+import importlib.util
 import io
 import json
 import math
@@ -46,8 +46,19 @@ def trained(tmp_path_factory):
     """(run directory, stdout of the training): stdout is not a terminal, so progress is plain lines."""
     out = tmp_path_factory.mktemp("product") / "run"
     code, stdout, err = main(
-        "train", POISSON, "--out", out, "--steps", STEPS, "--lbfgs-steps", "0", "--log-every", "10",
-        "--error-every", "10", *TINY,
+        "train",
+        POISSON,
+        "--out",
+        out,
+        "--steps",
+        STEPS,
+        "--lbfgs-steps",
+        "0",
+        "--log-every",
+        "10",
+        "--error-every",
+        "10",
+        *TINY,
     )
     assert code == 0, err
     return out, stdout
@@ -169,7 +180,9 @@ def test_eval_errors_are_clear(trained, tmp_path):
 def handmade_run(run: pathlib.Path, problem: pathlib.Path, params: dict, **settings) -> pathlib.Path:
     """A run directory written by hand: the problem, its settings and ``params`` (name → array)."""
     run.mkdir()
-    compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(problem), width=settings["width"], depth=settings["depth"])
+    compiled = symbolic_pinn.compile(
+        symbolic_pinn.parse_file(problem), width=settings["width"], depth=settings["depth"]
+    )
     (run / "problem.pinn").write_text(problem.read_text())
     metrics = {"settings": settings, "problem_path": str(problem), "source_sha256": compiled.source_hash}
     (run / "metrics.json").write_text(json.dumps(metrics))
@@ -284,7 +297,12 @@ def test_callback_sees_each_step_and_stops_early(tmp_path):
         return info.step == 7
 
     result = problem.train(
-        tmp_path, adam_steps=50, lbfgs_steps=0, interior_points=32, boundary_points=2, progress=False,
+        tmp_path,
+        adam_steps=50,
+        lbfgs_steps=0,
+        interior_points=32,
+        boundary_points=2,
+        progress=False,
         callback=stop_at_7,
     )
     assert [s[0] for s in seen] == list(range(1, 8)) and {s[1] for s in seen} == {"adam"}

@@ -125,6 +125,7 @@ def test_a_run_stopped_in_the_bfgs_phase_ends_as_an_uninterrupted_one_to_the_bit
     assert second.metrics["stopped"] is None and second.metrics["bfgs_steps"] == 30
     for resumed, uninterrupted in zip(jax.tree.leaves(second.params), jax.tree.leaves(straight.params), strict=True):
         np.testing.assert_array_equal(np.asarray(resumed), np.asarray(uninterrupted))
+
     def numbers(history):  # the wall time of each row differs between runs
         return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
 

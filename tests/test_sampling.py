@@ -77,7 +77,7 @@ def collocation(text, **settings):
 def test_resampling_draws_new_interior_points_at_its_steps_only():
     compiled, config, params, points, weights = collocation(POISSON_1D, resample_every=10)
     sets = {}
-    for run in range(2):
+    for _ in range(2):
         current = points
         for step in range(26):
             updated = _sampling.Collocation(compiled, config, jnp.float32).update(step, params, current, weights)
@@ -85,7 +85,7 @@ def test_resampling_draws_new_interior_points_at_its_steps_only():
             np.testing.assert_array_equal(updated["bc"][0], points["bc"][0])  # the boundary stays
             current = updated
             sets.setdefault(step, []).append(np.asarray(current["pde"][0]))
-    for step, (first, second) in sets.items():
+    for first, second in sets.values():
         np.testing.assert_array_equal(first, second)  # reproducible
     assert not np.allclose(sets[10][0], sets[9][0]) and not np.allclose(sets[20][0], sets[10][0])
     assert len(sets[20][0]) == 64 and np.all((0 <= sets[20][0]) & (sets[20][0] <= 1))
@@ -160,9 +160,19 @@ def test_a_term_with_100_times_the_gradient_gets_a_hundredth_of_the_weight():
 
 
 STOPPING = TrainConfig(
-    adam_steps=60, lbfgs_steps=0, interior_points=64, boundary_points=2, checkpoint_every=10, progress=False,
-    resample_every=15, rar=True, rar_every=20, rar_points=8, rar_candidates=128,
-    adaptive_weights=True, adaptive_weights_every=5,
+    adam_steps=60,
+    lbfgs_steps=0,
+    interior_points=64,
+    boundary_points=2,
+    checkpoint_every=10,
+    progress=False,
+    resample_every=15,
+    rar=True,
+    rar_every=20,
+    rar_points=8,
+    rar_candidates=128,
+    adaptive_weights=True,
+    adaptive_weights_every=5,
 )
 
 
@@ -199,8 +209,17 @@ def test_every_new_setting_is_in_train_help(capsys):
     with pytest.raises(SystemExit):
         _cli.main(["train", "--help"])
     out = capsys.readouterr().out
-    for flag in ("--sampler {sobol,halton,uniform}", "--resample-every", "--rar", "--rar-every", "--rar-points",
-                 "--rar-candidates", "--adaptive-weights", "--adaptive-weights-every", "--adaptive-weights-alpha"):
+    for flag in (
+        "--sampler {sobol,halton,uniform}",
+        "--resample-every",
+        "--rar",
+        "--rar-every",
+        "--rar-points",
+        "--rar-candidates",
+        "--adaptive-weights",
+        "--adaptive-weights-every",
+        "--adaptive-weights-alpha",
+    ):
         assert flag in out, flag
 
 

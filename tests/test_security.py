@@ -195,14 +195,18 @@ def test_a_variable_named_like_a_derivative():
     np.testing.assert_allclose(losses["pde"], np.mean((2 * np.asarray(XS) - 0.25) ** 2), rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["u_fn", "u_x_fn", "derivative", "value_and_derivative", "jnp", "jax", "params", "points"])
+@pytest.mark.parametrize(
+    "name", ["u_fn", "u_x_fn", "derivative", "value_and_derivative", "jnp", "jax", "params", "points"]
+)
 def test_an_unknown_named_like_generated_code_compiles_and_is_right(name):
     problem = symbolic_pinn.compile(H1 + f"unknown {name} = 2\nDxx(u) = {name}\n")
     losses = _losses_with(problem, {"u": lambda x: x**3}, {name: jnp.asarray(2.0)}, {"pde": (XS,)})
     np.testing.assert_allclose(losses["pde"], np.mean((6 * np.asarray(XS) - 2) ** 2), rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["lambda", "class", "None", "import", "def", "print", "sum", "float", "fields", "loss", "main"])
+@pytest.mark.parametrize(
+    "name", ["lambda", "class", "None", "import", "def", "print", "sum", "float", "fields", "loss", "main"]
+)
 def test_python_words_as_names(name):
     problem = symbolic_pinn.compile(f"x in [0, 1]\nfield {name}(x)\nDxx({name}) = 1\n")
     ast.parse(problem.source)
@@ -259,15 +263,15 @@ def _is_numpy(call: ast.Call) -> bool:
 
 
 def test_load_only_receives_emitted_source():
-    callers = {
-        m: [c for c in calls if not _is_numpy(c)] for m, calls in _calls("load").items() if m != "_load.py"
-    }
+    callers = {m: [c for c in calls if not _is_numpy(c)] for m, calls in _calls("load").items() if m != "_load.py"}
     assert {m for m, calls in callers.items() if calls} == {"_compile.py"}
     source = (PACKAGE / "_compile.py").read_text(encoding="utf-8")
     assert "source = emit(" in source
 
 
-@pytest.mark.parametrize("name", ["sympify", "parse_expr", "S", "lambdify", "__import__", "import_module", "literal_eval"])
+@pytest.mark.parametrize(
+    "name", ["sympify", "parse_expr", "S", "lambdify", "__import__", "import_module", "literal_eval"]
+)
 def test_no_string_parsing_helpers_except_guarded_sympify(name):
     calls = _calls(name)
     if name == "import_module":  # the package's lazy exports: a fixed table of our own modules, no user text
@@ -295,7 +299,9 @@ def test_no_string_parsing_helpers_except_guarded_sympify(name):
             and "bytes" in ast.unparse(n.args[1])
         ]
         assert guards and all(g.lineno < s.lineno for g in guards for s in sympify)
-        assert all(any(k.arg == "strict" and getattr(k.value, "value", None) is True for k in s.keywords) for s in sympify)
+        assert all(
+            any(k.arg == "strict" and getattr(k.value, "value", None) is True for k in s.keywords) for s in sympify
+        )
 
 
 def _assigned(path, name: str) -> ast.expr:
@@ -321,12 +327,18 @@ u = sympy.Function("u")(x, y)
     "build",
     [
         lambda: symbolic_pinn.from_sympy(variables={x: (0, 1), y: (0, 1)}, fields=[u], terms=["u - 1"]),
-        lambda: symbolic_pinn.from_sympy(variables={x: (0, 1), y: (0, 1)}, fields=[u], terms=[symbolic_pinn.Equation("u - 1")]),
+        lambda: symbolic_pinn.from_sympy(
+            variables={x: (0, 1), y: (0, 1)}, fields=[u], terms=[symbolic_pinn.Equation("u - 1")]
+        ),
         lambda: symbolic_pinn.from_sympy(
             variables={x: (0, 1), y: (0, 1)}, fields=[u], terms=[symbolic_pinn.Equation('__import__("os").getcwd()')]
         ),
-        lambda: symbolic_pinn.from_sympy(variables={x: (0, 1), y: (0, 1)}, fields=[u], terms=[symbolic_pinn.Minimize("u**2")]),
-        lambda: symbolic_pinn.from_sympy(variables={x: (0, 1), y: (0, 1)}, fields=[u], terms=[symbolic_pinn.Equation(b"u - 1")]),
+        lambda: symbolic_pinn.from_sympy(
+            variables={x: (0, 1), y: (0, 1)}, fields=[u], terms=[symbolic_pinn.Minimize("u**2")]
+        ),
+        lambda: symbolic_pinn.from_sympy(
+            variables={x: (0, 1), y: (0, 1)}, fields=[u], terms=[symbolic_pinn.Equation(b"u - 1")]
+        ),
         lambda: symbolic_pinn.from_sympy(
             variables={x: (0, 1), y: (0, 1)}, fields=[u], terms=[sympy.Eq(u, 0)], exact={u: "sin(x)"}
         ),

@@ -12,9 +12,9 @@ import sympy
 
 import symbolic_pinn
 import symbolic_pinn as sp
-from symbolic_pinn._runtime.geometry import Ball, Box, Difference, Intersection, Union
 from symbolic_pinn import Equation, Minimize, PinnError, from_sympy
 from symbolic_pinn import _ir as ir
+from symbolic_pinn._runtime.geometry import Ball, Box, Difference, Intersection, Union
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 POISSON_TEXT = (ROOT / "examples" / "poisson.pinn").read_text(encoding="utf-8")
@@ -28,7 +28,12 @@ def code(source: str) -> str:
     tree = ast.parse(source)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        ):
             if isinstance(body[0].value.value, str):
                 node.body = body[1:] or [ast.Pass()]
     return ast.unparse(tree)
@@ -130,7 +135,10 @@ def test_ritz_energy_from_text_and_sympy_give_identical_ir():
 
 def test_ritz_energy_terms():
     program = symbolic_pinn.compile(ritz_spec()).ir
-    assert [(t.kind, t.region.kind, t.weight) for t in program.terms] == [("energy", "interior", 1.0), ("residual", "boundary", 500.0)]
+    assert [(t.kind, t.region.kind, t.weight) for t in program.terms] == [
+        ("energy", "interior", 1.0),
+        ("residual", "boundary", 500.0),
+    ]
 
 
 def test_ritz_integral_without_limits_is_over_the_domain():
@@ -141,7 +149,9 @@ def test_seed_energy_from_sympy():
     x, y = sympy.symbols("x y")
     u = sympy.Function("u")(x, y)
     spec = from_sympy(
-        variables={x: (-1, 1), y: (-1, 1)}, fields=[u], terms=[Minimize(sympy.Integral(u.diff(x) ** 2, (x, -1, 1), (y, -1, 1)))]
+        variables={x: (-1, 1), y: (-1, 1)},
+        fields=[u],
+        terms=[Minimize(sympy.Integral(u.diff(x) ** 2, (x, -1, 1), (y, -1, 1)))],
     )
     text = symbolic_pinn.compile((ROOT / "examples" / "seed.pinn").read_text(encoding="utf-8"))
     assert symbolic_pinn.compile(spec).ir == text.ir
@@ -225,12 +235,24 @@ DOMAIN = {x: (0, 1), y: (0, 1)}
         (lambda: from_sympy(variables=DOMAIN, fields=[], terms=[sympy.Eq(u, 0)]), "no field"),
         (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[]), "nothing to minimize"),
         (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), on={x: 2})]), "outside"),
-        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), on={z: 0})]), "not a variable"),
-        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), on="everywhere")]), "not a region"),
+        (
+            lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), on={z: 0})]),
+            "not a variable",
+        ),
+        (
+            lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), on="everywhere")]),
+            "not a region",
+        ),
         (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), weight=-1)]), "negative"),
         (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Minimize(u**2)]), "integral"),
-        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Minimize(sympy.Integral(u**2, x))]), "all the variables"),
-        (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Minimize(sympy.Integral(u**2, (x, 0, 2), y))]), "limits"),
+        (
+            lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Minimize(sympy.Integral(u**2, x))]),
+            "all the variables",
+        ),
+        (
+            lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Minimize(sympy.Integral(u**2, (x, 0, 2), y))]),
+            "limits",
+        ),
         (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[sympy.Eq(u, 0)], exact={v: x}), "not a field"),
         (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[42]), "int"),
     ],

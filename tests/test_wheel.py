@@ -41,7 +41,9 @@ def wheel(tmp_path_factory) -> pathlib.Path:
     if result.returncode != 0:
         log = result.stdout + result.stderr
         if NETWORK_TROUBLE.search(log):
-            pytest.skip(f"cannot build the wheel: the package index is unreachable ({NETWORK_TROUBLE.search(log).group(0)})")
+            pytest.skip(
+                f"cannot build the wheel: the package index is unreachable ({NETWORK_TROUBLE.search(log).group(0)})"
+            )
         pytest.fail(f"pip wheel failed:\n{log[-4000:]}")
     (path,) = out.glob("symbolic_pinn-*.whl")
     return path

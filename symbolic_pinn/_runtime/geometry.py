@@ -439,6 +439,5 @@ def _segments_meet(p, q, r, s):
     if ((d1 > 0) != (d2 > 0)) and ((d3 > 0) != (d4 > 0)) and 0 not in (d1, d2, d3, d4):
         return True
     return any(
-        d == 0 and between(*ends)
-        for d, ends in ((d1, (r, s, p)), (d2, (r, s, q)), (d3, (p, q, r)), (d4, (p, q, s)))
+        d == 0 and between(*ends) for d, ends in ((d1, (r, s, p)), (d2, (r, s, q)), (d3, (p, q, r)), (d4, (p, q, s)))
     )

@@ -118,7 +118,10 @@ def init_fourier(key, sizes, scale):
     """B ~ N(0, scale²) of shape (inputs, width/2), and a Glorot tanh MLP on its 2·(width/2) features."""
     kb, km = jax.random.split(key)
     half = sizes[1] // 2
-    return {"B": scale * jax.random.normal(kb, (sizes[0], half)), "layers": init_mlp(km, (2 * half,) + tuple(sizes[1:]))}
+    return {
+        "B": scale * jax.random.normal(kb, (sizes[0], half)),
+        "layers": init_mlp(km, (2 * half,) + tuple(sizes[1:])),
+    }
 
 
 class ModifiedNetwork:
