@@ -221,7 +221,7 @@ def check_equations(compiled: sp.CompiledProblem, solution: dict, salt: str):
             continue
         rng = np.random.default_rng(seed_of(path, term.name + salt))
         if term.region.kind == "data":  # the observations' own points and values
-            data = next(d for d in compiled.spec.data if d.name == term.region.data)
+            data = compiled.observations[term.region.path]
             points = dict(data.coordinates) | {f"{f}_observed": v for f, v in data.observed.items()}
         else:
             points = sample(module, term.name, N_POINTS, rng)
