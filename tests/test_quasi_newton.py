@@ -133,6 +133,7 @@ def test_a_run_stopped_in_the_bfgs_phase_ends_as_an_uninterrupted_one_to_the_bit
     assert second.metrics["ended"] == straight.metrics["ended"] == {"adam": "step budget", "bfgs": "step budget"}
 
 
+@pytest.mark.slow  # an accuracy comparison of two trainings (30 s): benchmarks/accuracy.py measures it at scale
 def test_the_dense_finish_reaches_a_lower_error_than_l_bfgs(poisson):
     # the closed form is the reference; both runs take the same Adam steps first
     config = TrainConfig(adam_steps=200, lbfgs_steps=300, interior_points=128, progress=False)
