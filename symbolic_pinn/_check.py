@@ -181,7 +181,7 @@ class _Checker:
                 help="shapes: disk(centre, radius), ball(centre, radius), box(lower corner, upper corner), "
                 "polygon(p1, p2, ...)",
             )
-        kinds = _argument_kinds(kind.arguments, len(node.args))
+        kinds = kind.argument_kinds(len(node.args))
         if kinds is None:
             usage = kind.example.replace(kind.names[0], name, 1)
             raise PinnError(
@@ -791,13 +791,6 @@ def _finite(expr: sympy.Expr, node: ast.Node) -> None:
             node.span,
             help="check the constants and functions in it",
         )
-
-
-def _argument_kinds(kinds: tuple, given: int) -> tuple | None:
-    """The kind of each of ``given`` arguments: ``kinds``, or ("point", ...) repeated; None if they do not fit."""
-    if kinds[-1:] == (...,):
-        return kinds[:1] * given
-    return kinds if len(kinds) == given else None
 
 
 def _items(node: ast.Node) -> tuple:

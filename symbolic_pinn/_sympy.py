@@ -59,9 +59,11 @@ def shape(name: str, *arguments) -> Shape:
         raise PinnError(
             f"unknown shape {name!r}", help="shapes: disk(centre, radius), ball(centre, radius), box(lo, hi)"
         )
-    kinds = kind.arguments[:1] * len(arguments) if kind.arguments[-1:] == (...,) else kind.arguments
-    if len(arguments) != len(kinds):
-        raise PinnError(f"{name} takes {len(kinds)} arguments, got {len(arguments)}", help=f"e.g. {kind.example}")
+    kinds = kind.argument_kinds(len(arguments))
+    if kinds is None:
+        raise PinnError(
+            f"{name} takes {len(kind.arguments)} arguments, got {len(arguments)}", help=f"e.g. {kind.example}"
+        )
     values = []
     for value, what in zip(arguments, kinds):
         if what == "point":

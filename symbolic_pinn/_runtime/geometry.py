@@ -35,6 +35,13 @@ class Shape:
     example = ""  # a correct call, for error messages
 
     @classmethod
+    def argument_kinds(cls, given):
+        """The kind of each of ``given`` arguments, or None if the shape does not take that many."""
+        if cls.arguments[-1:] == (...,):
+            return cls.arguments[:1] * given
+        return cls.arguments if len(cls.arguments) == given else None
+
+    @classmethod
     def check_dimension(cls, name, d):
         """Refuse (ShapeError) a shape called ``name`` in ``d`` dimensions that cannot be."""
 
