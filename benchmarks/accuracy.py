@@ -1,14 +1,17 @@
 """Train the examples with the default settings and print a table of their errors.
 
-    python benchmarks/accuracy.py              # every example, defaults (about 10 min)
+    python benchmarks/accuracy.py              # every example, defaults (about 30 min)
     python benchmarks/accuracy.py --only poisson --json out.json
     python benchmarks/accuracy.py --only burgers --set rar=true --json rar.json   # other settings
+    python benchmarks/accuracy.py --runs runs   # keep each run directory (for docs/make_gallery.py)
 
 For each example: relative L2 error against its `exact` (the seed has none: its
 column is the factor by which the mean |∂ₓu| over the domain fell from its initial
 value; Burgers has none either: its error is against the Cole–Hopf solution of
 examples/burgers_cole_hopf.py, on the same grid), training time, steps.  Results
-are also written as JSON.
+are also written as JSON, with each example's time-to-accuracy curve: its error
+against training wall time, measured every couple of seconds (the clock stops while
+the error is computed), drawn in a PNG beside the JSON.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from rich.console import Console
 from rich.table import Table
 
 import symbolic_pinn
+from symbolic_pinn._cli import write_outputs
 from symbolic_pinn._domain import test_grid
+from symbolic_pinn._monitor import ERROR_PREFIX, ErrorMonitor
 from symbolic_pinn._runtime import derivative
 from symbolic_pinn._train import result_precision
 
@@ -103,15 +108,55 @@ REFERENCES = {"burgers": cole_hopf_error}  # examples without `exact`: their err
 
 
 NETWORK = ("width", "depth", "architecture")  # settings of compile(), not of train()
+CURVE_PERIOD = 2.0  # seconds of training between two points of a time-to-accuracy curve
 
 
-def run(name: str, settings: dict | None = None) -> dict:
+class Curve:
+    """A training callback that records the error against training wall time.
+
+    Every ``period`` seconds it evaluates ``error(params)``; the time that takes is not
+    counted, so the curve's clock is the training's own (compilation included).
+    """
+
+    def __init__(self, error, period: float = CURVE_PERIOD):
+        self.error, self.period = error, period
+        self.points: list[dict] = []
+        self.paused = 0.0
+        self.start = self.last = time.perf_counter()
+
+    def clock(self) -> float:
+        return time.perf_counter() - self.start - self.paused
+
+    def __call__(self, info) -> None:
+        if time.perf_counter() - self.last < self.period:
+            return
+        seconds = self.clock()
+        measuring = time.perf_counter()
+        errors = self.error(info.params)
+        self.points.append({"seconds": round(seconds, 3), "step": info.step, "phase": info.phase, **errors})
+        self.last = time.perf_counter()
+        self.paused += self.last - measuring
+
+
+def error_function(name: str, compiled):
+    """``params -> {field: relative L2 error}`` for the example, or None if it has no reference."""
+    if name in REFERENCES:
+        return lambda params: REFERENCES[name](compiled, params)
+    monitor = ErrorMonitor(compiled)
+    if not monitor.names:
+        return None
+    return lambda params: {k.removeprefix(ERROR_PREFIX): v for k, v in monitor(params).items()}
+
+
+def run(name: str, settings: dict | None = None, runs: pathlib.Path | None = None) -> dict:
     settings = settings or {}
     network = {k: v for k, v in settings.items() if k in NETWORK}
-    compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(ROOT / "examples" / f"{name}.pinn"), **network)
-    start = time.perf_counter()
-    result = compiled.train(progress=False, **{k: v for k, v in settings.items() if k not in NETWORK})
-    seconds = time.perf_counter() - start
+    problem_file = ROOT / "examples" / f"{name}.pinn"
+    compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(problem_file), **network)
+    error = error_function(name, compiled)
+    curve = Curve(error) if error else None
+    result = compiled.train(progress=False, callback=curve, **{k: v for k, v in settings.items() if k not in NETWORK})
+    seconds = curve.clock() if curve else result.metrics["seconds"]
     row = {
         "example": name,
         "seconds": seconds,
@@ -129,7 +174,40 @@ def run(name: str, settings: dict | None = None) -> dict:
             initial = mean_abs_dx(compiled, compiled.init_params(jax.random.PRNGKey(0)))
             final = mean_abs_dx(compiled, result.params)  # 0 once every tanh saturates (see README)
             row["mean_abs_dx_drop"] = initial / final if final > 0 else float("inf")
+    if curve:
+        final = {"seconds": round(seconds, 3), "step": result.metrics["steps"], "phase": "end", **row["rel_l2"]}
+        row["curve"] = curve.points + [final]
+    if runs is not None:
+        if name in REFERENCES:  # the run's own metrics have no error (no `exact`): add the reference's
+            result.metrics["rel_l2_reference"] = row["rel_l2"]
+        out = runs / name
+        out.mkdir(parents=True, exist_ok=True)
+        write_outputs(out, compiled, result, settings, problem_file.relative_to(ROOT))
     return row
+
+
+def plot_curves(rows: list[dict], path: pathlib.Path, title: str) -> None:
+    """Each example's worst-field error against training seconds, log-log, in one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(8, 5.5), layout="constrained")
+    for row in rows:
+        points = [p for p in row.get("curve", []) if p["seconds"] > 0]
+        if not points:
+            continue
+        fields = [k for k in points[-1] if k not in ("seconds", "step", "phase")]
+        worst = [max(p[f] for f in fields) for p in points]
+        axes.loglog([p["seconds"] for p in points], worst, label=row.get("label", row["example"]))
+    axes.set_xlabel("training wall time (s), compilation included")
+    axes.set_ylabel("relative L2 error (worst field)")
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize="small", ncols=2)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def main() -> None:
@@ -137,6 +215,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=EXAMPLES, help="examples to run")
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "accuracy.json"))
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="training settings, as in TOML")
+    parser.add_argument("--runs", type=pathlib.Path, help="write each example's run directory under this folder")
     args = parser.parse_args()
     settings = {}
     for item in args.set:  # rar=true, sampler="halton" (or sampler=halton), rar_points=64
@@ -145,7 +224,7 @@ def main() -> None:
             settings[key] = tomllib.loads(f"v = {value}")["v"]
         except tomllib.TOMLDecodeError:
             settings[key] = value
-    rows = [run(name, settings) for name in args.only]
+    rows = [run(name, settings, args.runs) for name in args.only]
     given = ", ".join(f"{k}={v}" for k, v in settings.items()) or "the defaults"
     table = Table(title=f"symbolic_pinn {symbolic_pinn.__version__}: examples trained with {given}")
     for column in ("example", "result", "target", "time (s)", "steps"):
@@ -170,7 +249,8 @@ def main() -> None:
         f"jax {jax.__version__} on {jax.devices()[0].platform}",
     }
     out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
-    print(f"wrote {out}")
+    plot_curves(rows, out.with_suffix(".png"), f"time to accuracy with {given} ({meta['date']})")
+    print(f"wrote {out} and {out.with_suffix('.png')}")
 
 
 if __name__ == "__main__":

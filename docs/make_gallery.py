@@ -27,8 +27,11 @@ def section(run: pathlib.Path, images: pathlib.Path, page: pathlib.Path) -> str:
     name = pathlib.Path(metrics.get("problem", run.name)).stem
     lines = [f"## {name}", "", "```", problem, "```", ""]
     errors = ", ".join(f"{field} {value:.2e}" for field, value in metrics.get("rel_l2", {}).items())
+    if not errors and metrics.get("rel_l2_reference"):  # written by benchmarks/accuracy.py (Burgers: Cole–Hopf)
+        errors = ", ".join(f"{f} {v:.2e}" for f, v in metrics["rel_l2_reference"].items()) + " (against a reference)"
     unknowns = ", ".join(f"{k} = {v:.6g}" for k, v in metrics.get("unknowns", {}).items())
-    steps = f"{metrics['adam_steps']} Adam + {metrics['lbfgs_steps']} L-BFGS + {metrics.get('lm_steps', 0)} LM steps"
+    phases = {"adam_steps": "Adam", "bfgs_steps": "BFGS", "lbfgs_steps": "L-BFGS", "lm_steps": "LM"}
+    steps = " + ".join(f"{metrics[k]} {name}" for k, name in phases.items() if metrics.get(k)) + " steps"
     lines.append(f"- relative L2 error: {errors or 'no exact solution given'}")
     if unknowns:
         lines.append(f"- recovered: {unknowns}")

@@ -97,7 +97,7 @@ def _cmd_train(args) -> int:
     )
     for name, value in metrics["unknowns"].items():
         print(f"{name} = {value:.6g}")
-    written, failed = _write_outputs(run_dir, compiled, result, settings, args)
+    written, failed = write_outputs(run_dir, compiled, result, settings, args.file)
     for note in metrics["notes"]:
         print(f"warning: {note}", file=sys.stderr)
     if written:
@@ -177,8 +177,8 @@ def _train_settings(args) -> dict:
     return {s.name: s.default for s in _settings.SETTINGS} | from_file | given
 
 
-def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> tuple[list[str], dict[str, str]]:
-    """Write metrics, code, history, parameters and plots into ``out``.
+def write_outputs(out: pathlib.Path, compiled, result, settings, problem_file) -> tuple[list[str], dict[str, str]]:
+    """Write metrics, code, history, parameters and plots of the run of ``problem_file`` into ``out``.
 
     Returns the names written, and for each file that could not be written (a full disk)
     why; every file is written whole or not at all (``_files.write_atomic``).
@@ -196,8 +196,8 @@ def _write_outputs(out: pathlib.Path, compiled, result, settings, args) -> tuple
     metrics = dict(result.metrics)
     metrics.update(
         {
-            "problem": str(args.file),
-            "problem_path": str(pathlib.Path(args.file).resolve()),
+            "problem": str(problem_file),
+            "problem_path": str(pathlib.Path(problem_file).resolve()),
             "settings": settings,
             "versions": {"symbolic_pinn": __version__, "jax": jax.__version__},
             "source_sha256": compiled.source_hash,
