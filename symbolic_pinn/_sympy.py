@@ -32,7 +32,7 @@ from sympy.core.function import AppliedUndef
 from ._errors import PinnError
 from ._regions import BOUNDARY, INTERIOR, Face, Region
 from ._runtime.geometry import Shape, ShapeError, named
-from ._spec import BoundaryIntegral, NormalComponent, Spec, TermSpec, split_integrals, variable
+from ._spec import BoundaryIntegral, NormalComponent, Spec, TermSpec, real_imag, split_integrals, variable
 
 __all__ = [
     "Equation",
@@ -299,7 +299,9 @@ def from_sympy(
                     f"term {i} uses the normal derivative, which is defined only on the boundary",
                     help='give it on="boundary" or a face {x: 1}',
                 )
-            specs.append(TermSpec("residual", region, expr, weight, _label(eq, region)))
+            # a complex equation (fields are real: a complex field is two, re and im) is two real ones
+            parts = [p for p in real_imag(expr) if p != 0] if expr.has(sympy.I) else [expr]
+            specs += [TermSpec("residual", region, part, weight, _label(eq, region)) for part in parts]
         elif isinstance(term, Minimize):
             weight = _number(term.weight, "a weight")
             energy = _energy_integrals(norm, norm(term.energy))
