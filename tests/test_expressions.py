@@ -406,3 +406,22 @@ def test_a_complex_field_from_sympy_splits_like_the_text():
         terms=[sympy.Eq(sympy.I * h.diff(t) + h.diff(x, 2) / 2 + (a**2 + b**2) * h, 0)],
     )
     assert [(t.region, t.expr) for t in lower(spec).terms] == _terms(SCHRODINGER)
+
+
+def test_a_vector_equation_from_sympy_is_one_term_per_component():
+    x, y = sympy.symbols("x y")
+    u, v, p = (sympy.Function(n)(x, y) for n in "uvp")
+    U = sympy.Matrix([u, v])
+    grad_p = sympy.Matrix([p.diff(x), p.diff(y)])
+    convection = u * U.diff(x) + v * U.diff(y)
+    laplace = U.diff(x, 2) + U.diff(y, 2)
+    spec = sp.from_sympy(
+        variables={x: (-0.5, 1), y: (-0.5, 1.5)},
+        fields=[u, v, p],
+        terms=[
+            sympy.Eq(convection + grad_p - laplace / 40, sympy.zeros(2, 1)),
+            sympy.Eq(u.diff(x) + v.diff(y), 0),
+            sp.Equation(sympy.Eq(U, sympy.Matrix([y, 0])), on="boundary"),
+        ],
+    )
+    assert [(t.region, t.expr) for t in lower(spec).terms] == _terms(KOVASZNAY_VECTOR)
