@@ -39,7 +39,10 @@ from ._spec import (
 __all__ = ["check"]
 
 CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E}
-OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral", "re", "im", "conj")
+OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
+# operators whose names a problem may still declare for itself (`const re = 100`): a declaration wins
+SOFT_OPERATORS = ("re", "im", "conj", "delta")
+DELTA_WIDTH = 0.01  # the standard deviation of delta(s) unless the problem gives one
 IMAGINARY_UNIT = "i"  # the imaginary unit, unless the problem declares a name `i`
 TIME = "t"  # Δ and ∇ act on every variable but this one
 _COMBINATIONS = {"union": geometry.Union, "difference": geometry.Difference, "intersection": geometry.Intersection}
@@ -815,7 +818,7 @@ class _Checker:
             if function.arity == 1:
                 _function_of_number_bounded(function.name, args[0], node)
             return function.sympy(*args)
-        if name in OPERATORS:
+        if name in OPERATORS or name in SOFT_OPERATORS:
             return getattr(self, f"_call_{name}")(node)
         if len(name) > 1 and name[0] == "D" and name[1:].isalpha():
             return self._call_subscripted(node)
@@ -946,6 +949,22 @@ class _Checker:
     def _call_conj(self, node: ast.Call):
         re, im = real_imag(self._scalar(self._one_arg(node)))
         return re - sympy.I * im
+
+    def _call_delta(self, node: ast.Call):
+        """delta(s) or delta(s, width): a point source as a normalised Gaussian of standard deviation
+        ``width`` (collocation points cannot see a true Dirac delta; the PINN literature smooths it)."""
+        if len(node.args) not in (1, 2):
+            raise PinnError(
+                f"delta takes 1 or 2 arguments, got {len(node.args)}",
+                node.span,
+                help=f"write delta(x - x0), or delta(x - x0, width) (width {DELTA_WIDTH:g} by default)",
+            )
+        s = self._scalar(node.args[0])
+        width = self._number(node.args[1], "the width of delta") if len(node.args) == 2 else DELTA_WIDTH
+        if width <= 0:
+            raise PinnError(f"the width {width:g} of delta is not positive", node.args[1].span, help="e.g. 0.01")
+        width = sympy.Float(width)
+        return sympy.exp(-(s**2) / (2 * width**2)) / (sympy.sqrt(2 * sympy.pi) * width)
 
     def _call_integral(self, node: ast.Call):
         if len(node.args) > 1:

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.special
 import sympy
 
@@ -425,3 +426,37 @@ def test_a_vector_equation_from_sympy_is_one_term_per_component():
         ],
     )
     assert [(t.region, t.expr) for t in lower(spec).terms] == _terms(KOVASZNAY_VECTOR)
+
+
+# ---- point sources -------------------------------------------------------------------------
+
+
+def test_delta_is_a_normalised_gaussian_of_the_given_width(x64):
+    """∫ delta(x - x0, w) dx = 1, its mean is x0 and its standard deviation w (numpy quadrature)."""
+    compiled = sp.compile("x in [0, 1]\nfield u(x)\nu = delta(x - 0.3, 0.02) + 2*delta(x - 0.7)\n")
+    xs = np.linspace(0, 1, 20001)
+    f = -np.asarray(compiled.module.residual_pde(lambda x: 0 * x, jnp.asarray(xs)))
+    left, right = xs < 0.5, xs >= 0.5
+    for part, x0, weight, width in ((left, 0.3, 1, 0.02), (right, 0.7, 2, 0.01)):
+        mass = np.trapezoid(f[part], xs[part])
+        mean = np.trapezoid(xs[part] * f[part], xs[part]) / mass
+        std = np.sqrt(np.trapezoid((xs[part] - mean) ** 2 * f[part], xs[part]) / mass)
+        np.testing.assert_allclose([mass, mean, std], [weight, x0, width], rtol=1e-6)
+
+
+def test_the_green_function_of_the_smoothed_delta_tends_to_the_closed_form(x64):
+    """-u'' = delta(x - x0, w), u(0) = u(1) = 0: the solution for the compiled source, by a numpy
+    finite-difference solve, is within O(w) of G(x, x0) = min(x, x0)(1 - max(x, x0))."""
+    x0, n = 0.4, 2001
+    xs = np.linspace(0, 1, n)
+    h = xs[1] - xs[0]
+    errors = []
+    for width in (0.02, 0.01):
+        compiled = sp.compile(f"x in [0, 1]\nfield u(x)\n-Dxx(u) = delta(x - {x0}, {width})\nu = 0 on ∂Ω\n")
+        # the residual of u = 0 is -f: the compiled source at the grid's inner points
+        f = -np.asarray(compiled.module.residual_pde(lambda x: 0 * x, jnp.asarray(xs[1:-1])))
+        main, off = np.full(n - 2, 2 / h**2), np.full(n - 3, -1 / h**2)
+        u = scipy.linalg.solve_banded((1, 1), np.vstack([np.r_[0, off], main, np.r_[off, 0]]), f)
+        green = np.minimum(xs, x0) * (1 - np.maximum(xs, x0))
+        errors.append(np.max(np.abs(u - green[1:-1])))
+    assert errors[0] > errors[1] and errors[1] < 0.005, errors
