@@ -460,3 +460,19 @@ def test_the_green_function_of_the_smoothed_delta_tends_to_the_closed_form(x64):
         green = np.minimum(xs, x0) * (1 - np.maximum(xs, x0))
         errors.append(np.max(np.abs(u - green[1:-1])))
     assert errors[0] > errors[1] and errors[1] < 0.005, errors
+
+
+def test_derive_prints_conditionals_and_new_functions_as_the_language_reads_them():
+    """`symbolic-pinn derive` output is problem text: it must parse back to the same expression."""
+    from symbolic_pinn._derive import to_text
+
+    x = sympy.Symbol("x", real=True)
+    expr = sympy.Piecewise(
+        (1, (x < 0.5) & (x > 0.1)),
+        (sympy.Max(x, 0) + sympy.Heaviside(x) + sympy.besselj(1, x) + sympy.Min(x, 1, 2 * x), ~(x > 0.9)),
+        (sympy.atan2(x, 2), True),
+    )
+    text = to_text(expr)
+    assert "Piecewise" not in text and "Heaviside" not in text
+    spec = sp.parse(f"x in [0, 1]\nfield u(x)\nu = {text}\n")
+    assert sympy.simplify(spec.terms[0].expr - (spec.fields[0] - expr)) == 0
