@@ -159,6 +159,7 @@ def jax_erf(z):
         ("if 0.3 <= x and x <= 0.7 then 1 else 0", lambda x: ((x >= 0.3) & (x <= 0.7)).astype(float)),
         ("if not (x > 0.5) then 2 else 3", lambda x: np.where(x <= 0.5, 2.0, 3.0)),
         ("if 0.2 < x < 0.4 then x else -x", lambda x: np.where((x > 0.2) & (x < 0.4), x, -x)),
+        ("if x < 0.3 then 1 else if x < 0.6 then 2 else 3", lambda x: np.select([x < 0.3, x < 0.6], [1.0, 2.0], 3.0)),
         (
             "sign(x - 0.5) + heaviside(x - 0.25) + relu(0.6 - x)",
             lambda x: np.sign(x - 0.5) + np.heaviside(x - 0.25, 0.5) + np.maximum(0.6 - x, 0),
