@@ -31,6 +31,7 @@ from ._spec import (
     Spec,
     TermSpec,
     normal,
+    real_imag,
     split_integrals,
     variable,
 )
@@ -39,6 +40,10 @@ __all__ = ["check"]
 
 CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E}
 OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
+# operators whose names a problem may still declare for itself (`const re = 100`): a declaration wins
+SOFT_OPERATORS = ("re", "im", "conj", "delta")
+DELTA_WIDTH = 0.01  # the standard deviation of delta(s) unless the problem gives one
+IMAGINARY_UNIT = "i"  # the imaginary unit, unless the problem declares a name `i`
 TIME = "t"  # Δ and ∇ act on every variable but this one
 _COMBINATIONS = {"union": geometry.Union, "difference": geometry.Difference, "intersection": geometry.Intersection}
 
@@ -63,6 +68,8 @@ class _Checker:
         self.data: list[DataSpec] = []
         self.bound: dict[str, sympy.Symbol] = {}  # integration variables in scope
         self.shape: tuple | None = None  # (variable names, Shape) of `(x, y) in disk(...)`
+        self.params: dict[str, object] = {}  # the parameters of the user function being inlined
+        self.defining: str | None = None  # the user function whose body is being checked
 
     # ---- statements ---------------------------------------------------------------
 
@@ -90,7 +97,12 @@ class _Checker:
             _finite(expr, node)
         for name, expr in self.exact:
             _finite(
-                expr, next(s for s in self.program.statements if isinstance(s, ast.Definition) and s.name.name == name)
+                expr,
+                next(
+                    s
+                    for s in self.program.statements
+                    if isinstance(s, ast.Definition) and name in (s.name.name, f"{s.name.name}_re", f"{s.name.name}_im")
+                ),
             )
         lines = self.program.source.splitlines()
         terms = tuple(
@@ -228,6 +240,15 @@ class _Checker:
                         f"'{arg.name}' appears twice among the arguments", arg.span, help="list each variable once"
                     )
                 args.append(declared.value[0])
+            if sig.complex:  # two real networks, psi_re and psi_im; psi is psi_re + i*psi_im
+                parts = []
+                for suffix in ("re", "im"):
+                    part = sympy.Function(f"{sig.name.name}_{suffix}", real=True)(*args)
+                    self._declare(ast.Name(sig.name.span, part.func.__name__), "field", part)
+                    self.fields.append(part)
+                    parts.append(part)
+                self._declare(sig.name, "complex", tuple(parts))
+                continue
             applied = sympy.Function(sig.name.name, real=True)(*args)
             self._declare(sig.name, "field", applied)
             self.fields.append(applied)
@@ -235,6 +256,12 @@ class _Checker:
     def _stmt_Definition(self, s: ast.Definition) -> None:
         if s.keyword == "exact":
             declared = self.names.get(s.name.name)
+            if declared is not None and declared.kind == "complex":  # its real and imaginary parts
+                value = self._scalar(s.expr)
+                self._no_fields(value, s.expr, "an exact solution")
+                for part, expr in zip(declared.value, real_imag(value)):
+                    self.exact.append((part.func.__name__, expr))
+                return
             if declared is None or declared.kind != "field":
                 raise PinnError(
                     f"'{s.name.name}' is not a field",
@@ -267,6 +294,39 @@ class _Checker:
             return
         self._declare(s.name, "let", self._expr(s.expr))
 
+    def _stmt_FunctionDecl(self, s: ast.FunctionDecl) -> None:
+        """`let g(x, y) = ...`: the body is checked now (parameters as placeholders), inlined at each call."""
+        names = [p.name for p in s.params]
+        for i, param in enumerate(s.params):
+            if param.name in names[:i]:
+                raise PinnError(f"the parameter '{param.name}' appears twice", param.span, help="name each once")
+            if param.name in CONSTANTS or _functions.in_text(param.name):
+                raise PinnError(f"'{param.name}' is a built-in name", param.span, help="choose another parameter name")
+        placeholders = {p.name: sympy.Dummy(p.name, real=True) for p in s.params}
+        outer, self.params, self.defining = self.params, placeholders, s.name.name
+        try:
+            self._expr(s.expr)
+        finally:
+            self.params, self.defining = outer, None
+        self._declare(s.name, "function", s)
+
+    def _call_user(self, node: ast.Call, function: ast.FunctionDecl):
+        """The body of a user function with its parameters bound to the call's arguments."""
+        if len(node.args) != len(function.params):
+            count = len(function.params)
+            signature = f"{function.name.name}({', '.join(p.name for p in function.params)})"
+            raise PinnError(
+                f"'{function.name.name}' takes {count} argument{'s' if count != 1 else ''}, got {len(node.args)}",
+                node.span,
+                help=f"it is declared on line {function.span.line} as {signature}",
+            )
+        values = {p.name: self._expr(a) for p, a in zip(function.params, node.args)}
+        outer, self.params = self.params, values
+        try:
+            return self._expr(function.expr)
+        finally:
+            self.params = outer
+
     def _stmt_DataDecl(self, s: ast.DataDecl) -> None:
         self.data_statements.append(s)  # read once every variable and field is declared
 
@@ -287,8 +347,31 @@ class _Checker:
                 self.terms.append((s, "residual", region, f - Observed(f.func.__name__), 1.0))
 
     def _stmt_Equation(self, s: ast.Equation) -> None:
-        lhs = self._scalar(s.lhs)
-        rhs = self._scalar(s.rhs)
+        lhs, rhs = self._expr(s.lhs), self._expr(s.rhs)
+        if isinstance(lhs, tuple) or isinstance(rhs, tuple):  # a vector equation: one term per component
+            if not (isinstance(lhs, tuple) and isinstance(rhs, tuple) and len(lhs) == len(rhs)):
+                scalar = s.rhs if isinstance(lhs, tuple) else s.lhs
+                n = len(lhs) if isinstance(lhs, tuple) else len(rhs)
+                raise PinnError(
+                    f"one side of this equation is a {_shape(lhs)}, the other a {_shape(rhs)}",
+                    scalar.span,
+                    help=f"write a vector of {n} components on both sides, e.g. ({', '.join(['0'] * n)}); "
+                    "or equate scalars: a component, dot(a, b), div(v), |v|",
+                )
+            for left, right in zip(lhs, rhs):
+                self._equation(s, left, right)
+            return
+        self._equation(s, lhs, rhs)
+
+    def _equation(self, s: ast.Equation, lhs, rhs) -> None:
+        """One scalar equation (a component of a vector one) as a residual term; a complex
+        equation as two, its real and imaginary parts."""
+        if (lhs - rhs).has(sympy.I) and any(d.kind == "complex" for d in self.names.values()):
+            difference = real_imag(lhs - rhs)
+            for part in difference:
+                if part != 0:
+                    self._equation(s, part, sympy.Integer(0))
+            return
         domain = {v for v, _, _ in self.variables}
         if (lhs - rhs).has(BoundaryIntegral) or any(
             {limit[0] for limit in i.limits} & domain for i in (lhs - rhs).atoms(sympy.Integral)
@@ -444,20 +527,41 @@ class _Checker:
         return sympy.Float(node.value)
 
     def _expr_Name(self, node: ast.Name):
+        if node.name in self.params:
+            return self.params[node.name]
         if node.name in self.bound:
             return self.bound[node.name]
         declared = self.names.get(node.name)
         if declared is None:
             if node.name in CONSTANTS:
                 return CONSTANTS[node.name]
+            if node.name == IMAGINARY_UNIT:
+                return sympy.I
             raise self._unknown_name(node)
         if declared.kind == "variable":
             return declared.value[0]
         if declared.kind == "exact":
             raise self._unknown_name(node)
+        if declared.kind == "complex":
+            re, im = declared.value
+            return re + sympy.I * im
+        if declared.kind == "function":
+            params = ", ".join(p.name for p in declared.value.params)
+            raise PinnError(
+                f"'{node.name}' is a function of ({params})",
+                node.span,
+                help=f"call it with arguments: {node.name}({params})",
+            )
         return declared.value
 
     def _unknown_name(self, node: ast.Name) -> PinnError:
+        if any(ch in node.name for ch in "²³"):
+            base = node.name.rstrip("²³")
+            return PinnError(
+                f"'{node.name}': a superscript is not a power",
+                node.span,
+                help=f"write {base}^{'2' if node.name.endswith('²') else '3'}",
+            )
         known = sorted(self.names) + sorted(CONSTANTS)
         close = difflib.get_close_matches(node.name, known, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
@@ -535,10 +639,48 @@ class _Checker:
     def _expr_Vector(self, node: ast.Vector):
         return tuple(self._scalar(item) for item in node.items)
 
+    def _expr_Conditional(self, node: ast.Conditional):
+        cond = self._condition(node.cond)
+        then, otherwise = self._scalar(node.then), self._scalar(node.otherwise)
+        return sympy.Piecewise((then, cond), (otherwise, True))
+
+    _RELATIONS = {
+        "<": sympy.StrictLessThan,
+        "<=": sympy.LessThan,
+        ">": sympy.StrictGreaterThan,
+        ">=": sympy.GreaterThan,
+    }
+
+    def _condition(self, node: ast.Node):
+        """A condition of `if`: comparisons of scalars joined by and, or, not."""
+        if isinstance(node, ast.Logic):
+            args = [self._condition(a) for a in node.args]
+            return {"and": sympy.And, "or": sympy.Or, "not": sympy.Not}[node.op](*args)
+        if isinstance(node, ast.Comparison):
+            values = [self._scalar(a) for a in node.operands]
+            return sympy.And(*(self._RELATIONS[op](a, b) for op, a, b in zip(node.ops, values, values[1:])))
+        raise PinnError(
+            "expected a condition here",
+            node.span,
+            help="a condition compares two expressions: `x < 0.5`, `0 < x <= 1`; join them with and, or, not",
+        )
+
+    def _expr_Comparison(self, node: ast.Comparison):
+        raise PinnError(
+            "a comparison has no numeric value",
+            node.span,
+            help="use it as the condition of `if c then a else b`, or heaviside(b - a) for a step",
+        )
+
+    _expr_Logic = _expr_Comparison
+
     def _expr_Norm(self, node: ast.Norm):
         value = self._expr(node.arg)
         if isinstance(value, tuple):
             return sympy.sqrt(sum(v**2 for v in value))
+        if value.has(sympy.I):  # |z|, and |z|^2 = re² + im² without a square root
+            re, im = real_imag(value)
+            return sympy.sqrt(re**2 + im**2)
         return sympy.Abs(value)
 
     def _expr_Integral(self, node: ast.Integral):
@@ -578,9 +720,12 @@ class _Checker:
         return sympy.Integral(f, (symbol, lo, hi))
 
     def _expr_Laplace(self, node: ast.Laplace):
-        return self._laplace(self._scalar(node.arg), node)
+        return self._laplace(self._expr(node.arg), node)
 
     def _laplace(self, value, node):
+        """Δ of a scalar; of a vector, component by component."""
+        if isinstance(value, tuple):
+            return tuple(self._laplace(v, node) for v in value)
         return sum(_diff(_diff(value, s, node.span), s, node.span) for s in self._spatial(node))
 
     def _expr_Nabla(self, node: ast.Nabla):
@@ -595,13 +740,16 @@ class _Checker:
 
     def _expr_Partial(self, node: ast.Partial):
         _limits.DERIVATIVE_ORDER.check(len(node.variables), node.span, "this derivative")
-        value = self._scalar(node.arg)
+        value = self._expr(node.arg)
         for letter in node.variables:
             value = self._diff(value, letter, node.span, node)
         return value
 
     def _diff(self, value, letter: str, span: Span, node: ast.Node):
-        """∂/∂letter; ``n`` (when no variable has that name) is the outward normal: ∂ₙ = n·∇."""
+        """∂/∂letter (of a vector: of each component); ``n`` (when no variable has that name) is
+        the outward normal: ∂ₙ = n·∇."""
+        if isinstance(value, tuple):
+            return tuple(self._diff(v, letter, span, node) for v in value)
         if letter == "n" and "n" not in self.names:
             return sum(normal(s.name) * _diff(value, s, span) for s in self._spatial(node))
         return _diff(value, self._variable_named(letter, span), span)
@@ -622,7 +770,7 @@ class _Checker:
         if node.name.name != "D":
             raise PinnError(f"unknown operator '{node.name.name}[...]'", node.name.span, help="write D[v](u)")
         direction = self._vector(node.direction)
-        value = self._scalar(node.arg)
+        value = self._expr(node.arg)
         spatial = self._spatial(node)
         if len(direction) != len(spatial):
             raise PinnError(
@@ -630,14 +778,27 @@ class _Checker:
                 node.direction.span,
                 help=f"give one component per spatial variable ({', '.join(s.name for s in spatial)})",
             )
+        if isinstance(value, tuple):  # (v·∇)U: each component of U along v
+            return tuple(sum(d * _diff(c, s, node.span) for d, s in zip(direction, spatial)) for c in value)
         return sum(d * _diff(value, s, node.span) for d, s in zip(direction, spatial))
 
     def _expr_Call(self, node: ast.Call):
         name = node.name.name
+        if name == self.defining:
+            raise PinnError(
+                f"'{name}' calls itself: user functions are inlined, so they cannot be recursive",
+                node.name.span,
+                help="write the expression without recursion",
+            )
         declared = self.names.get(name)
-        if declared is not None:
+        if declared is not None and name not in self.params:
             if declared.kind == "field":
                 return self._field_call(node, declared.value)
+            if declared.kind == "complex":  # psi(0, t): both parts there
+                re, im = (self._field_call(node, part) for part in declared.value)
+                return re + sympy.I * im
+            if declared.kind == "function":
+                return self._call_user(node, declared.value)
             raise PinnError(
                 f"'{name}' is a {declared.kind}, not a function",
                 node.name.span,
@@ -645,14 +806,19 @@ class _Checker:
             )
         function = _functions.in_text(name)
         if function is not None:
-            if len(node.args) != 1:
+            if len(node.args) != function.arity and not (function.variadic and len(node.args) > function.arity):
+                count = f"{'at least ' if function.variadic else ''}{function.arity}"
+                usage = ", ".join("ab"[: function.arity]) if function.arity > 1 else "expression"
                 raise PinnError(
-                    f"{name} takes one argument, got {len(node.args)}", node.span, help=f"write {name}(expression)"
+                    f"{name} takes {count} argument{'s' if function.arity > 1 else ''}, got {len(node.args)}",
+                    node.span,
+                    help=f"write {name}({usage})",
                 )
-            arg = self._scalar(node.args[0])
-            _function_of_number_bounded(function.name, arg, node)
-            return function.sympy(arg)
-        if name in OPERATORS:
+            args = [self._scalar(a) for a in node.args]
+            if function.arity == 1:
+                _function_of_number_bounded(function.name, args[0], node)
+            return function.sympy(*args)
+        if name in OPERATORS or name in SOFT_OPERATORS:
             return getattr(self, f"_call_{name}")(node)
         if len(name) > 1 and name[0] == "D" and name[1:].isalpha():
             return self._call_subscripted(node)
@@ -728,7 +894,7 @@ class _Checker:
     def _call_subscripted(self, node: ast.Call):
         _limits.DERIVATIVE_ORDER.check(len(node.name.name) - 1, node.name.span, "this derivative")
         arg = self._one_arg(node)
-        value = self._scalar(arg)
+        value = self._expr(arg)
         for letter in node.name.name[1:]:
             value = self._diff(value, letter, node.name.span, node)
         return value
@@ -739,18 +905,22 @@ class _Checker:
                 "D needs an expression and at least one variable", node.span, help="write D(u, x) or D(u, x, y)"
             )
         _limits.DERIVATIVE_ORDER.check(len(node.args) - 1, node.span, "this derivative")
-        value = self._scalar(node.args[0])
+        value = self._expr(node.args[0])
         for arg in node.args[1:]:
             if not isinstance(arg, ast.Name):
                 raise PinnError("expected a variable name", arg.span, help="write D(u, x, y)")
-            value = _diff(value, self._variable_named(arg.name, arg.span), node.span)
+            symbol = self._variable_named(arg.name, arg.span)
+            if isinstance(value, tuple):
+                value = tuple(_diff(v, symbol, node.span) for v in value)
+            else:
+                value = _diff(value, symbol, node.span)
         return value
 
     def _call_grad(self, node: ast.Call):
         return self._expr_Nabla(ast.Nabla(node.span, self._one_arg(node)))
 
     def _call_laplace(self, node: ast.Call):
-        return self._laplace(self._scalar(self._one_arg(node)), node)
+        return self._laplace(self._expr(self._one_arg(node)), node)
 
     def _call_div(self, node: ast.Call):
         value = self._vector(self._one_arg(node))
@@ -770,6 +940,32 @@ class _Checker:
             raise PinnError(f"dot of vectors of lengths {len(a)} and {len(b)}", node.span)
         return sum(x * y for x, y in zip(a, b))
 
+    def _call_re(self, node: ast.Call):
+        return real_imag(self._scalar(self._one_arg(node)))[0]
+
+    def _call_im(self, node: ast.Call):
+        return real_imag(self._scalar(self._one_arg(node)))[1]
+
+    def _call_conj(self, node: ast.Call):
+        re, im = real_imag(self._scalar(self._one_arg(node)))
+        return re - sympy.I * im
+
+    def _call_delta(self, node: ast.Call):
+        """delta(s) or delta(s, width): a point source as a normalised Gaussian of standard deviation
+        ``width`` (collocation points cannot see a true Dirac delta; the PINN literature smooths it)."""
+        if len(node.args) not in (1, 2):
+            raise PinnError(
+                f"delta takes 1 or 2 arguments, got {len(node.args)}",
+                node.span,
+                help=f"write delta(x - x0), or delta(x - x0, width) (width {DELTA_WIDTH:g} by default)",
+            )
+        s = self._scalar(node.args[0])
+        width = self._number(node.args[1], "the width of delta") if len(node.args) == 2 else DELTA_WIDTH
+        if width <= 0:
+            raise PinnError(f"the width {width:g} of delta is not positive", node.args[1].span, help="e.g. 0.01")
+        width = sympy.Float(width)
+        return sympy.exp(-(s**2) / (2 * width**2)) / (sympy.sqrt(2 * sympy.pi) * width)
+
     def _call_integral(self, node: ast.Call):
         if len(node.args) > 1:
             return self._definite_integral(node, node.args)
@@ -782,7 +978,7 @@ def _finite(expr: sympy.Expr, node: ast.Node) -> None:
         raise PinnError(
             "this expression has an imaginary part (the square root or log of a negative number?)",
             node.span,
-            help="fields and equations are real-valued",
+            help="fields and equations are real-valued, unless a field is declared complex: `field psi(x, t) complex`",
         )
     bad = [a for a in (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan) if expr.has(a)]
     if bad or any(isinstance(a, sympy.Float) and not math.isfinite(float(a)) for a in expr.atoms(sympy.Float)):
@@ -809,6 +1005,14 @@ def _diff(value, symbol: sympy.Symbol, span: Span):
     widest = max((len(m.args) for m in sympy.preorder_traversal(value) if m.is_Mul), default=1)
     _limits.EXPRESSION_SIZE.check(size * widest, span, "this derivative would be too large")
     result = sympy.diff(value, symbol)
+    if result.has(sympy.DiracDelta):
+        raise PinnError(
+            f"this derivative with respect to {symbol} is a Dirac delta: "
+            "the expression jumps (heaviside, sign, or a derivative of |.|, max or min)",
+            span,
+            help="a jump has no derivative at points; for the derivative almost everywhere write the "
+            "jump as `if c then a else b`, whose derivative is taken branch by branch",
+        )
     orders = [sum(count for _, count in d.variable_count) for d in result.atoms(sympy.Derivative)]
     _limits.DERIVATIVE_ORDER.check(max(orders, default=0), span, "this derivative")
     _limits.EXPRESSION_SIZE.check(_tree_size(result), span, "this derivative is too large")

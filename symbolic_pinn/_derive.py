@@ -40,7 +40,28 @@ class _TextPrinter(StrPrinter):
         if isinstance(expr, AppliedUndef):
             return f"{name}({', '.join(self._print(a) for a in expr.args)})"
         function = _functions.by_sympy(expr)
-        return f"{function.name if function else name}({', '.join(self._print(a) for a in expr.args)})"
+        args = function.arguments(expr) if function else expr.args
+        if function and function.name == "heaviside" and args[1:] == (sympy.S.Half,):
+            args = args[:1]  # the language's heaviside(0) is SymPy's default, 1/2
+        return f"{function.name if function else name}({', '.join(self._print(a) for a in args)})"
+
+    _print_Max = _print_Min = _print_Heaviside = _print_Function
+
+    def _print_Piecewise(self, expr):
+        *pieces, (otherwise, _) = expr.args
+        text = self._print(otherwise)
+        for value, cond in reversed(pieces):
+            text = f"(if {self._print(cond)} then {self._print(value)} else {text})"
+        return text
+
+    def _print_And(self, expr):
+        return " and ".join(f"({self._print(a)})" for a in expr.args)
+
+    def _print_Or(self, expr):
+        return " or ".join(f"({self._print(a)})" for a in expr.args)
+
+    def _print_Not(self, expr):
+        return f"not ({self._print(expr.args[0])})"
 
     def _print_Exp1(self, expr):
         return "e"

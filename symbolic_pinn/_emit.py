@@ -259,7 +259,24 @@ class _Printer:
         return self.namer.derivative_sum(e), _ATOM
 
     def _print_Call(self, e):
-        return f"{_functions.lookup(e.fn).jax}({self.print(e.arg)[0]})", _ATOM
+        return _functions.lookup(e.fn).call([self.print(e.arg)[0]]), _ATOM
+
+    def _print_CallMany(self, e):
+        return _functions.lookup(e.fn).call([self.print(a)[0] for a in e.args]), _ATOM
+
+    def _print_Compare(self, e):
+        return f"{self._wrap(e.left, _ADD)} {e.op} {self._wrap(e.right, _ADD)}", 0  # wrapped inside arithmetic
+
+    def _print_Logic(self, e):
+        args = [self.print(a)[0] for a in e.args]
+        text = args[0]
+        for arg in args[1:]:  # jnp.logical_and takes two arguments
+            text = f"jnp.logical_{e.op}({text}, {arg})"
+        return (f"jnp.logical_not({text})" if e.op == "not" else text), _ATOM
+
+    def _print_Where(self, e):
+        cond, then, otherwise = (self.print(a)[0] for a in (e.cond, e.then, e.otherwise))
+        return f"jnp.where({cond}, {then}, {otherwise})", _ATOM
 
     def _print_Add(self, e):
         text = self._wrap(e.args[0], _ADD)

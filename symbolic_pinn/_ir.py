@@ -132,6 +132,40 @@ class Call(Expr):
 
 
 @dataclasses.dataclass(frozen=True)
+class CallMany(Expr):
+    """A function of several arguments from the table: ``max(a, b)``, ``atan2(y, x)``."""
+
+    fn: str
+    args: tuple[Expr, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Compare(Expr):
+    """``left op right`` with ``op`` one of ``< <= > >= == !=``: a condition, true or false."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclasses.dataclass(frozen=True)
+class Logic(Expr):
+    """``and`` / ``or`` of conditions, or ``not`` of one."""
+
+    op: str
+    args: tuple[Expr, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Where(Expr):
+    """``if cond then then else otherwise``, evaluated pointwise (``jnp.where``)."""
+
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@dataclasses.dataclass(frozen=True)
 class Integral(Expr):
     """∫ integrand d(dummy) from ``lo`` to ``hi``, a definite integral inside an equation.
 
@@ -216,8 +250,12 @@ def walk(expr: Expr, *, into_integrals: bool = True):
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, (Add, Mul)):
+        if isinstance(node, (Add, Mul, CallMany, Logic)):
             stack.extend(reversed(node.args))
+        elif isinstance(node, Compare):
+            stack.extend((node.right, node.left))
+        elif isinstance(node, Where):
+            stack.extend((node.otherwise, node.then, node.cond))
         elif isinstance(node, Pow):
             stack.extend((node.exp, node.base))
         elif isinstance(node, Call):
@@ -256,6 +294,14 @@ def replace(expr: Expr, mapping: dict) -> Expr:
         return Pow(replace(expr.base, mapping), replace(expr.exp, mapping))
     if isinstance(expr, Call):
         return Call(expr.fn, replace(expr.arg, mapping))
+    if isinstance(expr, CallMany):
+        return CallMany(expr.fn, tuple(replace(a, mapping) for a in expr.args))
+    if isinstance(expr, Logic):
+        return Logic(expr.op, tuple(replace(a, mapping) for a in expr.args))
+    if isinstance(expr, Compare):
+        return Compare(expr.op, replace(expr.left, mapping), replace(expr.right, mapping))
+    if isinstance(expr, Where):
+        return Where(*(replace(a, mapping) for a in (expr.cond, expr.then, expr.otherwise)))
     if isinstance(expr, Integral):  # the integrand is a scope of its own: limits only
         return Integral(expr.integrand, expr.dummy, replace(expr.lo, mapping), replace(expr.hi, mapping))
     return expr
@@ -328,6 +374,17 @@ def _fmt(e: Expr, program, outer: int) -> str:
         return f"n_{e.variable}"
     if isinstance(e, Call):
         return f"{e.fn}({_fmt(e.arg, program, 0)})"
+    if isinstance(e, CallMany):
+        return f"{e.fn}({', '.join(_fmt(a, program, 0) for a in e.args)})"
+    if isinstance(e, Compare):
+        return f"{_fmt(e.left, program, 1)} {e.op} {_fmt(e.right, program, 1)}"
+    if isinstance(e, Logic):
+        if e.op == "not":
+            return f"not ({_fmt(e.args[0], program, 0)})"
+        return f" {e.op} ".join(f"({_fmt(a, program, 0)})" for a in e.args)
+    if isinstance(e, Where):
+        parts = (_fmt(a, program, 0) for a in (e.cond, e.then, e.otherwise))
+        return "(if {} then {} else {})".format(*parts)
     if isinstance(e, SecondOrderSum):
         return second_order_name(e, program.field(e.name).args if program else None)
     if isinstance(e, DerivativeSum):

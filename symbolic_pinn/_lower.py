@@ -58,13 +58,46 @@ class _Lowering:
             return self.derivative(e.expr, dict(zip(e.variables, e.point)))
         if isinstance(e, sympy.Integral):
             return self.integral(e)
-        function = _functions.by_sympy(e) if isinstance(e, sympy.Function) else None
-        if function is not None and len(e.args) == 1:
-            return ir.Call(function.name, self.expr(e.args[0]))
+        if isinstance(e, sympy.Piecewise):
+            return self.piecewise(e)
+        if isinstance(e, (sympy.core.relational.Relational, sympy.logic.boolalg.BooleanFunction)):
+            return self.condition(e)
+        if isinstance(e, sympy.DiracDelta):
+            raise PinnError(
+                f"{e} is a Dirac delta: the derivative of a jump (heaviside, sign) has no value at points",
+                help="differentiate where the expression is smooth, or write the jump as a condition on a face",
+            )
+        function = _functions.by_sympy(e)
+        if function is not None:
+            args = tuple(self.expr(a) for a in function.arguments(e))
+            return ir.Call(function.name, args[0]) if len(args) == 1 else ir.CallMany(function.name, args)
         raise PinnError(
             f"cannot compile {type(e).__name__}: {e}",
             help=f"supported functions: {', '.join(_functions.names())}",
         )
+
+    def piecewise(self, e: sympy.Piecewise) -> ir.Where:
+        """SymPy's (value, condition) pairs, first true wins, as nested ``jnp.where``."""
+        *pieces, (last, otherwise) = e.args
+        if otherwise is not sympy.true:
+            raise PinnError(
+                f"the piecewise expression {e} has no value where no condition holds",
+                help="end it with an otherwise branch: Piecewise(..., (value, True)), or `if c then a else b`",
+            )
+        node = self.expr(last)
+        for value, cond in reversed(pieces):
+            node = ir.Where(self.condition(cond), self.expr(value), node)
+        return node
+
+    _COMPARISONS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
+    _LOGIC = {sympy.And: "and", sympy.Or: "or", sympy.Not: "not"}
+
+    def condition(self, c) -> ir.Expr:
+        if isinstance(c, sympy.core.relational.Relational) and c.rel_op in self._COMPARISONS:
+            return ir.Compare(c.rel_op, self.expr(c.lhs), self.expr(c.rhs))
+        if type(c) in self._LOGIC:
+            return ir.Logic(self._LOGIC[type(c)], tuple(self.condition(a) for a in c.args))
+        raise PinnError(f"cannot compile the condition {c}", help="use comparisons < <= > >= joined by and, or, not")
 
     def derivative(self, e: sympy.Derivative, point: dict | None = None) -> ir.Field:
         if not isinstance(e.expr, AppliedUndef):

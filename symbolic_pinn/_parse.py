@@ -9,9 +9,11 @@ method of the same name.  Lark's own exceptions never escape: they become
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import importlib.resources
 import pathlib
+import re
 
 import lark
 from lark import v_args
@@ -41,6 +43,7 @@ _TERMINAL_WORDS = {
     "BOUNDARY": "∂Ω",
     "_IN": "'in'",
     "_POW": "'^'",
+    "COMPARE": "a comparison (< <= > >=)",
 }
 
 _MAX_NESTING = 100
@@ -104,10 +107,23 @@ class _ToSyntax(Transformer_NonRecursive):
     del _shape_op
 
     def field_sig(self, meta, c):
-        return ast.FieldSig(_span(meta), self._name(c[0]), tuple(self._name(t) for t in c[1:]))
+        *names, flag = c
+        return ast.FieldSig(
+            _span(meta), self._name(names[0]), tuple(self._name(t) for t in names[1:]), flag is not None
+        )
+
+    def field_names(self, meta, c):
+        return [self._name(t) for t in c]
+
+    def field_group(self, meta, c):
+        """`(u, v)(x, y)`: the fields u and v, each of (x, y)."""
+        names, *args = c
+        args = tuple(self._name(t) for t in args)
+        return [ast.FieldSig(name.span, name, args) for name in names]
 
     def field_decl(self, meta, c):
-        return ast.FieldDecl(_span(meta), tuple(c))
+        sigs = [sig for item in c for sig in (item if isinstance(item, list) else [item])]
+        return ast.FieldDecl(_span(meta), tuple(sigs))
 
     def _definition(keyword):
         def rule(self, meta, c):
@@ -120,6 +136,9 @@ class _ToSyntax(Transformer_NonRecursive):
     unknown_decl = _definition("unknown")
     exact_decl = _definition("exact")
     del _definition
+
+    def function_decl(self, meta, c):
+        return ast.FunctionDecl(_span(meta), self._name(c[0]), tuple(self._name(t) for t in c[1:-1]), c[-1])
 
     def data_decl(self, meta, c):
         return ast.DataDecl(_span(meta), str(c[0])[1:-1])
@@ -203,6 +222,26 @@ class _ToSyntax(Transformer_NonRecursive):
     def directional(self, meta, c):
         return ast.Directional(_span(meta), self._name(c[0]), c[1], c[2])
 
+    def conditional(self, meta, c):
+        return ast.Conditional(_span(meta), c[0], c[1], c[2])
+
+    def comparison(self, meta, c):
+        ops = tuple({"≤": "<=", "≥": ">="}.get(str(t), str(t)) for t in c[1::2])
+        return ast.Comparison(_span(meta), tuple(c[0::2]), ops)
+
+    def logic_or(self, meta, c):
+        return ast.Logic(_span(meta), "or", tuple(c))
+
+    def logic_and(self, meta, c):
+        return ast.Logic(_span(meta), "and", tuple(c))
+
+    def logic_not(self, meta, c):
+        return ast.Logic(_span(meta), "not", tuple(c))
+
+    def advection(self, meta, c):
+        """`(v·∇)U`: the derivative of U along v, D[v](U)."""
+        return ast.Directional(_span(meta), ast.Name(_token_span(c[1]), "D"), c[0], c[2])
+
     def vector(self, meta, c):
         return ast.Vector(_span(meta), tuple(c))
 
@@ -243,7 +282,63 @@ def _check_nesting(text: str) -> None:
                 depth = max(0, depth - 1)
 
 
+_KEYWORDS = ("field", "const", "let", "unknown", "exact", "data", "minimize", "weight")
+_DERIVATIVE_HELP = "write Dxx(u), D(u, x, x) or ∂ₓₓ(u) for ∂²u/∂x², and Δu or laplace(u) for the Laplacian"
+
+
+def _common_mistake(text: str, position: int) -> PinnError | None:
+    """Notations from paper or other tools that the grammar does not read, answered by name."""
+    line_start = text.rfind("\n", 0, position) + 1
+    line, column = text.count("\n", 0, position) + 1, position - line_start + 1
+    here, before = text[position:], text[line_start:position].rstrip()
+    if here.startswith("'"):
+        return PinnError("a prime (u') is not a derivative in this language", Span(line, column), help=_DERIVATIVE_HELP)
+    if here.startswith(("∂²", "∂^", "∂ ")) or (here.startswith("∂") and "/" in text[position : position + 8]):
+        return PinnError("∂²u/∂x² is written as an operator applied to u", Span(line, column), help=_DERIVATIVE_HELP)
+    if here.startswith(("^", "²")) and before.endswith("∇"):
+        return PinnError("∇^2 is not read as the Laplacian", Span(line, column - 1), help="write Δu, ∇²u or laplace(u)")
+    if position > line_start and text[position - 1].isdigit() and (here[:1].isalpha() or here[:1] == "("):
+        number = re.search(r"[\d.]+$", text[line_start:position]).group()
+        word = re.match(r"\w+|\(", here).group().replace("(", "(...)")
+        return PinnError(
+            f"'{number}{word}' is not read as a product: multiplication is always written",
+            Span(line, column),
+            help=f"write {number}*{word}",
+        )
+    if re.match(r"(<|>|≤|≥)", here):
+        return PinnError(
+            "a comparison is only read as the condition of `if`",
+            Span(line, column),
+            help="write `if x < 0.5 then a else b`, or heaviside(0.5 - x) for a step",
+        )
+    if re.search(r"[-+*/^·(,]\s*if$", before):  # the contextual lexer read `if` as a name
+        return PinnError(
+            "`if ... then ... else ...` is a whole expression here",
+            Span(line, before.rfind("if") + 1),
+            help="put it in parentheses: 2*(if x < 0.5 then 1 else 10)",
+        )
+    if here.startswith(("²", "³")):
+        return PinnError(f"the superscript {here[0]} is not a power", Span(line, column), help="write u^2 or u^3")
+    words = text[line_start:position].split()
+    if len(words) == 1 and words[0].isidentifier() and words[0] not in _KEYWORDS:
+        close = difflib.get_close_matches(words[0], _KEYWORDS, n=1, cutoff=0.7)
+        if close:
+            return PinnError(
+                f"'{words[0]}' is not a keyword (did you mean {close[0]}?)",
+                Span(line, line_start + text[line_start:].index(words[0]) - line_start + 1),
+                help=f"a statement starting with a name is an equation; declarations start with {close[0]}",
+            )
+    return None
+
+
 def _syntax_error(err: UnexpectedInput, text: str) -> PinnError:
+    position = getattr(err, "pos_in_stream", None)
+    if isinstance(err, UnexpectedToken) and err.token.type != "$END":
+        position = err.token.start_pos
+    if position is not None and position < len(text):
+        mistake = _common_mistake(text, position)
+        if mistake is not None:
+            return mistake
     if isinstance(err, UnexpectedCharacters):
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else "?"
         return PinnError(

@@ -115,3 +115,22 @@ def _outside_integral() -> PinnError:
         "`minimize` takes a sum of integrals: ∫ f over Ω, ∮ g over the boundary",
         help="move every term inside an integral, e.g. `minimize ∫ (|∇u|^2/2 - f*u)`",
     )
+
+
+def real_imag(value: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """The real and imaginary parts of an expression of real fields and ``i``.
+
+    Fields are real functions; SymPy does not know that their derivatives are real too,
+    so re(∂u) is ∂u and im(∂u) is 0 here.
+    """
+    if not value.has(sympy.I):
+        return value, sympy.Integer(0)
+    re, im = sympy.expand(value, complex=True).as_real_imag()
+    real = (sympy.Derivative, sympy.Subs)
+    re, im = (
+        part.replace(sympy.re, lambda z: z if isinstance(z, real) else sympy.re(z)).replace(
+            sympy.im, lambda z: sympy.Integer(0) if isinstance(z, real) else sympy.im(z)
+        )
+        for part in (re, im)
+    )
+    return re, im

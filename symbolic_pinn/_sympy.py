@@ -32,7 +32,7 @@ from sympy.core.function import AppliedUndef
 from ._errors import PinnError
 from ._regions import BOUNDARY, INTERIOR, Face, Region
 from ._runtime.geometry import Shape, ShapeError, named
-from ._spec import BoundaryIntegral, NormalComponent, Spec, TermSpec, split_integrals, variable
+from ._spec import BoundaryIntegral, NormalComponent, Spec, TermSpec, real_imag, split_integrals, variable
 
 __all__ = [
     "Equation",
@@ -289,17 +289,12 @@ def from_sympy(
             term = Equation(term)
         if isinstance(term, Equation):
             eq = term.eq
-            expr = norm(eq.lhs - eq.rhs) if isinstance(eq, sympy.Eq) else norm(eq)
-            weight = _number(term.weight, "a weight")
-            if weight < 0:
-                raise PinnError(f"the weight {weight:g} of term {i} is negative", help="weights must be positive")
-            region = norm.region(term.on)
-            if expr.atoms(NormalComponent) and region == INTERIOR:
-                raise PinnError(
-                    f"term {i} uses the normal derivative, which is defined only on the boundary",
-                    help='give it on="boundary" or a face {x: 1}',
-                )
-            specs.append(TermSpec("residual", region, expr, weight, _label(eq, region)))
+            difference = eq.lhs - eq.rhs if isinstance(eq, sympy.Eq) else eq
+            if isinstance(difference, sympy.MatrixBase):  # a vector equation: one term per component
+                for component in difference:
+                    specs += _residuals(norm, term, component, _label(eq, norm.region(term.on)), i)
+                continue
+            specs += _residuals(norm, term, difference, _label(eq, norm.region(term.on)), i)
         elif isinstance(term, Minimize):
             weight = _number(term.weight, "a weight")
             energy = _energy_integrals(norm, norm(term.energy))
@@ -331,6 +326,23 @@ def from_sympy(
         exact=tuple(exact_specs),
         shape=(tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None,
     )
+
+
+def _residuals(norm: _Normaliser, term: Equation, difference, label: str, i: int) -> list[TermSpec]:
+    """The residual terms of one scalar equation ``difference = 0``: two if it is complex."""
+    expr = norm(difference)
+    weight = _number(term.weight, "a weight")
+    if weight < 0:
+        raise PinnError(f"the weight {weight:g} of term {i} is negative", help="weights must be positive")
+    region = norm.region(term.on)
+    if expr.atoms(NormalComponent) and region == INTERIOR:
+        raise PinnError(
+            f"term {i} uses the normal derivative, which is defined only on the boundary",
+            help='give it on="boundary" or a face {x: 1}',
+        )
+    # a complex equation (fields are real: a complex field is two, re and im) is two real ones
+    parts = [p for p in real_imag(expr) if p != 0] if expr.has(sympy.I) else [expr]
+    return [TermSpec("residual", region, part, weight, label) for part in parts]
 
 
 def _shaped_variables(variables: Mapping, shape) -> dict:

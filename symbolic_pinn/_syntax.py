@@ -98,6 +98,31 @@ class BinOp(Node):
 
 
 @dataclasses.dataclass(frozen=True)
+class Comparison(Node):
+    """`a < b`, `0 < x <= 1`: ``ops[i]`` compares ``operands[i]`` with ``operands[i + 1]``."""
+
+    operands: tuple[Node, ...]
+    ops: tuple[str, ...]  # each one of < <= > >= (≤ and ≥ are read as <= and >=)
+
+
+@dataclasses.dataclass(frozen=True)
+class Logic(Node):
+    """`a and b`, `a or b`, `not a` of conditions."""
+
+    op: str
+    args: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Conditional(Node):
+    """`if cond then a else b`."""
+
+    cond: Node
+    then: Node
+    otherwise: Node
+
+
+@dataclasses.dataclass(frozen=True)
 class Integral(Node):
     """`∫ arg` over Ω, or `∮ arg` over the boundary (`boundary=True`)."""
 
@@ -144,6 +169,7 @@ class DomainDecl(Node):
 class FieldSig(Node):
     name: Name
     args: tuple[Name, ...]
+    complex: bool = False  # `field psi(x, t) complex`: a real and an imaginary network
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +183,15 @@ class Definition(Node):
 
     keyword: str
     name: Name
+    expr: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionDecl(Node):
+    """`let g(x, y) = expr`: a function of its parameters, inlined where it is called."""
+
+    name: Name
+    params: tuple[Name, ...]
     expr: Node
 
 

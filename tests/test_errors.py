@@ -25,7 +25,8 @@ H1 = "x in [0, 1]\nfield u(x)\n"
 H2 = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\n"
 EXPECTED_START = "expected '(', '+', '-', '|', a derivative like ∂ₓ, a name, a number"
 FUNCTION_LIST = (
-    "functions: sin, cos, tan, exp, log, sqrt, tanh, sinh, cosh, arctan, atan, arcsin, arccos, abs, erf; "
+    "functions: sin, cos, tan, exp, log, sqrt, tanh, sinh, cosh, arctan, atan, arcsin, arccos, abs, erf, erfc, "
+    "sech, csch, coth, atan2, arctan2, log10, sign, heaviside, max, min, relu, besselj0, besselj1; "
     "operators: Dx(u), D(u, x), grad, div, laplace, dot"
 )
 
@@ -464,23 +465,25 @@ error: unknown function 'sinn'
         "vector where a scalar is expected",
         H2 + "∇u = 0\n",
         """\
-error: expected a scalar here, found a vector of 2 components
- --> <input>:3:1
+error: one side of this equation is a vector of 2, the other a scalar
+ --> <input>:3:6
   |
 3 | ∇u = 0
-  | ^^
-  = help: take a component-free scalar such as |v|, dot(v, w) or div(v)""",
+  |      ^
+  = help: write a vector of 2 components on both sides, e.g. (0, 0); or equate scalars: a component, \
+dot(a, b), div(v), |v|""",
     ),
     (
         "vector literal where a scalar is expected",
         H2 + "Δu = (1, 2)\n",
         """\
-error: expected a scalar here, found a vector of 2 components
- --> <input>:3:6
+error: one side of this equation is a scalar, the other a vector of 2
+ --> <input>:3:1
   |
 3 | Δu = (1, 2)
-  |      ^^^^^^
-  = help: take a component-free scalar such as |v|, dot(v, w) or div(v)""",
+  | ^^
+  = help: write a vector of 2 components on both sides, e.g. (0, 0); or equate scalars: a component, \
+dot(a, b), div(v), |v|""",
     ),
     (
         "scalar where a vector is expected",

@@ -25,7 +25,7 @@ import pathlib
 __all__ = ["closure", "definitions"]
 
 # in the order a generated module lists them
-MODULES = ("derivatives", "quadrature", "networks", "geometry", "sampling", "data", "saved", "optim")
+MODULES = ("derivatives", "quadrature", "networks", "geometry", "sampling", "data", "saved", "optim", "special")
 # what every generated module defines itself, and runtime definitions may name
 MODULE_NAMES = {"init_params"}
 # what every generated module imports anyway
