@@ -155,7 +155,7 @@ def term_inputs(compiled: sp.CompiledProblem, term: str) -> tuple[list[str], lis
 
 
 def evaluate(module, term: str, fields: dict, points: dict) -> np.ndarray:
-    """The term's pointwise residual (or integrand), fields given as functions, jitted.
+    """The term's pointwise residual (or integrand), fields given as functions.
 
     ``points`` maps each coordinate (and, for a data term, each ``<field>_observed``)
     to its values.
@@ -170,7 +170,7 @@ def evaluate(module, term: str, fields: dict, points: dict) -> np.ndarray:
         env = dict(by_name, **dict(zip(arrays, xs)))
         return fn(*[env[n] for n in names])
 
-    out = jax.jit(run)(*[jnp.asarray(points[c], dtype=jnp.float64) for c in arrays])
+    out = run(*[jnp.asarray(points[c], dtype=jnp.float64) for c in arrays])  # eagerly: no compilation per call
     assert out.dtype == jnp.float64 and out.shape == (len(points[coords[0]]),)
     return np.asarray(out)
 
@@ -237,6 +237,8 @@ def check_equations(compiled: sp.CompiledProblem, solution: dict, salt: str):
 def _exact_or_skip(compiled, path):
     if not compiled.module.EXACT:
         pytest.skip(f"{path.name} has no `exact` line: nothing to manufacture from")
+    missing = set(compiled.module.FIELDS) - set(compiled.module.EXACT)
+    assert not missing, f"{path.name}: `exact` is given for some fields but not {sorted(missing)}"
     return compiled.module.EXACT
 
 
