@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ._regions import BOUNDARY, INTERIOR, Boundary, Data, Face, Interior, Region  # noqa: F401 - the IR's regions
+from ._regions import BOUNDARY, INTERIOR, Boundary, Data, Face, Interior, Part, Region  # noqa: F401 - the IR's regions
 
 
 class Expr:

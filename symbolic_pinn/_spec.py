@@ -11,8 +11,8 @@ import dataclasses
 
 import sympy
 
-from ._errors import PinnError
-from ._regions import Region
+from ._errors import PinnError, Span
+from ._regions import BOUNDARY, Part, Region
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +108,93 @@ def split_integrals(expr: sympy.Expr, variables):
         integrand = integral.function if isinstance(integral, sympy.Integral) else integral.args[0]
         (interior if isinstance(integral, sympy.Integral) else boundary).append(coefficient * integrand)
     return (sympy.Add(*interior) if interior else None, sympy.Add(*boundary) if boundary else None)
+
+
+def fixed_coordinates(expr: sympy.Expr, fields, skip=()) -> dict:
+    """The variables an equation uses only where its fields are evaluated at fixed coordinates.
+
+    In ``u(0, y) = x + y`` no field depends on ``x``: the equation is about x = 0, so
+    the ``x`` on the right means 0.  Returns ``{variable: values}``, the values of the
+    coordinate the fields are evaluated at (one number: substitute it; several, or one
+    that is not a number: the variable is ambiguous).  Variables in ``skip`` (the face
+    the equation is on) are left out.
+    """
+    from sympy.core.function import AppliedUndef
+
+    declared = {f.func.__name__: f.args for f in fields}
+
+    def field_parts(e):
+        if isinstance(e, (AppliedUndef, sympy.Derivative, sympy.Subs, sympy.Integral)) and e.has(AppliedUndef):
+            yield e
+            return
+        for a in e.args:
+            yield from field_parts(a)
+
+    parts = list(field_parts(expr))
+    used = set().union(*(p.free_symbols for p in parts)) if parts else set()
+    slots = {s for args in declared.values() for s in args}
+    loose = (expr.free_symbols & slots) - used - set(skip)
+    values: dict = {v: set() for v in loose}
+    for e in sympy.preorder_traversal(expr):
+        if isinstance(e, AppliedUndef) and e.func.__name__ in declared:
+            for slot, arg in zip(declared[e.func.__name__], e.args):
+                if slot in values and arg != slot:
+                    values[slot].add(arg)
+        elif isinstance(e, sympy.Subs):
+            for slot, arg in zip(e.variables, e.point):
+                if slot in values:
+                    values[slot].add(arg)
+    return {v: found for v, found in values.items() if found}
+
+
+def substitute_fixed(expr: sympy.Expr, fields, skip=()) -> sympy.Expr:
+    """``expr`` with each variable of :func:`fixed_coordinates` replaced by its one value.
+
+    ``u(0, y) = x + y`` becomes ``u(0, y) - y``; a variable whose fields are evaluated
+    at several values (``u(-1, t) - u(1, t) = x``) is ambiguous: a PinnError (no span).
+    """
+    for symbol, values in sorted(fixed_coordinates(expr, fields, skip).items(), key=lambda item: item[0].name):
+        value = next(iter(values))
+        if len(values) > 1 or not value.is_number:
+            where = " and ".join(sorted(f"{symbol} = {v}" for v in values))
+            raise PinnError(
+                f"'{symbol}' is ambiguous here: no field in this equation depends on it, "
+                f"and its fields are evaluated at {where}",
+                help=f"write the value of {symbol} you mean in its place",
+            )
+        expr = expr.subs(symbol, value)
+    return expr
+
+
+def rest_of_boundary(terms: list[TermSpec], shape) -> tuple[TermSpec, ...]:
+    """``on ∂Ω`` next to conditions on parts of the boundary means the rest of it.
+
+    A condition on the whole boundary applies where no part with a condition on the
+    same field lies: with ``Dn(u) = 0 on ∂hole``, ``u = 0 on ∂Ω`` holds on the rest.
+    A condition left with nothing is an error.
+    """
+
+    def fields(expr) -> set:
+        return {f.func.__name__ for f in expr.atoms(sympy.core.function.AppliedUndef)}
+
+    parts = [(t.region.part, fields(t.expr)) for t in terms if isinstance(t.region, Part) and t.kind == "residual"]
+    result = []
+    for t in terms:
+        used = fields(t.expr)
+        taken = tuple(dict.fromkeys(part for part, other in parts if other & used))
+        if t.region != BOUNDARY or t.kind != "residual" or not taken:
+            result.append(t)
+            continue
+        rest = Part("the rest of ∂Ω", ("rest", taken))
+        if shape[1].part_measure(rest.part) <= 0:
+            raise PinnError(
+                "nothing is left of ∂Ω for this condition: the parts of the boundary with their own "
+                f"conditions on {', '.join(sorted(used))} cover it",
+                Span(t.line, 1) if t.line is not None else None,
+                help="remove this condition, or give it on a part: `on ∂name`",
+            )
+        result.append(dataclasses.replace(t, region=rest))
+    return tuple(result)
 
 
 def _outside_integral() -> PinnError:

@@ -30,9 +30,18 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from ._errors import PinnError
-from ._regions import BOUNDARY, INTERIOR, Face, Region
+from ._regions import BOUNDARY, INTERIOR, Face, Part, Region
 from ._runtime.geometry import Shape, ShapeError, named
-from ._spec import BoundaryIntegral, NormalComponent, Spec, TermSpec, split_integrals, variable
+from ._spec import (
+    BoundaryIntegral,
+    NormalComponent,
+    Spec,
+    TermSpec,
+    rest_of_boundary,
+    split_integrals,
+    substitute_fixed,
+    variable,
+)
 
 __all__ = [
     "Equation",
@@ -113,7 +122,10 @@ class Equation:
 
     Args:
         eq: a ``sympy.Eq`` (or an expression meaning ``expr = 0``).
-        on: ``"interior"`` (default), ``"boundary"``, or a face ``{t: 0}``.
+        on: ``"interior"`` (default), ``"boundary"``, a face ``{t: 0}``, or a part of
+            a shaped domain's boundary: one of the shapes it is made of (``hole``
+            for ``shape=((x, y), box(...) - hole)``); ``"boundary"`` then means the
+            rest of it.
         weight: its weight in the loss.
     """
 
@@ -214,7 +226,9 @@ class _Normaliser:
             )
         return result.doit(deep=False) if isinstance(result, sympy.Derivative) else result
 
-    def region(self, on) -> Region:
+    def region(self, on, shape=None) -> Region:
+        if isinstance(on, Shape):
+            return _shape_part(on, shape)
         if on == "interior":
             return INTERIOR
         if on == "boundary":
@@ -229,6 +243,15 @@ class _Normaliser:
             _, lo, hi = match[0]
             if not lo <= value <= hi:
                 raise PinnError(f"{symbol} = {value:g} is outside the interval [{lo:g}, {hi:g}]")
+            names = [s.name for s in shape[0]] if shape is not None else []
+            if canonical.name in names:
+                part = Part(f"{canonical.name} = {value:g}", ("face", names.index(canonical.name), value))
+                if shape[1].part_measure(part.part) <= 0:
+                    raise PinnError(
+                        f"the plane {canonical.name} = {value:g} holds no flat piece of the boundary of {shape[1]}",
+                        help="a face of a shaped domain is a straight piece of its boundary",
+                    )
+                return part
             return Face(canonical.name, value)
         raise PinnError(f"on={on!r} is not a region", help='use "interior", "boundary" or {variable: value}')
 
@@ -293,7 +316,8 @@ def from_sympy(
             weight = _number(term.weight, "a weight")
             if weight < 0:
                 raise PinnError(f"the weight {weight:g} of term {i} is negative", help="weights must be positive")
-            region = norm.region(term.on)
+            region = norm.region(term.on, shape)
+            expr = substitute_fixed(expr, norm.fields, [variable(region.variable)] if isinstance(region, Face) else [])
             if expr.atoms(NormalComponent) and region == INTERIOR:
                 raise PinnError(
                     f"term {i} uses the normal derivative, which is defined only on the boundary",
@@ -317,6 +341,7 @@ def from_sympy(
             )
     if not specs:
         raise PinnError("the problem has no equation and nothing to minimize")
+    specs = rest_of_boundary(specs, shape)
     exact_specs = []
     for applied, expr in (exact or {}).items():
         name = getattr(getattr(applied, "func", None), "__name__", str(applied))
@@ -331,6 +356,22 @@ def from_sympy(
         exact=tuple(exact_specs),
         shape=(tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None,
     )
+
+
+def _shape_part(on: Shape, shape) -> Part:
+    """``on=hole``: the part of the boundary on one of the shapes the domain is made of."""
+    if shape is None:
+        raise PinnError(f"on={on}: a part of the boundary needs a shaped domain", help="pass shape=((x, y), ...)")
+    primitives = [p for p, _ in shape[1].parts()]
+    if on not in primitives:
+        raise PinnError(
+            f"on={on} is not one of the shapes the domain is made of",
+            help=f"the domain's shapes: {', '.join(map(str, primitives))}",
+        )
+    part = Part(f"∂{on}", ("shape", primitives.index(on)))
+    if shape[1].part_measure(part.part) <= 0:
+        raise PinnError(f"on={on} is not on the boundary of the domain", help="other shapes cover it")
+    return part
 
 
 def _shaped_variables(variables: Mapping, shape) -> dict:
