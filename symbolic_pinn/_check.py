@@ -65,6 +65,7 @@ class _Checker:
         self.data: list[DataSpec] = []
         self.bound: dict[str, sympy.Symbol] = {}  # integration variables in scope
         self.shape: tuple | None = None  # (variable names, Shape) of `(x, y) in disk(...)`
+        self.parameters: list[str] = []  # `param k in [1, 3]`
         self.built: dict[str, geometry.Shape] = {}  # the shapes named by `let` that the domain uses
 
     # ---- statements ---------------------------------------------------------------
@@ -113,6 +114,7 @@ class _Checker:
             filename=self.program.filename,
             data=tuple(self.data),
             shape=self.shape,
+            parameters=tuple(self.parameters),
         )
 
     def _declare(self, name: ast.Name, kind: str, value=None) -> None:
@@ -147,8 +149,12 @@ class _Checker:
                 help="write the lower end first, e.g. `x in [0, 1]`",
             )
         symbol = variable(s.name.name)
+        if s.parameter and s.name.name == TIME:
+            raise PinnError(f"'{TIME}' is time, not a parameter", s.name.span, help=f"declare it as `{TIME} in [0, 1]`")
         self._declare(s.name, "variable", (symbol, lo, hi))
         self.variables.append((symbol, lo, hi))
+        if s.parameter:
+            self.parameters.append(s.name.name)
 
     def _stmt_DomainDecl(self, s: ast.DomainDecl) -> None:
         if self.shape is not None:
@@ -362,7 +368,7 @@ class _Checker:
             return
         if isinstance(region, Face):
             _, lo, hi = self.names[region.variable].value
-            if region.variable != TIME and region.value in (lo, hi):
+            if region.variable not in (TIME, *self.parameters) and region.value in (lo, hi):
                 return
         raise PinnError(
             "the normal derivative ∂ₙ (Dn) is defined only on the boundary",
@@ -374,7 +380,7 @@ class _Checker:
         if where is None:
             return INTERIOR
         if isinstance(where, ast.OnBoundary):
-            if not any(v.name != TIME for v, _, _ in self.variables):
+            if not any(v.name not in (TIME, *self.parameters) for v, _, _ in self.variables):
                 raise PinnError(
                     "∂Ω is the spatial boundary, but there is no spatial variable",
                     where.span,
@@ -389,6 +395,13 @@ class _Checker:
                 f"'{where.variable.name}' is not a declared variable",
                 where.variable.span,
                 help=f"a face is named by a variable: `at x = 1`; declared variables: {self._list('variable')}",
+            )
+        if where.variable.name in self.parameters:
+            raise PinnError(
+                f"'{where.variable.name}' is a parameter: it has no faces",
+                where.variable.span,
+                help=f"a condition for one value of it gives the field there, e.g. `u(0, {where.variable.name}) = 0` "
+                "for u(x, k) — or make it a variable",
             )
         value = self._number(where.value, "the coordinate of a face")
         if self.shape is not None and where.variable.name in self.shape[0]:
@@ -422,7 +435,7 @@ class _Checker:
                 help="declare one, e.g. `(x, y) in box((0, 0), (1, 1)) \\ hole`; the ends of an interval "
                 "are faces: `at x = 1`",
             )
-        loose = [v.name for v, _, _ in self.variables if v.name != TIME and v.name not in self.shape[0]]
+        loose = [v.name for v, _, _ in self.variables if v.name not in (TIME, *self.parameters, *self.shape[0])]
         if loose:
             raise PinnError(
                 f"parts of the boundary need every spatial variable in the shape, but {', '.join(loose)} "
@@ -681,7 +694,7 @@ class _Checker:
         return tuple(_diff(value, s, node.span) for s in self._spatial(node))
 
     def _spatial(self, node) -> list[sympy.Symbol]:
-        spatial = [s for s, _, _ in self.variables if s.name != TIME]
+        spatial = [s for s, _, _ in self.variables if s.name not in (TIME, *self.parameters)]
         if not spatial:
             raise PinnError("Δ and ∇ need a spatial variable", node.span, help="declare e.g. `x in [0, 1]`")
         return spatial

@@ -196,11 +196,12 @@ class Program:
     exact: tuple[tuple[str, Expr], ...]
     # (variables, tree): variables ranging together over a shape (see _runtime.shape_distance)
     shape: tuple | None = None
+    parameters: tuple[str, ...] = ()  # `param k in [1, 3]`: network inputs, not coordinates of space
 
     @property
     def spatial(self) -> tuple[str, ...]:
-        """The spatial variables: all but ``t``, in declaration order."""
-        return tuple(v.name for v in self.variables if v.name != "t")
+        """The spatial variables: all but ``t`` and the parameters, in declaration order."""
+        return tuple(v.name for v in self.variables if v.name != "t" and v.name not in self.parameters)
 
     def field(self, name: str) -> FieldDecl:
         return next(f for f in self.fields if f.name == name)

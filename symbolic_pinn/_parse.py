@@ -87,6 +87,9 @@ class _ToSyntax(Transformer_NonRecursive):
     def variable_decl(self, meta, c):
         return ast.VariableDecl(_span(meta), self._name(c[0]), c[1], c[2])
 
+    def param_decl(self, meta, c):
+        return ast.VariableDecl(_span(meta), self._name(c[0]), c[1], c[2], parameter=True)
+
     def domain_decl(self, meta, c):
         return ast.DomainDecl(_span(meta), tuple(self._name(t) for t in c[:-1]), c[-1])
 

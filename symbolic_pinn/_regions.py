@@ -66,7 +66,7 @@ class Boundary(Region):
 
     def measure(self, program: Program) -> float:
         volume, widths = _volume_and_widths(program)
-        time = widths.pop("t", 1.0)
+        time = math.prod(widths.pop(v, 1.0) for v in ("t", *program.parameters))  # not space: no faces
         area = sum(2.0 * volume / time / w for w in widths.values())
         if program.shape:
             area += program.shape[1].measure(boundary=True) * math.prod(widths.values())

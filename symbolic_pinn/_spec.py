@@ -68,6 +68,7 @@ class Spec:
     filename: str | None = None
     data: tuple[DataSpec, ...] = ()
     shape: tuple | None = None  # (variable names, shape tree): see _runtime.shape_distance
+    parameters: tuple[str, ...] = ()  # variables declared with `param`: inputs, not coordinates of space
 
 
 def variable(name: str) -> sympy.Symbol:

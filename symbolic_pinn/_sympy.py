@@ -287,6 +287,7 @@ def from_sympy(
     unknowns: Mapping | None = None,
     exact: Mapping | None = None,
     shape: tuple | None = None,
+    parameters: Sequence = (),
 ) -> Spec:
     """Build a problem from SymPy objects.
 
@@ -300,12 +301,18 @@ def from_sympy(
         shape: ``((x, y), disk((0, 0), 1))``: those variables range over the shape
             together (their intervals in ``variables`` are ignored: the shape's
             bounding box is used).
+        parameters: ``[k]``, variables (in ``variables``) that are parameters of a
+            family of problems (the text's ``param k in [1, 3]``): network inputs
+            that Δ, ∇, the boundary and the normal leave out, like time.
     """
     if shape is not None:
         variables = _shaped_variables(variables, shape)
     norm = _Normaliser(variables, fields, unknowns or {})
     if not norm.fields:
         raise PinnError("the problem declares no field", help="pass fields=[u] with u = sympy.Function('u')(x, y)")
+    names = tuple(getattr(k, "name", None) for k in parameters)
+    if any(n not in {s.name for s, _, _ in norm.variables} or n == "t" for n in names):
+        raise PinnError(f"parameters={list(parameters)}: each must be one of the variables, and not t")
     specs = []
     for i, term in enumerate(terms):
         if isinstance(term, (sympy.Eq, sympy.Expr)) and not isinstance(term, sympy.Integral):
@@ -355,6 +362,7 @@ def from_sympy(
         terms=tuple(specs),
         exact=tuple(exact_specs),
         shape=(tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None,
+        parameters=names,
     )
 
 

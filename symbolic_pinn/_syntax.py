@@ -113,6 +113,7 @@ class VariableDecl(Node):
     name: Name
     lo: Node
     hi: Node
+    parameter: bool = False  # `param k in [1, 3]`: not a coordinate of space
 
 
 @dataclasses.dataclass(frozen=True)

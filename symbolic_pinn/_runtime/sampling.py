@@ -21,7 +21,7 @@ def unit_cube(m, k, rng, sampler="sobol"):
     raise ValueError(f"unknown sampler {sampler!r}: choose sobol, halton or uniform")
 
 
-def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="sobol"):
+def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="sobol", parameters=()):
     """``n`` points of a region of the domain, as a tuple of coordinate arrays.
 
     ``domain`` maps each variable to its interval; ``shape``, if not None, is
@@ -35,7 +35,8 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     ``normals=True`` the outward unit normal follows, one array per spatial variable.
 
     Points are scrambled Sobol points unless ``sampler`` says "halton" or "uniform"
-    (see :func:`unit_cube`); the same seed gives the same points.
+    (see :func:`unit_cube`); the same seed gives the same points.  The variables named in
+    ``parameters`` (``param k in [1, 3]``) are sampled like ``t``: not coordinates of space.
     """
     import numpy as np
 
@@ -45,7 +46,7 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         return unit_cube(m, k, rng, sampler)
 
     names = list(domain)
-    spatial = [v for v in names if v != "t"]
+    spatial = [v for v in names if v != "t" and v not in parameters]
     lo = np.array([domain[v][0] for v in names], float)
     hi = np.array([domain[v][1] for v in names], float)
     shaped = [names.index(v) for v in shape[0]] if shape else []
