@@ -35,6 +35,7 @@ from ._spec import (
     split_integrals,
     substitute_fixed,
     variable,
+    warn_ill_posed,
 )
 
 __all__ = ["check"]
@@ -983,7 +984,7 @@ def _label(lines: list[str], span: Span) -> str:
 def check(program: ast.Program) -> Spec:
     """Resolve names and build the SymPy form of a parsed problem."""
     try:
-        return _Checker(program).run()
+        spec = _Checker(program).run()
     except PinnError as err:
         raise err.with_source(program.source, program.filename) from None
     except RecursionError:
@@ -993,3 +994,5 @@ def check(program: ast.Program) -> Spec:
             source=program.source,
             filename=program.filename,
         ) from None
+    warn_ill_posed(spec)
+    return spec

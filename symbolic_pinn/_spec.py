@@ -11,8 +11,8 @@ import dataclasses
 
 import sympy
 
-from ._errors import PinnError, Span
-from ._regions import BOUNDARY, Part, Region
+from ._errors import IllPosedWarning, PinnError, Span
+from ._regions import BOUNDARY, INTERIOR, Face, Part, Region
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,6 +196,81 @@ def rest_of_boundary(terms: list[TermSpec], shape) -> tuple[TermSpec, ...]:
             )
         result.append(dataclasses.replace(t, region=rest))
     return tuple(result)
+
+
+def warn_ill_posed(spec: Spec) -> None:
+    """Warn (:class:`IllPosedWarning`) about fields that very likely lack a condition.
+
+    A field with a second derivative in space inside Ω but no condition anywhere on
+    the boundary (on ∂Ω, a part, a face of a spatial variable, or the field at fixed
+    coordinates such as a periodic condition); a field with a time derivative but no
+    initial condition (a face of t, or the field at a fixed t).  A field observed in
+    data is left alone: the observations may pin it.
+    """
+    import warnings
+
+    from sympy.core.function import AppliedUndef
+
+    time = [s for s, _, _ in spec.variables if s.name == "t"]
+    spatial = {s for s, _, _ in spec.variables if s.name != "t" and s.name not in spec.parameters}
+    observed = {name for d in spec.data for name in d.observed}
+    inside = [t for t in spec.terms if t.region == INTERIOR]
+
+    def order(field, t, variables) -> int:
+        """The highest order of a derivative of ``field`` along ``variables`` in term ``t``."""
+        return max(
+            (
+                sum(n for v, n in d.variable_count if v in variables)
+                for d in t.expr.atoms(sympy.Derivative)
+                if d.expr == field
+            ),
+            default=0,
+        )
+
+    def fixed(field, t, variables) -> bool:
+        """``field`` in ``t`` at a fixed value of one of ``variables``: u(0, y), Dx(u)(1, y)."""
+        for a in t.expr.atoms(AppliedUndef):
+            if a.func == field.func and any(x != own and own in variables for x, own in zip(a.args, field.args)):
+                return True
+        return any(s.expr.has(field) and set(s.variables) & set(variables) for s in t.expr.atoms(sympy.Subs))
+
+    def uses(t, field) -> bool:
+        return any(a.func == field.func for a in t.expr.atoms(AppliedUndef))
+
+    def located(t) -> str:
+        return f" (line {t.line})" if t.line is not None else ""
+
+    for field in spec.fields:
+        name = field.func.__name__
+        if name in observed:
+            continue
+        conditions = [t for t in spec.terms if uses(t, field)]
+        second = [t for t in inside if order(field, t, spatial) >= 2]
+        on_boundary = any(
+            t.region == BOUNDARY
+            or isinstance(t.region, Part)
+            or (isinstance(t.region, Face) and t.region.variable in {s.name for s in spatial})
+            or fixed(field, t, spatial)
+            for t in conditions
+        )
+        if second and not on_boundary:
+            warnings.warn(
+                f"'{name}' has second derivatives in space{located(second[0])} but no condition on the "
+                f"boundary: its solution is not unique; add one, e.g. `{name} = 0 on ∂Ω`",
+                IllPosedWarning,
+                stacklevel=3,
+            )
+        evolving = [t for t in inside if t.kind == "residual" and order(field, t, time) >= 1]
+        initial = any(
+            (isinstance(t.region, Face) and t.region.variable == "t") or fixed(field, t, time) for t in conditions
+        )
+        if evolving and not initial:
+            warnings.warn(
+                f"'{name}' changes in time{located(evolving[0])} but has no initial condition: "
+                f"add one, e.g. `{name} = ... at t = 0`",
+                IllPosedWarning,
+                stacklevel=3,
+            )
 
 
 def _outside_integral() -> PinnError:

@@ -41,6 +41,7 @@ from ._spec import (
     split_integrals,
     substitute_fixed,
     variable,
+    warn_ill_posed,
 )
 
 __all__ = [
@@ -355,7 +356,7 @@ def from_sympy(
         if name not in norm.field_names:
             raise PinnError(f"exact: {applied} is not a field")
         exact_specs.append((name, norm(expr)))
-    return Spec(
+    spec = Spec(
         variables=tuple(norm.variables),
         fields=tuple(norm.fields),
         unknowns=tuple(norm.unknowns),
@@ -364,6 +365,8 @@ def from_sympy(
         shape=(tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None,
         parameters=names,
     )
+    warn_ill_posed(spec)
+    return spec
 
 
 def _shape_part(on: Shape, shape) -> Part:

@@ -65,11 +65,12 @@ class Shape:
         from 2^16 quasi-random points (a fixed seed, so a shape always gives one number).
         """
         import numpy as np
-        from scipy.stats import qmc
 
         rng = np.random.default_rng(0)
         lo, hi = self.bounds()
         if not boundary:
+            from scipy.stats import qmc  # a slow import: only here
+
             points = lo + (hi - lo) * qmc.Sobol(len(lo), scramble=True, seed=rng).random_base2(16)
             return float(np.prod(hi - lo) * np.mean(self.distance(points) <= 0))
         total = 0.0
