@@ -112,3 +112,14 @@ def test_the_trained_field_answers_for_any_parameter_value(family):
     u = result.field("u")  # the same function as symbolic_pinn.load(run).field("u")
     values = np.asarray(u(jnp.full(3, 0.5), jnp.full(3, 0.5), jnp.array([1.0, 1.7, 3.0])))
     assert values.shape == (3,) and np.all(np.isfinite(values)) and len(set(values.tolist())) == 3
+
+
+def test_plots_show_a_few_parameter_values():
+    from symbolic_pinn import _plots
+
+    bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "k": (1.0, 3.0)}
+    panels = _plots._panels(("x", "y", "k"), bounds, ("k",))
+    assert [p.fixed for p in panels] == [{"k": k} for k in np.linspace(1, 3, _plots.SNAPSHOTS)]
+    assert all([name for name, _ in p.axes] == ["x", "y"] for p in panels)
+    # without the parameter declared, k would be a third spatial axis held at its middle
+    assert [p.fixed for p in _plots._panels(("x", "y", "k"), bounds)] == [{"k": 2.0}]
