@@ -562,6 +562,13 @@ class _Checker:
             return declared.value[0]
         if declared.kind == "exact":
             raise self._unknown_name(node)
+        if declared.kind == "shape":
+            raise PinnError(
+                f"'{node.name}' is a shape, not a value",
+                node.span,
+                help=f"a shape goes in the domain, `(x, y) in box(...) \\ {node.name}`, and in conditions, "
+                f"`on ∂{node.name}`",
+            )
         return declared.value
 
     def _unknown_name(self, node: ast.Name) -> PinnError:

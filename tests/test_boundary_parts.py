@@ -227,6 +227,9 @@ def test_a_named_shape_must_be_in_the_domain():
     assert info.value.span.line == 6
     with pytest.raises(PinnError, match="needs a shaped domain"):
         sp.parse("x in [0, 1]; y in [0, 1]\nfield u(x, y)\n-Δu = 1\nu = 0 on ∂box((0, 0), (1, 1))\n")
+    with pytest.raises(PinnError, match="'hole' is a shape, not a value") as info:
+        sp.parse(HEAD + "u = hole on ∂Ω\n")
+    assert (info.value.span.line, info.value.span.column) == (5, 5)
     with pytest.raises(PinnError, match="'nope' is not a shape") as info:
         sp.parse("(x, y) in box((-1, -1), (1, 1)) \\ nope\nfield u(x, y)\n-Δu = 1\n")
     assert (info.value.span.line, info.value.span.column) == (1, 35)
