@@ -281,3 +281,15 @@ def test_an_ambiguous_fixed_coordinate_is_a_located_error():
         sp.parse("x in [-1, 1]; t in [0, 1]\nfield u(x, t)\nDt(u) = Dxx(u)\nu(-1, t) - u(1, t) = x\n")
     assert info.value.span.line == 4
     assert "x = -1 and x = 1" in str(info.value)
+
+
+def test_a_part_at_every_time():
+    """(x, y) over a shape, t over [0, 2]: a part's points cover the times, normals only in space."""
+    from symbolic_pinn._runtime.geometry import Ball, Box
+    from symbolic_pinn._runtime.sampling import sample_region
+
+    shape = (("x", "y"), Box((-1.0, -1.0), (1.0, 1.0)) - Ball((0.0, 0.0), 0.25))
+    domain = {"x": (-1.0, 1.0), "t": (0.0, 2.0), "y": (-1.0, 1.0)}
+    x, t, y, nx, ny = sample_region(3, ("part", ("shape", 1)), 300, domain, shape, normals=True)
+    assert np.allclose(np.hypot(x, y), 0.25) and np.allclose(nx, -x / 0.25) and np.allclose(ny, -y / 0.25)
+    assert t.min() < 0.1 and t.max() > 1.9
