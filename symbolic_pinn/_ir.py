@@ -354,7 +354,8 @@ def format_program(program: Program) -> str:
     """The whole program as readable text (`symbolic-pinn compile --emit ir`)."""
     lines = []
     for v in program.variables:
-        lines.append(f"variable {v.name} in [{v.lo:g}, {v.hi:g}]")
+        kind = "param" if v.name in program.parameters else "variable"
+        lines.append(f"{kind} {v.name} in [{v.lo:g}, {v.hi:g}]")
     if program.shape is not None:
         lines.append(f"domain ({', '.join(program.shape[0])}) in {program.shape[1]!r}")
     for f in program.fields:

@@ -123,3 +123,10 @@ def test_plots_show_a_few_parameter_values():
     assert all([name for name, _ in p.axes] == ["x", "y"] for p in panels)
     # without the parameter declared, k would be a third spatial axis held at its middle
     assert [p.fixed for p in _plots._panels(("x", "y", "k"), bounds)] == [{"k": 2.0}]
+
+
+def test_the_ir_says_which_variables_are_parameters(family):
+    from symbolic_pinn._ir import format_program
+
+    text = format_program(family.ir)
+    assert "variable x in [0, 1]\nvariable y in [0, 1]\nparam k in [1, 3]\n" in text
