@@ -106,6 +106,19 @@ def test_the_sympy_front_end_gives_the_same_problem():
     assert [t.expr for t in spec.terms] == [t.expr for t in text.terms[:2]]
 
 
+def test_the_field_is_a_function_of_the_parameter(family):
+    """What `symbolic_pinn.load(run).field("u")` returns, here for freshly initialised weights."""
+    import jax
+
+    from symbolic_pinn._run import field_function
+
+    u = field_function(family, family.module.init_params(jax.random.PRNGKey(0)), "u")
+    values = np.asarray(u(0.5, 0.5, jnp.array([1.0, 1.7, 3.0])))
+    assert values.shape == (3,) and np.all(np.isfinite(values)) and len(set(values.tolist())) == 3
+    assert np.asarray(u(x=0.5, y=0.5, k=1.7)) == pytest.approx(values[1], rel=1e-6)
+
+
+@pytest.mark.slow  # compiling the training step costs about 30 s on a shared machine
 def test_the_trained_field_answers_for_any_parameter_value(family):
     result = family.train(adam_steps=5, lbfgs_steps=0, interior_points=32, boundary_points=32, progress=False)
     assert result.metrics["loss"] < result.history[0]["loss"]
