@@ -56,7 +56,6 @@ def poisson_setup(dde):
 
 def burgers_setup(dde):
     """DeepXDE's Burgers example: [2] + [20]*3 + [1] tanh, 2,540 + 80 + 160 points, Adam 15,000 then L-BFGS."""
-    import torch
 
     geometry = dde.geometry.GeometryXTime(dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 1))
 

@@ -31,6 +31,7 @@ _EXPORTS = {
     "parse_file": "_compile",
     "derive": "_derive",
     "PinnError": "_errors",
+    "IllPosedWarning": "_errors",
     "Span": "_errors",
     "Spec": "_spec",
     "Equation": "_sympy",

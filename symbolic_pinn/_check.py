@@ -21,7 +21,7 @@ from . import _functions, _limits
 from . import _syntax as ast
 from ._data import observations
 from ._errors import PinnError, Span
-from ._regions import BOUNDARY, INTERIOR, Data, Face, Region
+from ._regions import BOUNDARY, INTERIOR, Data, Face, Part, Region
 from ._runtime import geometry
 from ._spec import (
     BoundaryIntegral,
@@ -32,8 +32,11 @@ from ._spec import (
     TermSpec,
     normal,
     real_imag,
+    rest_of_boundary,
     split_integrals,
+    substitute_fixed,
     variable,
+    warn_ill_posed,
 )
 
 __all__ = ["check"]
@@ -50,7 +53,7 @@ _COMBINATIONS = {"union": geometry.Union, "difference": geometry.Difference, "in
 
 @dataclasses.dataclass
 class _Declared:
-    kind: str  # variable | field | const | let | unknown | exact
+    kind: str  # variable | field | const | let | shape | unknown | exact
     span: Span
     value: object = None
 
@@ -70,6 +73,8 @@ class _Checker:
         self.shape: tuple | None = None  # (variable names, Shape) of `(x, y) in disk(...)`
         self.params: dict[str, object] = {}  # the parameters of the user function being inlined
         self.defining: str | None = None  # the user function whose body is being checked
+        self.parameters: list[str] = []  # `param k in [1, 3]`
+        self.built: dict[str, geometry.Shape] = {}  # the shapes named by `let` that the domain uses
 
     # ---- statements ---------------------------------------------------------------
 
@@ -105,9 +110,12 @@ class _Checker:
                 ),
             )
         lines = self.program.source.splitlines()
-        terms = tuple(
-            TermSpec(kind, region, expr, weight, _label(lines, node.span), node.span.line)
-            for node, kind, region, expr, weight in self.terms
+        terms = rest_of_boundary(
+            [
+                TermSpec(kind, region, expr, weight, _label(lines, node.span), node.span.line)
+                for node, kind, region, expr, weight in self.terms
+            ],
+            self.shape,
         )
         return Spec(
             variables=tuple(self.variables),
@@ -119,6 +127,7 @@ class _Checker:
             filename=self.program.filename,
             data=tuple(self.data),
             shape=self.shape,
+            parameters=tuple(self.parameters),
         )
 
     def _declare(self, name: ast.Name, kind: str, value=None) -> None:
@@ -153,8 +162,12 @@ class _Checker:
                 help="write the lower end first, e.g. `x in [0, 1]`",
             )
         symbol = variable(s.name.name)
+        if s.parameter and s.name.name == TIME:
+            raise PinnError(f"'{TIME}' is time, not a parameter", s.name.span, help=f"declare it as `{TIME} in [0, 1]`")
         self._declare(s.name, "variable", (symbol, lo, hi))
         self.variables.append((symbol, lo, hi))
+        if s.parameter:
+            self.parameters.append(s.name.name)
 
     def _stmt_DomainDecl(self, s: ast.DomainDecl) -> None:
         if self.shape is not None:
@@ -184,6 +197,16 @@ class _Checker:
         """The shape a declaration names: a Box, a Ball, or a combination of shapes."""
         if isinstance(node, ast.ShapeOp):
             return _COMBINATIONS[node.op](self._shape(node.left, d), self._shape(node.right, d))
+        if isinstance(node, ast.Name):
+            declared = self.names.get(node.name)
+            if declared is None or declared.kind != "shape":
+                raise PinnError(
+                    f"'{node.name}' is not a shape",
+                    node.span,
+                    help=f"name a shape before the domain: `let {node.name} = disk((0, 0), 0.25)`",
+                )
+            self.built[node.name] = self._shape(declared.value, d)
+            return self.built[node.name]
         name = node.name.name
         kind = geometry.named(name)
         if kind is None:
@@ -292,6 +315,9 @@ class _Checker:
             self._declare(s.name, "unknown", symbol)
             self.unknowns.append((symbol, value))
             return
+        if isinstance(s.expr, ast.Call) and geometry.named(s.expr.name.name) and s.expr.name.name not in self.names:
+            self._declare(s.name, "shape", s.expr)  # built by the domain, which knows the dimension
+            return
         self._declare(s.name, "let", self._expr(s.expr))
 
     def _stmt_FunctionDecl(self, s: ast.FunctionDecl) -> None:
@@ -384,14 +410,20 @@ class _Checker:
             )
         region = self._region(s.where)
         self._normals_defined(lhs - rhs, region, s)
-        if lhs - rhs == 0:  # SymPy's automatic simplification only: no simplify() on user input
+        try:  # u(0, y) = x + y means x = 0 on both sides
+            face = [variable(region.variable)] if isinstance(region, Face) else []
+            residual = substitute_fixed(lhs - rhs, self.fields, face)
+        except PinnError as err:
+            err.span = s.span
+            raise
+        if residual == 0:  # SymPy's automatic simplification only: no simplify() on user input
             raise PinnError(
                 "this equation holds whatever the fields are (both sides are equal)",
                 s.span,
                 help="such a term trains nothing; note that Dx(u(-1, t)) is 0 — to differentiate first, "
                 "write Dx(u)(-1, t)",
             )
-        self.terms.append((s, "residual", region, lhs - rhs, self._weight(s.weight)))
+        self.terms.append((s, "residual", region, residual, self._weight(s.weight)))
 
     def _stmt_Minimize(self, s: ast.Minimize) -> None:
         expr = self._scalar(s.expr)
@@ -416,11 +448,11 @@ class _Checker:
         """The outward normal (∂ₙ, Dn) exists on the boundary and on the ends of a spatial interval."""
         if not expr.atoms(NormalComponent):
             return
-        if region == BOUNDARY:
+        if region == BOUNDARY or isinstance(region, Part):
             return
         if isinstance(region, Face):
             _, lo, hi = self.names[region.variable].value
-            if region.variable != TIME and region.value in (lo, hi):
+            if region.variable not in (TIME, *self.parameters) and region.value in (lo, hi):
                 return
         raise PinnError(
             "the normal derivative ∂ₙ (Dn) is defined only on the boundary",
@@ -432,13 +464,15 @@ class _Checker:
         if where is None:
             return INTERIOR
         if isinstance(where, ast.OnBoundary):
-            if not any(v.name != TIME for v, _, _ in self.variables):
+            if not any(v.name not in (TIME, *self.parameters) for v, _, _ in self.variables):
                 raise PinnError(
                     "∂Ω is the spatial boundary, but there is no spatial variable",
                     where.span,
                     help="an initial condition is a face of t: `at t = 0`",
                 )
             return BOUNDARY
+        if isinstance(where, ast.OnPart):
+            return self._part(where)
         declared = self.names.get(where.variable.name)
         if declared is None or declared.kind != "variable":
             raise PinnError(
@@ -446,13 +480,27 @@ class _Checker:
                 where.variable.span,
                 help=f"a face is named by a variable: `at x = 1`; declared variables: {self._list('variable')}",
             )
-        if self.shape is not None and where.variable.name in self.shape[0]:
+        if where.variable.name in self.parameters:
             raise PinnError(
-                f"'{where.variable.name}' ranges over a shape, which has no faces",
+                f"'{where.variable.name}' is a parameter: it has no faces",
                 where.variable.span,
-                help="use `on ∂Ω` for the shape's boundary, or a field at a point: `u(0, 0) = 1`",
+                help=f"a condition for one value of it gives the field there, e.g. `u(0, {where.variable.name}) = 0` "
+                "for u(x, k) — or make it a variable",
             )
         value = self._number(where.value, "the coordinate of a face")
+        if self.shape is not None and where.variable.name in self.shape[0]:
+            self._parts_allowed(where)
+            axis = self.shape[0].index(where.variable.name)
+            part = Part(f"{where.variable.name} = {value:g}", ("face", axis, value))
+            if self.shape[1].part_measure(part.part) <= 0:
+                raise PinnError(
+                    f"the plane {where.variable.name} = {value:g} holds no flat piece of the boundary of "
+                    f"{self.shape[1]}",
+                    where.variable.span,
+                    help="a face of a shaped domain is a straight piece of its boundary (a side of a box "
+                    "or polygon); use `on ∂Ω` or `on ∂name` for curved parts, or a field at a point: `u(0, 0) = 1`",
+                )
+            return part
         _, lo, hi = declared.value
         if not lo <= value <= hi:
             raise PinnError(
@@ -461,6 +509,65 @@ class _Checker:
                 help=f"a condition `at {where.variable.name} = a` needs {lo:g} ≤ a ≤ {hi:g}",
             )
         return Face(where.variable.name, value)
+
+    def _parts_allowed(self, where) -> None:
+        """A part of the boundary needs a shaped domain holding every spatial variable."""
+        if self.shape is None:
+            raise PinnError(
+                "a part of the boundary needs a shaped domain",
+                where.span,
+                help="declare one, e.g. `(x, y) in box((0, 0), (1, 1)) \\ hole`; the ends of an interval "
+                "are faces: `at x = 1`",
+            )
+        loose = [v.name for v, _, _ in self.variables if v.name not in (TIME, *self.parameters, *self.shape[0])]
+        if loose:
+            raise PinnError(
+                f"parts of the boundary need every spatial variable in the shape, but {', '.join(loose)} "
+                "has an interval",
+                where.span,
+                help="use `on ∂Ω` here, or faces `at x = a`",
+            )
+
+    def _part(self, where: ast.OnPart) -> Part:
+        """`on ∂hole`, `on ∂box(...)`: the part of ∂Ω on the surface of one shape of the domain."""
+        self._parts_allowed(where)
+        names, domain = self.shape
+        node = where.shape
+        if isinstance(node, ast.Name):
+            declared = self.names.get(node.name)
+            if declared is None or declared.kind != "shape":
+                shapes = self._list("shape")
+                raise PinnError(
+                    f"'{node.name}' is not a shape",
+                    node.span,
+                    help=f"name a shape with `let {node.name} = disk((0, 0), 0.25)` and use it in the domain; "
+                    f"shapes named here: {shapes}",
+                )
+            if node.name not in self.built:
+                raise PinnError(
+                    f"the shape '{node.name}' is not part of the domain",
+                    node.span,
+                    help=f"use it in the domain's declaration, e.g. `({', '.join(names)}) in box(...) \\ {node.name}`",
+                )
+            shape, label = self.built[node.name], f"∂{node.name}"
+        else:
+            shape = self._shape(node, len(names))
+            label = f"∂{shape}"
+        primitives = [p for p, _ in domain.parts()]
+        if shape not in primitives:
+            raise PinnError(
+                f"{shape} is not one of the shapes the domain is made of",
+                node.span,
+                help=f"the domain's shapes: {', '.join(map(str, primitives))}",
+            )
+        part = Part(label, ("shape", primitives.index(shape)))
+        if domain.part_measure(part.part) <= 0:
+            raise PinnError(
+                f"{label} is not on the boundary of the domain (other shapes cover it)",
+                node.span,
+                help="name a shape whose surface bounds the domain",
+            )
+        return part
 
     def _weight(self, node) -> float:
         if node is None:
@@ -551,6 +658,13 @@ class _Checker:
                 f"'{node.name}' is a function of ({params})",
                 node.span,
                 help=f"call it with arguments: {node.name}({params})",
+            )
+        if declared.kind == "shape":
+            raise PinnError(
+                f"'{node.name}' is a shape, not a value",
+                node.span,
+                help=f"a shape goes in the domain, `(x, y) in box(...) \\ {node.name}`, and in conditions, "
+                f"`on ∂{node.name}`",
             )
         return declared.value
 
@@ -733,7 +847,7 @@ class _Checker:
         return tuple(_diff(value, s, node.span) for s in self._spatial(node))
 
     def _spatial(self, node) -> list[sympy.Symbol]:
-        spatial = [s for s, _, _ in self.variables if s.name != TIME]
+        spatial = [s for s, _, _ in self.variables if s.name not in (TIME, *self.parameters)]
         if not spatial:
             raise PinnError("Δ and ∇ need a spatial variable", node.span, help="declare e.g. `x in [0, 1]`")
         return spatial
@@ -1081,7 +1195,7 @@ def _label(lines: list[str], span: Span) -> str:
 def check(program: ast.Program) -> Spec:
     """Resolve names and build the SymPy form of a parsed problem."""
     try:
-        return _Checker(program).run()
+        spec = _Checker(program).run()
     except PinnError as err:
         raise err.with_source(program.source, program.filename) from None
     except RecursionError:
@@ -1091,3 +1205,5 @@ def check(program: ast.Program) -> Spec:
             source=program.source,
             filename=program.filename,
         ) from None
+    warn_ill_posed(spec)
+    return spec

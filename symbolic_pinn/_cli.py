@@ -14,8 +14,9 @@ import os
 import pathlib
 import signal
 import sys
+import warnings
 
-from ._errors import PinnError
+from ._errors import IllPosedWarning, PinnError
 
 __all__ = ["main"]
 
@@ -455,13 +456,23 @@ def _add_setting_flags(parser: argparse.ArgumentParser, network_only: bool = Fal
             )
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """An IllPosedWarning as one line, ``warning: ...``; other warnings as Python shows them."""
+    if issubclass(category, IllPosedWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``symbolic-pinn`` command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((a for a in argv if not a.startswith("-")), "")
     args = _parser(only=command).parse_args(argv)
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.run(args)
     except PinnError as err:
         print(err.render(), file=sys.stderr)
         return EXIT_ERROR

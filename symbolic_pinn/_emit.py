@@ -591,6 +591,8 @@ def emit(
         + "}"
     )
     constants.append(f"SHAPE = {program.shape!r}  # (variables, Shape) of a non-box domain")
+    if program.parameters:
+        constants.append(f"PARAMETERS = ({_strings(program.parameters)})  # network inputs, not coordinates of space")
     constants.append(
         "NORMALS = ("
         + _strings([t.name for t in program.terms if ir.uses_normals(t)])
@@ -688,7 +690,10 @@ def emit(
     )
     names = "".join(f'"{name}", ' for name in randomized)
     out.append(f"RANDOMIZED = ({names.rstrip()})  # terms whose loss takes a random key: see losses\n")
-    sampled = "tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS))"
+    parameters = ", parameters=PARAMETERS" if program.parameters else ""
+    sampled = (
+        f"tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS{parameters}))"
+    )
     out.append(
         "def main(steps=2000, n=1000, seed=0, saved=None):\n"
         '    """Train with plain Adam on quasi-random points and report the errors; with ``saved``\n'

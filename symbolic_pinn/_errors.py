@@ -29,6 +29,10 @@ class Span:
     end_column: int | None = None
 
 
+class IllPosedWarning(UserWarning):
+    """A problem that compiles but is very likely ill-posed (a missing boundary or initial condition)."""
+
+
 class PinnError(Exception):
     """A problem that symbolic_pinn cannot accept, with where and what to do.
 

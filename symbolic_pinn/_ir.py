@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ._regions import BOUNDARY, INTERIOR, Boundary, Data, Face, Interior, Region  # noqa: F401 - the IR's regions
+from ._regions import BOUNDARY, INTERIOR, Boundary, Data, Face, Interior, Part, Region  # noqa: F401 - the IR's regions
 
 
 class Expr:
@@ -230,11 +230,12 @@ class Program:
     exact: tuple[tuple[str, Expr], ...]
     # (variables, tree): variables ranging together over a shape (see _runtime.shape_distance)
     shape: tuple | None = None
+    parameters: tuple[str, ...] = ()  # `param k in [1, 3]`: network inputs, not coordinates of space
 
     @property
     def spatial(self) -> tuple[str, ...]:
-        """The spatial variables: all but ``t``, in declaration order."""
-        return tuple(v.name for v in self.variables if v.name != "t")
+        """The spatial variables: all but ``t`` and the parameters, in declaration order."""
+        return tuple(v.name for v in self.variables if v.name != "t" and v.name not in self.parameters)
 
     def field(self, name: str) -> FieldDecl:
         return next(f for f in self.fields if f.name == name)
@@ -410,7 +411,8 @@ def format_program(program: Program) -> str:
     """The whole program as readable text (`symbolic-pinn compile --emit ir`)."""
     lines = []
     for v in program.variables:
-        lines.append(f"variable {v.name} in [{v.lo:g}, {v.hi:g}]")
+        kind = "param" if v.name in program.parameters else "variable"
+        lines.append(f"{kind} {v.name} in [{v.lo:g}, {v.hi:g}]")
     if program.shape is not None:
         lines.append(f"domain ({', '.join(program.shape[0])}) in {program.shape[1]!r}")
     for f in program.fields:

@@ -196,4 +196,5 @@ def lower(spec: Spec) -> ir.Program:
         terms=terms,
         exact=tuple((name, lowering.expr(e)) for name, e in spec.exact),
         shape=spec.shape,
+        parameters=spec.parameters,
     )

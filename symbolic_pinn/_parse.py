@@ -41,6 +41,7 @@ _TERMINAL_WORDS = {
     "LAPLACE": "Δ",
     "NABLA": "∇",
     "BOUNDARY": "∂Ω",
+    "PART": "a part of the boundary like ∂hole",
     "_IN": "'in'",
     "_POW": "'^'",
     "COMPARE": "a comparison (< <= > >=)",
@@ -89,11 +90,17 @@ class _ToSyntax(Transformer_NonRecursive):
     def variable_decl(self, meta, c):
         return ast.VariableDecl(_span(meta), self._name(c[0]), c[1], c[2])
 
+    def param_decl(self, meta, c):
+        return ast.VariableDecl(_span(meta), self._name(c[0]), c[1], c[2], parameter=True)
+
     def domain_decl(self, meta, c):
         return ast.DomainDecl(_span(meta), tuple(self._name(t) for t in c[:-1]), c[-1])
 
     def primitive(self, meta, c):
         return ast.Shape(_span(meta), self._name(c[0]), tuple(c[1:]))
+
+    def shape_name(self, meta, c):
+        return self._name(c[0])
 
     def _shape_op(op):
         def rule(self, meta, c):
@@ -153,6 +160,26 @@ class _ToSyntax(Transformer_NonRecursive):
 
     def on_boundary(self, meta, c):
         return ast.OnBoundary(_span(meta))
+
+    def on_part(self, meta, c):
+        token, coordinates = c
+        span = _token_span(token)
+        name = ast.Name(Span(span.line, span.column + 1, span.end_line, span.end_column), str(token)[1:])
+        if coordinates is None:
+            return ast.OnPart(_span(meta), name)
+        _, arguments = coordinates
+        shape = ast.Shape(Span(span.line, span.column + 1, meta.end_line, meta.end_column), name, arguments)
+        return ast.OnPart(_span(meta), shape)
+
+    def on_part_spelled(self, meta, c):
+        token, shape = c
+        if str(token) != "boundary":
+            raise PinnError(
+                "a part of the boundary is written ∂name or boundary(name)",
+                _token_span(token),
+                help="write `on ∂hole` or `on boundary(hole)`",
+            )
+        return ast.OnPart(_span(meta), shape)
 
     def at_face(self, meta, c):
         return ast.AtFace(_span(meta), self._name(c[0]), c[1])
@@ -415,6 +442,8 @@ def parse_text(text: str | bytes, filename: str | None = None) -> ast.Program:
         except VisitError as err:
             if isinstance(err.orig_exc, RecursionError):
                 raise PinnError("the expression is nested too deeply", help="split it with `let` definitions") from None
+            if isinstance(err.orig_exc, PinnError):
+                raise err.orig_exc from None
             raise
     except PinnError as err:
         raise err.with_source(text, filename) from None

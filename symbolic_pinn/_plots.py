@@ -52,12 +52,14 @@ def write_plots(out: pathlib.Path, compiled, result: TrainResult) -> list[str]:
             reference = _on_grid(exact, args) if exact else None
             names.append(f"solution_{field.name}.png")
             title = f"{field.name}({', '.join(args)})"
-            _save(_field_figure(title, args, bounds, network, reference, inside, field.name), out / names[-1])
+            figure = _field_figure(title, args, bounds, network, reference, inside, field.name, compiled.ir.parameters)
+            _save(figure, out / names[-1])
             if reference is not None:
                 names.append(f"error_{field.name}.png")
                 error = lambda c, n=network, r=reference: np.abs(n(c) - r(c))  # noqa: E731
                 label = f"|{field.name} − exact|"
-                _save(_field_figure(label, args, bounds, error, None, inside, label), out / names[-1])
+                figure = _field_figure(label, args, bounds, error, None, inside, label, compiled.ir.parameters)
+                _save(figure, out / names[-1])
     return names
 
 
@@ -139,21 +141,31 @@ class _Panel:
         return coordinates | {k: np.full(grids[0].shape, v) for k, v in self.fixed.items()}
 
 
-def _panels(args: tuple[str, ...], bounds: dict[str, tuple[float, float]]) -> list[_Panel]:
-    """The views of a field of ``args``: snapshots in time, each a line or a heat map."""
-    space = [a for a in args if a != TIME] or [TIME]
-    times = np.linspace(*bounds[TIME], SNAPSHOTS) if TIME in args and TIME not in space else [None]
+def _panels(args: tuple[str, ...], bounds: dict[str, tuple[float, float]], parameters=()) -> list[_Panel]:
+    """The views of a field of ``args``: snapshots in time — or, without time, at a few
+    values of its first parameter (``param k in [1, 3]``) — each a line or a heat map."""
+    stepped = TIME if TIME in args else next((a for a in args if a in parameters), TIME)
+    space = [a for a in args if a != TIME and a not in parameters] or [stepped]
+    steps = np.linspace(*bounds[stepped], SNAPSHOTS) if stepped in args and stepped not in space else [None]
     plotted = space[:2]
     n = LINE_POINTS if len(plotted) == 1 else MAP_POINTS
     axes = tuple((a, np.linspace(*bounds[a], n)) for a in plotted)
-    held = {a: sum(bounds[a]) / 2 for a in space[2:]}
-    return [_Panel(axes, ({TIME: float(t)} if t is not None else {}) | held) for t in times]
+    others = [a for a in args if a in parameters and a != stepped and a not in plotted]
+    held = {a: sum(bounds[a]) / 2 for a in space[2:] + others}
+    return [_Panel(axes, ({stepped: float(s)} if s is not None else {}) | held) for s in steps]
 
 
 def _field_figure(
-    title: str, args, bounds, values: Callable, reference: Callable | None = None, inside=None, label: str = ""
+    title: str,
+    args,
+    bounds,
+    values: Callable,
+    reference: Callable | None = None,
+    inside=None,
+    label: str = "",
+    parameters=(),
 ) -> Figure:
-    panels = _panels(args, bounds)
+    panels = _panels(args, bounds, parameters)
     if inside is not None:  # blank (NaN) outside the shape
         values = _masked(values, inside)
         reference = _masked(reference, inside) if reference is not None else None

@@ -15,7 +15,7 @@ import typing
 if typing.TYPE_CHECKING:  # pragma: no cover
     from ._ir import Program
 
-__all__ = ["Region", "Interior", "Boundary", "Face", "Data", "INTERIOR", "BOUNDARY"]
+__all__ = ["Region", "Interior", "Boundary", "Face", "Part", "Data", "INTERIOR", "BOUNDARY"]
 
 
 class Region:
@@ -66,7 +66,7 @@ class Boundary(Region):
 
     def measure(self, program: Program) -> float:
         volume, widths = _volume_and_widths(program)
-        time = widths.pop("t", 1.0)
+        time = math.prod(widths.pop(v, 1.0) for v in ("t", *program.parameters))  # not space: no faces
         area = sum(2.0 * volume / time / w for w in widths.values())
         if program.shape:
             area += program.shape[1].measure(boundary=True) * math.prod(widths.values())
@@ -96,6 +96,32 @@ class Face(Region):
     def measure(self, program: Program) -> float:
         volume, widths = _volume_and_widths(program)
         return volume / widths[self.variable]
+
+
+@dataclasses.dataclass(frozen=True)
+class Part(Region):
+    """A part of a shaped domain's boundary, at every value of the other variables.
+
+    ``part`` says which (``geometry.Shape.in_part``): a shape's surface
+    ``("shape", i)``, a flat face ``("face", axis, value)`` or the rest
+    ``("rest", (part, ...))``; ``name`` is how the problem wrote it (``∂hole``).
+    """
+
+    name: str
+    part: tuple
+
+    kind = "part"
+    points_setting = "boundary_points"
+
+    def describe(self) -> str:
+        return self.name
+
+    def sampled(self) -> tuple:
+        return ("part", self.part)
+
+    def measure(self, program: Program) -> float:
+        _, widths = _volume_and_widths(program)
+        return program.shape[1].part_measure(self.part) * math.prod(widths.values())
 
 
 @dataclasses.dataclass(frozen=True)

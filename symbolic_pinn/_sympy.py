@@ -30,9 +30,20 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from ._errors import PinnError
-from ._regions import BOUNDARY, INTERIOR, Face, Region
+from ._regions import BOUNDARY, INTERIOR, Face, Part, Region
 from ._runtime.geometry import Shape, ShapeError, named
-from ._spec import BoundaryIntegral, NormalComponent, Spec, TermSpec, real_imag, split_integrals, variable
+from ._spec import (
+    BoundaryIntegral,
+    NormalComponent,
+    Spec,
+    TermSpec,
+    real_imag,
+    rest_of_boundary,
+    split_integrals,
+    substitute_fixed,
+    variable,
+    warn_ill_posed,
+)
 
 __all__ = [
     "Equation",
@@ -113,7 +124,10 @@ class Equation:
 
     Args:
         eq: a ``sympy.Eq`` (or an expression meaning ``expr = 0``).
-        on: ``"interior"`` (default), ``"boundary"``, or a face ``{t: 0}``.
+        on: ``"interior"`` (default), ``"boundary"``, a face ``{t: 0}``, or a part of
+            a shaped domain's boundary: one of the shapes it is made of (``hole``
+            for ``shape=((x, y), box(...) - hole)``); ``"boundary"`` then means the
+            rest of it.
         weight: its weight in the loss.
     """
 
@@ -214,7 +228,9 @@ class _Normaliser:
             )
         return result.doit(deep=False) if isinstance(result, sympy.Derivative) else result
 
-    def region(self, on) -> Region:
+    def region(self, on, shape=None) -> Region:
+        if isinstance(on, Shape):
+            return _shape_part(on, shape)
         if on == "interior":
             return INTERIOR
         if on == "boundary":
@@ -229,6 +245,15 @@ class _Normaliser:
             _, lo, hi = match[0]
             if not lo <= value <= hi:
                 raise PinnError(f"{symbol} = {value:g} is outside the interval [{lo:g}, {hi:g}]")
+            names = [s.name for s in shape[0]] if shape is not None else []
+            if canonical.name in names:
+                part = Part(f"{canonical.name} = {value:g}", ("face", names.index(canonical.name), value))
+                if shape[1].part_measure(part.part) <= 0:
+                    raise PinnError(
+                        f"the plane {canonical.name} = {value:g} holds no flat piece of the boundary of {shape[1]}",
+                        help="a face of a shaped domain is a straight piece of its boundary",
+                    )
+                return part
             return Face(canonical.name, value)
         raise PinnError(f"on={on!r} is not a region", help='use "interior", "boundary" or {variable: value}')
 
@@ -264,6 +289,7 @@ def from_sympy(
     unknowns: Mapping | None = None,
     exact: Mapping | None = None,
     shape: tuple | None = None,
+    parameters: Sequence = (),
 ) -> Spec:
     """Build a problem from SymPy objects.
 
@@ -277,12 +303,18 @@ def from_sympy(
         shape: ``((x, y), disk((0, 0), 1))``: those variables range over the shape
             together (their intervals in ``variables`` are ignored: the shape's
             bounding box is used).
+        parameters: ``[k]``, variables (in ``variables``) that are parameters of a
+            family of problems (the text's ``param k in [1, 3]``): network inputs
+            that Δ, ∇, the boundary and the normal leave out, like time.
     """
     if shape is not None:
         variables = _shaped_variables(variables, shape)
     norm = _Normaliser(variables, fields, unknowns or {})
     if not norm.fields:
         raise PinnError("the problem declares no field", help="pass fields=[u] with u = sympy.Function('u')(x, y)")
+    names = tuple(getattr(k, "name", None) for k in parameters)
+    if any(n not in {s.name for s, _, _ in norm.variables} or n == "t" for n in names):
+        raise PinnError(f"parameters={list(parameters)}: each must be one of the variables, and not t")
     specs = []
     for i, term in enumerate(terms):
         if isinstance(term, (sympy.Eq, sympy.Expr)) and not isinstance(term, sympy.Integral):
@@ -290,11 +322,10 @@ def from_sympy(
         if isinstance(term, Equation):
             eq = term.eq
             difference = eq.lhs - eq.rhs if isinstance(eq, sympy.Eq) else eq
-            if isinstance(difference, sympy.MatrixBase):  # a vector equation: one term per component
-                for component in difference:
-                    specs += _residuals(norm, term, component, _label(eq, norm.region(term.on)), i)
-                continue
-            specs += _residuals(norm, term, difference, _label(eq, norm.region(term.on)), i)
+            region = norm.region(term.on, shape)
+            components = list(difference) if isinstance(difference, sympy.MatrixBase) else [difference]
+            for component in components:  # a vector equation: one term per component
+                specs += _residuals(norm, term, component, region, _label(eq, region), i)
         elif isinstance(term, Minimize):
             weight = _number(term.weight, "a weight")
             energy = _energy_integrals(norm, norm(term.energy))
@@ -312,29 +343,49 @@ def from_sympy(
             )
     if not specs:
         raise PinnError("the problem has no equation and nothing to minimize")
+    specs = rest_of_boundary(specs, shape)
     exact_specs = []
     for applied, expr in (exact or {}).items():
         name = getattr(getattr(applied, "func", None), "__name__", str(applied))
         if name not in norm.field_names:
             raise PinnError(f"exact: {applied} is not a field")
         exact_specs.append((name, norm(expr)))
-    return Spec(
+    spec = Spec(
         variables=tuple(norm.variables),
         fields=tuple(norm.fields),
         unknowns=tuple(norm.unknowns),
         terms=tuple(specs),
         exact=tuple(exact_specs),
         shape=(tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None,
+        parameters=names,
     )
+    warn_ill_posed(spec)
+    return spec
 
 
-def _residuals(norm: _Normaliser, term: Equation, difference, label: str, i: int) -> list[TermSpec]:
-    """The residual terms of one scalar equation ``difference = 0``: two if it is complex."""
+def _shape_part(on: Shape, shape) -> Part:
+    """``on=hole``: the part of the boundary on one of the shapes the domain is made of."""
+    if shape is None:
+        raise PinnError(f"on={on}: a part of the boundary needs a shaped domain", help="pass shape=((x, y), ...)")
+    primitives = [p for p, _ in shape[1].parts()]
+    if on not in primitives:
+        raise PinnError(
+            f"on={on} is not one of the shapes the domain is made of",
+            help=f"the domain's shapes: {', '.join(map(str, primitives))}",
+        )
+    part = Part(f"∂{on}", ("shape", primitives.index(on)))
+    if shape[1].part_measure(part.part) <= 0:
+        raise PinnError(f"on={on} is not on the boundary of the domain", help="other shapes cover it")
+    return part
+
+
+def _residuals(norm: _Normaliser, term: Equation, difference, region: Region, label: str, i: int) -> list[TermSpec]:
+    """The residual terms of one scalar equation ``difference = 0`` on ``region``: two if it is complex."""
     expr = norm(difference)
     weight = _number(term.weight, "a weight")
     if weight < 0:
         raise PinnError(f"the weight {weight:g} of term {i} is negative", help="weights must be positive")
-    region = norm.region(term.on)
+    expr = substitute_fixed(expr, norm.fields, [variable(region.variable)] if isinstance(region, Face) else [])
     if expr.atoms(NormalComponent) and region == INTERIOR:
         raise PinnError(
             f"term {i} uses the normal derivative, which is defined only on the boundary",

@@ -138,6 +138,7 @@ class VariableDecl(Node):
     name: Name
     lo: Node
     hi: Node
+    parameter: bool = False  # `param k in [1, 3]`: not a coordinate of space
 
 
 @dataclasses.dataclass(frozen=True)
@@ -206,6 +207,13 @@ class OnBoundary(Node):
 
 
 @dataclasses.dataclass(frozen=True)
+class OnPart(Node):
+    """`on ∂hole`, `on ∂box((0, 0), (1, 1))`: the part of ∂Ω on a shape's surface."""
+
+    shape: Node  # a Name (a shape named by `let`) or a Shape written out
+
+
+@dataclasses.dataclass(frozen=True)
 class AtFace(Node):
     variable: Name
     value: Node
@@ -215,7 +223,7 @@ class AtFace(Node):
 class Equation(Node):
     lhs: Node
     rhs: Node
-    where: OnBoundary | AtFace | None
+    where: OnBoundary | OnPart | AtFace | None
     weight: Node | None
 
 

@@ -74,7 +74,7 @@ error: unexpected 'x'
   |
 3 | Dxx(u) = 1 on x = 1
   |               ^
-  = help: expected ∂Ω""",
+  = help: expected a part of the boundary like ∂hole, ∂Ω""",
     ),
     (
         "unclosed parenthesis",

@@ -65,11 +65,12 @@ class Shape:
         from 2^16 quasi-random points (a fixed seed, so a shape always gives one number).
         """
         import numpy as np
-        from scipy.stats import qmc
 
         rng = np.random.default_rng(0)
         lo, hi = self.bounds()
         if not boundary:
+            from scipy.stats import qmc  # a slow import: only here
+
             points = lo + (hi - lo) * qmc.Sobol(len(lo), scramble=True, seed=rng).random_base2(16)
             return float(np.prod(hi - lo) * np.mean(self.distance(points) <= 0))
         total = 0.0
@@ -134,6 +135,63 @@ class Shape:
                 count += int(kept.sum())
         order = rng.permutation(count)[:n]
         return np.concatenate(points)[order], np.concatenate(normals)[order]
+
+    def in_part(self, part, points):
+        """Which boundary ``points`` lie on ``part`` of the boundary.
+
+        ``part`` is ``("shape", i)``: the surface of the i-th box, ball or polygon of
+        :meth:`parts`; ``("face", axis, value)``: the plane coordinate[axis] = value;
+        ``("rest", (part, ...))``: none of those parts.
+        """
+        import numpy as np
+
+        lo, hi = self.bounds()
+        tolerance = 1e-9 * float(np.max(hi - lo))
+        if part[0] == "shape":
+            return np.abs(self.parts()[part[1]][0].distance(points)) <= tolerance
+        if part[0] == "face":
+            return np.abs(points[:, part[1]] - part[2]) <= tolerance
+        if part[0] == "rest":
+            taken = np.zeros(len(points), bool)
+            for other in part[1]:
+                taken |= self.in_part(other, points)
+            return ~taken
+        raise ValueError(f"unknown part of a boundary: {part!r}")
+
+    def part_boundary(self, n, unit, rng, part):
+        """``n`` points on ``part`` of the boundary (see :meth:`in_part`), and outward normals.
+
+        Points of the whole boundary (spread by area, :meth:`boundary`) that lie on
+        the part, so the part's points are spread by area too; its normals point out
+        of the shape (into a hole).
+        """
+        import numpy as np
+
+        points, normals, count = [], [], 0
+        for _ in range(1000):
+            p, normal = self.boundary(max(2 * n, 256), unit, rng)
+            kept = self.in_part(part, p)
+            points.append(p[kept])
+            normals.append(normal[kept])
+            count += int(kept.sum())
+            if count >= n:
+                order = rng.permutation(count)[:n]
+                return np.concatenate(points)[order], np.concatenate(normals)[order]
+        raise ValueError(f"the part {part!r} of the boundary is too small to sample")
+
+    def part_measure(self, part):
+        """The area (in 2-D the length) of ``part`` of the boundary: the share of 2^14
+        boundary points on it times the boundary's area (a fixed seed: one number).
+
+        Fewer than 8 of those points is 0: a plane that touches a curve (``x = 1`` on the
+        unit disk) catches a point now and then, but holds no piece of the boundary.
+        """
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        points, _ = self.boundary(2**14, lambda m, k: rng.random((m, k)), rng)
+        on = self.in_part(part, points)
+        return float(np.mean(on) * self.measure(boundary=True)) if on.sum() >= 8 else 0.0
 
 
 @dataclasses.dataclass(frozen=True)

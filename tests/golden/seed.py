@@ -131,20 +131,22 @@ def unit_cube(m, k, rng, sampler="sobol"):
     raise ValueError(f"unknown sampler {sampler!r}: choose sobol, halton or uniform")
 
 
-def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="sobol"):
+def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="sobol", parameters=()):
     """``n`` points of a region of the domain, as a tuple of coordinate arrays.
 
     ``domain`` maps each variable to its interval; ``shape``, if not None, is
     ``(variables, Shape)``: those variables range together over the shape (see
     ``geometry``), the others over their intervals.  ``region`` is
-    ``("interior",)``, ``("boundary",)`` or ``("face", variable, value)``.  The
+    ``("interior",)``, ``("boundary",)``, ``("face", variable, value)`` or
+    ``("part", part)``, a part of the shape's boundary (``geometry.Shape.in_part``).  The
     boundary of a time-dependent problem is the spatial boundary at every time: a
     variable ``t`` has no faces there (initial conditions are faces of their own),
     and boundary points are spread over the parts of the boundary by area.  With
     ``normals=True`` the outward unit normal follows, one array per spatial variable.
 
     Points are scrambled Sobol points unless ``sampler`` says "halton" or "uniform"
-    (see :func:`unit_cube`); the same seed gives the same points.
+    (see :func:`unit_cube`); the same seed gives the same points.  The variables named in
+    ``parameters`` (``param k in [1, 3]``) are sampled like ``t``: not coordinates of space.
     """
     import numpy as np
 
@@ -154,7 +156,7 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         return unit_cube(m, k, rng, sampler)
 
     names = list(domain)
-    spatial = [v for v in names if v != "t"]
+    spatial = [v for v in names if v != "t" and v not in parameters]
     lo = np.array([domain[v][0] for v in names], float)
     hi = np.array([domain[v][1] for v in names], float)
     shaped = [names.index(v) for v in shape[0]] if shape else []
@@ -187,6 +189,13 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         points = inside(n, axis, region[2])
         if names[axis] in spatial and region[2] in (lo[axis], hi[axis]):
             normal = along(n, axis, 1.0 if region[2] == hi[axis] else -1.0)
+    elif region[0] == "part":  # a part of a shape's boundary, at every value of the other variables
+        points = np.empty((n, len(names)))
+        fill(points, boxed, n)
+        on, outward = shape[1].part_boundary(n, unit, rng, region[1])
+        points[:, shaped] = on
+        normal = np.zeros((n, len(spatial)))
+        normal[:, [spatial.index(names[i]) for i in shaped]] = outward
     else:  # the boundary: the shape's, then each face of a spatial interval
         pieces = []  # (area, sampler of count points → (points, normals))
         rest = [i for i in boxed if names[i] in spatial]
