@@ -24,6 +24,7 @@ it would without this module.  ``jax.distributed`` (several processes, see
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import jax
 import numpy as np
@@ -33,7 +34,7 @@ from jax.sharding import PartitionSpec as P
 from ._config import parse_devices
 from ._errors import PinnError
 
-__all__ = ["AXIS", "ONE", "Placement", "placement", "even_share"]
+__all__ = ["AXIS", "ONE", "Placement", "placement", "even_share", "in_chunks"]
 
 AXIS = "points"
 
@@ -123,3 +124,32 @@ def even_share(total: int, parts: int, index: int) -> slice:
     size, extra = divmod(total, parts)
     start = index * size + min(index, extra)
     return slice(start, start + size + (index < extra))
+
+
+def in_chunks(function: Callable, columns: tuple, size: int) -> np.ndarray:
+    """``function(*columns)`` of a pointwise function, evaluated ``size`` points at a time.
+
+    Memory is bounded by one chunk's: the values come back to the host chunk by chunk.
+    Every chunk has the same length (the last is padded with copies of its first point,
+    whose values are dropped), so a jitted ``function`` is compiled once.
+
+    >>> in_chunks(lambda x, y: x * y, (np.arange(5.0), np.full(5, 2.0)), 2)
+    array([0., 2., 4., 6., 8.])
+    """
+    n = len(columns[0])
+    if n <= size:
+        return _pointwise(function(*columns), n)
+    values = []
+    for start in range(0, n, size):
+        chunk = tuple(c[start : start + size] for c in columns)
+        real = len(chunk[0])
+        if real < size:
+            chunk = tuple(np.concatenate([c, np.repeat(c[:1], size - real, axis=0)]) for c in chunk)
+        values.append(_pointwise(function(*chunk), size)[:real])
+    return np.concatenate(values)
+
+
+def _pointwise(values, n: int) -> np.ndarray:
+    """One value per point (a constant, such as `exact u = 1`, is one value for all)."""
+    values = np.asarray(values)
+    return np.broadcast_to(values, (n,) + values.shape[1:]) if values.ndim == 0 else values

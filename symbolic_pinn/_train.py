@@ -53,6 +53,7 @@ FINISHERS = ("lbfgs", "bfgs")
 HISTORY_EVERY = 10  # steps between rows of the history (and progress updates)
 LBFGS_FLAT_STEPS = 50  # L-BFGS (or bfgs, or LM) stops after this many steps without progress
 FLAT_RTOL = 1e-10  # a step without progress lowers the loss by at most this, relatively
+CHUNK_SIZE = TrainConfig.__dataclass_fields__["chunk_size"].default
 
 
 _SCHEDULES: dict[str, Callable[[TrainConfig], optax.Schedule]] = {
@@ -117,8 +118,12 @@ def _points(compiled, config: TrainConfig, dtype) -> dict:
     return points
 
 
-def relative_l2(compiled, params, total: int = 10_000, notes: list[str] | None = None) -> dict[str, float | None]:
+def relative_l2(
+    compiled, params, total: int = 10_000, notes: list[str] | None = None, chunk_size: int = CHUNK_SIZE
+) -> dict[str, float | None]:
     """‖u − exact‖ / ‖exact‖ on a test grid, for each field with an `exact`.
+
+    The fields are evaluated ``chunk_size`` points at a time (see ``_devices.in_chunks``).
 
     Where the exact solution (say sqrt(x - 0.5) on [0, 1]) or the network is not a
     finite number at some test point, the error is ``None``, and a sentence saying why
@@ -131,8 +136,8 @@ def relative_l2(compiled, params, total: int = 10_000, notes: list[str] | None =
     errors = {}
     for name, exact in compiled.module.EXACT.items():
         args = [jnp.asarray(grid[:, names.index(a)], dtype=jnp.result_type(float)) for a in program.field(name).args]
-        predicted = np.asarray(fields[name](*args), dtype=float)
-        reference = np.asarray(exact(*args), dtype=float)
+        predicted = np.asarray(_devices.in_chunks(fields[name], args, chunk_size), dtype=float)
+        reference = np.asarray(_devices.in_chunks(exact, args, chunk_size), dtype=float)
         reason = _not_finite_at(reference, f"the exact solution of {name}", args, program.field(name).args)
         reason = reason or _not_finite_at(predicted, f"the trained {name}", args, program.field(name).args)
         if reason:
@@ -582,7 +587,7 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
         checkpoints.write(run)
     notes: list[str] = [f"{checkpoints.failed}; {checkpoints.describe()}"] if checkpoints.failed else []
     metrics = {
-        "rel_l2": relative_l2(compiled, params, notes=notes),
+        "rel_l2": relative_l2(compiled, params, notes=notes, chunk_size=config.chunk_size),
         "unknowns": {k: float(v) for k, v in params.get("unknowns", {}).items()},
         "loss": final_loss,
         "losses": final_terms,

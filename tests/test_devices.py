@@ -18,8 +18,8 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 # float32 sums of a few hundred terms added in another order: a few units of rounding
 RTOL = 2e-6
-# a short training (20 Adam steps in float32, then float64 BFGS and LM) from the same
-# start: the rounding differences of the Adam phase are carried on, not amplified
+# a short training (20 Adam steps, 10 of L-BFGS, 3 of LM, in float32) from the same
+# start: the rounding differences are carried on, not amplified
 TRAIN_ATOL = 1e-4
 
 
@@ -37,7 +37,7 @@ def test_the_child_sees_four_devices(four_devices):
     assert four_devices["count"] == 4
 
 
-@pytest.mark.parametrize("problem", ["box", "disk", "data", "integral", "energy"])
+@pytest.mark.parametrize("problem", ["box", "disk", "data", "integral"])
 def test_loss_and_gradient_on_four_devices_equal_one(four_devices, problem):
     result = four_devices["objectives"][problem]
     one, four = result["loss"]
