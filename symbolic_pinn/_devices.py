@@ -27,6 +27,7 @@ import dataclasses
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
@@ -34,7 +35,7 @@ from jax.sharding import PartitionSpec as P
 from ._config import parse_devices
 from ._errors import PinnError
 
-__all__ = ["AXIS", "ONE", "Placement", "placement", "even_share", "in_chunks"]
+__all__ = ["AXIS", "ONE", "Placement", "initialize", "placement", "even_share", "in_chunks"]
 
 AXIS = "points"
 
@@ -60,8 +61,13 @@ class Placement:
         if self.mesh is None:
             return points
         split, whole = NamedSharding(self.mesh, P(AXIS)), NamedSharding(self.mesh, P())
+        # several processes: every process holds every point (drawn from the same seed), so
+        # checkpoints can be read from any of them; the step still splits the work
+        several = jax.process_count() > 1
         return {
-            term: tuple(jax.device_put(c, split if c.shape[0] % self.count == 0 else whole) for c in columns)
+            term: tuple(
+                jax.device_put(c, split if c.shape[0] % self.count == 0 and not several else whole) for c in columns
+            )
             for term, columns in points.items()
         }
 
@@ -71,6 +77,17 @@ class Placement:
             return points
         split = NamedSharding(self.mesh, P(AXIS))
         return jax.tree.map(lambda c: jax.lax.with_sharding_constraint(c, split), points)
+
+    @property
+    def leader(self) -> bool:
+        """Whether this process writes (checkpoints, metrics, plots) and shows progress: process 0."""
+        return jax.process_index() == 0
+
+    def local(self, tree):
+        """With several processes, ``tree``'s replicated arrays as this process's own copies (for evaluation)."""
+        if jax.process_count() == 1:
+            return tree
+        return jax.tree.map(lambda a: jnp.asarray(np.asarray(a)) if isinstance(a, jax.Array) else a, tree)
 
     def describe(self) -> dict:
         """For metrics.json, checkpoints and the progress line: count, kinds, mesh, processes."""
@@ -92,6 +109,40 @@ class Placement:
 
 
 ONE = Placement(None)  # one device: nothing placed
+
+
+def initialize(coordinator: str | None, num_processes: int | None = None, process_id: int | None = None) -> None:
+    """Join a group of processes (``jax.distributed.initialize``) before any JAX computation.
+
+    ``coordinator`` is process 0's ``HOST:PORT``, or ``"auto"`` for the environment's
+    (Slurm, Open MPI, ... as ``jax.distributed.initialize()`` detects); None: one process.
+    On CPUs the processes exchange sums through gloo (``jax_cpu_collectives_implementation``).
+    """
+    if coordinator is None:
+        if num_processes is not None or process_id is not None:
+            raise PinnError(
+                "--num-processes and --process-id go with --coordinator HOST:PORT",
+                help="give every process --coordinator HOST:PORT (process 0's address), or --coordinator auto",
+            )
+        return
+    if coordinator != "auto" and (num_processes is None or process_id is None):
+        raise PinnError(
+            f"--coordinator {coordinator} needs --num-processes N and --process-id I (0 to N - 1)",
+            help="or --coordinator auto, where Slurm or MPI tells each process its place",
+        )
+    if coordinator != "auto" and not 0 <= process_id < num_processes:
+        raise PinnError(f"--process-id must be between 0 and {num_processes - 1}, got {process_id}")
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU collectives; GPUs use NCCL
+    try:
+        if coordinator == "auto":
+            jax.distributed.initialize()
+        else:
+            jax.distributed.initialize(coordinator, num_processes, process_id)
+    except (RuntimeError, ValueError) as err:
+        raise PinnError(
+            f"could not join the group of processes at {coordinator}: {err}",
+            help="start every process with the same --coordinator and --num-processes, and process 0 first",
+        ) from None
 
 
 def placement(setting: str) -> Placement:

@@ -279,6 +279,7 @@ class _Checkpoints:
         self.written = written  # the step of the checkpoint in run_dir
         self.failed: str | None = None  # why the latest checkpoint could not be written
         self.devices: dict | None = None  # _devices.Placement.describe()
+        self.leader = True  # whether this process writes: process 0
 
     def snapshot(self, run: _Run) -> tuple[dict, dict] | None:
         if self.run_dir is None:
@@ -321,6 +322,9 @@ class _Checkpoints:
 
     def _write(self, snapshot) -> None:
         meta, arrays = snapshot
+        if not self.leader:  # process 0 writes the checkpoint that every process resumes from
+            self.written = meta["step"]
+            return
         try:
             os.makedirs(self.run_dir, exist_ok=True)
             _checkpoint.save(self.run_dir, meta, arrays)
@@ -448,7 +452,7 @@ def train(
     """
     if resume and run_dir is None:
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
-    if run_dir is not None:
+    if run_dir is not None and jax.process_index() == 0:  # with several processes, process 0 writes
         _writable_run_dir(pathlib.Path(run_dir))
     # a checkpoint from before the bfgs phase existed had L-BFGS as its finisher
     finisher = _checkpoint.index(run_dir).get("finisher", "lbfgs") if resume else finisher_for(compiled, config)
@@ -569,15 +573,15 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
     run.params, run.opt_state, run.weights = placement.replicate((run.params, run.opt_state, run.weights))
     run.points = placement.points(run.points)
     checkpoints = _Checkpoints(run_dir, compiled, config, finisher, written=run.step if resume else None)
-    checkpoints.devices = placement.describe()
+    checkpoints.devices, checkpoints.leader = placement.describe(), placement.leader
     limits = {"adam": config.adam_steps, finisher: config.lbfgs_steps, "lm": config.lm_steps}
     watch = _Watch(config, _monitor.ErrorMonitor(compiled) if config.error_every else None, callback)
     total = sum(limits.values())
-    progress = _monitor.Progress(config.progress, total, run.step, config.log_every)
+    progress = _monitor.Progress(config.progress and placement.leader, total, run.step, config.log_every)
     with progress, _StopSignals() as signals:
         progress.note(f"training on {placement.line()}")
         params, stopped = _loop(run, steppers, adapt, limits, checkpoints, progress, signals, on_step, watch)
-    points = run.points
+    params, points = placement.local((params, run.points))
     weights = {k: float(v) for k, v in run.weights.items()} if config.adaptive_weights else compiled.module.WEIGHTS
     final_terms = {k: float(v) for k, v in compiled.module.losses(params, points).items()}
     final_loss = float(sum(weights[k] * v for k, v in final_terms.items()))
@@ -610,7 +614,7 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
         "compile_seconds": watch.compile_seconds,
         "devices": placement.describe(),  # count, kinds, platform, mesh, processes
     }
-    if config.progress:
+    if config.progress and placement.leader:
         from rich.console import Console
 
         Console().print(summary_table(metrics))
