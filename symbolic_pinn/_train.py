@@ -515,10 +515,10 @@ def objective(compiled, config: TrainConfig, placement: _devices.Placement = _de
     """``total(params, points, weights, key=None) -> (loss, terms)``: what every phase minimises.
 
     The points are split over the devices of ``placement``.  With ``micro_batch = M``
-    every term's points are cut into M consecutive chunks, and a term's loss, the mean
-    over its N points, is Σ_c (n_c / N) · (its loss on chunk c), each chunk under
-    ``jax.checkpoint``: the backward pass recomputes one chunk's activations at a
-    time instead of keeping every point's, for about a third more time.
+    every term's N points are cut into M chunks of ⌊N/M⌋ and a remainder of N mod M,
+    and a term's loss, the mean over its points, is Σ_c (n_c / N) · (its loss on chunk c).
+    The M chunks are a ``lax.scan`` whose body is under ``jax.checkpoint``: the backward
+    pass recomputes one chunk's activations at a time instead of keeping every point's.
     """
     losses_fn = compiled.module.losses
     randomized = bool(getattr(compiled.module, "RANDOMIZED", ()))
@@ -528,20 +528,27 @@ def objective(compiled, config: TrainConfig, placement: _devices.Placement = _de
         points = placement.constrain(points)
         return losses_fn(params, points, key) if randomized else losses_fn(params, points)
 
+    def micro_batched(params, points, key):
+        sizes = {k: len(columns[0]) for k, columns in points.items()}
+        _micro_batch_fits(chunks, sizes)
+        size = {k: n // chunks for k, n in sizes.items()}
+        stacked = {k: tuple(c[: chunks * size[k]].reshape(chunks, size[k]) for c in cs) for k, cs in points.items()}
+
+        def add(terms, chunk):
+            part = jax.checkpoint(losses)(params, chunk, key)
+            return {k: terms[k] + (size[k] / sizes[k]) * v for k, v in part.items()}, None
+
+        start = jax.eval_shape(lambda: losses(params, {k: tuple(c[0] for c in cs) for k, cs in stacked.items()}, key))
+        terms, _ = jax.lax.scan(add, jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), start), stacked)
+        rest = {k: sizes[k] - chunks * size[k] for k in sizes}
+        if any(rest.values()):  # the remainders; a term without one lends a point with weight 0
+            tail = {k: tuple(c[chunks * size[k] :] if rest[k] else c[:1] for c in cs) for k, cs in points.items()}
+            part = losses(params, tail, key)
+            terms = {k: terms[k] + (rest[k] / sizes[k]) * v for k, v in part.items()}
+        return terms
+
     def total(params, points, weights, key=None):
-        if chunks == 1:
-            terms = losses(params, points, key)
-        else:
-            sizes = {k: len(columns[0]) for k, columns in points.items()}
-            _micro_batch_fits(chunks, sizes)
-            terms = {}
-            for c in range(chunks):
-                shares = {k: _devices.even_share(n, chunks, c) for k, n in sizes.items()}
-                chunk = {k: tuple(column[shares[k]] for column in points[k]) for k in points}
-                part = jax.checkpoint(losses)(params, chunk, key)
-                for k, v in part.items():
-                    n = shares[k].stop - shares[k].start
-                    terms[k] = terms.get(k, 0) + (n / sizes[k]) * v
+        terms = losses(params, points, key) if chunks == 1 else micro_batched(params, points, key)
         return sum(weights[k] * v for k, v in terms.items()), terms
 
     return total
