@@ -65,3 +65,19 @@ def test_only_process_zero_writes_and_reports(pair):
     assert "wrote run/metrics.json" in out0
     assert "wrote" not in out1 and "loss" not in out1  # (gloo says which peers it reached)
     assert (where / "run" / "checkpoint.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "coordinator, count, index, message",
+    [
+        (None, 2, None, "--num-processes and --process-id go with --coordinator"),
+        ("localhost:1234", None, 0, "needs --num-processes N and --process-id I"),
+        ("localhost:1234", 2, 2, "--process-id must be between 0 and 1, got 2"),
+    ],
+)
+def test_incomplete_process_flags_are_refused_before_joining(coordinator, count, index, message):
+    from symbolic_pinn import _devices
+    from symbolic_pinn._errors import PinnError
+
+    with pytest.raises(PinnError, match=message):
+        _devices.initialize(coordinator, count, index)
