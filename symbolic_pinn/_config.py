@@ -166,7 +166,7 @@ class TrainConfig:
     micro_batch: int = _setting(
         1,
         "split every term's points into this many chunks per loss evaluation, recomputed in the backward pass"
-        " (same loss and gradient, less memory, about 1.3x the time)",
+        " (same loss and gradient, less memory)",
     )
 
     def __post_init__(self):
