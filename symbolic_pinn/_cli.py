@@ -70,24 +70,31 @@ def _cmd_compile(args) -> int:
 
 
 def _cmd_train(args) -> int:
+    from ._devices import initialize
     from ._train import TrainConfig, train
 
     settings = _train_settings(args)
     run_dir = pathlib.Path(args.resume or args.out or pathlib.Path("runs") / pathlib.Path(args.file).stem)
-    compiled = _compile(args.file, settings)
-    config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
     if args.resume and args.overwrite:
         raise PinnError("--overwrite goes with --out: a resumed run continues its directory")
-    if not args.resume:
+    initialize(args.coordinator, args.num_processes, args.process_id)  # several processes: join them first
+    compiled = _compile(args.file, settings)
+    config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
+    import jax
+
+    leader = jax.process_index() == 0  # process 0 writes the run directory; the others train with it
+    if leader and not args.resume:
         _claim(run_dir, args.overwrite)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise PinnError(f"cannot create the output directory {run_dir}: {err.strerror}") from None
-    if not args.out and not args.resume:
+    if leader and not args.out and not args.resume:
         print(f"writing the run into {run_dir}", file=sys.stderr)
     result = train(compiled, config, run_dir, resume=bool(args.resume))
     metrics = result.metrics
+    if not leader:
+        return 0
     errors = (
         ", ".join(f"{k} {'not computed' if v is None else f'{v:.3e}'}" for k, v in metrics["rel_l2"].items())
         or "no exact solution given"
@@ -410,6 +417,13 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace an earlier run in the output directory (its files are listed)"
     )
     p.add_argument("--config", metavar="FILE.toml", help="read settings from this file's [train] table")
+    p.add_argument(
+        "--coordinator",
+        metavar="HOST:PORT",
+        help="train with several processes (hosts): process 0's address, the same for all; `auto` under Slurm or MPI",
+    )
+    p.add_argument("--num-processes", type=int, metavar="N", help="with --coordinator: how many processes")
+    p.add_argument("--process-id", type=int, metavar="I", help="with --coordinator: this process's place, 0 to N - 1")
     if settings_for("train"):
         _add_setting_flags(p)
     p.set_defaults(run=_cmd_train)

@@ -13,10 +13,11 @@ import typing
 
 from ._errors import PinnError
 
-__all__ = ["NetworkConfig", "TrainConfig", "setting_types"]
+__all__ = ["NetworkConfig", "TrainConfig", "setting_types", "parse_devices"]
 
 # settings a resumed run may change: they do not change the numbers
-RESUMABLE = frozenset({"progress", "checkpoint_every", "log_every", "error_every"})
+# (devices and chunk_size change only the order of float sums: a run may resume on other devices)
+RESUMABLE = frozenset({"progress", "checkpoint_every", "log_every", "error_every", "devices", "chunk_size"})
 # Gauss–Legendre nodes per integral inside an equation, unless told otherwise: exact for
 # polynomials of degree 19, and ~1e-10 relative for smooth integrands over a few units;
 # each node costs one more network evaluation per collocation point.
@@ -155,6 +156,18 @@ class TrainConfig:
     adaptive_weights: bool = _setting(False, "balance the weights of the boundary and data terms by gradient norms")
     adaptive_weights_every: int = _setting(10, "Adam steps between updates of the adaptive weights")
     adaptive_weights_alpha: float = _setting(0.1, "moving average of the adaptive weights: (1 - alpha) old + alpha new")
+    # scale: see _devices
+    devices: str = _setting(
+        "all", "devices to split the points over: all (every visible one), or a number (1: no sharding)"
+    )
+    chunk_size: int = _setting(
+        65536, "evaluate the test-grid error, RAR candidates and plots this many points at a time (bounds memory)"
+    )
+    micro_batch: int = _setting(
+        1,
+        "split every term's points into this many chunks per loss evaluation, recomputed in the backward pass"
+        " (same loss and gradient, less memory)",
+    )
 
     def __post_init__(self):
         counts = (
@@ -164,7 +177,10 @@ class TrainConfig:
         for name in counts:
             if getattr(self, name) < 0:
                 raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")
-        positive = ("interior_points", "boundary_points", "face_points", "rar_every", "rar_points", "rar_candidates")
+        positive = (
+            "interior_points", "boundary_points", "face_points", "rar_every", "rar_points", "rar_candidates",
+            "chunk_size", "micro_batch",
+        )  # fmt: skip
         for name in positive + ("adaptive_weights_every",):
             if getattr(self, name) < 1:
                 raise PinnError(f"{name} must be ≥ 1, got {getattr(self, name)}")
@@ -181,12 +197,30 @@ class TrainConfig:
                 f"{refinements} refinements, more than the {self.interior_points} interior_points",
                 help="lower rar_points, or raise rar_every, interior_points or rar_candidates",
             )
+        parse_devices(self.devices)
         if not 0 < self.adaptive_weights_alpha <= 1:
             raise PinnError(f"adaptive_weights_alpha must be in (0, 1], got {self.adaptive_weights_alpha}")
 
     def numerics(self) -> dict:
         """The settings that decide the numbers (all but progress and checkpoint_every)."""
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in RESUMABLE}
+
+
+def parse_devices(setting: str) -> int | None:
+    """The ``devices`` setting as a count (None: all).
+
+    >>> parse_devices("all"), parse_devices("2")
+    (None, 2)
+    """
+    text = str(setting).strip()
+    if text == "all":
+        return None
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise PinnError(
+        f"devices must be `all` or a whole number ≥ 1, got {setting!r}",
+        help="write --devices all (every visible device), --devices 1, or --devices N",
+    )
 
 
 def setting_types() -> dict[str, type]:

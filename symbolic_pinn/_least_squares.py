@@ -108,8 +108,12 @@ def _scale(weight, columns):
     return jnp.sqrt(weight / columns[0].shape[0])
 
 
-def levenberg_marquardt(compiled) -> LevenbergMarquardt:
+def levenberg_marquardt(compiled, constrain: Callable[[dict], dict] = lambda points: points) -> LevenbergMarquardt:
     """Levenberg–Marquardt on ``compiled``'s residuals (see the module docstring).
+
+    ``constrain`` places the points inside the step (``_devices.Placement.constrain``): on
+    several devices J's rows are split with them, and XLA sums each device's share of JᵀJ
+    and Jᵀr across devices; the P × P solve is replicated.
 
     >>> import symbolic_pinn, jax
     >>> p = symbolic_pinn.compile("x in [0, 1]\\nfield u(x)\\nu = x", width=4, depth=1)
@@ -130,6 +134,7 @@ def levenberg_marquardt(compiled) -> LevenbergMarquardt:
     def step(params, state: LMState, points, weights=None):
         # the problem's weights, or those adaptive weighting arrived at during Adam
         weights = fixed if weights is None else weights
+        points = constrain(points)
         theta, unravel = ravel_pytree(params)
         res = residuals(params, points)
         terms = {k: jnp.mean(v**2) for k, v in res.items()}

@@ -123,6 +123,13 @@ class Progress:
             self._task = self._progress.add_task("adam", total=self.total, completed=self.completed, losses="")
         return self
 
+    def note(self, line: str) -> None:
+        """A line above the bar (or a plain line): where the run runs, say."""
+        if self._progress is not None:
+            self._progress.console.print(line)
+        elif self.plain:
+            self._print(line)
+
     def compiling(self, phase: str) -> None:
         """The first step of ``phase`` is about to be compiled (it takes seconds)."""
         if self._progress is not None:

@@ -24,8 +24,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ._devices import in_chunks
 from ._monitor import history_columns
-from ._train import TrainResult, result_precision
+from ._train import CHUNK_SIZE, TrainResult, result_precision
 
 __all__ = ["write_plots"]
 
@@ -47,9 +48,9 @@ def write_plots(out: pathlib.Path, compiled, result: TrainResult) -> list[str]:
         networks = compiled.module.fields(result.params)
         for field in compiled.ir.fields:
             args = tuple(field.args)
-            network = _on_grid(networks[field.name], args)
+            network = _on_grid(networks[field.name], args, result.config.chunk_size)
             exact = compiled.module.EXACT.get(field.name)
-            reference = _on_grid(exact, args) if exact else None
+            reference = _on_grid(exact, args, result.config.chunk_size) if exact else None
             names.append(f"solution_{field.name}.png")
             title = f"{field.name}({', '.join(args)})"
             figure = _field_figure(title, args, bounds, network, reference, inside, field.name, compiled.ir.parameters)
@@ -82,13 +83,15 @@ def _inside(shape) -> Callable[[Coordinates], np.ndarray] | None:
     return inside
 
 
-def _on_grid(function, args: tuple[str, ...]) -> Callable[[Coordinates], np.ndarray]:
-    """``function`` of the field's arguments, called on named coordinate arrays."""
+def _on_grid(function, args: tuple[str, ...], chunk_size: int = CHUNK_SIZE) -> Callable[[Coordinates], np.ndarray]:
+    """``function`` of the field's arguments, called on named coordinate arrays, ``chunk_size`` points at a time."""
 
     def evaluate(coordinates: Coordinates) -> np.ndarray:
         dtype = jnp.result_type(float)
-        values = function(*(jnp.asarray(coordinates[a], dtype=dtype) for a in args))
-        return np.broadcast_to(np.asarray(values, dtype=float), coordinates[args[0]].shape)
+        shape = np.broadcast_shapes(*(np.shape(coordinates[a]) for a in args))
+        columns = tuple(np.ravel(np.broadcast_to(np.asarray(coordinates[a], dtype=dtype), shape)) for a in args)
+        values = in_chunks(function, columns, chunk_size)
+        return np.broadcast_to(np.asarray(values, dtype=float), (len(columns[0]),)).reshape(shape)
 
     return evaluate
 

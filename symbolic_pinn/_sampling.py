@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _domain
+from . import _devices, _domain
 from . import _ir as ir
 from ._errors import PinnError
 
@@ -114,8 +114,9 @@ class Collocation:
         return tuple(c.at[end - config.rar_points : end].set(k[best]) for c, k in zip(current, candidates))
 
     def residual(self, params, points: dict, weights: dict, columns: tuple) -> np.ndarray:
-        """Σₖ wₖ rₖ² of the interior equations at each point of ``columns``."""
-        return np.asarray(self._score(params, points, weights, columns))
+        """Σₖ wₖ rₖ² of the interior equations at each point of ``columns``, ``chunk_size`` at a time."""
+        score = lambda *chunk: self._score(params, points, weights, chunk)  # noqa: E731
+        return _devices.in_chunks(score, columns, self.config.chunk_size)
 
     def _pointwise(self, params, points, weights, columns):
         def at(*point):  # one point: each term's loss over it is its residual squared

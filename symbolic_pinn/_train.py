@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from . import _checkpoint, _domain, _least_squares, _monitor, _quasi_newton, _sampling, _weights
+from . import _checkpoint, _devices, _domain, _least_squares, _monitor, _quasi_newton, _sampling, _weights
 from . import _ir as ir
 from ._config import BFGS_MAX_PARAMS, RESUMABLE, TrainConfig
 from ._errors import PinnError
@@ -53,6 +53,7 @@ FINISHERS = ("lbfgs", "bfgs")
 HISTORY_EVERY = 10  # steps between rows of the history (and progress updates)
 LBFGS_FLAT_STEPS = 50  # L-BFGS (or bfgs, or LM) stops after this many steps without progress
 FLAT_RTOL = 1e-10  # a step without progress lowers the loss by at most this, relatively
+CHUNK_SIZE = TrainConfig.__dataclass_fields__["chunk_size"].default
 
 
 _SCHEDULES: dict[str, Callable[[TrainConfig], optax.Schedule]] = {
@@ -117,8 +118,12 @@ def _points(compiled, config: TrainConfig, dtype) -> dict:
     return points
 
 
-def relative_l2(compiled, params, total: int = 10_000, notes: list[str] | None = None) -> dict[str, float | None]:
+def relative_l2(
+    compiled, params, total: int = 10_000, notes: list[str] | None = None, chunk_size: int = CHUNK_SIZE
+) -> dict[str, float | None]:
     """‖u − exact‖ / ‖exact‖ on a test grid, for each field with an `exact`.
+
+    The fields are evaluated ``chunk_size`` points at a time (see ``_devices.in_chunks``).
 
     Where the exact solution (say sqrt(x - 0.5) on [0, 1]) or the network is not a
     finite number at some test point, the error is ``None``, and a sentence saying why
@@ -131,8 +136,8 @@ def relative_l2(compiled, params, total: int = 10_000, notes: list[str] | None =
     errors = {}
     for name, exact in compiled.module.EXACT.items():
         args = [jnp.asarray(grid[:, names.index(a)], dtype=jnp.result_type(float)) for a in program.field(name).args]
-        predicted = np.asarray(fields[name](*args), dtype=float)
-        reference = np.asarray(exact(*args), dtype=float)
+        predicted = np.asarray(_devices.in_chunks(fields[name], args, chunk_size), dtype=float)
+        reference = np.asarray(_devices.in_chunks(exact, args, chunk_size), dtype=float)
         reason = _not_finite_at(reference, f"the exact solution of {name}", args, program.field(name).args)
         reason = reason or _not_finite_at(predicted, f"the trained {name}", args, program.field(name).args)
         if reason:
@@ -273,6 +278,8 @@ class _Checkpoints:
         self.pending = None
         self.written = written  # the step of the checkpoint in run_dir
         self.failed: str | None = None  # why the latest checkpoint could not be written
+        self.devices: dict | None = None  # _devices.Placement.describe()
+        self.leader = True  # whether this process writes: process 0
 
     def snapshot(self, run: _Run) -> tuple[dict, dict] | None:
         if self.run_dir is None:
@@ -290,6 +297,7 @@ class _Checkpoints:
             "settings": self.settings,
             "history": list(run.history),
             "problem": self.problem,
+            "devices": self.devices,  # where it ran: a resumed run may run elsewhere
         }
         arrays = _flat("params", run.params) | _flat("opt_state", run.opt_state) | _flat("weights", run.weights)
         arrays |= {f"points/{term}/{j}": np.asarray(c) for term, cols in run.points.items() for j, c in enumerate(cols)}
@@ -314,6 +322,9 @@ class _Checkpoints:
 
     def _write(self, snapshot) -> None:
         meta, arrays = snapshot
+        if not self.leader:  # process 0 writes the checkpoint that every process resumes from
+            self.written = meta["step"]
+            return
         try:
             os.makedirs(self.run_dir, exist_ok=True)
             _checkpoint.save(self.run_dir, meta, arrays)
@@ -441,7 +452,7 @@ def train(
     """
     if resume and run_dir is None:
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
-    if run_dir is not None:
+    if run_dir is not None and jax.process_index() == 0:  # with several processes, process 0 writes
         _writable_run_dir(pathlib.Path(run_dir))
     # a checkpoint from before the bfgs phase existed had L-BFGS as its finisher
     finisher = _checkpoint.index(run_dir).get("finisher", "lbfgs") if resume else finisher_for(compiled, config)
@@ -458,17 +469,16 @@ def _writable_run_dir(run_dir: pathlib.Path) -> None:
     check_writable(run_dir)
 
 
-def _step_functions(compiled, config: TrainConfig, finisher: str = "lbfgs") -> dict:
+def _step_functions(
+    compiled, config: TrainConfig, finisher: str = "lbfgs", placement: _devices.Placement = _devices.ONE
+) -> dict:
     """For each phase: (optimiser, jitted step ``(params, state, points, weights) -> (params, state, loss, terms)``).
 
     The weights are an argument, not constants, so adaptive weights need no recompilation.
+    On several devices every step splits the points over them (``placement``, see _devices).
     """
-    losses_fn = compiled.module.losses
     randomized = bool(getattr(compiled.module, "RANDOMIZED", ()))
-
-    def total(params, points, weights, key=None):
-        terms = losses_fn(params, points, key) if randomized else losses_fn(params, points)
-        return sum(weights[k] * v for k, v in terms.items()), terms
+    total = objective(compiled, config, placement)
 
     adam = optax.adam(_SCHEDULES[config.schedule](config))
 
@@ -489,38 +499,96 @@ def _step_functions(compiled, config: TrainConfig, finisher: str = "lbfgs") -> d
 
             value, grads = optax.value_and_grad_from_state(value_fn)(params, state=state)
             updates, state = optimizer.update(grads, state, params, value=value, grad=grads, value_fn=value_fn)
-            return optax.apply_updates(params, updates), state, value, losses_fn(params, points)
+            return optax.apply_updates(params, updates), state, value, total(params, points, weights)[1]
 
         return optimizer, step
 
     finishers = {"lbfgs": optax.lbfgs, "bfgs": lambda: _quasi_newton.self_scaled(config.bfgs_method)}
     steppers = {"adam": (adam, adam_step), finisher: with_linesearch(finishers[finisher]())}
     if config.lm_steps:  # only then: LM refuses energy terms
-        lm = _least_squares.levenberg_marquardt(compiled)
+        lm = _least_squares.levenberg_marquardt(compiled, placement.constrain)
         steppers["lm"] = (lm, lm.step)
     return steppers
 
 
+def objective(compiled, config: TrainConfig, placement: _devices.Placement = _devices.ONE) -> Callable:
+    """``total(params, points, weights, key=None) -> (loss, terms)``: what every phase minimises.
+
+    The points are split over the devices of ``placement``.  With ``micro_batch = M``
+    every term's N points are cut into M chunks of ⌊N/M⌋ and a remainder of N mod M,
+    and a term's loss, the mean over its points, is Σ_c (n_c / N) · (its loss on chunk c).
+    The M chunks are a ``lax.scan`` whose body is under ``jax.checkpoint``: the backward
+    pass recomputes one chunk's activations at a time instead of keeping every point's.
+    """
+    losses_fn = compiled.module.losses
+    randomized = bool(getattr(compiled.module, "RANDOMIZED", ()))
+    chunks = config.micro_batch
+
+    def losses(params, points, key):
+        points = placement.constrain(points)
+        return losses_fn(params, points, key) if randomized else losses_fn(params, points)
+
+    def micro_batched(params, points, key):
+        sizes = {k: len(columns[0]) for k, columns in points.items()}
+        _micro_batch_fits(chunks, sizes)
+        size = {k: n // chunks for k, n in sizes.items()}
+        stacked = {k: tuple(c[: chunks * size[k]].reshape(chunks, size[k]) for c in cs) for k, cs in points.items()}
+
+        def add(terms, chunk):
+            part = jax.checkpoint(losses)(params, chunk, key)
+            return {k: terms[k] + (size[k] / sizes[k]) * v for k, v in part.items()}, None
+
+        start = jax.eval_shape(lambda: losses(params, {k: tuple(c[0] for c in cs) for k, cs in stacked.items()}, key))
+        terms, _ = jax.lax.scan(add, jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), start), stacked)
+        rest = {k: sizes[k] - chunks * size[k] for k in sizes}
+        if any(rest.values()):  # the remainders; a term without one lends a point with weight 0
+            tail = {k: tuple(c[chunks * size[k] :] if rest[k] else c[:1] for c in cs) for k, cs in points.items()}
+            part = losses(params, tail, key)
+            terms = {k: terms[k] + (rest[k] / sizes[k]) * v for k, v in part.items()}
+        return terms
+
+    def total(params, points, weights, key=None):
+        terms = losses(params, points, key) if chunks == 1 else micro_batched(params, points, key)
+        return sum(weights[k] * v for k, v in terms.items()), terms
+
+    return total
+
+
+def _micro_batch_fits(chunks: int, sizes: dict[str, int]) -> None:
+    small = {k: n for k, n in sizes.items() if n < chunks}
+    if small:
+        term, n = next(iter(small.items()))
+        raise PinnError(
+            f"micro_batch {chunks} cuts every term's points into {chunks} chunks, and term {term!r} has {n}",
+            help=f"use --micro-batch {min(sizes.values())} or less",
+        )
+
+
 def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, on_step, callback) -> TrainResult:
     dtype = jnp.float64 if config.float64 else jnp.float32
-    steppers = _step_functions(compiled, config, finisher)
+    placement = _devices.placement(config.devices)
+    steppers = _step_functions(compiled, config, finisher, placement)
     params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
     weights = _weights.initial_weights(compiled, dtype)
-    adapt = _adapt(_sampling.Collocation(compiled, config, dtype), _weights.Balancing(compiled, config))
+    adapt = _adapt(_sampling.Collocation(compiled, config, dtype), _weights.Balancing(compiled, config), placement)
     if resume:
         templates = {"params": params, "weights": weights} | {phase: opt.init for phase, (opt, _) in steppers.items()}
         run = _resume(run_dir, compiled, config, templates)
     else:
         points = _points(compiled, config, dtype)
         run = _Run("adam", {phase: 0 for phase in steppers}, params, steppers["adam"][0].init(params), points, weights)
+    run.params, run.opt_state, run.weights = placement.replicate((run.params, run.opt_state, run.weights))
+    run.points = placement.points(run.points)
     checkpoints = _Checkpoints(run_dir, compiled, config, finisher, written=run.step if resume else None)
+    checkpoints.devices, checkpoints.leader = placement.describe(), placement.leader
     limits = {"adam": config.adam_steps, finisher: config.lbfgs_steps, "lm": config.lm_steps}
     watch = _Watch(config, _monitor.ErrorMonitor(compiled) if config.error_every else None, callback)
     total = sum(limits.values())
-    progress = _monitor.Progress(config.progress, total, run.step, config.log_every)
+    progress = _monitor.Progress(config.progress and placement.leader, total, run.step, config.log_every)
     with progress, _StopSignals() as signals:
+        progress.note(f"training on {placement.line()}")
         params, stopped = _loop(run, steppers, adapt, limits, checkpoints, progress, signals, on_step, watch)
-    points = run.points
+    params, points = placement.local((params, run.points))
     weights = {k: float(v) for k, v in run.weights.items()} if config.adaptive_weights else compiled.module.WEIGHTS
     final_terms = {k: float(v) for k, v in compiled.module.losses(params, points).items()}
     final_loss = float(sum(weights[k] * v for k, v in final_terms.items()))
@@ -530,7 +598,7 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
         checkpoints.write(run)
     notes: list[str] = [f"{checkpoints.failed}; {checkpoints.describe()}"] if checkpoints.failed else []
     metrics = {
-        "rel_l2": relative_l2(compiled, params, notes=notes),
+        "rel_l2": relative_l2(compiled, params, notes=notes, chunk_size=config.chunk_size),
         "unknowns": {k: float(v) for k, v in params.get("unknowns", {}).items()},
         "loss": final_loss,
         "losses": final_terms,
@@ -551,17 +619,19 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
         "checkpoint_step": checkpoints.written,
         "notes": notes,  # warnings about the result (an error that could not be computed, a failed write)
         "compile_seconds": watch.compile_seconds,
+        "devices": placement.describe(),  # count, kinds, platform, mesh, processes
     }
-    if config.progress:
+    if config.progress and placement.leader:
         from rich.console import Console
 
         Console().print(summary_table(metrics))
     return TrainResult(params, run.history, metrics, points, config, compiled)
 
 
-def _adapt(collocation: _sampling.Collocation, balancing: _weights.Balancing):
+def _adapt(collocation: _sampling.Collocation, balancing: _weights.Balancing, placement: _devices.Placement):
     """Before step ``i`` of a phase: for Adam the points, then the weights (see _sampling, _weights);
-    for bfgs, fresh interior points every ``bfgs_resample_every`` steps."""
+    for bfgs, fresh interior points every ``bfgs_resample_every`` steps.  New points are split
+    over the devices, and a phase's new optimiser state is replicated (``placement``)."""
     every = collocation.config.bfgs_resample_every
     if every and not collocation.columns:
         raise PinnError(
@@ -570,6 +640,9 @@ def _adapt(collocation: _sampling.Collocation, balancing: _weights.Balancing):
         )
 
     def before(phase: str, i: int, run: _Run) -> None:
+        points = run.points
+        if i == 0:
+            run.opt_state = placement.replicate(run.opt_state)
         if phase == "adam":
             run.points = collocation.update(i, run.params, run.points, run.weights)
             run.weights = balancing.update(i, run.params, run.points, run.weights)
@@ -579,7 +652,9 @@ def _adapt(collocation: _sampling.Collocation, balancing: _weights.Balancing):
             run.points = _upcast(collocation._replace(run.points, collocation.draw(n, seed)))
             # the line search's loss and gradient were those of the old points: computed afresh
             qn, search = run.opt_state
-            run.opt_state = (qn, search._replace(value=jnp.full_like(search.value, jnp.inf)))
+            run.opt_state = placement.replicate((qn, search._replace(value=jnp.full_like(search.value, jnp.inf))))
+        if run.points is not points:
+            run.points = placement.points(run.points)
 
     return before
 
