@@ -142,6 +142,8 @@ def compile(
         raise PinnError("give the settings either as network=NetworkConfig(...) or as keywords, not both")
     spec = parse(problem) if isinstance(problem, str) else problem
     program = lower(spec)
+    if network.hard_constraints:
+        require_dirichlet(program)
     program, constraints = constrain(
         program,
         dirichlet=network.hard_constraints,
@@ -149,8 +151,6 @@ def compile(
         periodic=network.periodic_embedding,
         shared=network.shared_network,
     )
-    if network.hard_constraints:
-        require_dirichlet(program, constraints)
     if network.shared_network and len(program.fields) > 1 and len({f.args for f in program.fields}) != 1:
         raise PinnError(
             "a shared network needs fields of the same variables",

@@ -25,10 +25,10 @@ condition that cannot be made exact stays a loss term.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
-import scipy.special
 
 from . import _functions
 from . import _ir as ir
@@ -90,6 +90,10 @@ def constrain(
         spatial = _spatial(program, f, {key[0] for key in keys}) if dirichlet else None
         initial_part = _initial(program, f) if initial else None
         lift, distance, imposed = _combine(program, f, spatial, initial_part)
+        if not _periodic_lift(program, f, lift, keys):  # data not periodic: the initial condition alone?
+            lift, distance, imposed = _combine(program, f, None, initial_part)
+            if not _periodic_lift(program, f, lift, keys):
+                lift, distance, imposed = None, None, []
         if not imposed and not keys:
             continue
         exact[f.name] = Exact(lift, distance, keys, tuple(imposed), tuple(pair_terms))
@@ -98,17 +102,21 @@ def constrain(
     return dataclasses.replace(program, terms=kept), exact
 
 
-def require_dirichlet(program: ir.Program, exact: dict[str, Exact]) -> None:
-    """Raise unless a Dirichlet condition was built in: ``hard_constraints`` asked for one."""
+def require_dirichlet(program: ir.Program) -> None:
+    """Raise unless the program has a Dirichlet condition to build in: ``hard_constraints`` asked for one.
+
+    One that is there but left in the loss (its data disagree with an initial condition
+    at the corners) is no error: ``--emit plan`` shows which conditions were built in.
+    """
     if program.shape is not None and not isinstance(program.shape[1], Ball):
         raise PinnError(
             "hard_constraints are built for boxes, disks and balls; this domain is a combination of shapes",
             help="train without hard_constraints: the boundary condition then stays a term of the loss",
         )
-    if not any(e.dirichlet for e in exact.values()):
+    if all(_spatial(program, f, set()) is None for f in program.fields):
         raise PinnError(
-            "hard_constraints needs a Dirichlet condition `u = g on ∂Ω` (or `u = g at x = a`) to impose, and "
-            "this problem has none that can be built in",
+            "hard_constraints needs a Dirichlet condition `u = g on ∂Ω` (or `u = g at x = a`) to impose, "
+            "and this problem has none",
             help="write the boundary condition as `u = g on ∂Ω` (g a function of the coordinates), "
             "or train without hard_constraints",
         )
@@ -192,11 +200,9 @@ def _initial(program: ir.Program, field: ir.FieldDecl):
     if TIME not in field.args:
         return None
     i = field.args.index(TIME)
-    order = max(
-        (n.alpha[i] for t in program.terms if t.region == ir.INTERIOR for n in ir.walk(t.expr)
-         if isinstance(n, ir.Field) and n.name == field.name and n.at is None),
-        default=0,
-    )  # fmt: skip
+    interior = [t for t in program.terms if t.region == ir.INTERIOR]
+    order = max((n.alpha[i] for t in interior for n in ir.walk(t.expr) if isinstance(n, ir.Field)
+                 and n.name == field.name and n.at is None), default=0)  # fmt: skip
     found = {}
     for term in program.terms:
         c = _condition(term, program)
@@ -354,36 +360,93 @@ def _agree(program: ir.Program, field: ir.FieldDecl, a: ir.Expr, b: ir.Expr) -> 
 
     domain = {v.name: (v.lo, v.hi) for v in program.variables}
     points = sample_region(7, ("boundary",), 64, domain, program.shape)
-    values = dict(zip(domain, (np.asarray(c, dtype=float) for c in points)))
+    return _equal(lambda: (_evaluate(a, dict(zip(domain, points))), _evaluate(b, dict(zip(domain, points)))))
+
+
+def _periodic_lift(program: ir.Program, field: ir.FieldDecl, lift: ir.Expr | None, keys) -> bool:
+    """Whether G and its derivatives along each embedded coordinate agree at its two ends.
+
+    u = G + φ·N(embedded) meets the periodic pairs only then; checked up to the highest
+    order along that coordinate that the problem uses, at points drawn in the others.
+    """
+    if lift is None:
+        return True
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(11)
+    for name, lo, hi in keys:
+        i = field.args.index(name)
+        order = _order(program, field, i, program.terms)
+        base = {v.name: rng.uniform(v.lo, v.hi, 16) for v in program.variables}
+
+        def g(x, base=base, name=name):
+            return _evaluate(lift, base | {name: x})
+
+        def ends(g=g, lo=lo, hi=hi, order=order):
+            f, left, right = g, [], []
+            for _ in range(order + 1):
+                left.append(f(jnp.full(16, lo)))
+                right.append(f(jnp.full(16, hi)))
+                f = _derivative(f)
+            return jnp.stack(left), jnp.stack(right)
+
+        if not _equal(ends):
+            return False
+    return True
+
+
+def _derivative(f):
+    """x ↦ f'(x) of a pointwise function, by one jax.jvp."""
+    import jax
+    import jax.numpy as jnp
+
+    return lambda x: jax.jvp(f, (x,), (jnp.ones_like(x),))[1]
+
+
+def _order(program: ir.Program, field: ir.FieldDecl, i: int, terms) -> int:
+    """The highest order of a derivative of the field along its argument i in these terms."""
+    return max(
+        (n.alpha[i] for t in terms for n in ir.walk(t.expr) if isinstance(n, ir.Field) and n.name == field.name),
+        default=0,
+    )
+
+
+def _equal(compute) -> bool:
+    """Whether the two arrays ``compute()`` gives (in float64) agree to rounding."""
+    import jax
+
     try:
-        va, vb = _evaluate(a, values), _evaluate(b, values)
-    except (TypeError, AttributeError):  # a function this check cannot evaluate: do not combine
+        with jax.enable_x64(True):
+            a, b = (np.asarray(v, dtype=float) for v in compute())
+    except (TypeError, AttributeError):  # a function this check cannot evaluate: do not build it in
         return False
-    scale = max(1.0, float(np.max(np.abs(va))), float(np.max(np.abs(vb))))
-    return bool(np.max(np.abs(va - vb)) <= _CORNER_TOLERANCE * scale)
+    scale = max(1.0, float(np.max(np.abs(a))), float(np.max(np.abs(b))))
+    return bool(np.all(np.isfinite(a - b))) and bool(np.max(np.abs(a - b)) <= _CORNER_TOLERANCE * scale)
 
 
-def _evaluate(expr: ir.Expr, values: dict[str, np.ndarray]) -> np.ndarray:
-    """A field-free expression at points, in numpy (float64): for the corner check only."""
+def _evaluate(expr: ir.Expr, values: dict):
+    """A field-free expression at points, with jax.numpy: for the checks of this module only."""
+    import jax
+    import jax.numpy as jnp
+
+    like = jnp.asarray(next(iter(values.values())), dtype=float)
     if isinstance(expr, ir.Num):
-        return np.full_like(next(iter(values.values())), expr.value)
+        return jnp.full_like(like, expr.value)
     if isinstance(expr, ir.Const):
-        return np.full_like(next(iter(values.values())), {"pi": math.pi, "e": math.e}[expr.name])
+        return jnp.full_like(like, {"pi": math.pi, "e": math.e}[expr.name])
     if isinstance(expr, ir.Var):
-        return values[expr.name]
+        return jnp.asarray(values[expr.name], dtype=float)
     if isinstance(expr, ir.Add):
         return sum((_evaluate(a, values) for a in expr.args[1:]), _evaluate(expr.args[0], values))
     if isinstance(expr, ir.Mul):
         return math.prod((_evaluate(a, values) for a in expr.args[1:]), start=_evaluate(expr.args[0], values))
     if isinstance(expr, ir.Pow):
-        with np.errstate(all="ignore"):
-            return np.power(_evaluate(expr.base, values), _evaluate(expr.exp, values))
+        return _evaluate(expr.base, values) ** _evaluate(expr.exp, values)
     if isinstance(expr, ir.Call):
-        function = next((f for f in _functions.FUNCTIONS if f.name == expr.fn), None)
-        name = function.jax.rsplit(".", 1)[-1] if function else expr.fn
-        fn = getattr(np, name, None) or getattr(scipy.special, name)
-        with np.errstate(all="ignore"):
-            return fn(_evaluate(expr.arg, values))
+        function = next(f for f in _functions.FUNCTIONS if f.name == expr.fn)
+        module, name = function.jax.rsplit(".", 1)
+        namespace = jnp if module == "jnp" else functools.reduce(getattr, module.split(".")[1:], jax)
+        return getattr(namespace, name)(_evaluate(expr.arg, values))
     raise TypeError(f"not a field-free expression: {expr!r}")
 
 
