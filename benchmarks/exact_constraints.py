@@ -66,11 +66,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="+", default=EXAMPLES)
     parser.add_argument("--steps", nargs=2, type=int, default=(500, 500), metavar=("ADAM", "FINISH"))
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--json", type=pathlib.Path)
     args = parser.parse_args()
     rows = []
     for name in args.only:
-        for variant in VARIANTS:
+        for variant in args.variants:
             row = run(name, variant, *args.steps)
             if row is None:
                 continue

@@ -26,6 +26,10 @@ QUADRATURE_ORDER = 10
 BFGS_MAX_PARAMS = 4000
 
 
+# settings added after runs were saved without them: the value that rebuilds those runs' networks
+ABSENT_MEANS = {"exact_initial": False, "periodic_embedding": False}
+
+
 def _setting(default, help: str, choices: tuple = ()):
     """A config field with its help text (shown by ``symbolic-pinn train --help``)."""
     return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
