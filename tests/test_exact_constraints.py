@@ -224,3 +224,14 @@ def test_disagreeing_corners_build_in_the_initial_condition_only(x64):
     assert list(c.module.WEIGHTS) == ["pde", "bc"]
     u = c.module.fields(_random_params(c, 0))["u"]
     np.testing.assert_allclose(u(jnp.linspace(0, 1, 5), jnp.zeros(5)), 0.0, atol=1e-15)
+
+
+def test_a_run_saved_before_these_settings_existed_reloads_without_them(tmp_path):
+    """Its settings lack exact_initial and periodic_embedding: its networks had neither."""
+    from symbolic_pinn._run import _recompile
+
+    old = _recompile(tmp_path, {"settings": {"width": 4, "depth": 1}}, PERIODIC, None)
+    assert not old.network.exact_initial and not old.network.periodic_embedding
+    assert list(old.module.WEIGHTS) == ["pde", "ic", "bc1", "bc2"]
+    new = _recompile(tmp_path, {"settings": {"width": 4, "depth": 1, "exact_initial": True}}, PERIODIC, None)
+    assert new.network.exact_initial and list(new.module.WEIGHTS) == ["pde", "bc1", "bc2"]
