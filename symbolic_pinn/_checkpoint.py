@@ -19,6 +19,7 @@ import zipfile
 
 import numpy as np
 
+from ._config import ABSENT_MEANS
 from ._errors import PinnError
 
 __all__ = ["exists", "load", "save"]
@@ -82,8 +83,9 @@ def saved_settings(run_dir: str | os.PathLike) -> dict:
 
     meta = index(run_dir)
     known = {s.name for s in SETTINGS}  # a setting no longer known is ignored
+    settings = ABSENT_MEANS | meta["settings"]  # one added since then has the value that run had
     try:
-        return check({k: v for k, v in meta["settings"].items() if k in known}, "in the checkpoint")
+        return check({k: v for k, v in settings.items() if k in known}, "in the checkpoint")
     except PinnError as err:  # checkpoint.json was edited by hand, or damaged
         raise damaged(run_dir, err.message) from None
 

@@ -17,6 +17,7 @@ from ._config import NetworkConfig
 from ._emit import emit
 from ._errors import PinnError
 from ._files import read_bounded
+from ._hard import Exact, constrain, format_exact, require_dirichlet
 from ._load import load
 from ._lower import lower
 from ._parse import MAX_BYTES, parse_text
@@ -57,6 +58,7 @@ class CompiledProblem:
     source: str
     module: types.ModuleType
     network: NetworkConfig = NetworkConfig()
+    exact: dict[str, Exact] = dataclasses.field(default_factory=dict)  # conditions built into each field's network
 
     @property
     def network_settings(self) -> dict:
@@ -88,7 +90,7 @@ class CompiledProblem:
         return ir.format_program(self.ir)
 
     def format_plan(self) -> str:
-        return format_schedule(self.schedule, self.ir)
+        return format_exact(self.exact, self.ir) + format_schedule(self.schedule, self.ir)
 
     def train(self, run_dir=None, *, resume: bool = False, callback=None, **settings):
         """Train the networks; see :class:`symbolic_pinn.TrainConfig` for the settings.
@@ -124,7 +126,8 @@ def compile(
             ``shared_network``, ``quadrature_order`` (Gauss–Legendre nodes of each
             ``∫(f, s, a, b)``), ``laplacian_samples`` (0: exact Laplacians; n: unbiased
             estimates from n random coordinates), ``hard_constraints`` (each ``u = g on
-            ∂Ω`` exact, u = g + φ·network), ``architecture`` ("mlp", "fourier",
+            ∂Ω`` exact, u = g + φ·network), ``exact_initial`` and ``periodic_embedding`` (initial
+            conditions and periodic pairs built into the networks, on by default), ``architecture`` ("mlp", "fourier",
             "modified") and ``fourier_scale``.  Each is described in ``NetworkConfig``.
 
     >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω", width=8)
@@ -139,11 +142,15 @@ def compile(
         raise PinnError("give the settings either as network=NetworkConfig(...) or as keywords, not both")
     spec = parse(problem) if isinstance(problem, str) else problem
     program = lower(spec)
-    constraints = None
     if network.hard_constraints:
-        from ._hard import constrain
-
-        program, constraints = constrain(program)
+        require_dirichlet(program)
+    program, constraints = constrain(
+        program,
+        dirichlet=network.hard_constraints,
+        initial=network.exact_initial,
+        periodic=network.periodic_embedding,
+        shared=network.shared_network,
+    )
     if network.shared_network and len(program.fields) > 1 and len({f.args for f in program.fields}) != 1:
         raise PinnError(
             "a shared network needs fields of the same variables",
@@ -154,4 +161,4 @@ def compile(
         program, schedule, network=network, source=spec.source, filename=spec.filename, constraints=constraints
     )
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
-    return CompiledProblem(spec, program, schedule, source, module, network)
+    return CompiledProblem(spec, program, schedule, source, module, network, constraints)

@@ -27,6 +27,10 @@ QUADRATURE_ORDER = 10
 BFGS_MAX_PARAMS = 4000
 
 
+# settings added after runs were saved without them: the value that rebuilds those runs' networks
+ABSENT_MEANS = {"exact_initial": False, "periodic_embedding": False}
+
+
 def _setting(default, help: str, choices: tuple = ()):
     """A config field with its help text (shown by ``symbolic-pinn train --help``)."""
     return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
@@ -63,6 +67,16 @@ class NetworkConfig:
     )
     hard_constraints: bool = _setting(
         False, "impose each `u = g on ∂Ω` exactly: u = g + φ·network, φ = 0 on the boundary (boxes, disks, balls)"
+    )
+    exact_initial: bool = _setting(
+        True,
+        "build each initial condition `u = g at t = t0` into the network, u = g + (t - t0)·network (with"
+        " `Dt(u) = h at t = t0` for equations of second order in t: g + (t - t0)·h + (t - t0)²·network)",
+    )
+    periodic_embedding: bool = _setting(
+        True,
+        "give each network cos and sin of 2π(x - a)/(b - a) in place of a coordinate x with periodic pairs"
+        " `u(a, t) = u(b, t)`: every derivative is then periodic, and the pairs leave the loss",
     )
     architecture: str = _setting(
         "mlp",

@@ -487,13 +487,29 @@ def _scope(
     return lines
 
 
-def _networks(program: ir.Program, network: NetworkConfig) -> tuple[dict, dict]:
-    """Each network's layer sizes, and (network, output) of each field that shares one."""
+def _networks(program: ir.Program, network: NetworkConfig, constraints: dict) -> tuple[dict, dict]:
+    """Each network's layer sizes, and (network, output) of each field that shares one.
+
+    A network takes one input per argument of its field, and one more per periodic one (cos and sin).
+    """
+
+    def inputs(f: ir.FieldDecl) -> int:
+        return len(f.args) + (len(constraints[f.name].periodic) if f.name in constraints else 0)
+
     if network.shared_network and len(program.fields) > 1:
-        args = program.fields[0].args
-        shared = {"_shared": network.layers(len(args), len(program.fields))}
+        shared = {"_shared": network.layers(inputs(program.fields[0]), len(program.fields))}
         return shared, {f.name: ("_shared", i) for i, f in enumerate(program.fields)}
-    return {f.name: network.layers(len(f.args), 1) for f in program.fields}, {}
+    return {f.name: network.layers(inputs(f), 1) for f in program.fields}, {}
+
+
+def _built_in(constraints: dict) -> str:
+    """The end of fields()'s docstring: how conditions are built into the networks, if any are."""
+    words = []
+    if any(c.lift is not None for c in constraints.values()):
+        words.append("a field with conditions built in is g + φ·network (see boundary_*, distance_*)")
+    if any(c.periodic for c in constraints.values()):
+        words.append("a periodic coordinate reaches the network as its cos and sin (PeriodicInputs)")
+    return ";\n    ".join([""] + words) + "."
 
 
 def _residuals_function(program: ir.Program, schedule: Schedule, namer: _Namer, randomized: list[str]) -> str:
@@ -542,13 +558,14 @@ def emit(
     network: NetworkConfig,
     source: str | None = None,
     filename: str | None = None,
-    constraints: dict[str, tuple[ir.Expr, ir.Expr]] | None = None,
+    constraints: dict | None = None,
 ) -> str:
     """The JAX module (as text) for a program, its schedule and network settings.
 
-    ``constraints`` maps a field with a hard Dirichlet condition to (g, φ) (see ``_hard``).
+    ``constraints`` maps a field with conditions built into its network to its
+    :class:`symbolic_pinn._hard.Exact` (u = g + φ·N, periodic inputs).
     """
-    layers, networks = _networks(program, network)
+    layers, networks = _networks(program, network, constraints or {})
     architecture, quadrature_order, fourier_scale = (
         network.architecture,
         network.quadrature_order,
@@ -617,12 +634,15 @@ def emit(
         "    return params\n"
     )
     constraints = constraints or {}
-    for name, (g, phi) in constraints.items():
+    for name, built in constraints.items():
+        if built.lift is None:
+            continue
         args = ", ".join(printer.namer.var(a) for a in program.field(name).args)
         like = printer.namer.var(program.field(name).args[0])
+        conditions = ", ".join(f"`{t.label}`" for t in built.imposed)
         for kind, expr, doc in (
-            ("boundary", g, f"g: the values `{name} = g on ∂Ω` imposes, extended inside as written."),
-            ("distance", phi, "φ: zero on ∂Ω and positive inside, so g + φ·N meets the condition exactly."),
+            ("boundary", built.lift, f"g: meets {conditions} exactly, extended inside as written."),
+            ("distance", built.distance, "φ: zero where those conditions hold, so g + φ·N meets them exactly."),
         ):
             body = printer(expr)
             if not any(isinstance(n, ir.Var) for n in ir.walk(expr)):
@@ -633,22 +653,31 @@ def emit(
             )
     field_lines = [
         "def fields(params):",
-        f'    """Each field as {arch.words} on its coordinates (scaled inside to [-1, 1])."""'
-        if not constraints
-        else f'    """Each field as {arch.words} on its coordinates (scaled inside to [-1, 1]); a field\n'
-        '    with a hard Dirichlet condition is g + φ·network (see boundary_*, distance_*)."""',
+        f'    """Each field as {arch.words} on its coordinates (scaled inside to [-1, 1]){_built_in(constraints)}"""',
         "    return {",
     ]
     for f in program.fields:
-        intervals = [next(v for v in program.variables if v.name == a) for a in f.args]
-        centre = _tuple(_number((v.lo + v.hi) / 2) for v in intervals)
-        half = _tuple(_number((v.hi - v.lo) / 2) for v in intervals)
+        built = constraints.get(f.name)
+        periodic = {a: (lo, hi) for a, lo, hi in built.periodic} if built else {}
+        centres, halves = [], []
+        for a in f.args:
+            v = next(v for v in program.variables if v.name == a)
+            centres += ["0", "0"] if a in periodic else [_number((v.lo + v.hi) / 2)]
+            halves += ["1", "1"] if a in periodic else [_number((v.hi - v.lo) / 2)]
         network, output = networks.get(f.name, (f.name, 0))
         where = f", output={output}" if network != f.name else ""
-        net = f'{arch.network}(params["{network}"], centre={centre}, half_width={half}{where})'
-        if f.name in constraints:
+        net = f'{arch.network}(params["{network}"], centre={_tuple(centres)}, half_width={_tuple(halves)}{where})'
+        if periodic:
+            embedded = _tuple(
+                _tuple([str(f.args.index(a)), _number(lo), _number(hi)]) for a, (lo, hi) in periodic.items()
+            )
+            net = f"PeriodicInputs({net}, {embedded})"
+        if built is not None and built.lift is not None:
             boundary, distance = (printer.namer.field_function(kind, f.name) for kind in ("boundary", "distance"))
-            net = f"HardDirichlet({net}, {boundary}, {distance})"
+            if len(net) > 60:  # one argument per line
+                net = f"HardDirichlet(\n            {net},\n            {boundary},\n            {distance},\n        )"
+            else:
+                net = f"HardDirichlet({net}, {boundary}, {distance})"
         field_lines.append(f'        "{f.name}": {net},')
     field_lines.append("    }\n")
     out.append("\n".join(field_lines))

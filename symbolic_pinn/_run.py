@@ -160,13 +160,14 @@ def _from_checkpoint(run_dir: pathlib.Path) -> Run:
 def _recompile(run_dir: pathlib.Path, metrics: dict, text: str | None = None, filename: str | None = None):
     """The problem of a run, compiled again from its saved text with its network settings."""
     from ._compile import compile, parse
+    from ._config import ABSENT_MEANS
     from ._settings import NETWORK
 
     if text is None:
         text = (run_dir / PROBLEM_FILE).read_text(encoding="utf-8")
         # parsed under its original path, so `data "obs.csv"` is found where it was
         filename = metrics.get("problem_path") or str(run_dir / PROBLEM_FILE)
-    settings = metrics.get("settings", {})
+    settings = ABSENT_MEANS | metrics.get("settings", {})  # a run saved before a setting existed
     network = {s.name: settings.get(s.name, s.default) for s in NETWORK}
     problem = compile(parse(text, filename), **network)
     saved = metrics.get("source_sha256")

@@ -5,7 +5,7 @@ function's docstring)."""
 import jax
 import jax.numpy as jnp
 
-from .networks import Network
+from .networks import HardDirichlet, Network
 
 
 def value_and_derivative(f, i):
@@ -39,12 +39,22 @@ def value_grad_laplacian(f, weights):
 
     A network (a :class:`Network`) carries value, gradient and the one weighted sum
     of second derivatives through its layers together, in a single fused pass
-    (the forward Laplacian).  Any other function falls back to nested ``jax.jvp``.
+    (the forward Laplacian); a field g + φ·N (:class:`HardDirichlet`) combines the
+    three of g, φ and N by the product rule, so its network keeps that pass.  Any
+    other function falls back to nested ``jax.jvp``.
     """
 
     def run(*xs):
         if isinstance(f, Network):
             return f.forward_laplacian(xs, weights)
+        if isinstance(f, HardDirichlet):
+            # u = g + φ·N by the product rule: N by its own pass (fused for a Network), g and φ by jvp
+            g, dg, lg = value_grad_laplacian(f.boundary, weights)(*xs)
+            p, dp, lp = value_grad_laplacian(f.distance, weights)(*xs)
+            n, dn, ln = value_grad_laplacian(f.network, weights)(*xs)
+            gradient = tuple(a + n * b + p * c for a, b, c in zip(dg, dp, dn))
+            cross = sum(2 * w * b * c for w, b, c in zip(weights, dp, dn) if w != 0)
+            return g + p * n, gradient, lg + n * lp + cross + p * ln
         gradient = tuple(derivative(f, i)(*xs) for i in range(len(xs)))
         second = [w * derivative(derivative(f, i), i)(*xs) for i, w in enumerate(weights) if w != 0]
         return f(*xs), gradient, sum(second) if second else jnp.zeros_like(xs[0])

@@ -1,5 +1,6 @@
 """The networks a field can be: the tanh MLP (with its own fused passes), random Fourier
-features, the modified MLP, and a field with a hard Dirichlet condition."""
+features, the modified MLP, a field with conditions built in (u = g + φ·N), and a
+network with periodic coordinates embedded."""
 
 import jax
 import jax.numpy as jnp
@@ -54,10 +55,12 @@ class Network:
 
 
 class HardDirichlet:
-    """A field u = g + φ·N: equal to g wherever φ = 0 (the boundary), whatever the network N.
+    """A field u = g + φ·N: equal to g wherever φ = 0, whatever the network N.
 
-    ``boundary`` (g) and ``distance`` (φ) are functions of the coordinates.  Derivatives
-    of u go through the generic forward-mode paths (it is not a plain network).
+    ``boundary`` (g) and ``distance`` (φ) are functions of the coordinates: φ vanishes on
+    the boundary (a Dirichlet condition), at t = t₀ (an initial condition; φ = τ² also
+    fixes ∂ₜu there), or on both.  Derivatives of u go through the generic forward-mode
+    paths (it is not a plain network).
     """
 
     def __init__(self, network, boundary, distance):
@@ -67,6 +70,31 @@ class HardDirichlet:
 
     def __call__(self, *xs):
         return self.boundary(*xs) + self.distance(*xs) * self.network(*xs)
+
+
+class PeriodicInputs:
+    """A network N that sees cos θ and sin θ, θ = 2π(x − a)/(b − a), in place of each periodic coordinate x.
+
+    u = N(…, cos θ, sin θ, …) and every derivative of it along x take equal values at
+    x = a and x = b, whatever N's weights: periodic pairs hold exactly.  ``periodic``
+    holds (argument index, a, b) of each embedded coordinate; N takes one input more
+    per such coordinate.  Derivatives go through the generic forward-mode paths.
+    """
+
+    def __init__(self, network, periodic):
+        self.network = network
+        self.periodic = {i: (a, b) for i, a, b in periodic}
+
+    def __call__(self, *xs):
+        inputs = []
+        for i, x in enumerate(xs):
+            if i in self.periodic:
+                a, b = self.periodic[i]
+                theta = (2 * jnp.pi / (b - a)) * (x - a)
+                inputs += [jnp.cos(theta), jnp.sin(theta)]
+            else:
+                inputs.append(x)
+        return self.network(*inputs)
 
 
 def init_mlp(key, sizes):
