@@ -17,7 +17,7 @@ from ._config import NetworkConfig
 from ._emit import emit
 from ._errors import PinnError
 from ._files import read_bounded
-from ._hard import Exact, constrain, format_exact, require_dirichlet
+from ._hard import Exact, constrain, format_exact
 from ._load import load
 from ._lower import lower
 from ._parse import MAX_BYTES, parse_text
@@ -142,8 +142,6 @@ def compile(
         raise PinnError("give the settings either as network=NetworkConfig(...) or as keywords, not both")
     spec = parse(problem) if isinstance(problem, str) else problem
     program = lower(spec)
-    if network.hard_constraints:
-        require_dirichlet(program)
     program, constraints = constrain(
         program,
         dirichlet=network.hard_constraints,

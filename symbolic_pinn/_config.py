@@ -28,7 +28,7 @@ BFGS_MAX_PARAMS = 4000
 
 
 # settings added after runs were saved without them: the value that rebuilds those runs' networks
-ABSENT_MEANS = {"exact_initial": False, "periodic_embedding": False}
+ABSENT_MEANS = {"exact_initial": False, "periodic_embedding": False, "hard_constraints": False}
 
 
 def _setting(default, help: str, choices: tuple = ()):
@@ -66,7 +66,9 @@ class NetworkConfig:
         " Adam step (unbiased, for high dimension)",
     )
     hard_constraints: bool = _setting(
-        False, "impose each `u = g on ∂Ω` exactly: u = g + φ·network, φ = 0 on the boundary (boxes, disks, balls)"
+        True,
+        "build each Dirichlet condition `u = g on ∂Ω` (boxes, disks, balls) or `u = g at x = a` into the network,"
+        " u = g + φ·network with φ = 0 there, where it can be; others stay loss terms",
     )
     exact_initial: bool = _setting(
         True,

@@ -33,7 +33,6 @@ import numpy as np
 from . import _functions
 from . import _ir as ir
 from ._algebra import linear_in
-from ._errors import PinnError
 from ._runtime.geometry import Ball
 
 __all__ = ["Exact", "constrain", "format_exact"]
@@ -100,26 +99,6 @@ def constrain(
         removed |= {t.name for t in imposed + pair_terms}
     kept = tuple(t for t in program.terms if t.name not in removed)
     return dataclasses.replace(program, terms=kept), exact
-
-
-def require_dirichlet(program: ir.Program) -> None:
-    """Raise unless the program has a Dirichlet condition to build in: ``hard_constraints`` asked for one.
-
-    One that is there but left in the loss (its data disagree with an initial condition
-    at the corners) is no error: ``--emit plan`` shows which conditions were built in.
-    """
-    if program.shape is not None and not isinstance(program.shape[1], Ball):
-        raise PinnError(
-            "hard_constraints are built for boxes, disks and balls; this domain is a combination of shapes",
-            help="train without hard_constraints: the boundary condition then stays a term of the loss",
-        )
-    if all(_spatial(program, f, set()) is None for f in program.fields):
-        raise PinnError(
-            "hard_constraints needs a Dirichlet condition `u = g on ∂Ω` (or `u = g at x = a`) to impose, "
-            "and this problem has none",
-            help="write the boundary condition as `u = g on ∂Ω` (g a function of the coordinates), "
-            "or train without hard_constraints",
-        )
 
 
 def format_exact(exact: dict[str, Exact], program: ir.Program) -> str:

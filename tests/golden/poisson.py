@@ -51,12 +51,22 @@ def value_grad_laplacian(f, weights):
 
     A network (a :class:`Network`) carries value, gradient and the one weighted sum
     of second derivatives through its layers together, in a single fused pass
-    (the forward Laplacian).  Any other function falls back to nested ``jax.jvp``.
+    (the forward Laplacian); a field g + φ·N (:class:`HardDirichlet`) combines the
+    three of g, φ and N by the product rule, so its network keeps that pass.  Any
+    other function falls back to nested ``jax.jvp``.
     """
 
     def run(*xs):
         if isinstance(f, Network):
             return f.forward_laplacian(xs, weights)
+        if isinstance(f, HardDirichlet):
+            # u = g + φ·N by the product rule: N by its own pass (fused for a Network), g and φ by jvp
+            g, dg, lg = value_grad_laplacian(f.boundary, weights)(*xs)
+            p, dp, lp = value_grad_laplacian(f.distance, weights)(*xs)
+            n, dn, ln = value_grad_laplacian(f.network, weights)(*xs)
+            gradient = tuple(a + n * b + p * c for a, b, c in zip(dg, dp, dn))
+            cross = sum(2 * w * b * c for w, b, c in zip(weights, dp, dn) if w != 0)
+            return g + p * n, gradient, lg + n * lp + cross + p * ln
         gradient = tuple(derivative(f, i)(*xs) for i in range(len(xs)))
         second = [w * derivative(derivative(f, i), i)(*xs) for i, w in enumerate(weights) if w != 0]
         return f(*xs), gradient, sum(second) if second else jnp.zeros_like(xs[0])
@@ -110,6 +120,24 @@ class Network:
         value = (h @ w + b)[:, 0]
         gradient = (jacobian @ w)[:, :, 0]
         return value, tuple(gradient[:, i] for i in range(len(xs))), (lap @ w)[:, 0]
+
+
+class HardDirichlet:
+    """A field u = g + φ·N: equal to g wherever φ = 0, whatever the network N.
+
+    ``boundary`` (g) and ``distance`` (φ) are functions of the coordinates: φ vanishes on
+    the boundary (a Dirichlet condition), at t = t₀ (an initial condition; φ = τ² also
+    fixes ∂ₜu there), or on both.  Derivatives of u go through the generic forward-mode
+    paths (it is not a plain network).
+    """
+
+    def __init__(self, network, boundary, distance):
+        self.network = network
+        self.boundary = boundary
+        self.distance = distance
+
+    def __call__(self, *xs):
+        return self.boundary(*xs) + self.distance(*xs) * self.network(*xs)
 
 
 def init_mlp(key, sizes):
@@ -302,8 +330,8 @@ DOMAIN = {"x": (0, 1), "y": (0, 1)}
 FIELDS = {"u": ("x", "y")}
 LAYERS = {"u": (2, 20, 20, 20, 1)}
 UNKNOWNS = {}
-WEIGHTS = {"pde": 1, "bc": 1}
-REGIONS = {"pde": ("interior",), "bc": ("boundary",)}
+WEIGHTS = {"pde": 1}
+REGIONS = {"pde": ("interior",)}
 DATA_COLUMNS = {}
 SHAPE = None  # (variables, Shape) of a non-box domain
 NORMALS = ()  # terms given the outward normal
@@ -318,10 +346,25 @@ def init_params(key):
     return params
 
 
+def boundary_u(x, y):
+    """g: meets `u = 0 on ∂Ω` exactly, extended inside as written."""
+    return jnp.full_like(x, 0)
+
+
+def distance_u(x, y):
+    """φ: zero where those conditions hold, so g + φ·N meets them exactly."""
+    return 16 * x * (1 - x) * y * (1 - y)
+
+
 def fields(params):
-    """Each field as a network on its coordinates (scaled inside to [-1, 1])."""
+    """Each field as a network on its coordinates (scaled inside to [-1, 1]);
+    a field with conditions built in is g + φ·network (see boundary_*, distance_*)."""
     return {
-        "u": Network(params["u"], centre=(0.5, 0.5), half_width=(0.5, 0.5)),
+        "u": HardDirichlet(
+            Network(params["u"], centre=(0.5, 0.5), half_width=(0.5, 0.5)),
+            boundary_u,
+            distance_u,
+        ),
     }
 
 
@@ -330,13 +373,6 @@ def residual_pde(u_fn, x, y):
     # u: lap_u = u_xx + u_yy — collapsed Taylor mode
     _, (_, _), lap_u = value_grad_laplacian(u_fn, (1, 1))(x, y)
     return -2 * jnp.pi ** 2 * jnp.sin(jnp.pi * x) * jnp.sin(jnp.pi * y) - lap_u
-
-
-def residual_bc(u_fn, x, y):
-    """u = 0 on ∂Ω    (mean square over boundary points)"""
-    # u: u — value
-    u = u_fn(x, y)
-    return u
 
 
 def exact_u(x, y):
@@ -352,7 +388,6 @@ def residuals(params, points):
     net = fields(params)
     terms = {
         "pde": lambda columns: residual_pde(net["u"], *columns),
-        "bc": lambda columns: residual_bc(net["u"], *columns),
     }
     return {name: terms[name](columns) for name, columns in points.items()}
 
@@ -363,7 +398,6 @@ def losses(params, points):
     r = residuals(params, points)
     return {
         "pde": jnp.mean(r["pde"] ** 2),
-        "bc": jnp.mean(r["bc"] ** 2),
     }
 
 
