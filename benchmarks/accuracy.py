@@ -60,6 +60,13 @@ EXAMPLES = [
     "volterra",
     "disk_poisson",
     "annulus",
+    "l_shape",
+    "plate_hole",
+    "parametric",
+    "black_scholes",
+    "interface",
+    "kovasznay",
+    "schrodinger",
 ]
 TARGETS = {
     "poisson": 1e-3,

@@ -66,12 +66,12 @@ class NetworkConfig:
         " Adam step (unbiased, for high dimension)",
     )
     hard_constraints: bool = _setting(
-        True,
+        False,
         "build each Dirichlet condition `u = g on ∂Ω` (boxes, disks, balls) or `u = g at x = a` into the network,"
         " u = g + φ·network with φ = 0 there, where it can be; others stay loss terms",
     )
     exact_initial: bool = _setting(
-        True,
+        False,
         "build each initial condition `u = g at t = t0` into the network, u = g + (t - t0)·network (with"
         " `Dt(u) = h at t = t0` for equations of second order in t: g + (t - t0)·h + (t - t0)²·network)",
     )

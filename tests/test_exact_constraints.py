@@ -53,15 +53,16 @@ def _d(f, i):
 
 @pytest.fixture(scope="module")
 def compiled():
-    """Each test problem compiled with the defaults and with its exact constraints off."""
+    """Each test problem with its initial condition built in, with the Dirichlet conditions too, and with neither."""
+    ic_only = {"exact_initial": True, "hard_constraints": False}
     return {
-        "burgers": sp.compile(BURGERS, width=8, depth=2),
-        "burgers, hard": sp.compile(BURGERS, width=8, depth=2, hard_constraints=True),
+        "burgers": sp.compile(BURGERS, width=8, depth=2, **ic_only),
+        "burgers, hard": sp.compile(BURGERS, width=8, depth=2, exact_initial=True, hard_constraints=True),
         "burgers, off": sp.compile(BURGERS, width=8, depth=2, exact_initial=False),
-        "wave": sp.compile(WAVE, width=8, depth=2),
-        "wave, hard": sp.compile(WAVE, width=8, depth=2, hard_constraints=True),
+        "wave": sp.compile(WAVE, width=8, depth=2, **ic_only),
+        "wave, hard": sp.compile(WAVE, width=8, depth=2, exact_initial=True, hard_constraints=True),
         "wave, off": sp.compile(WAVE, width=8, depth=2, exact_initial=False),
-        "periodic": sp.compile(PERIODIC, width=2, depth=1),
+        "periodic": sp.compile(PERIODIC, width=2, depth=1, **ic_only),
         "periodic, off": sp.compile(PERIODIC, width=2, depth=1, periodic_embedding=False, exact_initial=False),
     }
 
@@ -213,14 +214,14 @@ def test_the_settings_turn_them_off_from_the_command_line(tmp_path, capsys):
     ],
 )
 def test_conditions_that_cannot_be_built_in_stay_terms(text, kept):
-    c = sp.compile("x in [0, 1]; t in [0, 1]\nfield u(x, t)\n" + text, width=4, depth=1)
+    c = sp.compile("x in [0, 1]; t in [0, 1]\nfield u(x, t)\n" + text, width=4, depth=1, exact_initial=True)
     assert list(c.module.WEIGHTS) == kept
 
 
 def test_disagreeing_corners_build_in_the_initial_condition_only(x64):
     """u = 1 on the ends but 0 at t = 0: no φ can meet both, so the ends stay terms."""
     text = "x in [0, 1]; t in [0, 1]\nfield u(x, t)\nDt(u) = Dxx(u)\nu = 0 at t = 0\nu = 1 on ∂Ω"
-    c = sp.compile(text, width=4, depth=1, hard_constraints=True)
+    c = sp.compile(text, width=4, depth=1, hard_constraints=True, exact_initial=True)
     assert list(c.module.WEIGHTS) == ["pde", "bc"]
     u = c.module.fields(_random_params(c, 0))["u"]
     np.testing.assert_allclose(u(jnp.linspace(0, 1, 5), jnp.zeros(5)), 0.0, atol=1e-15)

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from test_manufactured import evaluate  # a term's residual, the fields given as functions
+from test_manufactured import EVERY_TERM, evaluate  # every condition a term; a term's residual
 
 import symbolic_pinn as sp
 from symbolic_pinn import _domain
@@ -47,8 +47,6 @@ N_POINTS = 256
 BURGERS_TARGET = 0.2
 
 
-# every term of the text in the loss, none built into the networks: the term functions are under test here
-EVERY_TERM = {"exact_initial": False, "periodic_embedding": False}
 
 
 @functools.cache

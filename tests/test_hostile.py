@@ -345,7 +345,8 @@ def test_any_expression_is_checked_quickly_or_refused_cleanly(tmp_path, capsys, 
     status = _cli.main(["check", str(path)])
     out, err = capsys.readouterr()
     assert time.perf_counter() - started < 10
-    assert (status, bool(out), err) == (0, True, "") or (status == 1 and err.startswith("error: ")), err
+    warnings = all(line.startswith("warning: ") for line in err.splitlines())  # an ill-posed problem still checks
+    assert (status, bool(out), warnings) == (0, True, True) or (status == 1 and err.startswith("error: ")), err
 
 
 @settings(max_examples=15, deadline=None)
