@@ -139,7 +139,10 @@ def test_fourier_matrix_is_fixed():
     assert not np.allclose(trained["u"]["layers"][0][0], a["u"]["layers"][0][0])
 
 
-@pytest.mark.parametrize("architecture", NEW)
+# fourier's training is slow-marked: the same loop as modified's, one more compilation
+@pytest.mark.parametrize(
+    "architecture", [a if a == "modified" else pytest.param(a, marks=pytest.mark.slow) for a in NEW]
+)
 def test_short_training_lowers_the_loss_and_resumes_alike(architecture, tmp_path):
     """100 Adam steps lower the loss; the checkpoint records the architecture, and
     `train --resume` compiles the same code (its hash is what a resume checks)."""

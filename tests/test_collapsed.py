@@ -23,8 +23,8 @@ def _network(d, seed=0):
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 5])
-@pytest.mark.parametrize("seed", [0, 1])
-def test_forward_laplacian_matches_jax_hessian(x64, d, seed):
+def test_forward_laplacian_matches_jax_hessian(x64, d):
+    seed = d  # a different network and weights in each dimension
     net = _network(d, seed)
     rng = np.random.default_rng(10 + seed)
     points = jnp.asarray(rng.uniform(-1, 1, (9, d)))

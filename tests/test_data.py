@@ -77,6 +77,7 @@ def test_the_observations_are_the_closed_form_solution(examples_dir):
     np.testing.assert_allclose(table["u"], expected, atol=1e-11)
 
 
+@pytest.mark.slow  # minutes of the suite's budget; `pytest -m slow` runs it
 def test_inverse_problem_recovers_the_diffusivity(examples_dir):
     compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(examples_dir / "heat_inverse.pinn"))
     result = compiled.train(adam_steps=600, lbfgs_steps=300, interior_points=1024, progress=False)

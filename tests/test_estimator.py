@@ -83,6 +83,7 @@ def test_negative_samples_are_refused():
         _problem(-1)
 
 
+@pytest.mark.slow  # minutes of the suite's budget; `pytest -m slow` runs it
 def test_training_with_the_estimator_lowers_the_loss(tmp_path):
     """Adam draws new coordinates every step; the exact loss falls about as fast as with
     exact Laplacians (the estimate's variance costs some: within 3×, measured 1.3–2×)."""

@@ -134,7 +134,15 @@ def test_check_and_compile_from_python(path):
 # ---- a short training run -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
+# the examples whose training exercises something the others do not (data and an unknown, an
+# energy, a combined shape with a Robin condition, a 4th-order jet, conditionals, vector and
+# complex fields, a parameter); the rest train with `pytest -m slow` (each costs a compilation)
+TRAINED = {"heat_inverse", "poisson_ritz", "annulus", "beam", "black_scholes", "kovasznay", "schrodinger", "parametric"}
+
+
+@pytest.mark.parametrize(
+    "path", [p if p.stem in TRAINED else pytest.param(p, marks=pytest.mark.slow) for p in EXAMPLES], ids=IDS
+)
 def test_a_short_training_run(path):
     """Every example trains: 50 Adam steps of a small network lower a finite loss."""
     compiled = sp.compile(sp.parse_file(path), width=16, depth=2)  # small: this checks it runs, not accuracy

@@ -103,6 +103,7 @@ def test_conditions_it_cannot_build_in_stay_terms():
     assert list(sp.compile(CASES[next(iter(CASES))][0]).module.WEIGHTS) == ["pde", "bc"]  # off by default
 
 
+@pytest.mark.slow  # minutes of the suite's budget; `pytest -m slow` runs it
 def test_training_with_hard_constraints(tmp_path):
     """Poisson with u = 0 imposed: a short run gets close to the exact solution."""
     compiled = sp.compile(

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import symbolic_pinn
 from symbolic_pinn._runtime import derivative
@@ -15,6 +16,7 @@ def _mean_abs_dx(compiled, params):
     return float(jnp.mean(jnp.abs(derivative(u, 0)(x, y))))
 
 
+@pytest.mark.slow  # minutes of the suite's budget; `pytest -m slow` runs it
 def test_seed_mean_dx_falls_100_times(examples_dir):
     # Adam alone on the 3×64 network this test was written for (the default was 3×64 then)
     compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(examples_dir / "seed.pinn"), width=64)
@@ -25,6 +27,7 @@ def test_seed_mean_dx_falls_100_times(examples_dir):
     assert result.metrics["stopped"] is None
 
 
+@pytest.mark.slow  # minutes of the suite's budget; `pytest -m slow` runs it
 def test_poisson_1d_converges_to_closed_form():
     text = "x in [0, 1]\nfield u(x)\n-Dxx(u) = pi^2*sin(pi*x)\nu = 0 on ∂Ω\nexact u = sin(pi*x)"
     compiled = symbolic_pinn.compile(text, width=32, depth=2)
