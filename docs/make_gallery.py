@@ -47,14 +47,14 @@ def section(run: pathlib.Path, images: pathlib.Path, page: pathlib.Path) -> str:
     return "\n".join(lines)
 
 
-def write_gallery(runs: list[pathlib.Path], page: pathlib.Path) -> None:
+def write_gallery(runs: list[pathlib.Path], page: pathlib.Path, intro: str = "") -> None:
     """Write the gallery page for ``runs``, with their plots in ``<page dir>/gallery/<run>/``."""
     parts = [
         "# Gallery",
         "",
         "Examples trained by `symbolic-pinn train`; this page is written by `docs/make_gallery.py`.",
         "",
-    ]
+    ] + ([intro, ""] if intro else [])
     for run in runs:
         parts.append(section(run, page.parent / "gallery" / run.name, page))
     page.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         "--runs-dir", type=pathlib.Path, default=pathlib.Path("runs/gallery"), help="where --train runs go"
     )
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path(__file__).parent / "gallery.md")
+    parser.add_argument("--intro", default="", help="a paragraph under the title: when and how the runs were made")
     args = parser.parse_args(argv)
     runs = list(args.runs)
     for problem in args.train:
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if not runs:
         parser.error("give run directories, or problems to --train")
-    write_gallery(runs, args.out)
+    write_gallery(runs, args.out, args.intro)
     print(f"wrote {args.out} ({len(runs)} examples)")
     return 0
 
