@@ -139,15 +139,19 @@ class Curve:
     def clock(self) -> float:
         return time.perf_counter() - self.start - self.paused
 
-    def __call__(self, info) -> None:
-        if time.perf_counter() - self.last < self.period:
-            return
-        seconds = self.clock()
-        measuring = time.perf_counter()
-        errors = self.error(info.params)
-        self.points.append({"seconds": round(seconds, 3), "step": info.step, "phase": info.phase, **errors})
+    def due(self) -> bool:
+        return time.perf_counter() - self.last >= self.period
+
+    def sample(self, errors, **where) -> None:
+        """Append ``errors()`` (a dict) at the current training time, with ``where`` (step, phase)."""
+        seconds, measuring = self.clock(), time.perf_counter()
+        self.points.append({"seconds": round(seconds, 3), **where, **errors()})
         self.last = time.perf_counter()
         self.paused += self.last - measuring
+
+    def __call__(self, info) -> None:
+        if self.due():
+            self.sample(lambda: self.error(info.params), step=info.step, phase=info.phase)
 
 
 def error_function(name: str, compiled):

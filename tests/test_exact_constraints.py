@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy
+from test_hard_constraints import _random_params  # random weights for any compiled problem
 
 import symbolic_pinn as sp
 from symbolic_pinn import _cli
@@ -27,19 +28,6 @@ PERIODIC = (
     "x in [-1, 2]; t in [0, 1]\nfield u(x, t)\nDt(u) + u*Dx(u) + Dxxx(u) = 0.1*Dxx(u)\n"
     "u = cos(2*pi*x/3) at t = 0\nu(-1, t) = u(2, t)\nDx(u)(-1, t) = Dx(u)(2, t)"
 )
-
-
-def _random_params(compiled, seed):
-    rng = np.random.default_rng(seed)
-    params = {
-        name: [
-            (jnp.asarray(rng.standard_normal((m, n)) / np.sqrt(m)), jnp.asarray(0.5 * rng.standard_normal(n)))
-            for m, n in zip(sizes[:-1], sizes[1:])
-        ]
-        for name, sizes in compiled.module.LAYERS.items()
-    }
-    params["unknowns"] = {}
-    return params
 
 
 def _d(f, i):
