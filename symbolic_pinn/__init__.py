@@ -44,6 +44,7 @@ _EXPORTS = {
     "normal_derivative": "_sympy",
     "polygon": "_sympy",
     "shape": "_sympy",
+    "table": "_sympy",
     "NetworkConfig": "_config",
     "TrainConfig": "_config",
     "TrainResult": "_train",

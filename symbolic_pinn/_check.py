@@ -38,6 +38,7 @@ from ._spec import (
     variable,
     warn_ill_posed,
 )
+from ._table import check_covers, read_table, tabulated
 
 __all__ = ["check"]
 
@@ -75,6 +76,7 @@ class _Checker:
         self.defining: str | None = None  # the user function whose body is being checked
         self.parameters: list[str] = []  # `param k in [1, 3]`
         self.built: dict[str, geometry.Shape] = {}  # the shapes named by `let` that the domain uses
+        self.tables: dict[tuple, type] = {}  # (file, variables) → the SymPy class of table(file, variables)
 
     # ---- statements ---------------------------------------------------------------
 
@@ -944,6 +946,50 @@ class _Checker:
             help=f"{return_hint}functions: {', '.join(_functions.names())}; "
             "operators: Dx(u), D(u, x), grad, div, laplace, dot",
         )
+
+    def _expr_FileCall(self, node: ast.FileCall):
+        """`table("coef.csv", x, y)`: values on a grid in a file beside the problem, interpolated (_table)."""
+        if node.name.name != "table":
+            raise PinnError(
+                f"'{node.name.name}' does not take a file name: only table(...) does",
+                node.path_span,
+                help='write table("coef.csv", x) for values tabulated over x',
+            )
+        if not node.args:
+            raise PinnError(
+                "table needs the variables its values are tabulated over",
+                node.span,
+                help=f'write table("{node.path}", x) or table("{node.path}", x, y)',
+            )
+        variables = {}
+        for arg in node.args:
+            declared = self.names.get(arg.name) if isinstance(arg, ast.Name) else None
+            if declared is None or declared.kind != "variable" or arg.name in self.params or arg.name in self.bound:
+                raise PinnError(
+                    "the arguments of table are variables, each naming a column of the file",
+                    arg.span,
+                    help=f'write table("{node.path}", x, y) with declared variables',
+                )
+            if arg.name in variables:
+                raise PinnError(f"table names the variable '{arg.name}' twice", arg.span)
+            _, lo, hi = declared.value
+            variables[arg.name] = (float(lo), float(hi))
+        key = (node.path, tuple(variables))
+        if key not in self.tables:
+            base = pathlib.Path(self.program.filename).parent if self.program.filename else pathlib.Path.cwd()
+            stem = "".join(c if c.isalnum() or c == "_" else "_" for c in pathlib.PurePath(node.path).stem) or "table"
+            name, i = (stem if stem.isidentifier() else f"table_{stem}"), 2
+            taken = {c.table.name for c in self.tables.values()}
+            while name in taken:
+                name, i = f"{stem}_{i}", i + 1
+            try:
+                data = read_table(name, node.path, base, list(variables))
+                check_covers(data, variables)
+            except PinnError as err:
+                err.span = node.path_span if "column" not in err.message else node.span
+                raise
+            self.tables[key] = tabulated(data)
+        return self.tables[key](*(self.names[v].value[0] for v in variables))
 
     def _field_call(self, node: ast.Call, applied: sympy.Expr):
         args = [self._scalar(a) for a in node.args]

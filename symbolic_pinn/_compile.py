@@ -90,7 +90,8 @@ class CompiledProblem:
         return ir.format_program(self.ir)
 
     def format_plan(self) -> str:
-        return format_exact(self.exact, self.ir) + format_schedule(self.schedule, self.ir)
+        tables = "".join(table.describe() + "\n" for table in self.ir.tables)
+        return tables + format_exact(self.exact, self.ir) + format_schedule(self.schedule, self.ir)
 
     def train(self, run_dir=None, *, resume: bool = False, callback=None, **settings):
         """Train the networks; see :class:`symbolic_pinn.TrainConfig` for the settings.

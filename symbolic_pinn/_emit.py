@@ -19,6 +19,8 @@ import pathlib
 import textwrap
 import unicodedata
 
+import numpy as np
+
 from . import _functions, _runtime
 from . import _ir as ir
 from ._config import NetworkConfig
@@ -201,6 +203,9 @@ class _Namer:
     def observed(self, field: str) -> str:
         return self._claim(("observed", field), python_name(f"{field}_observed"))
 
+    def table(self, name: str) -> str:
+        return self._claim(("table", name), python_name(f"TABLE_{name}"))
+
     def second_order(self, node: ir.SecondOrderSum) -> str:
         args = self.program.field(node.name).args
         name = python_name(ir.second_order_name(node, args)) + self._point_suffix(node.name, node.at)
@@ -261,6 +266,12 @@ class _Printer:
     def _print_Call(self, e):
         return _functions.lookup(e.fn).call([self.print(e.arg)[0]]), _ATOM
 
+    def _print_Table(self, e):
+        args = [self.namer.table(e.name)] + [self.print(a)[0] for a in e.args]
+        if any(e.alpha):
+            args.append(f"derivative={_tuple(map(str, e.alpha))}")
+        return f"interpolate({', '.join(args)})", _ATOM
+
     def _print_CallMany(self, e):
         return _functions.lookup(e.fn).call([self.print(a)[0] for a in e.args]), _ATOM
 
@@ -312,6 +323,25 @@ class _Printer:
             if e.exp.value == -1:
                 return f"1 / {self._wrap(e.base, _MUL + 1)}", _MUL
         return f"{self._wrap(e.base, _ATOM)} ** {self._wrap(e.exp, _POW)}", _POW
+
+
+def _table_constant(table, name: str) -> str:
+    """A table's grid and values, written out: the module needs no file to run."""
+
+    def block(array, indent: str) -> str:
+        if array.ndim == 1:
+            numbers = ", ".join(_number(float(v)) for v in array) + ("," if len(array) == 1 else "")
+            return textwrap.fill(numbers, 116, initial_indent=indent, subsequent_indent=indent)
+        return "\n".join(f"{indent}(\n{block(a, indent + '    ')}\n{indent})," for a in array)
+
+    axes = "\n".join(
+        f"        (  # {v}\n{block(np.asarray(a), '            ')}\n        ),"
+        for v, a in zip(table.variables, table.axes)
+    )
+    return (
+        f"# {table.describe()}: (coordinates along each axis, values)\n"
+        f"{name} = (\n    (\n{axes}\n    ),\n    (\n{block(table.array(), '        ')}\n    ),\n)"
+    )
 
 
 def _coords(program: ir.Program, namer: _Namer) -> str:
@@ -607,6 +637,7 @@ def emit(
         )
         + "}"
     )
+    constants += [_table_constant(table, printer.namer.table(table.name)) for table in program.tables]
     constants.append(f"SHAPE = {program.shape!r}  # (variables, Shape) of a non-box domain")
     if program.parameters:
         constants.append(f"PARAMETERS = ({_strings(program.parameters)})  # network inputs, not coordinates of space")

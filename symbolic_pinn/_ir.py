@@ -140,6 +140,19 @@ class CallMany(Expr):
 
 
 @dataclasses.dataclass(frozen=True)
+class Table(Expr):
+    """∂^alpha of the interpolant of a tabulated function (``table("coef.csv", x)``) at ``args``.
+
+    Its values are in :attr:`Program.tables` under ``name``; the interpolant is multilinear,
+    so ``alpha`` has entries 0 or 1 (higher derivatives are zero and never reach the IR).
+    """
+
+    name: str
+    alpha: tuple[int, ...]
+    args: tuple[Expr, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Compare(Expr):
     """``left op right`` with ``op`` one of ``< <= > >= == !=``: a condition, true or false."""
 
@@ -231,6 +244,7 @@ class Program:
     # (variables, tree): variables ranging together over a shape (see _runtime.shape_distance)
     shape: tuple | None = None
     parameters: tuple[str, ...] = ()  # `param k in [1, 3]`: network inputs, not coordinates of space
+    tables: tuple = ()  # the _table.TableData of every table the terms and exact solutions use, by name
 
     @property
     def spatial(self) -> tuple[str, ...]:
@@ -251,7 +265,7 @@ def walk(expr: Expr, *, into_integrals: bool = True):
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, (Add, Mul, CallMany, Logic)):
+        if isinstance(node, (Add, Mul, CallMany, Logic, Table)):
             stack.extend(reversed(node.args))
         elif isinstance(node, Compare):
             stack.extend((node.right, node.left))
@@ -299,6 +313,8 @@ def replace(expr: Expr, mapping: dict) -> Expr:
         return CallMany(expr.fn, tuple(replace(a, mapping) for a in expr.args))
     if isinstance(expr, Logic):
         return Logic(expr.op, tuple(replace(a, mapping) for a in expr.args))
+    if isinstance(expr, Table):
+        return Table(expr.name, expr.alpha, tuple(replace(a, mapping) for a in expr.args))
     if isinstance(expr, Compare):
         return Compare(expr.op, replace(expr.left, mapping), replace(expr.right, mapping))
     if isinstance(expr, Where):
@@ -377,6 +393,12 @@ def _fmt(e: Expr, program, outer: int) -> str:
         return f"{e.fn}({_fmt(e.arg, program, 0)})"
     if isinstance(e, CallMany):
         return f"{e.fn}({', '.join(_fmt(a, program, 0) for a in e.args)})"
+    if isinstance(e, Table):
+        table = next((t for t in program.tables if t.name == e.name), None) if program else None
+        name = derivative_name(e.name, e.alpha, table.variables) if table else e.name
+        if table is None and any(e.alpha):
+            name = f"D{list(e.alpha)}({e.name})"
+        return f"{name}({', '.join(_fmt(a, program, 0) for a in e.args)})"
     if isinstance(e, Compare):
         return f"{_fmt(e.left, program, 1)} {e.op} {_fmt(e.right, program, 1)}"
     if isinstance(e, Logic):
@@ -413,6 +435,8 @@ def format_program(program: Program) -> str:
     for v in program.variables:
         kind = "param" if v.name in program.parameters else "variable"
         lines.append(f"{kind} {v.name} in [{v.lo:g}, {v.hi:g}]")
+    for table in program.tables:
+        lines.append(table.describe())
     if program.shape is not None:
         lines.append(f"domain ({', '.join(program.shape[0])}) in {program.shape[1]!r}")
     for f in program.fields:

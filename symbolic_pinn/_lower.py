@@ -14,6 +14,7 @@ from . import _functions
 from . import _ir as ir
 from ._errors import PinnError, Span
 from ._spec import NormalComponent, Observed, Spec
+from ._table import Tabulated
 
 __all__ = ["lower"]
 
@@ -24,6 +25,7 @@ class _Lowering:
         self.unknowns = {s.name for s, _ in spec.unknowns}
         self.fields = {f.func.__name__: f.args for f in spec.fields}
         self.bound: set[str] = set()  # integration variables of the integrals being lowered
+        self.tables: dict = {}  # name → TableData of the tables met
 
     def expr(self, e: sympy.Basic) -> ir.Expr:
         if isinstance(e, sympy.Add):
@@ -51,6 +53,8 @@ class _Lowering:
             raise PinnError(f"the symbol '{e.name}' is neither a variable nor an unknown")
         if isinstance(e, AppliedUndef):
             return self.field(e, {})
+        if isinstance(e, Tabulated):
+            return self.table(e)
         if isinstance(e, sympy.Derivative):
             return self.derivative(e)
         if isinstance(e, sympy.Subs) and isinstance(e.expr, sympy.Derivative):
@@ -75,6 +79,16 @@ class _Lowering:
             f"cannot compile {type(e).__name__}: {e}",
             help=f"supported functions: {', '.join(_functions.names())}",
         )
+
+    def table(self, e: Tabulated) -> ir.Table:
+        """A tabulated function; its values go into the program's tables under its name."""
+        known = self.tables.setdefault(e.table.name, e.table)
+        if known != e.table:
+            raise PinnError(
+                f"two different tables are named '{e.table.name}' ({known.file} and {e.table.file})",
+                help="give them different names",
+            )
+        return ir.Table(e.table.name, e.alpha, tuple(self.expr(a) for a in e.args))
 
     def piecewise(self, e: sympy.Piecewise) -> ir.Where:
         """SymPy's (value, condition) pairs, first true wins, as nested ``jnp.where``."""
@@ -197,4 +211,5 @@ def lower(spec: Spec) -> ir.Program:
         exact=tuple((name, lowering.expr(e)) for name, e in spec.exact),
         shape=spec.shape,
         parameters=spec.parameters,
+        tables=tuple(lowering.tables[name] for name in sorted(lowering.tables)),
     )

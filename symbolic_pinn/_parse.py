@@ -237,6 +237,9 @@ class _ToSyntax(Transformer_NonRecursive):
         args = tuple(a for a in c[1:] if a is not None)
         return ast.Call(_span(meta), self._name(c[0]), args)
 
+    def file_call(self, meta, c):
+        return ast.FileCall(_span(meta), self._name(c[0]), str(c[1])[1:-1], _token_span(c[1]), tuple(c[2:]))
+
     def coordinates(self, meta, c):
         return _span(meta), tuple(c)
 

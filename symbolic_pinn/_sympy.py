@@ -44,6 +44,7 @@ from ._spec import (
     variable,
     warn_ill_posed,
 )
+from ._table import Tabulated, check_covers, read_table, tabulated
 
 __all__ = [
     "Equation",
@@ -56,6 +57,7 @@ __all__ = [
     "normal_derivative",
     "polygon",
     "shape",
+    "table",
 ]
 
 
@@ -89,6 +91,38 @@ def shape(name: str, *arguments) -> Shape:
         return kind.build(name, values)
     except ShapeError as err:
         raise PinnError(str(err), help=err.help) from None
+
+
+def table(path, *variables, name: str | None = None) -> sympy.Expr:
+    """A tabulated function of ``variables``: the text's ``table("coef.csv", x, y)``, from Python.
+
+    ``path`` is a CSV (header row) or NPZ file, read now (relative to the current
+    directory), with a column named after each variable and one column of values on a
+    grid; it is interpolated multilinearly (see the language reference).  ``name``
+    (default: the file's stem) names it in the IR and the generated module.
+
+    >>> import sympy, numpy, pathlib, tempfile
+    >>> x = sympy.Symbol("x")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "coef.csv"
+    >>> numpy.savetxt(path, [[0, 1], [1, 2]], delimiter=",", header="x,a", comments="")
+    >>> a = table(path, x)
+    >>> sympy.diff(a**2, x)
+    2*coef(x)*coef_d1(x)
+    """
+    import pathlib
+
+    if not variables or not all(isinstance(v, sympy.Symbol) for v in variables):
+        raise PinnError(
+            f"table({str(path)!r}, ...) takes the variables its values are tabulated over, as sympy.Symbols",
+            help='write table("coef.csv", x, y)',
+        )
+    path = pathlib.Path(path)
+    stem = "".join(c if c.isalnum() or c == "_" else "_" for c in path.stem) or "table"
+    name = name or (stem if stem.isidentifier() else f"table_{stem}")
+    if not name.isidentifier():
+        raise PinnError(f"the table name {name!r} is not an identifier", help="e.g. name='a'")
+    data = read_table(name, path.name, path.parent.resolve(), [v.name for v in variables])
+    return tabulated(data)(*variables)
 
 
 def polygon(*vertices) -> Shape:
@@ -343,6 +377,12 @@ def from_sympy(
             )
     if not specs:
         raise PinnError("the problem has no equation and nothing to minimize")
+    intervals = {s.name: (lo, hi) for s, lo, hi in norm.variables}
+    for spec_term in specs:
+        for applied in spec_term.expr.atoms(Tabulated):
+            if any(v not in intervals for v in applied.table.variables):
+                raise PinnError(f"the table {applied.table.name} is over {applied.table.variables}, not variables")
+            check_covers(applied.table, intervals)
     specs = rest_of_boundary(specs, shape)
     exact_specs = []
     for applied, expr in (exact or {}).items():

@@ -39,6 +39,16 @@ class Call(Node):
 
 
 @dataclasses.dataclass(frozen=True)
+class FileCall(Node):
+    """`table("coef.csv", x)`: a function of a file (its name as written) and expressions."""
+
+    name: Name
+    path: str
+    path_span: Span
+    args: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Apply(Node):
     """`Dx(u)(-1, t)`: an expression evaluated at given coordinates."""
 

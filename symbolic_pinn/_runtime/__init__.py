@@ -25,7 +25,9 @@ import pathlib
 __all__ = ["closure", "definitions"]
 
 # in the order a generated module lists them
-MODULES = ("derivatives", "quadrature", "networks", "geometry", "sampling", "data", "saved", "optim", "special")
+MODULES = (
+    "derivatives", "quadrature", "networks", "geometry", "sampling", "data", "saved", "optim", "special", "tables",
+)  # fmt: skip
 # what every generated module defines itself, and runtime definitions may name
 MODULE_NAMES = {"init_params"}
 # what every generated module imports anyway
