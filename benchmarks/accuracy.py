@@ -67,6 +67,7 @@ EXAMPLES = [
     "interface",
     "kovasznay",
     "schrodinger",
+    "tabulated",
 ]
 TARGETS = {
     "poisson": 1e-3,
