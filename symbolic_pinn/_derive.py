@@ -24,6 +24,7 @@ from . import _functions
 from ._errors import PinnError
 from ._regions import BOUNDARY, INTERIOR, Face
 from ._spec import Spec
+from ._table import Tabulated
 
 __all__ = ["derive", "to_text"]
 
@@ -37,6 +38,11 @@ class _TextPrinter(StrPrinter):
 
     def _print_Function(self, expr):
         name = type(expr).__name__
+        if isinstance(expr, Tabulated) and [str(a) for a in expr.args] == list(expr.table.variables):
+            table = expr.table  # table("coef.csv", x), differentiated as SymPy asked
+            text = f'table("{table.file}", {", ".join(table.variables)})'
+            along = [v for v, k in zip(table.variables, expr.alpha) for _ in range(k)]
+            return f"D({text}, {', '.join(along)})" if along else text
         if isinstance(expr, AppliedUndef):
             return f"{name}({', '.join(self._print(a) for a in expr.args)})"
         function = _functions.by_sympy(expr)

@@ -18,6 +18,7 @@ import sympy
 
 import symbolic_pinn as sp
 from symbolic_pinn._runtime.tables import interpolate
+from symbolic_pinn._table import Tabulated
 
 
 def write_csv(path: pathlib.Path, header: str, columns) -> pathlib.Path:
@@ -248,3 +249,19 @@ def test_value_errors_in_the_file(folder):
     assert "covers [0.2, 1]" in bad_file(folder, "short.csv", "x,a\n0.2,1\n1,2\n").message
     assert "not a grid" in bad_file(folder, "twice.csv", "x,a\n0,1\n1,2\n1,3\n").message
     assert "single value" in bad_file(folder, "one.csv", "x,a\n0,1\n").message
+
+
+def test_derive_prints_tables_as_the_language_reads_them(folder):
+    """`symbolic-pinn derive` of an energy with a table: its strong form parses back, same terms."""
+    (folder / "ritz.pinn").write_text(
+        'x in [0, 1]\nfield u(x)\nlet a = table("a.csv", x)\nminimize ∫ (a*Dx(u)^2/2 - u)\nu = 0 on ∂Ω\n'
+    )
+    text = sp.derive(sp.parse_file(folder / "ritz.pinn"))
+    assert 'D(table("a.csv", x), x)*D(u, x)' in text
+    (folder / "strong.pinn").write_text(text)
+    strong = sp.parse_file(folder / "strong.pinn")
+    expected = sp.parse_file(folder / "ritz.pinn")
+    (x,) = [s for s, _, _ in expected.variables]
+    a = next(t for t in strong.terms[0].expr.atoms(Tabulated) if not any(t.alpha))
+    u = expected.fields[0]
+    assert sympy.simplify(strong.terms[0].expr - (-sympy.diff(a * u.diff(x), x) - 1)) == 0
