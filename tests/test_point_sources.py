@@ -49,8 +49,9 @@ def trained_error(width: float, steps: int, points: int) -> float:
 
 
 def test_green_function_with_a_wide_source(x64):
-    """w = 0.05, 600 steps: within 6e-2 of G (its smoothing error alone is about 3e-2)."""
-    error = trained_error(0.05, steps=600, points=128)
+    """w = 0.05, 400 steps on 64 points: within 6e-2 of G (measured 4.4e-2; the smoothing error
+    alone is about 3e-2)."""
+    error = trained_error(0.05, steps=400, points=64)
     assert error < 6e-2, error
 
 

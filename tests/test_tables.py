@@ -79,15 +79,23 @@ def test_two_dimensional_matches_a_bilinear_formula():
     np.testing.assert_allclose(interpolate(table, x, y), expected, rtol=1e-5, atol=1e-5)
 
 
-def test_derivatives_agree_with_finite_differences_inside_cells():
+def test_derivatives_agree_with_finite_differences_inside_cells(x64):
     table = ((tuple(GRID_X), tuple(GRID_Y)), np.random.default_rng(3).normal(size=(5, 4)))
-    with jax.enable_x64(True):
-        x, y, h = jnp.array([0.2, 0.7]), jnp.array([0.1, 0.5]), 1e-6  # away from the grid lines
-        dx = (interpolate(table, x + h, y) - interpolate(table, x - h, y)) / (2 * h)
-        dy = (interpolate(table, x, y + h) - interpolate(table, x, y - h)) / (2 * h)
-        np.testing.assert_allclose(interpolate(table, x, y, derivative=(1, 0)), dx, rtol=1e-7)
-        np.testing.assert_allclose(interpolate(table, x, y, derivative=(0, 1)), dy, rtol=1e-7)
-        np.testing.assert_allclose(jax.vmap(jax.grad(lambda a, b: interpolate(table, a, b)))(x, y), dx, rtol=1e-7)
+
+    @jax.jit
+    def values(x, y, h):  # one compilation instead of every operation on its own
+        def at(a, b, derivative=None):
+            return interpolate(table, a, b, derivative=derivative)
+
+        dx = (at(x + h, y) - at(x - h, y)) / (2 * h)
+        dy = (at(x, y + h) - at(x, y - h)) / (2 * h)
+        autodiff = jax.vmap(jax.grad(at))(x, y)
+        return dx, dy, autodiff, at(x, y, (1, 0)), at(x, y, (0, 1))
+
+    dx, dy, autodiff, d10, d01 = values(jnp.array([0.2, 0.7]), jnp.array([0.1, 0.5]), 1e-6)  # off the grid lines
+    np.testing.assert_allclose(d10, dx, rtol=1e-7)
+    np.testing.assert_allclose(d01, dy, rtol=1e-7)
+    np.testing.assert_allclose(autodiff, dx, rtol=1e-7)
 
 
 # ---- from the problem text -----------------------------------------------------------------
@@ -107,34 +115,41 @@ def compiled(folder) -> sp.CompiledProblem:
     return sp.compile(sp.parse_file(folder / "k.pinn"), width=8, depth=1, hard_constraints=False)
 
 
-def test_linear_function_and_its_gradient_are_exact(compiled):
+def test_linear_function_and_its_gradient_are_exact(compiled, x64):
     """Through the checker and the generated module: k, ∂ₓk, ∂ᵧk, ∂ₓᵧk of a bilinear k, exactly."""
     module = compiled.module
-    table = module.TABLE_k
+
+    @jax.jit
+    def derivatives(x, y):
+        return [module.interpolate(module.TABLE_k, x, y, derivative=a) for a in ((0, 0), (1, 0), (0, 1), (1, 1))]
+
     rng = np.random.default_rng(4)
-    with jax.enable_x64(True):
-        x, y = jnp.asarray(rng.uniform(0, 1, 50)), jnp.asarray(rng.uniform(-1, 1, 50))
-        np.testing.assert_allclose(module.interpolate(table, x, y), bilinear(x, y), rtol=1e-13)
-        np.testing.assert_allclose(module.interpolate(table, x, y, derivative=(1, 0)), 3 + 0.5 * y, rtol=1e-13)
-        np.testing.assert_allclose(module.interpolate(table, x, y, derivative=(0, 1)), -1 + 0.5 * x, atol=1e-13)
-        np.testing.assert_allclose(module.interpolate(table, x, y, derivative=(1, 1)), 0.5, rtol=1e-13)
+    x, y = jnp.asarray(rng.uniform(0, 1, 50)), jnp.asarray(rng.uniform(-1, 1, 50))
+    k, kx, ky, kxy = derivatives(x, y)
+    np.testing.assert_allclose(k, bilinear(x, y), rtol=1e-13)
+    np.testing.assert_allclose(kx, 3 + 0.5 * y, rtol=1e-13)
+    np.testing.assert_allclose(ky, -1 + 0.5 * x, atol=1e-13)
+    np.testing.assert_allclose(kxy, 0.5, rtol=1e-13)
 
 
-def test_residual_vanishes_on_a_manufactured_solution(compiled):
+def test_residual_vanishes_on_a_manufactured_solution(compiled, x64):
     """-∇·(k∇u) with k tabulated bilinear: the residual of the exact u is zero up to rounding."""
     xs, ys = sympy.symbols("x y")
     u_exact = sympy.sin(sympy.pi * xs) * sympy.cos(ys)
     k = bilinear(xs, ys)
     f = -(sympy.diff(k * sympy.diff(u_exact, xs), xs) + sympy.diff(k * sympy.diff(u_exact, ys), ys))
     forcing = sympy.lambdify((xs, ys), f - 1, "jax")  # the problem's right side is 1
-    rng = np.random.default_rng(5)
-    with jax.enable_x64(True):
-        x, y = jnp.asarray(rng.uniform(0, 1, 64)), jnp.asarray(rng.uniform(-1, 1, 64))
-        u = sympy.lambdify((xs, ys), u_exact, "jax")
-        residual = compiled.module.residual_pde(u, x, y)
-        np.testing.assert_allclose(residual, forcing(x, y), atol=1e-10)
+    u = sympy.lambdify((xs, ys), u_exact, "jax")
+
+    @jax.jit
+    def residuals(x, y):
         wrong = compiled.module.residual_pde(lambda a, b: 1.01 * u(a, b), x, y)
-        assert np.max(np.abs(wrong - forcing(x, y))) > 1e-3  # the check can fail
+        return compiled.module.residual_pde(u, x, y), wrong, forcing(x, y)
+
+    rng = np.random.default_rng(5)
+    residual, wrong, expected = residuals(jnp.asarray(rng.uniform(0, 1, 64)), jnp.asarray(rng.uniform(-1, 1, 64)))
+    np.testing.assert_allclose(residual, expected, atol=1e-10)
+    assert np.max(np.abs(wrong - expected)) > 1e-3  # the check can fail
 
 
 def test_table_is_shown_and_written_into_the_module(compiled, folder):
