@@ -938,6 +938,12 @@ class _Checker:
             return getattr(self, f"_call_{name}")(node)
         if len(name) > 1 and name[0] == "D" and name[1:].isalpha():
             return self._call_subscripted(node)
+        if name == "table":
+            raise PinnError(
+                "table takes the quoted name of its file first",
+                node.span,
+                help='write table("coef.csv", x) for values tabulated over x in coef.csv',
+            )
         close = difflib.get_close_matches(name, _functions.names() + list(OPERATORS), n=1)
         return_hint = f"did you mean '{close[0]}'? " if close else ""
         raise PinnError(

@@ -225,6 +225,7 @@ BAD = {
     "not a variable": ('let k = table("k.csv", x, 2*y)', "arguments of table are variables", "2*y"),
     "another function": ('let k = sin("k.csv", x)', "only table", '"k.csv"'),
     "no variables": ('let k = table("k.csv")', "needs the variables", "table("),
+    "no file": ("let k = table(x, y)", "quoted name of its file", "table("),
 }
 
 
