@@ -12,7 +12,7 @@ import symbolic_pinn
 from symbolic_pinn import _ir as ir
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
-GOLDEN_EXAMPLES = ["poisson", "poisson_ritz", "seed"]
+GOLDEN_EXAMPLES = ["poisson", "poisson_ritz", "seed", "tabulated"]
 
 
 @pytest.mark.parametrize("name", GOLDEN_EXAMPLES)
