@@ -103,6 +103,10 @@ def _cmd_train(args) -> int:
         f"loss {metrics['loss']:.3e} after {metrics['steps']} steps in {metrics['seconds']:.1f} s; "
         f"relative L2 error: {errors}"
     )
+    for k, by_value in metrics["rel_l2_by_param"].items():
+        for value, errors in by_value.items():
+            shown = ", ".join(f"{n} {'not computed' if e is None else f'{e:.3e}'}" for n, e in errors.items())
+            print(f"  at {k} = {value}: {shown}")
     for name, value in metrics["unknowns"].items():
         print(f"{name} = {value:.6g}")
     written, failed = write_outputs(run_dir, compiled, result, settings, args.file)

@@ -4,7 +4,8 @@
 ``solution_<field>.png`` and, where the problem gives an ``exact`` solution,
 ``error_<field>.png`` (|network − exact|): a line over one variable, a heat map over
 two (more are held at their midpoints), and snapshots at a few times when one of the
-field's variables is named ``t``.  Heat maps keep equal scales on their spatial axes,
+field's variables is named ``t`` — or, without time, at the values of its first parameter
+(``param k``) where ``metrics.json`` reports the error.  Heat maps keep equal scales on their spatial axes,
 leave the points outside a shaped domain (disk, CSG) blank, share one labelled colour
 scale across the snapshots, and show the exact solution beside the network's where
 the problem gives one.
@@ -26,7 +27,7 @@ from matplotlib.figure import Figure
 
 from ._devices import in_chunks
 from ._monitor import history_columns
-from ._train import CHUNK_SIZE, TrainResult, result_precision
+from ._train import CHUNK_SIZE, PARAMETER_VALUES, TrainResult, result_precision
 
 __all__ = ["write_plots"]
 
@@ -149,7 +150,8 @@ def _panels(args: tuple[str, ...], bounds: dict[str, tuple[float, float]], param
     values of its first parameter (``param k in [1, 3]``) — each a line or a heat map."""
     stepped = TIME if TIME in args else next((a for a in args if a in parameters), TIME)
     space = [a for a in args if a != TIME and a not in parameters] or [stepped]
-    steps = np.linspace(*bounds[stepped], SNAPSHOTS) if stepped in args and stepped not in space else [None]
+    count = PARAMETER_VALUES if stepped in parameters else SNAPSHOTS  # the values metrics.json reports
+    steps = np.linspace(*bounds[stepped], count) if stepped in args and stepped not in space else [None]
     plotted = space[:2]
     n = LINE_POINTS if len(plotted) == 1 else MAP_POINTS
     axes = tuple((a, np.linspace(*bounds[a], n)) for a in plotted)
