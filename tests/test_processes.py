@@ -141,3 +141,32 @@ def test_a_killed_process_leaves_a_checkpoint_the_pair_resumes_from(tmp_path):
     one = symbolic_pinn.compile(PROBLEM, **NETWORK).train(progress=False, **LONG)
     for x, y in zip(jax.tree.leaves(one.params), jax.tree.leaves(two.params), strict=True):
         np.testing.assert_allclose(np.asarray(y), np.asarray(x), atol=1e-5)
+
+
+def test_every_process_trains_on_the_points_one_process_draws(pair):
+    """Each process draws the whole point set from the seed — the same set as one process —
+    and keeps it; the devices then split the work (docs/scale.md says why not a share)."""
+    import jax.numpy as jnp
+
+    from symbolic_pinn import _checkpoint
+    from symbolic_pinn._train import TrainConfig, _points
+
+    where, _ = pair
+    _, arrays = _checkpoint.load(where / "run")
+    saved = {k: v for k, v in arrays.items() if k.startswith("points/")}
+    compiled = symbolic_pinn.compile(PROBLEM, **NETWORK)
+    one = _points(compiled, TrainConfig(**SETTINGS), jnp.float32)
+    expected = {f"points/{term}/{j}": np.asarray(c) for term, columns in one.items() for j, c in enumerate(columns)}
+    assert saved.keys() == expected.keys() and len(saved["points/pde/0"]) == SETTINGS["interior_points"]
+    for key, column in expected.items():
+        np.testing.assert_array_equal(saved[key], column)
+
+
+def test_a_lost_process_error_says_how_to_resume(tmp_path):
+    from symbolic_pinn._devices import lost_process
+
+    error = lost_process(RuntimeError("Gloo all-reduce failed: Connection reset by peer\n(more)"), tmp_path)
+    assert "lost contact with the others during training (Gloo all-reduce failed: Connection reset by peer)" in str(
+        error
+    )
+    assert error.help == f"no checkpoint was written in {tmp_path} yet: start all the processes again"
