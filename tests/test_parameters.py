@@ -236,3 +236,22 @@ def test_the_test_grid_holds_a_parameter_at_one_value(family):
     grid = _domain.test_grid(family.ir, 100, {"k": 2.5})
     assert grid.shape == (100, 3) and np.all(grid[:, 2] == 2.5)
     assert sorted(set(grid[:, 0])) == pytest.approx(np.linspace(0, 1, 10))
+
+
+@pytest.mark.parametrize("args", [("x", "t", "k"), ("x", "y", "t", "k")])
+def test_a_field_of_time_and_a_parameter_is_drawn_once_per_parameter_value(args):
+    """Snapshots in time, once for each of k = 1, 2, 3: stacked line plots, or rows of heat maps."""
+    from symbolic_pinn import _plots
+
+    bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "t": (0.0, 1.0), "k": (1.0, 3.0)}
+    figure = _plots._field_figure("u", args, bounds, lambda c: c["k"] * c["x"] + c["t"], parameters=("k",))
+    plots = [ax for ax in figure.axes if ax.get_label() != "<colorbar>"]
+    times = [f"t = {t:.3g}" for t in np.linspace(0, 1, _plots.SNAPSHOTS)]
+    if len(args) == 3:  # one line plot per k, a line per time, on one scale
+        labels = [[line.get_label() for line in ax.get_lines()] for ax in plots]
+        assert labels == [[f"{t}, k = {k}" for t in times] for k in (1, 2, 3)]
+        assert len({ax.get_ylim() for ax in plots}) == 1
+        assert np.max(plots[2].get_lines()[-1].get_ydata()) == pytest.approx(3 * 1 + 1)  # k x + t at x = 1, t = 1
+    else:  # a row of snapshots per k, one colour scale
+        assert [ax.get_title() for ax in plots] == [f"{t}, k = {k}" for k in (1, 2, 3) for t in times]
+        assert {ax.collections[0].get_clim() for ax in plots} == {(0.0, 4.0)}
