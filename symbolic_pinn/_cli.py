@@ -14,6 +14,7 @@ import os
 import pathlib
 import signal
 import sys
+import typing
 import warnings
 
 from ._errors import IllPosedWarning, PinnError
@@ -70,7 +71,7 @@ def _cmd_compile(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from ._devices import initialize
+    from ._devices import initialize, lost_process
     from ._train import TrainConfig, train
 
     settings = _train_settings(args)
@@ -91,7 +92,12 @@ def _cmd_train(args) -> int:
         raise PinnError(f"cannot create the output directory {run_dir}: {err.strerror}") from None
     if leader and not args.out and not args.resume:
         print(f"writing the run into {run_dir}", file=sys.stderr)
-    result = train(compiled, config, run_dir, resume=bool(args.resume))
+    try:
+        result = train(compiled, config, run_dir, resume=bool(args.resume))
+    except jax.errors.JaxRuntimeError as err:
+        if jax.process_count() == 1:
+            raise
+        _lost_peer(lost_process(err, run_dir))
     metrics = result.metrics
     if not leader:
         return 0
@@ -103,6 +109,10 @@ def _cmd_train(args) -> int:
         f"loss {metrics['loss']:.3e} after {metrics['steps']} steps in {metrics['seconds']:.1f} s; "
         f"relative L2 error: {errors}"
     )
+    for k, by_value in metrics["rel_l2_by_param"].items():
+        for value, errors in by_value.items():
+            shown = ", ".join(f"{n} {'not computed' if e is None else f'{e:.3e}'}" for n, e in errors.items())
+            print(f"  at {k} = {value}: {shown}")
     for name, value in metrics["unknowns"].items():
         print(f"{name} = {value:.6g}")
     written, failed = write_outputs(run_dir, compiled, result, settings, args.file)
@@ -116,6 +126,19 @@ def _cmd_train(args) -> int:
         print(f"warning: {metrics['stopped']}", file=sys.stderr)
         return 128 + signal.Signals[metrics["signal"]] if metrics["signal"] else EXIT_ERROR
     return 0
+
+
+def _lost_peer(error: PinnError) -> typing.NoReturn:
+    """Say that a process of the group stopped, and exit now.
+
+    A plain exit would run jax.distributed's shutdown, which waits at a barrier for the
+    lost process until its heartbeat times out (100 s) and then aborts with pages of
+    logs; there is nothing left to synchronise, so the process ends here.
+    """
+    print(error.render(), file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_ERROR)
 
 
 def _report_failed_writes(run_dir: pathlib.Path, failed: dict[str, str], result) -> int:

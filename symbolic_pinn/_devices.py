@@ -35,7 +35,7 @@ from jax.sharding import PartitionSpec as P
 from ._config import parse_devices
 from ._errors import PinnError
 
-__all__ = ["AXIS", "ONE", "Placement", "initialize", "placement", "even_share", "in_chunks"]
+__all__ = ["AXIS", "ONE", "Placement", "initialize", "lost_process", "placement", "even_share", "in_chunks"]
 
 AXIS = "points"
 
@@ -143,6 +143,32 @@ def initialize(coordinator: str | None, num_processes: int | None = None, proces
             f"could not join the group of processes at {coordinator}: {err}",
             help="start every process with the same --coordinator and --num-processes, and process 0 first",
         ) from None
+
+
+def lost_process(error: Exception, run_dir) -> PinnError:
+    """The error of a process whose group lost a member mid-training (a collective failed).
+
+    It names the last checkpoint in ``run_dir``, from which all the processes resume.
+    """
+    from . import _checkpoint
+
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    where = f"process {jax.process_index()} of {jax.process_count()}"
+    try:
+        step = _checkpoint.index(run_dir)["step"] if _checkpoint.exists(run_dir) else None
+    except (PinnError, KeyError, TypeError):
+        step = None
+    resume = (
+        f"the last checkpoint in {run_dir} is at step {step}: start all {jax.process_count()} processes again "
+        f"with --resume {run_dir} (and the same --coordinator, --num-processes, each its --process-id)"
+        if step is not None
+        else f"no checkpoint was written in {run_dir} yet: start all the processes again"
+    )
+    return PinnError(
+        f"{where} lost contact with the others during training ({first}); another process stopped "
+        "(killed, out of memory, its host gone)",
+        help=resume,
+    )
 
 
 def placement(setting: str) -> Placement:

@@ -33,22 +33,31 @@ def sample(
     return np.stack(columns, axis=-1)
 
 
-def test_grid(program: ir.Program, total: int = 10_000) -> np.ndarray:
+def test_grid(program: ir.Program, total: int = 10_000, fixed: dict[str, float] | None = None) -> np.ndarray:
     """A regular grid over the domain with about ``total`` points of the bounding box
     (ends included); for a shaped domain, the grid points inside the shape.
 
     In high dimension a grid of at least 2 points per axis would have 2^d points (2^30
     is a billion): when that is more than twice ``total``, the points are ``total``
     scrambled Halton points of the box instead (a fixed seed: the same points every time).
+
+    ``fixed`` holds some variables at one value each (a parameter at ``k = 2``): the grid
+    spans the others, and those columns are that value.
     """
-    d = len(program.variables)
+    fixed = fixed or {}
+    free = [v for v in program.variables if v.name not in fixed]
+    d = len(free)
     per_axis = max(2, int(round(total ** (1 / d))))
     if per_axis**d > 2 * total:
-        grid = _quasi_random(program, total)
+        grid = _quasi_random(free, total)
     else:
-        axes = [np.linspace(v.lo, v.hi, per_axis) for v in program.variables]
+        axes = [np.linspace(v.lo, v.hi, per_axis) for v in free]
         mesh = np.meshgrid(*axes, indexing="ij")
         grid = np.stack([m.ravel() for m in mesh], axis=-1)
+    if fixed:
+        columns = iter(grid.T)
+        held = [np.full(len(grid), float(fixed[v.name])) if v.name in fixed else None for v in program.variables]
+        grid = np.stack([next(columns) if c is None else c for c in held], axis=-1)
     if program.shape is not None:
         names = [v.name for v in program.variables]
         variables, tree = program.shape
@@ -57,10 +66,10 @@ def test_grid(program: ir.Program, total: int = 10_000) -> np.ndarray:
     return grid
 
 
-def _quasi_random(program: ir.Program, total: int) -> np.ndarray:
+def _quasi_random(variables: list[ir.Variable], total: int) -> np.ndarray:
     from scipy.stats import qmc  # slow to import: only when needed
 
-    points = qmc.Halton(len(program.variables), scramble=True, seed=0).random(total)  # any n, no warning
-    lo = np.array([v.lo for v in program.variables])
-    hi = np.array([v.hi for v in program.variables])
+    points = qmc.Halton(len(variables), scramble=True, seed=0).random(total)  # any n, no warning
+    lo = np.array([v.lo for v in variables])
+    hi = np.array([v.hi for v in variables])
     return qmc.scale(points, lo, hi)

@@ -4,7 +4,9 @@
 ``solution_<field>.png`` and, where the problem gives an ``exact`` solution,
 ``error_<field>.png`` (|network − exact|): a line over one variable, a heat map over
 two (more are held at their midpoints), and snapshots at a few times when one of the
-field's variables is named ``t``.  Heat maps keep equal scales on their spatial axes,
+field's variables is named ``t`` — or, without time, at the values of its first parameter
+(``param k``) where ``metrics.json`` reports the error; with both, the snapshots once
+for each of those values.  Heat maps keep equal scales on their spatial axes,
 leave the points outside a shaped domain (disk, CSG) blank, share one labelled colour
 scale across the snapshots, and show the exact solution beside the network's where
 the problem gives one.
@@ -26,7 +28,7 @@ from matplotlib.figure import Figure
 
 from ._devices import in_chunks
 from ._monitor import history_columns
-from ._train import CHUNK_SIZE, TrainResult, result_precision
+from ._train import CHUNK_SIZE, PARAMETER_VALUES, TrainResult, result_precision
 
 __all__ = ["write_plots"]
 
@@ -149,13 +151,26 @@ def _panels(args: tuple[str, ...], bounds: dict[str, tuple[float, float]], param
     values of its first parameter (``param k in [1, 3]``) — each a line or a heat map."""
     stepped = TIME if TIME in args else next((a for a in args if a in parameters), TIME)
     space = [a for a in args if a != TIME and a not in parameters] or [stepped]
-    steps = np.linspace(*bounds[stepped], SNAPSHOTS) if stepped in args and stepped not in space else [None]
+    count = PARAMETER_VALUES if stepped in parameters else SNAPSHOTS  # the values metrics.json reports
+    steps = np.linspace(*bounds[stepped], count) if stepped in args and stepped not in space else [None]
     plotted = space[:2]
     n = LINE_POINTS if len(plotted) == 1 else MAP_POINTS
     axes = tuple((a, np.linspace(*bounds[a], n)) for a in plotted)
     others = [a for a in args if a in parameters and a != stepped and a not in plotted]
     held = {a: sum(bounds[a]) / 2 for a in space[2:] + others}
     return [_Panel(axes, ({stepped: float(s)} if s is not None else {}) | held) for s in steps]
+
+
+def _panel_rows(args: tuple[str, ...], bounds: dict[str, tuple[float, float]], parameters=()) -> list[list[_Panel]]:
+    """The views of a field in rows: one row — or, for a field of time and a parameter,
+    the snapshots in time once for each value of its first parameter (where
+    ``metrics.json`` reports the error)."""
+    panels = _panels(args, bounds, parameters)
+    first = next((a for a in args if a in parameters), None)
+    if TIME not in args or first is None:
+        return [panels]
+    values = np.linspace(*bounds[first], PARAMETER_VALUES)
+    return [[dataclasses.replace(p, fixed=p.fixed | {first: float(v)}) for p in panels] for v in values]
 
 
 def _field_figure(
@@ -168,56 +183,62 @@ def _field_figure(
     label: str = "",
     parameters=(),
 ) -> Figure:
-    panels = _panels(args, bounds, parameters)
+    rows = _panel_rows(args, bounds, parameters)
     if inside is not None:  # blank (NaN) outside the shape
         values = _masked(values, inside)
         reference = _masked(reference, inside) if reference is not None else None
-    if len(panels[0].axes) == 1:
-        return _lines(title, panels, values, reference)
-    return _maps(title, panels, values, reference, label or title)
+    if len(rows[0][0].axes) == 1:
+        return _lines(title, rows, values, reference)
+    return _maps(title, rows, values, reference, label or title)
 
 
 def _masked(function: Callable, inside: Callable) -> Callable:
     return lambda c: np.where(inside(c), function(c), np.nan)
 
 
-def _lines(title: str, panels: list[_Panel], values: Callable, reference: Callable | None) -> Figure:
-    figure = Figure(figsize=(7, 4.5), layout="constrained")
-    ax = figure.add_subplot()
-    ((name, xs),) = panels[0].axes
-    for panel in panels:
-        coordinates = panel.coordinates()
-        (line,) = ax.plot(xs, values(coordinates), label=panel.label or "network")
-        if reference is not None:
-            ax.plot(xs, reference(coordinates), "--", color=line.get_color(), label=f"exact {panel.label}".strip())
-    ax.set_xlabel(name)
-    ax.set_title(title)
-    if len(panels) > 1 or reference is not None:
-        ax.legend()
+def _lines(title: str, rows: list[list[_Panel]], values: Callable, reference: Callable | None) -> Figure:
+    """Each row of panels as lines on one plot; several rows (parameter values) stacked, one scale."""
+    figure = Figure(figsize=(7, 4.5 * len(rows) ** 0.75), layout="constrained")
+    axes = figure.subplots(len(rows), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
+    for ax, panels in zip(axes, rows):
+        ((name, xs),) = panels[0].axes
+        for panel in panels:
+            coordinates = panel.coordinates()
+            (line,) = ax.plot(xs, values(coordinates), label=panel.label or "network")
+            if reference is not None:
+                ax.plot(xs, reference(coordinates), "--", color=line.get_color(), label=f"exact {panel.label}".strip())
+        ax.set_xlabel(name)
+        ax.set_title(title)
+        if len(panels) > 1 or reference is not None:
+            ax.legend()
     return figure
 
 
-def _maps(title: str, panels: list[_Panel], values: Callable, reference: Callable | None, label: str) -> Figure:
+def _maps(
+    title: str, panel_rows: list[list[_Panel]], values: Callable, reference: Callable | None, label: str
+) -> Figure:
     """Heat maps on one colour scale: the network's snapshots, and the exact solution's beside them.
 
-    One snapshot: network and exact side by side; several: a row for each.
+    One snapshot: network and exact side by side; several: a row for each (and, for a
+    field of time and a parameter, those rows once for each parameter value).
     """
-    rows = [("network", values)] + ([("exact", reference)] if reference is not None else [])
-    data = [[np.ma.masked_invalid(f(panel.coordinates())) for panel in panels] for _, f in rows]
+    kinds = [("network", values)] + ([("exact", reference)] if reference is not None else [])
+    rows = [(name, f, panels) for panels in panel_rows for name, f in kinds]
+    data = [[np.ma.masked_invalid(f(panel.coordinates())) for panel in panels] for _, f, panels in rows]
     finite = np.concatenate([d.compressed() for row in data for d in row])
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    across = len(panels) == 1  # a single snapshot: the rows go side by side
-    shape = (1, len(rows)) if across else (len(rows), len(panels))
+    across = len(panel_rows) == 1 and len(panel_rows[0]) == 1  # a single snapshot: the rows go side by side
+    shape = (1, len(rows)) if across else (len(rows), len(panel_rows[0]))
     figure = Figure(figsize=(4.2 * shape[1] + 0.8, 4 * shape[0]), layout="constrained")
     grid = figure.subplots(*shape, squeeze=False)
     axes = grid.T if across else grid
-    for (name, _), row_axes, row in zip(rows, axes, data):
+    for (name, _, panels), row_axes, row in zip(rows, axes, data):
         for ax, panel, array in zip(row_axes, panels, row):
             (xname, xs), (yname, ys) = panel.axes
             mesh = ax.pcolormesh(xs, ys, array.T, shading="auto", vmin=lo, vmax=hi)
             ax.set_xlabel(xname)
             ax.set_ylabel(yname)
-            ax.set_title(", ".join(p for p in (name if len(rows) > 1 else "", panel.label) if p))
+            ax.set_title(", ".join(p for p in (name if len(kinds) > 1 else "", panel.label) if p))
             ax.set_aspect("equal")  # both axes are spatial: time is never a heat map's axis
     figure.colorbar(mesh, ax=list(grid.ravel()), label=label)
     figure.suptitle(title)

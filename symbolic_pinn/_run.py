@@ -26,13 +26,18 @@ PARAMS_FILE = "params.npz"
 METRICS_FILE = "metrics.json"
 
 
-def field_function(problem, params, name: str) -> Callable:
+def field_function(problem, params, name: str, extrapolate: bool = False) -> Callable:
     """Field ``name`` of a compiled problem with ``params``, as a function of its coordinates.
 
     The function broadcasts its arguments together (scalars, arrays, meshgrids) and
     returns an array of their common shape; positional arguments follow the field's
     declaration, keywords name them.
+
+    A parameter (``param k in [1, 3]``) given outside its interval is refused with a
+    ``PinnError`` — the network never saw such a k — unless ``extrapolate=True``.  Only
+    concrete values are checked: under ``jax.jit`` the values are not known.
     """
+    import jax
     import jax.numpy as jnp
 
     names = problem.module.FIELDS
@@ -40,6 +45,8 @@ def field_function(problem, params, name: str) -> Callable:
         raise PinnError(f"no field {name!r} in this problem", help=f"the fields are: {', '.join(names)}")
     args = tuple(names[name])
     network = problem.module.fields(params)[name]
+    ranges = {v.name: (float(v.lo), float(v.hi)) for v in problem.ir.variables if v.name in problem.ir.parameters}
+    checked = () if extrapolate else tuple(a for a in args if a in ranges)
 
     def evaluate(*coordinates, **named):
         for key in named:
@@ -48,6 +55,9 @@ def field_function(problem, params, name: str) -> Callable:
         given = dict(zip(args, coordinates)) | named
         if len(coordinates) > len(args) or set(given) != set(args):
             raise TypeError(f"{name} takes its {len(args)} coordinates {', '.join(args)}; got {len(given)}")
+        for a in checked:
+            if not isinstance(given[a], jax.core.Tracer):
+                _in_range(name, a, given[a], *ranges[a])
         dtype = jnp.result_type(float)
         arrays = jnp.broadcast_arrays(*(jnp.asarray(given[a], dtype=dtype) for a in args))
         shape = arrays[0].shape
@@ -56,6 +66,20 @@ def field_function(problem, params, name: str) -> Callable:
     evaluate.__name__ = evaluate.__qualname__ = name
     evaluate.__doc__ = f"The trained field {name}({', '.join(args)}), broadcast over its arguments."
     return evaluate
+
+
+def _in_range(name: str, parameter: str, value, lo: float, hi: float) -> None:
+    import numpy as np
+
+    values = np.asarray(value, dtype=float)
+    outside = (values < lo - 1e-9 * (hi - lo)) | (values > hi + 1e-9 * (hi - lo))
+    if outside.any():
+        first = float(values[outside].flat[0])
+        raise PinnError(
+            f"{name} was trained for {parameter} in [{lo:g}, {hi:g}]; got {parameter} = {first:g}",
+            help=f"give {parameter} in [{lo:g}, {hi:g}], or field({name!r}, extrapolate=True) "
+            "to evaluate the network outside the range it was trained on",
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,9 +104,9 @@ class Run:
     def fields(self) -> tuple[str, ...]:
         return tuple(self.problem.module.FIELDS)
 
-    def field(self, name: str) -> Callable:
+    def field(self, name: str, extrapolate: bool = False) -> Callable:
         """Field ``name`` as a vectorised JAX function of its coordinates (see :func:`field_function`)."""
-        return field_function(self.problem, self.params, name)
+        return field_function(self.problem, self.params, name, extrapolate)
 
 
 def trained_in_float64(run_dir) -> bool:

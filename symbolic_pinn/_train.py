@@ -54,6 +54,7 @@ HISTORY_EVERY = 10  # steps between rows of the history (and progress updates)
 LBFGS_FLAT_STEPS = 50  # L-BFGS (or bfgs, or LM) stops after this many steps without progress
 FLAT_RTOL = 1e-10  # a step without progress lowers the loss by at most this, relatively
 CHUNK_SIZE = TrainConfig.__dataclass_fields__["chunk_size"].default
+PARAMETER_VALUES = 3  # values of each `param` at which the error is reported and the fields plotted
 
 
 _SCHEDULES: dict[str, Callable[[TrainConfig], optax.Schedule]] = {
@@ -84,11 +85,11 @@ class TrainResult:
     config: TrainConfig = TrainConfig()
     problem: typing.Any = None
 
-    def field(self, name: str) -> Callable:
+    def field(self, name: str, extrapolate: bool = False) -> Callable:
         """Field ``name`` as a function ``u(x, y, ...)`` broadcast over its arguments."""
         from ._run import field_function
 
-        return field_function(self.problem, self.params, name)
+        return field_function(self.problem, self.params, name, extrapolate)
 
     @property
     def unknowns(self) -> dict[str, float]:
@@ -129,12 +130,49 @@ def relative_l2(
     finite number at some test point, the error is ``None``, and a sentence saying why
     (how many points, the first one) is appended to ``notes``: never a silent NaN.
     """
+    return _errors_on(compiled, params, _domain.test_grid(compiled.ir, total), compiled.module.EXACT, notes, chunk_size)
+
+
+def parameter_values(program: ir.Program) -> dict[str, list[float]]:
+    """The values of each parameter at which errors are reported and fields plotted:
+    ``PARAMETER_VALUES`` evenly spaced over its interval, both ends included."""
+    bounds = {v.name: (float(v.lo), float(v.hi)) for v in program.variables}
+    return {k: [float(c) for c in np.linspace(*bounds[k], PARAMETER_VALUES)] for k in program.parameters}
+
+
+def parameter_label(value: float) -> str:
+    """A parameter value as a key of ``rel_l2_by_param`` and a plot title: ``2``, ``1.5708``."""
+    return f"{value:.6g}"
+
+
+def relative_l2_by_parameter(
+    compiled, params, total: int = 10_000, notes: list[str] | None = None, chunk_size: int = CHUNK_SIZE
+) -> dict[str, dict[str, dict[str, float | None]]]:
+    """``{k: {"2": {u: error}}}``: the relative L2 error of each field that takes a
+    parameter, at each of :func:`parameter_values`, on a test grid of the other variables.
+
+    Empty for a problem without parameters or without an ``exact``.
+    """
     program = compiled.ir
-    grid = _domain.test_grid(program, total)
+    out = {}
+    for k, values in parameter_values(program).items():
+        exact = {name: f for name, f in compiled.module.EXACT.items() if k in program.field(name).args}
+        for value in values if exact else ():
+            grid = _domain.test_grid(program, total, {k: value})
+            where = f" at {k} = {parameter_label(value)}"
+            out.setdefault(k, {})[parameter_label(value)] = _errors_on(
+                compiled, params, grid, exact, notes, chunk_size, where
+            )
+    return out
+
+
+def _errors_on(compiled, params, grid, exact_fields: dict, notes, chunk_size: int, where: str = "") -> dict:
+    """The relative L2 error of each field of ``exact_fields`` on the points ``grid``."""
+    program = compiled.ir
     names = [v.name for v in program.variables]
     fields = compiled.module.fields(params)
     errors = {}
-    for name, exact in compiled.module.EXACT.items():
+    for name, exact in exact_fields.items():
         args = [jnp.asarray(grid[:, names.index(a)], dtype=jnp.result_type(float)) for a in program.field(name).args]
         predicted = np.asarray(_devices.in_chunks(fields[name], args, chunk_size), dtype=float)
         reference = np.asarray(_devices.in_chunks(exact, args, chunk_size), dtype=float)
@@ -143,7 +181,7 @@ def relative_l2(
         if reason:
             errors[name] = None
             if notes is not None:
-                notes.append(f"no relative L2 error for {name}: {reason}")
+                notes.append(f"no relative L2 error for {name}{where}: {reason}")
             continue
         scale = np.linalg.norm(reference)
         diff = np.linalg.norm(predicted - reference)
@@ -176,6 +214,10 @@ def summary_table(metrics: dict):
         table.add_row(f"  term {name}", f"{value:.3e}")
     for name, value in metrics["rel_l2"].items():
         table.add_row(f"relative L2 error of {name}", "not computed" if value is None else f"{value:.3e}")
+    for k, by_value in metrics.get("rel_l2_by_param", {}).items():
+        for value, errors in by_value.items():
+            for name, error in errors.items():
+                table.add_row(f"  of {name} at {k} = {value}", "not computed" if error is None else f"{error:.3e}")
     for name, value in metrics["unknowns"].items():
         table.add_row(f"unknown {name}", f"{value:.6g}")
     finisher = metrics.get("finisher", "lbfgs")
@@ -599,6 +641,7 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
     notes: list[str] = [f"{checkpoints.failed}; {checkpoints.describe()}"] if checkpoints.failed else []
     metrics = {
         "rel_l2": relative_l2(compiled, params, notes=notes, chunk_size=config.chunk_size),
+        "rel_l2_by_param": relative_l2_by_parameter(compiled, params, notes=notes, chunk_size=config.chunk_size),
         "unknowns": {k: float(v) for k, v in params.get("unknowns", {}).items()},
         "loss": final_loss,
         "losses": final_terms,

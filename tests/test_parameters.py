@@ -132,7 +132,7 @@ def test_plots_show_a_few_parameter_values():
 
     bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "k": (1.0, 3.0)}
     panels = _plots._panels(("x", "y", "k"), bounds, ("k",))
-    assert [p.fixed for p in panels] == [{"k": k} for k in np.linspace(1, 3, _plots.SNAPSHOTS)]
+    assert [p.fixed for p in panels] == [{"k": 1.0}, {"k": 2.0}, {"k": 3.0}]  # where metrics.json reports errors
     assert all([name for name, _ in p.axes] == ["x", "y"] for p in panels)
     # without the parameter declared, k would be a third spatial axis held at its middle
     assert [p.fixed for p in _plots._panels(("x", "y", "k"), bounds)] == [{"k": 2.0}]
@@ -143,3 +143,115 @@ def test_the_ir_says_which_variables_are_parameters(family):
 
     text = format_program(family.ir)
     assert "variable x in [0, 1]\nvariable y in [0, 1]\nparam k in [1, 3]\n" in text
+
+
+# ---- a trained run: errors per parameter value, the loaded field at any k ------------------
+
+LINE = """\
+x in [0, 1]
+param k in [1, 3]
+field u(x, k)
+-Dxx(u) = k^2*pi^2*sin(k*pi*x)
+u = sin(k*pi*x) on ∂Ω
+exact u = sin(k*pi*x)
+"""
+TINY = ["--width=8", "--depth=1", "--adam-steps=5", "--lbfgs-steps=0", "--interior-points=32"]
+TINY += ["--boundary-points=8", "--error-every=0", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def trained_line(tmp_path_factory):
+    """One short training of ``LINE`` through the command line; its run directory and output."""
+    import contextlib
+    import io
+
+    from symbolic_pinn._cli import main
+
+    where = tmp_path_factory.mktemp("parametric")
+    (where / "line.pinn").write_text(LINE)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["train", str(where / "line.pinn"), "--out", str(where / "run"), *TINY]) == 0
+    return where / "run", out.getvalue()
+
+
+def test_metrics_give_the_error_at_each_parameter_value(trained_line):
+    run_dir, _ = trained_line
+    run = sp.load(run_dir)
+    by_value = run.metrics["rel_l2_by_param"]["k"]
+    assert list(by_value) == ["1", "2", "3"]  # the two ends and the middle
+    u = run.field("u")
+    xs = np.linspace(0.0, 1.0, 10_000)  # the test grid over x, k held at each value
+    for label, errors in by_value.items():
+        k = float(label)
+        exact = np.sin(k * np.pi * xs)
+        predicted = np.asarray(u(xs, k), dtype=float)
+        reference = np.linalg.norm(predicted - exact) / np.linalg.norm(exact)
+        assert errors["u"] == pytest.approx(reference, rel=1e-4)
+    assert len({errors["u"] for errors in by_value.values()}) == 3
+
+
+def test_the_summary_shows_the_error_at_each_parameter_value(trained_line):
+    run_dir, printed = trained_line
+    errors = sp.load(run_dir).metrics["rel_l2_by_param"]["k"]
+    for label in ("1", "2", "3"):
+        assert f"  at k = {label}: u {errors[label]['u']:.3e}" in printed
+
+
+def test_the_loaded_field_refuses_a_parameter_outside_its_range(trained_line):
+    import jax
+
+    u = sp.load(trained_line[0]).field("u")
+    assert np.isfinite(np.asarray(u(0.5, np.array([1.0, 2.25, 3.0])))).all()  # the ends are in range
+    with pytest.raises(PinnError, match=r"u was trained for k in \[1, 3\]; got k = 3.5") as info:
+        u(0.5, np.array([2.0, 3.5]))
+    assert "extrapolate=True" in info.value.help
+    outside = sp.load(trained_line[0]).field("u", extrapolate=True)
+    assert np.isfinite(float(outside(0.5, 3.5)))
+    # under jit the values are unknown: not checked, the network is evaluated
+    assert float(jax.jit(u)(0.5, 3.5)) == pytest.approx(float(outside(0.5, 3.5)), rel=1e-6)
+
+
+def test_the_error_plot_has_a_panel_at_each_parameter_value(family):
+    """Heat maps over (x, y) at k = 1, 2, 3, the exact solution beside, on one colour scale."""
+    from symbolic_pinn import _plots
+
+    bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "k": (1.0, 3.0)}
+    figure = _plots._field_figure(
+        "u(x, y, k)",
+        ("x", "y", "k"),
+        bounds,
+        lambda c: c["k"] * c["x"],
+        lambda c: c["k"] * c["y"],
+        parameters=("k",),
+    )
+    maps = [ax for ax in figure.axes if ax.get_label() != "<colorbar>"]
+    assert [ax.get_title() for ax in maps] == [f"{row}, k = {k}" for row in ("network", "exact") for k in (1, 2, 3)]
+    assert {ax.collections[0].get_clim() for ax in maps} == {(0.0, 3.0)}  # k·x spans [0, 3] over the panels
+
+
+def test_the_test_grid_holds_a_parameter_at_one_value(family):
+    from symbolic_pinn import _domain
+
+    grid = _domain.test_grid(family.ir, 100, {"k": 2.5})
+    assert grid.shape == (100, 3) and np.all(grid[:, 2] == 2.5)
+    assert sorted(set(grid[:, 0])) == pytest.approx(np.linspace(0, 1, 10))
+
+
+@pytest.mark.parametrize("args", [("x", "t", "k"), ("x", "y", "t", "k")])
+def test_a_field_of_time_and_a_parameter_is_drawn_once_per_parameter_value(args):
+    """Snapshots in time, once for each of k = 1, 2, 3: stacked line plots, or rows of heat maps."""
+    from symbolic_pinn import _plots
+
+    bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "t": (0.0, 1.0), "k": (1.0, 3.0)}
+    figure = _plots._field_figure("u", args, bounds, lambda c: c["k"] * c["x"] + c["t"], parameters=("k",))
+    plots = [ax for ax in figure.axes if ax.get_label() != "<colorbar>"]
+    times = [f"t = {t:.3g}" for t in np.linspace(0, 1, _plots.SNAPSHOTS)]
+    if len(args) == 3:  # one line plot per k, a line per time, on one scale
+        labels = [[line.get_label() for line in ax.get_lines()] for ax in plots]
+        assert labels == [[f"{t}, k = {k}" for t in times] for k in (1, 2, 3)]
+        assert len({ax.get_ylim() for ax in plots}) == 1
+        assert np.max(plots[2].get_lines()[-1].get_ydata()) == pytest.approx(3 * 1 + 1)  # k x + t at x = 1, t = 1
+    else:  # a row of snapshots per k, one colour scale
+        assert [ax.get_title() for ax in plots] == [f"{t}, k = {k}" for k in (1, 2, 3) for t in times]
+        assert {ax.collections[0].get_clim() for ax in plots} == {(0.0, 4.0)}
