@@ -138,3 +138,12 @@ def test_neumann_problem_is_fixed_by_its_mean():
     x = np.linspace(0, 1, 201, dtype=np.float32)
     u = np.asarray(compiled.module.fields(result.params)["u"](x))
     assert np.max(np.abs(u - np.cos(np.pi * x))) < 1e-4
+
+
+def test_derive_and_least_squares_refuse_a_constraint_clearly(density_1d):
+    from symbolic_pinn._least_squares import term_residuals
+
+    with pytest.raises(PinnError, match="Lagrange multiplier"):
+        symbolic_pinn.derive(symbolic_pinn.parse("x in [0, 1]\nfield u(x)\nminimize ∫ Dx(u)^2\n∫ u = 1\n"))
+    with pytest.raises(PinnError, match="is an integral constraint, not a mean square"):
+        term_residuals(density_1d)
