@@ -75,7 +75,8 @@ def check_quadrature(program: ir.Program, network, constraints: dict, taylor_fro
             )
             for t in probes
         }
-        values.append({k: np.asarray(v, np.float64) for k, v in module.residuals(params, points).items()})
+        evaluated = jax.jit(module.residuals)(params, points)  # one XLA compilation, not one per operation
+        values.append({k: np.asarray(v, np.float64) for k, v in evaluated.items()})
     low, high = values
     for (term, node), p in zip(found, probes):
         a, b = low[p.name], high[p.name]
