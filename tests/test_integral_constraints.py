@@ -147,3 +147,8 @@ def test_derive_and_least_squares_refuse_a_constraint_clearly(density_1d):
         symbolic_pinn.derive(symbolic_pinn.parse("x in [0, 1]\nfield u(x)\nminimize ∫ Dx(u)^2\n∫ u = 1\n"))
     with pytest.raises(PinnError, match="is an integral constraint, not a mean square"):
         term_residuals(density_1d)
+
+
+def test_micro_batches_are_refused(density_1d):
+    with pytest.raises(PinnError, match="micro_batch = 2 cannot split the integral constraint `∫ p = 1 weight 10`"):
+        density_1d.train(adam_steps=1, lbfgs_steps=0, micro_batch=2, progress=False)
