@@ -427,13 +427,12 @@ def _constraint(norm: _Normaliser, term: Equation, difference, region: Region, l
     if interior is not None and boundary is not None:
         raise PinnError(f"{label}: one constraint cannot add an integral over Ω to one over the boundary")
     integrand = interior if interior is not None else boundary
-    if boundary is not None:
-        region = BOUNDARY
-    elif region not in (INTERIOR,) and not isinstance(region, Face):
+    if boundary is not None and region not in (INTERIOR, BOUNDARY):
         raise PinnError(
-            f"{label}: an integral constraint holds over Ω or a face",
-            help='leave on="interior", or give a face on={t: 0}',
+            f"{label}: a BoundaryIntegral is over the whole boundary, not over {region.describe()}",
+            help="for the integral over a face, write Integral over the other variables with on={t: 0}",
         )
+    region = BOUNDARY if boundary is not None else region  # as the text's ∮ u = 0
     if not integrand.atoms(sympy.core.function.AppliedUndef):
         raise PinnError(
             f"{label}: the integral involves no field, so the constraint trains nothing",
