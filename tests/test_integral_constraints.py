@@ -89,6 +89,24 @@ def test_sympy_front_end_gives_the_same_terms(density_1d):
 
 
 @pytest.mark.parametrize(
+    "line, region, integrand, target",
+    [
+        ("∫(p) = 1", "interior", "p(x, y)", 1.0),
+        ("integral(p) = 1", "interior", "p(x, y)", 1.0),
+        ("1 = ∫ p weight 3", "interior", "-p(x, y)", -1.0),
+        ("2*∫ p + 1 = ∫ q", "interior", "2*p(x, y) - q(x, y)", -1.0),
+        ("∫ p = 0 on ∂Ω", "boundary", "p(x, y)", 0.0),
+        ("∮ p = 0.5", "boundary", "p(x, y)", 0.5),
+        ("∫ p = 1 at x = 0", "x = 0", "p(x, y)", 1.0),
+    ],
+)
+def test_spellings(line, region, integrand, target):
+    spec = symbolic_pinn.parse(f"x in [0, 1]; y in [0, 2]\nfield p(x, y), q(x, y)\nDx(p) = 2\nDx(q) = 1\n{line}\n")
+    term = spec.terms[-1]
+    assert (term.kind, term.region.describe(), term.target, str(term.expr)) == ("integral", region, target, integrand)
+
+
+@pytest.mark.parametrize(
     "line, message, column",
     [
         ("∫ x = 1", "this integral involves no field", 1),
