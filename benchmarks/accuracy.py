@@ -8,7 +8,8 @@
 For each example: relative L2 error against its `exact` (the seed has none: its
 column is the factor by which the mean |∂ₓu| over the domain fell from its initial
 value; Burgers has none either: its error is against the Cole–Hopf solution of
-examples/burgers_cole_hopf.py, on the same grid), training time, steps.  Results
+examples/burgers_cole_hopf.py, on the same grid; Schrödinger's is the error of |h| against
+the split-step Fourier solution of examples/schrodinger_reference.py), training time, steps.  Results
 are also written as JSON, with each example's time-to-accuracy curve: its error
 against training wall time, measured every couple of seconds (the clock stops while
 the error is computed), drawn in a PNG beside the JSON.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import importlib.util
 import json
 import pathlib
@@ -117,7 +119,34 @@ def cole_hopf_error(compiled, params) -> dict[str, float]:
     return {"u": float(np.linalg.norm(predicted - exact) / np.linalg.norm(exact))}
 
 
-REFERENCES = {"burgers": cole_hopf_error}  # examples without `exact`: their error against a reference
+@functools.cache
+def schrodinger_modulus(program) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x, t of the grid `exact` errors use, and |h| there by the split-step Fourier solution of
+    examples/schrodinger_reference.py (computed once: tens of seconds on a loaded machine)."""
+    spec = importlib.util.spec_from_file_location(
+        "schrodinger_reference", ROOT / "examples" / "schrodinger_reference.py"
+    )
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    grid = test_grid(program)
+    names = [v.name for v in program.variables]
+    x, t = grid[:, names.index("x")], grid[:, names.index("t")]
+    return x, t, np.abs(reference.schrodinger(x, t))
+
+
+def schrodinger_error(compiled, params) -> dict[str, float]:
+    """Relative L2 error of |h| against the split-step Fourier reference, on the grid `exact`
+    errors use: the error the classic benchmark reports (the modulus has no arbitrary phase)."""
+    x, t, exact = schrodinger_modulus(compiled.ir)
+    net = compiled.module.fields(params)
+    dtype = jnp.result_type(float)
+    xt = (jnp.asarray(x, dtype), jnp.asarray(t, dtype))
+    predicted = np.hypot(np.asarray(net["h_re"](*xt), dtype=float), np.asarray(net["h_im"](*xt), dtype=float))
+    return {"|h|": float(np.linalg.norm(predicted - exact) / np.linalg.norm(exact))}
+
+
+# examples without `exact`: their error against a reference
+REFERENCES = {"burgers": cole_hopf_error, "schrodinger": schrodinger_error}
 
 
 NETWORK = ("width", "depth", "architecture")  # settings of compile(), not of train()

@@ -32,6 +32,7 @@ _EXPORTS = {
     "derive": "_derive",
     "PinnError": "_errors",
     "IllPosedWarning": "_errors",
+    "QuadratureWarning": "_errors",
     "Span": "_errors",
     "Spec": "_spec",
     "Equation": "_sympy",

@@ -33,6 +33,7 @@ from ._spec import (
     normal,
     real_imag,
     rest_of_boundary,
+    split_constraint,
     split_integrals,
     substitute_fixed,
     variable,
@@ -100,7 +101,7 @@ class _Checker:
                 "the problem has no equation and nothing to minimize",
                 help="add an equation such as `-Δu = f` or an energy `minimize ∫ ...`",
             )
-        for node, _, _, expr, _ in self.terms:
+        for node, _, _, expr, *_ in self.terms:
             _finite(expr, node)
         for name, expr in self.exact:
             _finite(
@@ -114,8 +115,8 @@ class _Checker:
         lines = self.program.source.splitlines()
         terms = rest_of_boundary(
             [
-                TermSpec(kind, region, expr, weight, _label(lines, node.span), node.span.line)
-                for node, kind, region, expr, weight in self.terms
+                TermSpec(kind, region, expr, weight, _label(lines, node.span), node.span.line, *target)
+                for node, kind, region, expr, weight, *target in self.terms
             ],
             self.shape,
         )
@@ -404,12 +405,8 @@ class _Checker:
         if (lhs - rhs).has(BoundaryIntegral) or any(
             {limit[0] for limit in i.limits} & domain for i in (lhs - rhs).atoms(sympy.Integral)
         ):
-            raise PinnError(
-                "an integral over the whole domain cannot be part of an equation",
-                s.span,
-                help="energies go in `minimize ∫ ...`; inside an equation integrate over a new "
-                "variable: `∫(u(s, t), s, 0, x)`",
-            )
+            self._integral_constraint(s, lhs - rhs)
+            return
         region = self._region(s.where)
         self._normals_defined(lhs - rhs, region, s)
         try:  # u(0, y) = x + y means x = 0 on both sides
@@ -426,6 +423,36 @@ class _Checker:
                 "write Dx(u)(-1, t)",
             )
         self.terms.append((s, "residual", region, residual, self._weight(s.weight)))
+
+    def _integral_constraint(self, s: ast.Equation, difference) -> None:
+        """`∫ p = 1`: one scalar term, (∫ p − 1)², over Ω, a face (`at t = 0`) or ∂Ω (`∮`)."""
+        try:
+            interior, boundary, target = split_constraint(difference, [v for v, _, _ in self.variables])
+        except PinnError as err:
+            err.span = s.span
+            raise
+        if interior is not None and boundary is not None:
+            raise PinnError(
+                "one constraint cannot add an integral over Ω (∫) to one over the boundary (∮)",
+                s.span,
+                help="write two constraints, one for each",
+            )
+        integrand = interior if interior is not None else boundary
+        region = self._region(s.where) if s.where is not None else (INTERIOR if boundary is None else BOUNDARY)
+        if boundary is not None and region != BOUNDARY:
+            raise PinnError(
+                f"∮ is over the whole boundary, not over {region.describe()}",
+                s.where.span,
+                help="for the integral over a face write ∫, e.g. `∫ u = 1 at t = 0`",
+            )
+        if not integrand.atoms(sympy.core.function.AppliedUndef):
+            raise PinnError(
+                "this integral involves no field: it is a fixed number, and the constraint trains nothing",
+                s.lhs.span,
+                help="integrate an expression of the fields, e.g. `∫ p = 1`",
+            )
+        self._normals_defined(integrand, region, s)
+        self.terms.append((s, "integral", region, integrand, self._weight(s.weight), target))
 
     def _stmt_Minimize(self, s: ast.Minimize) -> None:
         expr = self._scalar(s.expr)

@@ -17,7 +17,7 @@ import sys
 import typing
 import warnings
 
-from ._errors import IllPosedWarning, PinnError
+from ._errors import IllPosedWarning, PinnError, QuadratureWarning
 
 __all__ = ["main"]
 
@@ -494,8 +494,8 @@ def _add_setting_flags(parser: argparse.ArgumentParser, network_only: bool = Fal
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """An IllPosedWarning as one line, ``warning: ...``; other warnings as Python shows them."""
-    if issubclass(category, IllPosedWarning):
+    """An IllPosedWarning or QuadratureWarning as one line, ``warning: ...``; other warnings as Python shows them."""
+    if issubclass(category, (IllPosedWarning, QuadratureWarning)):
         print(f"warning: {message}", file=sys.stderr)
     else:
         (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))

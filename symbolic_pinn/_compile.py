@@ -22,6 +22,7 @@ from ._load import load
 from ._lower import lower
 from ._parse import MAX_BYTES, parse_text
 from ._plan import TAYLOR_FROM_ORDER, Schedule, format_schedule, plan
+from ._quadrature import check_quadrature
 from ._spec import Spec
 
 __all__ = ["parse", "parse_file", "compile", "CompiledProblem"]
@@ -160,4 +161,5 @@ def compile(
         program, schedule, network=network, source=spec.source, filename=spec.filename, constraints=constraints
     )
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
+    check_quadrature(program, network, constraints, taylor_from_order)
     return CompiledProblem(spec, program, schedule, source, module, network, constraints)

@@ -102,6 +102,13 @@ def derive(spec: Spec) -> str:
             "derive needs a `minimize` statement with an integral over the domain",
             help="e.g. `minimize ∫ (|∇u|^2/2 - f*u)`; the strong form is then printed",
         )
+    constraint = next((t for t in spec.terms if t.kind == "integral"), None)
+    if constraint is not None:
+        raise PinnError(
+            f"derive cannot keep the integral constraint `{constraint.label}`: its Euler–Lagrange form "
+            "needs a Lagrange multiplier, which derive does not add",
+            help="train the energy with its constraint as written (`symbolic-pinn train FILE`)",
+        )
     symbols = [s for s, _, _ in spec.variables]
     lagrangian = sum(sympy.nsimplify(t.weight) * t.expr for t in interior)
     boundary = sum((sympy.nsimplify(t.weight) * t.expr for t in energies if t.region == BOUNDARY), sympy.Integer(0))

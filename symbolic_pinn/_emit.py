@@ -646,7 +646,7 @@ def emit(
         + _strings([t.name for t in program.terms if ir.uses_normals(t)])
         + ")  # terms given the outward normal"
     )
-    energies = [t for t in program.terms if t.kind == "energy"]
+    energies = [t for t in program.terms if t.kind != "residual"]
     constants.append(
         "MEASURES = {" + ", ".join(f'"{t.name}": {_number(t.region.measure(program))}' for t in energies) + "}"
     )
@@ -730,13 +730,23 @@ def emit(
     loss_lines = [
         f"def losses(params, points{', key=None' if randomized else ''}):",
         '    """Each term\'s loss: the mean square of its residuals; an energy\'s, its integral (the',
-        '    measure of its region times the mean integrand)."""',
+        *(
+            [
+                "    measure of its region times the mean integrand); an integral constraint's, the square",
+                '    of its integral minus its value."""',
+            ]
+            if any(t.kind == "integral" for t in program.terms)
+            else ['    measure of its region times the mean integrand)."""']
+        ),
         f"    r = residuals(params, points{', key' if randomized else ''})",
         "    return {",
     ]
     for term in program.terms:
         if term.kind == "residual":
             loss_lines.append(f'        "{term.name}": jnp.mean(r["{term.name}"] ** 2),')
+        elif term.kind == "integral":
+            integral = f'MEASURES["{term.name}"] * jnp.mean(r["{term.name}"])'
+            loss_lines.append(f'        "{term.name}": ({integral} - {_number(term.target)}) ** 2,')
         else:
             loss_lines.append(f'        "{term.name}": MEASURES["{term.name}"] * jnp.mean(r["{term.name}"]),')
     loss_lines.append("    }\n")

@@ -33,6 +33,10 @@ class IllPosedWarning(UserWarning):
     """A problem that compiles but is very likely ill-posed (a missing boundary or initial condition)."""
 
 
+class QuadratureWarning(UserWarning):
+    """An integral inside an equation that ``quadrature_order`` Gauss–Legendre nodes do not resolve."""
+
+
 class PinnError(Exception):
     """A problem that symbolic_pinn cannot accept, with where and what to do.
 

@@ -220,7 +220,8 @@ class FieldDecl:
 
 @dataclasses.dataclass(frozen=True)
 class Term:
-    """A loss term: ``residual`` (mean square of ``expr``) or ``energy`` (∫ ``expr``).
+    """A loss term: ``residual`` (mean square of ``expr``), ``energy`` (∫ ``expr``) or
+    ``integral`` (a constraint: (∫ ``expr`` − ``target``)²).
 
     ``label`` is provenance (the source text of the statement): it is printed, but
     not part of the term's identity, so equal mathematics gives equal terms.
@@ -232,6 +233,7 @@ class Term:
     expr: Expr
     weight: float
     label: str = dataclasses.field(default="", compare=False)
+    target: float = 0.0  # the value ∫ ``expr`` must have, in an ``integral`` term
 
 
 @dataclasses.dataclass(frozen=True)
@@ -444,7 +446,8 @@ def format_program(program: Program) -> str:
     for name, init in program.unknowns:
         lines.append(f"unknown {name} = {init:g}")
     for t in program.terms:
-        lines.append(f"term {t.name}: {t.kind} on {t.region.describe()}, weight {t.weight:g}    # {t.label}")
+        value = f" = {t.target:g}" if t.kind == "integral" else ""
+        lines.append(f"term {t.name}: {t.kind}{value} on {t.region.describe()}, weight {t.weight:g}    # {t.label}")
         lines.append(f"  {format_expr(t.expr, program)}")
     for name, expr in program.exact:
         lines.append(f"exact {name} = {format_expr(expr, program)}")

@@ -74,7 +74,8 @@ def term_residuals(compiled) -> Callable[[dict, dict], dict[str, jax.Array]]:
         term = energies[0]
         raise PinnError(
             f"Levenberg–Marquardt minimises a sum of squared residuals, and term {term.name!r}"
-            f" ({term.label or 'an energy'}) is an energy, not a square",
+            f" ({term.label or 'an energy'}) is"
+            + (" an integral constraint, not a mean square" if term.kind == "integral" else " an energy, not a square"),
             help="train this problem without --lm-steps (Adam and L-BFGS), or train its Euler–Lagrange "
             "equations, which `symbolic-pinn derive FILE` writes as a problem of residuals, with LM",
         )

@@ -165,13 +165,15 @@ def _only_at_points(expr: ir.Expr) -> bool:
 
 
 def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
-    """pde, bc, ic (a face of t), energy; numbered when one kind appears again."""
+    """pde, bc, ic (a face of t), energy, integral; numbered when one kind appears again."""
     base = []
     for term, expr in zip(spec.terms, exprs):
         if isinstance(term.region, ir.Data):
             base.append("data")
         elif term.kind == "energy":
             base.append("energy" if term.region == ir.INTERIOR else "energy_boundary")
+        elif term.kind == "integral":
+            base.append("integral")
         elif term.region == ir.INTERIOR and _only_at_points(expr):
             base.append("bc")  # u(-1, t) = u(1, t): a condition, though sampled in the interior
         elif term.region == ir.INTERIOR:
@@ -199,7 +201,7 @@ def lower(spec: Spec) -> ir.Program:
                 err.span = Span(t.line, 1)
             raise err.with_source(spec.source, spec.filename) if spec.source is not None else err from None
     terms = [
-        ir.Term(name, t.kind, t.region, expr, float(t.weight), t.label)
+        ir.Term(name, t.kind, t.region, expr, float(t.weight), t.label, float(t.target))
         for name, t, expr in zip(_term_names(spec, exprs), spec.terms, exprs)
     ]
     terms = tuple(terms)

@@ -19,8 +19,9 @@ from ._regions import BOUNDARY, INTERIOR, Face, Part, Region
 class TermSpec:
     """One term of the loss.
 
-    ``kind`` is ``residual`` (mean squared ``expr`` over the region's points) or
-    ``energy`` (the integral of ``expr`` over the region).
+    ``kind`` is ``residual`` (mean squared ``expr`` over the region's points),
+    ``energy`` (the integral of ``expr`` over the region) or ``integral`` (a global
+    constraint ∫ ``expr`` = ``target``: the square of the difference).
     """
 
     kind: str
@@ -29,6 +30,7 @@ class TermSpec:
     weight: float
     label: str
     line: int | None = None
+    target: float = 0.0  # the value of the integral of an ``integral`` term
 
 
 class Observed(sympy.Symbol):
@@ -109,6 +111,41 @@ def split_integrals(expr: sympy.Expr, variables):
         integrand = integral.function if isinstance(integral, sympy.Integral) else integral.args[0]
         (interior if isinstance(integral, sympy.Integral) else boundary).append(coefficient * integrand)
     return (sympy.Add(*interior) if interior else None, sympy.Add(*boundary) if boundary else None)
+
+
+def split_constraint(difference: sympy.Expr, variables):
+    """``difference`` = 0 as ∫ f over Ω (or ∮ g over ∂Ω) = c; return (f, g, c).
+
+    An integral constraint compares a sum of integrals over the domain with a number:
+    fields and variables outside the integrals are an error, as is a product of integrals.
+    """
+    domain = set(variables)
+
+    def over_domain(e) -> bool:
+        return isinstance(e, BoundaryIntegral) or (
+            isinstance(e, sympy.Integral) and bool({limit[0] for limit in e.limits} & domain)
+        )
+
+    rest = difference.replace(over_domain, lambda e: sympy.Integer(0))
+    if rest.free_symbols or rest.atoms(sympy.core.function.AppliedUndef) or not rest.is_number:
+        fields = {f.func.__name__ for f in rest.atoms(sympy.core.function.AppliedUndef)}
+        names = sorted(fields or {v.name for v in rest.free_symbols}) or [sympy.sstr(rest)]
+        raise PinnError(
+            "an integral constraint compares integrals with a number, but "
+            f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} outside its integrals",
+            help="move fields and variables inside the integral, e.g. `∫ (u - x) = 0`; to integrate over "
+            "one variable at every point, write ∫(f, s, a, b) over a new variable",
+        )
+    try:
+        interior, boundary = split_integrals(difference - rest, variables)
+    except PinnError:
+        raise PinnError(
+            "an integral constraint is a sum of integrals equal to a number, e.g. `∫ p = 1`",
+            help="products of integrals and integrals of part of the variables are not constraints",
+        ) from None
+    if interior is None and boundary is None:
+        raise PinnError("this integral constraint has no integral left", help="write e.g. `∫ p = 1`")
+    return interior, boundary, float(-rest)
 
 
 def fixed_coordinates(expr: sympy.Expr, fields, skip=()) -> dict:

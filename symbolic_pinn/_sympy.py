@@ -39,6 +39,7 @@ from ._spec import (
     TermSpec,
     real_imag,
     rest_of_boundary,
+    split_constraint,
     split_integrals,
     substitute_fixed,
     variable,
@@ -357,6 +358,9 @@ def from_sympy(
             eq = term.eq
             difference = eq.lhs - eq.rhs if isinstance(eq, sympy.Eq) else eq
             region = norm.region(term.on, shape)
+            if _has_domain_integral(norm, difference):  # ∫ p = 1: a global constraint
+                specs.append(_constraint(norm, term, difference, region, _label(eq, region)))
+                continue
             components = list(difference) if isinstance(difference, sympy.MatrixBase) else [difference]
             for component in components:  # a vector equation: one term per component
                 specs += _residuals(norm, term, component, region, _label(eq, region), i)
@@ -434,6 +438,47 @@ def _residuals(norm: _Normaliser, term: Equation, difference, region: Region, la
     # a complex equation (fields are real: a complex field is two, re and im) is two real ones
     parts = [p for p in real_imag(expr) if p != 0] if expr.has(sympy.I) else [expr]
     return [TermSpec("residual", region, part, weight, label) for part in parts]
+
+
+def _has_domain_integral(norm: _Normaliser, difference) -> bool:
+    """Whether an equation integrates over a variable of the domain (a constraint, not a residual)."""
+    if not isinstance(difference, sympy.Basic) or isinstance(difference, sympy.MatrixBase):
+        return False
+    domain = {s for s, _, _ in norm.variables}
+    integrals = difference.atoms(sympy.Integral)
+    return difference.has(BoundaryIntegral) or any({limit[0] for limit in i.limits} & domain for i in integrals)
+
+
+def _constraint(norm: _Normaliser, term: Equation, difference, region: Region, label: str) -> TermSpec:
+    """``Eq(Integral(p, (x, 0, 1)), 1)``: the term (∫ p − 1)² over Ω (or a face ``on={t: 0}``)."""
+    weight = _number(term.weight, "a weight")
+    if weight < 0:
+        raise PinnError(f"the weight {weight:g} of {label} is negative", help="weights must be positive")
+    expr = norm(difference)
+    if isinstance(region, Face):  # Integral(u, (x, 0, 1)) on={t: 0}: over the face, the other variables
+        face = next(s for s, _, _ in norm.variables if s.name == region.variable)
+        others = {s for s, _, _ in norm.variables} - {face}
+        expr = expr.replace(
+            lambda e: isinstance(e, sympy.Integral) and {limit[0] for limit in e.limits} == others,
+            lambda e: sympy.Integral(e.function, *e.limits, (face,)),
+        )
+    expr = _energy_integrals(norm, expr)
+    interior, boundary, target = split_constraint(expr, [s for s, _, _ in norm.variables])
+    if interior is not None and boundary is not None:
+        raise PinnError(f"{label}: one constraint cannot add an integral over Ω to one over the boundary")
+    integrand = interior if interior is not None else boundary
+    if boundary is not None and region not in (INTERIOR, BOUNDARY):
+        raise PinnError(
+            f"{label}: a BoundaryIntegral is over the whole boundary, not over {region.describe()}",
+            help="for the integral over a face, write Integral over the other variables with on={t: 0}",
+        )
+    region = BOUNDARY if boundary is not None else region  # as the text's ∮ u = 0
+    if not integrand.atoms(sympy.core.function.AppliedUndef):
+        raise PinnError(
+            f"{label}: the integral involves no field, so the constraint trains nothing",
+            help="integrate an expression of the fields: Eq(Integral(p, (x, 0, 1)), 1)",
+        )
+    return TermSpec("integral", region, integrand, weight, label, target=target)
 
 
 def _shaped_variables(variables: Mapping, shape) -> dict:

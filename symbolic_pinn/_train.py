@@ -565,6 +565,13 @@ def objective(compiled, config: TrainConfig, placement: _devices.Placement = _de
     losses_fn = compiled.module.losses
     randomized = bool(getattr(compiled.module, "RANDOMIZED", ()))
     chunks = config.micro_batch
+    constraint = next((t for t in compiled.ir.terms if t.kind == "integral"), None)
+    if chunks > 1 and constraint is not None:  # the mean of chunks' (∫ − c)² is not (∫ − c)²
+        raise PinnError(
+            f"micro_batch = {chunks} cannot split the integral constraint `{constraint.label}`: "
+            "the square of an integral is not the mean of its chunks' squares",
+            help="leave micro_batch at 1 for this problem, or lower the number of points",
+        )
 
     def losses(params, points, key):
         points = placement.constrain(points)
