@@ -145,8 +145,10 @@ def scale_by_self_scaled(method: str = "ssbroyden") -> optax.GradientTransformat
     def init(params) -> QuasiNewtonState:
         flat, _ = ravel_pytree(params)
         n = flat.shape[0]
-        zero = jnp.zeros((), jnp.int32)
-        return QuasiNewtonState(zero, zero, jnp.eye(n, dtype=flat.dtype), *(jnp.zeros_like(flat),) * 3)
+        # distinct arrays, no one shared: training donates the state to each step
+        count, skipped = (jnp.zeros((), jnp.int32) for _ in range(2))
+        vectors = (jnp.zeros_like(flat) for _ in range(3))
+        return QuasiNewtonState(count, skipped, jnp.eye(n, dtype=flat.dtype), *vectors)
 
     def update(updates, state: QuasiNewtonState, params=None):
         grad, unravel = ravel_pytree(updates)
