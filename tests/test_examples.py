@@ -134,10 +134,11 @@ def test_check_and_compile_from_python(path):
 # ---- a short training run -----------------------------------------------------------
 
 
-# the examples whose training exercises something the others do not (data and an unknown, an
-# energy, a combined shape with a Robin condition, a 4th-order jet, conditionals, vector and
-# complex fields, a parameter); the rest train with `pytest -m slow` (each costs a compilation)
-TRAINED = {"heat_inverse", "poisson_ritz", "annulus", "beam", "black_scholes", "kovasznay", "schrodinger", "parametric"}
+# the examples whose training exercises something no other test trains (data and an unknown,
+# an energy, a 4th-order jet, vector and complex fields); shapes, conditionals and parameters
+# train in test_domains, test_expressions and test_parameters, and the rest of the examples
+# with `pytest -m slow` (each costs a compilation)
+TRAINED = {"heat_inverse", "poisson_ritz", "beam", "kovasznay", "schrodinger"}
 
 
 @pytest.mark.parametrize(
