@@ -33,6 +33,12 @@ def section(run: pathlib.Path, images: pathlib.Path, page: pathlib.Path) -> str:
     phases = {"adam_steps": "Adam", "bfgs_steps": "BFGS", "lbfgs_steps": "L-BFGS", "lm_steps": "LM"}
     steps = " + ".join(f"{metrics[k]} {name}" for k, name in phases.items() if metrics.get(k)) + " steps"
     lines.append(f"- relative L2 error: {errors or 'no exact solution given'}")
+    for parameter, values in metrics.get("rel_l2_by_param", {}).items():  # a `param`: the error at each value
+        at = "; ".join(
+            f"{parameter} = {value}: " + ", ".join(f"{f} {e:.2e}" for f, e in errs.items())
+            for value, errs in values.items()
+        )
+        lines.append(f"- by value of {parameter}: {at}")
     if unknowns:
         lines.append(f"- recovered: {unknowns}")
     lines.append(f"- {steps}, {metrics['seconds']:.0f} s; final loss {metrics['loss']:.2e}")
