@@ -240,13 +240,15 @@ def plot_curves(rows: list[dict], path: pathlib.Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(8, 5.5), layout="constrained")
-    for row in rows:
+    styles = ("-", "--", ":")  # the colour cycle has 10 colours: each next ten lines another style
+    for index, row in enumerate(rows):
         points = [p for p in row.get("curve", []) if p["seconds"] > 0]
         if not points:
             continue
         fields = [k for k in points[-1] if k not in ("seconds", "step", "phase")]
         worst = [max(p[f] for f in fields) for p in points]
-        axes.loglog([p["seconds"] for p in points], worst, label=row.get("label", row["example"]))
+        style = styles[index // 10 % len(styles)]
+        axes.loglog([p["seconds"] for p in points], worst, style, label=row.get("label", row["example"]))
     axes.set_xlabel("training wall time (s), compilation included")
     axes.set_ylabel("relative L2 error (worst field)")
     axes.set_title(title)
