@@ -18,6 +18,7 @@ the error is computed), drawn in a PNG beside the JSON.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import functools
 import importlib.util
@@ -35,6 +36,7 @@ from rich.table import Table
 
 import symbolic_pinn
 from symbolic_pinn._cli import write_outputs
+from symbolic_pinn._config import NetworkConfig
 from symbolic_pinn._domain import test_grid
 from symbolic_pinn._monitor import ERROR_PREFIX, ErrorMonitor
 from symbolic_pinn._runtime import derivative
@@ -149,7 +151,7 @@ def schrodinger_error(compiled, params) -> dict[str, float]:
 REFERENCES = {"burgers": cole_hopf_error, "schrodinger": schrodinger_error}
 
 
-NETWORK = ("width", "depth", "architecture")  # settings of compile(), not of train()
+NETWORK = {f.name for f in dataclasses.fields(NetworkConfig)}  # settings of compile(), not of train()
 CURVE_PERIOD = 2.0  # seconds of training between two points of a time-to-accuracy curve
 
 
