@@ -101,45 +101,56 @@ def mean_abs_dx(compiled, params) -> float:
     return float(jnp.mean(jnp.abs(derivative(u, 0)(*mesh))))
 
 
+@functools.cache
+def example_module(stem: str):
+    """A reference solver shipped with the examples (``examples/<stem>.py``), imported once."""
+    spec = importlib.util.spec_from_file_location(stem, ROOT / "examples" / f"{stem}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def cole_hopf(x, t):
     """Burgers' exact solution, from examples/burgers_cole_hopf.py."""
-    spec = importlib.util.spec_from_file_location("burgers_cole_hopf", ROOT / "examples" / "burgers_cole_hopf.py")
-    reference = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(reference)
-    return reference.cole_hopf(x, t)
+    return example_module("burgers_cole_hopf").cole_hopf(x, t)
+
+
+@functools.cache
+def x_t_grid(program) -> tuple[np.ndarray, np.ndarray]:
+    """The x and t columns of the grid `exact` errors use."""
+    grid = test_grid(program)
+    names = [v.name for v in program.variables]
+    return grid[:, names.index("x")], grid[:, names.index("t")]
+
+
+@functools.cache
+def cole_hopf_values(program) -> np.ndarray:
+    """Cole–Hopf's u on that grid, computed once (the error curve asks for it every few seconds)."""
+    return cole_hopf(*x_t_grid(program))
 
 
 def cole_hopf_error(compiled, params) -> dict[str, float]:
     """Relative L2 error of Burgers' u against Cole–Hopf, on the grid `exact` errors use."""
-    grid = test_grid(compiled.ir)
-    names = [v.name for v in compiled.ir.variables]
-    x, t = grid[:, names.index("x")], grid[:, names.index("t")]
+    x, t = x_t_grid(compiled.ir)
     u = compiled.module.fields(params)["u"]
     dtype = jnp.result_type(float)  # float64 for parameters trained in float64 (result_precision)
     predicted = np.asarray(u(jnp.asarray(x, dtype), jnp.asarray(t, dtype)), dtype=float)
-    exact = cole_hopf(x, t)
+    exact = cole_hopf_values(compiled.ir)
     return {"u": float(np.linalg.norm(predicted - exact) / np.linalg.norm(exact))}
 
 
 @functools.cache
-def schrodinger_modulus(program) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """x, t of the grid `exact` errors use, and |h| there by the split-step Fourier solution of
-    examples/schrodinger_reference.py (computed once: tens of seconds on a loaded machine)."""
-    spec = importlib.util.spec_from_file_location(
-        "schrodinger_reference", ROOT / "examples" / "schrodinger_reference.py"
-    )
-    reference = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(reference)
-    grid = test_grid(program)
-    names = [v.name for v in program.variables]
-    x, t = grid[:, names.index("x")], grid[:, names.index("t")]
-    return x, t, np.abs(reference.schrodinger(x, t))
+def schrodinger_modulus(program) -> np.ndarray:
+    """|h| on that grid by the split-step Fourier solution of examples/schrodinger_reference.py
+    (computed once: tens of seconds on a loaded machine)."""
+    return np.abs(example_module("schrodinger_reference").schrodinger(*x_t_grid(program)))
 
 
 def schrodinger_error(compiled, params) -> dict[str, float]:
     """Relative L2 error of |h| against the split-step Fourier reference, on the grid `exact`
     errors use: the error the classic benchmark reports (the modulus has no arbitrary phase)."""
-    x, t, exact = schrodinger_modulus(compiled.ir)
+    x, t = x_t_grid(compiled.ir)
+    exact = schrodinger_modulus(compiled.ir)
     net = compiled.module.fields(params)
     dtype = jnp.result_type(float)
     xt = (jnp.asarray(x, dtype), jnp.asarray(t, dtype))

@@ -54,9 +54,9 @@ def compile_example(path: pathlib.Path, **settings) -> sp.CompiledProblem:
     return sp.compile(sp.parse_file(path), **settings)
 
 
-def load_cole_hopf():
-    path = ROOT / "examples" / "burgers_cole_hopf.py"
-    spec = importlib.util.spec_from_file_location("burgers_cole_hopf", path)
+def load_example_script(stem: str):
+    """A reference solver shipped with the examples (``examples/<stem>.py``) as a module."""
+    spec = importlib.util.spec_from_file_location(stem, ROOT / "examples" / f"{stem}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -164,7 +164,7 @@ def test_a_short_training_run(path):
 
 @pytest.fixture(scope="module")
 def cole_hopf():
-    return load_cole_hopf()
+    return load_example_script("burgers_cole_hopf")
 
 
 def test_cole_hopf_uses_the_viscosity_of_the_example(cole_hopf):

@@ -5,23 +5,16 @@ and energy), second-order convergence in the time step, and the example's own
 initial data and parameters.
 """
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
+from test_examples import load_example_script
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 WIDE = (-20.0, 20.0)  # the soliton decays to 4e-9 by the ends: periodicity does not matter
 
 
 @pytest.fixture(scope="module")
 def reference():
-    path = ROOT / "examples" / "schrodinger_reference.py"
-    spec = importlib.util.spec_from_file_location("schrodinger_reference", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_example_script("schrodinger_reference")
 
 
 def _grid(interval, points):
