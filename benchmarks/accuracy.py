@@ -209,6 +209,9 @@ def error_function(name: str, compiled):
 
 def run(name: str, settings: dict | None = None, runs: pathlib.Path | None = None) -> dict:
     settings = settings or {}
+    out = runs / name if runs is not None else None
+    if out is not None and out.exists() and any(out.iterdir()):  # checked before minutes of training
+        raise SystemExit(f"{out} holds an earlier run: give --runs another folder, or move that run away")
     network = {k: v for k, v in settings.items() if k in NETWORK}
     problem_file = ROOT / "examples" / f"{name}.pinn"
     compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(problem_file), **network)
@@ -236,10 +239,9 @@ def run(name: str, settings: dict | None = None, runs: pathlib.Path | None = Non
     if curve:
         final = {"seconds": round(seconds, 3), "step": result.metrics["steps"], "phase": "end", **row["rel_l2"]}
         row["curve"] = curve.points + [final]
-    if runs is not None:
+    if out is not None:
         if name in REFERENCES:  # the run's own metrics have no error (no `exact`): add the reference's
             result.metrics["rel_l2_reference"] = row["rel_l2"]
-        out = runs / name
         out.mkdir(parents=True, exist_ok=True)
         write_outputs(out, compiled, result, settings, problem_file.relative_to(ROOT))
     return row
