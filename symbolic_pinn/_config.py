@@ -17,7 +17,10 @@ __all__ = ["NetworkConfig", "TrainConfig", "setting_types", "parse_devices"]
 
 # settings a resumed run may change: they do not change the numbers
 # (devices and chunk_size change only the order of float sums: a run may resume on other devices)
-RESUMABLE = frozenset({"progress", "checkpoint_every", "log_every", "error_every", "devices", "chunk_size"})
+# (time_limit stops a run at a moment that depends on the machine: a resumed run may have a new one)
+RESUMABLE = frozenset(
+    {"progress", "checkpoint_every", "log_every", "error_every", "devices", "chunk_size", "time_limit"}
+)
 # Gauss–Legendre nodes per integral inside an equation, unless told otherwise: exact for
 # polynomials of degree 19, and ~1e-10 relative for smooth integrands over a few units;
 # each node costs one more network evaluation per collocation point.
@@ -28,7 +31,9 @@ BFGS_MAX_PARAMS = 4000
 
 
 # settings added after runs were saved without them: the value that rebuilds those runs' networks
-ABSENT_MEANS = {"exact_initial": False, "periodic_embedding": False, "hard_constraints": False}
+ABSENT_MEANS = {
+    "exact_initial": False, "periodic_embedding": False, "hard_constraints": False, "energy_constraints": False,
+}  # fmt: skip
 
 
 def _setting(default, help: str, choices: tuple = ()):
@@ -69,6 +74,11 @@ class NetworkConfig:
         False,
         "build each Dirichlet condition `u = g on ∂Ω` (boxes, disks, balls) or `u = g at x = a` into the network,"
         " u = g + φ·network with φ = 0 there, where it can be; others stay loss terms",
+    )
+    energy_constraints: bool = _setting(
+        True,
+        "in a `minimize` problem, build its Dirichlet conditions into the network as hard_constraints does:"
+        " a penalty term moves an energy's minimiser away from the solution by about 1/weight",
     )
     exact_initial: bool = _setting(
         False,
@@ -135,6 +145,26 @@ class TrainConfig:
     bfgs_resample_every: int = _setting(
         0, "draw fresh interior points every this many dense quasi-Newton steps, keeping its matrix (0: never)"
     )
+    holdout_every: int = _setting(
+        100,
+        "quasi-Newton steps between evaluations of the loss on held-out points (drawn apart from the training"
+        " points); the finish ends with the parameters of the lowest held-out loss (0: never, keep the last)",
+    )
+    holdout_patience: int = _setting(
+        3,
+        "held-out evaluations in a row without a new lowest held-out loss before the quasi-Newton phase draws"
+        " fresh interior points (see holdout_resamples) or, after the last draw, ends",
+    )
+    holdout_resamples: int = _setting(
+        0,
+        "times the dense quasi-Newton phase may draw fresh interior points, keeping its matrix, when the held-out"
+        " loss stops falling (0: end there)",
+    )
+    time_limit: float = _setting(
+        0.0,
+        "seconds of training (all phases, compilation included) after which training stops with a checkpoint,"
+        " as if interrupted: `--resume` continues it (0: no limit)",
+    )
     bfgs_method: str = _setting(
         "ssbroyden", "the update of the dense quasi-Newton phase (see _quasi_newton)", ("ssbroyden", "ssbfgs")
     )
@@ -188,7 +218,7 @@ class TrainConfig:
     def __post_init__(self):
         counts = (
             "adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every", "bfgs_resample_every",
-            "log_every", "error_every",
+            "log_every", "error_every", "holdout_every", "holdout_resamples",
         )  # fmt: skip
         for name in counts:
             if getattr(self, name) < 0:
@@ -197,7 +227,7 @@ class TrainConfig:
             "interior_points", "boundary_points", "face_points", "rar_every", "rar_points", "rar_candidates",
             "chunk_size", "micro_batch",
         )  # fmt: skip
-        for name in positive + ("adaptive_weights_every",):
+        for name in positive + ("adaptive_weights_every", "holdout_patience"):
             if getattr(self, name) < 1:
                 raise PinnError(f"{name} must be ≥ 1, got {getattr(self, name)}")
         for name in ("learning_rate", "final_learning_rate"):
@@ -214,6 +244,9 @@ class TrainConfig:
                 help="lower rar_points, or raise rar_every, interior_points or rar_candidates",
             )
         parse_devices(self.devices)
+        if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
+            raise PinnError(f"time_limit must be a number of seconds ≥ 0 (0: none), got {self.time_limit}")
+        object.__setattr__(self, "time_limit", float(self.time_limit))
         if not 0 < self.adaptive_weights_alpha <= 1:
             raise PinnError(f"adaptive_weights_alpha must be in (0, 1], got {self.adaptive_weights_alpha}")
 

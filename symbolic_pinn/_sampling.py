@@ -36,11 +36,12 @@ from ._errors import PinnError
 
 __all__ = ["Collocation", "draw_seed"]
 
-_DRAWS = {"resample": 1, "rar": 2}  # kinds of draw, each its own stream of seeds
+_DRAWS = {"resample": 1, "rar": 2, "holdout": 3}  # kinds of draw, each its own stream of seeds
 
 
 def draw_seed(seed: int, kind: str, step: int) -> int:
-    """The seed of the draw of ``kind`` ("resample" or "rar") before Adam step ``step``.
+    """The seed of the draw of ``kind`` ("resample" or "rar") before Adam step ``step``
+    (and of the held-out points, "holdout", see ``_train``).
 
     >>> draw_seed(0, "rar", 100) == draw_seed(0, "rar", 100) != draw_seed(0, "resample", 100)
     True

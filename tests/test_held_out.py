@@ -1,0 +1,100 @@
+"""The quasi-Newton phase's held-out points (_train._HeldOut) and the time limit."""
+
+import dataclasses
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import symbolic_pinn
+from symbolic_pinn import _sampling
+from symbolic_pinn._train import TrainConfig, _points, objective, train
+
+POISSON_1D = "x in [0, 1]\nfield u(x)\n-Dxx(u) = pi^2*sin(pi*x)\nu = 0 on ∂Ω\nexact u = sin(pi*x)"
+# the same solution as the minimiser of an energy; with few points its Monte Carlo estimate
+# can be driven below the true minimum (−π²/4) by fitting the points
+RITZ_1D = "x in [0, 1]\nfield u(x)\nminimize ∫ (Dx(u)^2/2 - pi^2*sin(pi*x)*u)\nu = 0 on ∂Ω\nexact u = sin(pi*x)"
+# six points, which the network soon fits exactly while held-out points see it move away
+CONFIG = TrainConfig(
+    adam_steps=20, lbfgs_steps=200, interior_points=6, holdout_every=10, holdout_patience=2,
+    holdout_resamples=2, checkpoint_every=5, progress=False,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def poisson():
+    return symbolic_pinn.compile(POISSON_1D, width=8, depth=2)
+
+
+@pytest.fixture(scope="module")
+def straight(poisson):
+    return train(poisson, CONFIG)
+
+
+def held_out_loss(compiled, config, params) -> float:
+    """The loss on the held-out points, drawn here from their documented seed."""
+    seed = _sampling.draw_seed(config.seed, "holdout", 0)
+    with jax.enable_x64(True):
+        points = _points(compiled, dataclasses.replace(config, seed=seed), jnp.float64)
+        weights = {k: jnp.float64(v) for k, v in compiled.module.WEIGHTS.items()}
+        return float(objective(compiled, config)(params, points, weights)[0])
+
+
+def test_the_finish_ends_with_the_parameters_of_the_lowest_held_out_loss(poisson, straight):
+    rows = [row for row in straight.history if "held_out" in row]
+    assert len(rows) >= 2  # every evaluation (10 steps apart) lands in a history row
+    report = straight.metrics["held_out"]["bfgs"]
+    lowest = min(row["held_out"] for row in rows)
+    assert report["lowest"] == lowest
+    assert report["at_step"] == next(row["step"] for row in rows if row["held_out"] == lowest)
+    assert held_out_loss(poisson, CONFIG, straight.params) == pytest.approx(lowest, rel=1e-9)
+
+
+def test_a_stalled_held_out_loss_draws_fresh_points_then_ends_the_phase(straight):
+    ended = straight.metrics["ended"]["bfgs"]
+    assert ended.startswith("the held-out loss stopped falling"), ended
+    assert straight.metrics["held_out"]["bfgs"]["fresh_draws"] == CONFIG.holdout_resamples
+    assert straight.metrics["bfgs_steps"] < CONFIG.lbfgs_steps
+
+
+def test_a_run_stopped_after_a_fresh_draw_resumes_to_the_bit(poisson, straight, tmp_path):
+    stop = straight.metrics["steps"] - 3
+    first = train(poisson, CONFIG, tmp_path, callback=lambda info: info.step == stop)
+    assert first.metrics["stopped"].startswith("stopped by the callback")
+    meta = json.loads((tmp_path / "checkpoint.json").read_text())
+    assert meta["phase"] == "bfgs" and meta["rounds"] >= 1 and meta["best_step"] > 0
+    second = train(poisson, CONFIG, tmp_path, resume=True)
+    for resumed, uninterrupted in zip(jax.tree.leaves(second.params), jax.tree.leaves(straight.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(resumed), np.asarray(uninterrupted))
+    assert second.metrics["held_out"] == straight.metrics["held_out"]
+    assert second.metrics["ended"] == straight.metrics["ended"]
+
+
+def test_on_an_energy_the_held_out_points_keep_the_finish_near_the_true_minimiser():
+    # the closed form sin(πx) is the reference: fitting 12 points lowers their energy estimate
+    # while moving away from it; the held-out energy sees that
+    ritz = symbolic_pinn.compile(RITZ_1D, width=8, depth=2, hard_constraints=True)
+    config = dataclasses.replace(CONFIG, interior_points=12, lbfgs_steps=100, holdout_resamples=0)
+    kept = train(ritz, config)
+    last = train(ritz, dataclasses.replace(config, holdout_every=0))
+    assert kept.metrics["rel_l2"]["u"] < 0.5 * last.metrics["rel_l2"]["u"]
+    # without held-out points: the last parameters, after every step of the budget
+    assert last.metrics["held_out"] == {} and last.metrics["bfgs_steps"] == 100
+    assert all("held_out" not in row for row in last.history)
+
+
+def test_a_time_limit_ends_training_resumably(poisson, straight, tmp_path):
+    stopped = train(poisson, dataclasses.replace(CONFIG, time_limit=1e-6), tmp_path)
+    assert stopped.metrics["stopped"] is None and stopped.metrics["steps"] == 0
+    assert stopped.metrics["ended"] == {"adam": "time limit (1e-06 s)"}
+    resumed = train(poisson, CONFIG, tmp_path, resume=True)  # time_limit may change on resume
+    assert resumed.metrics["steps"] == straight.metrics["steps"]
+    for a, b in zip(jax.tree.leaves(resumed.params), jax.tree.leaves(straight.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_a_negative_time_limit_is_refused():
+    with pytest.raises(symbolic_pinn.PinnError, match="time_limit must be a number of seconds"):
+        TrainConfig(time_limit=-1)
