@@ -128,7 +128,8 @@ def compile(
             ``shared_network``, ``quadrature_order`` (Gauss–Legendre nodes of each
             ``∫(f, s, a, b)``), ``laplacian_samples`` (0: exact Laplacians; n: unbiased
             estimates from n random coordinates), ``hard_constraints`` (each ``u = g on
-            ∂Ω`` exact, u = g + φ·network), ``exact_initial`` and ``periodic_embedding`` (initial
+            ∂Ω`` exact, u = g + φ·network; ``energy_constraints``, on by default, does so for
+            ``minimize`` problems), ``exact_initial`` and ``periodic_embedding`` (initial
             conditions and periodic pairs built into the networks, on by default), ``architecture`` ("mlp", "fourier",
             "modified") and ``fourier_scale``.  Each is described in ``NetworkConfig``.
 
@@ -144,9 +145,10 @@ def compile(
         raise PinnError("give the settings either as network=NetworkConfig(...) or as keywords, not both")
     spec = parse(problem) if isinstance(problem, str) else problem
     program = lower(spec)
+    energy = any(t.kind == "energy" for t in program.terms)
     program, constraints = constrain(
         program,
-        dirichlet=network.hard_constraints,
+        dirichlet=network.hard_constraints or (network.energy_constraints and energy),
         initial=network.exact_initial,
         periodic=network.periodic_embedding,
         shared=network.shared_network,

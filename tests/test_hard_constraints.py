@@ -103,6 +103,19 @@ def test_conditions_it_cannot_build_in_stay_terms():
     assert list(sp.compile(CASES[next(iter(CASES))][0]).module.WEIGHTS) == ["pde", "bc"]  # off by default
 
 
+def test_an_energy_has_its_dirichlet_conditions_built_in_by_default(x64):
+    """A penalty moves an energy's minimiser; a `minimize` problem gets u = g + φ·N unless told not to."""
+    text = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\nminimize ∫ (|∇u|^2/2 - u)\nu = x*y + 1 on ∂Ω weight 500"
+    built = sp.compile(text, width=8, depth=2)
+    assert list(built.module.WEIGHTS) == ["energy"]
+    points = _boundary(built)
+    u = built.module.fields(_random_params(built, 1))["u"]
+    np.testing.assert_allclose(u(*points), points[0] * points[1] + 1, atol=1e-12)
+    assert list(sp.compile(text, energy_constraints=False).module.WEIGHTS) == ["energy", "bc"]
+    # an equation keeps its penalty unless hard_constraints asks
+    assert list(sp.compile(text.replace("minimize ∫ (|∇u|^2/2 - u)", "-Δu = 1")).module.WEIGHTS) == ["pde", "bc"]
+
+
 @pytest.mark.slow  # minutes of the suite's budget; `pytest -m slow` runs it
 def test_training_with_hard_constraints(tmp_path):
     """Poisson with u = 0 imposed: a short run gets close to the exact solution."""
