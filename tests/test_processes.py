@@ -9,6 +9,7 @@ the weights adapted during the run, so every step that reads or replaces points 
 split over the pair.
 """
 
+import functools
 import json
 import os
 import shutil
@@ -45,14 +46,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_pair(where, extra: list[str]) -> list[tuple[str, str]]:
-    """``symbolic-pinn train p.pinn`` in two processes in ``where``; their (stdout, stderr)."""
+def start_pair(where, extra: list[str]) -> list[subprocess.Popen]:
+    """``symbolic-pinn train p.pinn`` started in two processes in ``where``."""
     command = [sys.executable, "-m", "symbolic_pinn", "train", "p.pinn", "--no-progress", *extra]
     command += ["--coordinator", f"localhost:{free_port()}", "--num-processes", "2"]
     env = os.environ | {"JAX_PLATFORMS": "cpu"}
     env.pop("XLA_FLAGS", None)
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    processes = [subprocess.Popen(command + ["--process-id", str(i)], cwd=where, env=env, **pipes) for i in (0, 1)]
+    return [subprocess.Popen(command + ["--process-id", str(i)], cwd=where, env=env, **pipes) for i in (0, 1)]
+
+
+def finish(processes: list[subprocess.Popen]) -> list[tuple[str, str]]:
+    """Wait for a pair; their (stdout, stderr), once both exited 0."""
     outputs = [p.communicate(timeout=600) for p in processes]
     for p, (_, err) in zip(processes, outputs):
         assert p.returncode == 0, err[-3000:]
@@ -60,25 +65,39 @@ def run_pair(where, extra: list[str]) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def one(tmp_path_factory):
-    """One process, uninterrupted; its checkpoint of step 5 is copied to ``half`` on the way."""
-    where = tmp_path_factory.mktemp("one")
+def runs(tmp_path_factory) -> dict:
+    """Three runs of SETTINGS, overlapping in time (each is mostly starting and compiling):
 
-    def keep_half(info):
+    - ``pair``: two processes in ``pair/run``;
+    - ``one``: one process, uninterrupted, whose checkpoint of step 5 is copied on the way;
+    - ``resumed``: two processes resuming that checkpoint in ``resumed/run``.
+    """
+    where = {name: tmp_path_factory.mktemp(name) for name in ("pair", "one", "resumed")}
+    for folder in where.values():
+        (folder / "p.pinn").write_text(PROBLEM)
+    pair = start_pair(where["pair"], ["--out", "run", *flags(SETTINGS | NETWORK)])
+    resumed = []
+
+    def resume_half(info):
         if info.step == 6:  # the checkpoint of step 5 is written once step 6's loss is finite
-            shutil.copytree(where / "run", where / "half")
+            shutil.copytree(where["one"] / "run", where["resumed"] / "run")
+            assert json.loads((where["resumed"] / "run" / "checkpoint.json").read_text())["step"] == 5
+            resumed.extend(start_pair(where["resumed"], ["--resume", "run"]))
 
     compiled = symbolic_pinn.compile(symbolic_pinn.parse(PROBLEM, "p.pinn"), **NETWORK)  # as the pair reads it
-    result = compiled.train(where / "run", progress=False, callback=keep_half, checkpoint_every=5, **SETTINGS)
-    assert json.loads((where / "half" / "checkpoint.json").read_text())["step"] == 5
-    return where, result
+    one = compiled.train(where["one"] / "run", progress=False, callback=resume_half, checkpoint_every=5, **SETTINGS)
+    assert resumed
+    return {"pair": (where["pair"], finish(pair)), "one": one, "resumed": (where["resumed"], finish(resumed))}
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory):
-    where = tmp_path_factory.mktemp("pair")
-    (where / "p.pinn").write_text(PROBLEM)
-    return where, run_pair(where, ["--out", "run", *flags(SETTINGS | NETWORK)])
+def pair(runs):
+    return runs["pair"]
+
+
+@pytest.fixture(scope="module")
+def one(runs):
+    return runs["one"]
 
 
 def assert_parameters_match(two, one) -> None:
@@ -92,28 +111,25 @@ def test_two_processes_reach_the_parameters_of_one(pair, one):
     where, _ = pair
     two = symbolic_pinn.load(where / "run")
     assert two.metrics["devices"]["processes"] == 2 and two.metrics["devices"]["count"] == 2
-    assert two.metrics["steps"] == one[1].metrics["steps"] == 10
-    assert_parameters_match(two, one[1])
+    assert two.metrics["steps"] == one.metrics["steps"] == 10
+    assert_parameters_match(two, one)
 
 
 def test_each_process_holds_its_share_of_the_points(pair, one):
     """Rows of each term held by each process: half the interior's, all of a face's 3 (uneven)."""
     where, _ = pair
     assert symbolic_pinn.load(where / "run").metrics["devices"]["points_held"] == HELD
-    assert one[1].metrics["devices"]["points_held"] == {"pde": [64], "bc1": [3], "bc2": [3]}
+    assert one.metrics["devices"]["points_held"] == {"pde": [64], "bc1": [3], "bc2": [3]}
 
 
-def test_the_pair_resumes_a_checkpoint_and_ends_where_one_process_ends(tmp_path_factory, one):
+def test_the_pair_resumes_a_checkpoint_and_ends_where_one_process_ends(runs, one):
     """The pair resumes one process's checkpoint of step 5: each takes its share of its points,
     resamples and refines them (steps 6, 8, 9) and adapts the weights (step 5) split."""
-    where = tmp_path_factory.mktemp("resumed")
-    (where / "p.pinn").write_text(PROBLEM)
-    shutil.copytree(one[0] / "half", where / "run")
-    run_pair(where, ["--resume", "run"])
+    where, _ = runs["resumed"]
     two = symbolic_pinn.load(where / "run")
     assert two.metrics["resumed"] and two.metrics["steps"] == 10
     assert two.metrics["devices"]["points_held"] == HELD
-    assert_parameters_match(two, one[1])
+    assert_parameters_match(two, one)
 
 
 def test_one_process_resumes_the_checkpoint_of_the_pair(pair, one, tmp_path):
@@ -155,6 +171,7 @@ def test_incomplete_process_flags_are_refused_before_joining(coordinator, count,
 # ---- one process killed: the other stops at once, the pair resumes from the checkpoint ----
 
 LONG = SETTINGS | {"adam_steps": 300, "checkpoint_every": 10, "schedule": "constant"}
+LONG |= {"resample_every": 50, "rar_every": 100, "adaptive_weights_every": 50}  # (RAR's places: 2 refinements)
 
 
 @pytest.mark.slow  # two pairs of processes start and compile: about 115 s on the shared 2-core machine
@@ -166,19 +183,11 @@ def test_a_killed_process_leaves_a_checkpoint_the_pair_resumes_from(tmp_path):
     The reference is one uninterrupted process: two processes add the loss in another
     order, so they agree to float32 rounding (as in the test above), not to the bit.
     """
-    import json
     import signal
     import time
 
     (tmp_path / "p.pinn").write_text(PROBLEM)
-    env = os.environ | {"JAX_PLATFORMS": "cpu"}
-    env.pop("XLA_FLAGS", None)
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-
-    def start(extra: list[str]) -> list[subprocess.Popen]:
-        command = [sys.executable, "-m", "symbolic_pinn", "train", "p.pinn", "--no-progress", *extra]
-        command += ["--coordinator", f"localhost:{free_port()}", "--num-processes", "2"]
-        return [subprocess.Popen(command + ["--process-id", str(i)], cwd=tmp_path, env=env, **pipes) for i in (0, 1)]
+    start = functools.partial(start_pair, tmp_path)
 
     pair = start(["--out", "run", *flags(LONG | NETWORK)])
     index = tmp_path / "run" / "checkpoint.json"
@@ -220,10 +229,10 @@ def test_every_process_trains_on_the_points_one_process_draws(pair, one):
     where, _ = pair
     _, arrays = _checkpoint.load(where / "run")
     saved = {k: v for k, v in arrays.items() if k.startswith("points/")}
-    points = one[1].points
+    points = one.points
     expected = {f"points/{term}/{j}": np.asarray(c) for term, cols in points.items() for j, c in enumerate(cols)}
     assert saved.keys() == expected.keys() and len(saved["points/pde/0"]) == SETTINGS["interior_points"]
-    start = symbolic_pinn._train._points(symbolic_pinn.compile(PROBLEM, **NETWORK), one[1].config, np.float32)
+    start = symbolic_pinn._train._points(symbolic_pinn.compile(PROBLEM, **NETWORK), one.config, np.float32)
     assert not np.array_equal(saved["points/pde/0"], np.asarray(start["pde"][0]))  # resampled and refined
     for key, column in expected.items():
         np.testing.assert_array_equal(saved[key], column)
