@@ -76,7 +76,8 @@ class TrainResult:
     """What training produced: parameters, per-step history, summary metrics, settings.
 
     ``field(name)`` is a trained field as a vectorised JAX function of its coordinates,
-    as from :func:`symbolic_pinn.load`; ``problem`` is the compiled problem.
+    as from :func:`symbolic_pinn.load`; ``problem`` is the compiled problem.  ``points``
+    are each term's points at the end; with several processes, the rows this process held.
     """
 
     params: dict
