@@ -285,11 +285,12 @@ def gather(column, start: int = 0, stop: int | None = None) -> np.ndarray:
     A column split over several processes is gathered (a collective: every process
     calls it); any other array is read where it is.
     """
-    stop = column.shape[0] if stop is None else stop
+    n = column.shape[0]
+    stop = n if stop is None else stop
     if not isinstance(column, jax.Array) or column.is_fully_addressable or column.is_fully_replicated:
         if isinstance(column, jax.Array) and not column.is_fully_addressable:
             column = column.addressable_data(0)
-        return np.asarray(column[start:stop])
+        return np.asarray(column if (start, stop) == (0, n) else column[start:stop])
     whole = NamedSharding(column.sharding.mesh, P())
     rows = jax.jit(lambda c: c[start:stop], out_shardings=whole)(column)
     return np.asarray(rows.addressable_data(0))
