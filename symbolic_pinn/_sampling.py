@@ -127,13 +127,13 @@ class Collocation:
         With several processes each chunk is split over the devices of every process, and
         its scores gathered.
         """
-        if jax.process_count() == 1:
-            score = lambda *chunk: self._score(params, points, weights, chunk)  # noqa: E731
-        else:
-            place = self.placement.place
-            score = lambda *chunk: _devices.gather(  # noqa: E731
-                self._score(params, points, weights, tuple(place(np.asarray(c)) for c in chunk))
-            )
+
+        def score(*chunk):
+            if jax.process_count() == 1:
+                return self._score(params, points, weights, chunk)
+            placed = tuple(self.placement.place(np.asarray(c)) for c in chunk)
+            return _devices.gather(self._score(params, points, weights, placed))
+
         return _devices.in_chunks(score, columns, self.config.chunk_size)
 
     def _pointwise(self, params, points, weights, columns):
