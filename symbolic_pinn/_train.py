@@ -634,6 +634,7 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
     else:
         points = _points(compiled, config, dtype)
         run = _Run("adam", {phase: 0 for phase in steppers}, params, steppers["adam"][0].init(params), points, weights)
+        del points  # placed below: with several processes each keeps only its share
     run.params, run.opt_state, run.weights = placement.replicate((run.params, run.opt_state, run.weights))
     run.points = placement.points(run.points)
     checkpoints = _Checkpoints(run_dir, compiled, config, finisher, written=run.step if resume else None)
