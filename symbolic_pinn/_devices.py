@@ -283,7 +283,8 @@ def gather(column, start: int = 0, stop: int | None = None) -> np.ndarray:
     """Rows ``start:stop`` of a column, on the host of every process.
 
     A column split over several processes is gathered (a collective: every process
-    calls it); any other array is read where it is.
+    calls it): as ``multihost_utils.process_allgather`` does, a jitted copy whose output
+    is replicated, here of the rows asked for only.  Any other array is read where it is.
     """
     n = column.shape[0]
     stop = n if stop is None else stop
