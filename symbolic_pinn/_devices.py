@@ -19,6 +19,14 @@ memory is in the network's activations, which are split); an even one arrives sp
 With one device (``devices = 1``, or one visible) nothing is placed: the code runs as
 it would without this module.  ``jax.distributed`` (several processes, see
 :func:`initialize`) makes ``jax.devices()`` every process's devices: the mesh spans them.
+
+With several processes each process holds only its share of the points: a column is a
+global ``jax.Array`` of which each process has the rows of its own devices
+(:meth:`Placement.points`).  What reads whole columns gathers them across processes
+(:func:`gather`: the checkpoint process 0 writes, the interior points RAR keeps at a
+resampling, RAR's scores); what replaces rows does it in place (:func:`with_rows`), and
+the loss after training is evaluated where the points are (:meth:`Placement.losses`).
+These are collectives: every process calls them at the same step, as it does the steps.
 """
 
 from __future__ import annotations
@@ -35,7 +43,18 @@ from jax.sharding import PartitionSpec as P
 from ._config import parse_devices
 from ._errors import PinnError
 
-__all__ = ["AXIS", "ONE", "Placement", "initialize", "lost_process", "placement", "even_share", "in_chunks"]
+__all__ = [
+    "AXIS",
+    "ONE",
+    "Placement",
+    "initialize",
+    "lost_process",
+    "placement",
+    "even_share",
+    "in_chunks",
+    "gather",
+    "with_rows",
+]
 
 AXIS = "points"
 
@@ -57,19 +76,76 @@ class Placement:
         return jax.device_put(tree, NamedSharding(self.mesh, P()))
 
     def points(self, points: dict) -> dict:
-        """Each term's columns split along the points axis (replicated where the count does not divide)."""
+        """Each term's columns split along the points axis (replicated where the count does not divide).
+
+        With several processes a column whose length the device count divides becomes a
+        global array of which this process holds only the rows of its own devices; the
+        column handed in (drawn whole from the seed, or read whole from a checkpoint) is
+        then dropped.  Drawing the whole set and keeping a share is deliberate: the Sobol
+        and Halton sequences, the rejection sampling of shaped domains and the split of a
+        boundary's points over its faces are not splittable by seed, and the whole draw
+        is what one process trains on, so the points are the same to the bit; it is host
+        numpy and passing (10⁶ points in 2-D: 16 MB of float64).  A column that the device count does
+        not divide stays whole on every process (JAX 0.10 has no global array whose shards
+        differ in length: ``NamedSharding.shard_shape`` refuses it); the step still splits
+        its work, and the loss is the same mean (see the module docstring).
+        """
         if self.mesh is None:
             return points
+        return {term: tuple(self.place(c) for c in columns) for term, columns in points.items()}
+
+    def place(self, column) -> jax.Array:
+        """One column split along the points axis, or whole on every device where the count does not divide."""
         split, whole = NamedSharding(self.mesh, P(AXIS)), NamedSharding(self.mesh, P())
-        # several processes: every process holds every point (drawn from the same seed), so
-        # checkpoints can be read from any of them; the step still splits the work
-        several = jax.process_count() > 1
-        return {
-            term: tuple(
-                jax.device_put(c, split if c.shape[0] % self.count == 0 and not several else whole) for c in columns
-            )
-            for term, columns in points.items()
-        }
+        target = split if column.shape[0] % self.count == 0 else whole
+        if isinstance(column, jax.Array) and not column.is_fully_addressable:  # already global: reshard if need be
+            return column if column.sharding == target else jax.device_put(column, target)
+        if jax.process_count() == 1:
+            return jax.device_put(column, target)
+        host = np.asarray(column)  # each device takes its rows; the process keeps only those
+        return jax.make_array_from_callback(host.shape, target, lambda index: host[index])
+
+    def own(self, points: dict) -> dict:
+        """This process's rows of each column, as its own arrays (all of a column held whole).
+
+        With one process, ``points`` as they are.
+        """
+        if jax.process_count() == 1:
+            return points
+
+        def mine(column):
+            if not isinstance(column, jax.Array) or column.is_fully_addressable:
+                return column
+            if column.is_fully_replicated:  # a column held whole
+                return jnp.asarray(column.addressable_data(0))
+            shards = sorted(column.addressable_shards, key=lambda s: s.index[0].start)
+            return jnp.asarray(np.concatenate([np.asarray(s.data) for s in shards]))
+
+        return {term: tuple(mine(c) for c in columns) for term, columns in points.items()}
+
+    def held(self, points: dict) -> dict[str, list[int]]:
+        """How many points of each term each process holds, ``{term: [rows in process 0, ...]}``.
+
+        A collective with several processes: every process calls it.
+        """
+        mine = self.own(points)
+        counts = np.array([len(columns[0]) for columns in mine.values()], dtype=np.int32)
+        if jax.process_count() > 1:
+            from jax.experimental import multihost_utils
+
+            counts = np.asarray(multihost_utils.process_allgather(counts)).reshape(jax.process_count(), -1).T
+        else:
+            counts = counts[:, None]
+        return {term: [int(n) for n in row] for term, row in zip(mine, counts)}
+
+    def losses(self, losses: Callable, params, points: dict) -> dict:
+        """Each term's loss ``losses(params, points)`` where the points are: split over the devices of every process.
+
+        With one process, evaluated as it is (its points are all on its devices).
+        """
+        if jax.process_count() == 1:
+            return losses(params, points)
+        return jax.jit(lambda p, c: losses(p, self.constrain(c)))(params, points)
 
     def constrain(self, points: dict) -> dict:
         """Inside a jitted function: every column split along the points axis, evenly or not."""
@@ -201,6 +277,36 @@ def even_share(total: int, parts: int, index: int) -> slice:
     size, extra = divmod(total, parts)
     start = index * size + min(index, extra)
     return slice(start, start + size + (index < extra))
+
+
+def gather(column, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """Rows ``start:stop`` of a column, on the host of every process.
+
+    A column split over several processes is gathered (a collective: every process
+    calls it): as ``multihost_utils.process_allgather`` does, a jitted copy whose output
+    is replicated, here of the rows asked for only.  Any other array is read where it is.
+    """
+    n = column.shape[0]
+    stop = n if stop is None else stop
+    if not isinstance(column, jax.Array) or column.is_fully_addressable or column.is_fully_replicated:
+        if isinstance(column, jax.Array) and not column.is_fully_addressable:
+            column = column.addressable_data(0)
+        return np.asarray(column if (start, stop) == (0, n) else column[start:stop])
+    whole = NamedSharding(column.sharding.mesh, P())
+    rows = jax.jit(lambda c: c[start:stop], out_shardings=whole)(column)
+    return np.asarray(rows.addressable_data(0))
+
+
+def with_rows(column, start: int, block) -> jax.Array:
+    """``column`` with rows ``start:start + len(block)`` replaced by ``block``, placed as ``column`` was.
+
+    ``block`` is the same on every process (a few points: RAR's refinement).
+    """
+    block = np.asarray(block, dtype=column.dtype)
+    if not isinstance(column, jax.Array) or column.is_fully_addressable:
+        return jnp.asarray(column).at[start : start + len(block)].set(block)
+    update = jax.jit(lambda c, b: jax.lax.dynamic_update_slice_in_dim(c, b, start, 0), out_shardings=column.sharding)
+    return update(column, block)
 
 
 def in_chunks(function: Callable, columns: tuple, size: int) -> np.ndarray:

@@ -22,6 +22,12 @@ face and data points stay as drawn.  Between two Adam steps:
 L-BFGS then runs on the last set: its curvature history assumes a fixed objective.
 Every draw's seed follows from the run's seed, the kind of draw and the step, so a
 resumed run draws the same points as one that was never stopped.
+
+With several processes (``_devices``) each holds its share of the set: a resampling
+draws the whole set on every process and each keeps its share, RAR's points that stay
+are gathered first (they are few); RAR scores its candidates split over the devices of
+every process, gathers the scores (one number per candidate) and every process picks
+the same best ones, which are written into the set where each process holds them.
 """
 
 from __future__ import annotations
@@ -56,9 +62,9 @@ class Collocation:
     ``step`` (the same dictionary when nothing is due).
     """
 
-    def __init__(self, compiled, config, dtype):
+    def __init__(self, compiled, config, dtype, placement: _devices.Placement = _devices.ONE):
         program = compiled.ir
-        self.config, self.dtype, self.program = config, dtype, program
+        self.config, self.dtype, self.program, self.placement = config, dtype, program, placement
         self.losses = compiled.module.losses
         self.columns = {  # how many coordinate columns each interior term takes
             t.name: len(program.variables) + (len(program.spatial) if ir.uses_normals(t) else 0)
@@ -86,7 +92,8 @@ class Collocation:
             current = self.current(points)
             kept = self.placed(step)  # RAR's points stay
             fresh = self.draw(len(current[0]) - kept, draw_seed(config.seed, "resample", step))
-            fresh = tuple(jnp.concatenate([f, c[len(c) - kept :]]) for f, c in zip(fresh, current))
+            tail = tuple(_devices.gather(c, len(c) - kept) for c in current)  # (across processes)
+            fresh = tuple(jnp.concatenate([f, jnp.asarray(t, f.dtype)]) for f, t in zip(fresh, tail))
             points = self._replace(points, fresh)
         if step > 0 and config.rar and step % config.rar_every == 0:
             points = self._replace(points, self.refine(params, points, weights, step))
@@ -112,11 +119,22 @@ class Collocation:
         candidates = self.draw(config.rar_candidates, draw_seed(config.seed, "rar", step))
         best = np.argsort(-self.residual(params, points, weights, candidates), kind="stable")[: config.rar_points]
         end = len(current[0]) - self.placed(step)
-        return tuple(c.at[end - config.rar_points : end].set(k[best]) for c, k in zip(current, candidates))
+        start = end - config.rar_points
+        return tuple(_devices.with_rows(c, start, np.asarray(k)[best]) for c, k in zip(current, candidates))
 
     def residual(self, params, points: dict, weights: dict, columns: tuple) -> np.ndarray:
-        """Σₖ wₖ rₖ² of the interior equations at each point of ``columns``, ``chunk_size`` at a time."""
-        score = lambda *chunk: self._score(params, points, weights, chunk)  # noqa: E731
+        """Σₖ wₖ rₖ² of the interior equations at each point of ``columns``, ``chunk_size`` at a time.
+
+        With several processes each chunk is split over the devices of every process, and
+        its scores gathered.
+        """
+
+        def score(*chunk):
+            if jax.process_count() == 1:
+                return self._score(params, points, weights, chunk)
+            placed = tuple(self.placement.place(np.asarray(c)) for c in chunk)
+            return _devices.gather(self._score(params, points, weights, placed))
+
         return _devices.in_chunks(score, columns, self.config.chunk_size)
 
     def _pointwise(self, params, points, weights, columns):

@@ -83,7 +83,8 @@ class TrainResult:
     """What training produced: parameters, per-step history, summary metrics, settings.
 
     ``field(name)`` is a trained field as a vectorised JAX function of its coordinates,
-    as from :func:`symbolic_pinn.load`; ``problem`` is the compiled problem.
+    as from :func:`symbolic_pinn.load`; ``problem`` is the compiled problem.  ``points``
+    are each term's points at the end; with several processes, the rows this process held.
     """
 
     params: dict
@@ -365,7 +366,8 @@ class _Checkpoints:
         arrays = _flat("params", run.params) | _flat("opt_state", run.opt_state) | _flat("weights", run.weights)
         if run.best_params is not None:
             arrays |= _flat("best_params", run.best_params)
-        arrays |= {f"points/{term}/{j}": np.asarray(c) for term, cols in run.points.items() for j, c in enumerate(cols)}
+        # with several processes each holds a share of the points: gathered (every process takes part)
+        arrays |= {f"points/{t}/{j}": _devices.gather(c) for t, cs in run.points.items() for j, c in enumerate(cs)}
         return meta, arrays
 
     def hold(self, run: _Run) -> None:
@@ -659,13 +661,15 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
     steppers = _step_functions(compiled, config, finisher, placement)
     params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
     weights = _weights.initial_weights(compiled, dtype)
-    adapt = _Adapt(_sampling.Collocation(compiled, config, dtype), _weights.Balancing(compiled, config), placement)
+    collocation = _sampling.Collocation(compiled, config, dtype, placement)
+    adapt = _Adapt(collocation, _weights.Balancing(compiled, config), placement)
     if resume:
         templates = {"params": params, "weights": weights} | {phase: opt.init for phase, (opt, _) in steppers.items()}
         run = _resume(run_dir, compiled, config, templates)
     else:
         points = _points(compiled, config, dtype)
         run = _Run("adam", {phase: 0 for phase in steppers}, params, steppers["adam"][0].init(params), points, weights)
+        del points  # placed below: with several processes each keeps only its share
     run.params, run.opt_state, run.weights = placement.replicate((run.params, run.opt_state, run.weights))
     run.points = placement.points(run.points)
     checkpoints = _Checkpoints(run_dir, compiled, config, finisher, written=run.step if resume else None)
@@ -679,9 +683,11 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
     with progress, _StopSignals() as signals:
         progress.note(f"training on {placement.line()}")
         params, stopped = _loop(run, steppers, adapt, limits, checkpoints, progress, signals, on_step, watch)
-    params, points = placement.local((params, run.points))
+    # with several processes the points stay split: the final loss is evaluated where they are
+    final_terms = {k: float(v) for k, v in placement.losses(compiled.module.losses, params, run.points).items()}
+    held = placement.held(run.points)
+    params, points = placement.local(params), placement.own(run.points)
     weights = {k: float(v) for k, v in run.weights.items()} if config.adaptive_weights else compiled.module.WEIGHTS
-    final_terms = {k: float(v) for k, v in compiled.module.losses(params, points).items()}
     final_loss = float(sum(weights[k] * v for k, v in final_terms.items()))
     if not math.isfinite(final_loss) and stopped is None:
         stopped = "the final loss is not finite"
@@ -712,7 +718,7 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
         "checkpoint_step": checkpoints.written,
         "notes": notes,  # warnings about the result (an error that could not be computed, a failed write)
         "compile_seconds": watch.compile_seconds,
-        "devices": placement.describe(),  # count, kinds, platform, mesh, processes
+        "devices": placement.describe() | {"points_held": held},  # count, kinds, platform, mesh, processes
     }
     if config.progress and placement.leader:
         from rich.console import Console
