@@ -54,6 +54,7 @@ __all__ = [
     "in_chunks",
     "gather",
     "with_rows",
+    "agree",
 ]
 
 AXIS = "points"
@@ -295,6 +296,21 @@ def gather(column, start: int = 0, stop: int | None = None) -> np.ndarray:
     whole = NamedSharding(column.sharding.mesh, P())
     rows = jax.jit(lambda c: c[start:stop], out_shardings=whole)(column)
     return np.asarray(rows.addressable_data(0))
+
+
+def agree(*flags: bool) -> tuple[bool, ...]:
+    """Each flag as any process has it: one process's own; with several, a collective
+    (every process calls it) so that all stop at the same step when one was told to.
+
+    Without it a process that stopped (a signal, its time limit) would wait in the
+    checkpoint's gather while the others wait in their next step, for ever.
+    """
+    if jax.process_count() == 1:
+        return tuple(bool(f) for f in flags)
+    from jax.experimental import multihost_utils
+
+    everyone = multihost_utils.process_allgather(np.asarray(flags, dtype=np.int32))
+    return tuple(bool(v) for v in np.asarray(everyone).reshape(-1, len(flags)).any(axis=0))
 
 
 def with_rows(column, start: int, block) -> jax.Array:

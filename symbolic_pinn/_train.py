@@ -875,6 +875,7 @@ def _loop(
     """Run the remaining steps of every phase; returns the parameters to keep and why it stopped early."""
     every = checkpoints.settings["checkpoint_every"]
     time_limit = watch.config.time_limit
+    several = jax.process_count() > 1
     held = watch.held_out
     good = run.params
     for phase in PHASES:
@@ -889,15 +890,22 @@ def _loop(
         ended = None
         # a phase without progress for LBFGS_FLAT_STEPS steps is over (checked here, so a resumed run agrees)
         while run.steps[phase] < limits[phase] and run.flat < LBFGS_FLAT_STEPS and ended is None:
-            if signals.received:
+            # several processes stop at the same step, agreed every HISTORY_EVERY steps (a collective)
+            signalled, late = (
+                _devices.agree(signals.received is not None, bool(time_limit) and run.seconds >= time_limit)
+                if not several or run.steps[phase] % HISTORY_EVERY == 0
+                else (False, False)
+            )
+            if signalled:
                 checkpoints.write(run)
                 return held.keep_best(run), (
-                    f"interrupted ({signals.received}) after step {run.step}; {checkpoints.describe()}"
+                    f"interrupted ({signals.received or 'a signal to another process'}) after step {run.step}; "
+                    f"{checkpoints.describe()}"
                     + (f"; continue with `--resume {checkpoints.run_dir}`" if checkpoints.run_dir else "")
                 )
-            if time_limit and run.seconds >= time_limit:
+            if late:
                 # a normal end, kept resumable: the checkpoint holds the phase where it was
-                run.ended[phase] = f"time limit ({time_limit:g} s)"
+                run.ended[phase] = f"time limit ({time_limit:g} s)" if time_limit else "another process's time limit"
                 checkpoints.write(run)
                 return held.keep_best(run), None
             i = run.steps[phase]

@@ -47,8 +47,6 @@ N_POINTS = 256
 BURGERS_TARGET = 0.2
 
 
-
-
 @functools.cache
 def compile_example(path: pathlib.Path, **settings) -> sp.CompiledProblem:
     return sp.compile(sp.parse_file(path), **settings)

@@ -46,14 +46,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_pair(where, extra: list[str]) -> list[subprocess.Popen]:
-    """``symbolic-pinn train p.pinn`` started in two processes in ``where``."""
+def start_pair(where, extra: list[str], own: tuple[list[str], list[str]] = ([], [])) -> list[subprocess.Popen]:
+    """``symbolic-pinn train p.pinn`` started in two processes in ``where`` (``own``: each one's flags)."""
     command = [sys.executable, "-m", "symbolic_pinn", "train", "p.pinn", "--no-progress", *extra]
     command += ["--coordinator", f"localhost:{free_port()}", "--num-processes", "2"]
     env = os.environ | {"JAX_PLATFORMS": "cpu"}
     env.pop("XLA_FLAGS", None)
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    return [subprocess.Popen(command + ["--process-id", str(i)], cwd=where, env=env, **pipes) for i in (0, 1)]
+    return [subprocess.Popen(command + ["--process-id", str(i), *own[i]], cwd=where, env=env, **pipes) for i in (0, 1)]
 
 
 def finish(processes: list[subprocess.Popen]) -> list[tuple[str, str]]:
@@ -150,6 +150,17 @@ def test_only_process_zero_writes_and_reports(pair):
     assert "wrote run/metrics.json" in out0
     assert "wrote" not in out1 and "loss" not in out1  # (gloo says which peers it reached)
     assert (where / "run" / "checkpoint.json").is_file()
+
+
+def test_a_time_limit_reached_in_one_process_stops_both_at_the_same_step(tmp_path):
+    """Process 1's time limit is over at once, process 0 has none: they agree to stop together
+    (one that stopped alone would wait in the checkpoint's gather, the other in its next step, for ever)."""
+    (tmp_path / "p.pinn").write_text(PROBLEM)
+    pair = start_pair(tmp_path, ["--out", "run", *flags(SETTINGS | NETWORK)], ([], ["--time-limit=1e-6"]))
+    finish(pair)
+    meta = json.loads((tmp_path / "run" / "checkpoint.json").read_text())
+    assert (meta["step"], meta["phase"]) == (0, "adam")
+    assert symbolic_pinn.load(tmp_path / "run").metrics["ended"] == {"adam": "another process's time limit"}
 
 
 @pytest.mark.parametrize(
