@@ -228,7 +228,8 @@ def run(name: str, settings: dict | None = None, runs: pathlib.Path | None = Non
         "settings": settings or {},
         "weights": result.metrics["weights"],
     }
-    row |= {k: result.metrics.get(k) for k in ("finisher", "ended", "adam_steps", "lbfgs_steps", "bfgs_steps", "loss")}
+    kept = ("finisher", "ended", "held_out", "adam_steps", "lbfgs_steps", "bfgs_steps", "loss")
+    row |= {k: result.metrics.get(k) for k in kept}
     with result_precision(result.params):
         if name in REFERENCES:
             row["rel_l2"] = REFERENCES[name](compiled, result.params)

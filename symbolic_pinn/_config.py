@@ -160,6 +160,11 @@ class TrainConfig:
         "times the dense quasi-Newton phase may draw fresh interior points, keeping its matrix, when the held-out"
         " loss stops falling (0: end there)",
     )
+    holdout_gap: float = _setting(
+        0.0,
+        "draw fresh interior points (as holdout_resamples allows) also when the held-out loss is more than this"
+        " many times the training loss: the points are being fitted, not the problem (0: only on a stall)",
+    )
     time_limit: float = _setting(
         0.0,
         "seconds of training (all phases, compilation included) after which training stops with a checkpoint,"
@@ -244,6 +249,8 @@ class TrainConfig:
                 help="lower rar_points, or raise rar_every, interior_points or rar_candidates",
             )
         parse_devices(self.devices)
+        if not (math.isfinite(self.holdout_gap) and self.holdout_gap >= 0):
+            raise PinnError(f"holdout_gap must be a number ≥ 0 (0: none), got {self.holdout_gap}")
         if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
             raise PinnError(f"time_limit must be a number of seconds ≥ 0 (0: none), got {self.time_limit}")
         object.__setattr__(self, "time_limit", float(self.time_limit))

@@ -59,6 +59,19 @@ def test_a_stalled_held_out_loss_draws_fresh_points_then_ends_the_phase(straight
     assert straight.metrics["bfgs_steps"] < CONFIG.lbfgs_steps
 
 
+def test_a_gap_between_held_out_and_training_loss_draws_fresh_points_before_any_stall(poisson):
+    # six points are fitted exactly long before the problem is: the held-out loss exceeds the
+    # training loss many times over while it is still falling; no stall can happen (patience 100)
+    config = dataclasses.replace(CONFIG, lbfgs_steps=30, holdout_patience=100, holdout_gap=2.0)
+    result = train(poisson, config)
+    rows = [row for row in result.history if "held_out" in row]  # after bfgs steps 10 and 20
+    assert rows[1]["held_out"] < rows[0]["held_out"] and rows[1]["held_out"] > 2 * rows[1]["loss"]
+    assert result.metrics["held_out"]["bfgs"]["fresh_draws"] == 1  # at the second: falling, and 2× apart
+    assert result.metrics["ended"]["bfgs"] == "step budget"
+    with pytest.raises(symbolic_pinn.PinnError, match="holdout_gap must be a number ≥ 0"):
+        TrainConfig(holdout_gap=-1.0)
+
+
 def test_a_run_stopped_after_a_fresh_draw_resumes_to_the_bit(poisson, straight, tmp_path):
     stop = straight.metrics["steps"] - 3
     first = train(poisson, CONFIG, tmp_path, callback=lambda info: info.step == stop)
