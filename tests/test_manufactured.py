@@ -36,7 +36,12 @@ N_GAUSS = 24  # Gauss–Legendre nodes per axis
 
 
 # every condition of the text a term, none built into the networks: the terms are under test here
-EVERY_TERM = {"exact_initial": False, "periodic_embedding": False, "hard_constraints": False}
+EVERY_TERM = {
+    "exact_initial": False,
+    "periodic_embedding": False,
+    "hard_constraints": False,
+    "energy_constraints": False,
+}
 
 
 @functools.cache
