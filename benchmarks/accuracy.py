@@ -201,7 +201,8 @@ def error_function(name: str, compiled):
     """``params -> {field: relative L2 error}`` for the example, or None if it has no reference."""
     if name in REFERENCES:
         return lambda params: REFERENCES[name](compiled, params)
-    monitor = ErrorMonitor(compiled)
+    with jax.enable_x64(True):  # its grid and reference in float64: the finish's parameters are (else a 1e-8 floor)
+        monitor = ErrorMonitor(compiled)
     if not monitor.names:
         return None
     return lambda params: {k.removeprefix(ERROR_PREFIX): v for k, v in monitor(params).items()}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 import typing
+from collections.abc import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -38,15 +39,41 @@ def history_columns(history: list[dict]) -> tuple[list[str], list[str]]:
 class StepInfo(typing.NamedTuple):
     """What a training callback sees after each step.
 
-    ``loss`` and ``losses`` (each term's, unweighted) were computed by this step, at the
-    parameters before its update; ``params`` are the parameters after it.
+    ``loss`` and ``losses`` (each term's, unweighted, a mapping) are at the parameters
+    before this step's update; ``params`` are the parameters after it.  In the quasi-Newton
+    phases ``losses`` is evaluated when first read.
     """
 
     step: int  # steps done, over all phases
-    phase: str  # "adam", "lbfgs" or "lm"
+    phase: str  # "adam", "lbfgs", "bfgs" or "lm"
     loss: float
-    losses: dict
+    losses: Mapping
     params: dict
+
+
+class Losses(Mapping):
+    """Each term's loss (unweighted), evaluated when first read: a quasi-Newton step does not
+    compute them (a forward pass), and most callbacks never read them."""
+
+    def __init__(self, compute: Callable[[], dict]):
+        self._compute, self._values = compute, None
+
+    def _all(self) -> dict[str, float]:
+        if self._values is None:
+            self._values = {k: float(v) for k, v in self._compute().items()}
+        return self._values
+
+    def __getitem__(self, name: str) -> float:
+        return self._all()[name]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 class ErrorMonitor:

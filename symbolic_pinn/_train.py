@@ -595,6 +595,24 @@ def _step_functions(
     return steppers
 
 
+# the settings the step functions are built from (the rest change what the loop does with them)
+STEP_SETTINGS = ("learning_rate", "final_learning_rate", "adam_steps", "schedule", "seed", "micro_batch", "bfgs_method")
+
+
+def _kept_step_functions(compiled, config: TrainConfig, finisher: str, placement: _devices.Placement) -> dict:
+    """``_step_functions``, kept with the compiled problem's generated module: training the same
+    problem again with the same step settings (a resumed run, a sweep of seeds of the points,
+    another budget) reuses the jitted steps and the XLA programs compiled for them.
+
+    The steps are pure functions of their arguments, so reusing them changes no number.
+    """
+    cache = compiled.module.__dict__.setdefault("_symbolic_pinn_steps", {})  # dies with the module
+    key = (tuple(getattr(config, k) for k in STEP_SETTINGS), bool(config.lm_steps), finisher, placement)
+    if key not in cache:
+        cache[key] = _step_functions(compiled, config, finisher, placement)
+    return cache[key]
+
+
 def objective(compiled, config: TrainConfig, placement: _devices.Placement = _devices.ONE) -> Callable:
     """``total(params, points, weights, key=None) -> (loss, terms)``: what every phase minimises.
 
@@ -658,7 +676,7 @@ def _micro_batch_fits(chunks: int, sizes: dict[str, int]) -> None:
 def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, on_step, callback) -> TrainResult:
     dtype = jnp.float64 if config.float64 else jnp.float32
     placement = _devices.placement(config.devices)
-    steppers = _step_functions(compiled, config, finisher, placement)
+    steppers = _kept_step_functions(compiled, config, finisher, placement)
     params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
     weights = _weights.initial_weights(compiled, dtype)
     collocation = _sampling.Collocation(compiled, config, dtype, placement)
@@ -921,8 +939,9 @@ def _loop(
                 progress.compiling(phase)
                 started = time.perf_counter()
             row = i % HISTORY_EVERY == 0 or i == limits[phase] - 1
-            wanted = {"terms_wanted": row or watch.callback is not None} if phase in FINISHERS else {}
-            params, state, value, terms = step_fn(run.params, run.opt_state, run.points, run.weights, **wanted)
+            wanted = {"terms_wanted": row} if phase in FINISHERS else {}
+            points = run.points  # those of this step (a held-out check below may draw new ones)
+            params, state, value, terms = step_fn(run.params, run.opt_state, points, run.weights, **wanted)
             value = float(value)
             if first:
                 watch.compile_seconds[phase] = round(time.perf_counter() - started, 3)
@@ -949,7 +968,12 @@ def _loop(
                 checkpoints.hold(run)
             on_step(run.step)
             if watch.callback is not None:
-                info = _monitor.StepInfo(run.step, phase, value, {k: float(v) for k, v in terms.items()}, run.params)
+                losses = (
+                    _monitor.Losses(lambda p=good, x=points, w=run.weights: watch.terms(p, x, w))
+                    if not wanted.get("terms_wanted", True)
+                    else {k: float(v) for k, v in terms.items()}
+                )
+                info = _monitor.StepInfo(run.step, phase, value, losses, run.params)
                 if watch.callback(info) is True:
                     checkpoints.write(run)
                     return held.keep_best(

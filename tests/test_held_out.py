@@ -111,3 +111,30 @@ def test_a_time_limit_ends_training_resumably(poisson, straight, tmp_path):
 def test_a_negative_time_limit_is_refused():
     with pytest.raises(symbolic_pinn.PinnError, match="time_limit must be a number of seconds"):
         TrainConfig(time_limit=-1)
+
+
+def test_training_the_same_problem_again_reuses_its_jitted_steps(poisson):
+    """The steps depend on a few settings only: a new budget, seed of the held-out loss or
+    time limit reuses them (no new compilation); a new learning rate builds new ones."""
+    from symbolic_pinn import _devices
+    from symbolic_pinn._train import _kept_step_functions
+
+    first = _kept_step_functions(poisson, CONFIG, "bfgs", _devices.ONE)
+    again = dataclasses.replace(CONFIG, lbfgs_steps=7, holdout_every=0, time_limit=5.0, interior_points=99)
+    assert _kept_step_functions(poisson, again, "bfgs", _devices.ONE) is first
+    other = dataclasses.replace(CONFIG, learning_rate=2e-3)
+    assert _kept_step_functions(poisson, other, "bfgs", _devices.ONE) is not first
+    assert _kept_step_functions(poisson, CONFIG, "lbfgs", _devices.ONE) is not first
+
+
+def test_a_callback_reads_each_terms_loss_in_the_quasi_newton_phase(poisson):
+    """Off the history's rows a quasi-Newton step skips each term's loss; a callback still reads it."""
+    seen = []
+
+    def check(info):
+        if info.phase == "bfgs":
+            weights = poisson.module.WEIGHTS
+            seen.append(info.loss == pytest.approx(sum(weights[k] * v for k, v in info.losses.items()), rel=1e-9))
+
+    train(poisson, dataclasses.replace(CONFIG, lbfgs_steps=4, holdout_every=0), callback=check)
+    assert seen == [True] * 4  # steps 2 to 4 are not history rows
