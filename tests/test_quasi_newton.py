@@ -76,10 +76,12 @@ def test_every_step_satisfies_the_strong_wolfe_conditions(x64):
     x = jnp.array([-1.2, 1.0, -0.5, 0.8])
     state = optimizer.init(x)
     update = jax.jit(lambda g, s, x, v: optimizer.update(g, s, x, value=v, grad=g, value_fn=rosenbrock))
+    from_state = jax.jit(lambda x, s: optax.value_and_grad_from_state(rosenbrock)(x, state=s))
+    at = jax.jit(jax.value_and_grad(rosenbrock))  # jitted: 100 steps op by op took 17 s
     for _ in range(100):
-        value, grad = optax.value_and_grad_from_state(rosenbrock)(x, state=state)
+        value, grad = from_state(x, state)
         step, state = update(grad, state, x, value)
-        new_value, new_grad = jax.value_and_grad(rosenbrock)(x + step)
+        new_value, new_grad = at(x + step)
         slope = grad @ step
         assert slope < 0
         assert new_value <= value + c1 * slope
