@@ -24,7 +24,7 @@ __all__ = ["Progress", "ErrorMonitor", "StepInfo"]
 
 TEST_POINTS = 1024  # points of the grid the history's errors are measured on
 # a history row: step, phase, loss, each term's loss, then these (and rel_l2_<field>)
-EXTRA_COLUMNS = ("seconds", "learning_rate")
+EXTRA_COLUMNS = ("seconds", "learning_rate", "held_out")  # held_out: only in the rows where it was evaluated
 ERROR_PREFIX = "rel_l2_"
 
 

@@ -110,6 +110,9 @@ def _loss_figure(history: list[dict]) -> Figure:
         values = [row[name] for row in history]
         style = {"linewidth": 2, "color": "black"} if name == "loss" else {"linewidth": 1}
         ax.plot(steps, values, label="total (weighted)" if name == "loss" else name, **style)
+    held = [(row["step"], row["held_out"]) for row in history if "held_out" in row]
+    if held:  # the finish's loss on held-out points, where it was evaluated
+        ax.plot(*zip(*held), "o--", color="black", markersize=3, linewidth=1, label="total on held-out points")
     switches = (("lbfgs", "Adam → L-BFGS", ":"), ("bfgs", "Adam → dense BFGS", ":"))
     for phase, label, style in switches + (("lm", "→ Levenberg–Marquardt", "--"),):
         switch = next((row["step"] for row in history if row["phase"] == phase), None)

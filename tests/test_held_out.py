@@ -138,3 +138,17 @@ def test_a_callback_reads_each_terms_loss_in_the_quasi_newton_phase(poisson):
 
     train(poisson, dataclasses.replace(CONFIG, lbfgs_steps=4, holdout_every=0), callback=check)
     assert seen == [True] * 4  # steps 2 to 4 are not history rows
+
+
+def test_the_run_directory_shows_the_held_out_loss_where_it_was_evaluated(poisson, straight, tmp_path):
+    import csv
+
+    from symbolic_pinn._cli import write_outputs
+
+    written, failed = write_outputs(tmp_path, poisson, straight, {}, "p.pinn")
+    assert not failed and "loss.png" in written
+    with open(tmp_path / "history.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    held = [float(row["held_out"]) for row in rows if row["held_out"]]
+    assert held == [row["held_out"] for row in straight.history if "held_out" in row]
+    assert any(not row["held_out"] for row in rows)  # the other rows leave it blank
