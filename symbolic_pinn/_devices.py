@@ -86,8 +86,8 @@ class Placement:
         and Halton sequences, the rejection sampling of shaped domains and the split of a
         boundary's points over its faces are not splittable by seed, and the whole draw
         is what one process trains on, so the points are the same to the bit; it is host
-        numpy and passing (10⁶ points in 2-D: 16 MB of float64).  A column that the device count does
-        not divide stays whole on every process (JAX 0.10 has no global array whose shards
+        numpy, held only while it is placed (10⁶ points in 2-D: 16 MB of float64).  A column
+        that the device count does not divide stays whole on every process (JAX 0.10 has no global array whose shards
         differ in length: ``NamedSharding.shard_shape`` refuses it); the step still splits
         its work, and the loss is the same mean (see the module docstring).
         """
