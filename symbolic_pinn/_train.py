@@ -837,18 +837,17 @@ class _HeldOut:
         config = self.config
         drawable = phase == "bfgs" and run.rounds < config.holdout_resamples and adapt.can_draw
         gap = config.holdout_gap and training > 0 and value > config.holdout_gap * training
-        if value < run.best:  # a NaN is never lowest
+        lowest = value < run.best  # a NaN is never lowest
+        if lowest:
             run.best, run.best_step, run.best_params, run.stall = value, run.step, run.params, 0
-            if gap and drawable:  # the points are being fitted rather than the problem
-                run.rounds += 1
-                adapt.fresh(run, _sampling.draw_seed(config.seed, "holdout", run.step))
-            return value, None
-        run.stall += 1
-        if run.stall < config.holdout_patience and not (gap and drawable):
-            return value, None
-        if drawable:
+        else:
+            run.stall += 1
+        # a gap: the points are being fitted rather than the problem
+        if drawable and (gap or run.stall >= config.holdout_patience):
             run.rounds, run.stall = run.rounds + 1, 0
             adapt.fresh(run, _sampling.draw_seed(config.seed, "holdout", run.step))
+            return value, None
+        if lowest or run.stall < config.holdout_patience:
             return value, None
         return value, (
             f"the held-out loss stopped falling ({config.holdout_patience} evaluations, {self.every} steps apart,"
