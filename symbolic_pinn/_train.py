@@ -663,6 +663,13 @@ def objective(compiled, config: TrainConfig, placement: _devices.Placement = _de
     return total
 
 
+def _strong(tree):
+    """``tree`` with no weakly typed leaf.  optax's line search starts its ``info`` with Python
+    numbers (weakly typed) that its first step returns strongly typed: a jitted step would be
+    compiled twice, once for each (2 s of a small problem's start, 7 s of Stokes')."""
+    return jax.tree.map(lambda a: jnp.asarray(a, dtype=a.dtype) if jax.typeof(a).weak_type else a, tree)
+
+
 def _micro_batch_fits(chunks: int, sizes: dict[str, int]) -> None:
     small = {k: n for k, n in sizes.items() if n < chunks}
     if small:
@@ -910,7 +917,7 @@ def _loop(
         if run.phase != phase:  # entering L-BFGS, bfgs or LM: it starts from where the phase before ended
             if phase == "bfgs":  # in float64, whatever Adam ran in
                 run.params, run.points, run.weights = _upcast(run.params), _upcast(run.points), _upcast(run.weights)
-            run.phase, run.opt_state, run.flat, run.previous = phase, optimizer.init(run.params), 0, math.inf
+            run.phase, run.opt_state, run.flat, run.previous = phase, _strong(optimizer.init(run.params)), 0, math.inf
             run.best, run.best_step, run.best_params, run.stall, run.rounds = math.inf, 0, None, 0, 0
         ended = None
         # a phase without progress for LBFGS_FLAT_STEPS steps is over (checked here, so a resumed run agrees)
