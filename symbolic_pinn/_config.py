@@ -33,6 +33,7 @@ BFGS_MAX_PARAMS = 4000
 # settings added after runs were saved without them: the value that rebuilds those runs' networks
 ABSENT_MEANS = {
     "exact_initial": False, "periodic_embedding": False, "hard_constraints": False, "energy_constraints": False,
+    "holdout_every": 0, "holdout_resamples": 0, "holdout_gap": 0.0, "fresh_points": "uniform",
 }  # fmt: skip
 
 
@@ -156,12 +157,19 @@ class TrainConfig:
         " fresh interior points (see holdout_resamples) or, after the last draw, ends",
     )
     holdout_resamples: int = _setting(
-        0,
-        "times the dense quasi-Newton phase may draw fresh interior points, keeping its matrix, when the held-out"
-        " loss stops falling (0: end there)",
+        10,
+        "times the dense quasi-Newton phase may draw fresh interior points (see fresh_points), keeping its matrix,"
+        " when the held-out loss stops falling or holdout_gap asks, before a stall ends it (0: end there);"
+        " equations only: an energy ends on a stall",
+    )
+    fresh_points: str = _setting(
+        "residual",
+        "how the dense quasi-Newton phase draws fresh interior points: with a density that follows the residual"
+        " (RAD; uniform where the interior has an energy), or uniformly",
+        ("residual", "uniform"),
     )
     holdout_gap: float = _setting(
-        0.0,
+        4.0,
         "draw fresh interior points (as holdout_resamples allows) also when the held-out loss is more than this"
         " many times the training loss: the points are being fitted, not the problem (0: only on a stall)",
     )

@@ -20,6 +20,15 @@ face and data points stay as drawn.  Between two Adam steps:
   the error grew 100-fold.)
 
 L-BFGS then runs on the last set: its curvature history assumes a fixed objective.
+The dense quasi-Newton phase may draw fresh interior points (``_train._Adapt``): with
+``fresh_points = "residual"`` (the default) they are drawn by **RAD**, residual-based
+adaptive distribution (Wu, Zhu, Tan, Kartha & Lu 2023, "A comprehensive study of
+non-adaptive and residual-based adaptive sampling for PINNs", CMAME 403): among
+``RAD_CANDIDATES`` × n uniform candidates, n are chosen without replacement with
+probability ∝ ε/mean(ε) + 1, ε the pointwise residual (their k = 1, c = 1).  A shock then
+gets points where the residual is large, and every region keeps some.  An energy's
+integral is a mean over uniform points, so a problem with an energy on the interior
+always draws uniformly.
 Every draw's seed follows from the run's seed, the kind of draw and the step, so a
 resumed run draws the same points as one that was never stopped.
 
@@ -42,6 +51,7 @@ from ._errors import PinnError
 
 __all__ = ["Collocation", "draw_seed"]
 
+RAD_CANDIDATES = 4  # uniform candidates per point drawn by RAD (Wu et al. use a dense pool; 4× is ample at n ≥ 10³)
 _DRAWS = {"resample": 1, "rar": 2, "holdout": 3}  # kinds of draw, each its own stream of seeds
 
 
@@ -107,6 +117,31 @@ class Collocation:
         """``n`` fresh interior points: the widest interior term's columns."""
         array = _domain.sample(self.program, ir.INTERIOR, n, seed, normals=True, sampler=self.config.sampler)
         return tuple(jnp.asarray(array[:, j], dtype=self.dtype) for j in range(self.width))
+
+    def draw_by_residual(self, n: int, seed: int, params, points: dict, weights: dict) -> tuple:
+        """``n`` interior points by RAD (see the module docstring); uniform when the interior
+        has an energy or no equation, whose pointwise residual would not measure the error."""
+        candidates = self.draw(RAD_CANDIDATES * n if self.rad else n, seed)
+        if not self.rad:
+            return candidates
+        eps = np.sqrt(np.maximum(self.residual(params, points, weights, candidates), 0))
+        mean = eps.mean()
+        density = eps / mean + 1 if np.isfinite(mean) and mean > 0 else np.ones_like(eps)
+        # numpy draws without replacement by these probabilities (Generator.choice); the sort
+        # keeps the chosen rows in the candidates' (quasi-random) order
+        chosen = np.sort(np.random.default_rng(seed).choice(len(eps), n, replace=False, p=density / density.sum()))
+        return tuple(c[chosen] for c in candidates)
+
+    @property
+    def equations(self) -> bool:
+        """Whether every term on the interior is an equation (none an energy), and there is one."""
+        kinds = [t.kind for t in self.program.terms if t.region == ir.INTERIOR]
+        return bool(kinds) and all(k == "residual" for k in kinds)
+
+    @property
+    def rad(self) -> bool:
+        """Whether fresh points of the dense phase follow the residual: asked, and only equations on the interior."""
+        return self.config.fresh_points == "residual" and self.equations
 
     def current(self, points: dict) -> tuple:
         """The interior set's columns (the widest interior term holds them all)."""

@@ -89,10 +89,13 @@ def test_on_an_energy_the_held_out_points_keep_the_finish_near_the_true_minimise
     # the closed form sin(πx) is the reference: fitting 12 points lowers their energy estimate
     # while moving away from it; the held-out energy sees that
     ritz = symbolic_pinn.compile(RITZ_1D, width=8, depth=2, hard_constraints=True)
-    config = dataclasses.replace(CONFIG, interior_points=12, lbfgs_steps=100, holdout_resamples=0)
+    config = dataclasses.replace(CONFIG, interior_points=12, lbfgs_steps=100)
     kept = train(ritz, config)
     last = train(ritz, dataclasses.replace(config, holdout_every=0))
     assert kept.metrics["rel_l2"]["u"] < 0.5 * last.metrics["rel_l2"]["u"]
+    # an energy ends on a stall: fresh points would only re-draw its Monte Carlo estimate
+    assert config.holdout_resamples > 0 and kept.metrics["held_out"]["bfgs"]["fresh_draws"] == 0
+    assert kept.metrics["ended"]["bfgs"].startswith("the held-out loss stopped falling")
     # without held-out points: the last parameters, after every step of the budget
     assert last.metrics["held_out"] == {} and last.metrics["bfgs_steps"] == 100
     assert all("held_out" not in row for row in last.history)
@@ -125,6 +128,17 @@ def test_training_the_same_problem_again_reuses_its_jitted_steps(poisson):
     other = dataclasses.replace(CONFIG, learning_rate=2e-3)
     assert _kept_step_functions(poisson, other, "bfgs", _devices.ONE) is not first
     assert _kept_step_functions(poisson, CONFIG, "lbfgs", _devices.ONE) is not first
+
+
+def test_a_whole_training_compiles_each_step_once(poisson, straight):
+    """Through fresh draws and held-out checks, each phase's jitted step is compiled for one
+    signature only (optax's line search starts with weakly typed numbers: once, it was two)."""
+    from symbolic_pinn import _devices
+    from symbolic_pinn._train import _kept_step_functions
+
+    assert straight.metrics["held_out"]["bfgs"]["fresh_draws"] > 0
+    steps = _kept_step_functions(poisson, CONFIG, "bfgs", _devices.ONE)
+    assert [steps[phase][1]._cache_size() for phase in ("adam", "bfgs")] == [1, 1]
 
 
 def test_a_callback_reads_each_terms_loss_in_the_quasi_newton_phase(poisson):

@@ -116,6 +116,29 @@ def test_rar_adds_the_candidates_of_largest_residual_at_the_end():
     assert np.all(np.abs(x2[48:56] - 0.7) < 0.02)
 
 
+def test_fresh_points_of_the_finish_follow_the_residual_and_cover_the_rest():
+    # RAD: density ∝ ε/mean(ε) + 1 with ε = g = exp(-100 (x - 0.7)²) here (zero network), whose
+    # mean over [0, 1] is ≈ √(π/100) = 0.177: in expectation 52% of the points lie within 0.1 of
+    # 0.7 (uniform: 20%), and 20% in [0, 0.4], where the density is flat (uniform: 40%)
+    for how, near, far in (("residual", (0.42, 0.56), (0.14, 0.26)), ("uniform", (0.17, 0.23), (0.36, 0.44))):
+        compiled, config, params, points, weights = collocation(BUMP, fresh_points=how)
+        col = _sampling.Collocation(compiled, config, jnp.float32)
+        (x,) = col.draw_by_residual(2000, 11, zero(params), points, weights)
+        x = np.asarray(x)
+        assert len(np.unique(x)) == 2000 and np.all((x >= 0) & (x <= 1))
+        assert near[0] < np.mean(np.abs(x - 0.7) < 0.1) < near[1], how
+        assert far[0] < np.mean(x < 0.4) < far[1], how
+
+
+def test_an_energy_gets_uniform_fresh_points():
+    ritz = "x in [0, 1]\nfield u(x)\nminimize ∫ (Dx(u)^2/2 - pi^2*sin(pi*x)*u)\nu = 0 on ∂Ω"
+    compiled, config, params, points, weights = collocation(ritz)
+    col = _sampling.Collocation(compiled, config, jnp.float32)
+    assert config.fresh_points == "residual" and not col.rad
+    (x,) = col.draw_by_residual(500, 4, params, points, weights)
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(col.draw(500, 4)[0]))
+
+
 def test_resampling_keeps_the_points_rar_placed():
     compiled, config, params, points, weights = collocation(
         BUMP, rar=True, rar_every=5, rar_points=8, rar_candidates=512, resample_every=7
