@@ -234,7 +234,9 @@ def burgers_error(compiled, params, cole_hopf) -> float:
     names = [v.name for v in compiled.ir.variables]
     x, t = grid[:, names.index("x")], grid[:, names.index("t")]
     u = compiled.module.fields(params)["u"]
-    predicted = np.asarray(u(jnp.asarray(x, jnp.float32), jnp.asarray(t, jnp.float32)), dtype=float)
+    dtype = jax.tree.leaves(params)[0].dtype  # float64 after the dense finish, in which it is evaluated
+    with jax.enable_x64(dtype == jnp.float64):
+        predicted = np.asarray(u(jnp.asarray(x, dtype), jnp.asarray(t, dtype)), dtype=float)
     reference = cole_hopf.cole_hopf(x, t)
     return float(np.linalg.norm(predicted - reference) / np.linalg.norm(reference))
 
