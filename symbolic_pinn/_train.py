@@ -805,9 +805,11 @@ class _HeldOut:
     ``holdout_every`` steps of the quasi-Newton phase (lbfgs or bfgs) the loss is evaluated
     there (one forward pass).  The phase ends with the parameters where it was lowest, and
     after ``holdout_patience`` evaluations in a row without a new lowest, the dense phase
-    draws fresh interior points (at most ``holdout_resamples`` times) or the phase ends.
-    With ``holdout_gap = G`` it also draws them when the held-out loss is more than G
-    times the training loss while still falling (a positive loss only: not an energy's).
+    draws fresh interior points (at most ``holdout_resamples`` times; by the residual,
+    ``fresh_points``) or the phase ends.  With ``holdout_gap = G`` it also draws them when
+    the held-out loss is more than G times the training loss while still falling.  Only
+    equations draw (``_Adapt.can_draw``): a problem with an energy on the interior ends
+    on a stall.
 
     Why: on fixed points a quasi-Newton phase lowers the training loss long after the
     solution stopped improving, by fitting the points (Burgers' loss on its 4,096 points
