@@ -135,8 +135,7 @@ class Collocation:
     @property
     def equations(self) -> bool:
         """Whether every term on the interior is an equation (none an energy), and there is one."""
-        kinds = [t.kind for t in self.program.terms if t.region == ir.INTERIOR]
-        return bool(kinds) and all(k == "residual" for k in kinds)
+        return bool(self.columns) and len(self.scored) == len(self.columns)
 
     @property
     def rad(self) -> bool:

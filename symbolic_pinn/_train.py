@@ -784,7 +784,7 @@ class _Adapt:
         """Whether the held-out loss may ask for fresh interior points: an interior, and only equations on it.
         An energy's fresh points only re-draw its Monte Carlo estimate (on the Ritz example the finish then
         wandered from the minimiser it had reached: the error rose from 6.6e-5 to 1.3 over 2,000 steps)."""
-        return bool(self.collocation.columns) and self.collocation.equations
+        return self.collocation.equations
 
     def fresh(self, run: _Run, seed: int) -> None:
         """New interior points (as many) for the bfgs phase, which keeps its matrix."""
