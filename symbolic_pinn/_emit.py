@@ -32,6 +32,7 @@ from ._plan import (
     IntegralPlan,
     Jet,
     Schedule,
+    SharedPlan,
     describe_derivative_sum,
     describe_sum,
 )
@@ -371,13 +372,7 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
     ]
     like = namer.var(program.variables[0].name)
     lines += _scope(program, term_plan.fields, term_plan.integrals, printer, "    ", like)
-    body = printer(term_plan.expr)
-    if not any(
-        isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.DerivativeSum, ir.Integral))
-        for n in ir.walk(term_plan.expr)
-    ):
-        body = f"jnp.full_like({like}, {body})"
-    lines.append(f"    return {body}")
+    lines.append(f"    return {_body(term_plan.expr, printer, like)}")
     return "\n".join(lines)
 
 
@@ -461,12 +456,15 @@ def _scope(
     defined: set[str] = set()  # derivative functions are shared by every point of a field
     for fp in field_plans:
         decl = program.field(fp.field)
+        # a field at a fixed point (`p(1, 1.5) = c`) is evaluated once, then broadcast to the batch
+        fixed = fp.at is not None and not any(isinstance(n, ir.Var) for a in fp.at for n in ir.walk(a))
         if fp.at is None:
             args = ", ".join(namer.var(a) for a in decl.args)
             point = ""
         else:
+            one = f"{like}[:1]" if fixed else like
             coords = [
-                printer(a) if any(isinstance(n, ir.Var) for n in ir.walk(a)) else f"jnp.full_like({like}, {printer(a)})"
+                printer(a) if any(isinstance(n, ir.Var) for n in ir.walk(a)) else f"jnp.full_like({one}, {printer(a)})"
                 for a in fp.at
             ]
             args = ", ".join(coords)
@@ -493,6 +491,11 @@ def _scope(
             lines.append(f"{indent}# {fp.field}{point}: {names} — {how}")
         for step in fp.steps:
             lines += getattr(writer, f"_emit_{type(step).__name__}")(step)
+        if fixed:
+            sums = [namer.second_order(fp.collapsed)] if fp.collapsed is not None else []
+            sums += [namer.derivative_sum(fp.high)] if fp.high is not None else []
+            for name in [namer.value(fp.field, a, fp.at) for a in sorted(fp.gives)] + sums:
+                lines.append(f"{indent}{name} = jnp.broadcast_to({name}, {like}.shape)")
     for ip in integrals:
         node = ip.node
         dummy = namer.var(node.dummy)
@@ -502,13 +505,7 @@ def _scope(
             f"{indent}    # {ir.format_expr(node.integrand, program)}, at the quadrature nodes of {node.dummy}"
         )
         lines += _scope(program, ip.fields, ip.integrals, printer, indent + "    ", dummy)
-        body = printer(ip.expr)
-        if not any(
-            isinstance(n, (ir.Var, ir.Field, ir.SecondOrderSum, ir.DerivativeSum, ir.Integral))
-            for n in ir.walk(ip.expr)
-        ):
-            body = f"jnp.full_like({dummy}, {body})"
-        lines.append(f"{indent}    return {body}")
+        lines.append(f"{indent}    return {_body(ip.expr, printer, dummy)}")
         lo, hi = printer(node.lo), printer(node.hi)
         lines.append(
             f"{indent}{namer.integral(node)} = gauss_legendre({f}, {lo}, {hi}, QUADRATURE_ORDER, like={like})"
@@ -540,6 +537,47 @@ def _built_in(constraints: dict) -> str:
     if any(c.periodic for c in constraints.values()):
         words.append("a periodic coordinate reaches the network as its cos and sin (PeriodicInputs)")
     return ";\n    ".join([""] + words) + "."
+
+
+def _shared_name(shared: SharedPlan) -> str:
+    return "residuals_" + "_".join(shared.terms)
+
+
+def _shared_function(program: ir.Program, shared: SharedPlan, schedule: Schedule, printer: _Printer) -> str:
+    """``residuals_<terms>(fields..., coordinates)``: the residuals of terms at the same points, each
+    field's derivatives computed once for all of them (their own functions compute them apart)."""
+    namer = printer.namer
+    terms = [next(t for t in program.terms if t.name == name) for name in shared.terms]
+    zero = {f.name: (0,) * len(f.args) for f in program.fields}
+    unknowns = list(dict.fromkeys(u for term in terms for u in ir.unknowns_of(term)))
+    params = [namer.function(fp.field, zero[fp.field]) for fp in shared.fields] + [namer.var(u) for u in unknowns]
+    names = ", ".join(shared.terms[:-1]) + f" and {shared.terms[-1]}"
+    own = ", ".join(f"residual_{t}" for t in shared.terms)
+    lines = [
+        f"def {_shared_name(shared)}({', '.join(params + [_coords(program, namer)])}):",
+        "    "
+        + _docstring(
+            f"{names} at the same points ({terms[0].region.describe()}): each field's derivatives\n"
+            f"once for all of them ({own} compute them apart).",
+            "    ",
+        ),
+    ]
+    like = namer.var(program.variables[0].name)
+    lines += _scope(program, shared.fields, (), printer, "    ", like)
+    lines.append("    return {")
+    for term in terms:
+        lines.append(f'        "{term.name}": {_body(schedule.term(term.name).expr, printer, like)},')
+    lines.append("    }")
+    return "\n".join(lines)
+
+
+def _body(expr: ir.Expr, printer: _Printer, like: str) -> str:
+    """An expression as code, broadcast to the points' shape where it depends on none of them."""
+    body = printer(expr)
+    varying = (ir.Var, ir.Field, ir.SecondOrderSum, ir.DerivativeSum, ir.Integral)
+    if not any(isinstance(n, varying) for n in ir.walk(expr)):
+        body = f"jnp.full_like({like}, {body})"
+    return body
 
 
 def _residuals_function(program: ir.Program, schedule: Schedule, namer: _Namer, randomized: list[str]) -> str:
@@ -577,7 +615,21 @@ def _residuals_function(program: ir.Program, schedule: Schedule, namer: _Namer, 
         kind = "residual" if term.kind == "residual" else "integrand"
         lines.append(f'        "{term.name}": lambda columns: {kind}_{term.name}({args}),')
     lines.append("    }")
-    lines.append("    return {name: terms[name](columns) for name, columns in points.items()}\n")
+    if not schedule.shared:
+        lines.append("    return {name: terms[name](columns) for name, columns in points.items()}\n")
+        return "\n".join(lines)
+    lines.append("    shared = {}  # terms given the same points: see SHARED")
+    for shared in schedule.shared:
+        fields = ", ".join(f'net["{fp.field}"]' for fp in shared.fields)
+        terms = [next(t for t in program.terms if t.name == name) for name in shared.terms]
+        unknowns = [namer.var(u) for u in dict.fromkeys(u for term in terms for u in ir.unknowns_of(term))]
+        lines.append(f"    if together(points, ({_strings(shared.terms)})):")
+        args = ", ".join([fields, *unknowns, f'*points["{shared.terms[0]}"]'])
+        lines.append(f"        shared |= {_shared_name(shared)}({args})")
+    lines.append(
+        "    return {name: shared[name] if name in shared else terms[name](columns)"
+        " for name, columns in points.items()}\n"
+    )
     return "\n".join(lines)
 
 
@@ -645,6 +697,11 @@ def emit(
         "NORMALS = ("
         + _strings([t.name for t in program.terms if ir.uses_normals(t)])
         + ")  # terms given the outward normal"
+    )
+    constants.append(
+        "SHARED = ("
+        + "".join(f"({_strings(shared.terms)}), " for shared in schedule.shared).rstrip()
+        + ")  # terms whose derivatives are computed together when given the same points"
     )
     energies = [t for t in program.terms if t.kind != "residual"]
     constants.append(
@@ -716,6 +773,8 @@ def emit(
     schedule_terms = {t.term: t for t in schedule.terms}
     for term in program.terms:
         out.append(_term_function(program, term, schedule, printer) + "\n")
+    for shared in schedule.shared:
+        out.append(_shared_function(program, shared, schedule, printer) + "\n")
     namer = printer.namer
     for name, expr in program.exact:
         args = [namer.var(a) for a in program.field(name).args]

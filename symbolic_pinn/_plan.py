@@ -42,7 +42,7 @@ import math
 from . import _ir as ir
 from ._algebra import linear_in
 
-__all__ = ["plan", "Schedule", "format_schedule"]
+__all__ = ["plan", "Schedule", "SharedPlan", "format_schedule"]
 
 # Derivatives of this order and above collapse into jets (``compile(..., taylor_from_order=)``).
 # jax.experimental.jet lost to nested jvp on this CPU (KdV 36 vs 29 ms per train step);
@@ -173,6 +173,18 @@ class FieldPlan:
         """The step that computes ``high``."""
         return next((st for st in self.steps if isinstance(st, Jet)), None)
 
+    @property
+    def gives(self) -> set[Alpha]:
+        """Every derivative the term reads from these steps: ``needed``, and what a fused pass
+        or a jet yields besides its sum (the value, first or lower derivatives along axes)."""
+        extra: set = set()
+        for st in self.steps:
+            if isinstance(st, Collapse):
+                extra |= {st.value, *st.gradient}
+            elif isinstance(st, Jet):
+                extra |= {st.value, *(a for series in st.series for a in series)}
+        return set(self.needed) | (extra - {None})
+
 
 @dataclasses.dataclass(frozen=True)
 class IntegralPlan:
@@ -210,8 +222,25 @@ class TermPlan:
 
 
 @dataclasses.dataclass(frozen=True)
+class SharedPlan:
+    """Terms on the same points whose field derivatives are computed once for all of them.
+
+    The trainer gives every term on a region the same points, and a field's steps serve
+    every derivative they yield: where one equation needs Δu (one fused pass: the value,
+    the gradient and the Laplacian) and another u_x, the pass gives both.  Each field's
+    plan here is planned from the union of what the terms read of it.  The terms' own
+    plans stay: a term evaluated alone (Levenberg–Marquardt's Jacobian, RAR's scores)
+    still follows its own.
+    """
+
+    terms: tuple[str, ...]
+    fields: tuple[FieldPlan, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Schedule:
     terms: tuple[TermPlan, ...]
+    shared: tuple[SharedPlan, ...] = ()
 
     def term(self, name: str) -> TermPlan:
         return next(t for t in self.terms if t.term == name)
@@ -543,7 +572,61 @@ def plan(
     for term in program.terms:
         expr, fields, integrals = _plan_scope(term.expr, program, taylor_from_order, laplacian_samples)
         terms.append(TermPlan(term.name, expr, fields, integrals))
-    return Schedule(tuple(terms))
+    return Schedule(tuple(terms), _share(program, terms))
+
+
+def _shareable(term: ir.Term, term_plan: TermPlan) -> bool:
+    """Whether a term's derivatives may be computed with other terms': an equation on a sampled
+    region (whose points the trainer shares by region), its fields at its own points, without
+    integrals, the outward normal or randomly drawn coordinates (those stay per term)."""
+    return (
+        term.kind == "residual"
+        and term.region.points_setting is not None
+        and not term_plan.integrals
+        and not ir.uses_normals(term)
+        and all(fp.at is None and not fp.samples for fp in term_plan.fields)
+    )
+
+
+def _merge(plans: list[FieldPlan]) -> tuple[set, ir.SecondOrderSum | None, ir.DerivativeSum | None] | None:
+    """What one plan of a field must give the terms planned apart as ``plans``, or None where
+    their passes differ: two sums of second derivatives, two jets, or a sum and a jet."""
+    collapsed = {fp.collapsed for fp in plans} - {None}
+    high = {fp.high for fp in plans} - {None}
+    if len(collapsed) > 1 or len(high) > 1 or (collapsed and high):
+        return None
+    gives = set().union(*(fp.gives for fp in plans))
+    return gives, next(iter(collapsed), None), next(iter(high), None)
+
+
+def _share(program: ir.Program, term_plans: list[TermPlan]) -> tuple[SharedPlan, ...]:
+    """The groups of terms on one region that use a field in common, each field planned once.
+
+    Terms join in program order; a term whose pass over a field would differ from the
+    group's (another Laplacian, a jet) stays apart.
+    """
+    by_region: dict = {}
+    for term, term_plan in zip(program.terms, term_plans):
+        if _shareable(term, term_plan):
+            by_region.setdefault(term.region, []).append(term_plan)
+    groups = []
+    for candidates in by_region.values():
+        members: list[TermPlan] = []
+        for term_plan in candidates:
+            trial = members + [term_plan]
+            if all(_merge([fp for tp in trial for fp in tp.fields if fp.field == f]) for f in term_plan.field_names()):
+                members = trial
+        uses = [f for tp in members for f in tp.field_names()]
+        if len(members) < 2 or len(set(uses)) == len(uses):  # nothing in common: nothing to share
+            continue
+        fields = []
+        for decl in program.fields:
+            plans = [fp for tp in members for fp in tp.fields if fp.field == decl.name]
+            if plans:
+                gives, collapsed, high = _merge(plans)
+                fields.append(_field_plan(decl, gives, collapsed, high))
+        groups.append(SharedPlan(tuple(tp.term for tp in members), tuple(fields)))
+    return tuple(groups)
 
 
 def format_schedule(schedule: Schedule, program: ir.Program) -> str:
@@ -554,6 +637,9 @@ def format_schedule(schedule: Schedule, program: ir.Program) -> str:
         if not term_plan.fields and not term_plan.integrals:
             lines.append("  no field derivatives")
         lines += _format_scope(term_plan.fields, term_plan.integrals, program, "  ")
+    for shared in schedule.shared:
+        lines.append(f"terms {', '.join(shared.terms)}    # at the same points: each field's derivatives once for all")
+        lines += _format_scope(shared.fields, (), program, "  ")
     return "\n".join(lines) + "\n"
 
 

@@ -76,6 +76,7 @@ class Collocation:
         program = compiled.ir
         self.config, self.dtype, self.program, self.placement = config, dtype, program, placement
         self.losses = compiled.module.losses
+        self.groups = getattr(compiled.module, "SHARED", ())  # terms whose points must stay the same arrays
         self.columns = {  # how many coordinate columns each interior term takes
             t.name: len(program.variables) + (len(program.spatial) if ir.uses_normals(t) else 0)
             for t in program.terms

@@ -616,7 +616,9 @@ def _kept_step_functions(compiled, config: TrainConfig, finisher: str, placement
 def objective(compiled, config: TrainConfig, placement: _devices.Placement = _devices.ONE) -> Callable:
     """``total(params, points, weights, key=None) -> (loss, terms)``: what every phase minimises.
 
-    The points are split over the devices of ``placement``.  With ``micro_batch = M``
+    The points are split over the devices of ``placement``.  The terms of each of the
+    module's ``SHARED`` groups are given one array per column (:func:`together`), so the
+    generated ``residuals`` computes each field's derivatives once for the group.  With ``micro_batch = M``
     every term's N points are cut into M chunks of ⌊N/M⌋ and a remainder of N mod M,
     and a term's loss, the mean over its points, is Σ_c (n_c / N) · (its loss on chunk c).
     The M chunks are a ``lax.scan`` whose body is under ``jax.checkpoint``: the backward
@@ -633,8 +635,10 @@ def objective(compiled, config: TrainConfig, placement: _devices.Placement = _de
             help="leave micro_batch at 1 for this problem, or lower the number of points",
         )
 
+    groups = getattr(compiled.module, "SHARED", ())
+
     def losses(params, points, key):
-        points = placement.constrain(points)
+        points = together(placement.constrain(points), groups)
         return losses_fn(params, points, key) if randomized else losses_fn(params, points)
 
     def micro_batched(params, points, key):
@@ -661,6 +665,30 @@ def objective(compiled, config: TrainConfig, placement: _devices.Placement = _de
         return sum(weights[k] * v for k, v in terms.items()), terms
 
     return total
+
+
+def together(points: dict, groups: tuple) -> dict:
+    """``points`` with the terms of each group of ``groups`` given the very same columns, those of
+    its first term: inside ``jax.jit`` the arrays a step was passed are distinct tracers, equal or
+    not.  The trainer draws one set of points per region (``_points``, ``_sampling``), so the
+    columns are equal; :func:`check_together` checks that where points are drawn."""
+    shared = {name: points[group[0]] for group in groups if all(n in points for n in group) for name in group[1:]}
+    return points | shared if shared else points
+
+
+def check_together(points: dict, groups: tuple) -> None:
+    """Refuse points that give the terms of a ``SHARED`` group different columns (a bug: the
+    loss would evaluate them all at the first term's)."""
+    for group in groups:
+        first = points.get(group[0])
+        for name in group[1:]:
+            if first is None or name not in points:
+                continue
+            same = len(points[name]) == len(first) and all(
+                a is b or (a.shape == b.shape and bool(jnp.array_equal(a, b))) for a, b in zip(points[name], first)
+            )
+            if not same:
+                raise RuntimeError(f"internal error: terms {group[0]!r} and {name!r} were given different points")
 
 
 def _strong(tree):
@@ -697,6 +725,7 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
         del points  # placed below: with several processes each keeps only its share
     run.params, run.opt_state, run.weights = placement.replicate((run.params, run.opt_state, run.weights))
     run.points = placement.points(run.points)
+    check_together(run.points, collocation.groups)
     checkpoints = _Checkpoints(run_dir, compiled, config, finisher, written=run.step if resume else None)
     checkpoints.devices, checkpoints.leader = placement.describe(), placement.leader
     limits = {"adam": config.adam_steps, finisher: config.lbfgs_steps, "lm": config.lm_steps}
@@ -778,6 +807,7 @@ class _Adapt:
             self.fresh(run, _sampling.draw_seed(self.collocation.config.seed, "resample", run.step))
         if run.points is not points:
             run.points = self.placement.points(run.points)
+            check_together(run.points, self.collocation.groups)
 
     @property
     def can_draw(self) -> bool:
@@ -792,6 +822,7 @@ class _Adapt:
         n = len(collocation.current(run.points)[0])
         fresh = collocation.draw_by_residual(n, seed, run.params, run.points, run.weights)
         run.points = self.placement.points(_upcast(collocation._replace(run.points, fresh)))
+        check_together(run.points, collocation.groups)
         # the line search's loss and gradient were those of the old points: computed afresh
         qn, search = run.opt_state
         run.opt_state = self.placement.replicate((qn, search._replace(value=jnp.full_like(search.value, jnp.inf))))
@@ -838,6 +869,7 @@ class _HeldOut:
             self._points = self.placement.points(
                 _points(self.compiled, dataclasses.replace(self.config, seed=seed), dtype)
             )
+            check_together(self._points, getattr(self.compiled.module, "SHARED", ()))
         return float(self._loss(run.params, self._points, run.weights))
 
     def check(self, run: _Run, phase: str, adapt: _Adapt, training: float) -> tuple[float, str | None]:

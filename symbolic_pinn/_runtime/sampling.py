@@ -121,3 +121,14 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         normal = np.zeros((len(points), len(spatial))) if normal is None else normal
         columns += [normal[:, j] for j in range(len(spatial))]
     return tuple(columns)
+
+
+def together(points, names):
+    """Whether ``points`` gives every term of ``names`` the very same arrays (not equal ones:
+    the same objects, which is what a caller means by sharing them), so that their residuals
+    may share each field's derivatives.  Under ``jax.jit`` the same array passed twice is two
+    arguments: a caller shares them inside the jitted function, as the trainer does."""
+    if not all(name in points for name in names):
+        return False
+    first = points[names[0]]
+    return all(len(points[n]) == len(first) and all(a is b for a, b in zip(points[n], first)) for n in names[1:])

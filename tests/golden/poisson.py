@@ -335,6 +335,7 @@ REGIONS = {"pde": ("interior",), "bc": ("boundary",)}
 DATA_COLUMNS = {}
 SHAPE = None  # (variables, Shape) of a non-box domain
 NORMALS = ()  # terms given the outward normal
+SHARED = ()  # terms whose derivatives are computed together when given the same points
 MEASURES = {}
 
 

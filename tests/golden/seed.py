@@ -287,6 +287,7 @@ REGIONS = {"energy": ("interior",)}
 DATA_COLUMNS = {}
 SHAPE = None  # (variables, Shape) of a non-box domain
 NORMALS = ()  # terms given the outward normal
+SHARED = ()  # terms whose derivatives are computed together when given the same points
 MEASURES = {"energy": 4}
 
 

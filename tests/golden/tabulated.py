@@ -380,6 +380,7 @@ TABLE_conductivity = (
 )
 SHAPE = None  # (variables, Shape) of a non-box domain
 NORMALS = ()  # terms given the outward normal
+SHARED = ()  # terms whose derivatives are computed together when given the same points
 MEASURES = {}
 
 
