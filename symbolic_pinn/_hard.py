@@ -19,7 +19,8 @@ A field becomes u = G + φ·N(x̃), whatever the network N's weights:
   derivative take equal values at a and b.
 
 Each imposed term leaves the loss: no weight to balance against the equation.  A
-condition that cannot be made exact stays a loss term.
+condition that cannot be made exact stays a loss term, and so does one whose data have a
+kink or a jump (``max(S − K, 0)``, ``abs``, ``if``, a table): N would have to undo it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ __all__ = ["Exact", "constrain", "format_exact"]
 TIME = "t"
 # the initial and boundary data must agree at the corners to this (relative) tolerance
 _CORNER_TOLERANCE = 1e-10
+# data with a kink or a jump are not built in: u − g would carry it into the smooth network
+# N, and near the face (u − g)/φ is singular where the solution smooths the kink at once
+# (Black–Scholes' payoff max(S − K, 0): (u − g)/τ grows like τ^(-1/2) at S = K)
+_KINKED_CALLS = frozenset({"abs", "sign", "heaviside", "max", "min"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,9 +171,19 @@ def _condition(term: ir.Term, program: ir.Program):
         return None
     g = ir.Add(tuple(_times(-1.0 / c, r) for r in rest)) if rest else ir.Num(0.0)  # c·u + rest = 0
     g = _simplify(ir.replace(g, {ir.Var(variable): ir.Num(value)}))
-    if any(isinstance(n, ir.Var) and n.name not in args for n in ir.walk(g)):
+    if any(isinstance(n, ir.Var) and n.name not in args for n in ir.walk(g)) or not _smooth(g):
         return None
     return node.name, node.alpha, variable, value, g
+
+
+def _smooth(g: ir.Expr) -> bool:
+    """Whether data g are smooth: no kink (abs, max, min), jump (sign, if) or tabulated values."""
+    for n in ir.walk(g):
+        if isinstance(n, (ir.Call, ir.CallMany)) and n.fn in _KINKED_CALLS:
+            return False
+        if isinstance(n, (ir.Table, ir.Where, ir.Compare, ir.Logic)):
+            return False
+    return True
 
 
 def _initial(program: ir.Program, field: ir.FieldDecl):
@@ -248,7 +263,8 @@ def _whole_boundary(term: ir.Term, program: ir.Program, field: ir.FieldDecl) -> 
     if not rest:
         return ir.Num(0.0)
     parts = tuple(_times(-1.0 / c, r) for r in rest)  # c·u + rest = 0: u = −rest / c
-    return parts[0] if len(parts) == 1 else ir.Add(parts)
+    g = parts[0] if len(parts) == 1 else ir.Add(parts)
+    return g if _smooth(g) else None
 
 
 def _periodic(program: ir.Program) -> dict[str, tuple[tuple[tuple[str, float, float], ...], list[ir.Term]]]:
