@@ -128,14 +128,17 @@ def compile(
             ``shared_network``, ``quadrature_order`` (Gauss–Legendre nodes of each
             ``∫(f, s, a, b)``), ``laplacian_samples`` (0: exact Laplacians; n: unbiased
             estimates from n random coordinates), ``hard_constraints`` (each ``u = g on
-            ∂Ω`` exact, u = g + φ·network; ``energy_constraints``, on by default, does so for
-            ``minimize`` problems), ``exact_initial`` and ``periodic_embedding`` (initial
-            conditions and periodic pairs built into the networks, on by default), ``architecture`` ("mlp", "fourier",
-            "modified") and ``fourier_scale``.  Each is described in ``NetworkConfig``.
+            ∂Ω`` exact, u = g + φ·network; ``energy_constraints`` does so for ``minimize``
+            problems), ``exact_initial`` and ``periodic_embedding`` (initial conditions and
+            periodic pairs built into the networks; all four on by default), ``architecture``
+            ("mlp", "fourier", "modified") and ``fourier_scale``.  Each is described in
+            ``NetworkConfig``.
 
     >>> c = compile("x in [0, 1]\\nfield u(x)\\nDxx(u) = -1\\nu = 0 on ∂Ω", width=8)
-    >>> sorted(c.module.WEIGHTS), c.network.width
-    (['bc', 'pde'], 8)
+    >>> sorted(c.module.WEIGHTS), c.network.width  # u = 0 on ∂Ω is built into the network
+    (['pde'], 8)
+    >>> sorted(compile(c.spec, width=8, hard_constraints=False).module.WEIGHTS)
+    ['bc', 'pde']
     """
     if network is None:
         from ._settings import NETWORK, check

@@ -72,17 +72,17 @@ class NetworkConfig:
         " Adam step (unbiased, for high dimension)",
     )
     hard_constraints: bool = _setting(
-        False,
+        True,
         "build each Dirichlet condition `u = g on ∂Ω` (boxes, disks, balls) or `u = g at x = a` into the network,"
         " u = g + φ·network with φ = 0 there, where it can be; others stay loss terms",
     )
     energy_constraints: bool = _setting(
         True,
-        "in a `minimize` problem, build its Dirichlet conditions into the network as hard_constraints does:"
+        "in a `minimize` problem, build its Dirichlet conditions into the network even with hard_constraints off:"
         " a penalty term moves an energy's minimiser away from the solution by about 1/weight",
     )
     exact_initial: bool = _setting(
-        False,
+        True,
         "build each initial condition `u = g at t = t0` into the network, u = g + (t - t0)·network (with"
         " `Dt(u) = h at t = t0` for equations of second order in t: g + (t - t0)·h + (t - t0)²·network)",
     )

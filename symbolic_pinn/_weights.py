@@ -47,10 +47,18 @@ class Balancing:
         self.reference = tuple(t.name for t in program.terms if t.region == ir.INTERIOR)
         self.adapted = tuple(t.name for t in program.terms if t.region != ir.INTERIOR)
         if config.adaptive_weights and not (self.reference and self.adapted):
+            built_in = any(e.imposed or e.pairs for e in compiled.exact.values())
             raise PinnError(
                 "adaptive_weights balances the terms off the interior against those on it, "
-                f"and this problem has {'none on' if not self.reference else 'none off'} the interior",
-                help="leave adaptive_weights off; fixed weights are set with `weight` in the problem",
+                f"and this problem has {'none on' if not self.reference else 'none off'} the interior"
+                + (" (its conditions are built into the network)" if built_in and self.reference else ""),
+                help="leave adaptive_weights off; fixed weights are set with `weight` in the problem"
+                + (
+                    "; or keep the conditions as loss terms with hard_constraints, exact_initial and"
+                    " periodic_embedding off (--no-hard-constraints ...)"
+                    if built_in and self.reference
+                    else ""
+                ),
             )
         self.losses = compiled.module.losses
         self._balance = jax.jit(self.balance)

@@ -33,8 +33,8 @@ PROBLEMS = {
 FOUR = _devices.placement("4")
 
 
-def compiled(example: str):
-    return symbolic_pinn.compile(symbolic_pinn.parse_file(EXAMPLES / example), width=8, depth=1)
+def compiled(example: str, **network):
+    return symbolic_pinn.compile(symbolic_pinn.parse_file(EXAMPLES / example), width=8, depth=1, **network)
 
 
 def flat(tree) -> np.ndarray:
@@ -69,7 +69,9 @@ def objectives() -> dict:
 
 
 def trainings() -> dict:
-    problem = compiled("poisson.pinn")
+    # u = 0 on ∂Ω a term: with it built in, LM's 3 steps lower the float32 loss 350×, and
+    # the summation order's rounding is compared at a loss near its own rounding level
+    problem = compiled("poisson.pinn", hard_constraints=False)
     # no quasi-Newton phase: it minimises the objective checked above, and compiling it
     # (its line search) would double this file's time
     settings = {"adam_steps": 20, "lbfgs_steps": 0, "finisher": "lbfgs", "lm_steps": 3, "error_every": 0}

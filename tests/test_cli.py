@@ -131,8 +131,10 @@ def test_compile_emit_ir(capsys, poisson_compiled):
     assert out == poisson_compiled.format_ir()
     assert out.startswith("variable x in [0, 1]\nvariable y in [0, 1]\nfield u(x, y)\n")
     assert "term pde: residual on interior, weight 1" in out
-    assert "term bc: residual on boundary, weight 1" in out
+    assert "term bc" not in out  # u = 0 on ∂Ω is built into the network by default
     assert "u_xx" in out and "u_yy" in out
+    code, out, err = run(capsys, "compile", POISSON, "--emit", "ir", "--no-hard-constraints")
+    assert code == 0 and "term bc: residual on boundary, weight 1" in out
 
 
 def test_compile_emit_plan(capsys, poisson_compiled):
@@ -268,7 +270,7 @@ def test_train_writes_history(trained):
     with open(out / "history.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows
-    assert {"step", "phase", "loss", "pde", "bc"} <= set(rows[0])
+    assert {"step", "phase", "loss", "pde"} <= set(rows[0]) and "bc" not in rows[0]  # bc is built in
     assert {r["phase"] for r in rows} == {"adam", "bfgs"}  # a 16 × 2 network: the dense finisher
     assert all(math.isfinite(float(r["loss"])) for r in rows)
 

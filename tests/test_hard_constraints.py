@@ -100,7 +100,8 @@ def test_conditions_it_cannot_build_in_stay_terms():
     assert list(neumann.module.WEIGHTS) == ["pde", "bc"]
     ring = "(x, y) in disk((0, 0), 1) \\ disk((0, 0), 0.5)\nfield u(x, y)\nΔu = 0\nu = 0 on ∂Ω"
     assert list(sp.compile(ring, hard_constraints=True).module.WEIGHTS) == ["pde", "bc"]
-    assert list(sp.compile(CASES[next(iter(CASES))][0]).module.WEIGHTS) == ["pde", "bc"]  # off by default
+    assert list(sp.compile(CASES[next(iter(CASES))][0]).module.WEIGHTS) == ["pde"]  # on by default
+    assert list(sp.compile(CASES[next(iter(CASES))][0], hard_constraints=False).module.WEIGHTS) == ["pde", "bc"]
 
 
 def test_an_energy_has_its_dirichlet_conditions_built_in_by_default(x64):
@@ -111,9 +112,12 @@ def test_an_energy_has_its_dirichlet_conditions_built_in_by_default(x64):
     points = _boundary(built)
     u = built.module.fields(_random_params(built, 1))["u"]
     np.testing.assert_allclose(u(*points), points[0] * points[1] + 1, atol=1e-12)
-    assert list(sp.compile(text, energy_constraints=False).module.WEIGHTS) == ["energy", "bc"]
-    # an equation keeps its penalty unless hard_constraints asks
-    assert list(sp.compile(text.replace("minimize ∫ (|∇u|^2/2 - u)", "-Δu = 1")).module.WEIGHTS) == ["pde", "bc"]
+    assert list(sp.compile(text, hard_constraints=False).module.WEIGHTS) == ["energy"]
+    assert list(sp.compile(text, hard_constraints=False, energy_constraints=False).module.WEIGHTS) == ["energy", "bc"]
+    # an equation keeps its penalty when hard_constraints is off
+    equation = text.replace("minimize ∫ (|∇u|^2/2 - u)", "-Δu = 1")
+    assert list(sp.compile(equation, hard_constraints=False).module.WEIGHTS) == ["pde", "bc"]
+    assert list(sp.compile(equation).module.WEIGHTS) == ["pde"]
 
 
 @pytest.mark.slow  # minutes of the suite's budget; `pytest -m slow` runs it

@@ -409,7 +409,7 @@ def test_periodic_problem_trains():
     losses = [h["loss"] for h in result.history]
     assert all(np.isfinite(losses)) and np.isfinite(result.metrics["loss"])
     assert all(np.isfinite(v) for v in result.metrics["losses"].values())
-    assert set(result.metrics["losses"]) == {"pde", "ic"}  # both periodic terms are built into the network
+    assert set(result.metrics["losses"]) == {"pde"}  # the periodic pairs and the initial condition are built in
     assert result.metrics["loss"] < 0.5 * losses[0], (losses[0], result.metrics["loss"])
 
 

@@ -28,7 +28,7 @@ SETTINGS = {"adam_steps": 10, "lbfgs_steps": 0, "interior_points": 64, "face_poi
 # resampled at step 4 and 8, refined at 3, 6 and 9, the weights adapted at 0 and 5
 SETTINGS |= {"resample_every": 4, "rar": True, "rar_every": 3, "rar_points": 4, "rar_candidates": 32}
 SETTINGS |= {"adaptive_weights": True, "adaptive_weights_every": 5}
-NETWORK = {"width": 8, "depth": 1}
+NETWORK = {"width": 8, "depth": 1, "hard_constraints": False}  # the face conditions stay terms, to weight
 HELD = {"pde": [32, 32], "bc1": [3, 3], "bc2": [3, 3]}  # rows of each term's columns in process 0 and 1
 
 

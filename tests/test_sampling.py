@@ -67,7 +67,7 @@ def test_unknown_sampler_and_oversized_refinement_are_refused():
 
 
 def collocation(text, **settings):
-    compiled = symbolic_pinn.compile(text, width=8, depth=2)
+    compiled = symbolic_pinn.compile(text, width=8, depth=2, hard_constraints=False)  # boundary terms too
     config = TrainConfig(progress=False, interior_points=64, adam_steps=30, **settings)
     params = compiled.init_params(jax.random.PRNGKey(0))
     weights = _weights.initial_weights(compiled, jnp.float32)
@@ -151,7 +151,7 @@ def test_resampling_keeps_the_points_rar_placed():
 
 
 def balanced(text, steps):
-    compiled = symbolic_pinn.compile(text, width=8, depth=2)
+    compiled = symbolic_pinn.compile(text, width=8, depth=2, hard_constraints=False)  # terms to balance
     config = TrainConfig(adaptive_weights=True, interior_points=64, progress=False)
     params = compiled.init_params(jax.random.PRNGKey(1))
     points = _points(compiled, config, jnp.float32)
@@ -208,7 +208,7 @@ def stop_at(step, number):
 
 
 def test_a_resumed_run_through_resampling_rar_and_weights_ends_as_an_uninterrupted_one(tmp_path):
-    compiled = symbolic_pinn.compile(POISSON_1D, width=8, depth=2)
+    compiled = symbolic_pinn.compile(POISSON_1D, width=8, depth=2, hard_constraints=False)  # weights to adapt
     straight = train(compiled, STOPPING)
     # stopped before step 41, when RAR and the weights are due (test_checkpoint stops L-BFGS too)
     first = train(compiled, STOPPING, tmp_path, on_step=stop_at(40, signal.SIGINT))

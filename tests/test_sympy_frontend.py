@@ -23,6 +23,11 @@ RITZ_TEXT = (ROOT / "examples" / "poisson_ritz.pinn").read_text(encoding="utf-8"
 pi, sin = sympy.pi, sympy.sin
 
 
+def compile_terms(problem, **settings) -> symbolic_pinn.CompiledProblem:
+    """The problem compiled with every condition a term of its IR, none built into the networks."""
+    return symbolic_pinn.compile(problem, **({"hard_constraints": False, "exact_initial": False} | settings))
+
+
 def code(source: str) -> str:
     """The generated module as code: docstrings (which quote the problem) removed."""
     tree = ast.parse(source)
@@ -58,12 +63,12 @@ def poisson_spec(real: bool = False, derivative: str = "diff"):
 
 @pytest.fixture(scope="module")
 def poisson_text():
-    return symbolic_pinn.compile(POISSON_TEXT)
+    return compile_terms(POISSON_TEXT)
 
 
 @pytest.fixture(scope="module")
 def poisson_sympy():
-    return symbolic_pinn.compile(poisson_spec())
+    return compile_terms(poisson_spec())
 
 
 # ---- Poisson, strong form -------------------------------------------------------------
@@ -85,7 +90,7 @@ def test_poisson_from_text_and_sympy_give_the_same_code_apart_from_docstrings(po
 @pytest.mark.parametrize("derivative", ["diff", "Derivative", "Derivative x, x"])
 @pytest.mark.parametrize("real", [False, True], ids=["plain symbols", "real=True"])
 def test_spellings_and_assumptions_of_sympy_do_not_matter(real, derivative, poisson_sympy):
-    assert symbolic_pinn.compile(poisson_spec(real, derivative)).ir == poisson_sympy.ir
+    assert compile_terms(poisson_spec(real, derivative)).ir == poisson_sympy.ir
 
 
 def test_sympy_problem_has_the_expected_ir(poisson_sympy):
@@ -109,7 +114,7 @@ def test_an_expression_means_expression_equals_zero(poisson_sympy):
         terms=[-(u.diff(x, 2) + u.diff(y, 2)) - f, Equation(u, on="boundary")],
         exact={u: sin(pi * x) * sin(pi * y)},
     )
-    assert symbolic_pinn.compile(spec).ir == poisson_sympy.ir
+    assert compile_terms(spec).ir == poisson_sympy.ir
 
 
 # ---- Deep Ritz energy ---------------------------------------------------------------
@@ -130,11 +135,11 @@ def ritz_spec(limits: bool = True):
 
 
 def test_ritz_energy_from_text_and_sympy_give_identical_ir():
-    assert symbolic_pinn.compile(ritz_spec()).ir == symbolic_pinn.compile(RITZ_TEXT).ir
+    assert compile_terms(ritz_spec()).ir == compile_terms(RITZ_TEXT).ir
 
 
 def test_ritz_energy_terms():
-    program = symbolic_pinn.compile(ritz_spec(), energy_constraints=False).ir
+    program = compile_terms(ritz_spec(), energy_constraints=False).ir
     assert [(t.kind, t.region.kind, t.weight) for t in program.terms] == [
         ("energy", "interior", 1.0),
         ("residual", "boundary", 500.0),
@@ -142,7 +147,7 @@ def test_ritz_energy_terms():
 
 
 def test_ritz_integral_without_limits_is_over_the_domain():
-    assert symbolic_pinn.compile(ritz_spec(limits=False)).ir == symbolic_pinn.compile(ritz_spec()).ir
+    assert compile_terms(ritz_spec(limits=False)).ir == compile_terms(ritz_spec()).ir
 
 
 def test_seed_energy_from_sympy():
@@ -153,8 +158,8 @@ def test_seed_energy_from_sympy():
         fields=[u],
         terms=[Minimize(sympy.Integral(u.diff(x) ** 2, (x, -1, 1), (y, -1, 1)))],
     )
-    text = symbolic_pinn.compile((ROOT / "examples" / "seed.pinn").read_text(encoding="utf-8"))
-    assert symbolic_pinn.compile(spec).ir == text.ir
+    text = compile_terms((ROOT / "examples" / "seed.pinn").read_text(encoding="utf-8"))
+    assert compile_terms(spec).ir == text.ir
 
 
 # ---- faces, weights, unknowns --------------------------------------------------------
@@ -168,8 +173,8 @@ def test_face_condition_matches_text():
         fields=[u],
         terms=[sympy.Eq(u.diff(x, 2) + u.diff(y, 2), 1), Equation(sympy.Eq(u, 0), on={x: 1})],
     )
-    text = symbolic_pinn.compile("x in [0, 1]; y in [0, 1]\nfield u(x, y)\nΔu = 1\nu = 0 at x = 1\n")
-    program = symbolic_pinn.compile(spec).ir
+    text = compile_terms("x in [0, 1]; y in [0, 1]\nfield u(x, y)\nΔu = 1\nu = 0 at x = 1\n")
+    program = compile_terms(spec).ir
     assert program.terms[1].region == ir.Face("x", 1.0)
     assert program == text.ir
 
@@ -188,12 +193,11 @@ def test_burgers_from_sympy_matches_text():
             Equation(sympy.Eq(u, 0), on={x: 1}),
         ],
     )
-    text = symbolic_pinn.compile(
+    text = compile_terms(
         "x in [-1, 1]; t in [0, 1]\nfield u(x, t)\nconst nu = 0.01/pi\nDt(u) + u*Dx(u) = nu*Dxx(u)\n"
         "u = -sin(pi*x) at t = 0\nu = 0 at x = -1\nu = 0 at x = 1\n",
-        exact_initial=False,  # every statement a term of the IR
     )
-    program = symbolic_pinn.compile(spec, exact_initial=False).ir
+    program = compile_terms(spec).ir
     assert [t.name for t in program.terms] == ["pde", "ic", "bc1", "bc2"]
     assert program == text.ir
 
@@ -207,12 +211,12 @@ def test_weights_and_unknowns_match_text():
         unknowns={k: 0.5},
         terms=[sympy.Eq(u.diff(t), k * u.diff(x, 2)), Equation(sympy.Eq(u, sin(pi * x)), on={t: 0}, weight=10)],
     )
-    text = symbolic_pinn.compile(
+    text = compile_terms(
         "x in [0, 1]; t in [0, 1]\nfield u(x, t)\nunknown k = 0.5\nDt(u) = k*Dxx(u)\n"
         "u = sin(pi*x) at t = 0 weight 10\n",
         exact_initial=False,  # the weighted condition stays a term
     )
-    assert symbolic_pinn.compile(spec, exact_initial=False).ir == text.ir
+    assert compile_terms(spec, exact_initial=False).ir == text.ir
 
 
 # ---- errors ---------------------------------------------------------------------------

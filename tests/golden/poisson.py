@@ -330,8 +330,8 @@ DOMAIN = {"x": (0, 1), "y": (0, 1)}
 FIELDS = {"u": ("x", "y")}
 LAYERS = {"u": (2, 20, 20, 20, 1)}
 UNKNOWNS = {}
-WEIGHTS = {"pde": 1, "bc": 1}
-REGIONS = {"pde": ("interior",), "bc": ("boundary",)}
+WEIGHTS = {"pde": 1}
+REGIONS = {"pde": ("interior",)}
 DATA_COLUMNS = {}
 SHAPE = None  # (variables, Shape) of a non-box domain
 NORMALS = ()  # terms given the outward normal
@@ -347,10 +347,25 @@ def init_params(key):
     return params
 
 
+def boundary_u(x, y):
+    """g: meets `u = 0 on ∂Ω` exactly, extended inside as written."""
+    return jnp.full_like(x, 0)
+
+
+def distance_u(x, y):
+    """φ: zero where those conditions hold, so g + φ·N meets them exactly."""
+    return 16 * x * (1 - x) * y * (1 - y)
+
+
 def fields(params):
-    """Each field as a network on its coordinates (scaled inside to [-1, 1])."""
+    """Each field as a network on its coordinates (scaled inside to [-1, 1]);
+    a field with conditions built in is g + φ·network (see boundary_*, distance_*)."""
     return {
-        "u": Network(params["u"], centre=(0.5, 0.5), half_width=(0.5, 0.5)),
+        "u": HardDirichlet(
+            Network(params["u"], centre=(0.5, 0.5), half_width=(0.5, 0.5)),
+            boundary_u,
+            distance_u,
+        ),
     }
 
 
@@ -359,13 +374,6 @@ def residual_pde(u_fn, x, y):
     # u: lap_u = u_xx + u_yy — collapsed Taylor mode
     _, (_, _), lap_u = value_grad_laplacian(u_fn, (1, 1))(x, y)
     return -2 * jnp.pi ** 2 * jnp.sin(jnp.pi * x) * jnp.sin(jnp.pi * y) - lap_u
-
-
-def residual_bc(u_fn, x, y):
-    """u = 0 on ∂Ω    (mean square over boundary points)"""
-    # u: u — value
-    u = u_fn(x, y)
-    return u
 
 
 def exact_u(x, y):
@@ -381,7 +389,6 @@ def residuals(params, points):
     net = fields(params)
     terms = {
         "pde": lambda columns: residual_pde(net["u"], *columns),
-        "bc": lambda columns: residual_bc(net["u"], *columns),
     }
     return {name: terms[name](columns) for name, columns in points.items()}
 
@@ -392,7 +399,6 @@ def losses(params, points):
     r = residuals(params, points)
     return {
         "pde": jnp.mean(r["pde"] ** 2),
-        "bc": jnp.mean(r["bc"] ** 2),
     }
 
 

@@ -362,8 +362,8 @@ DOMAIN = {"x": (0, 1)}
 FIELDS = {"u": ("x",)}
 LAYERS = {"u": (1, 20, 20, 20, 1)}
 UNKNOWNS = {}
-WEIGHTS = {"pde": 1, "bc": 1}
-REGIONS = {"pde": ("interior",), "bc": ("boundary",)}
+WEIGHTS = {"pde": 1}
+REGIONS = {"pde": ("interior",)}
 DATA_COLUMNS = {}
 # table conductivity(x) from 'conductivity.csv': 21 points, multilinear: (coordinates along each axis, values)
 TABLE_conductivity = (
@@ -392,10 +392,21 @@ def init_params(key):
     return params
 
 
+def boundary_u(x):
+    """g: meets `u = 0 on ∂Ω` exactly, extended inside as written."""
+    return jnp.full_like(x, 0)
+
+
+def distance_u(x):
+    """φ: zero where those conditions hold, so g + φ·N meets them exactly."""
+    return 4 * x * (1 - x)
+
+
 def fields(params):
-    """Each field as a network on its coordinates (scaled inside to [-1, 1])."""
+    """Each field as a network on its coordinates (scaled inside to [-1, 1]);
+    a field with conditions built in is g + φ·network (see boundary_*, distance_*)."""
     return {
-        "u": Network(params["u"], centre=(0.5,), half_width=(0.5,)),
+        "u": HardDirichlet(Network(params["u"], centre=(0.5,), half_width=(0.5,)), boundary_u, distance_u),
     }
 
 
@@ -404,13 +415,6 @@ def residual_pde(u_fn, x):
     # u: u_xx — collapsed Taylor mode
     _, (u_x,), u_xx = value_grad_laplacian(u_fn, (1,))(x)
     return -jnp.pi ** 2 * jnp.sin(jnp.pi * x) * interpolate(TABLE_conductivity, x) + jnp.pi * jnp.cos(jnp.pi * x) * interpolate(TABLE_conductivity, x, derivative=(1,)) - interpolate(TABLE_conductivity, x) * u_xx - interpolate(TABLE_conductivity, x, derivative=(1,)) * u_x
-
-
-def residual_bc(u_fn, x):
-    """u = 0 on ∂Ω    (mean square over boundary points)"""
-    # u: u — value
-    u = u_fn(x)
-    return u
 
 
 def exact_u(x):
@@ -426,7 +430,6 @@ def residuals(params, points):
     net = fields(params)
     terms = {
         "pde": lambda columns: residual_pde(net["u"], *columns),
-        "bc": lambda columns: residual_bc(net["u"], *columns),
     }
     return {name: terms[name](columns) for name, columns in points.items()}
 
@@ -437,7 +440,6 @@ def losses(params, points):
     r = residuals(params, points)
     return {
         "pde": jnp.mean(r["pde"] ** 2),
-        "bc": jnp.mean(r["bc"] ** 2),
     }
 
 
