@@ -44,6 +44,7 @@ class Function:
     variadic: bool = False  # max(a, b, c): folded pairwise in the generated code
     composite: bool = False  # built from other rows by SymPy (relu is Max(x, 0)): never met when lowering
     index: int | None = None  # a fixed first argument of the SymPy function: the Bessel order ν
+    smooth: bool = True  # False: a kink or a jump (abs, max, sign), never built into a network as data
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -87,7 +88,7 @@ FUNCTIONS = (
     Function("arctan", sympy.atan, "jnp.arctan", ("arctan", "atan"), "atan"),
     Function("arcsin", sympy.asin, "jnp.arcsin", sympy_class="asin"),
     Function("arccos", sympy.acos, "jnp.arccos", sympy_class="acos"),
-    Function("abs", sympy.Abs, "jnp.abs", sympy_class="Abs"),
+    Function("abs", sympy.Abs, "jnp.abs", sympy_class="Abs", smooth=False),
     Function("erf", sympy.erf, "jax.scipy.special.erf"),
     Function("erfc", sympy.erfc, "jax.scipy.special.erfc"),
     Function("sech", sympy.sech, "jnp.reciprocal(jnp.cosh({}))"),
@@ -97,12 +98,12 @@ FUNCTIONS = (
     # SymPy writes log10(x) as log(x)/log(10)
     Function("log10", lambda x: sympy.log(x, 10), "jnp.log10", composite=True),
     # non-smooth and discontinuous: derivatives almost everywhere (see the module docstring)
-    Function("sign", sympy.sign, "jnp.sign"),
+    Function("sign", sympy.sign, "jnp.sign", smooth=False),
     # SymPy's Heaviside(x) carries its value at 0, H0 = 1/2, as a second argument
-    Function("heaviside", sympy.Heaviside, "jnp.heaviside", sympy_class="Heaviside"),
-    Function("max", sympy.Max, "jnp.maximum", sympy_class="Max", arity=2, variadic=True),
-    Function("min", sympy.Min, "jnp.minimum", sympy_class="Min", arity=2, variadic=True),
-    Function("relu", lambda x: sympy.Max(x, 0), "jax.nn.relu", composite=True),
+    Function("heaviside", sympy.Heaviside, "jnp.heaviside", sympy_class="Heaviside", smooth=False),
+    Function("max", sympy.Max, "jnp.maximum", sympy_class="Max", arity=2, variadic=True, smooth=False),
+    Function("min", sympy.Min, "jnp.minimum", sympy_class="Min", arity=2, variadic=True, smooth=False),
+    Function("relu", lambda x: sympy.Max(x, 0), "jax.nn.relu", composite=True, smooth=False),
     *(
         Function(
             f"besselj{order}",

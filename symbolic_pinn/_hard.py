@@ -41,10 +41,6 @@ __all__ = ["Exact", "constrain", "format_exact"]
 TIME = "t"
 # the initial and boundary data must agree at the corners to this (relative) tolerance
 _CORNER_TOLERANCE = 1e-10
-# data with a kink or a jump are not built in: u − g would carry it into the smooth network
-# N, and near the face (u − g)/φ is singular where the solution smooths the kink at once
-# (Black–Scholes' payoff max(S − K, 0): (u − g)/τ grows like τ^(-1/2) at S = K)
-_KINKED_CALLS = frozenset({"abs", "sign", "heaviside", "max", "min"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,9 +173,13 @@ def _condition(term: ir.Term, program: ir.Program):
 
 
 def _smooth(g: ir.Expr) -> bool:
-    """Whether data g are smooth: no kink (abs, max, min), jump (sign, if) or tabulated values."""
+    """Whether data g are smooth: no kink or jump (a function row marked not smooth, an ``if``)
+    and no tabulated values.  Data with one are not built in: u − g would carry it into the
+    smooth network N, and near the face (u − g)/φ is singular where the solution smooths the
+    kink at once (a payoff max(S − K, 0) at the start of a diffusion: (u − g)/τ grows like
+    τ^(-1/2) at S = K)."""
     for n in ir.walk(g):
-        if isinstance(n, (ir.Call, ir.CallMany)) and n.fn in _KINKED_CALLS:
+        if isinstance(n, (ir.Call, ir.CallMany)) and not _functions.lookup(n.fn).smooth:
             return False
         if isinstance(n, (ir.Table, ir.Where, ir.Compare, ir.Logic)):
             return False
