@@ -47,16 +47,17 @@ class Balancing:
         self.reference = tuple(t.name for t in program.terms if t.region == ir.INTERIOR)
         self.adapted = tuple(t.name for t in program.terms if t.region != ir.INTERIOR)
         if config.adaptive_weights and not (self.reference and self.adapted):
-            built_in = any(e.imposed or e.pairs for e in compiled.exact.values())
+            # none off the interior because every condition is built into the networks?
+            built_in = bool(self.reference) and any(e.imposed or e.pairs for e in compiled.exact.values())
             raise PinnError(
                 "adaptive_weights balances the terms off the interior against those on it, "
-                f"and this problem has {'none on' if not self.reference else 'none off'} the interior"
-                + (" (its conditions are built into the network)" if built_in and self.reference else ""),
+                f"and this problem has {'none off' if self.reference else 'none on'} the interior"
+                + (" (its conditions are built into the network)" if built_in else ""),
                 help="leave adaptive_weights off; fixed weights are set with `weight` in the problem"
                 + (
                     "; or keep the conditions as loss terms with hard_constraints, exact_initial and"
                     " periodic_embedding off (--no-hard-constraints ...)"
-                    if built_in and self.reference
+                    if built_in
                     else ""
                 ),
             )

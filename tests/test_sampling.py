@@ -163,6 +163,15 @@ def balanced(text, steps):
     return compiled, params, points, [{k: float(v) for k, v in w.items()} for w in history]
 
 
+def test_adaptive_weights_with_every_condition_built_in_say_why_nothing_is_left_to_balance():
+    built_in = symbolic_pinn.compile(POISSON_1D, width=4, depth=1)  # u = 0 on ∂Ω is part of the network
+    with pytest.raises(symbolic_pinn.PinnError, match=r"none off the interior \(its conditions are built") as err:
+        _weights.Balancing(built_in, TrainConfig(adaptive_weights=True))
+    assert "--no-hard-constraints" in str(err.value)
+    terms = symbolic_pinn.compile(POISSON_1D, width=4, depth=1, hard_constraints=False)
+    _weights.Balancing(terms, TrainConfig(adaptive_weights=True))  # a boundary term to balance: no error
+
+
 def test_adaptive_weights_balance_the_gradients():
     compiled, params, points, history = balanced(BUMP, 150)
     assert [w["pde"] for w in history] == [1.0] * 151  # the reference keeps its weight
