@@ -35,12 +35,12 @@ from rich.console import Console
 from rich.table import Table
 
 import symbolic_pinn
-from symbolic_pinn._cli import write_outputs
 from symbolic_pinn._config import NetworkConfig
-from symbolic_pinn._domain import test_grid
-from symbolic_pinn._monitor import ERROR_PREFIX, ErrorMonitor
+from symbolic_pinn._product.cli import write_outputs
 from symbolic_pinn._runtime import derivative
-from symbolic_pinn._train import result_precision
+from symbolic_pinn._training.domain import test_grid
+from symbolic_pinn._training.monitor import ERROR_PREFIX, ErrorMonitor
+from symbolic_pinn._training.train import result_precision
 
 if sys.version_info >= (3, 11):
     import tomllib

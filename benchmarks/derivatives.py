@@ -756,12 +756,12 @@ def summarize_problem(result: dict) -> None:
 
 
 def time_compiler(repeats: int) -> list[dict]:
-    from symbolic_pinn._check import check
-    from symbolic_pinn._emit import emit
-    from symbolic_pinn._load import load
-    from symbolic_pinn._lower import lower
-    from symbolic_pinn._parse import parse_text
-    from symbolic_pinn._plan import plan
+    from symbolic_pinn._compiler.emit import emit
+    from symbolic_pinn._compiler.loader import load
+    from symbolic_pinn._compiler.lower import lower
+    from symbolic_pinn._compiler.plan import plan
+    from symbolic_pinn._frontend.check import check
+    from symbolic_pinn._frontend.parse import parse_text
 
     rows = []
     for path in sorted((ROOT / "examples").glob("*.pinn")):

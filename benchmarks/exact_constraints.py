@@ -25,7 +25,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import accuracy  # noqa: E402 - the reference errors (Burgers against Cole–Hopf)
 
 import symbolic_pinn  # noqa: E402
-from symbolic_pinn._train import result_precision  # noqa: E402
+from symbolic_pinn._training.train import result_precision  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = ["poisson", "heat", "wave", "burgers", "disk_poisson", "periodic"]

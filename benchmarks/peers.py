@@ -77,7 +77,7 @@ SETUPS = {"poisson": poisson_setup, "burgers": burgers_setup}
 def reference(name: str):
     """The error grid (points, columns in the problem's variable order) and the exact values on it."""
     import symbolic_pinn
-    from symbolic_pinn._domain import test_grid
+    from symbolic_pinn._training.domain import test_grid
 
     compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(ROOT / "examples" / f"{name}.pinn"))
     grid = test_grid(compiled.ir)

@@ -57,8 +57,10 @@ def step_worker(problem: str, points: int, steps: int, micro_batch: int) -> dict
     import jax
 
     import symbolic_pinn
-    from symbolic_pinn import _devices, _train, _weights
     from symbolic_pinn._settings import train_config
+    from symbolic_pinn._training import devices as _devices
+    from symbolic_pinn._training import train as _train
+    from symbolic_pinn._training import weights as _weights
 
     compiled = symbolic_pinn.compile(PROBLEMS[problem])
     config = train_config({"interior_points": points, "micro_batch": micro_batch, "devices": "all"})

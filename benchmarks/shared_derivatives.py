@@ -38,8 +38,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import symbolic_pinn  # noqa: E402
-from symbolic_pinn import _train  # noqa: E402
 from symbolic_pinn._config import TrainConfig  # noqa: E402
+from symbolic_pinn._training import train as _train  # noqa: E402
 
 
 def examples() -> list[str]:

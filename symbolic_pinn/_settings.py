@@ -13,10 +13,10 @@ import pathlib
 import sys
 from collections.abc import Iterable, Mapping
 
-from ._checkpoint import saved_settings
 from ._config import NetworkConfig, TrainConfig, setting_types
 from ._errors import PinnError
 from ._files import read_bounded
+from ._training.checkpoint import saved_settings
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -18,9 +18,10 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import symbolic_pinn  # noqa: E402
-from symbolic_pinn import _devices, _train  # noqa: E402
 from symbolic_pinn._errors import PinnError  # noqa: E402
 from symbolic_pinn._settings import train_config  # noqa: E402
+from symbolic_pinn._training import devices as _devices  # noqa: E402
+from symbolic_pinn._training import train as _train  # noqa: E402
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 # (example, settings): a box, a shaped domain, a data term, an integral (an energy, minimize ∫)

@@ -11,11 +11,11 @@ import sympy
 from test_shared_network import SYSTEM  # the same two-field system, on a shared network
 
 import symbolic_pinn as sp
-from symbolic_pinn import _cli
-from symbolic_pinn._checkpoint import saved_settings
 from symbolic_pinn._errors import PinnError
+from symbolic_pinn._product import cli as _cli
 from symbolic_pinn._runtime import Network, value_grad_laplacian
 from symbolic_pinn._settings import check, read_toml
+from symbolic_pinn._training.checkpoint import saved_settings
 
 X, Y = sympy.symbols("x y", real=True)
 NEW = ["fourier", "modified"]

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn import _checkpoint
-from symbolic_pinn._train import TrainConfig, train
+from symbolic_pinn._training import checkpoint as _checkpoint
+from symbolic_pinn._training.train import TrainConfig, train
 
 POISSON_1D = "x in [0, 1]\nfield u(x)\n-Dxx(u) = pi^2*sin(pi*x)\nu = 0 on ∂Ω\nexact u = sin(pi*x)"
 # the residual sqrt(u + 1) pulls u below -1, where the loss becomes NaN after a few steps

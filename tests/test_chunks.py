@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn import _devices, _sampling, _train
 from symbolic_pinn._errors import PinnError
 from symbolic_pinn._settings import train_config
+from symbolic_pinn._training import devices as _devices
+from symbolic_pinn._training import sampling as _sampling
+from symbolic_pinn._training import train as _train
 
 POISSON = (
     "x in [0, 1]; y in [0, 1]\nfield u(x, y)\n-Δu = 2*pi^2*sin(pi*x)*sin(pi*y)\nu = 0 on ∂Ω\n"

@@ -1,6 +1,6 @@
 """The ``symbolic-pinn`` command: check, compile (every stage), train.
 
-Most cases call ``symbolic_pinn._cli.main`` in-process; a few run the installed
+Most cases call ``symbolic_pinn._product.cli.main`` in-process; a few run the installed
 console script, as a user would.  Bad input exits 1 with the rendered error on
 stderr and never a Python traceback.
 """
@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn import _cli, _settings
+from symbolic_pinn import _settings
+from symbolic_pinn._product import cli as _cli
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 POISSON = ROOT / "examples" / "poisson.pinn"
@@ -432,7 +433,7 @@ def test_missing_config_file(capsys, line_problem, tmp_path):
 def test_sigterm_then_resume_gives_the_parameters_of_an_unstopped_run(capsys, monkeypatch, trained, tmp_path):
     import signal
 
-    from symbolic_pinn import _monitor
+    from symbolic_pinn._training import monitor as _monitor
 
     update = _monitor.Progress.update
 

@@ -25,7 +25,7 @@ import sympy
 from test_derivatives import jax_function
 
 import symbolic_pinn as sp
-from symbolic_pinn import _cli
+from symbolic_pinn._product import cli as _cli
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 X, Y = sympy.symbols("x y", real=True)

@@ -31,9 +31,10 @@ from test_derivatives import jax_function
 from test_errors import assert_located, rendered
 
 import symbolic_pinn as sp
-from symbolic_pinn import _cli, _domain
-from symbolic_pinn._ir import BOUNDARY, INTERIOR, Face
-from symbolic_pinn._lower import lower
+from symbolic_pinn._compiler.ir import BOUNDARY, INTERIOR, Face
+from symbolic_pinn._compiler.lower import lower
+from symbolic_pinn._product import cli as _cli
+from symbolic_pinn._training import domain as _domain
 
 X, Y, Z, T = sympy.symbols("x y z t", real=True)
 GEOMETRY_TOL = 1e-9  # points "on" a curve: floating-point rounding of cos/sin and of the sampler

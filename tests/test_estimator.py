@@ -104,7 +104,7 @@ def test_training_with_the_estimator_lowers_the_loss(tmp_path):
 def test_least_squares_sees_the_same_fixed_draw_as_the_loss():
     """Levenberg–Marquardt's residual vector squares to the loss an estimated problem
     evaluates without a key (one fixed draw, as for L-BFGS)."""
-    from symbolic_pinn._least_squares import residual_vector
+    from symbolic_pinn._training.least_squares import residual_vector
 
     compiled = _problem(2)
     params = compiled.init_params(jax.random.PRNGKey(0))

@@ -12,7 +12,7 @@ import sympy
 from test_hard_constraints import _random_params  # random weights for any compiled problem
 
 import symbolic_pinn as sp
-from symbolic_pinn import _cli
+from symbolic_pinn._product import cli as _cli
 
 X, T = sympy.symbols("x t", real=True)
 
@@ -217,7 +217,7 @@ def test_disagreeing_corners_build_in_the_initial_condition_only(x64):
 
 def test_a_run_saved_before_these_settings_existed_reloads_without_them(tmp_path):
     """Its settings lack exact_initial and periodic_embedding: its networks had neither."""
-    from symbolic_pinn._run import _recompile
+    from symbolic_pinn._product.run import _recompile
 
     old = _recompile(tmp_path, {"settings": {"width": 4, "depth": 1}}, PERIODIC, None)
     assert not old.network.exact_initial and not old.network.periodic_embedding

@@ -33,7 +33,7 @@ import pytest
 from test_manufactured import EVERY_TERM, evaluate  # every condition a term; a term's residual
 
 import symbolic_pinn as sp
-from symbolic_pinn import _domain
+from symbolic_pinn._training import domain as _domain
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.pinn"))

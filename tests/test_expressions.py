@@ -17,10 +17,10 @@ import sympy
 
 import symbolic_pinn as sp
 from symbolic_pinn import PinnError
-from symbolic_pinn import _ir as ir
-from symbolic_pinn import _syntax as syntax
-from symbolic_pinn._lower import lower
-from symbolic_pinn._parse import parse_text
+from symbolic_pinn._compiler import ir
+from symbolic_pinn._compiler.lower import lower
+from symbolic_pinn._frontend import syntax
+from symbolic_pinn._frontend.parse import parse_text
 
 # ---- the syntax ----------------------------------------------------------------------
 
@@ -465,7 +465,7 @@ def test_the_green_function_of_the_smoothed_delta_tends_to_the_closed_form(x64):
 
 def test_derive_prints_conditionals_and_new_functions_as_the_language_reads_them():
     """`symbolic-pinn derive` output is problem text: it must parse back to the same expression."""
-    from symbolic_pinn._derive import to_text
+    from symbolic_pinn._frontend.derive import to_text
 
     x = sympy.Symbol("x", real=True)
     expr = sympy.Piecewise(

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn import _sampling
-from symbolic_pinn._train import TrainConfig, _points, objective, train
+from symbolic_pinn._training import sampling as _sampling
+from symbolic_pinn._training.train import TrainConfig, _points, objective, train
 
 POISSON_1D = "x in [0, 1]\nfield u(x)\n-Dxx(u) = pi^2*sin(pi*x)\nu = 0 on ∂Ω\nexact u = sin(pi*x)"
 # the same solution as the minimiser of an energy; with few points its Monte Carlo estimate
@@ -120,8 +120,8 @@ def test_a_negative_time_limit_is_refused():
 def test_training_the_same_problem_again_reuses_its_jitted_steps(poisson):
     """The steps depend on a few settings only: a new budget, seed of the held-out loss or
     time limit reuses them (no new compilation); a new learning rate builds new ones."""
-    from symbolic_pinn import _devices
-    from symbolic_pinn._train import _kept_step_functions
+    from symbolic_pinn._training import devices as _devices
+    from symbolic_pinn._training.train import _kept_step_functions
 
     first = _kept_step_functions(poisson, CONFIG, "bfgs", _devices.ONE)
     again = dataclasses.replace(CONFIG, lbfgs_steps=7, holdout_every=0, time_limit=5.0, interior_points=99)
@@ -134,8 +134,8 @@ def test_training_the_same_problem_again_reuses_its_jitted_steps(poisson):
 def test_a_whole_training_compiles_each_step_once(poisson, straight):
     """Through fresh draws and held-out checks, each phase's jitted step is compiled for one
     signature only (optax's line search starts with weakly typed numbers: once, it was two)."""
-    from symbolic_pinn import _devices
-    from symbolic_pinn._train import _kept_step_functions
+    from symbolic_pinn._training import devices as _devices
+    from symbolic_pinn._training.train import _kept_step_functions
 
     assert straight.metrics["held_out"]["bfgs"]["fresh_draws"] > 0
     steps = _kept_step_functions(poisson, CONFIG, "bfgs", _devices.ONE)
@@ -158,7 +158,7 @@ def test_a_callback_reads_each_terms_loss_in_the_quasi_newton_phase(poisson):
 def test_the_run_directory_shows_the_held_out_loss_where_it_was_evaluated(poisson, straight, tmp_path):
     import csv
 
-    from symbolic_pinn._cli import write_outputs
+    from symbolic_pinn._product.cli import write_outputs
 
     written, failed = write_outputs(tmp_path, poisson, straight, {}, "p.pinn")
     assert not failed and "loss.png" in written

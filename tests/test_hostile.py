@@ -21,8 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symbolic_pinn
-from symbolic_pinn import PinnError, _checkpoint, _cli, _data, _domain, _limits
-from symbolic_pinn._train import TrainConfig, relative_l2, train
+from symbolic_pinn import PinnError, _limits
+from symbolic_pinn._frontend import data as _data
+from symbolic_pinn._product import cli as _cli
+from symbolic_pinn._training import checkpoint as _checkpoint
+from symbolic_pinn._training import domain as _domain
+from symbolic_pinn._training.train import TrainConfig, relative_l2, train
 
 H2 = "x in [0, 1]\ny in [0, 1]\nfield u(x, y)\n"
 HEAD = "x in [0, 1]; t in [0, 1]\nfield u(x, t)\nunknown k = 0.5\nDt(u) = k*Dxx(u)\n"

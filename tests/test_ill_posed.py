@@ -76,7 +76,7 @@ def test_no_example_warns(examples_dir):
 
 
 def test_the_command_line_prints_the_warning_on_one_line(tmp_path, capsys):
-    from symbolic_pinn import _cli
+    from symbolic_pinn._product import cli as _cli
 
     path = tmp_path / "fragment.pinn"
     path.write_text(POISSON, encoding="utf-8")

@@ -10,7 +10,7 @@ import sympy
 
 import symbolic_pinn
 from symbolic_pinn import PinnError
-from symbolic_pinn._train import result_precision
+from symbolic_pinn._training.train import result_precision
 
 DENSITY_1D = "x in [0, 1]\nfield p(x)\nDx(p) = 2\n∫ p = 1 weight 10\n"
 DENSITY_2D = "x in [0, 1]; y in [0, 2]\nfield p(x, y)\nDx(p) = y\n∫ p = 1\n"
@@ -161,7 +161,7 @@ def test_neumann_problem_is_fixed_by_its_mean():
 
 
 def test_derive_and_least_squares_refuse_a_constraint_clearly(density_1d):
-    from symbolic_pinn._least_squares import term_residuals
+    from symbolic_pinn._training.least_squares import term_residuals
 
     with pytest.raises(PinnError, match="Lagrange multiplier"):
         symbolic_pinn.derive(symbolic_pinn.parse("x in [0, 1]\nfield u(x)\nminimize ∫ Dx(u)^2\n∫ u = 1\n"))

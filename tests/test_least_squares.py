@@ -14,8 +14,9 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 import symbolic_pinn
-from symbolic_pinn import _cli, _least_squares
-from symbolic_pinn._train import TrainConfig, _points, _step_functions, train
+from symbolic_pinn._product import cli as _cli
+from symbolic_pinn._training import least_squares as _least_squares
+from symbolic_pinn._training.train import TrainConfig, _points, _step_functions, train
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 # every example of residuals, with data, unknowns, normals, integrals, periodic conditions, several fields

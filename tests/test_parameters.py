@@ -111,7 +111,7 @@ def test_the_field_is_a_function_of_the_parameter(family):
     """What `symbolic_pinn.load(run).field("u")` returns, here for freshly initialised weights."""
     import jax
 
-    from symbolic_pinn._run import field_function
+    from symbolic_pinn._product.run import field_function
 
     u = field_function(family, family.module.init_params(jax.random.PRNGKey(0)), "u")
     values = np.asarray(u(0.5, 0.5, jnp.array([1.0, 1.7, 3.0])))
@@ -129,7 +129,7 @@ def test_the_trained_field_answers_for_any_parameter_value(family):
 
 
 def test_plots_show_a_few_parameter_values():
-    from symbolic_pinn import _plots
+    from symbolic_pinn._product import plots as _plots
 
     bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "k": (1.0, 3.0)}
     panels = _plots._panels(("x", "y", "k"), bounds, ("k",))
@@ -140,7 +140,7 @@ def test_plots_show_a_few_parameter_values():
 
 
 def test_the_ir_says_which_variables_are_parameters(family):
-    from symbolic_pinn._ir import format_program
+    from symbolic_pinn._compiler.ir import format_program
 
     text = format_program(family.ir)
     assert "variable x in [0, 1]\nvariable y in [0, 1]\nparam k in [1, 3]\n" in text
@@ -166,7 +166,7 @@ def trained_line(tmp_path_factory):
     import contextlib
     import io
 
-    from symbolic_pinn._cli import main
+    from symbolic_pinn._product.cli import main
 
     where = tmp_path_factory.mktemp("parametric")
     (where / "line.pinn").write_text(LINE)
@@ -215,7 +215,7 @@ def test_the_loaded_field_refuses_a_parameter_outside_its_range(trained_line):
 
 def test_the_error_plot_has_a_panel_at_each_parameter_value(family):
     """Heat maps over (x, y) at k = 1, 2, 3, the exact solution beside, on one colour scale."""
-    from symbolic_pinn import _plots
+    from symbolic_pinn._product import plots as _plots
 
     bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "k": (1.0, 3.0)}
     figure = _plots._field_figure(
@@ -232,7 +232,7 @@ def test_the_error_plot_has_a_panel_at_each_parameter_value(family):
 
 
 def test_the_test_grid_holds_a_parameter_at_one_value(family):
-    from symbolic_pinn import _domain
+    from symbolic_pinn._training import domain as _domain
 
     grid = _domain.test_grid(family.ir, 100, {"k": 2.5})
     assert grid.shape == (100, 3) and np.all(grid[:, 2] == 2.5)
@@ -242,7 +242,7 @@ def test_the_test_grid_holds_a_parameter_at_one_value(family):
 @pytest.mark.parametrize("args", [("x", "t", "k"), ("x", "y", "t", "k")])
 def test_a_field_of_time_and_a_parameter_is_drawn_once_per_parameter_value(args):
     """Snapshots in time, once for each of k = 1, 2, 3: stacked line plots, or rows of heat maps."""
-    from symbolic_pinn import _plots
+    from symbolic_pinn._product import plots as _plots
 
     bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "t": (0.0, 1.0), "k": (1.0, 3.0)}
     figure = _plots._field_figure("u", args, bounds, lambda c: c["k"] * c["x"] + c["t"], parameters=("k",))

@@ -14,7 +14,7 @@ import pytest
 from language_examples import BURGERS, INVERSE, LANGUAGE_EXAMPLES, POISSON, RITZ, SEED
 
 import symbolic_pinn
-from symbolic_pinn import _ir as ir
+from symbolic_pinn._compiler import ir
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LANGUAGE_MD = pathlib.Path("/work/shared/LANGUAGE.md")

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn import _ir as ir
+from symbolic_pinn._compiler import ir
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 GOLDEN_EXAMPLES = ["poisson", "poisson_ritz", "seed", "tabulated"]

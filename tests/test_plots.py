@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn._plots import MAP_POINTS, _field_figure, _inside, _on_grid, write_plots
-from symbolic_pinn._train import TrainConfig, TrainResult, train
+from symbolic_pinn._product.plots import MAP_POINTS, _field_figure, _inside, _on_grid, write_plots
+from symbolic_pinn._training.train import TrainConfig, TrainResult, train
 
 
 def untrained(compiled) -> TrainResult:

@@ -172,8 +172,8 @@ def test_a_time_limit_reached_in_one_process_stops_both_at_the_same_step(tmp_pat
     ],
 )
 def test_incomplete_process_flags_are_refused_before_joining(coordinator, count, index, message):
-    from symbolic_pinn import _devices
     from symbolic_pinn._errors import PinnError
+    from symbolic_pinn._training import devices as _devices
 
     with pytest.raises(PinnError, match=message):
         _devices.initialize(coordinator, count, index)
@@ -235,7 +235,7 @@ def test_a_killed_process_leaves_a_checkpoint_the_pair_resumes_from(tmp_path):
 def test_every_process_trains_on_the_points_one_process_draws(pair, one):
     """The shares of the pair, gathered into its checkpoint, are the points one process ends
     with: the same draws, resamplings and refinements (RAR's best candidates chosen alike)."""
-    from symbolic_pinn import _checkpoint
+    from symbolic_pinn._training import checkpoint as _checkpoint
 
     where, _ = pair
     _, arrays = _checkpoint.load(where / "run")
@@ -243,14 +243,14 @@ def test_every_process_trains_on_the_points_one_process_draws(pair, one):
     points = one.points
     expected = {f"points/{term}/{j}": np.asarray(c) for term, cols in points.items() for j, c in enumerate(cols)}
     assert saved.keys() == expected.keys() and len(saved["points/pde/0"]) == SETTINGS["interior_points"]
-    start = symbolic_pinn._train._points(symbolic_pinn.compile(PROBLEM, **NETWORK), one.config, np.float32)
+    start = symbolic_pinn._training.train._points(symbolic_pinn.compile(PROBLEM, **NETWORK), one.config, np.float32)
     assert not np.array_equal(saved["points/pde/0"], np.asarray(start["pde"][0]))  # resampled and refined
     for key, column in expected.items():
         np.testing.assert_array_equal(saved[key], column)
 
 
 def test_a_lost_process_error_says_how_to_resume(tmp_path):
-    from symbolic_pinn._devices import lost_process
+    from symbolic_pinn._training.devices import lost_process
 
     error = lost_process(RuntimeError("Gloo all-reduce failed: Connection reset by peer\n(more)"), tmp_path)
     assert "lost contact with the others during training (Gloo all-reduce failed: Connection reset by peer)" in str(

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn import _cli
+from symbolic_pinn._product import cli as _cli
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 POISSON = ROOT / "examples" / "poisson.pinn"
@@ -329,7 +329,7 @@ def test_callback_sees_each_step_and_stops_early(tmp_path):
 
 NO_JAX = """
 import sys
-from symbolic_pinn import _cli
+from symbolic_pinn._product import cli as _cli
 try:
     _cli.main(sys.argv[1:])
 except SystemExit:
@@ -383,7 +383,7 @@ def test_every_example_of_the_language_reference_parses():
 def test_the_live_bar_says_compiling_and_shows_an_eta():
     from rich.progress import TimeRemainingColumn
 
-    from symbolic_pinn import _monitor
+    from symbolic_pinn._training import monitor as _monitor
 
     class Terminal(io.StringIO):
         def isatty(self):

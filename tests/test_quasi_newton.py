@@ -10,8 +10,8 @@ import optax
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn import _quasi_newton
-from symbolic_pinn._train import BFGS_MAX_PARAMS, TrainConfig, finisher_for, parameter_count, train
+from symbolic_pinn._training import quasi_newton as _quasi_newton
+from symbolic_pinn._training.train import BFGS_MAX_PARAMS, TrainConfig, finisher_for, parameter_count, train
 
 POISSON_1D = "x in [0, 1]\nfield u(x)\n-Dxx(u) = pi^2*sin(pi*x)\nu = 0 on ∂Ω\nexact u = sin(pi*x)"
 

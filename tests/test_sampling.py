@@ -14,9 +14,12 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn import _cli, _domain, _sampling, _weights
-from symbolic_pinn import _ir as ir
-from symbolic_pinn._train import TrainConfig, _points, train
+from symbolic_pinn._compiler import ir
+from symbolic_pinn._product import cli as _cli
+from symbolic_pinn._training import domain as _domain
+from symbolic_pinn._training import sampling as _sampling
+from symbolic_pinn._training import weights as _weights
+from symbolic_pinn._training.train import TrainConfig, _points, train
 
 SAMPLERS = ("sobol", "halton", "uniform")
 DISK = "(x, y) in disk((0, 0), 1)\nt in [0, 1]\nfield u(x, y, t)\nDt(u) = Δu\nu = 0 on ∂Ω\nu = 1 at t = 0"

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn import _plan, _train
+from symbolic_pinn._compiler import plan as _plan
 from symbolic_pinn._config import TrainConfig
 from symbolic_pinn._runtime import together
+from symbolic_pinn._training import train as _train
 
 NAVIER_STOKES = """
 x in [0, 1]; y in [0, 1]

@@ -58,7 +58,7 @@ def test_a_shared_network_trains():
 
 
 def test_cli_flag(tmp_path):
-    from symbolic_pinn import _cli
+    from symbolic_pinn._product import cli as _cli
 
     problem = tmp_path / "system.pinn"
     problem.write_text(SYSTEM)

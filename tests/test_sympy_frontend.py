@@ -13,7 +13,7 @@ import sympy
 import symbolic_pinn
 import symbolic_pinn as sp
 from symbolic_pinn import Equation, Minimize, PinnError, from_sympy
-from symbolic_pinn import _ir as ir
+from symbolic_pinn._compiler import ir
 from symbolic_pinn._runtime.geometry import Ball, Box, Difference, Intersection, Union
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

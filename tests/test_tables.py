@@ -17,8 +17,8 @@ import pytest
 import sympy
 
 import symbolic_pinn as sp
+from symbolic_pinn._frontend.table import Tabulated
 from symbolic_pinn._runtime.tables import interpolate
-from symbolic_pinn._table import Tabulated
 
 
 def write_csv(path: pathlib.Path, header: str, columns) -> pathlib.Path:
@@ -157,7 +157,7 @@ def test_table_is_shown_and_written_into_the_module(compiled, folder):
     assert "table k(x, y)" in compiled.format_ir() and "k_x(x, y)" in compiled.format_ir()
     assert "interpolate(TABLE_k, x, y, derivative=(1, 0))" in compiled.source
     # self-contained: the module loads and evaluates without the file
-    from symbolic_pinn._load import load
+    from symbolic_pinn._compiler.loader import load
 
     module = load(compiled.source)
     np.testing.assert_allclose(module.interpolate(module.TABLE_k, 0.5, 0.25), bilinear(0.5, 0.25), rtol=1e-6)

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symbolic_pinn
-from symbolic_pinn._plan import polarize
+from symbolic_pinn._compiler.plan import polarize
 from symbolic_pinn._runtime import Network, collapsed_jet, network_jet
 
 X, Y, Z = sympy.symbols("x y z", real=True)

@@ -73,7 +73,7 @@ def test_wheel_contains_the_package(wheel):
         scripts = archive.read(entry_points).decode()
     assert {f"symbolic_pinn/{m}" for m in modules} <= names
     assert "symbolic_pinn/py.typed" in names
-    assert "symbolic-pinn = symbolic_pinn._cli:main" in scripts
+    assert "symbolic-pinn = symbolic_pinn._product.cli:main" in scripts
     assert not any(n.startswith(("tests/", "examples/", "grammar/")) for n in names)
 
 
@@ -81,7 +81,7 @@ PROBE = textwrap.dedent(
     """
     import json, pathlib, sys
     import symbolic_pinn
-    from symbolic_pinn import _parse
+    from symbolic_pinn._frontend import parse as _parse
     text = pathlib.Path(sys.argv[1]).read_text(encoding="utf-8")
     spec = symbolic_pinn.parse(text)
     problem = symbolic_pinn.compile(spec)

@@ -1,0 +1,216 @@
+"""Stage 3, lower: :class:`Spec` (SymPy) → :class:`Program` (the IR).
+
+SymPy's canonical forms make lowering deterministic: sums and products are taken in
+SymPy's printing order (``as_ordered_terms`` / ``as_ordered_factors``), so the same
+mathematics gives the same IR whichever front end built it.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.core.function import AppliedUndef
+
+from .._errors import PinnError, Span
+from .._frontend.spec import NormalComponent, Observed, Spec
+from .._frontend.table import Tabulated
+from . import functions, ir
+
+__all__ = ["lower"]
+
+
+class _Lowering:
+    def __init__(self, spec: Spec):
+        self.variables = {s.name for s, _, _ in spec.variables}
+        self.unknowns = {s.name for s, _ in spec.unknowns}
+        self.fields = {f.func.__name__: f.args for f in spec.fields}
+        self.bound: set[str] = set()  # integration variables of the integrals being lowered
+        self.tables: dict = {}  # name → TableData of the tables met
+
+    def expr(self, e: sympy.Basic) -> ir.Expr:
+        if isinstance(e, sympy.Add):
+            return ir.Add(tuple(self.expr(a) for a in e.as_ordered_terms()))
+        if isinstance(e, sympy.Mul):
+            return ir.Mul(tuple(self.expr(a) for a in e.as_ordered_factors()))
+        if isinstance(e, sympy.Pow):
+            return ir.Pow(self.expr(e.base), self.expr(e.exp))
+        if e is sympy.pi:
+            return ir.Const("pi")
+        if e is sympy.E:
+            return ir.Const("e")
+        if isinstance(e, sympy.Number):
+            value = float(e)
+            return ir.Num(value)
+        if isinstance(e, Observed):
+            return ir.Observed(e.name)
+        if isinstance(e, NormalComponent):
+            return ir.Normal(e.variable)
+        if isinstance(e, sympy.Symbol):
+            if e.name in self.variables or e.name in self.bound:
+                return ir.Var(e.name)
+            if e.name in self.unknowns:
+                return ir.Unknown(e.name)
+            raise PinnError(f"the symbol '{e.name}' is neither a variable nor an unknown")
+        if isinstance(e, AppliedUndef):
+            return self.field(e, {})
+        if isinstance(e, Tabulated):
+            return self.table(e)
+        if isinstance(e, sympy.Derivative):
+            return self.derivative(e)
+        if isinstance(e, sympy.Subs) and isinstance(e.expr, sympy.Derivative):
+            # ∂u evaluated where an argument is an expression: u_x at (x + 1, t)
+            return self.derivative(e.expr, dict(zip(e.variables, e.point)))
+        if isinstance(e, sympy.Integral):
+            return self.integral(e)
+        if isinstance(e, sympy.Piecewise):
+            return self.piecewise(e)
+        if isinstance(e, (sympy.core.relational.Relational, sympy.logic.boolalg.BooleanFunction)):
+            return self.condition(e)
+        if isinstance(e, sympy.DiracDelta):
+            raise PinnError(
+                f"{e} is a Dirac delta: the derivative of a jump (heaviside, sign) has no value at points",
+                help="differentiate where the expression is smooth, or write the jump as a condition on a face",
+            )
+        function = functions.by_sympy(e)
+        if function is not None:
+            args = tuple(self.expr(a) for a in function.arguments(e))
+            return ir.Call(function.name, args[0]) if len(args) == 1 else ir.CallMany(function.name, args)
+        raise PinnError(
+            f"cannot compile {type(e).__name__}: {e}",
+            help=f"supported functions: {', '.join(functions.names())}",
+        )
+
+    def table(self, e: Tabulated) -> ir.Table:
+        """A tabulated function; its values go into the program's tables under its name."""
+        known = self.tables.setdefault(e.table.name, e.table)
+        if known != e.table:
+            raise PinnError(
+                f"two different tables are named '{e.table.name}' ({known.file} and {e.table.file})",
+                help="give them different names",
+            )
+        return ir.Table(e.table.name, e.alpha, tuple(self.expr(a) for a in e.args))
+
+    def piecewise(self, e: sympy.Piecewise) -> ir.Where:
+        """SymPy's (value, condition) pairs, first true wins, as nested ``jnp.where``."""
+        *pieces, (last, otherwise) = e.args
+        if otherwise is not sympy.true:
+            raise PinnError(
+                f"the piecewise expression {e} has no value where no condition holds",
+                help="end it with an otherwise branch: Piecewise(..., (value, True)), or `if c then a else b`",
+            )
+        node = self.expr(last)
+        for value, cond in reversed(pieces):
+            node = ir.Where(self.condition(cond), self.expr(value), node)
+        return node
+
+    _COMPARISONS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
+    _LOGIC = {sympy.And: "and", sympy.Or: "or", sympy.Not: "not"}
+
+    def condition(self, c) -> ir.Expr:
+        if isinstance(c, sympy.core.relational.Relational) and c.rel_op in self._COMPARISONS:
+            return ir.Compare(c.rel_op, self.expr(c.lhs), self.expr(c.rhs))
+        if type(c) in self._LOGIC:
+            return ir.Logic(self._LOGIC[type(c)], tuple(self.condition(a) for a in c.args))
+        raise PinnError(f"cannot compile the condition {c}", help="use comparisons < <= > >= joined by and, or, not")
+
+    def derivative(self, e: sympy.Derivative, point: dict | None = None) -> ir.Field:
+        if not isinstance(e.expr, AppliedUndef):
+            raise PinnError(f"cannot differentiate {e.expr}", help="write the derivative of a field or expression")
+        counts = {}
+        for symbol, k in e.variable_count:
+            counts[symbol] = counts.get(symbol, 0) + int(k)
+        return self.field(e.expr, counts, point or {})
+
+    def field(self, applied: AppliedUndef, counts: dict, point: dict | None = None) -> ir.Field:
+        """∂^counts of a field; at its own coordinates, or at ``applied``'s arguments."""
+        name = applied.func.__name__
+        args = self.fields.get(name)
+        if args is None:
+            raise PinnError(f"'{name}' is not a declared field")
+        # differentiation is along the field's argument slots, whatever sits in them
+        alpha = tuple(counts.get(a, 0) if isinstance(a, sympy.Symbol) else 0 for a in applied.args)
+        if sum(alpha) != sum(counts.values()):
+            raise PinnError(f"cannot compile the derivative of {applied}", help="differentiate along its arguments")
+        if applied.args == args and not point:
+            return ir.Field(name, alpha)
+        at = tuple(self.expr(a.xreplace(point or {})) for a in applied.args)
+        own = tuple(ir.Var(a.name) for a in args)
+        return ir.Field(name, alpha, None if at == own else at)
+
+    def integral(self, e: sympy.Integral) -> ir.Integral:
+        """∫(f, s, a, b); SymPy merges nested integrals into one with several limits, innermost first."""
+        if any(len(limit) != 3 for limit in e.limits):
+            raise PinnError(f"cannot compile the integral {e}", help="inside an equation write ∫(f, s, a, b)")
+        dummies = [limit[0] for limit in e.limits]
+        if any(d.name in self.variables for d in dummies):
+            raise PinnError(
+                "an integral over the whole domain cannot be part of an equation",
+                help="energies go in `minimize ∫ ...`; inside an equation write ∫(f, s, a, b) over a new variable",
+            )
+        names = {d.name for d in dummies} - self.bound
+        self.bound |= names
+        try:
+            node = self.expr(e.function)
+            for dummy, lo, hi in e.limits:
+                node = ir.Integral(node, dummy.name, self.expr(lo), self.expr(hi))
+        finally:
+            self.bound -= names
+        return node
+
+
+def _only_at_points(expr: ir.Expr) -> bool:
+    """Whether every field in ``expr`` is evaluated at other coordinates than its own."""
+    fields = [n for n in ir.walk(expr, into_integrals=False) if isinstance(n, ir.Field)]
+    return bool(fields) and all(f.at is not None for f in fields)
+
+
+def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
+    """pde, bc, ic (a face of t), energy, integral; numbered when one kind appears again."""
+    base = []
+    for term, expr in zip(spec.terms, exprs):
+        if isinstance(term.region, ir.Data):
+            base.append("data")
+        elif term.kind == "energy":
+            base.append("energy" if term.region == ir.INTERIOR else "energy_boundary")
+        elif term.kind == "integral":
+            base.append("integral")
+        elif term.region == ir.INTERIOR and _only_at_points(expr):
+            base.append("bc")  # u(-1, t) = u(1, t): a condition, though sampled in the interior
+        elif term.region == ir.INTERIOR:
+            base.append("pde")
+        elif isinstance(term.region, ir.Face) and term.region.variable == "t":
+            base.append("ic")
+        else:
+            base.append("bc")
+    names, seen = [], {}
+    for b in base:
+        seen[b] = seen.get(b, 0) + 1
+        names.append(b if base.count(b) == 1 else f"{b}{seen[b]}")
+    return names
+
+
+def lower(spec: Spec) -> ir.Program:
+    """Translate the SymPy form of a problem into the IR."""
+    lowering = _Lowering(spec)
+    exprs = []
+    for t in spec.terms:
+        try:
+            exprs.append(lowering.expr(t.expr))
+        except PinnError as err:
+            if err.span is None and t.line is not None:
+                err.span = Span(t.line, 1)
+            raise err.with_source(spec.source, spec.filename) if spec.source is not None else err from None
+    terms = [
+        ir.Term(name, t.kind, t.region, expr, float(t.weight), t.label, float(t.target))
+        for name, t, expr in zip(_term_names(spec, exprs), spec.terms, exprs)
+    ]
+    terms = tuple(terms)
+    return ir.Program(
+        variables=tuple(ir.Variable(s.name, float(lo), float(hi)) for s, lo, hi in spec.variables),
+        fields=tuple(ir.FieldDecl(f.func.__name__, tuple(a.name for a in f.args)) for f in spec.fields),
+        unknowns=tuple((s.name, float(v)) for s, v in spec.unknowns),
+        terms=terms,
+        exact=tuple((name, lowering.expr(e)) for name, e in spec.exact),
+        shape=spec.shape,
+        parameters=spec.parameters,
+        tables=tuple(lowering.tables[name] for name in sorted(lowering.tables)),
+    )

@@ -1,0 +1,202 @@
+"""`symbolic-pinn derive`: the strong form of an energy, as a problem in our language.
+
+For ``minimize ∫ L(x, u, ∇u) + ∮ g(x, u)`` the minimiser satisfies the
+Euler–Lagrange equations (SymPy's ``euler_equations``)
+
+    ∂L/∂u − Σᵢ ∂/∂xᵢ (∂L/∂uᵢ) = 0   in Ω,
+
+and, wherever the boundary carries no condition on the field itself, the natural
+boundary condition  Σᵢ nᵢ ∂L/∂uᵢ + ∂g/∂u = 0.  On the faces of a box the normal is
+±eᵢ, so that condition reads ∂L/∂uᵢ ± ∂g/∂u = 0 at xᵢ = hi / lo.
+
+The result is text that ``parse`` accepts: the declarations, the strong form, the
+problem's other conditions as written, the natural conditions, and ``exact`` lines.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.calculus.euler import euler_equations
+from sympy.core.function import AppliedUndef
+from sympy.printing.str import StrPrinter
+
+from .._compiler import functions
+from .._errors import PinnError
+from .regions import BOUNDARY, INTERIOR, Face
+from .spec import Spec
+from .table import Tabulated
+
+__all__ = ["derive", "to_text"]
+
+
+class _TextPrinter(StrPrinter):
+    """SymPy expressions in the problem language: ``D(u, x, x)``, ``e``, ``arctan``."""
+
+    def _print_Derivative(self, expr):
+        variables = ", ".join(str(v) for v, k in expr.variable_count for _ in range(int(k)))
+        return f"D({self._print(expr.expr)}, {variables})"
+
+    def _print_Function(self, expr):
+        name = type(expr).__name__
+        if isinstance(expr, Tabulated) and [str(a) for a in expr.args] == list(expr.table.variables):
+            table = expr.table  # table("coef.csv", x), differentiated as SymPy asked
+            text = f'table("{table.file}", {", ".join(table.variables)})'
+            along = [v for v, k in zip(table.variables, expr.alpha) for _ in range(k)]
+            return f"D({text}, {', '.join(along)})" if along else text
+        if isinstance(expr, AppliedUndef):
+            return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+        function = functions.by_sympy(expr)
+        args = function.arguments(expr) if function else expr.args
+        if function and function.name == "heaviside" and args[1:] == (sympy.S.Half,):
+            args = args[:1]  # the language's heaviside(0) is SymPy's default, 1/2
+        return f"{function.name if function else name}({', '.join(self._print(a) for a in args)})"
+
+    _print_Max = _print_Min = _print_Heaviside = _print_Function
+
+    def _print_Piecewise(self, expr):
+        *pieces, (otherwise, _) = expr.args
+        text = self._print(otherwise)
+        for value, cond in reversed(pieces):
+            text = f"(if {self._print(cond)} then {self._print(value)} else {text})"
+        return text
+
+    def _print_And(self, expr):
+        return " and ".join(f"({self._print(a)})" for a in expr.args)
+
+    def _print_Or(self, expr):
+        return " or ".join(f"({self._print(a)})" for a in expr.args)
+
+    def _print_Not(self, expr):
+        return f"not ({self._print(expr.args[0])})"
+
+    def _print_Exp1(self, expr):
+        return "e"
+
+    def _print_Pi(self, expr):
+        return "pi"
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp == sympy.S.Half:
+            return f"sqrt({self._print(expr.base)})"
+        if expr.base == sympy.E:
+            return f"exp({self._print(expr.exp)})"
+        return super()._print_Pow(expr, rational)
+
+
+def to_text(expr: sympy.Expr) -> str:
+    """A SymPy expression as the problem language writes it (``**`` is accepted for ``^``)."""
+    return _TextPrinter({"order": None}).doprint(expr)
+
+
+def _own(field: sympy.Expr, expr: sympy.Expr) -> str:
+    """``u`` for u(x, y) at its own coordinates, to read like the user's text."""
+    return to_text(expr).replace(to_text(field), field.func.__name__)
+
+
+def derive(spec: Spec) -> str:
+    """The strong form and natural boundary conditions of a ``minimize`` problem."""
+    energies = [t for t in spec.terms if t.kind == "energy"]
+    interior = [t for t in energies if t.region == INTERIOR]
+    if not interior:
+        raise PinnError(
+            "derive needs a `minimize` statement with an integral over the domain",
+            help="e.g. `minimize ∫ (|∇u|^2/2 - f*u)`; the strong form is then printed",
+        )
+    constraint = next((t for t in spec.terms if t.kind == "integral"), None)
+    if constraint is not None:
+        raise PinnError(
+            f"derive cannot keep the integral constraint `{constraint.label}`: its Euler–Lagrange form "
+            "needs a Lagrange multiplier, which derive does not add",
+            help="train the energy with its constraint as written (`symbolic-pinn train FILE`)",
+        )
+    symbols = [s for s, _, _ in spec.variables]
+    lagrangian = sum(sympy.nsimplify(t.weight) * t.expr for t in interior)
+    boundary = sum((sympy.nsimplify(t.weight) * t.expr for t in energies if t.region == BOUNDARY), sympy.Integer(0))
+    fields = list(spec.fields)
+    if any(f.args != tuple(symbols) for f in fields):
+        raise PinnError(
+            "derive needs every field to depend on all the variables",
+            help="declare each field with all the variables, e.g. `field u(x, y)`",
+        )
+    try:
+        equations = euler_equations(lagrangian, fields, symbols)
+    except (TypeError, ValueError) as err:
+        raise PinnError(f"SymPy cannot form the Euler–Lagrange equations: {err}") from None
+
+    lines = [f"# Euler–Lagrange form of {spec.filename or 'the problem'}, derived by symbolic-pinn"]
+    shaped = spec.shape[0] if spec.shape else ()
+    if spec.shape:
+        lines.append(f"({', '.join(shaped)}) in {spec.shape[1]}")
+    for s, lo, hi in spec.variables:
+        if s.name not in shaped:
+            lines.append(f"{s.name} in [{_number(lo)}, {_number(hi)}]")
+    lines.append("field " + ", ".join(f"{f.func.__name__}({', '.join(a.name for a in f.args)})" for f in fields))
+    for s, value in spec.unknowns:
+        lines.append(f"unknown {s.name} = {value!r}")
+    for field, eq in zip(fields, equations):
+        strong = sympy.expand(eq.lhs)
+        lines.append(f"{_own(field, strong)} = 0")
+    pinned = _pinned(spec)
+    for t in spec.terms:
+        if t.kind == "residual":
+            lines.append(t.label)
+    for field in fields:
+        if spec.shape and ("boundary", field) not in pinned:
+            lines.append(_curved_condition(field, lagrangian, boundary, spec))
+    for field in fields:
+        for s, lo, hi in spec.variables:
+            if s.name in shaped or s.name == "t" or s.name in spec.parameters:
+                continue
+            for value, sign in ((lo, -1), (hi, 1)):
+                if ("boundary", field) in pinned or (s.name, value, field) in pinned:
+                    continue
+                flux = sign * sympy.diff(lagrangian, sympy.Derivative(field, s)) + sympy.diff(boundary, field)
+                flux = sympy.expand(flux)
+                if flux != 0:
+                    lines.append(f"{_own(field, flux)} = 0 at {s.name} = {_number(value)}")
+    for name, expr in spec.exact:
+        lines.append(f"exact {name} = {to_text(expr)}")
+    return "\n".join(lines) + "\n"
+
+
+def _curved_condition(field, lagrangian, boundary, spec: Spec) -> str:
+    """Σᵢ nᵢ ∂L/∂uᵢ + ∂g/∂u = 0 on ∂Ω, when the flux is c ∇u (then it is c ∂ₙu + ∂g/∂u)."""
+    spatial = [s for s, _, _ in spec.variables if s.name != "t" and s.name not in spec.parameters]
+    ratios = set()
+    for s in spatial:
+        gradient = sympy.Derivative(field, s)
+        ratios.add(sympy.simplify(sympy.diff(lagrangian, gradient) / gradient))
+    (c,) = ratios if len(ratios) == 1 else (None,)
+    if c is None or c.has(sympy.Derivative):
+        return "# the natural condition on the curved boundary, Σᵢ nᵢ ∂L/∂(∂ᵢu) + ∂g/∂u = 0, is not of the form c·Dn(u)"
+    name = field.func.__name__
+    condition = sympy.expand(c * sympy.Symbol(f"Dn({name})") + sympy.diff(boundary, field))
+    return f"{_own(field, condition)} = 0 on ∂Ω"
+
+
+def _number(value: float) -> str:
+    """A coordinate exactly as the checker holds it: 1 for 1.0, else the shortest exact repr."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _pinned(spec: Spec) -> set:
+    """Where a condition fixes a field's value: ("boundary", u) or (variable, value, u)."""
+    pinned = set()
+    ends = {s: (lo, hi) for s, lo, hi in spec.variables}
+    for t in spec.terms:
+        if t.kind != "residual":
+            continue
+        for field in spec.fields:
+            if t.region == BOUNDARY or isinstance(t.region, Face):
+                if t.expr.has(field) and not any(d.expr == field for d in t.expr.atoms(sympy.Derivative)):
+                    key = ("boundary", field) if t.region == BOUNDARY else (t.region.variable, t.region.value, field)
+                    pinned.add(key)
+                continue
+            # u(0, y) = g: the field's value on the face x = 0, sampled over the other variables
+            for applied in t.expr.atoms(AppliedUndef):
+                if applied.func != field.func:
+                    continue
+                moved = [(own, a) for own, a in zip(field.args, applied.args) if a != own]
+                if len(moved) == 1 and moved[0][1].is_number and float(moved[0][1]) in ends[moved[0][0]]:
+                    pinned.add((moved[0][0].name, float(moved[0][1]), field))
+    return pinned

@@ -1,0 +1,504 @@
+"""The SymPy front end: problems built from SymPy objects → :class:`Spec`.
+
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> u = sympy.Function("u")(x, y)
+    >>> f = 2 * sympy.pi**2 * sympy.sin(sympy.pi * x) * sympy.sin(sympy.pi * y)
+    >>> spec = from_sympy(
+    ...     variables={x: (0, 1), y: (0, 1)},
+    ...     fields=[u],
+    ...     terms=[
+    ...         sympy.Eq(-(u.diff(x, 2) + u.diff(y, 2)), f),
+    ...         Equation(sympy.Eq(u, 0), on="boundary"),
+    ...     ],
+    ...     exact={u: sympy.sin(sympy.pi * x) * sympy.sin(sympy.pi * y)},
+    ... )
+    >>> [t.region.kind for t in spec.terms]
+    ['interior', 'boundary']
+
+Symbols and functions are matched by name, whatever their assumptions, so the same
+problem gives the same IR from text and from SymPy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+
+import sympy
+from sympy.core.function import AppliedUndef
+
+from .._errors import PinnError
+from .._runtime.geometry import Shape, ShapeError, named
+from .regions import BOUNDARY, INTERIOR, Face, Part, Region
+from .spec import (
+    BoundaryIntegral,
+    NormalComponent,
+    Spec,
+    TermSpec,
+    real_imag,
+    rest_of_boundary,
+    split_constraint,
+    split_integrals,
+    substitute_fixed,
+    variable,
+    warn_ill_posed,
+)
+from .table import Tabulated, check_covers, read_table, tabulated
+
+__all__ = [
+    "Equation",
+    "Minimize",
+    "Shape",
+    "ball",
+    "box",
+    "disk",
+    "from_sympy",
+    "normal_derivative",
+    "polygon",
+    "shape",
+    "table",
+]
+
+
+def shape(name: str, *arguments) -> Shape:
+    """The shape a problem writes ``name(arguments...)``, from Python values: ``shape("disk", (0, 0), 1)``.
+
+    Every shape class of the geometry that names itself is available, with the
+    checks the text's checker makes.
+    """
+    kind = named(name)
+    if kind is None:
+        raise PinnError(
+            f"unknown shape {name!r}", help="shapes: disk(centre, radius), ball(centre, radius), box(lo, hi)"
+        )
+    kinds = kind.argument_kinds(len(arguments))
+    if kinds is None:
+        raise PinnError(
+            f"{name} takes {len(kind.arguments)} arguments, got {len(arguments)}", help=f"e.g. {kind.example}"
+        )
+    values = []
+    for value, what in zip(arguments, kinds):
+        if what == "point":
+            values.append(tuple(_number(c, f"a coordinate of {name}'s point") for c in value))
+        else:
+            values.append(_number(value, f"{name}'s number"))
+    points = [len(v) for v, what in zip(values, kinds) if what == "point"]
+    if len(set(points)) > 1:
+        raise PinnError(f"the points of {name} have different numbers of coordinates: {points}")
+    try:
+        kind.check_dimension(name, points[0] if points else 0)
+        return kind.build(name, values)
+    except ShapeError as err:
+        raise PinnError(str(err), help=err.help) from None
+
+
+def table(path, *variables, name: str | None = None) -> sympy.Expr:
+    """A tabulated function of ``variables``: the text's ``table("coef.csv", x, y)``, from Python.
+
+    ``path`` is a CSV (header row) or NPZ file, read now (relative to the current
+    directory), with a column named after each variable and one column of values on a
+    grid; it is interpolated multilinearly (see the language reference).  ``name``
+    (default: the file's stem) names it in the IR and the generated module.
+
+    >>> import sympy, numpy, pathlib, tempfile
+    >>> x = sympy.Symbol("x")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "coef.csv"
+    >>> numpy.savetxt(path, [[0, 1], [1, 2]], delimiter=",", header="x,a", comments="")
+    >>> a = table(path, x)
+    >>> sympy.diff(a**2, x)
+    2*coef(x)*coef_d1(x)
+    """
+    import pathlib
+
+    if not variables or not all(isinstance(v, sympy.Symbol) for v in variables):
+        raise PinnError(
+            f"table({str(path)!r}, ...) takes the variables its values are tabulated over, as sympy.Symbols",
+            help='write table("coef.csv", x, y)',
+        )
+    path = pathlib.Path(path)
+    stem = "".join(c if c.isalnum() or c == "_" else "_" for c in path.stem) or "table"
+    name = name or (stem if stem.isidentifier() else f"table_{stem}")
+    if not name.isidentifier():
+        raise PinnError(f"the table name {name!r} is not an identifier", help="e.g. name='a'")
+    data = read_table(name, path.name, path.parent.resolve(), [v.name for v in variables])
+    return tabulated(data)(*variables)
+
+
+def polygon(*vertices) -> Shape:
+    """The simple polygon (2-D) with these vertices in order."""
+    return shape("polygon", *vertices)
+
+
+def disk(centre, radius) -> Shape:
+    """The disk (2-D) with this centre and radius."""
+    return shape("disk", centre, radius)
+
+
+def ball(centre, radius) -> Shape:
+    """The ball with this centre and radius, in as many dimensions as the centre has."""
+    return shape("ball", centre, radius)
+
+
+def box(lower, upper) -> Shape:
+    """The box between two corners."""
+    return shape("box", lower, upper)
+
+
+def normal_derivative(expr, variables) -> sympy.Expr:
+    """∂ₙ expr = Σᵢ nᵢ ∂expr/∂xᵢ over the given spatial variables (the text's ``Dn``)."""
+    from .spec import normal
+
+    return sum(normal(s.name) * sympy.diff(expr, s) for s in variables)
+
+
+@dataclasses.dataclass(frozen=True)
+class Equation:
+    """An equation and where it holds.
+
+    Args:
+        eq: a ``sympy.Eq`` (or an expression meaning ``expr = 0``).
+        on: ``"interior"`` (default), ``"boundary"``, a face ``{t: 0}``, or a part of
+            a shaped domain's boundary: one of the shapes it is made of (``hole``
+            for ``shape=((x, y), box(...) - hole)``); ``"boundary"`` then means the
+            rest of it.
+        weight: its weight in the loss.
+    """
+
+    eq: sympy.Basic
+    on: str | Mapping = "interior"
+    weight: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Minimize:
+    """An energy to minimise: a sum of ``sympy.Integral`` over all variables.
+
+    ``Minimize(sympy.Integral(u.diff(x)**2, x, y))``; limits, when given, must be
+    the domain's.
+    """
+
+    energy: sympy.Basic
+    weight: float = 1.0
+
+
+def _number(value, what: str) -> float:
+    try:
+        number = float(sympy.Float(sympy.N(value)) if isinstance(value, sympy.Basic) else value)
+    except (TypeError, ValueError):
+        raise PinnError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise PinnError(f"{what} must be finite, got {number}")
+    return number
+
+
+class _Normaliser:
+    """Map the user's symbols and functions to the canonical ones, by name."""
+
+    def __init__(self, variables: Mapping, fields: Sequence, unknowns: Mapping):
+        self.rules: dict = {}
+        self.variables = []
+        for symbol, interval in variables.items():
+            if not isinstance(symbol, sympy.Symbol):
+                raise PinnError(f"a variable must be a sympy.Symbol, got {symbol!r}")
+            lo, hi = (_number(v, f"the interval of {symbol}") for v in interval)
+            if not lo < hi:
+                raise PinnError(f"the interval [{lo:g}, {hi:g}] of '{symbol}' is empty", help="write (lower, upper)")
+            self.rules[symbol] = variable(symbol.name)
+            self.variables.append((variable(symbol.name), lo, hi))
+        self.unknowns = []
+        for symbol, init in unknowns.items():
+            self.rules[symbol] = variable(symbol.name)
+            self.unknowns.append((variable(symbol.name), _number(init, f"the initial value of {symbol}")))
+        self.fields = []
+        for applied in fields:
+            if not isinstance(applied, AppliedUndef):
+                raise PinnError(
+                    f"a field must be an applied sympy.Function such as u(x, y), got {applied!r}",
+                    help='write u = sympy.Function("u")(x, y)',
+                )
+            args = []
+            for a in applied.args:
+                if a not in variables:
+                    raise PinnError(f"the argument {a} of {applied} is not one of the variables")
+                args.append(self.rules[a])
+            canonical = sympy.Function(applied.func.__name__, real=True)(*args)
+            self.rules[applied] = canonical
+            self.fields.append(canonical)
+        self.field_names = {f.func.__name__ for f in self.fields}
+        self.declared = {f.func.__name__: f for f in self.fields}
+
+    def __call__(self, expr) -> sympy.Expr:
+        if isinstance(expr, (str, bytes)):
+            raise PinnError(
+                f"got the string {expr!r} where a SymPy expression belongs",
+                help="build expressions from sympy.Symbol and sympy.Function; text goes to symbolic_pinn.parse",
+            )
+        expr = sympy.sympify(expr, strict=True)  # numbers and SymPy objects; strings were refused above
+        result = expr.xreplace(self.rules)
+        for applied in result.atoms(AppliedUndef):
+            name = applied.func.__name__
+            if name not in self.field_names:
+                raise PinnError(f"{applied} is not a declared field", help="list it in fields=[...]")
+            declared = self.declared[name]
+            if len(applied.args) != len(declared.args):
+                raise PinnError(
+                    f"{applied}: '{name}' takes {len(declared.args)} arguments", help=f"it is declared as {declared}"
+                )
+            if any(a.atoms(AppliedUndef) for a in applied.args):
+                raise PinnError(f"{applied}: the arguments of a field may not use fields")
+        # a field at other coordinates, u(-1, t), is the declared function applied there
+        result = result.replace(
+            lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in self.declared,
+            lambda e: self.declared[e.func.__name__].func(*e.args),
+        )
+        known = {s for s, _, _ in self.variables} | {s for s, _ in self.unknowns}
+        known |= {n for n in result.free_symbols if isinstance(n, NormalComponent)}
+        stray = result.free_symbols - known
+        if stray:
+            names = ", ".join(sorted(s.name for s in stray))
+            raise PinnError(
+                f"unknown symbols: {names}", help="declare them in variables= or unknowns=, or substitute numbers"
+            )
+        return result.doit(deep=False) if isinstance(result, sympy.Derivative) else result
+
+    def region(self, on, shape=None) -> Region:
+        if isinstance(on, Shape):
+            return _shape_part(on, shape)
+        if on == "interior":
+            return INTERIOR
+        if on == "boundary":
+            return BOUNDARY
+        if isinstance(on, Mapping) and len(on) == 1:
+            ((symbol, value),) = on.items()
+            canonical = self.rules.get(symbol)
+            match = [(s, lo, hi) for s, lo, hi in self.variables if s == canonical]
+            if not match:
+                raise PinnError(f"{symbol} is not a variable", help="a face is {variable: value}")
+            value = _number(value, f"the face {symbol} = ...")
+            _, lo, hi = match[0]
+            if not lo <= value <= hi:
+                raise PinnError(f"{symbol} = {value:g} is outside the interval [{lo:g}, {hi:g}]")
+            names = [s.name for s in shape[0]] if shape is not None else []
+            if canonical.name in names:
+                part = Part(f"{canonical.name} = {value:g}", ("face", names.index(canonical.name), value))
+                if shape[1].part_measure(part.part) <= 0:
+                    raise PinnError(
+                        f"the plane {canonical.name} = {value:g} holds no flat piece of the boundary of {shape[1]}",
+                        help="a face of a shaped domain is a straight piece of its boundary",
+                    )
+                return part
+            return Face(canonical.name, value)
+        raise PinnError(f"on={on!r} is not a region", help='use "interior", "boundary" or {variable: value}')
+
+
+def _energy_integrals(norm: _Normaliser, expr: sympy.Expr) -> sympy.Expr:
+    """Check each Integral spans the domain; rewrite it with the domain's limits."""
+    domain = {s: (lo, hi) for s, lo, hi in norm.variables}
+
+    def canonical(integral):
+        if isinstance(integral, BoundaryIntegral):
+            return integral
+        symbols = [limit[0] for limit in integral.limits]
+        if not set(symbols) & set(domain):
+            return integral  # ∫(f, s, a, b) over a new variable, inside the integrand
+        if set(symbols) != set(domain) or len(symbols) != len(domain):
+            raise PinnError(
+                f"the integral {integral} must run over all the variables ({', '.join(s.name for s in domain)})",
+                help="integrate over all the variables, or over a new one: Integral(f, (s, a, b))",
+            )
+        for limit in integral.limits:
+            if len(limit) == 3 and tuple(_number(v, "a limit") for v in limit[1:]) != domain[limit[0]]:
+                raise PinnError(f"the limits of {limit[0]} in {integral} are not its interval {domain[limit[0]]}")
+        return sympy.Integral(integral.function, *[(s, *domain[s]) for s in domain])
+
+    return expr.replace(lambda e: isinstance(e, sympy.Integral), canonical)
+
+
+def from_sympy(
+    variables: Mapping,
+    fields: Sequence,
+    terms: Sequence,
+    *,
+    unknowns: Mapping | None = None,
+    exact: Mapping | None = None,
+    shape: tuple | None = None,
+    parameters: Sequence = (),
+) -> Spec:
+    """Build a problem from SymPy objects.
+
+    Args:
+        variables: ``{x: (0, 1), y: (0, 1)}``, each symbol and its interval.
+        fields: applied functions ``[u]`` with ``u = sympy.Function("u")(x, y)``.
+        terms: ``sympy.Eq`` (an equation in Ω), :class:`Equation` (an equation on
+            the boundary or a face, or weighted), :class:`Minimize` (an energy).
+        unknowns: ``{k: 0.5}``, trainable scalars and their initial values.
+        exact: ``{u: expression}``, reference solutions for error reports.
+        shape: ``((x, y), disk((0, 0), 1))``: those variables range over the shape
+            together (their intervals in ``variables`` are ignored: the shape's
+            bounding box is used).
+        parameters: ``[k]``, variables (in ``variables``) that are parameters of a
+            family of problems (the text's ``param k in [1, 3]``): network inputs
+            that Δ, ∇, the boundary and the normal leave out, like time.
+    """
+    if shape is not None:
+        variables = _shaped_variables(variables, shape)
+    norm = _Normaliser(variables, fields, unknowns or {})
+    if not norm.fields:
+        raise PinnError("the problem declares no field", help="pass fields=[u] with u = sympy.Function('u')(x, y)")
+    names = tuple(getattr(k, "name", None) for k in parameters)
+    if any(n not in {s.name for s, _, _ in norm.variables} or n == "t" for n in names):
+        raise PinnError(f"parameters={list(parameters)}: each must be one of the variables, and not t")
+    specs = []
+    for i, term in enumerate(terms):
+        if isinstance(term, (sympy.Eq, sympy.Expr)) and not isinstance(term, sympy.Integral):
+            term = Equation(term)
+        if isinstance(term, Equation):
+            eq = term.eq
+            difference = eq.lhs - eq.rhs if isinstance(eq, sympy.Eq) else eq
+            region = norm.region(term.on, shape)
+            if _has_domain_integral(norm, difference):  # ∫ p = 1: a global constraint
+                specs.append(_constraint(norm, term, difference, region, _label(eq, region)))
+                continue
+            components = list(difference) if isinstance(difference, sympy.MatrixBase) else [difference]
+            for component in components:  # a vector equation: one term per component
+                specs += _residuals(norm, term, component, region, _label(eq, region), i)
+        elif isinstance(term, Minimize):
+            weight = _number(term.weight, "a weight")
+            energy = _energy_integrals(norm, norm(term.energy))
+            interior, boundary = split_integrals(energy, [s for s, _, _ in norm.variables])
+            if interior is None and boundary is None:
+                raise PinnError("Minimize needs an integral", help="Minimize(sympy.Integral(f, x, y))")
+            if interior is not None:
+                specs.append(TermSpec("energy", INTERIOR, interior, weight, f"minimize {term.energy}"))
+            if boundary is not None:
+                specs.append(TermSpec("energy", BOUNDARY, boundary, weight, f"minimize {term.energy}"))
+        else:
+            raise PinnError(
+                f"term {i} is a {type(term).__name__}",
+                help="terms are sympy.Eq, symbolic_pinn.Equation or symbolic_pinn.Minimize",
+            )
+    if not specs:
+        raise PinnError("the problem has no equation and nothing to minimize")
+    intervals = {s.name: (lo, hi) for s, lo, hi in norm.variables}
+    for spec_term in specs:
+        for applied in spec_term.expr.atoms(Tabulated):
+            if any(v not in intervals for v in applied.table.variables):
+                raise PinnError(f"the table {applied.table.name} is over {applied.table.variables}, not variables")
+            check_covers(applied.table, intervals)
+    specs = rest_of_boundary(specs, shape)
+    exact_specs = []
+    for applied, expr in (exact or {}).items():
+        name = getattr(getattr(applied, "func", None), "__name__", str(applied))
+        if name not in norm.field_names:
+            raise PinnError(f"exact: {applied} is not a field")
+        exact_specs.append((name, norm(expr)))
+    spec = Spec(
+        variables=tuple(norm.variables),
+        fields=tuple(norm.fields),
+        unknowns=tuple(norm.unknowns),
+        terms=tuple(specs),
+        exact=tuple(exact_specs),
+        shape=(tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None,
+        parameters=names,
+    )
+    warn_ill_posed(spec)
+    return spec
+
+
+def _shape_part(on: Shape, shape) -> Part:
+    """``on=hole``: the part of the boundary on one of the shapes the domain is made of."""
+    if shape is None:
+        raise PinnError(f"on={on}: a part of the boundary needs a shaped domain", help="pass shape=((x, y), ...)")
+    primitives = [p for p, _ in shape[1].parts()]
+    if on not in primitives:
+        raise PinnError(
+            f"on={on} is not one of the shapes the domain is made of",
+            help=f"the domain's shapes: {', '.join(map(str, primitives))}",
+        )
+    part = Part(f"∂{on}", ("shape", primitives.index(on)))
+    if shape[1].part_measure(part.part) <= 0:
+        raise PinnError(f"on={on} is not on the boundary of the domain", help="other shapes cover it")
+    return part
+
+
+def _residuals(norm: _Normaliser, term: Equation, difference, region: Region, label: str, i: int) -> list[TermSpec]:
+    """The residual terms of one scalar equation ``difference = 0`` on ``region``: two if it is complex."""
+    expr = norm(difference)
+    weight = _number(term.weight, "a weight")
+    if weight < 0:
+        raise PinnError(f"the weight {weight:g} of term {i} is negative", help="weights must be positive")
+    expr = substitute_fixed(expr, norm.fields, [variable(region.variable)] if isinstance(region, Face) else [])
+    if expr.atoms(NormalComponent) and region == INTERIOR:
+        raise PinnError(
+            f"term {i} uses the normal derivative, which is defined only on the boundary",
+            help='give it on="boundary" or a face {x: 1}',
+        )
+    # a complex equation (fields are real: a complex field is two, re and im) is two real ones
+    parts = [p for p in real_imag(expr) if p != 0] if expr.has(sympy.I) else [expr]
+    return [TermSpec("residual", region, part, weight, label) for part in parts]
+
+
+def _has_domain_integral(norm: _Normaliser, difference) -> bool:
+    """Whether an equation integrates over a variable of the domain (a constraint, not a residual)."""
+    if not isinstance(difference, sympy.Basic) or isinstance(difference, sympy.MatrixBase):
+        return False
+    domain = {s for s, _, _ in norm.variables}
+    integrals = difference.atoms(sympy.Integral)
+    return difference.has(BoundaryIntegral) or any({limit[0] for limit in i.limits} & domain for i in integrals)
+
+
+def _constraint(norm: _Normaliser, term: Equation, difference, region: Region, label: str) -> TermSpec:
+    """``Eq(Integral(p, (x, 0, 1)), 1)``: the term (∫ p − 1)² over Ω (or a face ``on={t: 0}``)."""
+    weight = _number(term.weight, "a weight")
+    if weight < 0:
+        raise PinnError(f"the weight {weight:g} of {label} is negative", help="weights must be positive")
+    expr = norm(difference)
+    if isinstance(region, Face):  # Integral(u, (x, 0, 1)) on={t: 0}: over the face, the other variables
+        face = next(s for s, _, _ in norm.variables if s.name == region.variable)
+        others = {s for s, _, _ in norm.variables} - {face}
+        expr = expr.replace(
+            lambda e: isinstance(e, sympy.Integral) and {limit[0] for limit in e.limits} == others,
+            lambda e: sympy.Integral(e.function, *e.limits, (face,)),
+        )
+    expr = _energy_integrals(norm, expr)
+    interior, boundary, target = split_constraint(expr, [s for s, _, _ in norm.variables])
+    if interior is not None and boundary is not None:
+        raise PinnError(f"{label}: one constraint cannot add an integral over Ω to one over the boundary")
+    integrand = interior if interior is not None else boundary
+    if boundary is not None and region not in (INTERIOR, BOUNDARY):
+        raise PinnError(
+            f"{label}: a BoundaryIntegral is over the whole boundary, not over {region.describe()}",
+            help="for the integral over a face, write Integral over the other variables with on={t: 0}",
+        )
+    region = BOUNDARY if boundary is not None else region  # as the text's ∮ u = 0
+    if not integrand.atoms(sympy.core.function.AppliedUndef):
+        raise PinnError(
+            f"{label}: the integral involves no field, so the constraint trains nothing",
+            help="integrate an expression of the fields: Eq(Integral(p, (x, 0, 1)), 1)",
+        )
+    return TermSpec("integral", region, integrand, weight, label, target=target)
+
+
+def _shaped_variables(variables: Mapping, shape) -> dict:
+    """``variables`` with the shape's variables given its bounding box as intervals."""
+    symbols, region = shape
+    if not isinstance(region, Shape):
+        raise PinnError(
+            f"shape=(variables, region): the region must be disk(...), ball(...) or box(...), got {region!r}"
+        )
+    lo, hi = region.bounds()
+    if len(symbols) != len(lo):
+        raise PinnError(f"the shape is {len(lo)}-D but {len(symbols)} variables range over it")
+    result = dict(variables)
+    for s, a, b in zip(symbols, lo, hi):
+        if getattr(s, "name", None) == "t":
+            raise PinnError("'t' is time: it has an interval, not a shape")
+        result[s] = (float(a), float(b))
+    return result
+
+
+def _label(eq, region: Region) -> str:
+    text = f"{eq.lhs} = {eq.rhs}" if isinstance(eq, sympy.Eq) else f"{eq} = 0"
+    return text if region == INTERIOR else f"{text} on {region.describe()}"

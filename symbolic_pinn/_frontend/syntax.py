@@ -1,0 +1,250 @@
+"""The syntax tree: plain frozen dataclasses, each carrying its source span.
+
+The parser builds these from text; the checker reads them.  Nothing here knows about
+SymPy or JAX.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .._errors import Span
+
+
+@dataclasses.dataclass(frozen=True)
+class Node:
+    span: Span
+
+
+# ---- expressions ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Number(Node):
+    value: float
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Name(Node):
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Call(Node):
+    """`name(args)`: a function, a field at given coordinates, or `Dx(u)`, `D(u, x)`."""
+
+    name: Name
+    args: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class FileCall(Node):
+    """`table("coef.csv", x)`: a function of a file (its name as written) and expressions."""
+
+    name: Name
+    path: str
+    path_span: Span
+    args: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Apply(Node):
+    """`Dx(u)(-1, t)`: an expression evaluated at given coordinates."""
+
+    head: Node
+    args: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Directional(Node):
+    """`D[v](u)`: the derivative of `arg` along the vector `direction`."""
+
+    name: Name
+    direction: Node
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Partial(Node):
+    """`∂ₓ(u)`, `∂_xy(u)`: partial derivatives named by single-letter variables."""
+
+    variables: tuple[str, ...]
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Laplace(Node):
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Nabla(Node):
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Norm(Node):
+    """`|v|`: absolute value of a scalar, Euclidean norm of a vector."""
+
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Vector(Node):
+    items: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Neg(Node):
+    arg: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class BinOp(Node):
+    op: str  # one of + - * / ^
+    left: Node
+    right: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison(Node):
+    """`a < b`, `0 < x <= 1`: ``ops[i]`` compares ``operands[i]`` with ``operands[i + 1]``."""
+
+    operands: tuple[Node, ...]
+    ops: tuple[str, ...]  # each one of < <= > >= (≤ and ≥ are read as <= and >=)
+
+
+@dataclasses.dataclass(frozen=True)
+class Logic(Node):
+    """`a and b`, `a or b`, `not a` of conditions."""
+
+    op: str
+    args: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Conditional(Node):
+    """`if cond then a else b`."""
+
+    cond: Node
+    then: Node
+    otherwise: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Integral(Node):
+    """`∫ arg` over Ω, or `∮ arg` over the boundary (`boundary=True`)."""
+
+    arg: Node
+    boundary: bool
+
+
+# ---- statements -------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class VariableDecl(Node):
+    name: Name
+    lo: Node
+    hi: Node
+    parameter: bool = False  # `param k in [1, 3]`: not a coordinate of space
+
+
+@dataclasses.dataclass(frozen=True)
+class Shape(Node):
+    """`disk((0, 0), 1)`, `box((0, 0), (1, 1))`, `ball(...)`: a primitive region."""
+
+    name: Name
+    args: tuple[Node, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ShapeOp(Node):
+    """`A ∪ B`, `A \\ B`, `A ∩ B`: ``op`` is union, difference or intersection."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainDecl(Node):
+    """`(x, y) in disk((0, 0), 1)`: variables that range over a shape together."""
+
+    names: tuple[Name, ...]
+    shape: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldSig(Node):
+    name: Name
+    args: tuple[Name, ...]
+    complex: bool = False  # `field psi(x, t) complex`: a real and an imaginary network
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldDecl(Node):
+    fields: tuple[FieldSig, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Definition(Node):
+    """`const`, `let`, `unknown` or `exact`: a keyword, a name and an expression."""
+
+    keyword: str
+    name: Name
+    expr: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionDecl(Node):
+    """`let g(x, y) = expr`: a function of its parameters, inlined where it is called."""
+
+    name: Name
+    params: tuple[Name, ...]
+    expr: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class DataDecl(Node):
+    path: str
+
+
+@dataclasses.dataclass(frozen=True)
+class OnBoundary(Node):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class OnPart(Node):
+    """`on ∂hole`, `on ∂box((0, 0), (1, 1))`: the part of ∂Ω on a shape's surface."""
+
+    shape: Node  # a Name (a shape named by `let`) or a Shape written out
+
+
+@dataclasses.dataclass(frozen=True)
+class AtFace(Node):
+    variable: Name
+    value: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class Equation(Node):
+    lhs: Node
+    rhs: Node
+    where: OnBoundary | OnPart | AtFace | None
+    weight: Node | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Minimize(Node):
+    expr: Node
+    weight: Node | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Program(Node):
+    statements: tuple[Node, ...]
+    source: str
+    filename: str | None

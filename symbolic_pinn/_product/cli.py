@@ -1,0 +1,533 @@
+"""The ``symbolic-pinn`` command: check, derive, compile (show any stage), train.
+
+Bad input prints one clear error (what, where, what to do) and exits with status 1;
+usage errors exit with 2; nothing the user writes produces a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import pathlib
+import signal
+import sys
+import typing
+import warnings
+
+from .._errors import IllPosedWarning, PinnError, QuadratureWarning
+
+__all__ = ["main"]
+
+EXIT_ERROR = 1
+EXIT_INTERNAL = 3
+
+
+def _compile(file, settings: dict):
+    """Compile with the network settings (see _settings.NETWORK)."""
+    from .._compiler.pipeline import compile, parse_file
+    from .._settings import NETWORK
+
+    network = {s.name: settings.get(s.name, s.default) for s in NETWORK}
+    return compile(parse_file(file), **network)
+
+
+def _cmd_check(args) -> int:
+    # parse and check only: the later stages (and JAX) are not imported, so this is quick
+    from .._frontend.check import check
+    from .._frontend.parse import parse_text
+
+    try:
+        data = pathlib.Path(args.file).read_bytes()
+    except OSError as err:
+        raise PinnError(f"cannot read {args.file}: {err.strerror}", help="check the file name") from None
+    spec = check(parse_text(data, str(args.file)))
+    terms = ", ".join(f"{t.kind} on {t.region.describe()}" for t in spec.terms)
+    fields = ", ".join(str(f) for f in spec.fields)
+    print(f"{args.file}: ok — fields {fields}; {len(spec.terms)} terms ({terms})")
+    return 0
+
+
+def _cmd_derive(args) -> int:
+    from .._compiler.pipeline import parse_file
+    from .._frontend.derive import derive
+
+    sys.stdout.write(derive(parse_file(args.file)))
+    return 0
+
+
+def _cmd_compile(args) -> int:
+    compiled = _compile(args.file, vars(args))
+    if args.emit == "ir":
+        text = compiled.format_ir()
+    elif args.emit == "plan":
+        text = compiled.format_plan()
+    else:
+        text = compiled.source
+    sys.stdout.write(text)
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from .._training.devices import initialize, lost_process
+    from .._training.train import TrainConfig, train
+
+    settings = _train_settings(args)
+    run_dir = pathlib.Path(args.resume or args.out or pathlib.Path("runs") / pathlib.Path(args.file).stem)
+    if args.resume and args.overwrite:
+        raise PinnError("--overwrite goes with --out: a resumed run continues its directory")
+    initialize(args.coordinator, args.num_processes, args.process_id)  # several processes: join them first
+    compiled = _compile(args.file, settings)
+    config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
+    import jax
+
+    leader = jax.process_index() == 0  # process 0 writes the run directory; the others train with it
+    if leader and not args.resume:
+        _claim(run_dir, args.overwrite)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PinnError(f"cannot create the output directory {run_dir}: {err.strerror}") from None
+    if leader and not args.out and not args.resume:
+        print(f"writing the run into {run_dir}", file=sys.stderr)
+    try:
+        result = train(compiled, config, run_dir, resume=bool(args.resume))
+    except jax.errors.JaxRuntimeError as err:
+        if jax.process_count() == 1:
+            raise
+        _lost_peer(lost_process(err, run_dir))
+    metrics = result.metrics
+    if not leader:
+        return 0
+    errors = (
+        ", ".join(f"{k} {'not computed' if v is None else f'{v:.3e}'}" for k, v in metrics["rel_l2"].items())
+        or "no exact solution given"
+    )
+    print(
+        f"loss {metrics['loss']:.3e} after {metrics['steps']} steps in {metrics['seconds']:.1f} s; "
+        f"relative L2 error: {errors}"
+    )
+    for k, by_value in metrics["rel_l2_by_param"].items():
+        for value, errors in by_value.items():
+            shown = ", ".join(f"{n} {'not computed' if e is None else f'{e:.3e}'}" for n, e in errors.items())
+            print(f"  at {k} = {value}: {shown}")
+    for name, value in metrics["unknowns"].items():
+        print(f"{name} = {value:.6g}")
+    written, failed = write_outputs(run_dir, compiled, result, settings, args.file)
+    for note in metrics["notes"]:
+        print(f"warning: {note}", file=sys.stderr)
+    if written:
+        print(f"wrote {run_dir}/{', '.join(written)}")
+    if failed:
+        return _report_failed_writes(run_dir, failed, result)
+    if metrics["stopped"]:
+        print(f"warning: {metrics['stopped']}", file=sys.stderr)
+        return 128 + signal.Signals[metrics["signal"]] if metrics["signal"] else EXIT_ERROR
+    return 0
+
+
+def _lost_peer(error: PinnError) -> typing.NoReturn:
+    """Say that a process of the group stopped, and exit now.
+
+    A plain exit would run jax.distributed's shutdown, which waits at a barrier for the
+    lost process until its heartbeat times out (100 s) and then aborts with pages of
+    logs; there is nothing left to synchronise, so the process ends here.
+    """
+    print(error.render(), file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_ERROR)
+
+
+def _report_failed_writes(run_dir: pathlib.Path, failed: dict[str, str], result) -> int:
+    """Say which result files are missing and what is left; exit 1 (the run's numbers were printed)."""
+    from .._training import checkpoint as _checkpoint
+
+    listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
+    print(f"error: could not write in {run_dir}: {listing}", file=sys.stderr)
+    step = result.metrics["checkpoint_step"]
+    if step is not None and _checkpoint.exists(run_dir):
+        print(
+            f"  = the checkpoint of step {step} is in {run_dir}: once there is room, "
+            f"`symbolic-pinn train PROBLEM --resume {run_dir}` finishes from it and writes the results",
+            file=sys.stderr,
+        )
+    if "metrics.json" in failed:  # never end with nothing: the metrics go to the terminal instead
+        print(_metrics_json(result.metrics))
+    return EXIT_ERROR
+
+
+# what a run writes (the plots too: *.png); a directory holding any of these holds a run
+RUN_FILES = ("metrics.json", "loss.py", "history.csv", "params.npz", "problem.pinn", "checkpoint.json")
+
+
+def _previous_run(run_dir: pathlib.Path) -> list[str]:
+    """The files of an earlier run in ``run_dir`` (none if it holds no run)."""
+    markers = ("metrics.json", "checkpoint.json", "params.npz")
+    if not run_dir.is_dir() or not any((run_dir / n).is_file() for n in markers):
+        return []
+    patterns = list(RUN_FILES) + ["checkpoint-*.npz", "loss.png", "solution_*.png", "error_*.png"]
+    return sorted({p.name for pattern in patterns for p in run_dir.glob(pattern) if p.is_file()})
+
+
+def _claim(run_dir: pathlib.Path, overwrite: bool) -> None:
+    """Refuse a directory holding an earlier run, unless told to replace it; then say what goes."""
+    previous = _previous_run(run_dir)
+    if not previous:
+        return
+    if not overwrite:
+        raise PinnError(
+            f"{run_dir} holds an earlier run ({', '.join(previous[:4])}{', ...' if len(previous) > 4 else ''}); "
+            "nothing was changed",
+            help=f"continue it with `--resume {run_dir}`, replace it with `--overwrite`, or choose another --out",
+        )
+    print(f"--overwrite: replacing the earlier run in {run_dir}: removing {', '.join(previous)}", file=sys.stderr)
+    for name in previous:
+        (run_dir / name).unlink(missing_ok=True)
+
+
+def _train_settings(args) -> dict:
+    """Every setting: the defaults, then a TOML file or the checkpoint resumed, then the flags."""
+    from .. import _settings
+    from .._training.checkpoint import saved_settings
+
+    given = {s.name: getattr(args, s.name) for s in _settings.SETTINGS if hasattr(args, s.name)}
+    if args.resume:
+        if args.config:
+            raise PinnError(
+                "--config and --resume do not go together: a resumed run keeps the settings of its checkpoint",
+                help="drop --config, or start a new run with --out",
+            )
+        return saved_settings(args.resume) | given
+    path = args.config or _settings.problem_toml(args.file)
+    from_file = _settings.read_toml(path) if path else {}
+    if path:
+        print(f"settings from {path}", file=sys.stderr)
+    return {s.name: s.default for s in _settings.SETTINGS} | from_file | given
+
+
+def write_outputs(out: pathlib.Path, compiled, result, settings, problem_file) -> tuple[list[str], dict[str, str]]:
+    """Write metrics, code, history, parameters and plots of the run of ``problem_file`` into ``out``.
+
+    Returns the names written, and for each file that could not be written (a full disk)
+    why; every file is written whole or not at all (``_files.write_atomic``).
+    """
+    import io
+
+    import jax
+    import numpy as np
+
+    from .. import __version__
+    from .._files import write_atomic
+    from .._training import checkpoint as _checkpoint
+    from .._training.monitor import history_columns
+    from . import plots
+    from .run import PROBLEM_FILE
+
+    metrics = dict(result.metrics)
+    metrics.update(
+        {
+            "problem": str(problem_file),
+            "problem_path": str(pathlib.Path(problem_file).resolve()),
+            "settings": settings,
+            "versions": {"symbolic_pinn": __version__, "jax": jax.__version__},
+            "source_sha256": compiled.source_hash,
+        }
+    )
+
+    def params() -> bytes:
+        leaves = jax.tree_util.tree_flatten_with_path(result.params)[0]
+        buffer = io.BytesIO()
+        np.savez(buffer, **{jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves})
+        return buffer.getvalue()
+
+    def history() -> bytes:
+        buffer = io.StringIO(newline="")
+        losses, extra = history_columns(result.history)
+        names = ["step", "phase", "loss"] + sorted(set(losses) - {"loss"}) + extra
+        writer = csv.DictWriter(buffer, fieldnames=names)
+        writer.writeheader()
+        writer.writerows(result.history)
+        return buffer.getvalue().encode()
+
+    contents = {
+        "metrics.json": lambda: (_metrics_json(metrics) + "\n").encode(),
+        "loss.py": lambda: compiled.source.encode(),
+        PROBLEM_FILE: lambda: (compiled.spec.source or "").encode(),
+        "history.csv": history,
+        "params.npz": params,
+    }
+    written, failed = [], {}
+    for name, content in contents.items():
+        try:
+            write_atomic(out / name, content())
+            written.append(name)
+        except OSError as err:
+            failed[name] = err.strerror or str(err)
+    try:
+        written += plots.write_plots(out, compiled, result)
+    except OSError as err:
+        failed["plots"] = err.strerror or str(err)
+    checkpoint = ["checkpoint.json"] if _checkpoint.exists(out) else []
+    return written + checkpoint, failed
+
+
+def _metrics_json(metrics: dict) -> str:
+    """Strict JSON (no NaN, no Infinity): a number that is not finite is written as null, with a note."""
+    notes = list(metrics.get("notes", []))
+
+    def strict(value, where: str):
+        if isinstance(value, float) and not math.isfinite(value):
+            notes.append(f"{where} was {value}, written as null")
+            return None
+        if isinstance(value, dict):
+            return {k: strict(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [strict(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    cleaned = strict(metrics, "")
+    cleaned["notes"] = notes
+    return json.dumps(cleaned, indent=2, allow_nan=False)
+
+
+def _cmd_eval(args) -> int:
+    from .._training.train import precision
+    from . import run as _run
+
+    # a --float64 run is loaded and evaluated in float64
+    with precision(_run.trained_in_float64(args.run_dir)):
+        run = _run.load(args.run_dir)
+        columns, outside = _eval_points(run, args)
+        for name in args.field or run.fields:
+            values = _numpy(run.field(name)(*(columns[a] for a in run.problem.module.FIELDS[name])))
+            if outside is not None:
+                values[outside] = float("nan")
+            columns[name] = values
+    _write_table(columns, args.out)
+    if args.out:
+        print(f"wrote {args.out}: {', '.join(columns)}", file=sys.stderr)
+    return 0
+
+
+def _numpy(values):
+    import numpy as np
+
+    return np.asarray(values, dtype=float)
+
+
+def _eval_points(run, args):
+    """The points to evaluate at, by variable (1-D, or meshgrids of --grid), and where they are
+    outside a shaped domain (None: nowhere)."""
+    import numpy as np
+
+    from .._frontend.data import read_columns
+
+    program = run.problem.ir
+    for name in args.field or ():
+        if name not in run.fields:
+            raise PinnError(f"no field {name!r} in the run in {args.run_dir}", help=f"fields: {', '.join(run.fields)}")
+    fields = args.field or run.fields
+    needed = [v.name for v in program.variables if any(v.name in program.field(f).args for f in fields)]
+    if args.points is not None:
+        path = pathlib.Path(args.points)
+        if not path.is_file():
+            raise PinnError(f"no file {path}", help="give a CSV file with a header naming the variables, or an NPZ")
+        table = read_columns(path)
+        missing = [v for v in needed if v not in table]
+        if missing:
+            raise PinnError(
+                f"{path.name} has no column {', '.join(repr(m) for m in missing)}",
+                help=f"its columns: {', '.join(table) or 'none'}; give one column per variable: {', '.join(needed)}",
+            )
+        return {v: np.asarray(table[v], dtype=float) for v in needed}, None
+    if args.grid < 2:
+        raise PinnError(f"--grid takes the points per variable, at least 2; got {args.grid}")
+    intervals = {v.name: (float(v.lo), float(v.hi)) for v in program.variables}
+    mesh = np.meshgrid(*(np.linspace(*intervals[v], args.grid) for v in needed), indexing="ij")
+    columns = dict(zip(needed, mesh))
+    outside = None
+    if program.shape is not None and set(program.shape[0]) <= set(needed):  # the field's value there is NaN
+        variables, tree = program.shape
+        inside = np.stack([columns[v].ravel() for v in variables], axis=-1)
+        outside = (tree.distance(inside) > 1e-12).reshape(mesh[0].shape)
+    return columns, outside
+
+
+def _write_table(columns: dict, out: str | None) -> None:
+    """Write named columns as CSV (a header row; stdout without ``out``) or NPZ (arrays as they are)."""
+    import numpy as np
+
+    if out is not None and out.endswith(".npz"):
+        try:
+            np.savez(out, **columns)
+        except OSError as err:
+            raise PinnError(f"cannot write {out}: {err.strerror}") from None
+        return
+    flat = {k: np.ravel(v) for k, v in columns.items()}
+    try:
+        handle = open(out, "w", newline="") if out else sys.stdout
+    except OSError as err:
+        raise PinnError(f"cannot write {out}: {err.strerror}") from None
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(flat)
+        for row in zip(*flat.values()):
+            writer.writerow(f"{value:.9g}" for value in row)
+    finally:
+        if out:
+            handle.close()
+
+
+# flags kept from before the flags were named after the settings
+METAVARS = {int: "N", float: "X", str: "NAME"}
+ALIASES = {"adam_steps": ["--steps"], "learning_rate": ["--lr"], "final_learning_rate": ["--final-lr"]}
+TRAIN_EPILOG = """\
+Every setting can also be given in the [train] table of a TOML file, under its name
+with underscores, e.g.
+
+    [train]
+    adam_steps = 500
+    learning_rate = 3e-3
+
+The file is --config FILE.toml, or else <problem>.toml beside the problem file if it
+exists. Flags override the file. --resume DIR continues DIR's last checkpoint with the
+settings it was started with (only --checkpoint-every and --progress may change)."""
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; the setting flags (whose table imports JAX) go on command ``only``, all if None."""
+    from .. import __version__
+
+    def settings_for(command: str) -> bool:
+        return only is None or only == command
+
+    parser = argparse.ArgumentParser(
+        prog="symbolic-pinn",
+        description="Compile PDEs and energy functionals written as maths into trained physics-informed networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"symbolic-pinn {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("check", help="parse and check a problem; exit 0 or print a clear error")
+    p.add_argument("file", help="the problem, a .pinn file")
+    p.set_defaults(run=_cmd_check)
+
+    help = "print the Euler–Lagrange strong form of a `minimize` problem, as a problem that compiles"
+    p = sub.add_parser("derive", help=help, description=help)
+    p.add_argument("file", help="the problem, a .pinn file with `minimize`")
+    p.set_defaults(run=_cmd_derive)
+
+    help = "print the IR, the derivative plan or the generated JAX module"
+    p = sub.add_parser("compile", help=help, description=help)
+    p.add_argument("file", help="the problem, a .pinn file")
+    if settings_for("compile"):
+        _add_setting_flags(p, network_only=True)
+    p.add_argument("--emit", choices=["ir", "plan", "jax"], default="jax", help="what to print (default jax)")
+    p.set_defaults(run=_cmd_compile)
+
+    help = "train the networks; write metrics, code, history, parameters, plots and checkpoints"
+    p = sub.add_parser(
+        "train", help=help, description=help, epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("file", help="the problem, a .pinn file")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--out", metavar="DIR", help="output directory of a new run (created if needed; default runs/<problem name>)"
+    )
+    where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier run in the output directory (its files are listed)"
+    )
+    p.add_argument("--config", metavar="FILE.toml", help="read settings from this file's [train] table")
+    p.add_argument(
+        "--coordinator",
+        metavar="HOST:PORT",
+        help="train with several processes (hosts): process 0's address, the same for all; `auto` under Slurm or MPI",
+    )
+    p.add_argument("--num-processes", type=int, metavar="N", help="with --coordinator: how many processes")
+    p.add_argument("--process-id", type=int, metavar="I", help="with --coordinator: this process's place, 0 to N - 1")
+    if settings_for("train"):
+        _add_setting_flags(p)
+    p.set_defaults(run=_cmd_train)
+
+    help = "evaluate the trained fields of a run at points from a file, or on a regular grid"
+    p = sub.add_parser("eval", help=help, description=help)
+    p.add_argument("run_dir", metavar="RUN_DIR", help="the --out directory of a `symbolic-pinn train` run")
+    at = p.add_mutually_exclusive_group(required=True)
+    at.add_argument("--points", metavar="FILE", help="a CSV file with a header row naming the variables, or an NPZ")
+    at.add_argument(
+        "--grid", type=int, metavar="N", help="N points per variable over the domain's intervals (NaN outside a shape)"
+    )
+    p.add_argument("--out", metavar="FILE", help="where to write: FILE.csv or FILE.npz (default: CSV on stdout)")
+    p.add_argument("--field", action="append", metavar="NAME", help="a field to evaluate (default: all); repeatable")
+    p.set_defaults(run=_cmd_eval)
+    return parser
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser, network_only: bool = False) -> None:
+    """One flag per setting, named after it; absent from ``args`` unless given."""
+    from .._settings import NETWORK, SETTINGS
+
+    for s in NETWORK if network_only else SETTINGS:
+        names = [s.flag] + ALIASES.get(s.name, [])
+        if s.type is bool:
+            default = "on" if s.default else "off"
+            parser.add_argument(
+                *names,
+                dest=s.name,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=f"{s.help} (default {default})",
+            )
+        else:
+            default = f"{s.default:g}" if s.type is float else s.default
+            parser.add_argument(
+                *names,
+                dest=s.name,
+                type=s.type,
+                choices=s.choices or None,
+                default=argparse.SUPPRESS,
+                metavar=None if s.choices else METAVARS[s.type],
+                help=f"{s.help} (default {default})",
+            )
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """An IllPosedWarning or QuadratureWarning as one line, ``warning: ...``; other warnings as Python shows them."""
+    if issubclass(category, (IllPosedWarning, QuadratureWarning)):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``symbolic-pinn`` command; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), "")
+    args = _parser(only=command).parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.run(args)
+    except PinnError as err:
+        print(err.render(), file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug of ours, not the user's: say so, briefly
+        if os.environ.get("SYMBOLIC_PINN_DEBUG"):
+            raise
+        print(
+            f"internal error (a bug in symbolic_pinn, not in your problem): {type(err).__name__}: {err}\n"
+            "rerun with SYMBOLIC_PINN_DEBUG=1 to see the traceback, and please report it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
