@@ -33,6 +33,7 @@ from test_derivatives import (
 )
 
 import symbolic_pinn as sp
+from symbolic_pinn._compiler import ir
 
 S, R = sympy.symbols("s r", real=True)
 XT = (X, T)
@@ -355,7 +356,7 @@ def test_periodic_condition_from_text_and_sympy_give_identical_ir():
     assert from_sympy.ir == text.ir
     # and the IR does hold the points (the comparison is not between two empty things)
     assert any(
-        isinstance(n, sp._ir.Field) and n.at is not None for term in text.ir.terms for n in sp._ir.walk(term.expr)
+        isinstance(n, ir.Field) and n.at is not None for term in text.ir.terms for n in ir.walk(term.expr)
     )
 
 
@@ -373,7 +374,7 @@ def test_volterra_integral_from_text_and_sympy_give_identical_ir():
         )
     )
     assert from_sympy.ir == text.ir
-    assert any(isinstance(n, sp._ir.Integral) for n in sp._ir.walk(text.ir.terms[0].expr))
+    assert any(isinstance(n, ir.Integral) for n in ir.walk(text.ir.terms[0].expr))
     # a different integral gives a different IR
     other = sp.compile(sympy_problem(sympy.Eq(u.diff(t), sympy.Integral(U(s, t) * sympy.exp(s - x), (s, 0, x)))))
     assert other.ir != text.ir

@@ -220,7 +220,7 @@ def test_python_words_as_names(name):
 def _calls(name: str) -> dict[str, list[ast.Call]]:
     """Calls of ``name(...)`` or ``something.name(...)`` in each module of the package."""
     found = {}
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in sorted(PACKAGE.rglob("*.py")):  # every folder of the package
         tree = ast.parse(path.read_text(encoding="utf-8"))
         calls = [
             node
@@ -232,7 +232,7 @@ def _calls(name: str) -> dict[str, list[ast.Call]]:
             )
         ]
         if calls:
-            found[path.name] = calls
+            found[path.relative_to(PACKAGE).as_posix()] = calls
     return found
 
 
@@ -242,8 +242,8 @@ def test_the_package_never_calls_eval():
 
 def test_exec_is_only_in_load_on_generated_source():
     calls = _calls("exec")
-    assert set(calls) == {"_load.py"}
-    (call,) = calls["_load.py"]
+    assert set(calls) == {"_compiler/loader.py"}
+    (call,) = calls["_compiler/loader.py"]
     # exec(compile(source, filename, "exec"), ...): the module text that emit produced
     assert isinstance(call.args[0], ast.Call) and getattr(call.args[0].func, "id", None) == "compile"
 
@@ -253,19 +253,20 @@ def test_the_builtin_compile_is_only_used_by_load():
         module: [c for c in calls if len(c.args) == 3 and isinstance(c.args[2], ast.Constant)]
         for module, calls in _calls("compile").items()
     }
-    assert {m for m, calls in modes.items() if calls} == {"_load.py"}
+    assert {m for m, calls in modes.items() if calls} == {"_compiler/loader.py"}
 
 
 def _is_numpy(call: ast.Call) -> bool:
     """``np.load(...)``, ``tomllib.load(...)``, ``_checkpoint.load(...)``: another module's
     ``load`` reading data (observations, settings, a checkpoint), not our module loader."""
-    return isinstance(call.func, ast.Attribute) and getattr(call.func.value, "id", None) != "_load"
+    return isinstance(call.func, ast.Attribute) and getattr(call.func.value, "id", None) not in ("_load", "loader")
 
 
 def test_load_only_receives_emitted_source():
-    callers = {m: [c for c in calls if not _is_numpy(c)] for m, calls in _calls("load").items() if m != "_load.py"}
+    calls = _calls("load")
+    callers = {m: [c for c in found if not _is_numpy(c)] for m, found in calls.items() if m != "_compiler/loader.py"}
     # compiling, and the quadrature check (which emits a probe module at two orders)
-    loaders = {"_compile.py", "_quadrature.py"}
+    loaders = {"_compiler/pipeline.py", "_compiler/quadrature.py"}
     assert {m for m, calls in callers.items() if calls} == loaders
     for module in loaders:
         source = (PACKAGE / module).read_text(encoding="utf-8")
@@ -281,15 +282,18 @@ def test_no_string_parsing_helpers_except_guarded_sympify(name):
         (call,) = calls.pop("__init__.py")
         assert ast.unparse(call.args[0]) == "f'.{module}'"
         exports = ast.literal_eval(ast.unparse(_assigned(PACKAGE / "__init__.py", "_EXPORTS")))
-        assert all((PACKAGE / f"{module}.py").is_file() for module in exports.values())
+        assert all((PACKAGE / f"{module.replace('.', '/')}.py").is_file() for module in exports.values())
+        # the runtime's lazy attributes: a module of its own folder, named by its definitions table
+        (call,) = calls.pop("_runtime/__init__.py")
+        assert ast.unparse(call.args[0]) == "f'{__name__}.{definition.module}'"
     if name != "sympify":
         assert calls == {}
         return
-    assert set(calls) == {"_sympy.py"}
-    tree = ast.parse((PACKAGE / "_sympy.py").read_text(encoding="utf-8"))
+    assert set(calls) == {"_frontend/sympy_input.py"}
+    tree = ast.parse((PACKAGE / "_frontend/sympy_input.py").read_text(encoding="utf-8"))
     for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
         body = list(ast.walk(function))
-        sympify = [n for n in body if n in calls["_sympy.py"]]
+        sympify = [n for n in body if n in calls["_frontend/sympy_input.py"]]
         if not sympify:
             continue
         # the function refuses str and bytes before it calls sympify(..., strict=True)
@@ -315,7 +319,7 @@ def _assigned(path, name: str) -> ast.expr:
 
 
 def test_no_module_imports_sympy_parsing():
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "sympy.parsing" not in text and "parse_expr" not in text, path.name
 
