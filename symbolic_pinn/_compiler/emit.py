@@ -17,6 +17,7 @@ import dataclasses
 import keyword
 import pathlib
 import textwrap
+import typing
 import unicodedata
 
 import numpy as np
@@ -66,6 +67,34 @@ _DERIVATIVES = (
     "Every derivative is taken in forward mode, by nested jax.jvp and Taylor-mode jet (the\n"
     "fused passes through the network are written for the plain tanh MLP only).\n",
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class _TermKind:
+    """How the generated module turns one kind of term (``ir.Term.kind``) into its loss.
+
+    ``function`` prefixes the term's function (``residual_pde``, ``integrand_energy``);
+    ``points`` says what its points give (the docstring's "mean square over ..."); a
+    ``measured`` term's loss needs the measure of its region (``MEASURES``); ``loss``
+    writes the loss from ``r`` (the term's values at its points), given the term.
+    """
+
+    function: str
+    points: str
+    measured: bool
+    loss: typing.Callable[[ir.Term, str], str]
+
+
+_TERM_KINDS = {
+    "residual": _TermKind("residual", "mean square", False, lambda term, r: f"jnp.mean({r} ** 2)"),
+    "integral": _TermKind(
+        "integrand",
+        "integral",
+        True,
+        lambda term, r: f'(MEASURES["{term.name}"] * jnp.mean({r}) - {_number(term.target)}) ** 2',
+    ),
+    "energy": _TermKind("integrand", "integral", True, lambda term, r: f'MEASURES["{term.name}"] * jnp.mean({r})'),
+}
 
 # names the module defines, imports or uses in its own functions, besides the runtime's and
 # the term functions': no user name may take them (a local of that name would hide them)
@@ -144,7 +173,7 @@ class _Namer:
     def __init__(self, program: ir.Program):
         self.program = program
         self.names: dict = {}
-        self.taken = set(_RESERVED) | {f"{kind}_{t.name}" for t in program.terms for kind in ("residual", "integrand")}
+        self.taken = set(_RESERVED) | {f"{k.function}_{t.name}" for t in program.terms for k in _TERM_KINDS.values()}
         for v in program.variables:
             self._claim(("var", v.name), python_name(v.name))
         for name, _ in program.unknowns:
@@ -360,9 +389,8 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
     used_unknowns = ir.unknowns_of(term)
     zero = {f.name: (0,) * len(f.args) for f in program.fields}
     params = [namer.function(f, zero[f]) for f in term_plan.field_names()] + [namer.var(u) for u in used_unknowns]
-    kind = "residual" if term.kind == "residual" else "integrand"
+    kind, what = _TERM_KINDS[term.kind].function, _TERM_KINDS[term.kind].points
     where = term.region.describe()
-    what = "mean square" if term.kind == "residual" else "integral"
     observed = [namer.observed(f) for f in ir.observed_fields(program, term)]
     normals = [namer.normal(v) for v in program.spatial] if ir.uses_normals(term) else []
     key = ["key"] if _estimated(term_plan) else []
@@ -612,7 +640,7 @@ def _residuals_function(program: ir.Program, schedule: Schedule, namer: _Namer, 
             + ["*columns"]
             + ([f"key=jax.random.fold_in(key, {randomized.index(term.name)})"] if term.name in randomized else [])
         )
-        kind = "residual" if term.kind == "residual" else "integrand"
+        kind = _TERM_KINDS[term.kind].function
         lines.append(f'        "{term.name}": lambda columns: {kind}_{term.name}({args}),')
     lines.append("    }")
     if not schedule.shared:
@@ -767,9 +795,9 @@ def _constants(module: _Module) -> str:
         + "".join(f"({_strings(shared.terms)}), " for shared in schedule.shared).rstrip()
         + ")  # terms whose derivatives are computed together when given the same points"
     )
-    energies = [t for t in program.terms if t.kind != "residual"]
+    measured = [t for t in program.terms if _TERM_KINDS[t.kind].measured]
     constants.append(
-        "MEASURES = {" + ", ".join(f'"{t.name}": {_number(t.region.measure(program))}' for t in energies) + "}"
+        "MEASURES = {" + ", ".join(f'"{t.name}": {_number(t.region.measure(program))}' for t in measured) + "}"
     )
     if any(isinstance(n, ir.Integral) for t in program.terms for n in ir.walk(t.expr)):
         constants.append(
@@ -892,13 +920,8 @@ def _losses_function(module: _Module) -> str:
         "    return {",
     ]
     for term in program.terms:
-        if term.kind == "residual":
-            loss_lines.append(f'        "{term.name}": jnp.mean(r["{term.name}"] ** 2),')
-        elif term.kind == "integral":
-            integral = f'MEASURES["{term.name}"] * jnp.mean(r["{term.name}"])'
-            loss_lines.append(f'        "{term.name}": ({integral} - {_number(term.target)}) ** 2,')
-        else:
-            loss_lines.append(f'        "{term.name}": MEASURES["{term.name}"] * jnp.mean(r["{term.name}"]),')
+        values = f'r["{term.name}"]'
+        loss_lines.append(f'        "{term.name}": {_TERM_KINDS[term.kind].loss(term, values)},')
     loss_lines.append("    }\n")
     return "\n".join(loss_lines)
 
