@@ -158,7 +158,7 @@ class Expressions(Scope):
         if node.op in "+-":
             if lv != rv or (lv and len(left) != len(right)):
                 raise PinnError(
-                    f"cannot {'add' if node.op == '+' else 'subtract'} a {_shape(left)} and a {_shape(right)}",
+                    f"cannot {'add' if node.op == '+' else 'subtract'} a {_rank(left)} and a {_rank(right)}",
                     node.span,
                     help="both sides of + and - must be scalars, or vectors of the same length",
                 )
@@ -333,5 +333,6 @@ def _log10(number: sympy.Number) -> float:
     return float(mpmath.log10(abs(mpmath.mpf(number._mpf_))))  # a Float: mpmath's exponent is unbounded
 
 
-def _shape(value) -> str:
+def _rank(value) -> str:
+    """What a value is, in an error: "scalar" or "vector of 3"."""
     return f"vector of {len(value)}" if isinstance(value, tuple) else "scalar"

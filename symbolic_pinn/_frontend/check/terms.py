@@ -16,7 +16,7 @@ from ..spec import (
     substitute_fixed,
     variable,
 )
-from .expressions import _shape
+from .expressions import _rank
 from .scope import Scope
 
 
@@ -30,7 +30,7 @@ class Terms(Scope):
                 scalar = s.rhs if isinstance(lhs, tuple) else s.lhs
                 n = len(lhs) if isinstance(lhs, tuple) else len(rhs)
                 raise PinnError(
-                    f"one side of this equation is a {_shape(lhs)}, the other a {_shape(rhs)}",
+                    f"one side of this equation is a {_rank(lhs)}, the other a {_rank(rhs)}",
                     scalar.span,
                     help=f"write a vector of {n} components on both sides, e.g. ({', '.join(['0'] * n)}); "
                     "or equate scalars: a component, dot(a, b), div(v), |v|",
