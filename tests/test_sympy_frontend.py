@@ -244,7 +244,7 @@ DOMAIN = {x: (0, 1), y: (0, 1)}
         (lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), on={x: 2})]), "outside"),
         (
             lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), on={z: 0})]),
-            "not a variable",
+            "not a declared variable",
         ),
         (
             lambda: from_sympy(variables=DOMAIN, fields=[u], terms=[Equation(sympy.Eq(u, 0), on="everywhere")]),
@@ -333,6 +333,23 @@ def test_shape_operators_from_sympy():
 def test_bad_shapes_from_sympy(make, message):
     with pytest.raises(sp.PinnError, match=message):
         make()
+
+
+def test_a_condition_at_a_face_of_a_parameter_is_refused_from_sympy():
+    """A parameter has no faces, from SymPy as from text (one resolver for both)."""
+    x, k = sympy.symbols("x k")
+    u = sympy.Function("u")(x, k)
+    terms = [sympy.Eq(u.diff(x, 2), k), Equation(sympy.Eq(u, 0), on="boundary")]
+    variables = {x: (0, 1), k: (1, 3)}
+    sp.from_sympy(variables, [u], terms, parameters=[k])  # accepted without the face
+    with pytest.raises(sp.PinnError) as caught:
+        sp.from_sympy(variables, [u], [*terms, Equation(sympy.Eq(u, 0), on={k: 1})], parameters=[k])
+    assert caught.value.message == "'k' is a parameter: it has no faces"
+    assert "u(0, k) = 0" in caught.value.help
+    text = "x in [0, 1]\nparam k in [1, 3]\nfield u(x, k)\nDxx(u) = k\nu = 0 on ∂Ω\nu = 0 at k = 1\n"
+    with pytest.raises(sp.PinnError) as from_text:
+        sp.parse(text)
+    assert (from_text.value.message, from_text.value.help) == (caught.value.message, caught.value.help)
 
 
 def test_dn_inside_the_domain_is_refused_from_sympy():

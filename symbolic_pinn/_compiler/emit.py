@@ -17,6 +17,7 @@ import dataclasses
 import keyword
 import pathlib
 import textwrap
+import typing
 import unicodedata
 
 import numpy as np
@@ -66,6 +67,34 @@ _DERIVATIVES = (
     "Every derivative is taken in forward mode, by nested jax.jvp and Taylor-mode jet (the\n"
     "fused passes through the network are written for the plain tanh MLP only).\n",
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class _TermKind:
+    """How the generated module turns one kind of term (``ir.Term.kind``) into its loss.
+
+    ``function`` prefixes the term's function (``residual_pde``, ``integrand_energy``);
+    ``points`` says what its points give (the docstring's "mean square over ..."); a
+    ``measured`` term's loss needs the measure of its region (``MEASURES``); ``loss``
+    writes the loss from ``r`` (the term's values at its points), given the term.
+    """
+
+    function: str
+    points: str
+    measured: bool
+    loss: typing.Callable[[ir.Term, str], str]
+
+
+_TERM_KINDS = {
+    "residual": _TermKind("residual", "mean square", False, lambda term, r: f"jnp.mean({r} ** 2)"),
+    "integral": _TermKind(
+        "integrand",
+        "integral",
+        True,
+        lambda term, r: f'(MEASURES["{term.name}"] * jnp.mean({r}) - {_number(term.target)}) ** 2',
+    ),
+    "energy": _TermKind("integrand", "integral", True, lambda term, r: f'MEASURES["{term.name}"] * jnp.mean({r})'),
+}
 
 # names the module defines, imports or uses in its own functions, besides the runtime's and
 # the term functions': no user name may take them (a local of that name would hide them)
@@ -144,7 +173,7 @@ class _Namer:
     def __init__(self, program: ir.Program):
         self.program = program
         self.names: dict = {}
-        self.taken = set(_RESERVED) | {f"{kind}_{t.name}" for t in program.terms for kind in ("residual", "integrand")}
+        self.taken = set(_RESERVED) | {f"{k.function}_{t.name}" for t in program.terms for k in _TERM_KINDS.values()}
         for v in program.variables:
             self._claim(("var", v.name), python_name(v.name))
         for name, _ in program.unknowns:
@@ -360,9 +389,8 @@ def _term_function(program: ir.Program, term: ir.Term, schedule: Schedule, print
     used_unknowns = ir.unknowns_of(term)
     zero = {f.name: (0,) * len(f.args) for f in program.fields}
     params = [namer.function(f, zero[f]) for f in term_plan.field_names()] + [namer.var(u) for u in used_unknowns]
-    kind = "residual" if term.kind == "residual" else "integrand"
+    kind, what = _TERM_KINDS[term.kind].function, _TERM_KINDS[term.kind].points
     where = term.region.describe()
-    what = "mean square" if term.kind == "residual" else "integral"
     observed = [namer.observed(f) for f in ir.observed_fields(program, term)]
     normals = [namer.normal(v) for v in program.spatial] if ir.uses_normals(term) else []
     key = ["key"] if _estimated(term_plan) else []
@@ -612,7 +640,7 @@ def _residuals_function(program: ir.Program, schedule: Schedule, namer: _Namer, 
             + ["*columns"]
             + ([f"key=jax.random.fold_in(key, {randomized.index(term.name)})"] if term.name in randomized else [])
         )
-        kind = "residual" if term.kind == "residual" else "integrand"
+        kind = _TERM_KINDS[term.kind].function
         lines.append(f'        "{term.name}": lambda columns: {kind}_{term.name}({args}),')
     lines.append("    }")
     if not schedule.shared:
@@ -633,6 +661,32 @@ def _residuals_function(program: ir.Program, schedule: Schedule, namer: _Namer, 
     return "\n".join(lines)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Module:
+    """What the sections of one generated module read: the problem, its schedule and networks."""
+
+    program: ir.Program
+    schedule: Schedule
+    network: NetworkConfig
+    constraints: dict  # field → hard.Exact, for the fields with conditions built in
+    printer: _Printer
+    layers: dict  # network → layer sizes
+    networks: dict  # field → (network, output) where networks are shared
+    randomized: tuple[str, ...]  # the terms that estimate a sum from random coordinates
+
+    @property
+    def arch(self) -> _Architecture:
+        return ARCHITECTURES[self.network.architecture]
+
+    @property
+    def namer(self) -> _Namer:
+        return self.printer.namer
+
+    @property
+    def data_terms(self) -> list[ir.Term]:
+        return [t for t in self.program.terms if isinstance(t.region, ir.Data)]
+
+
 def emit(
     program: ir.Program,
     schedule: Schedule,
@@ -646,50 +700,88 @@ def emit(
 
     ``constraints`` maps a field with conditions built into its network to its
     :class:`symbolic_pinn._compiler.hard.Exact` (u = g + φ·N, periodic inputs).
+    The module is its sections in order; the runtime it uses goes after the docstring.
     """
-    layers, networks = _networks(program, network, constraints or {})
-    architecture, quadrature_order, fourier_scale = (
-        network.architecture,
-        network.quadrature_order,
-        network.fourier_scale,
+    constraints = constraints or {}
+    layers, networks = _networks(program, network, constraints)
+    schedule_terms = {t.term: t for t in schedule.terms}
+    module = _Module(
+        program,
+        schedule,
+        network,
+        constraints,
+        _Printer(program, _Namer(program)),
+        layers,
+        networks,
+        tuple(t.name for t in program.terms if _estimated(schedule_terms[t.name])),
     )
-    arch = ARCHITECTURES[architecture]
-    printer = _Printer(program, _Namer(program))
-    # the file name only: the same problem gives the same module wherever it lives
-    title = f"the problem in {pathlib.PurePath(filename).name}" if filename else "a symbolic_pinn problem"
+    problem = [
+        "# ---- the problem ----\n",
+        _constants(module),
+        _init_params(module),
+        *_built_in_functions(module),
+        _fields_function(module),
+        *_term_functions(module),
+        *_exact_solutions(module),
+        _residuals_function(program, schedule, module.namer, list(module.randomized)),
+        _losses_function(module),
+        _loss_function(module),
+        _randomized_constant(module),
+        _main(module),
+    ]
+    return "\n\n".join([_header(module, source, filename), *_runtime_closure(problem), *problem])
+
+
+def _header(module: _Module, source: str | None, filename: str | None) -> str:
+    """The module docstring: what the problem is (its text) and how derivatives are taken."""
     from .. import __version__
 
-    out = []
+    # the file name only: the same problem gives the same module wherever it lives
+    title = f"the problem in {pathlib.PurePath(filename).name}" if filename else "a symbolic_pinn problem"
     problem_text = textwrap.indent((source or "").strip(), "    ") if source else "    (built from SymPy)"
-    out.append(
+    return (
         _docstring(
             f"Physics-informed loss for {title}, generated by symbolic_pinn {__version__}.\n\n"
             f"{problem_text}\n\n"
-            + _DERIVATIVES[architecture != "mlp"]
+            + _DERIVATIVES[module.network.architecture != "mlp"]
             + "Run this file with plain JAX to train a small network: python THIS_FILE.py\n"
         )
         + "\n"
     )
-    head = len(out)  # the imports and the runtime go here, once the problem is written
-    out.append("# ---- the problem ----\n")
+
+
+def _runtime_closure(problem: list[str]) -> list[str]:
+    """The imports and the runtime code that the problem's sections use (and nothing else)."""
+    imports, runtime = _runtime.closure("\n".join(problem))
+    return [
+        "\n".join([*imports, *([""] if imports else []), "import jax", "import jax.numpy as jnp"]) + "\n",
+        "# ---- the runtime this problem uses (from symbolic_pinn._runtime) ----\n",
+        runtime,
+    ]
+
+
+def _constants(module: _Module) -> str:
+    """DOMAIN, FIELDS, LAYERS, ..., MEASURES: the problem as data, and each table's values."""
+    program, schedule = module.program, module.schedule
     domain = ", ".join(f'"{v.name}": ({_number(v.lo)}, {_number(v.hi)})' for v in program.variables)
     constants = []
     constants.append(f"DOMAIN = {{{domain}}}")
     constants.append("FIELDS = {" + ", ".join(f'"{f.name}": ({_strings(f.args)})' for f in program.fields) + "}")
-    constants.append("LAYERS = {" + ", ".join(f'"{name}": {tuple(sizes)!r}' for name, sizes in layers.items()) + "}")
+    constants.append(
+        "LAYERS = {" + ", ".join(f'"{name}": {tuple(sizes)!r}' for name, sizes in module.layers.items()) + "}"
+    )
     constants.append("UNKNOWNS = {" + ", ".join(f'"{n}": {_number(v)}' for n, v in program.unknowns) + "}")
     constants.append("WEIGHTS = {" + ", ".join(f'"{t.name}": {_number(t.weight)}' for t in program.terms) + "}")
     constants.append("REGIONS = {" + ", ".join(f'"{t.name}": {t.region.literal()}' for t in program.terms) + "}")
-    data_terms = [t for t in program.terms if isinstance(t.region, ir.Data)]
     constants.append(
         "DATA_COLUMNS = {"
         + ", ".join(
             f'"{t.name}": ({_strings([v.name for v in program.variables] + ir.observed_fields(program, t))})'
-            for t in data_terms
+            for t in module.data_terms
         )
         + "}"
     )
-    constants += [_table_constant(table, printer.namer.table(table.name)) for table in program.tables]
+    constants += [_table_constant(table, module.namer.table(table.name)) for table in program.tables]
     constants.append(f"SHAPE = {program.shape!r}  # (variables, Shape) of a non-box domain")
     if program.parameters:
         constants.append(f"PARAMETERS = ({_strings(program.parameters)})  # network inputs, not coordinates of space")
@@ -703,26 +795,37 @@ def emit(
         + "".join(f"({_strings(shared.terms)}), " for shared in schedule.shared).rstrip()
         + ")  # terms whose derivatives are computed together when given the same points"
     )
-    energies = [t for t in program.terms if t.kind != "residual"]
+    measured = [t for t in program.terms if _TERM_KINDS[t.kind].measured]
     constants.append(
-        "MEASURES = {" + ", ".join(f'"{t.name}": {_number(t.region.measure(program))}' for t in energies) + "}"
+        "MEASURES = {" + ", ".join(f'"{t.name}": {_number(t.region.measure(program))}' for t in measured) + "}"
     )
     if any(isinstance(n, ir.Integral) for t in program.terms for n in ir.walk(t.expr)):
-        constants.append(f"QUADRATURE_ORDER = {quadrature_order}  # Gauss–Legendre nodes per integral in an equation")
-    if architecture == "fourier":
-        constants.append(f"FOURIER_SCALE = {fourier_scale!r}  # standard deviation of the fixed Fourier matrix B")
-    out.append("\n".join(constants) + "\n")
+        constants.append(
+            f"QUADRATURE_ORDER = {module.network.quadrature_order}  # Gauss–Legendre nodes per integral in an equation"
+        )
+    if module.network.architecture == "fourier":
+        constants.append(
+            f"FOURIER_SCALE = {module.network.fourier_scale!r}  # standard deviation of the fixed Fourier matrix B"
+        )
+    return "\n".join(constants) + "\n"
 
-    out.append(
+
+def _init_params(module: _Module) -> str:
+    return (
         "def init_params(key):\n"
         '    """Network weights of every field, and the initial unknowns."""\n'
         "    keys = jax.random.split(key, len(LAYERS))\n"
-        f"    params = {{name: {arch.init} for k, (name, sizes) in zip(keys, LAYERS.items())}}\n"
+        f"    params = {{name: {module.arch.init} for k, (name, sizes) in zip(keys, LAYERS.items())}}\n"
         '    params["unknowns"] = {name: jnp.asarray(value, dtype=float) for name, value in UNKNOWNS.items()}\n'
         "    return params\n"
     )
-    constraints = constraints or {}
-    for name, built in constraints.items():
+
+
+def _built_in_functions(module: _Module) -> list[str]:
+    """``boundary_u`` (g) and ``distance_u`` (φ) of each field with conditions built in: u = g + φ·N."""
+    program, printer = module.program, module.printer
+    out = []
+    for name, built in module.constraints.items():
         if built.lift is None:
             continue
         args = ", ".join(printer.namer.var(a) for a in program.field(name).args)
@@ -739,6 +842,12 @@ def emit(
                 f"def {printer.namer.field_function(kind, name)}({args}):\n"
                 f"    {_docstring(doc, '    ')}\n    return {body}\n"
             )
+    return out
+
+
+def _fields_function(module: _Module) -> str:
+    """``fields(params)``: each field as its network, scaled to [-1, 1], with conditions built in."""
+    program, constraints, arch = module.program, module.constraints, module.arch
     field_lines = [
         "def fields(params):",
         f'    """Each field as {arch.words} on its coordinates (scaled inside to [-1, 1]){_built_in(constraints)}"""',
@@ -752,7 +861,7 @@ def emit(
             v = next(v for v in program.variables if v.name == a)
             centres += ["0", "0"] if a in periodic else [_number((v.lo + v.hi) / 2)]
             halves += ["1", "1"] if a in periodic else [_number((v.hi - v.lo) / 2)]
-        network, output = networks.get(f.name, (f.name, 0))
+        network, output = module.networks.get(f.name, (f.name, 0))
         where = f", output={output}" if network != f.name else ""
         net = f'{arch.network}(params["{network}"], centre={_tuple(centres)}, half_width={_tuple(halves)}{where})'
         if periodic:
@@ -761,21 +870,28 @@ def emit(
             )
             net = f"PeriodicInputs({net}, {embedded})"
         if built is not None and built.lift is not None:
-            boundary, distance = (printer.namer.field_function(kind, f.name) for kind in ("boundary", "distance"))
+            boundary, distance = (module.namer.field_function(kind, f.name) for kind in ("boundary", "distance"))
             if len(net) > 60:  # one argument per line
                 net = f"HardDirichlet(\n            {net},\n            {boundary},\n            {distance},\n        )"
             else:
                 net = f"HardDirichlet({net}, {boundary}, {distance})"
         field_lines.append(f'        "{f.name}": {net},')
     field_lines.append("    }\n")
-    out.append("\n".join(field_lines))
+    return "\n".join(field_lines)
 
-    schedule_terms = {t.term: t for t in schedule.terms}
-    for term in program.terms:
-        out.append(_term_function(program, term, schedule, printer) + "\n")
-    for shared in schedule.shared:
-        out.append(_shared_function(program, shared, schedule, printer) + "\n")
-    namer = printer.namer
+
+def _term_functions(module: _Module) -> list[str]:
+    """One function per term (its residual or integrand), then one per group of terms sharing derivatives."""
+    program, schedule, printer = module.program, module.schedule, module.printer
+    return [_term_function(program, term, schedule, printer) + "\n" for term in program.terms] + [
+        _shared_function(program, shared, schedule, printer) + "\n" for shared in schedule.shared
+    ]
+
+
+def _exact_solutions(module: _Module) -> list[str]:
+    """``exact_u`` for each field with an exact solution, and ``EXACT``, which names them."""
+    program, printer, namer = module.program, module.printer, module.namer
+    out = []
     for name, expr in program.exact:
         args = [namer.var(a) for a in program.field(name).args]
         body = printer(expr)
@@ -783,9 +899,12 @@ def emit(
             body = f"jnp.full_like({args[0]}, {body})"
         out.append(f"def {namer.field_function('exact', name)}({', '.join(args)}):\n    return {body}\n")
     out.append("EXACT = {" + ", ".join(f'"{n}": {namer.field_function("exact", n)}' for n, _ in program.exact) + "}\n")
+    return out
 
-    randomized = [t.name for t in program.terms if _estimated(schedule_terms[t.name])]
-    out.append(_residuals_function(program, schedule, printer.namer, randomized))
+
+def _losses_function(module: _Module) -> str:
+    """``losses(params, points)``: each term's loss from its residuals, as its kind says."""
+    program, randomized = module.program, module.randomized
     loss_lines = [
         f"def losses(params, points{', key=None' if randomized else ''}):",
         '    """Each term\'s loss: the mean square of its residuals; an energy\'s, its integral (the',
@@ -801,29 +920,34 @@ def emit(
         "    return {",
     ]
     for term in program.terms:
-        if term.kind == "residual":
-            loss_lines.append(f'        "{term.name}": jnp.mean(r["{term.name}"] ** 2),')
-        elif term.kind == "integral":
-            integral = f'MEASURES["{term.name}"] * jnp.mean(r["{term.name}"])'
-            loss_lines.append(f'        "{term.name}": ({integral} - {_number(term.target)}) ** 2,')
-        else:
-            loss_lines.append(f'        "{term.name}": MEASURES["{term.name}"] * jnp.mean(r["{term.name}"]),')
+        values = f'r["{term.name}"]'
+        loss_lines.append(f'        "{term.name}": {_TERM_KINDS[term.kind].loss(term, values)},')
     loss_lines.append("    }\n")
-    out.append("\n".join(loss_lines))
-    key = ", key=None" if randomized else ""
-    out.append(
+    return "\n".join(loss_lines)
+
+
+def _loss_function(module: _Module) -> str:
+    key = ", key=None" if module.randomized else ""
+    return (
         f"def loss(params, points{key}):\n"
         '    """The weighted sum of the terms: what training minimises."""\n'
-        f"    terms = losses(params, points{', key' if randomized else ''})\n"
+        f"    terms = losses(params, points{', key' if module.randomized else ''})\n"
         "    return sum(WEIGHTS[name] * value for name, value in terms.items())\n"
     )
-    names = "".join(f'"{name}", ' for name in randomized)
-    out.append(f"RANDOMIZED = ({names.rstrip()})  # terms whose loss takes a random key: see losses\n")
-    parameters = ", parameters=PARAMETERS" if program.parameters else ""
+
+
+def _randomized_constant(module: _Module) -> str:
+    names = "".join(f'"{name}", ' for name in module.randomized)
+    return f"RANDOMIZED = ({names.rstrip()})  # terms whose loss takes a random key: see losses\n"
+
+
+def _main(module: _Module) -> str:
+    """``main()``: train with plain Adam and report the errors, when the module is run as a script."""
+    parameters = ", parameters=PARAMETERS" if module.program.parameters else ""
     sampled = (
         f"tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS{parameters}))"
     )
-    out.append(
+    return (
         "def main(steps=2000, n=1000, seed=0, saved=None):\n"
         '    """Train with plain Adam on quasi-random points and report the errors; with ``saved``\n'
         '    (a training run\'s params.npz), report the errors of those parameters instead."""\n'
@@ -832,7 +956,7 @@ def emit(
             "        name: load_observations(region[1], DATA_COLUMNS[name])\n"
             '        if region[0] == "data"\n'
             f"        else {sampled}\n"
-            if data_terms
+            if module.data_terms
             else f"        name: {sampled}\n"
         )
         + "        for i, (name, region) in enumerate(REGIONS.items(), start=1)\n"
@@ -852,10 +976,3 @@ def emit(
         "    import sys\n\n"
         "    main(saved=sys.argv[1] if len(sys.argv) > 1 else None)\n"
     )
-    imports, runtime = _runtime.closure("\n".join(out[head:]))
-    out[head:head] = [
-        "\n".join([*imports, *([""] if imports else []), "import jax", "import jax.numpy as jnp"]) + "\n",
-        "# ---- the runtime this problem uses (from symbolic_pinn._runtime) ----\n",
-        runtime,
-    ]
-    return "\n\n".join(out)

@@ -31,7 +31,7 @@ from sympy.core.function import AppliedUndef
 
 from .._errors import PinnError
 from .._runtime.geometry import Shape, ShapeError, named
-from .regions import BOUNDARY, INTERIOR, Face, Part, Region
+from .regions import BOUNDARY, INTERIOR, SYMPY, Face, Region, Resolver
 from .spec import (
     BoundaryIntegral,
     NormalComponent,
@@ -263,34 +263,21 @@ class _Normaliser:
             )
         return result.doit(deep=False) if isinstance(result, sympy.Derivative) else result
 
-    def region(self, on, shape=None) -> Region:
-        if isinstance(on, Shape):
-            return _shape_part(on, shape)
-        if on == "interior":
-            return INTERIOR
-        if on == "boundary":
-            return BOUNDARY
-        if isinstance(on, Mapping) and len(on) == 1:
-            ((symbol, value),) = on.items()
-            canonical = self.rules.get(symbol)
-            match = [(s, lo, hi) for s, lo, hi in self.variables if s == canonical]
-            if not match:
-                raise PinnError(f"{symbol} is not a variable", help="a face is {variable: value}")
-            value = _number(value, f"the face {symbol} = ...")
-            _, lo, hi = match[0]
-            if not lo <= value <= hi:
-                raise PinnError(f"{symbol} = {value:g} is outside the interval [{lo:g}, {hi:g}]")
-            names = [s.name for s in shape[0]] if shape is not None else []
-            if canonical.name in names:
-                part = Part(f"{canonical.name} = {value:g}", ("face", names.index(canonical.name), value))
-                if shape[1].part_measure(part.part) <= 0:
-                    raise PinnError(
-                        f"the plane {canonical.name} = {value:g} holds no flat piece of the boundary of {shape[1]}",
-                        help="a face of a shaped domain is a straight piece of its boundary",
-                    )
-                return part
-            return Face(canonical.name, value)
-        raise PinnError(f"on={on!r} is not a region", help='use "interior", "boundary" or {variable: value}')
+
+def _region(norm: _Normaliser, on, resolver: Resolver) -> Region:
+    """Where ``Equation(..., on=...)`` holds: ``on`` read here, the region resolved (and checked) by ``resolver``."""
+    if isinstance(on, Shape):  # on=hole: the part of the boundary on one of the shapes the domain is made of
+        resolver.parts_allowed()
+        return resolver.part(on, f"∂{on}")
+    if on == "interior":
+        return INTERIOR
+    if on == "boundary":
+        return resolver.boundary()
+    if isinstance(on, Mapping) and len(on) == 1:
+        ((symbol, value),) = on.items()
+        name = getattr(norm.rules.get(symbol), "name", str(symbol))
+        return resolver.face(name, lambda: _number(value, f"the face {symbol} = ..."))
+    raise PinnError(f"on={on!r} is not a region", help='use "interior", "boundary" or {variable: value}')
 
 
 def _energy_integrals(norm: _Normaliser, expr: sympy.Expr) -> sympy.Expr:
@@ -350,6 +337,13 @@ def from_sympy(
     names = tuple(getattr(k, "name", None) for k in parameters)
     if any(n not in {s.name for s, _, _ in norm.variables} or n == "t" for n in names):
         raise PinnError(f"parameters={list(parameters)}: each must be one of the variables, and not t")
+    resolver = Resolver(
+        intervals={s.name: (lo, hi) for s, lo, hi in norm.variables},
+        parameters=names,
+        spatial=tuple(s.name for s, _, _ in norm.variables if s.name != "t" and s.name not in names),
+        shape=(tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None,
+        spelling=SYMPY,
+    )
     specs = []
     for i, term in enumerate(terms):
         if isinstance(term, (sympy.Eq, sympy.Expr)) and not isinstance(term, sympy.Integral):
@@ -357,13 +351,13 @@ def from_sympy(
         if isinstance(term, Equation):
             eq = term.eq
             difference = eq.lhs - eq.rhs if isinstance(eq, sympy.Eq) else eq
-            region = norm.region(term.on, shape)
+            region = _region(norm, term.on, resolver)
             if _has_domain_integral(norm, difference):  # ∫ p = 1: a global constraint
                 specs.append(_constraint(norm, term, difference, region, _label(eq, region)))
                 continue
             components = list(difference) if isinstance(difference, sympy.MatrixBase) else [difference]
             for component in components:  # a vector equation: one term per component
-                specs += _residuals(norm, term, component, region, _label(eq, region), i)
+                specs += _residuals(norm, term, component, region, _label(eq, region), i, resolver)
         elif isinstance(term, Minimize):
             weight = _number(term.weight, "a weight")
             energy = _energy_integrals(norm, norm(term.energy))
@@ -407,33 +401,19 @@ def from_sympy(
     return spec
 
 
-def _shape_part(on: Shape, shape) -> Part:
-    """``on=hole``: the part of the boundary on one of the shapes the domain is made of."""
-    if shape is None:
-        raise PinnError(f"on={on}: a part of the boundary needs a shaped domain", help="pass shape=((x, y), ...)")
-    primitives = [p for p, _ in shape[1].parts()]
-    if on not in primitives:
-        raise PinnError(
-            f"on={on} is not one of the shapes the domain is made of",
-            help=f"the domain's shapes: {', '.join(map(str, primitives))}",
-        )
-    part = Part(f"∂{on}", ("shape", primitives.index(on)))
-    if shape[1].part_measure(part.part) <= 0:
-        raise PinnError(f"on={on} is not on the boundary of the domain", help="other shapes cover it")
-    return part
-
-
-def _residuals(norm: _Normaliser, term: Equation, difference, region: Region, label: str, i: int) -> list[TermSpec]:
+def _residuals(
+    norm: _Normaliser, term: Equation, difference, region: Region, label: str, i: int, resolver: Resolver
+) -> list[TermSpec]:
     """The residual terms of one scalar equation ``difference = 0`` on ``region``: two if it is complex."""
     expr = norm(difference)
     weight = _number(term.weight, "a weight")
     if weight < 0:
         raise PinnError(f"the weight {weight:g} of term {i} is negative", help="weights must be positive")
     expr = substitute_fixed(expr, norm.fields, [variable(region.variable)] if isinstance(region, Face) else [])
-    if expr.atoms(NormalComponent) and region == INTERIOR:
+    if expr.atoms(NormalComponent) and not resolver.has_normal(region):
         raise PinnError(
             f"term {i} uses the normal derivative, which is defined only on the boundary",
-            help='give it on="boundary" or a face {x: 1}',
+            help='give it on="boundary", or a face {x: 1} at an end of a spatial interval',
         )
     # a complex equation (fields are real: a complex field is two, re and im) is two real ones
     parts = [p for p in real_imag(expr) if p != 0] if expr.has(sympy.I) else [expr]

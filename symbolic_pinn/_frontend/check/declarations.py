@@ -1,0 +1,163 @@
+"""Declarations: variables and domains, fields, constants, unknowns, `let` and user functions, `exact`."""
+
+from __future__ import annotations
+
+import sympy
+
+from ..._compiler import functions
+from ..._errors import PinnError
+from ..._runtime import geometry
+from .. import syntax as ast
+from ..spec import real_imag, variable
+from .scope import CONSTANTS, TIME, Scope
+
+
+class Declarations(Scope):
+    """The `_stmt_*` methods of declarations: each adds names to the scope."""
+
+    def _stmt_VariableDecl(self, s: ast.VariableDecl) -> None:
+        lo = self._number(s.lo, "the lower end of an interval")
+        hi = self._number(s.hi, "the upper end of an interval")
+        if not lo < hi:
+            raise PinnError(
+                f"the interval [{lo:g}, {hi:g}] of '{s.name.name}' is empty",
+                s.span,
+                help="write the lower end first, e.g. `x in [0, 1]`",
+            )
+        symbol = variable(s.name.name)
+        if s.parameter and s.name.name == TIME:
+            raise PinnError(f"'{TIME}' is time, not a parameter", s.name.span, help=f"declare it as `{TIME} in [0, 1]`")
+        self._declare(s.name, "variable", (symbol, lo, hi))
+        self.variables.append((symbol, lo, hi))
+        if s.parameter:
+            self.parameters.append(s.name.name)
+
+    def _stmt_DomainDecl(self, s: ast.DomainDecl) -> None:
+        if self.shape is not None:
+            raise PinnError(
+                "the problem already has a shaped domain",
+                s.span,
+                help="combine shapes in one declaration: `(x, y) in disk((0, 0), 1) ∪ box((0, 0), (2, 1))`",
+            )
+        for name in s.names:
+            if name.name == TIME:
+                raise PinnError(
+                    f"'{TIME}' is time: it has an interval, not a shape",
+                    name.span,
+                    help=f"declare it on its own: `{TIME} in [0, 1]`",
+                )
+        tree = self._shape(s.shape, len(s.names))
+        lo, hi = tree.bounds()
+        for name, a, b in zip(s.names, lo, hi):
+            if name.name in [n.name for n in s.names[: s.names.index(name)]]:
+                raise PinnError(f"'{name.name}' appears twice", name.span, help="list each variable once")
+            symbol = variable(name.name)
+            self._declare(name, "variable", (symbol, float(a), float(b)))
+            self.variables.append((symbol, float(a), float(b)))
+        self.shape = (tuple(n.name for n in s.names), tree)
+
+    def _stmt_FieldDecl(self, s: ast.FieldDecl) -> None:
+        for sig in s.fields:
+            args = []
+            for arg in sig.args:
+                declared = self.names.get(arg.name)
+                if declared is None or declared.kind != "variable":
+                    raise PinnError(
+                        f"'{arg.name}' is not a declared variable",
+                        arg.span,
+                        help=f"declare it before the field, e.g. `{arg.name} in [0, 1]`",
+                    )
+                if declared.value[0] in args:
+                    raise PinnError(
+                        f"'{arg.name}' appears twice among the arguments", arg.span, help="list each variable once"
+                    )
+                args.append(declared.value[0])
+            if sig.complex:  # two real networks, psi_re and psi_im; psi is psi_re + i*psi_im
+                parts = []
+                for suffix in ("re", "im"):
+                    part = sympy.Function(f"{sig.name.name}_{suffix}", real=True)(*args)
+                    self._declare(ast.Name(sig.name.span, part.func.__name__), "field", part)
+                    self.fields.append(part)
+                    parts.append(part)
+                self._declare(sig.name, "complex", tuple(parts))
+                continue
+            applied = sympy.Function(sig.name.name, real=True)(*args)
+            self._declare(sig.name, "field", applied)
+            self.fields.append(applied)
+
+    def _stmt_Definition(self, s: ast.Definition) -> None:
+        if s.keyword == "exact":
+            declared = self.names.get(s.name.name)
+            if declared is not None and declared.kind == "complex":  # its real and imaginary parts
+                value = self._scalar(s.expr)
+                self._no_fields(value, s.expr, "an exact solution")
+                for part, expr in zip(declared.value, real_imag(value)):
+                    self.exact.append((part.func.__name__, expr))
+                return
+            if declared is None or declared.kind != "field":
+                raise PinnError(
+                    f"'{s.name.name}' is not a field",
+                    s.name.span,
+                    help="`exact` gives the reference solution of a declared field: `exact u = ...`",
+                )
+            if any(name == s.name.name for name, _ in self.exact):
+                raise PinnError(
+                    f"'{s.name.name}' already has an exact solution",
+                    s.name.span,
+                    help="keep one `exact` line per field",
+                )
+            expr = self._scalar(s.expr)
+            self._no_fields(expr, s.expr, "an exact solution")
+            self.exact.append((s.name.name, expr))
+            return
+        if s.keyword == "const":
+            value = self._number(s.expr, "a constant")
+            self._declare(
+                s.name, "const", sympy.Float(value) if not float(value).is_integer() else sympy.Integer(int(value))
+            )
+            exact = self._expr(s.expr)
+            self.names[s.name.name].value = exact
+            return
+        if s.keyword == "unknown":
+            value = self._number(s.expr, "the initial value of an unknown")
+            symbol = variable(s.name.name)
+            self._declare(s.name, "unknown", symbol)
+            self.unknowns.append((symbol, value))
+            return
+        if isinstance(s.expr, ast.Call) and geometry.named(s.expr.name.name) and s.expr.name.name not in self.names:
+            self._declare(s.name, "shape", s.expr)  # built by the domain, which knows the dimension
+            return
+        self._declare(s.name, "let", self._expr(s.expr))
+
+    def _stmt_FunctionDecl(self, s: ast.FunctionDecl) -> None:
+        """`let g(x, y) = ...`: the body is checked now (parameters as placeholders), inlined at each call."""
+        names = [p.name for p in s.params]
+        for i, param in enumerate(s.params):
+            if param.name in names[:i]:
+                raise PinnError(f"the parameter '{param.name}' appears twice", param.span, help="name each once")
+            if param.name in CONSTANTS or functions.in_text(param.name):
+                raise PinnError(f"'{param.name}' is a built-in name", param.span, help="choose another parameter name")
+        placeholders = {p.name: sympy.Dummy(p.name, real=True) for p in s.params}
+        outer, self.params, self.defining = self.params, placeholders, s.name.name
+        try:
+            self._expr(s.expr)
+        finally:
+            self.params, self.defining = outer, None
+        self._declare(s.name, "function", s)
+
+    def _call_user(self, node: ast.Call, function: ast.FunctionDecl):
+        """The body of a user function with its parameters bound to the call's arguments."""
+        if len(node.args) != len(function.params):
+            count = len(function.params)
+            signature = f"{function.name.name}({', '.join(p.name for p in function.params)})"
+            raise PinnError(
+                f"'{function.name.name}' takes {count} argument{'s' if count != 1 else ''}, got {len(node.args)}",
+                node.span,
+                help=f"it is declared on line {function.span.line} as {signature}",
+            )
+        values = {p.name: self._expr(a) for p, a in zip(function.params, node.args)}
+        outer, self.params = self.params, values
+        try:
+            return self._expr(function.expr)
+        finally:
+            self.params = outer

@@ -1,0 +1,73 @@
+"""Geometry: the shape a domain declaration names (`disk(...) ∪ box(...) \\ hole`), built from the runtime's shapes."""
+
+from __future__ import annotations
+
+from ..._errors import PinnError
+from ..._runtime import geometry
+from .. import syntax as ast
+from .scope import Scope
+
+_COMBINATIONS = {"union": geometry.Union, "difference": geometry.Difference, "intersection": geometry.Intersection}
+
+
+class Geometry(Scope):
+    """Shapes and points, as numbers, from the syntax tree."""
+
+    def _shape(self, node: ast.Node, d: int) -> geometry.Shape:
+        """The shape a declaration names: a Box, a Ball, or a combination of shapes."""
+        if isinstance(node, ast.ShapeOp):
+            return _COMBINATIONS[node.op](self._shape(node.left, d), self._shape(node.right, d))
+        if isinstance(node, ast.Name):
+            declared = self.names.get(node.name)
+            if declared is None or declared.kind != "shape":
+                raise PinnError(
+                    f"'{node.name}' is not a shape",
+                    node.span,
+                    help=f"name a shape before the domain: `let {node.name} = disk((0, 0), 0.25)`",
+                )
+            self.built[node.name] = self._shape(declared.value, d)
+            return self.built[node.name]
+        name = node.name.name
+        kind = geometry.named(name)
+        if kind is None:
+            raise PinnError(
+                f"unknown shape '{name}'",
+                node.name.span,
+                help="shapes: disk(centre, radius), ball(centre, radius), box(lower corner, upper corner), "
+                "polygon(p1, p2, ...)",
+            )
+        kinds = kind.argument_kinds(len(node.args))
+        if kinds is None:
+            usage = kind.example.replace(kind.names[0], name, 1)
+            raise PinnError(
+                f"{name} takes {len(kind.arguments)} arguments, got {len(node.args)}",
+                node.span,
+                help=f"write e.g. {usage}",
+            )
+        try:
+            kind.check_dimension(name, d)
+            values = [
+                self._point(argument, d)
+                if what == "point"
+                else self._number(argument, "a radius" if kind is geometry.Ball else "a number")
+                for argument, what in zip(node.args, kinds)
+            ]
+            return kind.build(name, values)
+        except geometry.ShapeError as err:
+            span = node.args[err.argument].span if err.argument is not None else node.span
+            raise PinnError(str(err), span, help=err.help) from None
+
+    def _point(self, node: ast.Node, d: int) -> tuple[float, ...]:
+        items = _items(node)
+        if len(items) != d:
+            raise PinnError(
+                f"expected a point with {d} coordinates, got {len(items)}",
+                node.span,
+                help="one coordinate per declared variable, e.g. (0, 0)",
+            )
+        return tuple(self._number(item, "a coordinate") for item in items)
+
+
+def _items(node: ast.Node) -> tuple:
+    """The coordinates written in a point: ``(0, 1)``, or one number."""
+    return node.items if isinstance(node, ast.Vector) else (node,)
