@@ -423,7 +423,7 @@ def load(run_dir) -> Run:
     if missing:
         resume = " (a run killed before its end left its checkpoint: resume it)" if checkpoint.exists(run_dir) else ""
         raise PinnError(
-            f"{run_dir} is not a finished run: it lacks {', '.join(sorted(missing))}{resume}",
+            f"{run_dir} is not a finished run: it lacks {', '.join(missing)}{resume}",
             help=where + " (a run stopped early still writes them; runs of older versions lack problem.pinn)",
         )
     metrics = _read_json(run_dir / METRICS_FILE)
