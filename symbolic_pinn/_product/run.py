@@ -214,7 +214,7 @@ class CompiledProblem(pipeline.Compiled):
         run_dir = pathlib.Path(run_dir)
         leader = jax.process_index() == 0  # with several processes, process 0 writes
         text = problem_text(self)  # a SymPy-built problem that cannot be saved is refused before training
-        if leader:
+        if leader and not resume:  # a resumed run continues its directory
             create(run_dir)
         record = train(self, config, run_dir, resume=resume, callback=callback)
         if leader:
