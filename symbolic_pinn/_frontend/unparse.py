@@ -27,7 +27,20 @@ __all__ = ["unparse"]
 
 
 class _Printer(_TextPrinter):
-    """Also the forms a Spec holds that ``derive`` never prints: a derivative at a point, ∫(f, s, a, b)."""
+    """Also the forms a Spec holds that ``derive`` never prints: a derivative at a point, ∫(f, s, a, b);
+    and exactly: a float as its shortest exact repr, a negative product as ``-(product)``
+    (``-(a + b)*c`` would be parsed as ``(-a - b)*c``, another expression to SymPy)."""
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+    def _print_Mul(self, expr):
+        coefficient, _ = expr.as_coeff_Mul()
+        if coefficient.is_negative:
+            positive = -expr
+            text = self._print(positive)
+            return f"-({text})" if isinstance(positive, (sympy.Mul, sympy.Pow, sympy.Add)) else f"-{text}"
+        return super()._print_Mul(expr)
 
     def _print_Subs(self, expr):
         # Dx(u)(1, y): the derivative of a field, then evaluated at other coordinates
@@ -112,7 +125,7 @@ def _where(term: TermSpec) -> str:
         return " on ∂Ω"  # the checker gives ∂Ω the rest of the boundary again
     if isinstance(region, Part) and region.part[0] == "face":
         return f" at {region.name.split(' = ')[0]} = {_number(region.part[2])}"
-    raise _unprintable(f"a condition on {region.describe()}, a named part of the boundary")
+    raise _unprintable(f"a condition on {region.describe()}")
 
 
 def _unprintable(what: str) -> PinnError:
