@@ -19,8 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 INLINE = {
     "unknown and a constraint": "x in [0, 1]\nfield u(x)\nunknown k = 0.5\nk*Dxx(u) = -1\n∫ u = 0.25 weight 10\n"
     "u = 0 at x = 0\nexact u = x*(1 - x)/2",
-    "minimize with a boundary energy": "x in [0, 1]; y in [0, 1]\nfield u(x, y)\n"
-    "minimize ∫ (|∇u|^2/2 - u) + ∮ (u^2/2)",
+    "minimize with a boundary energy": "x in [0, 1]; y in [0, 1]\nfield u(x, y)\nminimize ∫ (|∇u|^2/2 - u) + ∮ (u^2/2)",
     "a derivative at a point": "x in [0, 1]; t in [0, 1]\nfield u(x, t)\nDt(u) = Dxx(u)\nu = sin(pi*x) at t = 0\n"
     "Dx(u)(0, t) = Dx(u)(1, t)\nu(0, t) = u(1, t)",
     "an integral inside an equation": "x in [0, 1]\nfield u(x)\nu - ∫(u(s)*x*s, s, 0, 1) = x/2",
