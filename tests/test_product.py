@@ -375,6 +375,24 @@ def test_python_and_the_command_write_the_same_files(trained, trained_from_sympy
     assert json.loads((from_python / "metrics.json").read_text()).keys() >= {"settings", "source_sha256", "versions"}
 
 
+def test_the_saved_labels_of_a_sympy_problem_are_only_text(trained_from_sympy, tmp_path):
+    """A label in metrics.json that quotes code ends in a docstring, inert; a wrong count is refused."""
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(trained_from_sympy[0], out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    metrics["sympy_labels"][0] = '"""\nraise SystemExit(3)\n"""'
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    with pytest.warns(UserWarning, match="the code generated now differs"):  # its docstring quotes the new label
+        run = symbolic_pinn.load(out)
+    assert "raise SystemExit(3)" in run.problem.source and run.field("u")(0.5, 0.5).shape == ()
+    metrics["sympy_labels"].pop()
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    with pytest.raises(symbolic_pinn.PinnError, match="has 2 terms but 1 labels were saved"):
+        symbolic_pinn.load(out)
+
+
 def test_a_sympy_problem_without_text_is_refused_before_training(tmp_path):
     import sympy
 
