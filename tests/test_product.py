@@ -398,7 +398,8 @@ def test_a_sympy_problem_without_text_is_refused_before_training(tmp_path):
 
     x, y = sympy.symbols("x y")
     u = sympy.Function("u")(x, y)
-    flux = symbolic_pinn.Equation(sympy.Eq(symbolic_pinn.normal_derivative(u, [x, y]), 0), on={x: 1})
+    # n_x·∂u/∂x alone, not Dn(u) = n·∇u: the language has no word for it
+    flux = symbolic_pinn.Equation(sympy.Eq(symbolic_pinn.normal_derivative(u, [x]), 0), on={x: 1})
     problem = symbolic_pinn.compile(poisson_from_sympy(flux), width=4, depth=1)
     steps = []
     with pytest.raises(symbolic_pinn.PinnError, match="cannot be written as problem text: the normal component n_x"):

@@ -23,6 +23,8 @@ INLINE = {
     "a derivative at a point": "x in [0, 1]; t in [0, 1]\nfield u(x, t)\nDt(u) = Dxx(u)\nu = sin(pi*x) at t = 0\n"
     "Dx(u)(0, t) = Dx(u)(1, t)\nu(0, t) = u(1, t)",
     "an integral inside an equation": "x in [0, 1]\nfield u(x)\nu - ∫(u(s)*x*s, s, 0, 1) = x/2",
+    "a normal derivative times a factor": "x in [0, 1]; y in [0, 1]\nfield u(x, y)\nΔu = 1\n"
+    "(1 + x)*Dn(u) + 2*Dn(u) + u = 0 on ∂Ω",
 }
 
 
@@ -37,7 +39,7 @@ def recompiled(problem):
 
 
 EXAMPLES = ["poisson", "poisson_ritz", "heat", "neumann", "allen_cahn", "parametric", "periodic", "disk_poisson",
-            "l_shape", "interface", "kovasznay", "beam"]  # fmt: skip
+            "l_shape", "interface", "kovasznay", "beam", "annulus"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -68,7 +70,7 @@ def test_a_sympy_problem_prints_as_text_that_reads_like_the_language():
 
 @pytest.mark.parametrize(
     "name, what",
-    [("annulus", "the normal component n_x"), ("heat_inverse", "a condition on the observations in heat_obs.csv")],
+    [("plate_hole", "a condition on ∂hole"), ("heat_inverse", "a condition on the observations in heat_obs.csv")],
 )
 def test_what_has_no_text_yet_is_a_clear_error(name, what):
     spec = symbolic_pinn.parse_file(ROOT / "examples" / f"{name}.pinn")

@@ -21,7 +21,7 @@ import sympy
 from .._errors import PinnError
 from .derive import _number, _TextPrinter
 from .regions import BOUNDARY, INTERIOR, Face, Part
-from .spec import Spec, TermSpec
+from .spec import NormalComponent, Spec, TermSpec, variable
 
 __all__ = ["unparse"]
 
@@ -66,18 +66,59 @@ class _Printer(_TextPrinter):
 
 
 def _text(spec: Spec, expr: sympy.Expr) -> str:
-    text = _Printer({"order": None}).doprint(expr)
+    text = _Printer({"order": None}).doprint(_normal_derivatives(spec, expr))
     for field in spec.fields:
         text = text.replace(_Printer({"order": None}).doprint(field), field.func.__name__)
     return text
 
 
+_DN = sympy.Function("Dn")  # printed as the language's Dn(u); never compiled
+
+
+def _normal_derivatives(spec: Spec, expr: sympy.Expr) -> sympy.Expr:
+    """``c*n_x*D(u, x) + c*n_y*D(u, y) + rest`` as ``c*Dn(u) + rest`` (the form the checker expands
+    ``Dn`` into), in every sum of ``expr``."""
+    spatial = [s for s, _, _ in spec.variables if s.name != "t" and s.name not in spec.parameters]
+    return expr.replace(lambda e: isinstance(e, sympy.Add) and e.has(NormalComponent), lambda e: _collapse(e, spatial))
+
+
+def _collapse(expr: sympy.Add, spatial) -> sympy.Expr:
+    """One sum: its terms ``c*n_s*D(u, s)``, one for each spatial ``s`` with the same c and u, become ``c*Dn(u)``."""
+    by_factor: dict = {}  # (c, u) → {variable name: term}
+    rest = []
+    for term in sympy.Add.make_args(expr):
+        found = _normal_part(term)
+        if found is None:
+            rest.append(term)
+        else:
+            name, coefficient, value = found
+            by_factor.setdefault((coefficient, value), {})[name] = term
+    for (coefficient, value), terms in by_factor.items():
+        if set(terms) == {s.name for s in spatial}:
+            rest.append(coefficient * _DN(value))
+        else:
+            rest.extend(terms.values())  # not all of n·∇u: printed as it is (an error, naming n_x)
+    return sympy.Add(*rest)
+
+
+def _normal_part(term: sympy.Expr):
+    """``(s, c, u)`` for a term ``c*n_s*D(u, s)``; None for any other."""
+    normals = term.atoms(NormalComponent)
+    if len(normals) != 1:
+        return None
+    (n,) = normals
+    coefficient, factor = (term / n).as_independent(sympy.Derivative)
+    if isinstance(factor, sympy.Derivative) and factor.variable_count == ((variable(n.variable), 1),):
+        return n.variable, coefficient, factor.expr
+    return None
+
+
 def unparse(spec: Spec) -> str:
     """The problem as text that ``parse`` turns back into the same terms.
 
-    Raises a ``PinnError`` naming what has no text yet (a condition on a named part of
-    a shaped boundary, a normal component written out, a boundary integral inside an
-    expression).
+    Raises a ``PinnError`` naming what has no text yet: a condition on a named part of
+    a shaped boundary or on observations, a normal component that is not part of a whole
+    ``Dn(u)``, a boundary integral inside an expression.
     """
     lines = []
     shaped = spec.shape[0] if spec.shape else ()
