@@ -17,7 +17,8 @@ writes into its directory
 - the checkpoint (``checkpoint.json`` and its arrays, named by ``_training.checkpoint``).
 
 Every file is written whole or not at all (``_files.write_atomic``: a temporary file
-renamed over the old one, so a symlink in its place is replaced, never followed).
+renamed over the old one, so a symlink named like a file of the run is replaced, not
+written through).
 :func:`load` recompiles the problem from the saved text and settings — user text is
 parsed, never executed; nothing is unpickled — and gives a :class:`Run`, the same
 class ``problem.train`` returns: ``run.field("u")(x, y)`` takes scalars, arrays or
