@@ -36,7 +36,7 @@ from rich.table import Table
 
 import symbolic_pinn
 from symbolic_pinn._config import NetworkConfig
-from symbolic_pinn._product.cli import write_outputs
+from symbolic_pinn._product import run as _run
 from symbolic_pinn._runtime import derivative
 from symbolic_pinn._training.domain import test_grid
 from symbolic_pinn._training.monitor import ERROR_PREFIX, ErrorMonitor
@@ -244,8 +244,8 @@ def run(name: str, settings: dict | None = None, runs: pathlib.Path | None = Non
     if out is not None:
         if name in REFERENCES:  # the run's own metrics have no error (no `exact`): add the reference's
             result.metrics["rel_l2_reference"] = row["rel_l2"]
-        out.mkdir(parents=True, exist_ok=True)
-        write_outputs(out, compiled, result, settings, problem_file.relative_to(ROOT))
+        _run.create(out)
+        _run.write(out, compiled, result, settings, problem_file.relative_to(ROOT))
     return row
 
 

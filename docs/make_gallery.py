@@ -17,14 +17,16 @@ import shutil
 import subprocess
 import sys
 
-PLOTS = ("solution_*.png", "error_*.png", "loss.png")
+from symbolic_pinn._product.run import METRICS_FILE, PLOT_FILES, PROBLEM_FILE  # the run directory's layout
+
+PLOTS = tuple(PLOT_FILES[kind].format("*") for kind in ("solution", "error", "loss"))
 
 
 def section(run: pathlib.Path, images: pathlib.Path, page: pathlib.Path) -> str:
     """The gallery's section for one run directory; copies its plots into ``images``."""
-    metrics = json.loads((run / "metrics.json").read_text())
-    problem = (run / "problem.pinn").read_text(encoding="utf-8").strip()
-    name = pathlib.Path(metrics.get("problem", run.name)).stem
+    metrics = json.loads((run / METRICS_FILE).read_text())
+    problem = (run / PROBLEM_FILE).read_text(encoding="utf-8").strip()
+    name = pathlib.Path(metrics.get("problem") or run.name).stem  # a problem given without a file: the run's name
     lines = [f"## {name}", "", "```", problem, "```", ""]
     errors = ", ".join(f"{field} {value:.2e}" for field, value in metrics.get("rel_l2", {}).items())
     if not errors and metrics.get("rel_l2_reference"):  # written by benchmarks/accuracy.py (Burgers: Cole–Hopf)
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"training {problem} failed; left out of the gallery", file=sys.stderr)
             continue
         runs.append(out)
-    missing = [run for run in runs if not (run / "metrics.json").is_file() or not (run / "problem.pinn").is_file()]
+    missing = [run for run in runs if not (run / METRICS_FILE).is_file() or not (run / PROBLEM_FILE).is_file()]
     if missing:
         print(f"not a finished run: {', '.join(map(str, missing))}", file=sys.stderr)
         return 1

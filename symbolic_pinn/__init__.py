@@ -10,10 +10,12 @@
     >>> "def residual_pde(u, x):" in problem.source
     True
 
-The stages, each its own module: parse (``_parse``), check (``_check``), lower
-(``_lower``, to the IR of ``_ir``), plan (``_plan``), emit (``_emit``), load
-(``_load``), train (``_train``).  SymPy input enters at check, via ``from_sympy``.
-``load`` (``_run``) reads a training run's directory back.
+The stages, each its own module, in folders by stage: parse and check
+(``_frontend``), lower (to the IR of ``_compiler.ir``), plan, emit and load
+(``_compiler``), train (``_training``).  SymPy input enters at check, via
+``from_sympy``.  ``compile`` gives a ``CompiledProblem`` (``_product.run``), whose
+``.train`` writes a run directory; ``load`` (``_product.run``, the directory's one
+home) reads it back as a ``Run``, the class ``.train`` returns.
 
 The names below are imported when first used, so ``import symbolic_pinn`` (and the
 ``symbolic-pinn`` command's help and ``check``) does not import JAX.
@@ -25,8 +27,8 @@ __version__ = "0.1.0"
 
 # each public name and the module that defines it
 _EXPORTS = {
-    "CompiledProblem": "_compiler.pipeline",
-    "compile": "_compiler.pipeline",
+    "CompiledProblem": "_product.run",
+    "compile": "_product.run",
     "parse": "_compiler.pipeline",
     "parse_file": "_compiler.pipeline",
     "derive": "_frontend.derive",
@@ -48,7 +50,7 @@ _EXPORTS = {
     "table": "_frontend.sympy_input",
     "NetworkConfig": "_config",
     "TrainConfig": "_config",
-    "TrainResult": "_training.train",
+    "TrainResult": "_product.run",
     "StepInfo": "_training.monitor",
     "Run": "_product.run",
     "load": "_product.run",

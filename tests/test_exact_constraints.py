@@ -217,12 +217,13 @@ def test_disagreeing_corners_build_in_the_initial_condition_only(x64):
 
 def test_a_run_saved_before_these_settings_existed_reloads_without_them(tmp_path):
     """Its settings lack exact_initial and periodic_embedding: its networks had neither."""
-    from symbolic_pinn._product.run import _recompile
+    from symbolic_pinn._product.run import PROBLEM_FILE, _recompile
 
-    old = _recompile(tmp_path, {"settings": {"width": 4, "depth": 1}}, PERIODIC, None)
+    (tmp_path / PROBLEM_FILE).write_text(PERIODIC, encoding="utf-8")
+    old = _recompile(tmp_path, {"settings": {"width": 4, "depth": 1}})
     assert not old.network.exact_initial and not old.network.periodic_embedding
     assert list(old.module.WEIGHTS) == ["pde", "ic", "bc1", "bc2"]
-    new = _recompile(tmp_path, {"settings": {"width": 4, "depth": 1, "exact_initial": True}}, PERIODIC, None)
+    new = _recompile(tmp_path, {"settings": {"width": 4, "depth": 1, "exact_initial": True}})
     assert new.network.exact_initial and list(new.module.WEIGHTS) == ["pde", "bc1", "bc2"]
 
 

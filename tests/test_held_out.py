@@ -158,9 +158,9 @@ def test_a_callback_reads_each_terms_loss_in_the_quasi_newton_phase(poisson):
 def test_the_run_directory_shows_the_held_out_loss_where_it_was_evaluated(poisson, straight, tmp_path):
     import csv
 
-    from symbolic_pinn._product.cli import write_outputs
+    from symbolic_pinn._product import run
 
-    written, failed = write_outputs(tmp_path, poisson, straight, {}, "p.pinn")
+    written, failed = run.write(tmp_path, poisson, straight, {}, "p.pinn")
     assert not failed and "loss.png" in written
     with open(tmp_path / "history.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))

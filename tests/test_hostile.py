@@ -24,6 +24,7 @@ import symbolic_pinn
 from symbolic_pinn import PinnError, _limits
 from symbolic_pinn._frontend import data as _data
 from symbolic_pinn._product import cli as _cli
+from symbolic_pinn._product import run as _run
 from symbolic_pinn._training import checkpoint as _checkpoint
 from symbolic_pinn._training import domain as _domain
 from symbolic_pinn._training.train import TrainConfig, relative_l2, train
@@ -488,7 +489,7 @@ def test_an_exact_solution_that_is_nan_somewhere_is_a_warning_and_null(tmp_path,
 
 
 def test_metrics_json_is_strict_whatever_the_numbers():
-    text = _cli._metrics_json({"loss": math.nan, "losses": {"a": math.inf, "b": 1.0}, "rel_l2": {}, "notes": []})
+    text = _run.metrics_json({"loss": math.nan, "losses": {"a": math.inf, "b": 1.0}, "rel_l2": {}, "notes": []})
     metrics = _strict(text)
     assert metrics["loss"] is None and metrics["losses"] == {"a": None, "b": 1.0}
     assert metrics["notes"] == ["loss was nan, written as null", "losses.a was inf, written as null"]

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
-from symbolic_pinn._product.plots import MAP_POINTS, _field_figure, _inside, _on_grid, write_plots
+from symbolic_pinn._product.plots import MAP_POINTS, _field_figure, _inside, _on_grid
+from symbolic_pinn._product.run import write_plots
 from symbolic_pinn._training.train import TrainConfig, TrainResult, train
 
 

@@ -325,6 +325,107 @@ def test_callback_sees_each_step_and_stops_early(tmp_path):
     np.testing.assert_allclose(run.field("u")(np.array([0.25, 0.5])), u(np.array([0.25, 0.5])), rtol=1e-6)
 
 
+# ---- one run directory, from the command and from Python ----------------------------------
+
+
+def poisson_from_sympy(*extra_terms):
+    """examples/poisson.pinn built from SymPy: a problem without text."""
+    import sympy
+
+    x, y = sympy.symbols("x y")
+    u = sympy.Function("u")(x, y)
+    solution = sympy.sin(sympy.pi * x) * sympy.sin(sympy.pi * y)
+    return symbolic_pinn.from_sympy(
+        variables={x: (0, 1), y: (0, 1)},
+        fields=[u],
+        terms=[
+            sympy.Eq(-(u.diff(x, 2) + u.diff(y, 2)), 2 * sympy.pi**2 * solution),
+            symbolic_pinn.Equation(sympy.Eq(u, 0), on="boundary"),
+            *extra_terms,
+        ],
+        exact={u: solution},
+    )
+
+
+@pytest.fixture(scope="module")
+def trained_from_sympy(tmp_path_factory):
+    """(run directory, result) of problem.train(run_dir) on the SymPy-built Poisson, the command's settings."""
+    out = tmp_path_factory.mktemp("sympy") / "run"
+    problem = symbolic_pinn.compile(poisson_from_sympy(), width=8, depth=2)
+    settings = {"interior_points": 128, "boundary_points": 32, "seed": 1, "log_every": 10, "error_every": 10}
+    result = problem.train(out, adam_steps=STEPS, lbfgs_steps=0, progress=False, **settings)
+    return out, result
+
+
+def test_a_run_of_a_sympy_problem_trained_from_python_loads(trained_from_sympy):
+    out, result = trained_from_sympy
+    assert isinstance(result, symbolic_pinn.Run) and isinstance(result, symbolic_pinn.TrainResult)
+    run = symbolic_pinn.load(out)  # warnings are errors here: the recompiled code is the code trained
+    assert run.problem.source == result.problem.source == (out / "loss.py").read_text()
+    assert run.metrics["steps"] == STEPS and run.metrics["rel_l2"] == result.metrics["rel_l2"]
+    assert run.history == result.history and run.config == result.config
+    x, y = np.meshgrid(np.linspace(0, 1, 7), np.linspace(0, 1, 5))
+    np.testing.assert_array_equal(run.field("u")(x, y), result.field("u")(x, y))
+    assert symbolic_pinn.parse((out / "problem.pinn").read_text()).fields  # text, parsed, never executed
+
+
+def test_python_and_the_command_write_the_same_files(trained, trained_from_sympy):
+    from_command, from_python = trained[0], trained_from_sympy[0]
+    assert sorted(p.name for p in from_python.iterdir()) == sorted(p.name for p in from_command.iterdir())
+    assert json.loads((from_python / "metrics.json").read_text()).keys() >= {"settings", "source_sha256", "versions"}
+
+
+def test_the_saved_labels_of_a_sympy_problem_are_only_text(trained_from_sympy, tmp_path):
+    """A label in metrics.json that quotes code ends in a docstring, inert; a wrong count is refused."""
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(trained_from_sympy[0], out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    metrics["sympy_labels"][0] = '"""\nraise SystemExit(3)\n"""'
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    with pytest.warns(UserWarning, match="the code generated now differs"):  # its docstring quotes the new label
+        run = symbolic_pinn.load(out)
+    assert "raise SystemExit(3)" in run.problem.source and run.field("u")(0.5, 0.5).shape == ()
+    metrics["sympy_labels"].pop()
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    with pytest.raises(symbolic_pinn.PinnError, match="has 2 terms but 1 labels were saved"):
+        symbolic_pinn.load(out)
+
+
+def test_a_sympy_problem_without_text_is_refused_before_training(tmp_path):
+    import sympy
+
+    x, y = sympy.symbols("x y")
+    u = sympy.Function("u")(x, y)
+    # n_x·∂u/∂x alone, not Dn(u) = n·∇u: the language has no word for it
+    flux = symbolic_pinn.Equation(sympy.Eq(symbolic_pinn.normal_derivative(u, [x]), 0), on={x: 1})
+    problem = symbolic_pinn.compile(poisson_from_sympy(flux), width=4, depth=1)
+    steps = []
+    with pytest.raises(symbolic_pinn.PinnError, match="cannot be written as problem text: the normal component n_x"):
+        problem.train(tmp_path / "run", adam_steps=2, lbfgs_steps=0, progress=False, callback=steps.append)
+    assert steps == [] and not (tmp_path / "run").exists()
+
+
+def test_the_reader_and_the_writer_share_the_file_names(trained_from_sympy):
+    """Every file name of a run is written in one place: _product/run.py (the checkpoint's in checkpoint.py)."""
+    import ast
+
+    from symbolic_pinn._product import run as _run
+    from symbolic_pinn._training import checkpoint
+
+    out, _ = trained_from_sympy
+    names = {p.name for p in out.iterdir()}
+    assert _run.previous_files(out) == sorted(names)  # each is a file of the layout: --overwrite removes them all
+    assert set(_run.FINISHED) <= names  # what load reads is what was written
+    homes = {name: "run.py" for name in (_run.PROBLEM_FILE, _run.METRICS_FILE, _run.CODE_FILE, _run.HISTORY_FILE)}
+    homes |= {_run.PARAMS_FILE: "run.py", _run.PLOT_FILES["loss"]: "run.py", checkpoint.INDEX: "checkpoint.py"}
+    for path in (ROOT / "symbolic_pinn").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in homes:
+                assert path.name == homes[node.value], f"{path} names {node.value!r}"
+
+
 # ---- start-up ---------------------------------------------------------------------------
 
 NO_JAX = """

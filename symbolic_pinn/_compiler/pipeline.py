@@ -1,7 +1,9 @@
 """The pipeline: text or SymPy → IR → schedule → JAX source → loaded loss.
 
 ``compile`` lists the stages by name; every intermediate result is kept on the
-returned :class:`CompiledProblem` so any stage can be printed.
+returned :class:`Compiled` so any stage can be printed.  Training is not a stage of
+the compiler: ``symbolic_pinn.compile`` gives a ``CompiledProblem`` (``_product.run``),
+which adds ``.train`` and writes the run directory.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .lower import lower
 from .plan import TAYLOR_FROM_ORDER, Schedule, format_schedule, plan
 from .quadrature import check_quadrature
 
-__all__ = ["parse", "parse_file", "compile", "CompiledProblem"]
+__all__ = ["parse", "parse_file", "compile", "Compiled"]
 
 
 def parse(text: str, filename: str | None = None) -> Spec:
@@ -46,11 +48,11 @@ def parse_file(path: str | pathlib.Path) -> Spec:
 
 
 @dataclasses.dataclass(frozen=True)
-class CompiledProblem:
+class Compiled:
     """A problem after every stage: ``.spec``, ``.ir``, ``.schedule``, ``.source``, ``.module``.
 
     ``.loss(params, points)`` and ``.losses(params, points)`` are the generated
-    functions; ``.init_params(key)`` makes network weights; ``.train(...)`` trains.
+    functions; ``.init_params(key)`` makes network weights.
     """
 
     spec: Spec
@@ -94,20 +96,6 @@ class CompiledProblem:
         tables = "".join(table.describe() + "\n" for table in self.ir.tables)
         return tables + format_exact(self.exact, self.ir) + format_schedule(self.schedule, self.ir)
 
-    def train(self, run_dir=None, *, resume: bool = False, callback=None, **settings):
-        """Train the networks; see :class:`symbolic_pinn.TrainConfig` for the settings.
-
-        With ``run_dir``, checkpoints are written there; ``resume=True`` continues the
-        run checkpointed there, with its settings.  ``callback(info)`` is called after
-        every step with ``info.step``, ``.phase``, ``.loss``, ``.losses`` (each term's)
-        and ``.params``; returning True stops training (``metrics["stopped"]`` says so).
-        """
-        from .._settings import train_config
-        from .._training.train import train
-
-        config = train_config(settings, run_dir if resume else None)
-        return train(self, config, run_dir, resume=resume, callback=callback)
-
 
 def compile(
     problem: Spec | str,
@@ -115,7 +103,7 @@ def compile(
     taylor_from_order: int | None = TAYLOR_FROM_ORDER,
     network: NetworkConfig | None = None,
     **settings,
-) -> CompiledProblem:
+) -> Compiled:
     """Compile a problem (text or a :class:`Spec` from ``parse``/``from_sympy``).
 
     Args:
@@ -167,4 +155,4 @@ def compile(
     )
     module = load(source, pathlib.Path(spec.filename).name if spec.filename else "problem")
     check_quadrature(program, network, constraints, taylor_from_order)
-    return CompiledProblem(spec, program, schedule, source, module, network, constraints)
+    return Compiled(spec, program, schedule, source, module, network, constraints)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-import math
 import os
 import pathlib
 import signal
@@ -27,8 +25,9 @@ EXIT_INTERNAL = 3
 
 def _compile(file, settings: dict):
     """Compile with the network settings (see _settings.NETWORK)."""
-    from .._compiler.pipeline import compile, parse_file
+    from .._compiler.pipeline import parse_file
     from .._settings import NETWORK
+    from .run import compile
 
     network = {s.name: settings.get(s.name, s.default) for s in NETWORK}
     return compile(parse_file(file), **network)
@@ -73,6 +72,7 @@ def _cmd_compile(args) -> int:
 def _cmd_train(args) -> int:
     from .._training.devices import initialize, lost_process
     from .._training.train import TrainConfig, train
+    from . import run as _run
 
     settings = _train_settings(args)
     run_dir = pathlib.Path(args.resume or args.out or pathlib.Path("runs") / pathlib.Path(args.file).stem)
@@ -86,10 +86,7 @@ def _cmd_train(args) -> int:
     leader = jax.process_index() == 0  # process 0 writes the run directory; the others train with it
     if leader and not args.resume:
         _claim(run_dir, args.overwrite)
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise PinnError(f"cannot create the output directory {run_dir}: {err.strerror}") from None
+    _run.create(run_dir)
     if leader and not args.out and not args.resume:
         print(f"writing the run into {run_dir}", file=sys.stderr)
     try:
@@ -115,7 +112,7 @@ def _cmd_train(args) -> int:
             print(f"  at {k} = {value}: {shown}")
     for name, value in metrics["unknowns"].items():
         print(f"{name} = {value:.6g}")
-    written, failed = write_outputs(run_dir, compiled, result, settings, args.file)
+    written, failed = _run.write(run_dir, compiled, result, settings, args.file)
     for note in metrics["notes"]:
         print(f"warning: {note}", file=sys.stderr)
     if written:
@@ -144,6 +141,7 @@ def _lost_peer(error: PinnError) -> typing.NoReturn:
 def _report_failed_writes(run_dir: pathlib.Path, failed: dict[str, str], result) -> int:
     """Say which result files are missing and what is left; exit 1 (the run's numbers were printed)."""
     from .._training import checkpoint as _checkpoint
+    from . import run as _run
 
     listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
     print(f"error: could not write in {run_dir}: {listing}", file=sys.stderr)
@@ -154,27 +152,16 @@ def _report_failed_writes(run_dir: pathlib.Path, failed: dict[str, str], result)
             f"`symbolic-pinn train PROBLEM --resume {run_dir}` finishes from it and writes the results",
             file=sys.stderr,
         )
-    if "metrics.json" in failed:  # never end with nothing: the metrics go to the terminal instead
-        print(_metrics_json(result.metrics))
+    if _run.METRICS_FILE in failed:  # never end with nothing: the metrics go to the terminal instead
+        print(_run.metrics_json(result.metrics))
     return EXIT_ERROR
-
-
-# what a run writes (the plots too: *.png); a directory holding any of these holds a run
-RUN_FILES = ("metrics.json", "loss.py", "history.csv", "params.npz", "problem.pinn", "checkpoint.json")
-
-
-def _previous_run(run_dir: pathlib.Path) -> list[str]:
-    """The files of an earlier run in ``run_dir`` (none if it holds no run)."""
-    markers = ("metrics.json", "checkpoint.json", "params.npz")
-    if not run_dir.is_dir() or not any((run_dir / n).is_file() for n in markers):
-        return []
-    patterns = list(RUN_FILES) + ["checkpoint-*.npz", "loss.png", "solution_*.png", "error_*.png"]
-    return sorted({p.name for pattern in patterns for p in run_dir.glob(pattern) if p.is_file()})
 
 
 def _claim(run_dir: pathlib.Path, overwrite: bool) -> None:
     """Refuse a directory holding an earlier run, unless told to replace it; then say what goes."""
-    previous = _previous_run(run_dir)
+    from .run import previous_files
+
+    previous = previous_files(run_dir)
     if not previous:
         return
     if not overwrite:
@@ -206,91 +193,6 @@ def _train_settings(args) -> dict:
     if path:
         print(f"settings from {path}", file=sys.stderr)
     return {s.name: s.default for s in _settings.SETTINGS} | from_file | given
-
-
-def write_outputs(out: pathlib.Path, compiled, result, settings, problem_file) -> tuple[list[str], dict[str, str]]:
-    """Write metrics, code, history, parameters and plots of the run of ``problem_file`` into ``out``.
-
-    Returns the names written, and for each file that could not be written (a full disk)
-    why; every file is written whole or not at all (``_files.write_atomic``).
-    """
-    import io
-
-    import jax
-    import numpy as np
-
-    from .. import __version__
-    from .._files import write_atomic
-    from .._training import checkpoint as _checkpoint
-    from .._training.monitor import history_columns
-    from . import plots
-    from .run import PROBLEM_FILE
-
-    metrics = dict(result.metrics)
-    metrics.update(
-        {
-            "problem": str(problem_file),
-            "problem_path": str(pathlib.Path(problem_file).resolve()),
-            "settings": settings,
-            "versions": {"symbolic_pinn": __version__, "jax": jax.__version__},
-            "source_sha256": compiled.source_hash,
-        }
-    )
-
-    def params() -> bytes:
-        leaves = jax.tree_util.tree_flatten_with_path(result.params)[0]
-        buffer = io.BytesIO()
-        np.savez(buffer, **{jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves})
-        return buffer.getvalue()
-
-    def history() -> bytes:
-        buffer = io.StringIO(newline="")
-        losses, extra = history_columns(result.history)
-        names = ["step", "phase", "loss"] + sorted(set(losses) - {"loss"}) + extra
-        writer = csv.DictWriter(buffer, fieldnames=names)
-        writer.writeheader()
-        writer.writerows(result.history)
-        return buffer.getvalue().encode()
-
-    contents = {
-        "metrics.json": lambda: (_metrics_json(metrics) + "\n").encode(),
-        "loss.py": lambda: compiled.source.encode(),
-        PROBLEM_FILE: lambda: (compiled.spec.source or "").encode(),
-        "history.csv": history,
-        "params.npz": params,
-    }
-    written, failed = [], {}
-    for name, content in contents.items():
-        try:
-            write_atomic(out / name, content())
-            written.append(name)
-        except OSError as err:
-            failed[name] = err.strerror or str(err)
-    try:
-        written += plots.write_plots(out, compiled, result)
-    except OSError as err:
-        failed["plots"] = err.strerror or str(err)
-    checkpoint = ["checkpoint.json"] if _checkpoint.exists(out) else []
-    return written + checkpoint, failed
-
-
-def _metrics_json(metrics: dict) -> str:
-    """Strict JSON (no NaN, no Infinity): a number that is not finite is written as null, with a note."""
-    notes = list(metrics.get("notes", []))
-
-    def strict(value, where: str):
-        if isinstance(value, float) and not math.isfinite(value):
-            notes.append(f"{where} was {value}, written as null")
-            return None
-        if isinstance(value, dict):
-            return {k: strict(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [strict(v, f"{where}[{i}]") for i, v in enumerate(value)]
-        return value
-
-    cleaned = strict(metrics, "")
-    cleaned["notes"] = notes
-    return json.dumps(cleaned, indent=2, allow_nan=False)
 
 
 def _cmd_eval(args) -> int:

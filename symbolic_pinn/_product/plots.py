@@ -11,15 +11,16 @@ leave the points outside a shaped domain (disk, CSG) blank, share one labelled c
 scale across the snapshots, and show the exact solution beside the network's where
 the problem gives one.
 
-Figures are drawn with matplotlib's object-oriented API and saved by the Agg canvas:
-no pyplot, no window, no change to matplotlib's global backend.
+Figures are drawn with matplotlib's object-oriented API and rendered by the Agg canvas:
+no pyplot, no window, no change to matplotlib's global backend.  This module draws;
+the run directory (``_product.run``) names the files and writes them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import pathlib
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterator
 
 import jax.numpy as jnp
 import numpy as np
@@ -30,7 +31,7 @@ from .._training.devices import in_chunks
 from .._training.monitor import history_columns
 from .._training.train import CHUNK_SIZE, PARAMETER_VALUES, TrainResult, result_precision
 
-__all__ = ["write_plots"]
+__all__ = ["figures", "png"]
 
 TIME = "t"  # a variable of this name is time: plotted as snapshots
 SNAPSHOTS = 4
@@ -40,10 +41,13 @@ MAP_POINTS = 101  # per axis of a heat map
 Coordinates = dict[str, np.ndarray]
 
 
-def write_plots(out: pathlib.Path, compiled, result: TrainResult) -> list[str]:
-    """Write ``loss.png`` and each field's plots into ``out``; returns the file names."""
-    names = ["loss.png"]
-    _save(_loss_figure(result.history), out / names[0])
+def figures(compiled, result: TrainResult) -> Iterator[tuple[str, str | None, Figure]]:
+    """Each figure of a run, drawn one at a time: ``(kind, field, figure)``.
+
+    ``kind`` is ``loss`` (field None), ``solution`` or ``error`` (where the problem gives
+    an exact solution); the run directory (``_product.run``) names and writes them.
+    """
+    yield "loss", None, _loss_figure(result.history)
     bounds = {v.name: (float(v.lo), float(v.hi)) for v in compiled.ir.variables}
     inside = _inside(compiled.ir.shape)
     with result_precision(result.params):
@@ -53,21 +57,21 @@ def write_plots(out: pathlib.Path, compiled, result: TrainResult) -> list[str]:
             network = _on_grid(networks[field.name], args, result.config.chunk_size)
             exact = compiled.module.EXACT.get(field.name)
             reference = _on_grid(exact, args, result.config.chunk_size) if exact else None
-            names.append(f"solution_{field.name}.png")
             title = f"{field.name}({', '.join(args)})"
             figure = _field_figure(title, args, bounds, network, reference, inside, field.name, compiled.ir.parameters)
-            _save(figure, out / names[-1])
+            yield "solution", field.name, figure
             if reference is not None:
-                names.append(f"error_{field.name}.png")
                 error = lambda c, n=network, r=reference: np.abs(n(c) - r(c))  # noqa: E731
                 label = f"|{field.name} − exact|"
                 figure = _field_figure(label, args, bounds, error, None, inside, label, compiled.ir.parameters)
-                _save(figure, out / names[-1])
-    return names
+                yield "error", field.name, figure
 
 
-def _save(figure: Figure, path: pathlib.Path) -> None:
-    FigureCanvasAgg(figure).print_png(str(path))
+def png(figure: Figure) -> bytes:
+    """The figure as a PNG file's bytes (Agg: no window, no global backend)."""
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()
 
 
 def _inside(shape) -> Callable[[Coordinates], np.ndarray] | None:

@@ -1,29 +1,80 @@
-"""A trained solution as a product: a run directory loaded back, its fields as functions.
+"""A run's one home: the compiled problem that trains, the result, and the run directory
+(its layout, its creation, its writing and its reading).
 
-``symbolic-pinn train`` writes a run directory: the problem text (``problem.pinn``),
-``metrics.json`` (settings, errors, the sha256 of the generated code), the generated
-``loss.py`` and the parameters (``params.npz``, each array under its path in the
-parameter tree).  :func:`load` recompiles the problem from the saved text and settings
-— user text is parsed, never executed — and gives the fields back as vectorised JAX
-functions: ``run.field("u")(x, y)`` takes scalars, arrays or meshgrids (broadcast
-together) and can be differentiated, jitted and vmapped like any JAX function.
+The compiler (``_compiler.pipeline.compile``) ends with the loaded module and training
+(``_training``) imports the compiler, so ``.train`` lives here, above both:
+``symbolic_pinn.compile`` gives a :class:`CompiledProblem`, the compiler's result with
+``.train``, which returns a :class:`Run` and, given a directory, writes it.
+
+A training run (``symbolic-pinn train``, or ``problem.train(run_dir)`` from Python)
+writes into its directory
+
+- ``problem.pinn``: the problem text (a problem built from SymPy: its text, printed);
+- ``metrics.json``: settings, errors, the sha256 of the generated code, versions;
+- ``loss.py``: the generated code; ``history.csv``: the loss every few steps;
+- ``params.npz``: the parameters, each array under its path in the parameter tree;
+- ``loss.png``, ``solution_<field>.png``, ``error_<field>.png``: the plots (``plots.py``);
+- the checkpoint (``checkpoint.json`` and its arrays, named by ``_training.checkpoint``).
+
+Every file is written whole or not at all (``_files.write_atomic``: a temporary file
+renamed over the old one, so a symlink named like a file of the run is replaced, not
+written through).
+:func:`load` recompiles the problem from the saved text and settings — user text is
+parsed, never executed; nothing is unpickled — and gives a :class:`Run`, the same
+class ``problem.train`` returns: ``run.field("u")(x, y)`` takes scalars, arrays or
+meshgrids (broadcast together) and can be differentiated, jitted and vmapped.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import functools
+import io
 import json
+import math
 import pathlib
 import warnings
 from collections.abc import Callable
 
+from .. import _files
+from .._compiler import pipeline
+from .._config import TrainConfig
 from .._errors import PinnError
+from .._training import checkpoint
 
-__all__ = ["Run", "load", "field_function", "trained_in_float64", "PROBLEM_FILE", "PARAMS_FILE", "METRICS_FILE"]
+__all__ = [
+    "CompiledProblem",
+    "compile",
+    "Run",
+    "TrainResult",
+    "load",
+    "field_function",
+    "trained_in_float64",
+    "create",
+    "write",
+    "FILES",
+]
+
+# ---- the layout ---------------------------------------------------------------------------
 
 PROBLEM_FILE = "problem.pinn"  # the problem text, as it was trained
-PARAMS_FILE = "params.npz"
 METRICS_FILE = "metrics.json"
+CODE_FILE = "loss.py"
+HISTORY_FILE = "history.csv"
+PARAMS_FILE = "params.npz"
+PLOT_FILES = {"loss": "loss.png", "solution": "solution_{}.png", "error": "error_{}.png"}  # by plots.figures' kind
+# every file of a run, as glob patterns (its checkpoint's named by the checkpoint format)
+FILES = (
+    (METRICS_FILE, CODE_FILE, HISTORY_FILE, PARAMS_FILE, PROBLEM_FILE)
+    + tuple(name.format("*") for name in PLOT_FILES.values())
+    + checkpoint.FILES
+)
+FINISHED = (PROBLEM_FILE, METRICS_FILE, PARAMS_FILE)  # what load needs
+MARKERS = (METRICS_FILE, checkpoint.INDEX, PARAMS_FILE)  # a directory holding one of these holds a run
+SYMPY_LABELS = "sympy_labels"  # in metrics.json: the terms' labels of a problem built from SymPy
+
+# ---- the result ---------------------------------------------------------------------------
 
 
 def field_function(problem, params, name: str, extrapolate: bool = False) -> Callable:
@@ -84,7 +135,13 @@ def _in_range(name: str, parameter: str, value, lo: float, hi: float) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Run:
-    """A trained solution: the compiled ``problem``, its ``params``, the run's ``metrics``.
+    """A trained solution: what ``problem.train`` returns and what :func:`load` reads back.
+
+    ``problem`` is the compiled problem, ``params`` its parameters, ``metrics`` the run's
+    summary (errors, settings, steps), ``history`` a row every few steps; ``points``
+    (each term's points at the end; with several processes, this process's rows) and
+    ``config`` (the :class:`TrainConfig`) come with a run just trained, ``run_dir``
+    with a run that has a directory.
 
     >>> run = symbolic_pinn.load("runs/poisson")          # doctest: +SKIP
     >>> u = run.field("u"); u(0.5, 0.5)                     # doctest: +SKIP
@@ -93,7 +150,18 @@ class Run:
     problem: object  # CompiledProblem
     params: dict
     metrics: dict
+    history: list[dict] = dataclasses.field(default_factory=list)
+    points: dict = dataclasses.field(default_factory=dict)
+    config: TrainConfig = TrainConfig()
     run_dir: pathlib.Path | None = None
+
+    @classmethod
+    def of(cls, record, run_dir=None) -> Run:
+        """The run of a training record (``_training.train``'s result)."""
+        directory = None if run_dir is None else pathlib.Path(run_dir)
+        return cls(
+            record.problem, record.params, record.metrics, record.history, record.points, record.config, directory
+        )
 
     @property
     def unknowns(self) -> dict[str, float]:
@@ -109,9 +177,222 @@ class Run:
         return field_function(self.problem, self.params, name, extrapolate)
 
 
+TrainResult = Run  # the name of what problem.train returned before runs and results were one class
+
+# ---- the compiled problem, which trains into a run directory ----------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledProblem(pipeline.Compiled):
+    """A problem after every stage: ``.spec``, ``.ir``, ``.schedule``, ``.source``, ``.module``.
+
+    ``.loss(params, points)`` and ``.losses(params, points)`` are the generated
+    functions; ``.init_params(key)`` makes network weights; ``.train(...)`` trains.
+    """
+
+    def train(self, run_dir=None, *, resume: bool = False, callback=None, plots: bool = True, **settings) -> Run:
+        """Train the networks; see :class:`symbolic_pinn.TrainConfig` for the settings.
+
+        With ``run_dir``, the run is written there as ``symbolic-pinn train --out`` writes
+        it: checkpoints while it trains, then the metrics, the problem text, the generated
+        code, the history, the parameters and (unless ``plots=False``) the plots, so that
+        :func:`symbolic_pinn.load` reads it back.  ``resume=True`` continues the run
+        checkpointed there, with its settings.  ``callback(info)`` is called after every
+        step with ``info.step``, ``.phase``, ``.loss``, ``.losses`` (each term's) and
+        ``.params``; returning True stops training (``metrics["stopped"]`` says so).
+
+        Returns a :class:`symbolic_pinn.Run`: ``.field(name)``, ``.params``, ``.metrics``,
+        ``.history``, ``.unknowns``.
+        """
+        import jax
+
+        from .._settings import train_config
+        from .._training.train import train
+
+        config = train_config(settings, run_dir if resume else None)
+        if run_dir is None:
+            return Run.of(train(self, config, callback=callback))
+        run_dir = pathlib.Path(run_dir)
+        leader = jax.process_index() == 0  # with several processes, process 0 writes
+        text = problem_text(self)  # a SymPy-built problem that cannot be saved is refused before training
+        if leader and not resume:  # a resumed run continues its directory
+            create(run_dir)
+        record = train(self, config, run_dir, resume=resume, callback=callback)
+        if leader:
+            settings = dataclasses.asdict(config) | self.network_settings
+            _, failed = write(run_dir, self, record, settings, text=text, plots=plots)
+            if failed:
+                listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
+                warnings.warn(f"could not write in {run_dir}: {listing}", stacklevel=2)
+        return Run.of(record, run_dir)
+
+
+@functools.wraps(pipeline.compile)
+def compile(problem, **settings) -> CompiledProblem:
+    compiled = pipeline.compile(problem, **settings)
+    return CompiledProblem(**{f.name: getattr(compiled, f.name) for f in dataclasses.fields(compiled)})
+
+
+# ---- creation -----------------------------------------------------------------------------
+
+
+def create(run_dir: pathlib.Path) -> None:
+    """Create the run directory and make sure files can be written there, before any training."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PinnError(f"cannot create the run directory {run_dir}: {err.strerror}") from None
+    _files.check_writable(run_dir)
+
+
+def previous_files(run_dir: pathlib.Path) -> list[str]:
+    """The files of an earlier run in ``run_dir`` (none if it holds no run)."""
+    if not run_dir.is_dir() or not any((run_dir / n).is_file() for n in MARKERS):
+        return []
+    return sorted({p.name for pattern in FILES for p in run_dir.glob(pattern) if p.is_file()})
+
+
+def problem_text(problem) -> str:
+    """The text ``problem.pinn`` holds: the problem as written, or a SymPy-built one printed.
+
+    A printed problem is compiled again and must give the code that is trained (but for
+    the docstrings quoting it); what cannot be printed so is refused now, with a
+    ``PinnError``, rather than when the run is loaded.
+    """
+    if problem.spec.source is not None:
+        return problem.spec.source
+    from .._frontend.unparse import unparse
+
+    text = unparse(problem.spec)
+    try:
+        with warnings.catch_warnings():  # the problem's warnings were given when it was compiled
+            warnings.simplefilter("ignore")
+            again = _compile_text(text, None, problem.network_settings, _labels(problem.spec))
+    except PinnError as err:
+        raise _unsaved(err.message) from None
+    if again.source != problem.source:
+        raise _unsaved("the code compiled from its printed text differs from the code of the problem")
+    return text
+
+
+def _labels(spec) -> list[str]:
+    return [t.label for t in spec.terms]
+
+
+def _unsaved(why: str) -> PinnError:
+    return PinnError(
+        f"this problem built from SymPy cannot be saved as problem text, so its run could not be loaded: {why}",
+        help="train it without a run directory (problem.train()), or write the problem in the language "
+        "(symbolic_pinn.parse) to save its run",
+    )
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def write(
+    run_dir: pathlib.Path, problem, result, settings: dict, problem_file=None, *, text: str | None = None, plots=True
+) -> tuple[list[str], dict[str, str]]:
+    """Write metrics, problem text, code, history, parameters and plots of a run into ``run_dir``.
+
+    ``problem_file`` is the problem's file as the user named it (None: the problem's own
+    file name, if it has one); ``text`` the problem text (None: :func:`problem_text`).
+    Returns the names written, and for each file that could not be written (a full disk)
+    why; every file is written whole or not at all (``_files.write_atomic``).
+    """
+    import jax
+    import numpy as np
+
+    from .. import __version__
+    from .._training.monitor import history_columns
+
+    problem_file = problem_file if problem_file is not None else problem.spec.filename
+    metrics = dict(result.metrics)
+    metrics.update(
+        {
+            "problem": None if problem_file is None else str(problem_file),
+            "problem_path": None if problem_file is None else str(pathlib.Path(problem_file).resolve()),
+            "settings": settings,
+            "versions": {"symbolic_pinn": __version__, "jax": jax.__version__},
+            "source_sha256": problem.source_hash,
+        }
+    )
+    if problem.spec.source is None:
+        metrics[SYMPY_LABELS] = _labels(problem.spec)
+
+    def params() -> bytes:
+        leaves = jax.tree_util.tree_flatten_with_path(result.params)[0]
+        buffer = io.BytesIO()
+        np.savez(buffer, **{jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves})
+        return buffer.getvalue()
+
+    def history() -> bytes:
+        buffer = io.StringIO(newline="")
+        losses, extra = history_columns(result.history)
+        names = ["step", "phase", "loss"] + sorted(set(losses) - {"loss"}) + extra
+        writer = csv.DictWriter(buffer, fieldnames=names)
+        writer.writeheader()
+        writer.writerows(result.history)
+        return buffer.getvalue().encode()
+
+    contents = {
+        METRICS_FILE: lambda: (metrics_json(metrics) + "\n").encode(),
+        CODE_FILE: lambda: problem.source.encode(),
+        PROBLEM_FILE: lambda: (problem_text(problem) if text is None else text).encode(),
+        HISTORY_FILE: history,
+        PARAMS_FILE: params,
+    }
+    written, failed = [], {}
+    for name, content in contents.items():
+        try:
+            _files.write_atomic(run_dir / name, content())
+            written.append(name)
+        except OSError as err:
+            failed[name] = err.strerror or str(err)
+    if plots:
+        try:
+            written += write_plots(run_dir, problem, result)
+        except OSError as err:
+            failed["plots"] = err.strerror or str(err)
+    return written + ([checkpoint.INDEX] if checkpoint.exists(run_dir) else []), failed
+
+
+def write_plots(run_dir: pathlib.Path, problem, result) -> list[str]:
+    """Write the loss plot and each field's plots (``plots.figures``); returns the file names."""
+    from . import plots
+
+    names = []
+    for kind, field, figure in plots.figures(problem, result):
+        names.append(PLOT_FILES[kind].format(field))
+        _files.write_atomic(run_dir / names[-1], plots.png(figure))
+    return names
+
+
+def metrics_json(metrics: dict) -> str:
+    """Strict JSON (no NaN, no Infinity): a number that is not finite is written as null, with a note."""
+    notes = list(metrics.get("notes", []))
+
+    def strict(value, where: str):
+        if isinstance(value, float) and not math.isfinite(value):
+            notes.append(f"{where} was {value}, written as null")
+            return None
+        if isinstance(value, dict):
+            return {k: strict(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [strict(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    cleaned = strict(metrics, "")
+    cleaned["notes"] = notes
+    return json.dumps(cleaned, indent=2, allow_nan=False)
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
 def trained_in_float64(run_dir) -> bool:
     """Whether the run in ``run_dir`` trained in double precision (False when it cannot tell)."""
-    for name in (METRICS_FILE, "checkpoint.json"):
+    for name in (METRICS_FILE, checkpoint.INDEX):
         try:
             return bool(json.loads((pathlib.Path(run_dir) / name).read_text())["settings"].get("float64"))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -127,27 +408,23 @@ def _read_json(path: pathlib.Path) -> dict:
 
 
 def load(run_dir) -> Run:
-    """Load a run directory written by ``symbolic-pinn train``: problem, parameters, metrics.
-
-    A directory of ``problem.train(run_dir)``, which holds only checkpoints, loads too:
-    its parameters are those of the last checkpoint, its metrics only settings and steps.
+    """Load a run directory (``symbolic-pinn train --out``, or ``problem.train(run_dir)``).
 
     Args:
-        run_dir: the ``--out`` directory of a training run.
+        run_dir: the directory of a training run.
 
     >>> run = symbolic_pinn.load("runs/poisson")          # doctest: +SKIP
     >>> run.metrics["rel_l2"], run.unknowns                 # doctest: +SKIP
     """
     run_dir = pathlib.Path(run_dir)
-    where = "give the --out directory of a `symbolic-pinn train` run"
+    where = "give the --out directory of a `symbolic-pinn train` run, or the run_dir of problem.train(run_dir)"
     if not run_dir.is_dir():
         raise PinnError(f"no run directory {run_dir}", help=where)
-    missing = [n for n in (PROBLEM_FILE, METRICS_FILE, PARAMS_FILE) if not (run_dir / n).is_file()]
-    if missing and (run_dir / "checkpoint.json").is_file():  # a run of problem.train(run_dir): checkpoints only
-        return _from_checkpoint(run_dir)
+    missing = [n for n in FINISHED if not (run_dir / n).is_file()]
     if missing:
+        resume = " (a run killed before its end left its checkpoint: resume it)" if checkpoint.exists(run_dir) else ""
         raise PinnError(
-            f"{run_dir} is not a finished run: it lacks {', '.join(missing)}",
+            f"{run_dir} is not a finished run: it lacks {', '.join(missing)}{resume}",
             help=where + " (a run stopped early still writes them; runs of older versions lack problem.pinn)",
         )
     metrics = _read_json(run_dir / METRICS_FILE)
@@ -156,49 +433,69 @@ def load(run_dir) -> Run:
         params = problem.module.load_params(run_dir / PARAMS_FILE)
     except (OSError, ValueError, KeyError) as err:
         raise PinnError(f"cannot read the parameters in {run_dir}: {err}", help="the run is damaged") from None
-    return Run(problem, params, metrics, run_dir)
+    history = _read_history(run_dir / HISTORY_FILE)
+    return Run(problem, params, metrics, history, config=_config(metrics), run_dir=run_dir)
 
 
-def _from_checkpoint(run_dir: pathlib.Path) -> Run:
-    """A run directory holding only checkpoints: the problem text and parameters of the last one."""
-    import jax
-
-    from .._training import checkpoint
-    from .._training.train import _unflat, precision
-
-    meta, arrays = checkpoint.load(run_dir)
-    text = (meta.get("problem") or {}).get("source")
-    if text is None:
-        raise PinnError(
-            f"the checkpoint in {run_dir} does not hold the problem text (a problem built from SymPy, or an older run)",
-            help="evaluate the result of problem.train(...) directly: result.field(name)",
-        )
-    metrics = {"settings": meta["settings"], "source_sha256": meta["source_sha256"], "steps": meta["step"]}
-    problem = _recompile(run_dir, metrics, text, meta["problem"].get("filename"))
-    with precision(bool(meta["settings"].get("float64"))):
-        template = jax.eval_shape(problem.init_params, jax.random.PRNGKey(0))
-        params = _unflat("params", template, arrays, run_dir)
-    return Run(problem, params, metrics, run_dir)
+def _read_history(path: pathlib.Path) -> list[dict]:
+    """The rows of ``history.csv`` (none if the file is missing): numbers as numbers, blanks left out."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError:
+        return []
+    except (ValueError, csv.Error) as err:
+        raise PinnError(f"cannot read {path}: {err}", help="the run directory is damaged; train again") from None
+    kinds = {"step": int, "phase": str}
+    try:
+        return [{k: kinds.get(k, float)(v) for k, v in row.items() if v not in ("", None)} for row in rows]
+    except (TypeError, ValueError) as err:
+        raise PinnError(f"cannot read {path}: {err}", help="the run directory is damaged; train again") from None
 
 
-def _recompile(run_dir: pathlib.Path, metrics: dict, text: str | None = None, filename: str | None = None):
+def _config(metrics: dict) -> TrainConfig:
+    """The training settings a run recorded (the defaults where it recorded none or a damaged one)."""
+    settings = metrics.get("settings") or {}
+    names = TrainConfig.__dataclass_fields__
+    try:
+        return TrainConfig(**{k: v for k, v in settings.items() if k in names})
+    except (PinnError, TypeError, ValueError):
+        return TrainConfig()
+
+
+def _recompile(run_dir: pathlib.Path, metrics: dict):
     """The problem of a run, compiled again from its saved text with its network settings."""
-    from .._compiler.pipeline import compile, parse
     from .._config import ABSENT_MEANS
     from .._settings import NETWORK
 
-    if text is None:
-        text = (run_dir / PROBLEM_FILE).read_text(encoding="utf-8")
-        # parsed under its original path, so `data "obs.csv"` is found where it was
-        filename = metrics.get("problem_path") or str(run_dir / PROBLEM_FILE)
+    text = (run_dir / PROBLEM_FILE).read_text(encoding="utf-8")
+    # parsed under its original path, so `data "obs.csv"` is found where it was (older runs: none recorded)
+    filename = metrics["problem_path"] if "problem_path" in metrics else str(run_dir / PROBLEM_FILE)
     settings = ABSENT_MEANS | metrics.get("settings", {})  # a run saved before a setting existed
     network = {s.name: settings.get(s.name, s.default) for s in NETWORK}
-    problem = compile(parse(text, filename), **network)
+    labels = metrics.get(SYMPY_LABELS)
+    if labels is not None and not (isinstance(labels, list) and all(isinstance(s, str) for s in labels)):
+        raise PinnError(f"'{SYMPY_LABELS}' in {run_dir / METRICS_FILE} is not a list of strings", help="train again")
+    problem = _compile_text(text, filename, network, labels)
     saved = metrics.get("source_sha256")
     if saved and saved != problem.source_hash:
         warnings.warn(
-            f"the code generated now differs from {run_dir / 'loss.py'} (another symbolic_pinn version?); "
+            f"the code generated now differs from {run_dir / CODE_FILE} (another symbolic_pinn version?); "
             "the fields are evaluated with the code of this version",
             stacklevel=3,
         )
     return problem
+
+
+def _compile_text(text: str, filename: str | None, network: dict, labels: list[str] | None):
+    """Compile problem text; with ``labels``, as the SymPy-built problem it was printed from (no text, those labels)."""
+    spec = pipeline.parse(text, filename)
+    if labels is not None:
+        if len(labels) != len(spec.terms):
+            raise PinnError(
+                f"the problem text has {len(spec.terms)} terms but {len(labels)} labels were saved with it",
+                help="the run directory is damaged; train again",
+            )
+        terms = tuple(dataclasses.replace(t, label=label) for t, label in zip(spec.terms, labels))
+        spec = dataclasses.replace(spec, terms=terms, source=None, filename=None)
+    return compile(spec, **network)

@@ -25,6 +25,7 @@ from .._errors import PinnError
 __all__ = ["exists", "load", "save"]
 
 INDEX = "checkpoint.json"
+FILES = (INDEX, "checkpoint-*.npz")  # a checkpoint's files, as glob patterns: its index and its arrays
 
 
 def exists(run_dir: str | os.PathLike) -> bool:

@@ -83,8 +83,8 @@ assert quasi_newton.METHODS == TrainConfig.__dataclass_fields__["bfgs_method"].m
 class TrainResult:
     """What training produced: parameters, per-step history, summary metrics, settings.
 
-    ``field(name)`` is a trained field as a vectorised JAX function of its coordinates,
-    as from :func:`symbolic_pinn.load`; ``problem`` is the compiled problem.  ``points``
+    A plain record: ``problem.train`` gives it to the user as a ``symbolic_pinn.Run``
+    (``_product.run``), whose ``field(name)`` evaluates the trained fields.  ``points``
     are each term's points at the end; with several processes, the rows this process held.
     """
 
@@ -94,16 +94,6 @@ class TrainResult:
     points: dict
     config: TrainConfig = TrainConfig()
     problem: typing.Any = None
-
-    def field(self, name: str, extrapolate: bool = False) -> Callable:
-        """Field ``name`` as a function ``u(x, y, ...)`` broadcast over its arguments."""
-        from .._product.run import field_function
-
-        return field_function(self.problem, self.params, name, extrapolate)
-
-    @property
-    def unknowns(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.params.get("unknowns", {}).items()}
 
 
 def _points(compiled, config: TrainConfig, dtype) -> dict:
