@@ -103,9 +103,10 @@ class CompiledProblem:
         and ``.params``; returning True stops training (``metrics["stopped"]`` says so).
         """
         from .._settings import train_config
+        from .._training.checkpoint import saved_settings
         from .._training.train import train
 
-        config = train_config(settings, run_dir if resume else None)
+        config = train_config(settings, saved_settings(run_dir) if resume and run_dir is not None else None)
         return train(self, config, run_dir, resume=resume, callback=callback)
 
 

@@ -164,7 +164,7 @@ def _from_checkpoint(run_dir: pathlib.Path) -> Run:
     import jax
 
     from .._training import checkpoint
-    from .._training.train import _unflat, precision
+    from .._training.train import precision
 
     meta, arrays = checkpoint.load(run_dir)
     text = (meta.get("problem") or {}).get("source")
@@ -177,7 +177,7 @@ def _from_checkpoint(run_dir: pathlib.Path) -> Run:
     problem = _recompile(run_dir, metrics, text, meta["problem"].get("filename"))
     with precision(bool(meta["settings"].get("float64"))):
         template = jax.eval_shape(problem.init_params, jax.random.PRNGKey(0))
-        params = _unflat("params", template, arrays, run_dir)
+        params = checkpoint.from_arrays("params", template, arrays, run_dir)
     return Run(problem, params, metrics, run_dir)
 
 
