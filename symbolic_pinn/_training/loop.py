@@ -63,6 +63,14 @@ class Watch:
         return extra
 
 
+class _Stopped(Exception):
+    """Training stops before its end: the parameters to keep, and why (None: the time limit, a normal end)."""
+
+    def __init__(self, params: dict, why: str | None):
+        super().__init__(why)
+        self.params, self.why = params, why
+
+
 @dataclasses.dataclass
 class Loop:
     """A run's phases and what the loop reports to: see the module docstring."""
@@ -81,17 +89,19 @@ class Loop:
         """Run the remaining steps of every phase; returns the parameters to keep and why training
         stopped early (None: it did not)."""
         self.good = run.params
-        for leg in self.legs:
-            if phases.index(leg.name) < phases.index(run.phase):
-                continue  # done before a resume
-            if run.phase != leg.name:
-                self.enter(run, leg)
-            ended = None
-            while ended is None and stopping.natural_end(run, leg) is None:
-                stop, ended = self.step(run, leg)
-                if stop is not None:
-                    return stop
-            self.end(run, leg, ended)
+        try:
+            for leg in self.legs:
+                if phases.index(leg.name) < phases.index(run.phase):
+                    continue  # done before a resume
+                if run.phase != leg.name:
+                    self.enter(run, leg)
+                ended = None
+                while ended is None and stopping.natural_end(run, leg) is None:
+                    self.check_outside(run, leg)
+                    ended = self.step(run, leg)
+                self.end(run, leg, ended)
+        except _Stopped as stop:
+            return stop.params, stop.why
         run.phase = phases.DONE
         return run.params, None
 
@@ -109,19 +119,22 @@ class Loop:
             run.params = self.held_out.keep_best(run)
             run.kept[leg.name] = self.held_out.report(run, leg.name)
 
-    def step(self, run: Run, leg: Leg) -> tuple[tuple[dict, str | None] | None, str | None]:
-        """One step of a phase.  Returns (the end of training: parameters and why, or None;
-        why the phase ends after this step, or None)."""
-        checkpoints, held = self.checkpoints, self.held_out
+    def check_outside(self, run: Run, leg: Leg) -> None:
+        """Before a step: on a signal, stop training; on the time limit, end it, resumably (a checkpoint either way)."""
+        checkpoints = self.checkpoints
         signalled, late = self.outside.check(run, leg)
         if signalled:
             checkpoints.write(run)
-            return (held.keep_best(run), self.outside.interrupted(run, checkpoints)), None
+            raise _Stopped(self.held_out.keep_best(run), self.outside.interrupted(run, checkpoints))
         if late:
             # a normal end, kept resumable: the checkpoint holds the phase where it was
             run.ended[leg.name] = self.outside.late()
             checkpoints.write(run)
-            return (held.keep_best(run), None), None
+            raise _Stopped(self.held_out.keep_best(run), None)
+
+    def step(self, run: Run, leg: Leg) -> str | None:
+        """One step of a phase, and what follows it; returns why the phase ends after it (None: it goes on)."""
+        checkpoints, held = self.checkpoints, self.held_out
         i = run.steps[leg.name]
         last = i == leg.budget - 1
         self.adapt(leg, i, run)
@@ -132,7 +145,7 @@ class Loop:
         if not math.isfinite(value):
             if skipped:  # at the parameters `value` is of
                 terms = self.watch.terms(run.params, run.points, run.weights)
-            return (self.good, stopping.not_finite(value, terms, leg.name, run.step + 1, checkpoints)), None
+            raise _Stopped(self.good, stopping.not_finite(value, terms, leg.name, run.step + 1, checkpoints))
         checkpoints.confirm()
         # `value` is the loss at run.params (before this step's update): they are good
         self.good, run.params, run.opt_state = run.params, params, state
@@ -159,8 +172,8 @@ class Loop:
             )
             if callback(monitor.StepInfo(run.step, leg.name, value, losses, run.params)) is True:
                 checkpoints.write(run)
-                return (held.keep_best(run), stopping.by_callback(run, checkpoints)), ended
-        return None, ended
+                raise _Stopped(held.keep_best(run), stopping.by_callback(run, checkpoints))
+        return ended
 
     def take(self, run: Run, leg: Leg, row: bool) -> tuple:
         """The phase's step at ``run``; a finisher computes each term's loss only for a row.

@@ -101,4 +101,10 @@ def builder(phase: Phase) -> Callable:
     """The phase's step builder, ``steps.<name>`` (imported here, when a run builds its steps)."""
     from . import steps
 
-    return getattr(steps, phase.name)
+    build = getattr(steps, phase.name, None)
+    if build is None:
+        raise NotImplementedError(
+            f"the phase {phase.name!r} of phases.PHASES has no step builder: "
+            f"add `def {phase.name}(context: Context) -> Stepper` to symbolic_pinn/_training/steps.py"
+        )
+    return build
