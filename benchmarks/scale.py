@@ -10,7 +10,7 @@ device count can be forced (``XLA_FLAGS=--xla_force_host_platform_device_count=N
 - **points**: for Poisson 2-D (the unit square) and Poisson 3-D (the unit cube), with
   the default network (3 × 20, tanh, float32) and ``interior_points = n`` (boundary
   points at their default), one jitted Adam step of symbolic_pinn's trainer
-  (``_train._step_functions``) is timed: the median of ``--steps`` steps after one
+  (``_training.steps.step_functions``) is timed: the median of ``--steps`` steps after one
   warm-up step.  Peak memory is the process's maximum resident set size
   (``resource.getrusage``), which includes JAX and XLA themselves (about 0.3 GB).
   ``--micro-batch M`` cuts each term's points into M chunks (``micro_batch``).
@@ -59,17 +59,18 @@ def step_worker(problem: str, points: int, steps: int, micro_batch: int) -> dict
     import symbolic_pinn
     from symbolic_pinn._settings import train_config
     from symbolic_pinn._training import devices as _devices
-    from symbolic_pinn._training import train as _train
+    from symbolic_pinn._training import steps as _steps
     from symbolic_pinn._training import weights as _weights
+    from symbolic_pinn._training.points import initial_points
 
     compiled = symbolic_pinn.compile(PROBLEMS[problem])
     config = train_config({"interior_points": points, "micro_batch": micro_batch, "devices": "all"})
     placement = _devices.placement(config.devices)
-    optimizer, step = _train._step_functions(compiled, config, "lbfgs", placement)["adam"]
+    optimizer, step = _steps.step_functions(compiled, config, "lbfgs", placement)["adam"][:2]
     params = placement.replicate(compiled.init_params(jax.random.PRNGKey(0)))
     state = placement.replicate(optimizer.init(params))
     weights = placement.replicate(_weights.initial_weights(compiled, jax.numpy.float32))
-    data = placement.points(_train._points(compiled, config, jax.numpy.float32))
+    data = placement.points(initial_points(compiled, config, jax.numpy.float32))
     started = time.perf_counter()
     new, new_state, loss, _ = step(params, state, data, weights)
     jax.block_until_ready(new)

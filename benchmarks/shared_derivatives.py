@@ -8,7 +8,7 @@ For each example the loss and its gradient (``jax.value_and_grad``, jitted, floa
 dense quasi-Newton finish, the default point counts) are timed two ways on the same
 parameters and points:
 
-  shared     the trainer's objective (``_train.objective``): the terms of each ``SHARED``
+  shared     the trainer's objective (``_training.steps.objective``): the terms of each ``SHARED``
              group get one array per column, so the generated ``residuals`` computes each
              field's derivatives once for the group (``residuals_<terms>``)
   per term   the generated ``loss`` on the same points passed as separate copies, so each
@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 import symbolic_pinn  # noqa: E402
 from symbolic_pinn._config import TrainConfig  # noqa: E402
-from symbolic_pinn._training import train as _train  # noqa: E402
+from symbolic_pinn._training import steps as _steps  # noqa: E402
+from symbolic_pinn._training.points import initial_points  # noqa: E402
 
 
 def examples() -> list[str]:
@@ -56,11 +57,11 @@ def measure(name: str, rounds: int, repeats: int) -> dict:
     compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(path))
     config = TrainConfig()
     with jax.enable_x64(True):
-        points = _train._upcast(_train._points(compiled, config, jnp.float64))
+        points = _steps.upcast(initial_points(compiled, config, jnp.float64))
         copies = {k: tuple(c + 0 for c in cs) for k, cs in points.items()}  # distinct arrays: term by term
-        params = _train._upcast(compiled.init_params(jax.random.PRNGKey(0)))
+        params = _steps.upcast(compiled.init_params(jax.random.PRNGKey(0)))
         weights = {k: jnp.float64(w) for k, w in compiled.module.WEIGHTS.items()}
-        total = _train.objective(compiled, config)
+        total = _steps.objective(compiled, config)
         shared = jax.jit(jax.value_and_grad(lambda p, x: total(p, x, weights)[0]))
         apart = jax.jit(jax.value_and_grad(lambda p, x: sum(weights[k] * v for k, v in compiled.losses(p, x).items())))
         variants = {"shared": (shared, points), "per term": (apart, copies)}

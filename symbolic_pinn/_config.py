@@ -2,7 +2,9 @@
 code) and training's.  Every field is a setting of ``compile``/``train``, a
 ``symbolic-pinn`` flag and a TOML key; its help and choices are in its metadata, from
 which ``_settings`` builds the table the CLI and TOML files read.  Adding a setting is
-adding a field here.  This module imports neither the emitter nor the trainer.
+adding a field here.  This module imports neither the emitter nor the trainer: only
+the table of training phases (``_training.phases``, which imports nothing heavy), whose
+finishers are the choices of ``finisher``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 import typing
 
 from ._errors import PinnError
+from ._training.phases import FINISHERS
 
 __all__ = ["NetworkConfig", "TrainConfig", "setting_types", "parse_devices"]
 
@@ -141,7 +144,7 @@ class TrainConfig:
         "auto",
         f"the quasi-Newton phase after Adam: dense self-scaled BFGS in float64 (bfgs) for networks of at most"
         f" {BFGS_MAX_PARAMS} parameters and L-BFGS above (auto), or either one",
-        ("auto", "bfgs", "lbfgs"),
+        ("auto", *sorted(FINISHERS)),
     )
     bfgs_resample_every: int = _setting(
         0, "draw fresh interior points every this many dense quasi-Newton steps, keeping its matrix (0: never)"

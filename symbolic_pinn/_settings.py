@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping
 from ._config import NetworkConfig, TrainConfig, setting_types
 from ._errors import PinnError
 from ._files import read_bounded
-from ._training.checkpoint import saved_settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -109,15 +108,15 @@ def problem_toml(problem: str | pathlib.Path) -> pathlib.Path | None:
     return path if path.is_file() else None
 
 
-def train_config(settings: Mapping, resumed_from: str | pathlib.Path | None = None) -> TrainConfig:
-    """A TrainConfig from keyword settings; a resumed run starts from its checkpoint's.
+def train_config(settings: Mapping, saved: Mapping | None = None) -> TrainConfig:
+    """A TrainConfig from keyword settings; a resumed run starts from its checkpoint's, ``saved``
+    (``_training.checkpoint.saved_settings(run_dir)``, read by the caller).
 
     >>> train_config({"seed": 3}).seed
     3
     """
     names = [f.name for f in dataclasses.fields(TrainConfig)]
     settings = check(settings, "given to train()", names)
-    if resumed_from is not None:
-        saved = {k: v for k, v in saved_settings(resumed_from).items() if k in names}
-        settings = saved | settings
+    if saved is not None:
+        settings = {k: v for k, v in saved.items() if k in names} | settings
     return TrainConfig(**settings)

@@ -21,7 +21,8 @@ import symbolic_pinn  # noqa: E402
 from symbolic_pinn._errors import PinnError  # noqa: E402
 from symbolic_pinn._settings import train_config  # noqa: E402
 from symbolic_pinn._training import devices as _devices  # noqa: E402
-from symbolic_pinn._training import train as _train  # noqa: E402
+from symbolic_pinn._training import steps as _steps  # noqa: E402
+from symbolic_pinn._training.points import initial_points  # noqa: E402
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 # (example, settings): a box, a shaped domain, a data term, an integral (an energy, minimize ∫)
@@ -43,7 +44,7 @@ def flat(tree) -> np.ndarray:
 
 
 def objective_on(problem, config, placement, params, points, weights):
-    total = _train.objective(problem, config, placement)
+    total = _steps.objective(problem, config, placement)
     points, (params, weights) = placement.points(points), placement.replicate((params, weights))
     (value, terms), grads = jax.jit(jax.value_and_grad(total, has_aux=True))(params, points, weights)
     return float(value), {k: float(v) for k, v in terms.items()}, flat(grads)
@@ -55,7 +56,7 @@ def objectives() -> dict:
         problem = compiled(example)
         config = train_config(settings)
         params = problem.init_params(jax.random.PRNGKey(0))
-        points = _train._points(problem, config, jnp.float32)
+        points = initial_points(problem, config, jnp.float32)
         weights = {k: jnp.float32(w) for k, w in problem.module.WEIGHTS.items()}
         one = objective_on(problem, config, _devices.ONE, params, points, weights)
         four = objective_on(problem, config, FOUR, params, points, weights)

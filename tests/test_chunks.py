@@ -16,8 +16,10 @@ import symbolic_pinn
 from symbolic_pinn._errors import PinnError
 from symbolic_pinn._settings import train_config
 from symbolic_pinn._training import devices as _devices
+from symbolic_pinn._training import metrics as _metrics
 from symbolic_pinn._training import sampling as _sampling
-from symbolic_pinn._training import train as _train
+from symbolic_pinn._training import steps as _steps
+from symbolic_pinn._training.points import initial_points
 
 POISSON = (
     "x in [0, 1]; y in [0, 1]\nfield u(x, y)\n-Δu = 2*pi^2*sin(pi*x)*sin(pi*y)\nu = 0 on ∂Ω\n"
@@ -58,8 +60,8 @@ def test_in_chunks_broadcasts_a_constant():
 
 def test_chunked_test_grid_error_equals_one_batch(poisson):
     problem, params = poisson
-    one = _train.relative_l2(problem, params, total=2000, chunk_size=100_000)["u"]
-    chunked = _train.relative_l2(problem, params, total=2000, chunk_size=333)["u"]
+    one = _metrics.relative_l2(problem, params, total=2000, chunk_size=100_000)["u"]
+    chunked = _metrics.relative_l2(problem, params, total=2000, chunk_size=333)["u"]
     # the network on [0,1]² at init is far from the exact solution: an error of order 1
     assert 0.1 < one < 10
     assert chunked == pytest.approx(one, rel=1e-6)
@@ -71,7 +73,7 @@ def test_chunked_rar_scores_equal_one_batch(poisson):
     for size in (1000, 128):
         config = train_config({"rar": True, "chunk_size": size, "adam_steps": 10, "rar_every": 5} | SETTINGS)
         collocation = _sampling.Collocation(problem, config, jnp.float32)
-        points = _train._points(problem, config, jnp.float32)
+        points = initial_points(problem, config, jnp.float32)
         candidates = collocation.draw(1000, seed=5)
         weights = {k: jnp.float32(w) for k, w in problem.module.WEIGHTS.items()}
         scores[size] = collocation.residual(params, points, weights, candidates)
@@ -84,9 +86,9 @@ def test_a_micro_batched_loss_and_gradient_equal_one_batch(poisson):
     results = []
     for chunks in (1, 3):
         config = train_config({"micro_batch": chunks} | SETTINGS)
-        points = _train._points(problem, config, jnp.float32)
+        points = initial_points(problem, config, jnp.float32)
         weights = {k: jnp.float32(w) for k, w in problem.module.WEIGHTS.items()}
-        total = jax.jit(jax.value_and_grad(_train.objective(problem, config), has_aux=True))
+        total = jax.jit(jax.value_and_grad(_steps.objective(problem, config), has_aux=True))
         (value, terms), grads = total(params, points, weights)
         results.append((float(value), terms, np.concatenate([np.ravel(g) for g in jax.tree.leaves(grads)])))
     (one, one_terms, one_grad), (three, three_terms, three_grad) = results
@@ -99,7 +101,7 @@ def test_a_micro_batched_loss_and_gradient_equal_one_batch(poisson):
 def test_more_micro_batches_than_points_is_an_error(poisson):
     problem, params = poisson
     config = train_config({"micro_batch": 49} | SETTINGS)  # the boundary's 50 become 48 on the faces
-    points = _train._points(problem, config, jnp.float32)
+    points = initial_points(problem, config, jnp.float32)
     weights = {k: jnp.float32(w) for k, w in problem.module.WEIGHTS.items()}
     with pytest.raises(PinnError, match="term 'bc' has 48"):
-        _train.objective(problem, config)(params, points, weights)
+        _steps.objective(problem, config)(params, points, weights)

@@ -1,4 +1,4 @@
-"""The quasi-Newton phase's held-out points (_train._HeldOut) and the time limit."""
+"""The quasi-Newton phase's held-out points (_training.points.HeldOut) and the time limit."""
 
 import dataclasses
 import json
@@ -10,7 +10,9 @@ import pytest
 
 import symbolic_pinn
 from symbolic_pinn._training import sampling as _sampling
-from symbolic_pinn._training.train import TrainConfig, _points, objective, train
+from symbolic_pinn._training.points import initial_points as _points
+from symbolic_pinn._training.steps import objective
+from symbolic_pinn._training.train import TrainConfig, train
 
 POISSON_1D = "x in [0, 1]\nfield u(x)\n-Dxx(u) = pi^2*sin(pi*x)\nu = 0 on ∂Ω\nexact u = sin(pi*x)"
 # the same solution as the minimiser of an energy; with few points its Monte Carlo estimate
@@ -121,25 +123,25 @@ def test_training_the_same_problem_again_reuses_its_jitted_steps(poisson):
     """The steps depend on a few settings only: a new budget, seed of the held-out loss or
     time limit reuses them (no new compilation); a new learning rate builds new ones."""
     from symbolic_pinn._training import devices as _devices
-    from symbolic_pinn._training.train import _kept_step_functions
+    from symbolic_pinn._training.steps import kept_step_functions
 
-    first = _kept_step_functions(poisson, CONFIG, "bfgs", _devices.ONE)
+    first = kept_step_functions(poisson, CONFIG, "bfgs", _devices.ONE)
     again = dataclasses.replace(CONFIG, lbfgs_steps=7, holdout_every=0, time_limit=5.0, interior_points=99)
-    assert _kept_step_functions(poisson, again, "bfgs", _devices.ONE) is first
+    assert kept_step_functions(poisson, again, "bfgs", _devices.ONE) is first
     other = dataclasses.replace(CONFIG, learning_rate=2e-3)
-    assert _kept_step_functions(poisson, other, "bfgs", _devices.ONE) is not first
-    assert _kept_step_functions(poisson, CONFIG, "lbfgs", _devices.ONE) is not first
+    assert kept_step_functions(poisson, other, "bfgs", _devices.ONE) is not first
+    assert kept_step_functions(poisson, CONFIG, "lbfgs", _devices.ONE) is not first
 
 
 def test_a_whole_training_compiles_each_step_once(poisson, straight):
     """Through fresh draws and held-out checks, each phase's jitted step is compiled for one
     signature only (optax's line search starts with weakly typed numbers: once, it was two)."""
     from symbolic_pinn._training import devices as _devices
-    from symbolic_pinn._training.train import _kept_step_functions
+    from symbolic_pinn._training.steps import kept_step_functions
 
     assert straight.metrics["held_out"]["bfgs"]["fresh_draws"] > 0
-    steps = _kept_step_functions(poisson, CONFIG, "bfgs", _devices.ONE)
-    assert [steps[phase][1]._cache_size() for phase in ("adam", "bfgs")] == [1, 1]
+    steps = kept_step_functions(poisson, CONFIG, "bfgs", _devices.ONE)
+    assert [steps[phase].step._cache_size() for phase in ("adam", "bfgs")] == [1, 1]
 
 
 def test_a_callback_reads_each_terms_loss_in_the_quasi_newton_phase(poisson):

@@ -27,7 +27,8 @@ from symbolic_pinn._product import cli as _cli
 from symbolic_pinn._product import run as _run
 from symbolic_pinn._training import checkpoint as _checkpoint
 from symbolic_pinn._training import domain as _domain
-from symbolic_pinn._training.train import TrainConfig, relative_l2, train
+from symbolic_pinn._training.metrics import relative_l2
+from symbolic_pinn._training.train import TrainConfig, train
 
 H2 = "x in [0, 1]\ny in [0, 1]\nfield u(x, y)\n"
 HEAD = "x in [0, 1]; t in [0, 1]\nfield u(x, t)\nunknown k = 0.5\nDt(u) = k*Dxx(u)\n"

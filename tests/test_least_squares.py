@@ -16,7 +16,9 @@ from jax.flatten_util import ravel_pytree
 import symbolic_pinn
 from symbolic_pinn._product import cli as _cli
 from symbolic_pinn._training import least_squares as _least_squares
-from symbolic_pinn._training.train import TrainConfig, _points, _step_functions, train
+from symbolic_pinn._training.points import initial_points as _points
+from symbolic_pinn._training.steps import step_functions
+from symbolic_pinn._training.train import TrainConfig, train
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 # every example of residuals, with data, unknowns, normals, integrals, periodic conditions, several fields
@@ -114,7 +116,7 @@ def test_lm_refuses_an_energy_and_says_what_to_do():
 
 def test_without_lm_steps_there_is_no_lm_phase_so_energies_still_train():
     compiled = compile_example("poisson_ritz", width=4, depth=1)
-    assert list(_step_functions(compiled, TrainConfig(**SMALL))) == ["adam", "lbfgs"]
+    assert list(step_functions(compiled, TrainConfig(**SMALL))) == ["adam", "lbfgs"]
 
 
 CHECKPOINTED = TrainConfig(adam_steps=10, lbfgs_steps=0, lm_steps=20, checkpoint_every=5, **SMALL)

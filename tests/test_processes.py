@@ -236,6 +236,7 @@ def test_every_process_trains_on_the_points_one_process_draws(pair, one):
     """The shares of the pair, gathered into its checkpoint, are the points one process ends
     with: the same draws, resamplings and refinements (RAR's best candidates chosen alike)."""
     from symbolic_pinn._training import checkpoint as _checkpoint
+    from symbolic_pinn._training.points import initial_points
 
     where, _ = pair
     _, arrays = _checkpoint.load(where / "run")
@@ -243,7 +244,7 @@ def test_every_process_trains_on_the_points_one_process_draws(pair, one):
     points = one.points
     expected = {f"points/{term}/{j}": np.asarray(c) for term, cols in points.items() for j, c in enumerate(cols)}
     assert saved.keys() == expected.keys() and len(saved["points/pde/0"]) == SETTINGS["interior_points"]
-    start = symbolic_pinn._training.train._points(symbolic_pinn.compile(PROBLEM, **NETWORK), one.config, np.float32)
+    start = initial_points(symbolic_pinn.compile(PROBLEM, **NETWORK), one.config, np.float32)
     assert not np.array_equal(saved["points/pde/0"], np.asarray(start["pde"][0]))  # resampled and refined
     for key, column in expected.items():
         np.testing.assert_array_equal(saved[key], column)

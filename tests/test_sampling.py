@@ -19,7 +19,8 @@ from symbolic_pinn._product import cli as _cli
 from symbolic_pinn._training import domain as _domain
 from symbolic_pinn._training import sampling as _sampling
 from symbolic_pinn._training import weights as _weights
-from symbolic_pinn._training.train import TrainConfig, _points, train
+from symbolic_pinn._training.points import initial_points as _points
+from symbolic_pinn._training.train import TrainConfig, train
 
 SAMPLERS = ("sobol", "halton", "uniform")
 DISK = "(x, y) in disk((0, 0), 1)\nt in [0, 1]\nfield u(x, y, t)\nDt(u) = Δu\nu = 0 on ∂Ω\nu = 1 at t = 0"

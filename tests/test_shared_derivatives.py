@@ -17,7 +17,8 @@ import symbolic_pinn
 from symbolic_pinn._compiler import plan as _plan
 from symbolic_pinn._config import TrainConfig
 from symbolic_pinn._runtime import together
-from symbolic_pinn._training import train as _train
+from symbolic_pinn._training import steps as _steps
+from symbolic_pinn._training.points import initial_points
 
 NAVIER_STOKES = """
 x in [0, 1]; y in [0, 1]
@@ -128,10 +129,10 @@ def test_the_training_loss_takes_the_shared_path(navier_stokes, monkeypatch, mic
         module, "residuals_pde1_pde2_pde3", lambda *a, f=module.residuals_pde1_pde2_pde3: calls.append(1) or f(*a)
     )
     config = TrainConfig(interior_points=64, boundary_points=32, micro_batch=micro_batch)
-    points = _train._points(navier_stokes, config, jnp.float32)
+    points = initial_points(navier_stokes, config, jnp.float32)
     assert together(points, ("pde1", "pde2", "pde3"))  # one draw per region: the same arrays
     weights = {name: jnp.float32(1) for name in points}
-    total = _train.objective(navier_stokes, config)
+    total = _steps.objective(navier_stokes, config)
     params = navier_stokes.init_params(jax.random.PRNGKey(0))
     jax.jit(lambda p, x: total(p, x, weights)[0])(params, points)  # separate tracers: shared inside
     assert len(calls) == (1 if micro_batch == 1 else 2)  # the scan's body, and the remainder's call
@@ -140,6 +141,6 @@ def test_the_training_loss_takes_the_shared_path(navier_stokes, monkeypatch, mic
 def test_points_of_a_group_must_be_equal():
     x = jnp.linspace(0, 1, 4)
     groups = (("a", "b"),)
-    _train.check_together({"a": (x,), "b": (x + 0,)}, groups)  # equal: fine
+    _steps.check_together({"a": (x,), "b": (x + 0,)}, groups)  # equal: fine
     with pytest.raises(RuntimeError, match="different points"):
-        _train.check_together({"a": (x,), "b": (x + 1,)}, groups)
+        _steps.check_together({"a": (x,), "b": (x + 1,)}, groups)

@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 
 from .._training.devices import in_chunks
 from .._training.monitor import history_columns
+from .._training.phases import PHASES
 from .._training.train import CHUNK_SIZE, PARAMETER_VALUES, TrainResult, result_precision
 
 __all__ = ["figures", "png"]
@@ -117,8 +118,8 @@ def _loss_figure(history: list[dict]) -> Figure:
     held = [(row["step"], row["held_out"]) for row in history if "held_out" in row]
     if held:  # the finish's loss on held-out points, where it was evaluated
         ax.plot(*zip(*held), "o--", color="black", markersize=3, linewidth=1, label="total on held-out points")
-    switches = (("lbfgs", "Adam → L-BFGS", ":"), ("bfgs", "Adam → dense BFGS", ":"))
-    for phase, label, style in switches + (("lm", "→ Levenberg–Marquardt", "--"),):
+    switches = tuple((phase.name, *phase.switch) for phase in PHASES if phase.switch)  # where each phase starts
+    for phase, label, style in switches:
         switch = next((row["step"] for row in history if row["phase"] == phase), None)
         if switch is not None:
             ax.axvline(switch, color="grey", linestyle=style, label=label)

@@ -207,9 +207,10 @@ class CompiledProblem(pipeline.Compiled):
         import jax
 
         from .._settings import train_config
+        from .._training.checkpoint import saved_settings
         from .._training.train import train
 
-        config = train_config(settings, run_dir if resume else None)
+        config = train_config(settings, saved_settings(run_dir) if resume and run_dir is not None else None)
         if run_dir is None:
             return Run.of(train(self, config, callback=callback))
         run_dir = pathlib.Path(run_dir)

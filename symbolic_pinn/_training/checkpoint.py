@@ -7,22 +7,38 @@ is written beside the old one and becomes current when ``checkpoint.json`` is re
 complete checkpoint behind; the temporary files a crash leaves are removed by the next
 save.  A ``checkpoint.json`` that was edited by hand or damaged (a key missing, a value of
 the wrong type) is refused as damaged, with the ways on, before any of it is used.
+
+The trainer hands a run's state (``state.Run``) to :class:`Checkpoints`, which turns it
+into arrays (a pytree's leaves, ``params/0``, ``params/1``, ...) and JSON and writes it
+every ``checkpoint_every`` steps once the next step has shown its loss finite, on a stop
+and at the end; :func:`resume` turns a checkpoint back into a run, checked against the
+problem and settings.  The phases a checkpoint may name are those of ``phases.PHASES``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import math
 import os
 import pathlib
+import sys
+import typing
 import zipfile
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
-from .._config import ABSENT_MEANS
+from .._config import ABSENT_MEANS, RESUMABLE, TrainConfig
 from .._errors import PinnError
+from .._settings import SETTINGS, check
+from . import devices, phases
+from .state import Run
+from .steps import upcast
 
-__all__ = ["exists", "load", "save"]
+__all__ = ["exists", "load", "save", "index", "saved_settings", "Checkpoints", "resume", "to_arrays", "from_arrays"]
 
 INDEX = "checkpoint.json"
 FILES = (INDEX, "checkpoint-*.npz")  # a checkpoint's files, as glob patterns: its index and its arrays
@@ -79,9 +95,8 @@ def load(run_dir: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def saved_settings(run_dir: str | os.PathLike) -> dict:
-    """The settings (network and training) of the checkpoint in ``run_dir``, type-checked."""
-    from .._settings import SETTINGS, check
-
+    """The settings (network and training) of the checkpoint in ``run_dir``, type-checked: those
+    a resumed run keeps (``_settings.train_config(given, saved_settings(run_dir))``)."""
     meta = index(run_dir)
     known = {s.name for s in SETTINGS}  # a setting no longer known is ignored
     settings = ABSENT_MEANS | meta["settings"]  # one added since then has the value that run had
@@ -115,7 +130,7 @@ _SCHEMA = {
     "arrays": str,
     "arrays_sha256": str,
 }
-_PHASES = ("adam", "lbfgs", "bfgs", "lm", "done")
+_PHASES = phases.NAMES + (phases.DONE,)
 
 
 def _validate(meta) -> None:
@@ -133,8 +148,9 @@ def _validate(meta) -> None:
     steps = meta["steps"]
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in steps.values()):
         raise ValueError(f"'steps' in {INDEX} must count steps per phase: {steps!r}")
-    if not set(steps) <= set(_PHASES) or "adam" not in steps or not {"lbfgs", "bfgs"} & set(steps):
-        raise ValueError(f"'steps' in {INDEX} must name the phases adam and lbfgs or bfgs: {steps!r}")
+    first, finishers = phases.NAMES[0], phases.FINISHERS
+    if not set(steps) <= set(_PHASES) or first not in steps or not set(finishers) & set(steps):
+        raise ValueError(f"'steps' in {INDEX} must name the phases {first} and {' or '.join(finishers)}: {steps!r}")
     if not all(isinstance(row, dict) for row in meta["history"]):
         raise ValueError(f"'history' in {INDEX} must be a list of rows")
     if pathlib.PurePath(meta["arrays"]).name != meta["arrays"] or not meta["arrays"].endswith(".npz"):
@@ -170,3 +186,186 @@ def _remove_leftovers(run_dir: pathlib.Path) -> None:
 
 def _sha256(path: pathlib.Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---- a run's state as a checkpoint, and back ----------------------------------------------
+
+
+def to_arrays(prefix: str, tree) -> dict[str, np.ndarray]:
+    """The leaves of ``tree`` as ``<prefix>/<i>`` arrays."""
+    # copies (np.array): a held snapshot must not share a buffer that the next step donates
+    return {f"{prefix}/{i}": np.array(leaf) for i, leaf in enumerate(jax.tree.leaves(tree))}
+
+
+def from_arrays(prefix: str, template, arrays: dict[str, np.ndarray], where) -> typing.Any:
+    """Rebuild a pytree shaped like ``template`` from ``arrays`` (checks shapes and dtypes)."""
+    leaves, treedef = jax.tree.flatten(template)
+    stored = [arrays.get(f"{prefix}/{i}") for i in range(len(leaves))]
+    for leaf, array in zip(leaves, stored):
+        if array is None or array.shape != leaf.shape or array.dtype != leaf.dtype:
+            raise PinnError(
+                f"the checkpoint in {where} does not fit this problem's networks ({prefix})",
+                help="resume with the same problem, --width and --depth, or start a new run with --out",
+            )
+    if f"{prefix}/{len(leaves)}" in arrays:
+        raise PinnError(f"the checkpoint in {where} has more {prefix} arrays than this problem's networks")
+    return jax.tree.unflatten(treedef, [jnp.asarray(a) for a in stored])
+
+
+def _stored_points(arrays: dict[str, np.ndarray]) -> dict:
+    """The points of a checkpoint: ``points/<term>/<column>`` arrays back into tuples."""
+    columns: dict[str, dict[int, jax.Array]] = {}
+    for key, array in arrays.items():
+        if key.startswith("points/"):
+            _, term, j = key.split("/")
+            columns.setdefault(term, {})[int(j)] = jnp.asarray(array)
+    return {term: tuple(c[j] for j in range(len(c))) for term, c in columns.items()}
+
+
+class Checkpoints:
+    """Writes checkpoints of a run into ``run_dir`` (or nothing, without one)."""
+
+    def __init__(self, run_dir, compiled, config: TrainConfig, finisher: str, written: int | None = None):
+        self.run_dir = run_dir
+        self.every = config.checkpoint_every
+        self.finisher = finisher
+        self.settings = dataclasses.asdict(config) | compiled.network_settings
+        # the problem text, so a run directory holding only checkpoints still says what was trained
+        self.problem = {"source": compiled.spec.source, "filename": compiled.spec.filename}
+        self.source_sha256 = compiled.source_hash
+        self.pending = None
+        self.written = written  # the step of the checkpoint in run_dir
+        self.failed: str | None = None  # why the latest checkpoint could not be written
+        self.devices: dict | None = None  # devices.Placement.describe()
+        self.leader = True  # whether this process writes: process 0
+
+    def snapshot(self, run: Run) -> tuple[dict, dict] | None:
+        if self.run_dir is None:
+            return None
+        meta = {
+            "step": run.step,
+            "phase": run.phase,
+            "steps": dict(run.steps),
+            "flat": run.flat,
+            "previous": run.previous,
+            "best": run.best,
+            "best_step": run.best_step,
+            "stall": run.stall,
+            "rounds": run.rounds,
+            "held_out": dict(run.kept),
+            "ended": dict(run.ended),
+            "finisher": self.finisher,
+            "seconds": run.seconds,
+            "source_sha256": self.source_sha256,
+            "settings": self.settings,
+            "history": list(run.history),
+            "problem": self.problem,
+            "devices": self.devices,  # where it ran: a resumed run may run elsewhere
+        }
+        arrays = to_arrays("params", run.params) | to_arrays("opt_state", run.opt_state)
+        arrays |= to_arrays("weights", run.weights)
+        if run.best_params is not None:
+            arrays |= to_arrays("best_params", run.best_params)
+        # with several processes each holds a share of the points: gathered (every process takes part)
+        arrays |= {f"points/{t}/{j}": devices.gather(c) for t, cs in run.points.items() for j, c in enumerate(cs)}
+        return meta, arrays
+
+    def due(self, run: Run) -> bool:
+        """Whether a periodic checkpoint falls at the run's step (every ``checkpoint_every`` steps)."""
+        return bool(self.every) and run.step % self.every == 0
+
+    def hold(self, run: Run) -> None:
+        """Keep a checkpoint of now, to be written once the next step's loss is finite."""
+        self.pending = self.snapshot(run)
+
+    def confirm(self) -> None:
+        """The held checkpoint's parameters have a finite loss: write it."""
+        if self.pending is not None:
+            self._write(self.pending)
+            self.pending = None
+
+    def write(self, run: Run) -> None:
+        """Write a checkpoint of now (on a stop or at the end)."""
+        self.pending = None
+        snapshot = self.snapshot(run)
+        if snapshot is not None:
+            self._write(snapshot)
+
+    def _write(self, snapshot) -> None:
+        meta, arrays = snapshot
+        if not self.leader:  # process 0 writes the checkpoint that every process resumes from
+            self.written = meta["step"]
+            return
+        try:
+            os.makedirs(self.run_dir, exist_ok=True)
+            save(self.run_dir, meta, arrays)
+        except OSError as err:
+            # a full disk: training goes on (its result is in memory), the last good checkpoint stays
+            self.failed = f"could not write the checkpoint of step {meta['step']} in {self.run_dir}: {err.strerror}"
+            print(f"warning: {self.failed}; {self.describe()}", file=sys.stderr)
+            return
+        self.written = meta["step"]
+        self.failed = None
+
+    def describe(self) -> str:
+        if self.run_dir is None:
+            return "no run directory, so no checkpoint"
+        if self.written is None:
+            return "no checkpoint was written yet"
+        return f"the checkpoint of step {self.written} is in {self.run_dir}"
+
+    def how_to_continue(self) -> str:
+        """``; continue with `--resume DIR``` (nothing without a run directory)."""
+        return f"; continue with `--resume {self.run_dir}`" if self.run_dir else ""
+
+
+def resume(run_dir, compiled, config: TrainConfig, params, weights, steppers: dict) -> Run:
+    """The run of the checkpoint in ``run_dir``, checked against the problem and settings.
+
+    ``params`` and ``weights`` are templates (fresh ones, of the run's precision);
+    ``steppers`` are the run's phases (``steps.step_functions``), whose optimisers give
+    the optimiser state its shape.
+    """
+    meta, arrays = load(run_dir)
+    if meta["source_sha256"] != compiled.source_hash:
+        raise PinnError(
+            f"the checkpoint in {run_dir} was written for another problem or network (the generated code differs)",
+            help="resume with the same problem file, --width and --depth, or start a new run with --out",
+        )
+    saved = {k: v for k, v in meta["settings"].items() if k not in RESUMABLE | set(compiled.network_settings)}
+    saved = TrainConfig().numerics() | saved  # a setting newer than the checkpoint had its default then
+    changed = {k: (saved.get(k), v) for k, v in config.numerics().items() if saved.get(k) != v}
+    if changed:
+        listing = ", ".join(f"{k} was {old!r}, now {new!r}" for k, (old, new) in changed.items())
+        raise PinnError(
+            f"a resumed run keeps the settings of its checkpoint: {listing}",
+            help=f"drop those settings (only {', '.join(sorted(RESUMABLE))} may change), or start a new run with --out",
+        )
+    phase = meta["phase"]
+    if phase != phases.DONE and phase not in steppers or not set(meta["steps"]) <= set(steppers):
+        raise damaged(run_dir, f"its phase {phase!r} and steps {meta['steps']} do not fit its settings")
+    # the arrays of a run past a float64 phase are float64
+    if any(phases.BY_NAME[p].float64 for p in steppers if phases.index(p) <= phases.index(phase)):
+        params, weights = upcast(params), upcast(weights)
+    params = from_arrays("params", params, arrays, run_dir)
+    # a finished run holds the state of its last phase
+    state_template = steppers[phase if phase != phases.DONE else list(steppers)[-1]].optimizer.init(params)
+    return Run(
+        phase=phase,
+        steps={p: meta["steps"].get(p, 0) for p in steppers},
+        params=params,
+        opt_state=from_arrays("opt_state", state_template, arrays, run_dir),
+        points=_stored_points(arrays),
+        weights=from_arrays("weights", weights, arrays, run_dir),
+        flat=meta["flat"],
+        previous=meta["previous"],
+        best=meta.get("best", math.inf),  # absent from checkpoints written before held-out points
+        best_step=meta.get("best_step", 0),
+        best_params=from_arrays("best_params", params, arrays, run_dir) if "best_params/0" in arrays else None,
+        stall=meta.get("stall", 0),
+        rounds=meta.get("rounds", 0),
+        kept=dict(meta.get("held_out", {})),
+        ended=dict(meta.get("ended", {})),
+        history=list(meta["history"]),
+        seconds_before=meta["seconds"],
+    )

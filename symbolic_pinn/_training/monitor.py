@@ -18,13 +18,14 @@ from collections.abc import Callable, Mapping
 import jax
 import jax.numpy as jnp
 
-from . import domain
+from . import domain, phases
 
 __all__ = ["Progress", "ErrorMonitor", "StepInfo"]
 
 TEST_POINTS = 1024  # points of the grid the history's errors are measured on
 # a history row: step, phase, loss, each term's loss, then these (and rel_l2_<field>)
-EXTRA_COLUMNS = ("seconds", "learning_rate", "held_out")  # held_out: only in the rows where it was evaluated
+# (a phase's own columns, such as Adam's learning_rate, are in its entry of phases.PHASES)
+EXTRA_COLUMNS = ("seconds", *(c for p in phases.PHASES for c in p.columns), "held_out")  # held_out: where evaluated
 ERROR_PREFIX = "rel_l2_"
 
 
@@ -45,7 +46,7 @@ class StepInfo(typing.NamedTuple):
     """
 
     step: int  # steps done, over all phases
-    phase: str  # "adam", "lbfgs", "bfgs" or "lm"
+    phase: str  # a name of phases.PHASES: "adam", "lbfgs", "bfgs" or "lm"
     loss: float
     losses: Mapping
     params: dict

@@ -20,7 +20,7 @@ face and data points stay as drawn.  Between two Adam steps:
   the error grew 100-fold.)
 
 L-BFGS then runs on the last set: its curvature history assumes a fixed objective.
-The dense quasi-Newton phase may draw fresh interior points (``_train._Adapt``): with
+The dense quasi-Newton phase may draw fresh interior points (``points.Adapt``): with
 ``fresh_points = "residual"`` (the default) they are drawn by **RAD**, residual-based
 adaptive distribution (Wu, Zhu, Tan, Kartha & Lu 2023, "A comprehensive study of
 non-adaptive and residual-based adaptive sampling for PINNs", CMAME 403): among
@@ -57,7 +57,7 @@ _DRAWS = {"resample": 1, "rar": 2, "holdout": 3}  # kinds of draw, each its own 
 
 def draw_seed(seed: int, kind: str, step: int) -> int:
     """The seed of the draw of ``kind`` ("resample" or "rar") before Adam step ``step``
-    (and of the held-out points, "holdout", see ``_train``).
+    (and of the held-out points, "holdout", see ``points.HeldOut``).
 
     >>> draw_seed(0, "rar", 100) == draw_seed(0, "rar", 100) != draw_seed(0, "resample", 100)
     True
