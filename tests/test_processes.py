@@ -251,9 +251,12 @@ def test_every_process_trains_on_the_points_one_process_draws(pair, one):
 
 
 def test_a_lost_process_error_says_how_to_resume(tmp_path):
+    from symbolic_pinn._training.checkpoint import last_step
     from symbolic_pinn._training.devices import lost_process
 
-    error = lost_process(RuntimeError("Gloo all-reduce failed: Connection reset by peer\n(more)"), tmp_path)
+    error = lost_process(
+        RuntimeError("Gloo all-reduce failed: Connection reset by peer\n(more)"), tmp_path, last_step(tmp_path)
+    )
     assert "lost contact with the others during training (Gloo all-reduce failed: Connection reset by peer)" in str(
         error
     )

@@ -70,6 +70,7 @@ def _cmd_compile(args) -> int:
 
 
 def _cmd_train(args) -> int:
+    from .._training import checkpoint
     from .._training.devices import initialize, lost_process
     from .._training.train import TrainConfig, train
     from . import run as _run
@@ -94,7 +95,7 @@ def _cmd_train(args) -> int:
     except jax.errors.JaxRuntimeError as err:
         if jax.process_count() == 1:
             raise
-        _lost_peer(lost_process(err, run_dir))
+        _lost_peer(lost_process(err, run_dir, checkpoint.last_step(run_dir)))
     metrics = result.metrics
     if not leader:
         return 0

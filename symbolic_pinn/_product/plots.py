@@ -28,9 +28,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .._training.devices import in_chunks
+from .._training.metrics import CHUNK_SIZE, PARAMETER_VALUES
 from .._training.monitor import history_columns
 from .._training.phases import PHASES
-from .._training.train import CHUNK_SIZE, PARAMETER_VALUES, TrainResult, result_precision
+from .._training.train import TrainResult, result_precision
 
 __all__ = ["figures", "png"]
 

@@ -94,6 +94,14 @@ def load(run_dir: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     return meta, arrays
 
 
+def last_step(run_dir) -> int | None:
+    """The step of the checkpoint in ``run_dir``; None where there is none, or it cannot be read."""
+    try:
+        return index(run_dir)["step"] if exists(run_dir) else None
+    except (PinnError, KeyError, TypeError):
+        return None
+
+
 def saved_settings(run_dir: str | os.PathLike) -> dict:
     """The settings (network and training) of the checkpoint in ``run_dir``, type-checked: those
     a resumed run keeps (``_settings.train_config(given, saved_settings(run_dir))``)."""

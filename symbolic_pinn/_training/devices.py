@@ -222,19 +222,14 @@ def initialize(coordinator: str | None, num_processes: int | None = None, proces
         ) from None
 
 
-def lost_process(error: Exception, run_dir) -> PinnError:
+def lost_process(error: Exception, run_dir, step: int | None) -> PinnError:
     """The error of a process whose group lost a member mid-training (a collective failed).
 
-    It names the last checkpoint in ``run_dir``, from which all the processes resume.
+    It names the last checkpoint in ``run_dir`` (the one of ``step``, None without one), from
+    which all the processes resume.
     """
-    from . import checkpoint
-
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     where = f"process {jax.process_index()} of {jax.process_count()}"
-    try:
-        step = checkpoint.index(run_dir)["step"] if checkpoint.exists(run_dir) else None
-    except (PinnError, KeyError, TypeError):
-        step = None
     resume = (
         f"the last checkpoint in {run_dir} is at step {step}: start all {jax.process_count()} processes again "
         f"with --resume {run_dir} (and the same --coordinator, --num-processes, each its --process-id)"

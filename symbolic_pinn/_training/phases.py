@@ -20,13 +20,8 @@ imports no JAX.
 from __future__ import annotations
 
 import dataclasses
-import typing
-from collections.abc import Callable
 
-if typing.TYPE_CHECKING:  # pragma: no cover
-    from .._config import TrainConfig
-
-__all__ = ["Phase", "PHASES", "NAMES", "FINISHERS", "DONE", "BY_NAME", "running", "label", "index", "builder"]
+__all__ = ["Phase", "PHASES", "NAMES", "FINISHERS", "DONE", "BY_NAME", "running", "label", "index"]
 
 DONE = "done"  # the phase of a checkpoint written after the last phase
 
@@ -58,7 +53,8 @@ class Phase:
         """Its key in metrics.json: ``bfgs_steps``."""
         return f"{self.name}_steps"
 
-    def budget_of(self, config: TrainConfig) -> int:
+    def budget_of(self, config) -> int:
+        """Its step budget in ``config``, a ``TrainConfig`` (not imported: ``_config`` reads this module)."""
         return getattr(config, self.budget)
 
 
@@ -82,7 +78,7 @@ BY_NAME: dict[str, Phase] = {p.name: p for p in PHASES}
 FINISHERS = tuple(p.name for p in PHASES if p.finisher)
 
 
-def running(config: TrainConfig, finisher: str) -> tuple[Phase, ...]:
+def running(config, finisher: str) -> tuple[Phase, ...]:
     """The phases a run with these settings goes through, in order (the chosen ``finisher`` among the finishers)."""
     return tuple(p for p in PHASES if (p.name == finisher if p.finisher else not p.optional or p.budget_of(config)))
 
@@ -95,16 +91,3 @@ def label(name: str) -> str:
 def index(name: str) -> int:
     """Where a phase (or ``DONE``, after them all) comes in the order of training."""
     return NAMES.index(name) if name != DONE else len(NAMES)
-
-
-def builder(phase: Phase) -> Callable:
-    """The phase's step builder, ``steps.<name>`` (imported here, when a run builds its steps)."""
-    from . import steps
-
-    build = getattr(steps, phase.name, None)
-    if build is None:
-        raise NotImplementedError(
-            f"the phase {phase.name!r} of phases.PHASES has no step builder: "
-            f"add `def {phase.name}(context: Context) -> Stepper` to symbolic_pinn/_training/steps.py"
-        )
-    return build

@@ -179,7 +179,18 @@ def step_functions(
 ) -> dict[str, Stepper]:
     """Each phase a run with these settings goes through (``phases.running``): its :class:`Stepper`."""
     context = Context(compiled, config, placement, objective(compiled, config, placement))
-    return {phase.name: phases.builder(phase)(context) for phase in phases.running(config, finisher)}
+    return {phase.name: builder(phase)(context) for phase in phases.running(config, finisher)}
+
+
+def builder(phase: phases.Phase) -> Callable[[Context], Stepper]:
+    """The phase's step builder: the function of this module named like the phase."""
+    build = globals().get(phase.name)
+    if build is None:
+        raise NotImplementedError(
+            f"the phase {phase.name!r} of phases.PHASES has no step builder: "
+            f"add `def {phase.name}(context: Context) -> Stepper` to symbolic_pinn/_training/steps.py"
+        )
+    return build
 
 
 def kept_step_functions(compiled, config: TrainConfig, finisher: str, placement: devices.Placement) -> dict:

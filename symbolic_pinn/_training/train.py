@@ -43,13 +43,12 @@ from .._files import check_writable
 from . import checkpoint, devices, monitor, phases, sampling, steps
 from . import weights as _weights
 from .loop import HISTORY_EVERY, Loop, Watch
-from .metrics import CHUNK_SIZE, PARAMETER_VALUES, phase_metrics, relative_l2, relative_l2_by_parameter, summary_table
+from .metrics import phase_metrics, relative_l2, relative_l2_by_parameter, summary_table
 from .points import Adapt, HeldOut, initial_points
 from .state import Run
 from .stopping import Outside, StopSignals
 
 __all__ = ["TrainConfig", "TrainResult", "train", "precision", "result_precision", "finisher_for", "parameter_count"]
-__all__ += ["CHUNK_SIZE", "PARAMETER_VALUES"]  # read here by _product.plots; their home is .metrics
 
 
 @dataclasses.dataclass
