@@ -521,7 +521,7 @@ class _Checker:
         if self.shape is not None and where.variable.name in self.shape[0]:
             self._parts_allowed(where)
             axis = self.shape[0].index(where.variable.name)
-            part = Part(f"{where.variable.name} = {value:g}", ("face", axis, value))
+            part = Part(f"{where.variable.name} = {value:g}", geometry.PlanePart(axis, value))
             if self.shape[1].part_measure(part.part) <= 0:
                 raise PinnError(
                     f"the plane {where.variable.name} = {value:g} holds no flat piece of the boundary of "
@@ -590,7 +590,7 @@ class _Checker:
                 node.span,
                 help=f"the domain's shapes: {', '.join(map(str, primitives))}",
             )
-        part = Part(label, ("shape", primitives.index(shape)))
+        part = Part(label, geometry.SurfacePart(primitives.index(shape)))
         if domain.part_measure(part.part) <= 0:
             raise PinnError(
                 f"{label} is not on the boundary of the domain (other shapes cover it)",

@@ -102,13 +102,13 @@ class Face(Region):
 class Part(Region):
     """A part of a shaped domain's boundary, at every value of the other variables.
 
-    ``part`` says which (``geometry.Shape.in_part``): a shape's surface
-    ``("shape", i)``, a flat face ``("face", axis, value)`` or the rest
-    ``("rest", (part, ...))``; ``name`` is how the problem wrote it (``∂hole``).
+    ``part`` says which: a ``geometry.BoundaryPart`` (a shape's surface
+    ``SurfacePart(i)``, a flat face ``PlanePart(axis, value)`` or the rest
+    ``RestPart((part, ...))``); ``name`` is how the problem wrote it (``∂hole``).
     """
 
     name: str
-    part: tuple
+    part: object
 
     kind = "part"
     points_setting = "boundary_points"

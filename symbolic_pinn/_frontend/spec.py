@@ -12,6 +12,7 @@ import dataclasses
 import sympy
 
 from .._errors import IllPosedWarning, PinnError, Span
+from .._runtime.geometry import RestPart
 from .regions import BOUNDARY, INTERIOR, Face, Part, Region
 
 
@@ -223,7 +224,7 @@ def rest_of_boundary(terms: list[TermSpec], shape) -> tuple[TermSpec, ...]:
         if t.region != BOUNDARY or t.kind != "residual" or not taken:
             result.append(t)
             continue
-        rest = Part("the rest of ∂Ω", ("rest", taken))
+        rest = Part("the rest of ∂Ω", RestPart(taken))
         if shape[1].part_measure(rest.part) <= 0:
             raise PinnError(
                 "nothing is left of ∂Ω for this condition: the parts of the boundary with their own "

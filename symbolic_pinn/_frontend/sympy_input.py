@@ -30,7 +30,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from .._errors import PinnError
-from .._runtime.geometry import Shape, ShapeError, named
+from .._runtime.geometry import PlanePart, Shape, ShapeError, SurfacePart, named
 from .regions import BOUNDARY, INTERIOR, Face, Part, Region
 from .spec import (
     BoundaryIntegral,
@@ -282,7 +282,7 @@ class _Normaliser:
                 raise PinnError(f"{symbol} = {value:g} is outside the interval [{lo:g}, {hi:g}]")
             names = [s.name for s in shape[0]] if shape is not None else []
             if canonical.name in names:
-                part = Part(f"{canonical.name} = {value:g}", ("face", names.index(canonical.name), value))
+                part = Part(f"{canonical.name} = {value:g}", PlanePart(names.index(canonical.name), value))
                 if shape[1].part_measure(part.part) <= 0:
                     raise PinnError(
                         f"the plane {canonical.name} = {value:g} holds no flat piece of the boundary of {shape[1]}",
@@ -417,7 +417,7 @@ def _shape_part(on: Shape, shape) -> Part:
             f"on={on} is not one of the shapes the domain is made of",
             help=f"the domain's shapes: {', '.join(map(str, primitives))}",
         )
-    part = Part(f"∂{on}", ("shape", primitives.index(on)))
+    part = Part(f"∂{on}", SurfacePart(primitives.index(on)))
     if shape[1].part_measure(part.part) <= 0:
         raise PinnError(f"on={on} is not on the boundary of the domain", help="other shapes cover it")
     return part
