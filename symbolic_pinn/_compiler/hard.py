@@ -26,12 +26,10 @@ kink or a jump (``max(S − K, 0)``, ``abs``, ``if``, a table): N would have to 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 
 import numpy as np
 
-from .._runtime.geometry import Ball
 from . import functions, ir
 from .algebra import linear_in
 
@@ -409,18 +407,18 @@ def _equal(compute) -> bool:
     """Whether the two arrays ``compute()`` gives (in float64) agree to rounding."""
     import jax
 
-    try:
-        with jax.enable_x64(True):
-            a, b = (np.asarray(v, dtype=float) for v in compute())
-    except (TypeError, AttributeError):  # a function this check cannot evaluate: do not build it in
-        return False
+    with jax.enable_x64(True):
+        a, b = (np.asarray(v, dtype=float) for v in compute())
     scale = max(1.0, float(np.max(np.abs(a))), float(np.max(np.abs(b))))
     return bool(np.all(np.isfinite(a - b))) and bool(np.max(np.abs(a - b)) <= _CORNER_TOLERANCE * scale)
 
 
 def _evaluate(expr: ir.Expr, values: dict):
-    """A field-free expression at points, with jax.numpy: for the checks of this module only."""
-    import jax
+    """A field-free expression at points, with jax.numpy: for the checks of this module only.
+
+    The data of a condition that :func:`_condition` accepts hold only these nodes; any
+    other is an internal error, raised (never read as "the data disagree").
+    """
     import jax.numpy as jnp
 
     like = jnp.asarray(next(iter(values.values())), dtype=float)
@@ -437,11 +435,27 @@ def _evaluate(expr: ir.Expr, values: dict):
     if isinstance(expr, ir.Pow):
         return _evaluate(expr.base, values) ** _evaluate(expr.exp, values)
     if isinstance(expr, ir.Call):
-        function = next(f for f in functions.FUNCTIONS if f.name == expr.fn)
-        module, name = function.jax.rsplit(".", 1)
-        namespace = jnp if module == "jnp" else functools.reduce(getattr, module.split(".")[1:], jax)
-        return getattr(namespace, name)(_evaluate(expr.arg, values))
-    raise TypeError(f"not a field-free expression: {expr!r}")
+        return _apply(functions.lookup(expr.fn), [_evaluate(expr.arg, values)])
+    if isinstance(expr, ir.CallMany):
+        return _apply(functions.lookup(expr.fn), [_evaluate(a, values) for a in expr.args])
+    raise TypeError(f"internal error: the exact-constraint checks cannot evaluate {type(expr).__name__} nodes")
+
+
+def _apply(row: functions.Function, args: list):
+    """A row of the function table applied to arrays: the very JAX source the generated module
+    runs (``row.call``: a name, or a template such as ``jnp.reciprocal(jnp.cosh({}))``), run
+    with jax, jnp and the runtime definitions it names.  The source is the table's, never user text."""
+    import jax
+    import jax.numpy as jnp
+    import jax.scipy.special  # noqa: F401 - rows name jax.scipy.special.erf
+
+    from .. import _runtime
+
+    names = [f"_{i}" for i in range(len(args))]
+    code = compile(row.call(names), f"<function table: {row.name}>", "eval")
+    namespace = {"jax": jax, "jnp": jnp, **dict(zip(names, args))}
+    namespace |= {name: getattr(_runtime, name) for name in code.co_names if name in _runtime.definitions()}
+    return eval(code, namespace)
 
 
 def _distance(program: ir.Program) -> ir.Expr | None:
@@ -454,16 +468,31 @@ def _distance(program: ir.Program) -> ir.Expr | None:
                 factors += [_minus(ir.Var(v.name), v.lo), _minus(ir.Num(v.hi), ir.Var(v.name))]
         return ir.Mul(tuple(([ir.Num(scale)] if scale != 1 else []) + factors))
     variables, tree = program.shape
-    if isinstance(tree, Ball) and set(variables) == set(program.spatial):
-        centre, radius = tree.centre, tree.radius
-        squares = ir.Add(
-            tuple(ir.Pow(_minus(ir.Var(name), float(c)), ir.Num(2.0)) for name, c in zip(variables, centre))
-        )
-        # (r² − |x − c|²) / r²
-        return ir.Add(
-            (ir.Num(1.0), ir.Mul((ir.Num(-1.0 / radius**2), squares) if radius != 1 else (ir.Num(-1.0), squares)))
-        )
-    return None
+    if set(variables) != set(program.spatial):
+        return None
+    return tree.exact_distance([ir.Var(name) for name in variables], _IR_ALGEBRA)
+
+
+class _IR_ALGEBRA:
+    """The algebra a shape builds its φ with (``Shape.exact_distance``): IR nodes."""
+
+    num = ir.Num
+
+    @staticmethod
+    def add(*terms: ir.Expr) -> ir.Expr:
+        return ir.Add(terms)
+
+    @staticmethod
+    def mul(*factors: ir.Expr) -> ir.Expr:
+        return ir.Mul(factors)
+
+    @staticmethod
+    def square(e: ir.Expr) -> ir.Expr:
+        return ir.Pow(e, ir.Num(2.0))
+
+    @staticmethod
+    def minus(e: ir.Expr, value: float) -> ir.Expr:
+        return _minus(e, value)
 
 
 # ---- small expression builders ------------------------------------------------------

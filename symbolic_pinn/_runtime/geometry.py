@@ -1,7 +1,9 @@
 """Shapes of non-box domains, as values: boxes and balls combined by ∪, \\ and ∩.
 
 A shape knows its signed distance (negative inside), bounding box, volume and
-boundary area, and draws points inside it and on its boundary with outward normals.
+boundary area, and draws points inside it and on its boundary with outward normals; a
+shape that can carry exact Dirichlet conditions also gives φ, a smooth function zero on
+its boundary and positive inside (:meth:`Shape.exact_distance`).
 Combinations follow constructive solid geometry: the distance of a union is the min
 of its parts', of an intersection the max, of a difference max(a, −b) (exact on the
 boundary, a bound elsewhere).  The compiler builds these values, and a generated
@@ -57,6 +59,18 @@ class Shape:
     def parts(self, sign=1.0):
         """The boxes and balls of the shape, each with +1, or −1 where its inside is cut away."""
         return [(self, sign)]
+
+    def exact_distance(self, x, algebra):
+        """φ for exact Dirichlet conditions (u = g + φ·N), or None if the shape has none.
+
+        φ is a smooth expression of the coordinates ``x`` (one per variable of the shape),
+        zero on the boundary, positive inside and of order one, built with ``algebra``:
+        ``num(value)``, ``add(*terms)``, ``mul(*factors)``, ``square(e)`` and
+        ``minus(e, value)`` (e − value).  The compiler passes an algebra that builds its IR;
+        a test, one of numbers.  A shape without a smooth φ (corners, combinations)
+        returns None, and its Dirichlet conditions stay loss terms.
+        """
+        return None
 
     def measure(self, boundary=False):
         """The volume, or with ``boundary=True`` the area of the boundary.
@@ -252,6 +266,11 @@ class Ball(Shape):
         import numpy as np
 
         return np.linalg.norm(p - np.asarray(self.centre, float), axis=1) - self.radius
+
+    def exact_distance(self, x, algebra):
+        """φ = (r² − |x − c|²)/r²."""
+        squares = algebra.add(*(algebra.square(algebra.minus(xi, float(c))) for xi, c in zip(x, self.centre)))
+        return algebra.add(algebra.num(1.0), algebra.mul(algebra.num(-1.0 / self.radius**2), squares))
 
     def bounds(self):
         import numpy as np
