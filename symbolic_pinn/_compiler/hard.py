@@ -35,7 +35,6 @@ from .algebra import linear_in
 
 __all__ = ["Exact", "constrain", "format_exact"]
 
-TIME = "t"
 # the initial and boundary data must agree at the corners to this (relative) tolerance
 _CORNER_TOLERANCE = 1e-10
 
@@ -56,10 +55,12 @@ class Exact:
     imposed: tuple[ir.Term, ...] = ()
     pairs: tuple[ir.Term, ...] = ()
 
+    time: str | None = None  # the program's time variable
+
     @property
     def dirichlet(self) -> bool:
         """Whether a condition on the spatial boundary is built in."""
-        return any(t.region == ir.BOUNDARY or (isinstance(t.region, ir.Face) and t.region.variable != TIME)
+        return any(t.region == ir.BOUNDARY or (isinstance(t.region, ir.Face) and t.region.variable != self.time)
                    for t in self.imposed)  # fmt: skip
 
 
@@ -93,7 +94,7 @@ def constrain(
                 lift, distance, imposed = None, None, []
         if not imposed and not keys:
             continue
-        exact[f.name] = Exact(lift, distance, keys, tuple(imposed), tuple(pair_terms))
+        exact[f.name] = Exact(lift, distance, keys, tuple(imposed), tuple(pair_terms), program.time)
         removed |= {t.name for t in imposed + pair_terms}
     kept = tuple(t for t in program.terms if t.name not in removed)
     return dataclasses.replace(program, terms=kept), exact
@@ -123,13 +124,35 @@ def format_exact(exact: dict[str, Exact], program: ir.Program) -> str:
             shift = ir.format_expr(_minus(ir.Var(a), lo), program)
             lines.append(f"  θ_{a} = 2π({shift})/{hi - lo:g}: u and every derivative periodic in {a}")
         lines += [f"  {t.label}    (term {t.name} leaves the loss)" for t in e.imposed + e.pairs]
+    lines += _kinked_initial(program)
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _kinked_initial(program: ir.Program) -> list[str]:
+    """A line for each initial condition left in the loss because its data have a kink or a jump."""
+    start = next((v.lo for v in program.variables if v.name == program.time), None)
+    lines = []
+    for t in program.terms:
+        c = _value_condition(t, program)
+        if c is not None and c[2] == program.time and c[3] == start and not _smooth(c[4]):
+            lines.append(
+                f"term {t.name}: {t.label}    initial ({program.time} is time), but stays a loss term: "
+                "its data have a kink or a jump, which N would have to undo"
+            )
+    return lines
 
 
 # ---- finding the conditions ---------------------------------------------------------
 
 
 def _condition(term: ir.Term, program: ir.Program):
+    """(field, alpha, variable, value, g) if the term is ``∂^α u = g`` on the face ``variable = value``
+    with smooth data g (:func:`_smooth`): a condition that can be built in."""
+    c = _value_condition(term, program)
+    return c if c is not None and _smooth(c[4]) else None
+
+
+def _value_condition(term: ir.Term, program: ir.Program):
     """(field, alpha, variable, value, g) if the term is ``∂^α u = g`` on the face ``variable = value``.
 
     The face is the term's region (``u = g at t = 0``) or the point the field is taken at
@@ -164,7 +187,7 @@ def _condition(term: ir.Term, program: ir.Program):
         return None
     g = ir.Add(tuple(_times(-1.0 / c, r) for r in rest)) if rest else ir.Num(0.0)  # c·u + rest = 0
     g = _simplify(ir.replace(g, {ir.Var(variable): ir.Num(value)}))
-    if any(isinstance(n, ir.Var) and n.name not in args for n in ir.walk(g)) or not _smooth(g):
+    if any(isinstance(n, ir.Var) and n.name not in args for n in ir.walk(g)):
         return None
     return node.name, node.alpha, variable, value, g
 
@@ -188,16 +211,16 @@ def _initial(program: ir.Program, field: ir.FieldDecl):
 
     h (the initial ∂ₜu) is used only when an equation is of second order in t.
     """
-    if TIME not in field.args:
+    if program.time not in field.args:
         return None
-    i = field.args.index(TIME)
+    i = field.args.index(program.time)
     interior = [t for t in program.terms if t.region == ir.INTERIOR]
     order = max((n.alpha[i] for t in interior for n in ir.walk(t.expr) if isinstance(n, ir.Field)
                  and n.name == field.name and n.at is None), default=0)  # fmt: skip
     found = {}
     for term in program.terms:
         c = _condition(term, program)
-        if c is None or c[0] != field.name or c[2] != TIME:
+        if c is None or c[0] != field.name or c[2] != program.time:
             continue
         _, alpha, _, t0, g = c
         if any(a for j, a in enumerate(alpha) if j != i) or alpha[i] > 1 or (alpha[i] == 1 and order < 2):
@@ -214,7 +237,9 @@ def _initial(program: ir.Program, field: ir.FieldDecl):
 
 def _spatial(program: ir.Program, field: ir.FieldDecl, periodic: dict):
     """(G_D, φ_D, terms) of the field's Dirichlet conditions that can be built in, or None."""
-    spatial = [v for v in program.variables if v.name != TIME and v.name in field.args and v.name not in periodic]
+    spatial = [
+        v for v in program.variables if v.name != program.time and v.name in field.args and v.name not in periodic
+    ]
     for term in program.terms:
         c = _whole_boundary(term, program, field)
         if c is not None and not periodic:
@@ -325,18 +350,18 @@ def _combine(program: ir.Program, field: ir.FieldDecl, spatial, initial):
         lift, distance, terms = spatial
         return lift, distance, list(terms)
     t0, g, h, initial_terms = initial
-    time = next(v for v in program.variables if v.name == TIME)
-    tau = _scaled(_minus(ir.Var(TIME), t0), 1 / (time.hi - time.lo))
-    steps = _minus(ir.Var(TIME), t0)
+    time = next(v for v in program.variables if v.name == program.time)
+    tau = _scaled(_minus(ir.Var(time.name), t0), 1 / (time.hi - time.lo))
+    steps = _minus(ir.Var(time.name), t0)
     lift_t = g if h is None else _add(g, _mul(steps, h))
     distance_t = tau if h is None else ir.Pow(tau, ir.Num(2.0))
     if spatial is None:
         return lift_t, distance_t, list(initial_terms)
     lift_d, distance_d, spatial_terms = spatial
-    depends_on_time = any(n == ir.Var(TIME) for n in ir.walk(lift_d))
+    depends_on_time = any(n == ir.Var(time.name) for n in ir.walk(lift_d))
     if depends_on_time and h is not None:
         return lift_t, distance_t, list(initial_terms)  # ∂ₜG_D would be needed: the Dirichlet part stays a term
-    at_start = _simplify(ir.replace(lift_d, {ir.Var(TIME): ir.Num(t0)}))
+    at_start = _simplify(ir.replace(lift_d, {ir.Var(time.name): ir.Num(t0)}))
     if not _agree(program, field, at_start, g) or (h is not None and not _agree(program, field, ir.Num(0.0), h)):
         return lift_t, distance_t, list(initial_terms)  # the data disagree at the corners
     # G = G_D + (g − G_D|t₀) (+ (t − t₀)·h): when G_D is free of t that is g (+ (t − t₀)·h)
@@ -351,7 +376,8 @@ def _agree(program: ir.Program, field: ir.FieldDecl, a: ir.Expr, b: ir.Expr) -> 
     from .._runtime import sample_region
 
     domain = {v.name: (v.lo, v.hi) for v in program.variables}
-    points = sample_region(7, ("boundary",), 64, domain, program.shape)
+    # time is not space; the parameters' ends are still sampled here, as before time had one home
+    points = sample_region(7, ("boundary",), 64, domain, program.shape, parameters=(program.time,))
     return _equal(lambda: (_evaluate(a, dict(zip(domain, points))), _evaluate(b, dict(zip(domain, points)))))
 
 

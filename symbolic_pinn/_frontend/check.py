@@ -22,6 +22,7 @@ from .._compiler import functions
 from .._errors import PinnError, Span
 from .._runtime import geometry
 from . import syntax as ast
+from . import time_variable
 from .data import observations
 from .regions import BOUNDARY, INTERIOR, Data, Face, Part, Region
 from .spec import (
@@ -50,7 +51,6 @@ OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
 SOFT_OPERATORS = ("re", "im", "conj", "delta")
 DELTA_WIDTH = 0.01  # the standard deviation of delta(s) unless the problem gives one
 IMAGINARY_UNIT = "i"  # the imaginary unit, unless the problem declares a name `i`
-TIME = "t"  # Δ and ∇ act on every variable but this one
 _COMBINATIONS = {"union": geometry.Union, "difference": geometry.Difference, "intersection": geometry.Intersection}
 
 
@@ -79,6 +79,7 @@ class _Checker:
         self.parameters: list[str] = []  # `param k in [1, 3]`
         self.built: dict[str, geometry.Shape] = {}  # the shapes named by `let` that the domain uses
         self.tables: dict[tuple, type] = {}  # (file, variables) → the SymPy class of table(file, variables)
+        self.time = time_variable.from_syntax(program)  # Δ and ∇ act on every variable but time
 
     # ---- statements ---------------------------------------------------------------
 
@@ -132,6 +133,7 @@ class _Checker:
             data=tuple(self.data),
             shape=self.shape,
             parameters=tuple(self.parameters),
+            time=self.time,
         )
 
     def _declare(self, name: ast.Name, kind: str, value=None) -> None:
@@ -166,7 +168,7 @@ class _Checker:
                 help="write the lower end first, e.g. `x in [0, 1]`",
             )
         symbol = variable(s.name.name)
-        if s.parameter and s.name.name == TIME:
+        if s.parameter and s.name.name == (TIME := time_variable.NAME):
             raise PinnError(f"'{TIME}' is time, not a parameter", s.name.span, help=f"declare it as `{TIME} in [0, 1]`")
         self._declare(s.name, "variable", (symbol, lo, hi))
         self.variables.append((symbol, lo, hi))
@@ -181,11 +183,11 @@ class _Checker:
                 help="combine shapes in one declaration: `(x, y) in disk((0, 0), 1) ∪ box((0, 0), (2, 1))`",
             )
         for name in s.names:
-            if name.name == TIME:
+            if name.name in (time_variable.NAME, self.time):
                 raise PinnError(
-                    f"'{TIME}' is time: it has an interval, not a shape",
+                    f"'{name.name}' is time: it has an interval, not a shape",
                     name.span,
-                    help=f"declare it on its own: `{TIME} in [0, 1]`",
+                    help=f"declare it on its own: `{name.name} in [0, 1]`",
                 )
         tree = self._shape(s.shape, len(s.names))
         lo, hi = tree.bounds()
@@ -482,7 +484,7 @@ class _Checker:
             return
         if isinstance(region, Face):
             _, lo, hi = self.names[region.variable].value
-            if region.variable not in (TIME, *self.parameters) and region.value in (lo, hi):
+            if region.variable not in (self.time, *self.parameters) and region.value in (lo, hi):
                 return
         raise PinnError(
             "the normal derivative ∂ₙ (Dn) is defined only on the boundary",
@@ -494,7 +496,7 @@ class _Checker:
         if where is None:
             return INTERIOR
         if isinstance(where, ast.OnBoundary):
-            if not any(v.name not in (TIME, *self.parameters) for v, _, _ in self.variables):
+            if not any(v.name not in (self.time, *self.parameters) for v, _, _ in self.variables):
                 raise PinnError(
                     "∂Ω is the spatial boundary, but there is no spatial variable",
                     where.span,
@@ -549,7 +551,7 @@ class _Checker:
                 help="declare one, e.g. `(x, y) in box((0, 0), (1, 1)) \\ hole`; the ends of an interval "
                 "are faces: `at x = 1`",
             )
-        loose = [v.name for v, _, _ in self.variables if v.name not in (TIME, *self.parameters, *self.shape[0])]
+        loose = [v.name for v, _, _ in self.variables if v.name not in (self.time, *self.parameters, *self.shape[0])]
         if loose:
             raise PinnError(
                 f"parts of the boundary need every spatial variable in the shape, but {', '.join(loose)} "
@@ -877,7 +879,7 @@ class _Checker:
         return tuple(_diff(value, s, node.span) for s in self._spatial(node))
 
     def _spatial(self, node) -> list[sympy.Symbol]:
-        spatial = [s for s, _, _ in self.variables if s.name not in (TIME, *self.parameters)]
+        spatial = [s for s, _, _ in self.variables if s.name not in (self.time, *self.parameters)]
         if not spatial:
             raise PinnError("Δ and ∇ need a spatial variable", node.span, help="declare e.g. `x in [0, 1]`")
         return spatial

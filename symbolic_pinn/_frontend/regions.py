@@ -59,14 +59,14 @@ class Interior(Region):
 
 @dataclasses.dataclass(frozen=True)
 class Boundary(Region):
-    """The spatial boundary at every time (a ``t`` has no faces here: initial conditions are faces)."""
+    """The spatial boundary at every time (time has no faces here: initial conditions are faces)."""
 
     kind = "boundary"
     points_setting = "boundary_points"
 
     def measure(self, program: Program) -> float:
         volume, widths = _volume_and_widths(program)
-        time = math.prod(widths.pop(v, 1.0) for v in ("t", *program.parameters))  # not space: no faces
+        time = math.prod(widths.pop(v, 1.0) for v in (program.time, *program.parameters))  # not space: no faces
         area = sum(2.0 * volume / time / w for w in widths.values())
         if program.shape:
             area += program.shape[1].measure(boundary=True) * math.prod(widths.values())

@@ -31,6 +31,7 @@ from sympy.core.function import AppliedUndef
 
 from .._errors import PinnError
 from .._runtime.geometry import PlanePart, Shape, ShapeError, SurfacePart, named
+from . import time_variable
 from .regions import BOUNDARY, INTERIOR, Face, Part, Region
 from .spec import (
     BoundaryIntegral,
@@ -348,7 +349,7 @@ def from_sympy(
     if not norm.fields:
         raise PinnError("the problem declares no field", help="pass fields=[u] with u = sympy.Function('u')(x, y)")
     names = tuple(getattr(k, "name", None) for k in parameters)
-    if any(n not in {s.name for s, _, _ in norm.variables} or n == "t" for n in names):
+    if any(n not in {s.name for s, _, _ in norm.variables} or n == time_variable.NAME for n in names):
         raise PinnError(f"parameters={list(parameters)}: each must be one of the variables, and not t")
     specs = []
     for i, term in enumerate(terms):
@@ -402,6 +403,7 @@ def from_sympy(
         exact=tuple(exact_specs),
         shape=(tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None,
         parameters=names,
+        time=time_variable.from_terms(norm.variables, names, shape[0] if shape else (), specs, norm.fields),
     )
     warn_ill_posed(spec)
     return spec
@@ -493,7 +495,7 @@ def _shaped_variables(variables: Mapping, shape) -> dict:
         raise PinnError(f"the shape is {len(lo)}-D but {len(symbols)} variables range over it")
     result = dict(variables)
     for s, a, b in zip(symbols, lo, hi):
-        if getattr(s, "name", None) == "t":
+        if getattr(s, "name", None) == time_variable.NAME:
             raise PinnError("'t' is time: it has an interval, not a shape")
         result[s] = (float(a), float(b))
     return result
