@@ -99,7 +99,7 @@ def from_syntax(program: ast.Program) -> str | None:
         at_start = face in lows and _number(s.where.value) == lows[face]
         for side in (s.lhs, s.rhs):
             for n in _walk(side):
-                for u, args in _field_uses(n, fields, bodies):
+                for u, args in _field_uses(n, fields):
                     if at_start:
                         starts[u].add(face)
                     starts[u] |= {v for v, a in zip(fields[u], args or ()) if v in lows and _number(a) == lows[v]}
@@ -116,40 +116,41 @@ class _Orders:
         self.fields, self.bodies, self.variables = fields, bodies, variables
         self.orders: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
 
-    def __call__(self, node, path: collections.Counter | None = None, depth=0, seen=frozenset()) -> None:
-        path = path or collections.Counter()
-        here = collections.Counter()
-        operator = 0
-        if isinstance(node, ast.Call):
-            name = node.name.name
-            if name == "D":
-                here.update(a.name for a in node.args[1:] if isinstance(a, ast.Name))
-            elif len(name) > 1 and name[0] == "D" and name[1:].isalpha() and name not in self.bodies:
-                here.update(name[1:])
-            operator = _SPATIAL_ORDER.get(name, 0)
-        elif isinstance(node, ast.Partial):
-            here.update(node.variables)
-        elif isinstance(node, ast.Laplace):
-            operator = 2
-        elif isinstance(node, (ast.Nabla, ast.Directional)):
-            operator = 1
-        if "n" in here and "n" not in self.variables:  # ∂ₙ, Dn: the normal derivative, along space
-            del here["n"]
-            operator = max(operator, 1)
-        path, depth = path + here, depth + operator
-        for u, _ in _field_uses(node, self.fields, {}):
-            own = self.orders[u]
-            for v, k in path.items():
-                own[v] = max(own[v], k)
-            own[LAPLACIAN] = max(own[LAPLACIAN], depth)
-        name = node.name.name if isinstance(node, ast.Call) else node.name if isinstance(node, ast.Name) else None
-        if name in self.bodies and name not in seen:
-            self(self.bodies[name], path, depth, seen | {name})
-        for child in _children(node):
-            self(child, path, depth, seen)
+    def __call__(self, root) -> None:
+        stack = [(root, collections.Counter(), 0, frozenset())]  # iterative: expressions may nest deeply
+        while stack:
+            node, path, depth, seen = stack.pop()
+            here = collections.Counter()
+            operator = 0
+            if isinstance(node, ast.Call):
+                name = node.name.name
+                if name == "D":
+                    here.update(a.name for a in node.args[1:] if isinstance(a, ast.Name))
+                elif len(name) > 1 and name[0] == "D" and name[1:].isalpha() and name not in self.bodies:
+                    here.update(name[1:])
+                operator = _SPATIAL_ORDER.get(name, 0)
+            elif isinstance(node, ast.Partial):
+                here.update(node.variables)
+            elif isinstance(node, ast.Laplace):
+                operator = 2
+            elif isinstance(node, (ast.Nabla, ast.Directional)):
+                operator = 1
+            if "n" in here and "n" not in self.variables:  # ∂ₙ, Dn: the normal derivative, along space
+                del here["n"]
+                operator = max(operator, 1)
+            path, depth = path + here, depth + operator
+            for u, _ in _field_uses(node, self.fields):
+                own = self.orders[u]
+                for v, k in path.items():
+                    own[v] = max(own[v], k)
+                own[LAPLACIAN] = max(own[LAPLACIAN], depth)
+            name = node.name.name if isinstance(node, ast.Call) else node.name if isinstance(node, ast.Name) else None
+            if name in self.bodies and name not in seen:
+                stack.append((self.bodies[name], path, depth, seen | {name}))
+            stack.extend((child, path, depth, seen) for child in _children(node))
 
 
-def _field_uses(node, fields: Mapping[str, list], bodies) -> list[tuple[str, tuple | None]]:
+def _field_uses(node, fields: Mapping[str, list]) -> list[tuple[str, tuple | None]]:
     """The field ``node`` is, with the arguments it is taken at (None: at the point itself):
     ``u``, ``u(x, 0)``, ``Dx(u)(x, 0)`` (an expression of one field taken at a point)."""
     if isinstance(node, ast.Name) and node.name in fields:
@@ -166,12 +167,10 @@ def _field_uses(node, fields: Mapping[str, list], bodies) -> list[tuple[str, tup
 
 def _number(node) -> float | None:
     """The value of a number written as one (``0``, ``-5``, ``1.5``), else None."""
-    if isinstance(node, ast.Number):
-        return node.value
-    if isinstance(node, ast.Neg):
-        value = _number(node.arg)
-        return None if value is None else -value
-    return None
+    sign = 1.0
+    while isinstance(node, ast.Neg):
+        node, sign = node.arg, -sign
+    return sign * node.value if isinstance(node, ast.Number) else None
 
 
 def _children(node) -> list:
