@@ -154,6 +154,8 @@ def test_schrodinger_keeps_its_real_initial_condition_as_a_term_because_it_is_no
     not meet Dx(h)(-5, t) = Dx(h)(5, t); h_im's initial value 0 is built in."""
     c = sp.compile((EXAMPLES / "schrodinger.pinn").read_text(), width=2, depth=1)
     assert "h_re" not in c.exact or not c.exact["h_re"].imposed
+    assert "term ic1: h = 2*sech(x) at t = 0    initial (t is time), but stays a loss term: its data are not " \
+        "periodic in x" in c.format_plan()  # fmt: skip
     assert [t.name for t in c.exact["h_im"].imposed] == ["ic2"]
     slope = [float(sympy.diff(2 * sympy.sech(sympy.Symbol("x")), "x").subs("x", v)) for v in (-5, 5)]
     assert abs(slope[0] - slope[1]) > 1e-2

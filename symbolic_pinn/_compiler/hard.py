@@ -124,21 +124,28 @@ def format_exact(exact: dict[str, Exact], program: ir.Program) -> str:
             shift = ir.format_expr(_minus(ir.Var(a), lo), program)
             lines.append(f"  θ_{a} = 2π({shift})/{hi - lo:g}: u and every derivative periodic in {a}")
         lines += [f"  {t.label}    (term {t.name} leaves the loss)" for t in e.imposed + e.pairs]
-    lines += _kinked_initial(program)
+    lines += _kept_initial(exact, program)
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def _kinked_initial(program: ir.Program) -> list[str]:
-    """A line for each initial condition left in the loss because its data have a kink or a jump."""
+def _kept_initial(exact: dict[str, Exact], program: ir.Program) -> list[str]:
+    """A line for each initial value condition left in the loss for a reason the plan can name:
+    data with a kink or a jump, or data not periodic where the field's coordinate is embedded."""
     start = next((v.lo for v in program.variables if v.name == program.time), None)
     lines = []
     for t in program.terms:
         c = _value_condition(t, program)
-        if c is not None and c[2] == program.time and c[3] == start and not _smooth(c[4]):
-            lines.append(
-                f"term {t.name}: {t.label}    initial ({program.time} is time), but stays a loss term: "
-                "its data have a kink or a jump, which N would have to undo"
-            )
+        if c is None or c[2] != program.time or c[3] != start or any(c[1]):
+            continue
+        periodic = exact[c[0]].periodic if c[0] in exact else ()
+        if not _smooth(c[4]):
+            why = "its data have a kink or a jump, which N would have to undo"
+        elif periodic and not _periodic_lift(program, program.field(c[0]), c[4], periodic):
+            names = ", ".join(p[0] for p in periodic)
+            why = f"its data are not periodic in {names} (with their derivatives), as N of cos θ and sin θ is"
+        else:
+            continue
+        lines.append(f"term {t.name}: {t.label}    initial ({program.time} is time), but stays a loss term: {why}")
     return lines
 
 
