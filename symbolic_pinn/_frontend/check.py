@@ -51,6 +51,7 @@ OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
 SOFT_OPERATORS = ("re", "im", "conj", "delta")
 DELTA_WIDTH = 0.01  # the standard deviation of delta(s) unless the problem gives one
 IMAGINARY_UNIT = "i"  # the imaginary unit, unless the problem declares a name `i`
+TIME = time_variable.NAME  # a variable of this name is always time; the program's time is self.time
 _COMBINATIONS = {"union": geometry.Union, "difference": geometry.Difference, "intersection": geometry.Intersection}
 
 
@@ -168,7 +169,7 @@ class _Checker:
                 help="write the lower end first, e.g. `x in [0, 1]`",
             )
         symbol = variable(s.name.name)
-        if s.parameter and s.name.name == (TIME := time_variable.NAME):
+        if s.parameter and s.name.name == TIME:
             raise PinnError(f"'{TIME}' is time, not a parameter", s.name.span, help=f"declare it as `{TIME} in [0, 1]`")
         self._declare(s.name, "variable", (symbol, lo, hi))
         self.variables.append((symbol, lo, hi))
@@ -183,11 +184,11 @@ class _Checker:
                 help="combine shapes in one declaration: `(x, y) in disk((0, 0), 1) ∪ box((0, 0), (2, 1))`",
             )
         for name in s.names:
-            if name.name in (time_variable.NAME, self.time):
+            if name.name == TIME:
                 raise PinnError(
-                    f"'{name.name}' is time: it has an interval, not a shape",
+                    f"'{TIME}' is time: it has an interval, not a shape",
                     name.span,
-                    help=f"declare it on its own: `{name.name} in [0, 1]`",
+                    help=f"declare it on its own: `{TIME} in [0, 1]`",
                 )
         tree = self._shape(s.shape, len(s.names))
         lo, hi = tree.bounds()
