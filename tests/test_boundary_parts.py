@@ -17,6 +17,7 @@ import sympy
 
 import symbolic_pinn as sp
 from symbolic_pinn import PinnError
+from symbolic_pinn._runtime.geometry import PlanePart, RestPart, SurfacePart
 
 PLATE = """\
 let hole = disk((0, 0), 0.25)
@@ -63,7 +64,7 @@ def channel():
 
 def test_the_hole_has_points_on_the_circle_and_normals_into_it(plate):
     m = plate.module
-    assert m.REGIONS["bc1"] == ("part", ("shape", 1))
+    assert m.REGIONS["bc1"] == ("part", m.SurfacePart(1))
     p, n = points_of(m, "bc1")
     r = np.linalg.norm(p, axis=1)
     assert np.allclose(r, 0.25, atol=1e-12)
@@ -75,7 +76,7 @@ def test_the_hole_has_points_on_the_circle_and_normals_into_it(plate):
 
 def test_the_rest_of_the_boundary_is_the_outer_square(plate):
     m = plate.module
-    assert m.REGIONS["bc2"] == ("part", ("rest", (("shape", 1),)))
+    assert m.REGIONS["bc2"] == ("part", m.RestPart((m.SurfacePart(1),)))
     p, n = points_of(m, "bc2")
     assert np.allclose(np.max(np.abs(p), axis=1), 1.0)
     on_side = np.isclose(np.abs(p), 1.0)
@@ -95,12 +96,12 @@ def test_boundary_points_go_to_parts_by_length(plate):
 
 def test_part_measures(plate, channel):
     plate_shape, channel_shape = plate.module.SHAPE[1], channel.module.SHAPE[1]
-    assert plate_shape.part_measure(("shape", 1)) == pytest.approx(np.pi / 2, rel=0.03)
-    assert plate_shape.part_measure(("rest", (("shape", 1),))) == pytest.approx(8, rel=0.03)
-    assert channel_shape.part_measure(("face", 0, 0.0)) == pytest.approx(0.5, rel=0.05)
-    assert channel_shape.part_measure(("face", 0, 3.0)) == pytest.approx(1.0, rel=0.05)
-    assert channel_shape.part_measure(("face", 0, 1.0)) == pytest.approx(0.5, rel=0.05)
-    assert channel_shape.part_measure(("face", 0, 0.5)) == 0.0
+    assert plate_shape.part_measure(SurfacePart(1)) == pytest.approx(np.pi / 2, rel=0.03)
+    assert plate_shape.part_measure(RestPart((SurfacePart(1),))) == pytest.approx(8, rel=0.03)
+    assert channel_shape.part_measure(PlanePart(0, 0.0)) == pytest.approx(0.5, rel=0.05)
+    assert channel_shape.part_measure(PlanePart(0, 3.0)) == pytest.approx(1.0, rel=0.05)
+    assert channel_shape.part_measure(PlanePart(0, 1.0)) == pytest.approx(0.5, rel=0.05)
+    assert channel_shape.part_measure(PlanePart(0, 0.5)) == 0.0
 
 
 def test_channel_inlet_outlet_step_and_walls(channel):
@@ -178,8 +179,8 @@ def test_the_sympy_front_end_has_faces_of_a_shape():
         shape=((x, y), channel),
     )
     assert [t.region.sampled() for t in spec.terms[1:]] == [
-        ("part", ("face", 0, 0.0)),
-        ("part", ("rest", (("face", 0, 0.0),))),
+        ("part", PlanePart(0, 0.0)),
+        ("part", RestPart((PlanePart(0, 0.0),))),
     ]
     with pytest.raises(PinnError, match="no flat piece"):
         sp.from_sympy(
@@ -239,7 +240,7 @@ def test_ascii_spelling_and_written_out_shape_name_the_same_parts():
     unicode = sp.parse(HEAD + "u = 0 on ∂hole\nu = 1 on ∂box((-1, -1), (1, 1))\n")
     ascii = sp.parse(HEAD + "u = 0 on boundary(hole)\nu = 1 on boundary(box((-1, -1), (1, 1)))\n")
     assert [t.region.sampled() for t in unicode.terms] == [t.region.sampled() for t in ascii.terms]
-    assert [t.region.sampled() for t in unicode.terms][1:] == [("part", ("shape", 1)), ("part", ("shape", 0))]
+    assert [t.region.sampled() for t in unicode.terms][1:] == [("part", SurfacePart(1)), ("part", SurfacePart(0))]
 
 
 def test_the_rest_is_per_field():
@@ -249,8 +250,8 @@ def test_the_rest_is_per_field():
         + "-Δv = 1\nDn(u) = 0 on ∂hole\nu = 0 on ∂Ω\nv = 0 on ∂Ω\n"
     )
     assert [t.region.sampled() for t in spec.terms[2:]] == [
-        ("part", ("shape", 1)),
-        ("part", ("rest", (("shape", 1),))),
+        ("part", SurfacePart(1)),
+        ("part", RestPart((SurfacePart(1),))),
         ("boundary",),
     ]
 
@@ -290,6 +291,6 @@ def test_a_part_at_every_time():
 
     shape = (("x", "y"), Box((-1.0, -1.0), (1.0, 1.0)) - Ball((0.0, 0.0), 0.25))
     domain = {"x": (-1.0, 1.0), "t": (0.0, 2.0), "y": (-1.0, 1.0)}
-    x, t, y, nx, ny = sample_region(3, ("part", ("shape", 1)), 300, domain, shape, normals=True)
+    x, t, y, nx, ny = sample_region(3, ("part", SurfacePart(1)), 300, domain, shape, normals=True)
     assert np.allclose(np.hypot(x, y), 0.25) and np.allclose(nx, -x / 0.25) and np.allclose(ny, -y / 0.25)
     assert t.min() < 0.1 and t.max() > 1.9

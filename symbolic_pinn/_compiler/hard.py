@@ -26,18 +26,15 @@ kink or a jump (``max(S − K, 0)``, ``abs``, ``if``, a table): N would have to 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 
 import numpy as np
 
-from .._runtime.geometry import Ball
 from . import functions, ir
 from .algebra import linear_in
 
 __all__ = ["Exact", "constrain", "format_exact"]
 
-TIME = "t"
 # the initial and boundary data must agree at the corners to this (relative) tolerance
 _CORNER_TOLERANCE = 1e-10
 
@@ -58,10 +55,12 @@ class Exact:
     imposed: tuple[ir.Term, ...] = ()
     pairs: tuple[ir.Term, ...] = ()
 
+    time: str | None = None  # the program's time variable
+
     @property
     def dirichlet(self) -> bool:
         """Whether a condition on the spatial boundary is built in."""
-        return any(t.region == ir.BOUNDARY or (isinstance(t.region, ir.Face) and t.region.variable != TIME)
+        return any(t.region == ir.BOUNDARY or (isinstance(t.region, ir.Face) and t.region.variable != self.time)
                    for t in self.imposed)  # fmt: skip
 
 
@@ -95,7 +94,7 @@ def constrain(
                 lift, distance, imposed = None, None, []
         if not imposed and not keys:
             continue
-        exact[f.name] = Exact(lift, distance, keys, tuple(imposed), tuple(pair_terms))
+        exact[f.name] = Exact(lift, distance, keys, tuple(imposed), tuple(pair_terms), program.time)
         removed |= {t.name for t in imposed + pair_terms}
     kept = tuple(t for t in program.terms if t.name not in removed)
     return dataclasses.replace(program, terms=kept), exact
@@ -125,13 +124,42 @@ def format_exact(exact: dict[str, Exact], program: ir.Program) -> str:
             shift = ir.format_expr(_minus(ir.Var(a), lo), program)
             lines.append(f"  θ_{a} = 2π({shift})/{hi - lo:g}: u and every derivative periodic in {a}")
         lines += [f"  {t.label}    (term {t.name} leaves the loss)" for t in e.imposed + e.pairs]
+    lines += _kept_initial(exact, program)
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _kept_initial(exact: dict[str, Exact], program: ir.Program) -> list[str]:
+    """A line for each initial value condition left in the loss for a reason the plan can name:
+    data with a kink or a jump, or data not periodic where the field's coordinate is embedded."""
+    start = next((v.lo for v in program.variables if v.name == program.time), None)
+    lines = []
+    for t in program.terms:
+        c = _value_condition(t, program)
+        if c is None or c[2] != program.time or c[3] != start or any(c[1]):
+            continue
+        periodic = exact[c[0]].periodic if c[0] in exact else ()
+        if not _smooth(c[4]):
+            why = "its data have a kink or a jump, which N would have to undo"
+        elif periodic and not _periodic_lift(program, program.field(c[0]), c[4], periodic):
+            names = ", ".join(p[0] for p in periodic)
+            why = f"its data are not periodic in {names} (with their derivatives), as N of cos θ and sin θ is"
+        else:
+            continue
+        lines.append(f"term {t.name}: {t.label}    initial ({program.time} is time), but stays a loss term: {why}")
+    return lines
 
 
 # ---- finding the conditions ---------------------------------------------------------
 
 
 def _condition(term: ir.Term, program: ir.Program):
+    """(field, alpha, variable, value, g) if the term is ``∂^α u = g`` on the face ``variable = value``
+    with smooth data g (:func:`_smooth`): a condition that can be built in."""
+    c = _value_condition(term, program)
+    return c if c is not None and _smooth(c[4]) else None
+
+
+def _value_condition(term: ir.Term, program: ir.Program):
     """(field, alpha, variable, value, g) if the term is ``∂^α u = g`` on the face ``variable = value``.
 
     The face is the term's region (``u = g at t = 0``) or the point the field is taken at
@@ -166,7 +194,7 @@ def _condition(term: ir.Term, program: ir.Program):
         return None
     g = ir.Add(tuple(_times(-1.0 / c, r) for r in rest)) if rest else ir.Num(0.0)  # c·u + rest = 0
     g = _simplify(ir.replace(g, {ir.Var(variable): ir.Num(value)}))
-    if any(isinstance(n, ir.Var) and n.name not in args for n in ir.walk(g)) or not _smooth(g):
+    if any(isinstance(n, ir.Var) and n.name not in args for n in ir.walk(g)):
         return None
     return node.name, node.alpha, variable, value, g
 
@@ -190,16 +218,16 @@ def _initial(program: ir.Program, field: ir.FieldDecl):
 
     h (the initial ∂ₜu) is used only when an equation is of second order in t.
     """
-    if TIME not in field.args:
+    if program.time not in field.args:
         return None
-    i = field.args.index(TIME)
+    i = field.args.index(program.time)
     interior = [t for t in program.terms if t.region == ir.INTERIOR]
     order = max((n.alpha[i] for t in interior for n in ir.walk(t.expr) if isinstance(n, ir.Field)
                  and n.name == field.name and n.at is None), default=0)  # fmt: skip
     found = {}
     for term in program.terms:
         c = _condition(term, program)
-        if c is None or c[0] != field.name or c[2] != TIME:
+        if c is None or c[0] != field.name or c[2] != program.time:
             continue
         _, alpha, _, t0, g = c
         if any(a for j, a in enumerate(alpha) if j != i) or alpha[i] > 1 or (alpha[i] == 1 and order < 2):
@@ -216,7 +244,9 @@ def _initial(program: ir.Program, field: ir.FieldDecl):
 
 def _spatial(program: ir.Program, field: ir.FieldDecl, periodic: dict):
     """(G_D, φ_D, terms) of the field's Dirichlet conditions that can be built in, or None."""
-    spatial = [v for v in program.variables if v.name != TIME and v.name in field.args and v.name not in periodic]
+    spatial = [
+        v for v in program.variables if v.name != program.time and v.name in field.args and v.name not in periodic
+    ]
     for term in program.terms:
         c = _whole_boundary(term, program, field)
         if c is not None and not periodic:
@@ -327,18 +357,18 @@ def _combine(program: ir.Program, field: ir.FieldDecl, spatial, initial):
         lift, distance, terms = spatial
         return lift, distance, list(terms)
     t0, g, h, initial_terms = initial
-    time = next(v for v in program.variables if v.name == TIME)
-    tau = _scaled(_minus(ir.Var(TIME), t0), 1 / (time.hi - time.lo))
-    steps = _minus(ir.Var(TIME), t0)
+    time = next(v for v in program.variables if v.name == program.time)
+    tau = _scaled(_minus(ir.Var(time.name), t0), 1 / (time.hi - time.lo))
+    steps = _minus(ir.Var(time.name), t0)
     lift_t = g if h is None else _add(g, _mul(steps, h))
     distance_t = tau if h is None else ir.Pow(tau, ir.Num(2.0))
     if spatial is None:
         return lift_t, distance_t, list(initial_terms)
     lift_d, distance_d, spatial_terms = spatial
-    depends_on_time = any(n == ir.Var(TIME) for n in ir.walk(lift_d))
+    depends_on_time = any(n == ir.Var(time.name) for n in ir.walk(lift_d))
     if depends_on_time and h is not None:
         return lift_t, distance_t, list(initial_terms)  # ∂ₜG_D would be needed: the Dirichlet part stays a term
-    at_start = _simplify(ir.replace(lift_d, {ir.Var(TIME): ir.Num(t0)}))
+    at_start = _simplify(ir.replace(lift_d, {ir.Var(time.name): ir.Num(t0)}))
     if not _agree(program, field, at_start, g) or (h is not None and not _agree(program, field, ir.Num(0.0), h)):
         return lift_t, distance_t, list(initial_terms)  # the data disagree at the corners
     # G = G_D + (g − G_D|t₀) (+ (t − t₀)·h): when G_D is free of t that is g (+ (t − t₀)·h)
@@ -353,7 +383,8 @@ def _agree(program: ir.Program, field: ir.FieldDecl, a: ir.Expr, b: ir.Expr) -> 
     from .._runtime import sample_region
 
     domain = {v.name: (v.lo, v.hi) for v in program.variables}
-    points = sample_region(7, ("boundary",), 64, domain, program.shape)
+    # time is not space; the parameters' ends are still sampled here, as before time had one home
+    points = sample_region(7, ("boundary",), 64, domain, program.shape, parameters=(program.time,))
     return _equal(lambda: (_evaluate(a, dict(zip(domain, points))), _evaluate(b, dict(zip(domain, points)))))
 
 
@@ -409,18 +440,18 @@ def _equal(compute) -> bool:
     """Whether the two arrays ``compute()`` gives (in float64) agree to rounding."""
     import jax
 
-    try:
-        with jax.enable_x64(True):
-            a, b = (np.asarray(v, dtype=float) for v in compute())
-    except (TypeError, AttributeError):  # a function this check cannot evaluate: do not build it in
-        return False
+    with jax.enable_x64(True):
+        a, b = (np.asarray(v, dtype=float) for v in compute())
     scale = max(1.0, float(np.max(np.abs(a))), float(np.max(np.abs(b))))
     return bool(np.all(np.isfinite(a - b))) and bool(np.max(np.abs(a - b)) <= _CORNER_TOLERANCE * scale)
 
 
 def _evaluate(expr: ir.Expr, values: dict):
-    """A field-free expression at points, with jax.numpy: for the checks of this module only."""
-    import jax
+    """A field-free expression at points, with jax.numpy: for the checks of this module only.
+
+    The data of a condition that :func:`_condition` accepts hold only these nodes; any
+    other is an internal error, raised (never read as "the data disagree").
+    """
     import jax.numpy as jnp
 
     like = jnp.asarray(next(iter(values.values())), dtype=float)
@@ -437,11 +468,27 @@ def _evaluate(expr: ir.Expr, values: dict):
     if isinstance(expr, ir.Pow):
         return _evaluate(expr.base, values) ** _evaluate(expr.exp, values)
     if isinstance(expr, ir.Call):
-        function = next(f for f in functions.FUNCTIONS if f.name == expr.fn)
-        module, name = function.jax.rsplit(".", 1)
-        namespace = jnp if module == "jnp" else functools.reduce(getattr, module.split(".")[1:], jax)
-        return getattr(namespace, name)(_evaluate(expr.arg, values))
-    raise TypeError(f"not a field-free expression: {expr!r}")
+        return _apply(functions.lookup(expr.fn), [_evaluate(expr.arg, values)])
+    if isinstance(expr, ir.CallMany):
+        return _apply(functions.lookup(expr.fn), [_evaluate(a, values) for a in expr.args])
+    raise TypeError(f"internal error: the exact-constraint checks cannot evaluate {type(expr).__name__} nodes")
+
+
+def _apply(row: functions.Function, args: list):
+    """A row of the function table applied to arrays: the very JAX source the generated module
+    runs (``row.call``: a name, or a template such as ``jnp.reciprocal(jnp.cosh({}))``), run
+    with jax, jnp and the runtime definitions it names.  The source is the table's, never user text."""
+    import jax
+    import jax.numpy as jnp
+    import jax.scipy.special  # noqa: F401 - rows name jax.scipy.special.erf
+
+    from .. import _runtime
+
+    names = [f"_{i}" for i in range(len(args))]
+    code = compile(row.call(names), f"<function table: {row.name}>", "eval")
+    namespace = {"jax": jax, "jnp": jnp, **dict(zip(names, args))}
+    namespace |= {name: getattr(_runtime, name) for name in code.co_names if name in _runtime.definitions()}
+    return eval(code, namespace)
 
 
 def _distance(program: ir.Program) -> ir.Expr | None:
@@ -454,16 +501,31 @@ def _distance(program: ir.Program) -> ir.Expr | None:
                 factors += [_minus(ir.Var(v.name), v.lo), _minus(ir.Num(v.hi), ir.Var(v.name))]
         return ir.Mul(tuple(([ir.Num(scale)] if scale != 1 else []) + factors))
     variables, tree = program.shape
-    if isinstance(tree, Ball) and set(variables) == set(program.spatial):
-        centre, radius = tree.centre, tree.radius
-        squares = ir.Add(
-            tuple(ir.Pow(_minus(ir.Var(name), float(c)), ir.Num(2.0)) for name, c in zip(variables, centre))
-        )
-        # (r² − |x − c|²) / r²
-        return ir.Add(
-            (ir.Num(1.0), ir.Mul((ir.Num(-1.0 / radius**2), squares) if radius != 1 else (ir.Num(-1.0), squares)))
-        )
-    return None
+    if set(variables) != set(program.spatial):
+        return None
+    return tree.exact_distance([ir.Var(name) for name in variables], _IR_ALGEBRA)
+
+
+class _IR_ALGEBRA:
+    """The algebra a shape builds its φ with (``Shape.exact_distance``): IR nodes."""
+
+    num = ir.Num
+
+    @staticmethod
+    def add(*terms: ir.Expr) -> ir.Expr:
+        return ir.Add(terms)
+
+    @staticmethod
+    def mul(*factors: ir.Expr) -> ir.Expr:
+        return ir.Mul(factors)
+
+    @staticmethod
+    def square(e: ir.Expr) -> ir.Expr:
+        return ir.Pow(e, ir.Num(2.0))
+
+    @staticmethod
+    def minus(e: ir.Expr, value: float) -> ir.Expr:
+        return _minus(e, value)
 
 
 # ---- small expression builders ------------------------------------------------------

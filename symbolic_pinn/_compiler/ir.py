@@ -247,11 +247,17 @@ class Program:
     shape: tuple | None = None
     parameters: tuple[str, ...] = ()  # `param k in [1, 3]`: network inputs, not coordinates of space
     tables: tuple = ()  # the _table.TableData of every table the terms and exact solutions use, by name
+    time: str | None = None  # the time variable, found by the front end (_frontend.time_variable)
 
     @property
     def spatial(self) -> tuple[str, ...]:
-        """The spatial variables: all but ``t`` and the parameters, in declaration order."""
-        return tuple(v.name for v in self.variables if v.name != "t" and v.name not in self.parameters)
+        """The spatial variables: all but time and the parameters, in declaration order."""
+        return tuple(v.name for v in self.variables if v.name != self.time and v.name not in self.parameters)
+
+    @property
+    def non_spatial(self) -> tuple[str, ...]:
+        """The parameters and time: the variables the runtime's ``sample_region`` is told are not space."""
+        return (*self.parameters, *([self.time] if self.time else []))
 
     def field(self, name: str) -> FieldDecl:
         return next(f for f in self.fields if f.name == name)

@@ -177,7 +177,7 @@ def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
             base.append("bc")  # u(-1, t) = u(1, t): a condition, though sampled in the interior
         elif term.region == ir.INTERIOR:
             base.append("pde")
-        elif isinstance(term.region, ir.Face) and term.region.variable == "t":
+        elif isinstance(term.region, ir.Face) and term.region.variable == spec.time:
             base.append("ic")
         else:
             base.append("bc")
@@ -212,5 +212,6 @@ def lower(spec: Spec) -> ir.Program:
         exact=tuple((name, lowering.expr(e)) for name, e in spec.exact),
         shape=spec.shape,
         parameters=spec.parameters,
+        time=spec.time,
         tables=tuple(lowering.tables[name] for name in sorted(lowering.tables)),
     )

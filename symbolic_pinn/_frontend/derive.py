@@ -145,7 +145,7 @@ def derive(spec: Spec) -> str:
             lines.append(_curved_condition(field, lagrangian, boundary, spec))
     for field in fields:
         for s, lo, hi in spec.variables:
-            if s.name in shaped or s.name == "t" or s.name in spec.parameters:
+            if s.name in shaped or s.name == spec.time or s.name in spec.parameters:
                 continue
             for value, sign in ((lo, -1), (hi, 1)):
                 if ("boundary", field) in pinned or (s.name, value, field) in pinned:
@@ -161,7 +161,7 @@ def derive(spec: Spec) -> str:
 
 def _curved_condition(field, lagrangian, boundary, spec: Spec) -> str:
     """Σᵢ nᵢ ∂L/∂uᵢ + ∂g/∂u = 0 on ∂Ω, when the flux is c ∇u (then it is c ∂ₙu + ∂g/∂u)."""
-    spatial = [s for s, _, _ in spec.variables if s.name != "t" and s.name not in spec.parameters]
+    spatial = [s for s, _, _ in spec.variables if s.name != spec.time and s.name not in spec.parameters]
     ratios = set()
     for s in spatial:
         gradient = sympy.Derivative(field, s)

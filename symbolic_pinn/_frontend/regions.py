@@ -18,6 +18,7 @@ import typing
 from collections.abc import Callable, Mapping
 
 from .._errors import PinnError, Span
+from .._runtime.geometry import PlanePart, SurfacePart
 
 __all__ = [
     "Region",
@@ -86,14 +87,14 @@ class Interior(Region):
 
 @dataclasses.dataclass(frozen=True)
 class Boundary(Region):
-    """The spatial boundary at every time (a ``t`` has no faces here: initial conditions are faces)."""
+    """The spatial boundary at every time (time has no faces here: initial conditions are faces)."""
 
     kind = "boundary"
     points_setting = "boundary_points"
 
     def measure(self, program: Domain) -> float:
         volume, widths = _volume_and_widths(program)
-        time = math.prod(widths.pop(v, 1.0) for v in ("t", *program.parameters))  # not space: no faces
+        time = math.prod(widths.pop(v, 1.0) for v in (program.time, *program.parameters))  # not space: no faces
         area = sum(2.0 * volume / time / w for w in widths.values())
         if program.shape:
             area += program.shape[1].measure(boundary=True) * math.prod(widths.values())
@@ -129,13 +130,13 @@ class Face(Region):
 class Part(Region):
     """A part of a shaped domain's boundary, at every value of the other variables.
 
-    ``part`` says which (``geometry.Shape.in_part``): a shape's surface
-    ``("shape", i)``, a flat face ``("face", axis, value)`` or the rest
-    ``("rest", (part, ...))``; ``name`` is how the problem wrote it (``∂hole``).
+    ``part`` says which: a ``geometry.BoundaryPart`` (a shape's surface
+    ``SurfacePart(i)``, a flat face ``PlanePart(axis, value)`` or the rest
+    ``RestPart((part, ...))``); ``name`` is how the problem wrote it (``∂hole``).
     """
 
     name: str
-    part: tuple
+    part: object
 
     kind = "part"
     points_setting = "boundary_points"
@@ -268,7 +269,7 @@ class Resolver:
         if self.shape is not None and name in self.shape[0]:
             self.parts_allowed(span)
             axis = self.shape[0].index(name)
-            part = Part(f"{name} = {number:g}", ("face", axis, number))
+            part = Part(f"{name} = {number:g}", PlanePart(axis, number))
             if self.shape[1].part_measure(part.part) <= 0:
                 raise PinnError(
                     f"the plane {name} = {number:g} holds no flat piece of the boundary of {self.shape[1]}",
@@ -316,7 +317,7 @@ class Resolver:
                 span,
                 help=f"the domain's shapes: {', '.join(map(str, primitives))}",
             )
-        part = Part(label, ("shape", primitives.index(shape)))
+        part = Part(label, SurfacePart(primitives.index(shape)))
         if domain.part_measure(part.part) <= 0:
             raise PinnError(
                 f"{label} is not on the boundary of the domain (other shapes cover it)",

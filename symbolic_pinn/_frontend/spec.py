@@ -12,6 +12,7 @@ import dataclasses
 import sympy
 
 from .._errors import IllPosedWarning, PinnError, Span
+from .._runtime.geometry import RestPart
 from .regions import BOUNDARY, INTERIOR, Face, Part, Region
 
 
@@ -71,6 +72,7 @@ class Spec:
     data: tuple[DataSpec, ...] = ()
     shape: tuple | None = None  # (variable names, shape tree): see _runtime.shape_distance
     parameters: tuple[str, ...] = ()  # variables declared with `param`: inputs, not coordinates of space
+    time: str | None = None  # the time variable (see .time_variable): not a coordinate of space
 
 
 def variable(name: str) -> sympy.Symbol:
@@ -223,7 +225,7 @@ def rest_of_boundary(terms: list[TermSpec], shape) -> tuple[TermSpec, ...]:
         if t.region != BOUNDARY or t.kind != "residual" or not taken:
             result.append(t)
             continue
-        rest = Part("the rest of ∂Ω", ("rest", taken))
+        rest = Part("the rest of ∂Ω", RestPart(taken))
         if shape[1].part_measure(rest.part) <= 0:
             raise PinnError(
                 "nothing is left of ∂Ω for this condition: the parts of the boundary with their own "
@@ -248,8 +250,8 @@ def warn_ill_posed(spec: Spec) -> None:
 
     from sympy.core.function import AppliedUndef
 
-    time = [s for s, _, _ in spec.variables if s.name == "t"]
-    spatial = {s for s, _, _ in spec.variables if s.name != "t" and s.name not in spec.parameters}
+    time = [s for s, _, _ in spec.variables if s.name == spec.time]
+    spatial = {s for s, _, _ in spec.variables if s.name != spec.time and s.name not in spec.parameters}
     observed = {name for d in spec.data for name in d.observed}
     inside = [t for t in spec.terms if t.region == INTERIOR]
 
@@ -299,7 +301,7 @@ def warn_ill_posed(spec: Spec) -> None:
             )
         evolving = [t for t in inside if t.kind == "residual" and order(field, t, time) >= 1]
         initial = any(
-            (isinstance(t.region, Face) and t.region.variable == "t") or fixed(field, t, time) for t in conditions
+            (isinstance(t.region, Face) and t.region.variable == spec.time) or fixed(field, t, time) for t in conditions
         )
         if evolving and not initial:
             warnings.warn(

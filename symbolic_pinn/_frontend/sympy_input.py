@@ -31,6 +31,7 @@ from sympy.core.function import AppliedUndef
 
 from .._errors import PinnError
 from .._runtime.geometry import Shape, ShapeError, named
+from . import time_variable
 from .regions import BOUNDARY, INTERIOR, SYMPY, Face, Region, Resolver
 from .spec import (
     BoundaryIntegral,
@@ -335,44 +336,55 @@ def from_sympy(
     if not norm.fields:
         raise PinnError("the problem declares no field", help="pass fields=[u] with u = sympy.Function('u')(x, y)")
     names = tuple(getattr(k, "name", None) for k in parameters)
-    if any(n not in {s.name for s, _, _ in norm.variables} or n == "t" for n in names):
+    if any(n not in {s.name for s, _, _ in norm.variables} or n == time_variable.NAME for n in names):
         raise PinnError(f"parameters={list(parameters)}: each must be one of the variables, and not t")
-    resolver = Resolver(
-        intervals={s.name: (lo, hi) for s, lo, hi in norm.variables},
-        parameters=names,
-        spatial=tuple(s.name for s, _, _ in norm.variables if s.name != "t" and s.name not in names),
-        shape=(tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None,
-        spelling=SYMPY,
-    )
-    specs = []
-    for i, term in enumerate(terms):
-        if isinstance(term, (sympy.Eq, sympy.Expr)) and not isinstance(term, sympy.Integral):
-            term = Equation(term)
-        if isinstance(term, Equation):
-            eq = term.eq
-            difference = eq.lhs - eq.rhs if isinstance(eq, sympy.Eq) else eq
-            region = _region(norm, term.on, resolver)
-            if _has_domain_integral(norm, difference):  # ∫ p = 1: a global constraint
-                specs.append(_constraint(norm, term, difference, region, _label(eq, region)))
-                continue
-            components = list(difference) if isinstance(difference, sympy.MatrixBase) else [difference]
-            for component in components:  # a vector equation: one term per component
-                specs += _residuals(norm, term, component, region, _label(eq, region), i, resolver)
-        elif isinstance(term, Minimize):
-            weight = _number(term.weight, "a weight")
-            energy = _energy_integrals(norm, norm(term.energy))
-            interior, boundary = split_integrals(energy, [s for s, _, _ in norm.variables])
-            if interior is None and boundary is None:
-                raise PinnError("Minimize needs an integral", help="Minimize(sympy.Integral(f, x, y))")
-            if interior is not None:
-                specs.append(TermSpec("energy", INTERIOR, interior, weight, f"minimize {term.energy}"))
-            if boundary is not None:
-                specs.append(TermSpec("energy", BOUNDARY, boundary, weight, f"minimize {term.energy}"))
-        else:
-            raise PinnError(
-                f"term {i} is a {type(term).__name__}",
-                help="terms are sympy.Eq, symbolic_pinn.Equation or symbolic_pinn.Minimize",
-            )
+    shaped = (tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None
+
+    def resolved(time: str | None) -> list[TermSpec]:
+        resolver = Resolver(
+            intervals={s.name: (lo, hi) for s, lo, hi in norm.variables},
+            parameters=names,
+            spatial=tuple(s.name for s, _, _ in norm.variables if s.name not in (time, *names)),
+            shape=shaped,
+            spelling=SYMPY,
+        )
+        specs = []
+        for i, term in enumerate(terms):
+            if isinstance(term, (sympy.Eq, sympy.Expr)) and not isinstance(term, sympy.Integral):
+                term = Equation(term)
+            if isinstance(term, Equation):
+                eq = term.eq
+                difference = eq.lhs - eq.rhs if isinstance(eq, sympy.Eq) else eq
+                region = _region(norm, term.on, resolver)
+                if _has_domain_integral(norm, difference):  # ∫ p = 1: a global constraint
+                    specs.append(_constraint(norm, term, difference, region, _label(eq, region)))
+                    continue
+                components = list(difference) if isinstance(difference, sympy.MatrixBase) else [difference]
+                for component in components:  # a vector equation: one term per component
+                    specs += _residuals(norm, term, component, region, _label(eq, region), i, resolver)
+            elif isinstance(term, Minimize):
+                weight = _number(term.weight, "a weight")
+                energy = _energy_integrals(norm, norm(term.energy))
+                interior, boundary = split_integrals(energy, [s for s, _, _ in norm.variables])
+                if interior is None and boundary is None:
+                    raise PinnError("Minimize needs an integral", help="Minimize(sympy.Integral(f, x, y))")
+                if interior is not None:
+                    specs.append(TermSpec("energy", INTERIOR, interior, weight, f"minimize {term.energy}"))
+                if boundary is not None:
+                    specs.append(TermSpec("energy", BOUNDARY, boundary, weight, f"minimize {term.energy}"))
+            else:
+                raise PinnError(
+                    f"term {i} is a {type(term).__name__}",
+                    help="terms are sympy.Eq, symbolic_pinn.Equation or symbolic_pinn.Minimize",
+                )
+        return specs
+
+    # the time variable is found from the terms (time_variable.from_terms), and ∂Ω and the normal
+    # leave it out: a time other than `t` is found on a first reading, and the terms read again
+    specs = resolved(time_variable.NAME)
+    time = time_variable.from_terms(norm.variables, names, shape[0] if shape else (), specs, norm.fields)
+    if time not in (None, time_variable.NAME):
+        specs = resolved(time)
     if not specs:
         raise PinnError("the problem has no equation and nothing to minimize")
     intervals = {s.name: (lo, hi) for s, lo, hi in norm.variables}
@@ -394,8 +406,9 @@ def from_sympy(
         unknowns=tuple(norm.unknowns),
         terms=tuple(specs),
         exact=tuple(exact_specs),
-        shape=(tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None,
+        shape=shaped,
         parameters=names,
+        time=time,
     )
     warn_ill_posed(spec)
     return spec
@@ -473,7 +486,7 @@ def _shaped_variables(variables: Mapping, shape) -> dict:
         raise PinnError(f"the shape is {len(lo)}-D but {len(symbols)} variables range over it")
     result = dict(variables)
     for s, a, b in zip(symbols, lo, hi):
-        if getattr(s, "name", None) == "t":
+        if getattr(s, "name", None) == time_variable.NAME:
             raise PinnError("'t' is time: it has an interval, not a shape")
         result[s] = (float(a), float(b))
     return result

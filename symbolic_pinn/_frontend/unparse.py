@@ -19,6 +19,7 @@ from __future__ import annotations
 import sympy
 
 from .._errors import PinnError
+from .._runtime.geometry import PlanePart, RestPart
 from .derive import _number, _TextPrinter
 from .regions import BOUNDARY, INTERIOR, Face, Part
 from .spec import NormalComponent, Spec, TermSpec, variable
@@ -162,10 +163,10 @@ def _where(term: TermSpec) -> str:
         return " on ∂Ω"
     if isinstance(region, Face):
         return f" at {region.variable} = {_number(region.value)}"
-    if isinstance(region, Part) and region.part[0] == "rest":
+    if isinstance(region, Part) and isinstance(region.part, RestPart):
         return " on ∂Ω"  # the checker gives ∂Ω the rest of the boundary again
-    if isinstance(region, Part) and region.part[0] == "face":
-        return f" at {region.name.split(' = ')[0]} = {_number(region.part[2])}"
+    if isinstance(region, Part) and isinstance(region.part, PlanePart):
+        return f" at {region.name.split(' = ')[0]} = {_number(region.part.value)}"
     raise _unprintable(f"a condition on {region.describe()}")
 
 

@@ -1,7 +1,9 @@
 """Shapes of non-box domains, as values: boxes and balls combined by ∪, \\ and ∩.
 
 A shape knows its signed distance (negative inside), bounding box, volume and
-boundary area, and draws points inside it and on its boundary with outward normals.
+boundary area, and draws points inside it and on its boundary with outward normals; a
+shape that can carry exact Dirichlet conditions also gives φ, a smooth function zero on
+its boundary and positive inside (:meth:`Shape.exact_distance`).
 Combinations follow constructive solid geometry: the distance of a union is the min
 of its parts', of an intersection the max, of a difference max(a, −b) (exact on the
 boundary, a bound elsewhere).  The compiler builds these values, and a generated
@@ -57,6 +59,18 @@ class Shape:
     def parts(self, sign=1.0):
         """The boxes and balls of the shape, each with +1, or −1 where its inside is cut away."""
         return [(self, sign)]
+
+    def exact_distance(self, x, algebra):
+        """φ for exact Dirichlet conditions (u = g + φ·N), or None if the shape has none.
+
+        φ is a smooth expression of the coordinates ``x`` (one per variable of the shape),
+        zero on the boundary, positive inside and of order one, built with ``algebra``:
+        ``num(value)``, ``add(*terms)``, ``mul(*factors)``, ``square(e)`` and
+        ``minus(e, value)`` (e − value).  The compiler passes an algebra that builds its IR;
+        a test, one of numbers.  A shape without a smooth φ (corners, combinations)
+        returns None, and its Dirichlet conditions stay loss terms.
+        """
+        return None
 
     def measure(self, boundary=False):
         """The volume, or with ``boundary=True`` the area of the boundary.
@@ -137,47 +151,15 @@ class Shape:
         return np.concatenate(points)[order], np.concatenate(normals)[order]
 
     def in_part(self, part, points):
-        """Which boundary ``points`` lie on ``part`` of the boundary.
-
-        ``part`` is ``("shape", i)``: the surface of the i-th box, ball or polygon of
-        :meth:`parts`; ``("face", axis, value)``: the plane coordinate[axis] = value;
-        ``("rest", (part, ...))``: none of those parts.
-        """
+        """Which boundary ``points`` lie on ``part`` of the boundary (a :class:`BoundaryPart`)."""
         import numpy as np
 
         lo, hi = self.bounds()
-        tolerance = 1e-9 * float(np.max(hi - lo))
-        if part[0] == "shape":
-            return np.abs(self.parts()[part[1]][0].distance(points)) <= tolerance
-        if part[0] == "face":
-            return np.abs(points[:, part[1]] - part[2]) <= tolerance
-        if part[0] == "rest":
-            taken = np.zeros(len(points), bool)
-            for other in part[1]:
-                taken |= self.in_part(other, points)
-            return ~taken
-        raise ValueError(f"unknown part of a boundary: {part!r}")
+        return part.contains(self, points, 1e-9 * float(np.max(hi - lo)))
 
     def part_boundary(self, n, unit, rng, part):
-        """``n`` points on ``part`` of the boundary (see :meth:`in_part`), and outward normals.
-
-        Points of the whole boundary (spread by area, :meth:`boundary`) that lie on
-        the part, so the part's points are spread by area too; its normals point out
-        of the shape (into a hole).
-        """
-        import numpy as np
-
-        points, normals, count = [], [], 0
-        for _ in range(1000):
-            p, normal = self.boundary(max(2 * n, 256), unit, rng)
-            kept = self.in_part(part, p)
-            points.append(p[kept])
-            normals.append(normal[kept])
-            count += int(kept.sum())
-            if count >= n:
-                order = rng.permutation(count)[:n]
-                return np.concatenate(points)[order], np.concatenate(normals)[order]
-        raise ValueError(f"the part {part!r} of the boundary is too small to sample")
+        """``n`` points on ``part`` of the boundary, and outward normals: the part's own sampling."""
+        return part.sample(self, n, unit, rng)
 
     def part_measure(self, part):
         """The area (in 2-D the length) of ``part`` of the boundary: the share of 2^14
@@ -284,6 +266,11 @@ class Ball(Shape):
         import numpy as np
 
         return np.linalg.norm(p - np.asarray(self.centre, float), axis=1) - self.radius
+
+    def exact_distance(self, x, algebra):
+        """φ = (r² − |x − c|²)/r²."""
+        squares = algebra.add(*(algebra.square(algebra.minus(xi, float(c))) for xi, c in zip(x, self.centre)))
+        return algebra.add(algebra.num(1.0), algebra.mul(algebra.num(-1.0 / self.radius**2), squares))
 
     def bounds(self):
         import numpy as np
@@ -474,6 +461,81 @@ class Intersection(Shape):
 
     def parts(self, sign=1.0):
         return self.a.parts(sign) + self.b.parts(sign)
+
+
+class BoundaryPart:
+    """A piece of a shape's boundary that a condition names (``on ∂hole``, ``at x = 0``).
+
+    A part is a frozen value that knows which boundary points are on it
+    (:meth:`contains`) and how to draw points on it (:meth:`sample`); the shape answers
+    for a part by asking it (``Shape.in_part``, ``Shape.part_boundary``), so a new kind of
+    part is one class.
+    """
+
+    def contains(self, shape, points, tolerance):
+        """Which of ``points`` (on the boundary of ``shape``) are on this part, to ``tolerance``."""
+        raise NotImplementedError(f"{type(self).__name__} does not say which points it holds")
+
+    def sample(self, shape, n, unit, rng):
+        """``n`` points on this part of ``shape``'s boundary, and outward normals.
+
+        Points of the whole boundary (spread by area, ``Shape.boundary``) that lie on
+        the part, so the part's points are spread by area too; its normals point out
+        of the shape (into a hole).
+        """
+        import numpy as np
+
+        points, normals, count = [], [], 0
+        for _ in range(1000):
+            p, normal = shape.boundary(max(2 * n, 256), unit, rng)
+            kept = shape.in_part(self, p)
+            points.append(p[kept])
+            normals.append(normal[kept])
+            count += int(kept.sum())
+            if count >= n:
+                order = rng.permutation(count)[:n]
+                return np.concatenate(points)[order], np.concatenate(normals)[order]
+        raise ValueError(f"the part {self!r} of the boundary is too small to sample")
+
+
+@dataclasses.dataclass(frozen=True)
+class SurfacePart(BoundaryPart):
+    """The surface of the ``index``-th box, ball or polygon of ``Shape.parts`` (``on ∂hole``)."""
+
+    index: int
+
+    def contains(self, shape, points, tolerance):
+        import numpy as np
+
+        return np.abs(shape.parts()[self.index][0].distance(points)) <= tolerance
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanePart(BoundaryPart):
+    """The boundary's points on the plane coordinate[axis] = value (``at x = 0`` on a shape)."""
+
+    axis: int
+    value: float
+
+    def contains(self, shape, points, tolerance):
+        import numpy as np
+
+        return np.abs(points[:, self.axis] - self.value) <= tolerance
+
+
+@dataclasses.dataclass(frozen=True)
+class RestPart(BoundaryPart):
+    """The boundary's points on none of ``parts`` (``on ∂Ω`` beside conditions on parts)."""
+
+    parts: tuple
+
+    def contains(self, shape, points, tolerance):
+        import numpy as np
+
+        taken = np.zeros(len(points), bool)
+        for other in self.parts:
+            taken |= other.contains(shape, points, tolerance)
+        return ~taken
 
 
 def _point(values):

@@ -29,7 +29,7 @@ def sample(
     training and the module agree on what a region is.
     """
     domain = {v.name: (v.lo, v.hi) for v in program.variables}
-    columns = sample_region(seed, region.sampled(), n, domain, program.shape, normals, sampler, program.parameters)
+    columns = sample_region(seed, region.sampled(), n, domain, program.shape, normals, sampler, program.non_spatial)
     return np.stack(columns, axis=-1)
 
 

@@ -89,6 +89,7 @@ class _Checker(Declarations, Geometry, Terms, Where, Files, Operators, Expressio
             data=tuple(self.data),
             shape=self.shape,
             parameters=tuple(self.parameters),
+            time=self.time,
         )
 
 

@@ -16,6 +16,7 @@ from ..._compiler import functions
 from ..._errors import PinnError, Span
 from ..._runtime import geometry
 from .. import syntax as ast
+from .. import time_variable
 from ..regions import Region
 from ..spec import DataSpec
 
@@ -25,7 +26,7 @@ OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
 SOFT_OPERATORS = ("re", "im", "conj", "delta")
 DELTA_WIDTH = 0.01  # the standard deviation of delta(s) unless the problem gives one
 IMAGINARY_UNIT = "i"  # the imaginary unit, unless the problem declares a name `i`
-TIME = "t"  # Δ and ∇ act on every variable but this one
+TIME = time_variable.NAME  # a variable of this name is always time; the program's time is self.time
 
 
 @dataclasses.dataclass
@@ -55,6 +56,7 @@ class Scope:
         self.parameters: list[str] = []  # `param k in [1, 3]`
         self.built: dict[str, geometry.Shape] = {}  # the shapes named by `let` that the domain uses
         self.tables: dict[tuple, type] = {}  # (file, variables) → the SymPy class of table(file, variables)
+        self.time = time_variable.from_syntax(program)  # Δ and ∇ act on every variable but time
 
     def _declare(self, name: ast.Name, kind: str, value=None) -> None:
         if name.name in self.names:
@@ -84,4 +86,4 @@ class Scope:
 
     def _spatial_names(self) -> tuple[str, ...]:
         """The spatial variables (all but time and the parameters): those of Δ, ∇, ∂Ω and the normal."""
-        return tuple(v.name for v, _, _ in self.variables if v.name not in (TIME, *self.parameters))
+        return tuple(v.name for v, _, _ in self.variables if v.name not in (self.time, *self.parameters))
