@@ -14,7 +14,7 @@ import pytest
 import sympy
 
 import symbolic_pinn as sp
-from symbolic_pinn._compiler import functions as _functions
+from symbolic_pinn import _functions
 from symbolic_pinn._errors import PinnError
 
 X = sympy.Symbol("x", real=True)

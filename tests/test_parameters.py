@@ -245,7 +245,7 @@ def test_a_field_of_time_and_a_parameter_is_drawn_once_per_parameter_value(args)
     from symbolic_pinn._product import plots as _plots
 
     bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "t": (0.0, 1.0), "k": (1.0, 3.0)}
-    figure = _plots._field_figure("u", args, bounds, lambda c: c["k"] * c["x"] + c["t"], parameters=("k",))
+    figure = _plots._field_figure("u", args, bounds, lambda c: c["k"] * c["x"] + c["t"], parameters=("k",), time="t")
     plots = [ax for ax in figure.axes if ax.get_label() != "<colorbar>"]
     times = [f"t = {t:.3g}" for t in np.linspace(0, 1, _plots.SNAPSHOTS)]
     if len(args) == 3:  # one line plot per k, a line per time, on one scale

@@ -114,7 +114,7 @@ def test_snapshots_share_one_colour_scale(tmp_path):
     network = _on_grid(compiled.module.fields(untrained(compiled).params)["u"], ("x", "y", "t"))
     bounds = {"x": (0.0, 1.0), "y": (0.0, 1.0), "t": (0.0, 1.0)}
     exact = _on_grid(compiled.module.EXACT["u"], ("x", "y", "t"))
-    figure = _field_figure("u", ("x", "y", "t"), bounds, network, exact, None, "u")
+    figure = _field_figure("u", ("x", "y", "t"), bounds, network, exact, None, "u", time="t")
     maps = meshes(figure)
     assert len(maps) == 2 * 4  # the network's and the exact solution's snapshots
     assert len({mesh.get_clim() for _, mesh in maps}) == 1

@@ -16,7 +16,8 @@ import sympy
 from test_hard_constraints import _random_params  # random weights for any compiled problem
 
 import symbolic_pinn as sp
-from symbolic_pinn._compiler import functions, hard, ir
+from symbolic_pinn import _functions as functions
+from symbolic_pinn._compiler import hard, ir
 from symbolic_pinn._frontend import time_variable
 from symbolic_pinn._frontend.parse import parse_text
 from symbolic_pinn._runtime import geometry

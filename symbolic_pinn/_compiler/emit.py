@@ -22,9 +22,11 @@ import unicodedata
 
 import numpy as np
 
+from .. import _functions as functions
 from .. import _runtime
 from .._config import NetworkConfig
-from . import functions, ir
+from .._frontend.time_variable import NAME
+from . import ir
 from .plan import (
     Collapse,
     Derive,
@@ -943,7 +945,11 @@ def _randomized_constant(module: _Module) -> str:
 
 def _main(module: _Module) -> str:
     """``main()``: train with plain Adam and report the errors, when the module is run as a script."""
-    parameters = ", parameters=PARAMETERS" if module.program.parameters else ""
+    program = module.program
+    # not space for sample_region: the parameters, and a time it would not know by its name `t`
+    later = f'("{program.time}",)' if program.time not in (None, NAME) else ""
+    parameters = f", parameters=PARAMETERS{' + ' + later if later else ''}" if program.parameters else ""
+    parameters = parameters or (f", parameters={later}" if later else "")
     sampled = (
         f"tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS{parameters}))"
     )

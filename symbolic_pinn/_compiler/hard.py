@@ -30,7 +30,8 @@ import math
 
 import numpy as np
 
-from . import functions, ir
+from .. import _functions as functions
+from . import ir
 from .algebra import linear_in
 
 __all__ = ["Exact", "constrain", "format_exact"]

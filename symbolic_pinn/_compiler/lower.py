@@ -10,10 +10,11 @@ from __future__ import annotations
 import sympy
 from sympy.core.function import AppliedUndef
 
+from .. import _functions as functions
 from .._errors import PinnError, Span
 from .._frontend.spec import NormalComponent, Observed, Spec
 from .._frontend.table import Tabulated
-from . import functions, ir
+from . import ir
 
 __all__ = ["lower"]
 

@@ -20,7 +20,7 @@ from sympy.calculus.euler import euler_equations
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
-from .._compiler import functions
+from .. import _functions as functions
 from .._errors import PinnError
 from .regions import BOUNDARY, INTERIOR, Face
 from .spec import Spec

@@ -35,7 +35,6 @@ from .._training.train import TrainResult, result_precision
 
 __all__ = ["figures", "png"]
 
-TIME = "t"  # a variable of this name is time: plotted as snapshots
 SNAPSHOTS = 4
 LINE_POINTS = 200
 MAP_POINTS = 101  # per axis of a heat map
@@ -60,12 +59,16 @@ def figures(compiled, result: TrainResult) -> Iterator[tuple[str, str | None, Fi
             exact = compiled.module.EXACT.get(field.name)
             reference = _on_grid(exact, args, result.config.chunk_size) if exact else None
             title = f"{field.name}({', '.join(args)})"
-            figure = _field_figure(title, args, bounds, network, reference, inside, field.name, compiled.ir.parameters)
+            figure = _field_figure(
+                title, args, bounds, network, reference, inside, field.name, compiled.ir.parameters, compiled.ir.time
+            )
             yield "solution", field.name, figure
             if reference is not None:
                 error = lambda c, n=network, r=reference: np.abs(n(c) - r(c))  # noqa: E731
                 label = f"|{field.name} − exact|"
-                figure = _field_figure(label, args, bounds, error, None, inside, label, compiled.ir.parameters)
+                figure = _field_figure(
+                    label, args, bounds, error, None, inside, label, compiled.ir.parameters, compiled.ir.time
+                )
                 yield "error", field.name, figure
 
 
@@ -155,11 +158,13 @@ class _Panel:
         return coordinates | {k: np.full(grids[0].shape, v) for k, v in self.fixed.items()}
 
 
-def _panels(args: tuple[str, ...], bounds: dict[str, tuple[float, float]], parameters=()) -> list[_Panel]:
-    """The views of a field of ``args``: snapshots in time — or, without time, at a few
-    values of its first parameter (``param k in [1, 3]``) — each a line or a heat map."""
-    stepped = TIME if TIME in args else next((a for a in args if a in parameters), TIME)
-    space = [a for a in args if a != TIME and a not in parameters] or [stepped]
+def _panels(
+    args: tuple[str, ...], bounds: dict[str, tuple[float, float]], parameters=(), time: str | None = None
+) -> list[_Panel]:
+    """The views of a field of ``args``: snapshots in ``time`` (the program's time variable) — or,
+    without time, at a few values of its first parameter (``param k in [1, 3]``) — each a line or a heat map."""
+    stepped = time if time in args else next((a for a in args if a in parameters), time)
+    space = [a for a in args if a != time and a not in parameters] or [stepped]
     count = PARAMETER_VALUES if stepped in parameters else SNAPSHOTS  # the values metrics.json reports
     steps = np.linspace(*bounds[stepped], count) if stepped in args and stepped not in space else [None]
     plotted = space[:2]
@@ -170,13 +175,15 @@ def _panels(args: tuple[str, ...], bounds: dict[str, tuple[float, float]], param
     return [_Panel(axes, ({stepped: float(s)} if s is not None else {}) | held) for s in steps]
 
 
-def _panel_rows(args: tuple[str, ...], bounds: dict[str, tuple[float, float]], parameters=()) -> list[list[_Panel]]:
+def _panel_rows(
+    args: tuple[str, ...], bounds: dict[str, tuple[float, float]], parameters=(), time: str | None = None
+) -> list[list[_Panel]]:
     """The views of a field in rows: one row — or, for a field of time and a parameter,
     the snapshots in time once for each value of its first parameter (where
     ``metrics.json`` reports the error)."""
-    panels = _panels(args, bounds, parameters)
+    panels = _panels(args, bounds, parameters, time)
     first = next((a for a in args if a in parameters), None)
-    if TIME not in args or first is None:
+    if time not in args or first is None:
         return [panels]
     values = np.linspace(*bounds[first], PARAMETER_VALUES)
     return [[dataclasses.replace(p, fixed=p.fixed | {first: float(v)}) for p in panels] for v in values]
@@ -191,8 +198,9 @@ def _field_figure(
     inside=None,
     label: str = "",
     parameters=(),
+    time: str | None = None,
 ) -> Figure:
-    rows = _panel_rows(args, bounds, parameters)
+    rows = _panel_rows(args, bounds, parameters, time)
     if inside is not None:  # blank (NaN) outside the shape
         values = _masked(values, inside)
         reference = _masked(reference, inside) if reference is not None else None

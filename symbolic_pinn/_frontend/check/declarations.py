@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy
 
-from ..._compiler import functions
+from ... import _functions as functions
 from ..._errors import PinnError
 from ..._runtime import geometry
 from .. import syntax as ast

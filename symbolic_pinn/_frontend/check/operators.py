@@ -10,8 +10,8 @@ import difflib
 
 import sympy
 
+from ... import _functions as functions
 from ... import _limits
-from ..._compiler import functions
 from ..._errors import PinnError, Span
 from .. import syntax as ast
 from ..spec import normal, real_imag

@@ -12,7 +12,7 @@ import dataclasses
 
 import sympy
 
-from ..._compiler import functions
+from ... import _functions as functions
 from ..._errors import PinnError, Span
 from ..._runtime import geometry
 from .. import syntax as ast

@@ -150,6 +150,6 @@ def lookup(name: str) -> Function:
         raise PinnError(
             f"no elementary function '{name}' in the function table"
             + (f" (did you mean '{close[0]}'?)" if close else ""),
-            help="the functions are rows of symbolic_pinn/_compiler/functions.py; add a row there to support a new one",
+            help="the functions are rows of symbolic_pinn/_functions.py; add a row there to support a new one",
         )
     return row
