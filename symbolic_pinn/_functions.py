@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import sympy
 
-from .._errors import PinnError
+from ._errors import PinnError
 
 __all__ = ["Function", "FUNCTIONS", "by_sympy", "in_text", "lookup", "names"]
 

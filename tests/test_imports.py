@@ -40,6 +40,7 @@ def imports(path: pathlib.Path, modules: set[str]) -> set[str]:
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
+                assert node.level <= len(base), f"{name}:{node.lineno} imports from above the package"
                 base = base[: len(base) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
