@@ -120,7 +120,7 @@ def option():
 def test_the_payoff_is_max(option, x64):
     assert "jnp.maximum(0, S - 1)" in option.source
     s = np.linspace(0, 2, 9)
-    got = option.module.residual_bc(lambda S, tau: 0 * S, jnp.asarray(s), jnp.zeros(9))
+    got = option.module.residual_ic(lambda S, tau: 0 * S, jnp.asarray(s), jnp.zeros(9))
     np.testing.assert_allclose(got, -np.maximum(s - 1, 0), atol=1e-15)
 
 

@@ -375,6 +375,27 @@ def test_python_and_the_command_write_the_same_files(trained, trained_from_sympy
     assert json.loads((from_python / "metrics.json").read_text()).keys() >= {"settings", "source_sha256", "versions"}
 
 
+def test_python_refuses_to_train_over_an_earlier_run_unless_told(trained_from_sympy, tmp_path, capsys):
+    """As the command does: nothing of the earlier run changes; overwrite=True replaces it, saying what goes."""
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(trained_from_sympy[0], out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    problem = symbolic_pinn.compile(poisson_from_sympy(), width=8, depth=2)
+    steps = []
+    with pytest.raises(symbolic_pinn.PinnError, match="holds an earlier run") as refused:
+        problem.train(out, adam_steps=2, lbfgs_steps=0, progress=False, callback=steps.append)
+    assert "overwrite=True" in refused.value.help and "resume=True" in refused.value.help
+    assert steps == [] and {p.name: p.read_bytes() for p in out.iterdir()} == before
+    with pytest.raises(symbolic_pinn.PinnError, match="give one of them"):
+        problem.train(out, resume=True, overwrite=True, progress=False)
+    result = problem.train(out, overwrite=True, adam_steps=2, lbfgs_steps=0, progress=False, plots=False)
+    assert "overwrite=True: replacing the earlier run" in capsys.readouterr().err
+    assert result.metrics["steps"] == 2 == symbolic_pinn.load(out).metrics["steps"]
+    assert not list(out.glob("*.png"))  # the earlier run's plots went with it
+
+
 def test_the_saved_labels_of_a_sympy_problem_are_only_text(trained_from_sympy, tmp_path):
     """A label in metrics.json that quotes code ends in a docstring, inert; a wrong count is refused."""
     import shutil

@@ -477,8 +477,14 @@ def _evaluate(expr: ir.Expr, values: dict):
 
 def _apply(row: functions.Function, args: list):
     """A row of the function table applied to arrays: the very JAX source the generated module
-    runs (``row.call``: a name, or a template such as ``jnp.reciprocal(jnp.cosh({}))``), run
-    with jax, jnp and the runtime definitions it names.  The source is the table's, never user text."""
+    runs (``row.call``: a name, or a template such as ``jnp.reciprocal(jnp.cosh({}))``).
+
+    The source is the table's, never user text, and it is not run: its syntax tree is walked
+    here, and only names (jax, jnp, the arguments, the runtime's definitions), attributes,
+    constants and calls are followed (no ``eval``: the package's only ``exec`` is the loader's).
+    """
+    import ast
+
     import jax
     import jax.numpy as jnp
     import jax.scipy.special  # noqa: F401 - rows name jax.scipy.special.erf
@@ -486,10 +492,25 @@ def _apply(row: functions.Function, args: list):
     from .. import _runtime
 
     names = [f"_{i}" for i in range(len(args))]
-    code = compile(row.call(names), f"<function table: {row.name}>", "eval")
-    namespace = {"jax": jax, "jnp": jnp, **dict(zip(names, args))}
-    namespace |= {name: getattr(_runtime, name) for name in code.co_names if name in _runtime.definitions()}
-    return eval(code, namespace)
+    scope = {"jax": jax, "jnp": jnp, **dict(zip(names, args))}
+
+    def value(node: ast.expr):
+        if isinstance(node, ast.Name):
+            if node.id in scope:
+                return scope[node.id]
+            if node.id in _runtime.definitions():
+                return getattr(_runtime, node.id)
+        elif isinstance(node, ast.Attribute):
+            return getattr(value(node.value), node.attr)
+        elif isinstance(node, ast.Constant):
+            return node.value
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        elif isinstance(node, ast.Call) and not node.keywords:
+            return value(node.func)(*(value(a) for a in node.args))
+        raise TypeError(f"internal error: the function table's {row.name} is written with {ast.dump(node)}")
+
+    return value(ast.parse(row.call(names), mode="eval").body)
 
 
 def _distance(program: ir.Program) -> ir.Expr | None:

@@ -86,7 +86,7 @@ def _cmd_train(args) -> int:
 
     leader = jax.process_index() == 0  # process 0 writes the run directory; the others train with it
     if leader and not args.resume:
-        _claim(run_dir, args.overwrite)
+        _run.claim(run_dir, args.overwrite, replace="--overwrite", resume=f"--resume {run_dir}", other="another --out")
     _run.create(run_dir)
     if leader and not args.out and not args.resume:
         print(f"writing the run into {run_dir}", file=sys.stderr)
@@ -156,24 +156,6 @@ def _report_failed_writes(run_dir: pathlib.Path, failed: dict[str, str], result)
     if _run.METRICS_FILE in failed:  # never end with nothing: the metrics go to the terminal instead
         print(_run.metrics_json(result.metrics))
     return EXIT_ERROR
-
-
-def _claim(run_dir: pathlib.Path, overwrite: bool) -> None:
-    """Refuse a directory holding an earlier run, unless told to replace it; then say what goes."""
-    from .run import previous_files
-
-    previous = previous_files(run_dir)
-    if not previous:
-        return
-    if not overwrite:
-        raise PinnError(
-            f"{run_dir} holds an earlier run ({', '.join(previous[:4])}{', ...' if len(previous) > 4 else ''}); "
-            "nothing was changed",
-            help=f"continue it with `--resume {run_dir}`, replace it with `--overwrite`, or choose another --out",
-        )
-    print(f"--overwrite: replacing the earlier run in {run_dir}: removing {', '.join(previous)}", file=sys.stderr)
-    for name in previous:
-        (run_dir / name).unlink(missing_ok=True)
 
 
 def _train_settings(args) -> dict:

@@ -34,6 +34,7 @@ import io
 import json
 import math
 import pathlib
+import sys
 import warnings
 from collections.abc import Callable
 
@@ -190,14 +191,25 @@ class CompiledProblem(pipeline.Compiled):
     functions; ``.init_params(key)`` makes network weights; ``.train(...)`` trains.
     """
 
-    def train(self, run_dir=None, *, resume: bool = False, callback=None, plots: bool = True, **settings) -> Run:
+    def train(
+        self,
+        run_dir=None,
+        *,
+        resume: bool = False,
+        overwrite: bool = False,
+        callback=None,
+        plots: bool = True,
+        **settings,
+    ) -> Run:
         """Train the networks; see :class:`symbolic_pinn.TrainConfig` for the settings.
 
         With ``run_dir``, the run is written there as ``symbolic-pinn train --out`` writes
         it: checkpoints while it trains, then the metrics, the problem text, the generated
         code, the history, the parameters and (unless ``plots=False``) the plots, so that
         :func:`symbolic_pinn.load` reads it back.  ``resume=True`` continues the run
-        checkpointed there, with its settings.  ``callback(info)`` is called after every
+        checkpointed there, with its settings.  A directory that holds an earlier run is
+        refused, as the command refuses it, unless ``overwrite=True`` (which removes that
+        run's files, and says which).  ``callback(info)`` is called after every
         step with ``info.step``, ``.phase``, ``.loss``, ``.losses`` (each term's) and
         ``.params``; returning True stops training (``metrics["stopped"]`` says so).
 
@@ -216,7 +228,10 @@ class CompiledProblem(pipeline.Compiled):
         run_dir = pathlib.Path(run_dir)
         leader = jax.process_index() == 0  # with several processes, process 0 writes
         text = problem_text(self)  # a SymPy-built problem that cannot be saved is refused before training
+        if resume and overwrite:
+            raise PinnError("overwrite=True replaces an earlier run, resume=True continues it: give one of them")
         if leader and not resume:  # a resumed run continues its directory
+            claim(run_dir, overwrite, replace="overwrite=True", resume="resume=True", other="another run_dir")
             create(run_dir)
         record = train(self, config, run_dir, resume=resume, callback=callback)
         if leader:
@@ -251,6 +266,26 @@ def previous_files(run_dir: pathlib.Path) -> list[str]:
     if not run_dir.is_dir() or not any((run_dir / n).is_file() for n in MARKERS):
         return []
     return sorted({p.name for pattern in FILES for p in run_dir.glob(pattern) if p.is_file()})
+
+
+def claim(run_dir: pathlib.Path, overwrite: bool, *, replace: str, resume: str, other: str) -> None:
+    """Refuse a directory holding an earlier run, unless told to replace it; then say what goes.
+
+    ``replace``, ``resume`` and ``other`` say in the caller's words (a flag, a keyword) how to
+    replace the run, continue it, or write elsewhere.
+    """
+    previous = previous_files(run_dir)
+    if not previous:
+        return
+    if not overwrite:
+        raise PinnError(
+            f"{run_dir} holds an earlier run ({', '.join(previous[:4])}{', ...' if len(previous) > 4 else ''}); "
+            "nothing was changed",
+            help=f"continue it with `{resume}`, replace it with `{replace}`, or choose {other}",
+        )
+    print(f"{replace}: replacing the earlier run in {run_dir}: removing {', '.join(previous)}", file=sys.stderr)
+    for name in previous:
+        (run_dir / name).unlink(missing_ok=True)
 
 
 def problem_text(problem) -> str:
