@@ -65,6 +65,17 @@ def write_atomic(path: pathlib.Path, data: bytes) -> None:
         raise
 
 
+def writable_directory(directory: pathlib.Path) -> None:
+    """Create a run directory (and its parents) and make sure files can be written there,
+    before any training: the one place a run directory is made (the run's writer and the
+    trainer's checkpoints both come here)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PinnError(f"cannot create the run directory {directory}: {err.strerror}") from None
+    check_writable(directory)
+
+
 def check_writable(directory: pathlib.Path) -> None:
     """Refuse, before any work, a run directory that files cannot be created in."""
     try:

@@ -254,11 +254,7 @@ def compile(problem, **settings) -> CompiledProblem:
 
 def create(run_dir: pathlib.Path) -> None:
     """Create the run directory and make sure files can be written there, before any training."""
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise PinnError(f"cannot create the run directory {run_dir}: {err.strerror}") from None
-    _files.check_writable(run_dir)
+    _files.writable_directory(run_dir)
 
 
 def previous_files(run_dir: pathlib.Path) -> list[str]:

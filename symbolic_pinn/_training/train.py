@@ -39,7 +39,7 @@ import numpy as np
 
 from .._config import BFGS_MAX_PARAMS, TrainConfig
 from .._errors import PinnError
-from .._files import check_writable
+from .._files import writable_directory
 from . import checkpoint, devices, monitor, phases, sampling, steps
 from . import weights as _weights
 from .loop import HISTORY_EVERY, Loop, Watch
@@ -119,21 +119,12 @@ def train(
     if resume and run_dir is None:
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
     if run_dir is not None and jax.process_index() == 0:  # with several processes, process 0 writes
-        _writable_run_dir(pathlib.Path(run_dir))
+        writable_directory(pathlib.Path(run_dir))
     # a checkpoint from before the bfgs phase existed had L-BFGS as its finisher
     finisher = checkpoint.index(run_dir).get("finisher", "lbfgs") if resume else finisher_for(compiled, config)
     float64 = config.float64 or any(phase.float64 for phase in phases.running(config, finisher))
     with precision(float64):
         return _train(compiled, config, finisher, run_dir, resume, on_step or (lambda step: None), callback)
-
-
-def _writable_run_dir(run_dir: pathlib.Path) -> None:
-    """Create the run directory and make sure files can be written there, before any training."""
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise PinnError(f"cannot create the run directory {run_dir}: {err.strerror}") from None
-    check_writable(run_dir)
 
 
 def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, on_step, callback) -> TrainResult:
