@@ -243,7 +243,9 @@ def test_train_defaults_to_runs_slash_the_problem_name(tmp_path, monkeypatch):
 def test_overwrite_says_what_it_replaces(tmp_path, capsys):
     for name in ["metrics.json", "params.npz", "checkpoint.json", "checkpoint-00000010.npz", "loss.png", "notes.txt"]:
         (tmp_path / name).write_text("old")
-    _cli._claim(tmp_path, overwrite=True)
+    from symbolic_pinn._product import run as _run
+
+    _run.claim(tmp_path, True, replace="--overwrite", resume=f"--resume {tmp_path}", other="another --out")
     err = capsys.readouterr().err
     assert "--overwrite: replacing the earlier run in" in err
     assert "checkpoint-00000010.npz, checkpoint.json, loss.png, metrics.json, params.npz" in err
