@@ -355,9 +355,7 @@ def test_periodic_condition_from_text_and_sympy_give_identical_ir():
     )
     assert from_sympy.ir == text.ir
     # and the IR does hold the points (the comparison is not between two empty things)
-    assert any(
-        isinstance(n, ir.Field) and n.at is not None for term in text.ir.terms for n in ir.walk(term.expr)
-    )
+    assert any(isinstance(n, ir.Field) and n.at is not None for term in text.ir.terms for n in ir.walk(term.expr))
 
 
 def test_volterra_integral_from_text_and_sympy_give_identical_ir():

@@ -305,7 +305,8 @@ class Checkpoints:
             self.written = meta["step"]
             return
         try:
-            os.makedirs(self.run_dir, exist_ok=True)  # made before training (_files.writable_directory); again if removed since
+            # made before training (_files.writable_directory); made again if removed since
+            os.makedirs(self.run_dir, exist_ok=True)
             save(self.run_dir, meta, arrays)
         except OSError as err:
             # a full disk: training goes on (its result is in memory), the last good checkpoint stays
