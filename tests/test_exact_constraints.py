@@ -138,6 +138,26 @@ def test_the_periodic_embedding_makes_every_derivative_periodic(compiled):
     assert list(compiled["periodic, off"].module.WEIGHTS) == ["pde", "ic", "bc1", "bc2"]
 
 
+@pytest.mark.parametrize("ends", [("0", "2*pi"), ("2*pi", "0"), ("-pi/2", "3*pi/2")])
+def test_a_periodic_pair_with_symbolic_ends_is_built_in(ends):
+    """`u(0, t) = u(2*pi, t)` on x in [0, 2*pi]: the ends compared as the numbers they are
+    (before, only literal numbers made a pair, and this one stayed a penalty)."""
+    lo, hi = ends if ends[0] != "2*pi" else ends[::-1]
+    text = (
+        f"x in [{lo}, {hi}]; t in [0, 1]\nfield u(x, t)\nDt(u) + 40*Dx(u) = 0\nu = sin(x) at t = 0\n"
+        f"u({ends[0]}, t) = u({ends[1]}, t)"
+    )
+    c = sp.compile(text, width=4, depth=1)
+    assert list(c.module.WEIGHTS) == ["pde"] and c.module.LAYERS["u"][0] == 3  # cos θ, sin θ, t
+    assert "u and every derivative periodic in x" in c.format_plan()
+    with jax.enable_x64(True):
+        u = c.module.fields(_random_params(c, 0))["u"]
+        ts = jnp.linspace(0, 1, 7)
+        values = {"0": 0.0, "2*pi": 2 * np.pi, "-pi/2": -np.pi / 2, "3*pi/2": 3 * np.pi / 2}
+        a, b = (values[e] * jnp.ones(7) for e in (lo, hi))
+        np.testing.assert_allclose(u(a, ts), u(b, ts), atol=1e-12)
+
+
 def test_derivatives_through_the_embedding_are_sympys(compiled, x64):
     """u_t + u·u_x + u_xxx − 0.1·u_xx on cos(2πx/3) + t·N(cos θ, sin θ, t): nested jvp, the
     second-order pass and the collapsed Taylor jet of order 3, against SymPy's diff."""

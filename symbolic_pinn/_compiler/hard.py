@@ -32,7 +32,7 @@ import numpy as np
 
 from .. import _functions as functions
 from . import ir
-from .algebra import linear_in
+from .algebra import constant, linear_in
 
 __all__ = ["Exact", "constrain", "format_exact"]
 
@@ -342,7 +342,10 @@ def _pair(term: ir.Term, program: ir.Program):
     variable = next(v for v in program.variables if v.name == args[i])
     if program.shape is not None and variable.name in program.shape[0]:
         return None
-    if not (isinstance(p, ir.Num) and isinstance(q, ir.Num)) or {p.value, q.value} != {variable.lo, variable.hi}:
+    # the ends as the numbers they are: `u(0, t) = u(2*pi, t)` on x in [0, 2*pi] is a pair
+    ends = sorted(v for v in (constant(p), constant(q)) if v is not None)
+    bounds = (variable.lo, variable.hi)
+    if len(ends) != 2 or not all(math.isclose(e, b, rel_tol=1e-12, abs_tol=1e-12) for e, b in zip(ends, bounds)):
         return None
     return first.name, first.alpha, (variable.name, variable.lo, variable.hi)
 
