@@ -47,7 +47,7 @@ two warm-up steps (fewer timed steps, at least 3, if they would take longer than
 --variant-seconds; the variant is skipped if its first step takes longer than --budget
 seconds or XLA plans more than --max-memory-gb); XLA compile time; peak memory as XLA's
 memory_analysis() of the compiled step (argument + output + temporary bytes).  Also
-timed: symbolic_pinn's own compile (parse → check → lower → plan → emit → load) for every
+timed: symbolic_pinn's own compile (parse → check → lower → exact → plan → emit → load) for every
 examples/*.pinn, in total and per stage.  Everything is written to JSON (default benchmarks/results/derivatives.json;
 with --quick, symbolic_pinn_derivatives_quick.json in the temporary directory).
 """
@@ -757,16 +757,19 @@ def summarize_problem(result: dict) -> None:
 
 def time_compiler(repeats: int) -> list[dict]:
     from symbolic_pinn._compiler.emit import emit
+    from symbolic_pinn._compiler.hard import constrain
     from symbolic_pinn._compiler.loader import load
     from symbolic_pinn._compiler.lower import lower
     from symbolic_pinn._compiler.plan import plan
+    from symbolic_pinn._config import NetworkConfig
     from symbolic_pinn._frontend.check import check
     from symbolic_pinn._frontend.parse import parse_text
 
     rows = []
+    network = NetworkConfig()
     for path in sorted((ROOT / "examples").glob("*.pinn")):
         text = path.read_text(encoding="utf-8")
-        totals, stages = [], {k: [] for k in ("parse", "check", "lower", "plan", "emit", "load")}
+        totals, stages = [], {k: [] for k in ("parse", "check", "lower", "exact", "plan", "emit", "load")}
         first = None
         for _ in range(repeats):
             start = time.perf_counter()
@@ -780,10 +783,26 @@ def time_compiler(repeats: int) -> list[dict]:
             t.append(time.perf_counter())
             program = lower(spec)
             t.append(time.perf_counter())
+            # the conditions built into the networks, with the default settings, as compile() does
+            energy = any(term.kind == "energy" for term in program.terms)
+            program, constraints = constrain(
+                program,
+                dirichlet=network.hard_constraints or (network.energy_constraints and energy),
+                initial=network.exact_initial,
+                periodic=network.periodic_embedding,
+                shared=network.shared_network,
+            )
+            t.append(time.perf_counter())
             schedule = plan(program)
             t.append(time.perf_counter())
-            layers = {f.name: (len(f.args), 64, 64, 64, 1) for f in program.fields}
-            source = emit(program, schedule, layers=layers, source=spec.source, filename=spec.filename)
+            source = emit(
+                program,
+                schedule,
+                network=network,
+                source=spec.source,
+                filename=spec.filename,
+                constraints=constraints,
+            )
             t.append(time.perf_counter())
             load(source, path.stem)
             t.append(time.perf_counter())
@@ -887,7 +906,7 @@ def print_tables(results: list[dict], compile_rows: list[dict]) -> None:
         console.print(table)
 
     if compile_rows:
-        title = "symbolic_pinn.compile wall time per example (parse → check → lower → plan → emit → load)"
+        title = "symbolic_pinn.compile wall time per example (parse → check → lower → exact → plan → emit → load)"
         table = Table(title=title)
         stages = list(compile_rows[0]["stages_ms"])
         for column in ("example", "compile ms", "first call ms", *(f"{k} ms" for k in stages)):
