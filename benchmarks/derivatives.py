@@ -757,9 +757,9 @@ def summarize_problem(result: dict) -> None:
 
 def time_compiler(repeats: int) -> list[dict]:
     from symbolic_pinn._compiler.emit import emit
-    from symbolic_pinn._compiler.hard import constrain
     from symbolic_pinn._compiler.loader import load
     from symbolic_pinn._compiler.lower import lower
+    from symbolic_pinn._compiler.pipeline import build_in
     from symbolic_pinn._compiler.plan import plan
     from symbolic_pinn._config import NetworkConfig
     from symbolic_pinn._frontend.check import check
@@ -783,15 +783,7 @@ def time_compiler(repeats: int) -> list[dict]:
             t.append(time.perf_counter())
             program = lower(spec)
             t.append(time.perf_counter())
-            # the conditions built into the networks, with the default settings, as compile() does
-            energy = any(term.kind == "energy" for term in program.terms)
-            program, constraints = constrain(
-                program,
-                dirichlet=network.hard_constraints or (network.energy_constraints and energy),
-                initial=network.exact_initial,
-                periodic=network.periodic_embedding,
-                shared=network.shared_network,
-            )
+            program, constraints = build_in(program, network)  # the conditions built in, default settings
             t.append(time.perf_counter())
             schedule = plan(program)
             t.append(time.perf_counter())

@@ -27,7 +27,7 @@ from .lower import lower
 from .plan import TAYLOR_FROM_ORDER, Schedule, format_schedule, plan
 from .quadrature import check_quadrature
 
-__all__ = ["parse", "parse_file", "compile", "Compiled"]
+__all__ = ["parse", "parse_file", "build_in", "compile", "Compiled"]
 
 
 def parse(text: str, filename: str | None = None) -> Spec:
@@ -97,6 +97,19 @@ class Compiled:
         return tables + format_exact(self.exact, self.ir) + format_schedule(self.schedule, self.ir)
 
 
+def build_in(program: ir.Program, network: NetworkConfig) -> tuple[ir.Program, dict[str, Exact]]:
+    """The stage after lowering: the conditions ``network``'s settings build into the networks
+    (``hard.constrain``); an energy's Dirichlet data are built in with ``energy_constraints``."""
+    energy = any(t.kind == "energy" for t in program.terms)
+    return constrain(
+        program,
+        dirichlet=network.hard_constraints or (network.energy_constraints and energy),
+        initial=network.exact_initial,
+        periodic=network.periodic_embedding,
+        shared=network.shared_network,
+    )
+
+
 def compile(
     problem: Spec | str,
     *,
@@ -136,14 +149,7 @@ def compile(
         raise PinnError("give the settings either as network=NetworkConfig(...) or as keywords, not both")
     spec = parse(problem) if isinstance(problem, str) else problem
     program = lower(spec)
-    energy = any(t.kind == "energy" for t in program.terms)
-    program, constraints = constrain(
-        program,
-        dirichlet=network.hard_constraints or (network.energy_constraints and energy),
-        initial=network.exact_initial,
-        periodic=network.periodic_embedding,
-        shared=network.shared_network,
-    )
+    program, constraints = build_in(program, network)
     if network.shared_network and len(program.fields) > 1 and len({f.args for f in program.fields}) != 1:
         raise PinnError(
             "a shared network needs fields of the same variables",
