@@ -947,9 +947,10 @@ def _main(module: _Module) -> str:
     """``main()``: train with plain Adam and report the errors, when the module is run as a script."""
     program = module.program
     # not space for sample_region: the parameters, and a time it would not know by its name `t`
-    later = f'("{program.time}",)' if program.time not in (None, NAME) else ""
-    parameters = f", parameters=PARAMETERS{' + ' + later if later else ''}" if program.parameters else ""
-    parameters = parameters or (f", parameters={later}" if later else "")
+    parts = ["PARAMETERS"] if program.parameters else []
+    if program.time not in (None, NAME):
+        parts.append(f'("{program.time}",)')
+    parameters = f", parameters={' + '.join(parts)}" if parts else ""
     sampled = (
         f"tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS{parameters}))"
     )
