@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
+from collections.abc import Mapping
 
 from ._errors import PinnError
 from ._training.phases import FINISHERS
 
-__all__ = ["NetworkConfig", "TrainConfig", "setting_types", "parse_devices"]
+__all__ = ["NetworkConfig", "TrainConfig", "setting_types", "parse_devices", "RENAMED", "current_names"]
 
 # settings a resumed run may change: they do not change the numbers
 # (devices and chunk_size change only the order of float sums: a run may resume on other devices)
@@ -38,6 +39,26 @@ ABSENT_MEANS = {
     "exact_initial": False, "periodic_embedding": False, "hard_constraints": False, "energy_constraints": False,
     "holdout_every": 0, "holdout_resamples": 0, "holdout_gap": 0.0, "fresh_points": "uniform",
 }  # fmt: skip
+# settings renamed, old name → new: the old one is still read (a flag, a TOML key, a keyword of
+# train(), a run saved before the change); a setting is named for what it sets
+RENAMED = {"lbfgs_steps": "bfgs_steps"}
+
+
+def current_names(settings: Mapping) -> dict:
+    """``settings`` with each old name (see ``RENAMED``) replaced by the current one.
+
+    >>> current_names({"lbfgs_steps": 5, "seed": 1})
+    {'bfgs_steps': 5, 'seed': 1}
+    """
+    renamed = {}
+    for key, value in settings.items():
+        name = RENAMED.get(key, key)
+        if name in renamed:
+            raise PinnError(
+                f"setting {name!r} is given twice, also as {key!r} (its old name)", help=f"give only {name!r}"
+            )
+        renamed[name] = value
+    return renamed
 
 
 def _setting(default, help: str, choices: tuple = ()):
@@ -132,13 +153,15 @@ class TrainConfig:
     """Training settings; every one is also a ``symbolic-pinn train`` option and a
     key of a TOML file's ``[train]`` table.  Each field's help is in its metadata.
 
-    >>> TrainConfig(adam_steps=100).lbfgs_steps
+    >>> TrainConfig(adam_steps=100).bfgs_steps
     2000
     """
 
     adam_steps: int = _setting(1000, "Adam iterations")
-    lbfgs_steps: int = _setting(
-        2000, "at most this many quasi-Newton iterations after Adam: L-BFGS's, or dense BFGS's (see finisher)"
+    bfgs_steps: int = _setting(
+        2000,
+        "at most this many quasi-Newton iterations after Adam: dense BFGS's or L-BFGS's, as the finisher chooses"
+        " (its old name lbfgs_steps still works)",
     )
     finisher: str = _setting(
         "auto",
@@ -182,7 +205,9 @@ class TrainConfig:
         " as if interrupted: `--resume` continues it (0: no limit)",
     )
     bfgs_method: str = _setting(
-        "ssbroyden", "the update of the dense quasi-Newton phase (see _quasi_newton)", ("ssbroyden", "ssbfgs")
+        "ssbroyden",
+        "how the dense quasi-Newton phase updates its matrix: self-scaled Broyden or self-scaled BFGS",
+        ("ssbroyden", "ssbfgs"),
     )
     lm_steps: int = _setting(
         0,
@@ -233,7 +258,7 @@ class TrainConfig:
 
     def __post_init__(self):
         counts = (
-            "adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every", "bfgs_resample_every",
+            "adam_steps", "bfgs_steps", "lm_steps", "checkpoint_every", "resample_every", "bfgs_resample_every",
             "log_every", "error_every", "holdout_every", "holdout_resamples",
         )  # fmt: skip
         for name in counts:

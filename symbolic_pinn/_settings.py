@@ -4,6 +4,8 @@ Every field of :class:`TrainConfig` and of :class:`NetworkConfig` (the settings 
 shape the generated code) is a setting.  A setting comes from, in rising priority: its default, a TOML file's
 ``[train]`` table (``--config FILE.toml``, else ``<problem>.toml`` beside the problem
 file), a ``symbolic-pinn train`` flag.  The flag of ``adam_steps`` is ``--adam-steps``.
+A renamed setting keeps its old name as another (``_config.RENAMED``).  ``GROUPS`` sorts
+the settings for ``--help``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pathlib
 import sys
 from collections.abc import Iterable, Mapping
 
-from ._config import NetworkConfig, TrainConfig, setting_types
+from ._config import RENAMED, NetworkConfig, TrainConfig, current_names, setting_types
 from ._errors import PinnError
 from ._files import read_bounded
 
@@ -22,31 +24,79 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["Setting", "SETTINGS", "check", "read_toml", "problem_toml", "train_config"]
+__all__ = ["Setting", "SETTINGS", "GROUPS", "check", "read_toml", "problem_toml", "train_config"]
 
 TABLE = "train"
 MAX_TOML_BYTES = 1_000_000  # a table of settings; a bigger file is not one
 
+# the groups of `symbolic-pinn train --help`, in its order: name → (what they set, their settings in order)
+GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "problem": (
+        "how the problem becomes a loss (these shape the generated code)",
+        ("hard_constraints", "energy_constraints", "exact_initial", "periodic_embedding", "quadrature_order",
+         "laplacian_samples"),
+    ),
+    "network": (
+        "each field's network (these shape the generated code)",
+        ("width", "depth", "architecture", "fourier_scale", "shared_network"),
+    ),
+    "training": (
+        "Adam, then a quasi-Newton finish watched on held-out points, then Levenberg–Marquardt",
+        ("adam_steps", "learning_rate", "final_learning_rate", "schedule", "bfgs_steps", "finisher", "bfgs_method",
+         "bfgs_resample_every", "holdout_every", "holdout_patience", "holdout_resamples", "holdout_gap",
+         "fresh_points", "lm_steps", "time_limit", "seed", "float64"),
+    ),
+    "points": (
+        "collocation points and the weights of the terms",
+        ("interior_points", "boundary_points", "face_points", "sampler", "resample_every", "rar", "rar_every",
+         "rar_points", "rar_candidates", "adaptive_weights", "adaptive_weights_every", "adaptive_weights_alpha"),
+    ),
+    "output": (
+        "the run directory, checkpoints and progress",
+        ("checkpoint_every", "progress", "log_every", "error_every"),
+    ),
+    "scale": (
+        "devices, processes and memory",
+        ("devices", "chunk_size", "micro_batch"),
+    ),
+}  # fmt: skip
+_GROUP_OF = {name: group for group, (_, names) in GROUPS.items() for name in names}
+
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
-    """One setting: its name (a TOML key; the flag is ``--name-with-dashes``), type, default, help."""
+    """One setting: its name (a TOML key; the flag is ``--name-with-dashes``), type, default, help,
+    its group in ``--help`` (a key of ``GROUPS``) and its old names (also flags and keys)."""
 
     name: str
     type: type
     default: object
     help: str
     choices: tuple = ()
+    group: str = ""
+    old_names: tuple[str, ...] = ()
 
     @property
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
+    @property
+    def old_flags(self) -> list[str]:
+        return ["--" + name.replace("_", "-") for name in self.old_names]
+
 
 def _table(config) -> tuple[Setting, ...]:
     types = setting_types()
     return tuple(
-        Setting(f.name, types[f.name], f.default, f.metadata["help"], f.metadata["choices"])
+        Setting(
+            f.name,
+            types[f.name],
+            f.default,
+            f.metadata["help"],
+            f.metadata["choices"],
+            _GROUP_OF[f.name],  # a new setting needs a place in GROUPS
+            tuple(old for old, new in RENAMED.items() if new == f.name),
+        )
         for f in dataclasses.fields(config)
     )
 
@@ -65,6 +115,7 @@ def check(settings: Mapping, where: str, names: Iterable[str] | None = None) -> 
     {'adam_steps': 10}
     """
     valid = list(names) if names is not None else list(_BY_NAME)
+    settings = current_names(settings)
     for key, value in settings.items():
         if key not in valid:
             raise PinnError(f"unknown setting {key!r} {where}", help=f"the settings are: {', '.join(valid)}")

@@ -154,7 +154,7 @@ def test_short_training_lowers_the_loss_and_resumes_alike(architecture, tmp_path
     result = compiled.train(
         tmp_path,
         adam_steps=100,
-        lbfgs_steps=0,
+        bfgs_steps=0,
         interior_points=64,
         boundary_points=32,
         learning_rate=1e-2,

@@ -139,7 +139,7 @@ def test_manufactured_solution(problem, request, x64):
 
 @pytest.mark.slow  # compiling the training step costs about 30 s; the CLI run of examples/plate_hole.pinn trains it
 def test_a_short_training_lowers_the_loss(plate):
-    result = plate.train(adam_steps=5, lbfgs_steps=0, interior_points=32, boundary_points=32, progress=False)
+    result = plate.train(adam_steps=5, bfgs_steps=0, interior_points=32, boundary_points=32, progress=False)
     assert result.metrics["loss"] < result.history[0]["loss"]
 
 

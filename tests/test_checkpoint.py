@@ -21,7 +21,7 @@ POISSON_1D = "x in [0, 1]\nfield u(x)\n-Dxx(u) = pi^2*sin(pi*x)\nu = 0 on ∂Ω\
 GOES_NAN = "x in [0, 1]\nfield u(x)\nsqrt(u + 1) = 0\nu = 0 at x = 0 weight 0.001"
 # L-BFGS, forced: the bfgs phase has its own resume test in test_quasi_newton.py
 CONFIG = TrainConfig(
-    adam_steps=200, lbfgs_steps=50, finisher="lbfgs", interior_points=64, checkpoint_every=50, progress=False
+    adam_steps=200, bfgs_steps=50, finisher="lbfgs", interior_points=64, checkpoint_every=50, progress=False
 )
 
 
@@ -78,7 +78,7 @@ def test_the_checkpoint_is_npz_and_json_without_pickle(poisson, tmp_path):
 
 
 def test_periodic_checkpoints_replace_each_other(poisson, tmp_path):
-    config = TrainConfig(adam_steps=30, lbfgs_steps=0, interior_points=64, checkpoint_every=10, progress=False)
+    config = TrainConfig(adam_steps=30, bfgs_steps=0, interior_points=64, checkpoint_every=10, progress=False)
     written = []
 
     def note_checkpoint(step: int) -> None:
@@ -93,7 +93,7 @@ def test_periodic_checkpoints_replace_each_other(poisson, tmp_path):
 def test_a_nan_keeps_the_last_good_checkpoint(tmp_path):
     compiled = symbolic_pinn.compile(GOES_NAN, width=8, depth=2)
     config = TrainConfig(
-        adam_steps=300, lbfgs_steps=0, learning_rate=1e-2, interior_points=64, checkpoint_every=3, progress=False
+        adam_steps=300, bfgs_steps=0, learning_rate=1e-2, interior_points=64, checkpoint_every=3, progress=False
     )
     result = train(compiled, config, tmp_path)
     bad_step = result.metrics["steps"] + 1

@@ -227,7 +227,7 @@ def test_emitted_module_runs_as_a_script(emitted_module, tmp_path):
 
 # ---- train ----------------------------------------------------------------------------
 
-TRAIN_ARGS = ["--steps", "30", "--lbfgs-steps", "5", "--no-progress", "--seed", "3"]
+TRAIN_ARGS = ["--steps", "30", "--bfgs-steps", "5", "--no-progress", "--seed", "3"]
 SMALL = ["--interior-points", "256", "--boundary-points", "64", "--width", "16", "--depth", "2"]
 
 
@@ -347,7 +347,7 @@ def test_train_metrics_say_what_made_them(trained):
     assert metrics["source_sha256"] == hashlib.sha256((out / "loss.py").read_bytes()).hexdigest()
     assert metrics["settings"] == {s.name: s.default for s in _settings.SETTINGS} | {
         "adam_steps": 30,
-        "lbfgs_steps": 5,
+        "bfgs_steps": 5,
         "progress": False,
         "seed": 3,
         "interior_points": 256,
@@ -419,7 +419,7 @@ def test_bad_config_file_is_a_clear_error(capsys, line_problem, tmp_path, text, 
     assert err.startswith(message.format(path=config)), err
     assert "Traceback" not in err
     if "unknown setting" in message:
-        assert "help: the settings are: adam_steps, lbfgs_steps," in err and "width, depth" in err
+        assert "help: the settings are: adam_steps, bfgs_steps," in err and "width, depth" in err
 
 
 def test_missing_config_file(capsys, line_problem, tmp_path):

@@ -80,7 +80,7 @@ def test_the_observations_are_the_closed_form_solution(examples_dir):
 @pytest.mark.slow  # minutes of the suite's budget; `pytest -m slow` runs it
 def test_inverse_problem_recovers_the_diffusivity(examples_dir):
     compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(examples_dir / "heat_inverse.pinn"))
-    result = compiled.train(adam_steps=600, lbfgs_steps=300, interior_points=1024, progress=False)
+    result = compiled.train(adam_steps=600, bfgs_steps=300, interior_points=1024, progress=False)
     k = result.metrics["unknowns"]["k"]
     assert abs(k - 0.1) <= 0.02 * 0.1, k
     assert result.metrics["rel_l2"]["u"] < 2e-2

@@ -603,7 +603,7 @@ def test_generated_module_runs_standalone_on_a_disk(tmp_path, capsys):
 def test_training_on_a_disk_lowers_the_loss():
     result = disk_poisson().train(
         adam_steps=200,
-        lbfgs_steps=0,
+        bfgs_steps=0,
         learning_rate=1e-2,
         final_learning_rate=1e-3,
         interior_points=256,

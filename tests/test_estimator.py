@@ -89,11 +89,11 @@ def test_training_with_the_estimator_lowers_the_loss(tmp_path):
     exact Laplacians (the estimate's variance costs some: within 3×, measured 1.3–2×)."""
     compiled = _problem(3)
     result = compiled.train(
-        tmp_path, adam_steps=150, lbfgs_steps=0, interior_points=256, boundary_points=128, progress=False
+        tmp_path, adam_steps=150, bfgs_steps=0, interior_points=256, boundary_points=128, progress=False
     )
     exact = _problem(0)
     reference = exact.train(
-        tmp_path / "exact", adam_steps=150, lbfgs_steps=0, interior_points=256, boundary_points=128, progress=False
+        tmp_path / "exact", adam_steps=150, bfgs_steps=0, interior_points=256, boundary_points=128, progress=False
     )
     first = float(exact.loss(compiled.init_params(jax.random.PRNGKey(0)), result.points))
     last = float(exact.loss(result.params, result.points))

@@ -146,7 +146,7 @@ def test_a_short_training_run(path):
     """Every example trains: 50 Adam steps of a small network lower a finite loss."""
     compiled = sp.compile(sp.parse_file(path), width=16, depth=2)  # small: this checks it runs, not accuracy
     result = compiled.train(
-        adam_steps=50, lbfgs_steps=0, interior_points=128, boundary_points=64, face_points=32, progress=False
+        adam_steps=50, bfgs_steps=0, interior_points=128, boundary_points=64, face_points=32, progress=False
     )
     metrics = result.metrics
     assert metrics["stopped"] is None

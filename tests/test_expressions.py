@@ -285,7 +285,7 @@ def test_the_interface_energy_trains():
         depth=1,
     )
     result = compiled.train(
-        adam_steps=200, lbfgs_steps=0, interior_points=64, learning_rate=1e-2, error_every=0, progress=False
+        adam_steps=200, bfgs_steps=0, interior_points=64, learning_rate=1e-2, error_every=0, progress=False
     )
     assert result.history[-1]["loss"] < result.history[0]["loss"]
     assert result.metrics["rel_l2"]["u"] < 0.5

@@ -130,6 +130,6 @@ def test_training_with_hard_constraints(tmp_path):
         width=16,
         depth=2,
     )
-    result = compiled.train(tmp_path, adam_steps=300, lbfgs_steps=200, interior_points=512, progress=False)
+    result = compiled.train(tmp_path, adam_steps=300, bfgs_steps=200, interior_points=512, progress=False)
     assert result.metrics["rel_l2"]["u"] < 2e-2
     assert "bc" not in result.metrics["losses"]

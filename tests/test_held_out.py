@@ -20,7 +20,7 @@ POISSON_1D = "x in [0, 1]\nfield u(x)\n-Dxx(u) = pi^2*sin(pi*x)\nu = 0 on ∂Ω\
 RITZ_1D = "x in [0, 1]\nfield u(x)\nminimize ∫ (Dx(u)^2/2 - pi^2*sin(pi*x)*u)\nu = 0 on ∂Ω\nexact u = sin(pi*x)"
 # six points, which the network soon fits exactly while held-out points see it move away
 CONFIG = TrainConfig(
-    adam_steps=20, lbfgs_steps=200, interior_points=6, holdout_every=10, holdout_patience=2,
+    adam_steps=20, bfgs_steps=200, interior_points=6, holdout_every=10, holdout_patience=2,
     holdout_resamples=2, checkpoint_every=5, progress=False,
 )  # fmt: skip
 
@@ -59,13 +59,13 @@ def test_a_stalled_held_out_loss_draws_fresh_points_then_ends_the_phase(straight
     ended = straight.metrics["ended"]["bfgs"]
     assert ended.startswith("the held-out loss stopped falling"), ended
     assert straight.metrics["held_out"]["bfgs"]["fresh_draws"] == CONFIG.holdout_resamples
-    assert straight.metrics["bfgs_steps"] < CONFIG.lbfgs_steps
+    assert straight.metrics["bfgs_steps"] < CONFIG.bfgs_steps
 
 
 def test_a_gap_between_held_out_and_training_loss_draws_fresh_points_before_any_stall(poisson):
     # six points are fitted exactly long before the problem is: the held-out loss exceeds the
     # training loss many times over while it is still falling; no stall can happen (patience 100)
-    config = dataclasses.replace(CONFIG, lbfgs_steps=30, holdout_patience=100, holdout_gap=2.0)
+    config = dataclasses.replace(CONFIG, bfgs_steps=30, holdout_patience=100, holdout_gap=2.0)
     result = train(poisson, config)
     rows = [row for row in result.history if "held_out" in row]  # after bfgs steps 10 and 20
     assert rows[1]["held_out"] < rows[0]["held_out"] and rows[1]["held_out"] > 2 * rows[1]["loss"]
@@ -92,7 +92,7 @@ def test_on_an_energy_the_held_out_points_keep_the_finish_near_the_true_minimise
     # the closed form sin(πx) is the reference: fitting 12 points lowers their energy estimate
     # while moving away from it; the held-out energy sees that
     ritz = symbolic_pinn.compile(RITZ_1D, width=8, depth=2, hard_constraints=True)
-    config = dataclasses.replace(CONFIG, interior_points=12, lbfgs_steps=100)
+    config = dataclasses.replace(CONFIG, interior_points=12, bfgs_steps=100)
     kept = train(ritz, config)
     last = train(ritz, dataclasses.replace(config, holdout_every=0))
     assert kept.metrics["rel_l2"]["u"] < 0.5 * last.metrics["rel_l2"]["u"]
@@ -126,7 +126,7 @@ def test_training_the_same_problem_again_reuses_its_jitted_steps(poisson):
     from symbolic_pinn._training.steps import kept_step_functions
 
     first = kept_step_functions(poisson, CONFIG, "bfgs", _devices.ONE)
-    again = dataclasses.replace(CONFIG, lbfgs_steps=7, holdout_every=0, time_limit=5.0, interior_points=99)
+    again = dataclasses.replace(CONFIG, bfgs_steps=7, holdout_every=0, time_limit=5.0, interior_points=99)
     assert kept_step_functions(poisson, again, "bfgs", _devices.ONE) is first
     other = dataclasses.replace(CONFIG, learning_rate=2e-3)
     assert kept_step_functions(poisson, other, "bfgs", _devices.ONE) is not first
@@ -153,7 +153,7 @@ def test_a_callback_reads_each_terms_loss_in_the_quasi_newton_phase(poisson):
             weights = poisson.module.WEIGHTS
             seen.append(info.loss == pytest.approx(sum(weights[k] * v for k, v in info.losses.items()), rel=1e-9))
 
-    train(poisson, dataclasses.replace(CONFIG, lbfgs_steps=4, holdout_every=0), callback=check)
+    train(poisson, dataclasses.replace(CONFIG, bfgs_steps=4, holdout_every=0), callback=check)
     assert seen == [True] * 4  # steps 2 to 4 are not history rows
 
 

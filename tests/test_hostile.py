@@ -32,7 +32,7 @@ from symbolic_pinn._training.train import TrainConfig, train
 
 H2 = "x in [0, 1]\ny in [0, 1]\nfield u(x, y)\n"
 HEAD = "x in [0, 1]; t in [0, 1]\nfield u(x, t)\nunknown k = 0.5\nDt(u) = k*Dxx(u)\n"
-TINY = TrainConfig(adam_steps=3, lbfgs_steps=0, interior_points=8, boundary_points=8, face_points=8, progress=False)
+TINY = TrainConfig(adam_steps=3, bfgs_steps=0, interior_points=8, boundary_points=8, face_points=8, progress=False)
 
 
 def problem_with_data(directory: pathlib.Path, content: bytes, name: str = "obs.csv") -> pathlib.Path:

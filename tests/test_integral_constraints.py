@@ -152,7 +152,7 @@ exact u = cos(pi*x)
 def test_neumann_problem_is_fixed_by_its_mean():
     # unique only up to a constant without `∫ u = 0`; with it, u = cos(πx)
     compiled = symbolic_pinn.compile(NEUMANN, width=16, depth=2)
-    result = compiled.train(adam_steps=200, lbfgs_steps=150, interior_points=64, progress=False)
+    result = compiled.train(adam_steps=200, bfgs_steps=150, interior_points=64, progress=False)
     assert "integral" in result.metrics["losses"] and "integral" in result.history[-1]
     x = np.linspace(0, 1, 201)
     with result_precision(result.params):  # the finish trains in float64
@@ -171,4 +171,4 @@ def test_derive_and_least_squares_refuse_a_constraint_clearly(density_1d):
 
 def test_micro_batches_are_refused(density_1d):
     with pytest.raises(PinnError, match="micro_batch = 2 cannot split the integral constraint `∫ p = 1 weight 10`"):
-        density_1d.train(adam_steps=1, lbfgs_steps=0, micro_batch=2, progress=False)
+        density_1d.train(adam_steps=1, bfgs_steps=0, micro_batch=2, progress=False)

@@ -97,7 +97,7 @@ def test_lm_trains_a_manufactured_problem_to_its_solution():
     # -u'' = π² sin(πx), u(0) = u(1) = 0: the solution is sin(πx).  LM alone, from the
     # random network, in 40 steps (Adam alone needs thousands to get as far)
     compiled = symbolic_pinn.compile(POISSON_1D, width=8, depth=2)
-    lm = train(compiled, TrainConfig(adam_steps=0, lbfgs_steps=0, lm_steps=40, **SMALL))
+    lm = train(compiled, TrainConfig(adam_steps=0, bfgs_steps=0, lm_steps=40, **SMALL))
     start = lm.history[0]["loss"]
     assert lm.metrics["lm_steps"] == 40 and lm.metrics["stopped"] is None
     assert lm.metrics["loss"] < 1e-6 * start
@@ -107,7 +107,7 @@ def test_lm_trains_a_manufactured_problem_to_its_solution():
 def test_lm_refuses_an_energy_and_says_what_to_do():
     compiled = compile_example("poisson_ritz", width=4, depth=1)
     with pytest.raises(symbolic_pinn.PinnError) as caught:
-        train(compiled, TrainConfig(adam_steps=1, lbfgs_steps=0, lm_steps=5, **SMALL))
+        train(compiled, TrainConfig(adam_steps=1, bfgs_steps=0, lm_steps=5, **SMALL))
     error = caught.value
     assert "term 'energy'" in error.message and "is an energy, not a square" in error.message
     assert "sum of squared residuals" in error.message
@@ -119,7 +119,7 @@ def test_without_lm_steps_there_is_no_lm_phase_so_energies_still_train():
     assert list(step_functions(compiled, TrainConfig(**SMALL))) == ["adam", "lbfgs"]
 
 
-CHECKPOINTED = TrainConfig(adam_steps=10, lbfgs_steps=0, lm_steps=20, checkpoint_every=5, **SMALL)
+CHECKPOINTED = TrainConfig(adam_steps=10, bfgs_steps=0, lm_steps=20, checkpoint_every=5, **SMALL)
 
 
 def stop_at(step: int):
@@ -179,7 +179,7 @@ def test_the_setting_is_in_train_help(capsys):
 def test_a_checkpoint_from_before_lm_steps_existed_resumes(tmp_path):
     # its settings have no lm_steps: it ran with the default, 0
     compiled = symbolic_pinn.compile(POISSON_1D, width=8, depth=2)
-    config = TrainConfig(adam_steps=10, lbfgs_steps=0, checkpoint_every=5, **SMALL)
+    config = TrainConfig(adam_steps=10, bfgs_steps=0, checkpoint_every=5, **SMALL)
     train(compiled, config, tmp_path, on_step=stop_at(5))
     index = tmp_path / "checkpoint.json"
     meta = json.loads(index.read_text())

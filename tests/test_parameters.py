@@ -121,7 +121,7 @@ def test_the_field_is_a_function_of_the_parameter(family):
 
 @pytest.mark.slow  # compiling the training step costs about 30 s on a shared machine
 def test_the_trained_field_answers_for_any_parameter_value(family):
-    result = family.train(adam_steps=5, lbfgs_steps=0, interior_points=32, boundary_points=32, progress=False)
+    result = family.train(adam_steps=5, bfgs_steps=0, interior_points=32, boundary_points=32, progress=False)
     assert result.metrics["loss"] < result.history[0]["loss"]
     u = result.field("u")  # the same function as symbolic_pinn.load(run).field("u")
     values = np.asarray(u(jnp.full(3, 0.5), jnp.full(3, 0.5), jnp.array([1.0, 1.7, 3.0])))

@@ -50,7 +50,7 @@ def test_a_checkpoint_naming_a_phase_not_in_the_table_is_refused():
 @pytest.mark.parametrize("finisher", phases.FINISHERS)
 def test_every_phase_has_a_step_builder_whose_row_gives_its_columns(finisher):
     compiled = symbolic_pinn.compile(POISSON, width=4, depth=1)
-    config = TrainConfig(adam_steps=5, lbfgs_steps=5, lm_steps=5, finisher=finisher, progress=False)
+    config = TrainConfig(adam_steps=5, bfgs_steps=5, lm_steps=5, finisher=finisher, progress=False)
     built = steps.step_functions(compiled, config, finisher)
     assert list(built) == [p.name for p in phases.running(config, finisher)]
     assert finisher in built and not set(phases.FINISHERS) - {finisher} & set(built)

@@ -39,7 +39,7 @@ def test_one_variable_with_exact_solution(tmp_path):
     compiled = symbolic_pinn.compile(
         "x in [0, 1]\nfield u(x)\n-Dxx(u) = pi^2*sin(pi*x)\nu = 0 on ∂Ω\nexact u = sin(pi*x)", width=8, depth=2
     )
-    result = train(compiled, TrainConfig(adam_steps=25, lbfgs_steps=0, interior_points=32, progress=False))
+    result = train(compiled, TrainConfig(adam_steps=25, bfgs_steps=0, interior_points=32, progress=False))
     names = write_plots(tmp_path, compiled, result)
     assert names == ["loss.png", "solution_u.png", "error_u.png"]
     for name in names:

@@ -395,7 +395,7 @@ def test_periodic_problem_trains():
     compiled = sp.compile(PERIODIC, width=16, depth=2)
     result = compiled.train(
         adam_steps=100,
-        lbfgs_steps=0,
+        bfgs_steps=0,
         learning_rate=1e-2,
         final_learning_rate=1e-3,
         interior_points=128,

@@ -158,6 +158,6 @@ def test_the_sympy_front_end_gives_the_same_problem():
 
 def test_a_short_training_lowers_the_loss():
     compiled = sp.compile(L_PROBLEM, width=8, depth=1)
-    result = compiled.train(adam_steps=30, lbfgs_steps=0, interior_points=128, boundary_points=64, progress=False)
+    result = compiled.train(adam_steps=30, bfgs_steps=0, interior_points=128, boundary_points=64, progress=False)
     first, last = result.history[0]["loss"], result.metrics["loss"]
     assert last < first

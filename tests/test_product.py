@@ -306,7 +306,7 @@ def test_callback_sees_each_step_and_stops_early(tmp_path):
     result = problem.train(
         tmp_path,
         adam_steps=50,
-        lbfgs_steps=0,
+        bfgs_steps=0,
         interior_points=32,
         boundary_points=2,
         progress=False,
@@ -355,7 +355,7 @@ def trained_from_sympy(tmp_path_factory):
     out = tmp_path_factory.mktemp("sympy") / "run"
     problem = symbolic_pinn.compile(poisson_from_sympy(), width=8, depth=2)
     settings = {"interior_points": 128, "boundary_points": 32, "seed": 1, "log_every": 10, "error_every": 10}
-    result = problem.train(out, adam_steps=STEPS, lbfgs_steps=0, progress=False, **settings)
+    result = problem.train(out, adam_steps=STEPS, bfgs_steps=0, progress=False, **settings)
     return out, result
 
 
@@ -387,12 +387,12 @@ def test_python_refuses_to_train_over_an_earlier_run_unless_told(trained_from_sy
     problem = symbolic_pinn.compile(poisson_from_sympy(), width=8, depth=2)
     steps = []
     with pytest.raises(symbolic_pinn.PinnError, match="holds an earlier run") as refused:
-        problem.train(out, adam_steps=2, lbfgs_steps=0, progress=False, callback=steps.append)
+        problem.train(out, adam_steps=2, bfgs_steps=0, progress=False, callback=steps.append)
     assert "overwrite=True" in refused.value.help and "resume=True" in refused.value.help
     assert steps == [] and {p.name: p.read_bytes() for p in out.iterdir()} == before
     with pytest.raises(symbolic_pinn.PinnError, match="give one of them"):
         problem.train(out, resume=True, overwrite=True, progress=False)
-    result = problem.train(out, overwrite=True, adam_steps=2, lbfgs_steps=0, progress=False, plots=False)
+    result = problem.train(out, overwrite=True, adam_steps=2, bfgs_steps=0, progress=False, plots=False)
     assert "overwrite=True: replacing the earlier run" in capsys.readouterr().err
     assert result.metrics["steps"] == 2 == symbolic_pinn.load(out).metrics["steps"]
     assert not list(out.glob("*.png"))  # the earlier run's plots went with it
@@ -426,7 +426,7 @@ def test_a_sympy_problem_without_text_is_refused_before_training(tmp_path):
     problem = symbolic_pinn.compile(poisson_from_sympy(flux), width=4, depth=1)
     steps = []
     with pytest.raises(symbolic_pinn.PinnError, match="cannot be written as problem text: the normal component n_x"):
-        problem.train(tmp_path / "run", adam_steps=2, lbfgs_steps=0, progress=False, callback=steps.append)
+        problem.train(tmp_path / "run", adam_steps=2, bfgs_steps=0, progress=False, callback=steps.append)
     assert steps == [] and not (tmp_path / "run").exists()
 
 

@@ -94,7 +94,7 @@ def test_every_step_satisfies_the_strong_wolfe_conditions(x64):
 
 # ---- the phase in training ------------------------------------------------------------
 
-CONFIG = TrainConfig(adam_steps=20, lbfgs_steps=30, interior_points=64, checkpoint_every=5, progress=False)
+CONFIG = TrainConfig(adam_steps=20, bfgs_steps=30, interior_points=64, checkpoint_every=5, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def test_a_run_stopped_in_the_bfgs_phase_ends_as_an_uninterrupted_one_to_the_bit
 @pytest.mark.slow  # an accuracy comparison of two trainings (30 s): benchmarks/accuracy.py measures it at scale
 def test_the_dense_finish_reaches_a_lower_error_than_l_bfgs(poisson):
     # the closed form is the reference; both runs take the same Adam steps first
-    config = TrainConfig(adam_steps=200, lbfgs_steps=300, interior_points=128, progress=False)
+    config = TrainConfig(adam_steps=200, bfgs_steps=300, interior_points=128, progress=False)
     dense = train(poisson, config)
     limited = train(poisson, TrainConfig(**(config.numerics() | {"finisher": "lbfgs", "progress": False})))
     assert dense.metrics["rel_l2"]["u"] < 1e-4
@@ -153,7 +153,7 @@ def test_auto_picks_l_bfgs_above_the_threshold_and_a_setting_forces_either():
     assert finisher_for(large, TrainConfig()) == "lbfgs"
     assert finisher_for(large, TrainConfig(finisher="bfgs")) == "bfgs"
     assert finisher_for(small, TrainConfig(finisher="lbfgs")) == "lbfgs"
-    assert finisher_for(small, TrainConfig(lbfgs_steps=0)) == "lbfgs"  # Adam only: no float64 forced
+    assert finisher_for(small, TrainConfig(bfgs_steps=0)) == "lbfgs"  # Adam only: no float64 forced
 
 
 def test_an_unknown_finisher_is_refused():

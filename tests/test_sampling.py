@@ -197,7 +197,7 @@ def test_a_term_with_100_times_the_gradient_gets_a_hundredth_of_the_weight():
 
 STOPPING = TrainConfig(
     adam_steps=60,
-    lbfgs_steps=0,
+    bfgs_steps=0,
     interior_points=64,
     boundary_points=2,
     checkpoint_every=10,

@@ -52,7 +52,7 @@ def test_fields_of_different_variables_cannot_share():
 
 def test_a_shared_network_trains():
     compiled = sp.compile(SYSTEM, shared_network=True, width=16, depth=2)
-    result = compiled.train(adam_steps=150, lbfgs_steps=0, interior_points=128, boundary_points=64, progress=False)
+    result = compiled.train(adam_steps=150, bfgs_steps=0, interior_points=128, boundary_points=64, progress=False)
     first, last = result.history[0]["loss"], result.metrics["loss"]
     assert np.isfinite(last) and last < first / 5, (first, last)
 

@@ -12,6 +12,7 @@ import os
 import pathlib
 import signal
 import sys
+import textwrap
 import typing
 import warnings
 
@@ -278,8 +279,17 @@ with underscores, e.g.
     learning_rate = 3e-3
 
 The file is --config FILE.toml, or else <problem>.toml beside the problem file if it
-exists. Flags override the file. --resume DIR continues DIR's last checkpoint with the
-settings it was started with (only --checkpoint-every and --progress may change)."""
+exists. Flags override the file."""
+RESUME_NOTE = "--resume DIR continues DIR's last checkpoint with the settings it was started with (only {} may change)."
+
+
+def _train_epilog() -> str:
+    """The epilog of ``train --help``, naming the settings a resumed run may change (``_config.RESUMABLE``)."""
+    from .._config import RESUMABLE
+    from .._settings import SETTINGS
+
+    flags = [s.flag for s in SETTINGS if s.name in RESUMABLE]
+    return TRAIN_EPILOG + "\n\n" + textwrap.fill(RESUME_NOTE.format(", ".join(flags[:-1]) + " and " + flags[-1]), 88)
 
 
 def _parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -309,33 +319,44 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help=help, description=help)
     p.add_argument("file", help="the problem, a .pinn file")
     if settings_for("compile"):
-        _add_setting_flags(p, network_only=True)
+        _add_setting_flags(_setting_groups(p, network_only=True))
     p.add_argument("--emit", choices=["ir", "plan", "jax"], default="jax", help="what to print (default jax)")
     p.set_defaults(run=_cmd_compile)
 
     help = "train the networks; write metrics, code, history, parameters, plots and checkpoints"
+    epilog = _train_epilog() if settings_for("train") else None
     p = sub.add_parser(
-        "train", help=help, description=help, epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+        "train",
+        help=help,
+        description=help,
+        epilog=epilog,
+        usage="%(prog)s [options] file",  # the options, by group, below
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", help="the problem, a .pinn file")
-    where = p.add_mutually_exclusive_group()
+    p.add_argument("--config", metavar="FILE.toml", help="read settings from this file's [train] table")
+    groups = _setting_groups(p) if settings_for("train") else {}
+    output = groups.get("output", p)
+    where = output.add_mutually_exclusive_group()
     where.add_argument(
         "--out", metavar="DIR", help="output directory of a new run (created if needed; default runs/<problem name>)"
     )
     where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
-    p.add_argument(
+    output.add_argument(
         "--overwrite", action="store_true", help="replace an earlier run in the output directory (its files are listed)"
     )
-    p.add_argument("--config", metavar="FILE.toml", help="read settings from this file's [train] table")
-    p.add_argument(
+    scale = groups.get("scale", p)
+    scale.add_argument(
         "--coordinator",
         metavar="HOST:PORT",
         help="train with several processes (hosts): process 0's address, the same for all; `auto` under Slurm or MPI",
     )
-    p.add_argument("--num-processes", type=int, metavar="N", help="with --coordinator: how many processes")
-    p.add_argument("--process-id", type=int, metavar="I", help="with --coordinator: this process's place, 0 to N - 1")
+    scale.add_argument("--num-processes", type=int, metavar="N", help="with --coordinator: how many processes")
+    scale.add_argument(
+        "--process-id", type=int, metavar="I", help="with --coordinator: this process's place, 0 to N - 1"
+    )
     if settings_for("train"):
-        _add_setting_flags(p)
+        _add_setting_flags(groups)
     p.set_defaults(run=_cmd_train)
 
     help = "evaluate the trained fields of a run at points from a file, or on a regular grid"
@@ -352,12 +373,22 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _add_setting_flags(parser: argparse.ArgumentParser, network_only: bool = False) -> None:
-    """One flag per setting, named after it; absent from ``args`` unless given."""
-    from .._settings import NETWORK, SETTINGS
+def _setting_groups(parser: argparse.ArgumentParser, network_only: bool = False) -> dict:
+    """An argument group of ``parser`` for each group of settings (``_settings.GROUPS``), in its order."""
+    from .._settings import GROUPS, NETWORK, SETTINGS
 
-    for s in NETWORK if network_only else SETTINGS:
-        names = [s.flag] + ALIASES.get(s.name, [])
+    present = {s.group for s in (NETWORK if network_only else SETTINGS)}
+    return {name: parser.add_argument_group(name, what) for name, (what, _) in GROUPS.items() if name in present}
+
+
+def _add_setting_flags(groups: dict) -> None:
+    """One flag per setting of these groups, in its group, named after it and its old names; absent from
+    ``args`` unless given."""
+    from .._settings import GROUPS, SETTINGS
+
+    by_name = {s.name: s for s in SETTINGS}
+    for parser, s in ((groups[group], by_name[name]) for group in groups for name in GROUPS[group][1]):
+        names = [s.flag] + s.old_flags + ALIASES.get(s.name, [])
         if s.type is bool:
             default = "on" if s.default else "off"
             parser.add_argument(

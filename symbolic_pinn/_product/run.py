@@ -487,9 +487,11 @@ def _read_history(path: pathlib.Path) -> list[dict]:
 
 def _config(metrics: dict) -> TrainConfig:
     """The training settings a run recorded (the defaults where it recorded none or a damaged one)."""
-    settings = metrics.get("settings") or {}
+    from .._config import current_names
+
     names = TrainConfig.__dataclass_fields__
     try:
+        settings = current_names(metrics.get("settings") or {})  # a run saved under a setting's old name
         return TrainConfig(**{k: v for k, v in settings.items() if k in names})
     except (PinnError, TypeError, ValueError):
         return TrainConfig()

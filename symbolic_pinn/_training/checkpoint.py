@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._config import ABSENT_MEANS, RESUMABLE, TrainConfig
+from .._config import ABSENT_MEANS, RESUMABLE, TrainConfig, current_names
 from .._errors import PinnError
 from .._settings import SETTINGS, check
 from . import devices, phases
@@ -107,7 +107,7 @@ def saved_settings(run_dir: str | os.PathLike) -> dict:
     a resumed run keeps (``_settings.train_config(given, saved_settings(run_dir))``)."""
     meta = index(run_dir)
     known = {s.name for s in SETTINGS}  # a setting no longer known is ignored
-    settings = ABSENT_MEANS | meta["settings"]  # one added since then has the value that run had
+    settings = ABSENT_MEANS | current_names(meta["settings"])  # one added since then has the value that run had
     try:
         return check({k: v for k, v in settings.items() if k in known}, "in the checkpoint")
     except PinnError as err:  # checkpoint.json was edited by hand, or damaged
@@ -341,7 +341,8 @@ def resume(run_dir, compiled, config: TrainConfig, params, weights, steppers: di
             f"the checkpoint in {run_dir} was written for another problem or network (the generated code differs)",
             help="resume with the same problem file, --width and --depth, or start a new run with --out",
         )
-    saved = {k: v for k, v in meta["settings"].items() if k not in RESUMABLE | set(compiled.network_settings)}
+    saved = current_names(meta["settings"])  # a setting saved under its old name
+    saved = {k: v for k, v in saved.items() if k not in RESUMABLE | set(compiled.network_settings)}
     saved = TrainConfig().numerics() | saved  # a setting newer than the checkpoint had its default then
     changed = {k: (saved.get(k), v) for k, v in config.numerics().items() if saved.get(k) != v}
     if changed:

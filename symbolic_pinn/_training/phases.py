@@ -60,11 +60,11 @@ class Phase:
 
 PHASES: tuple[Phase, ...] = (
     Phase("adam", "Adam", "adam_steps", adapts=True, stops_flat=False, columns=("learning_rate",)),
-    Phase("lbfgs", "L-BFGS", "lbfgs_steps", finisher=True, switch=("Adam → L-BFGS", ":")),
+    Phase("lbfgs", "L-BFGS", "bfgs_steps", finisher=True, switch=("Adam → L-BFGS", ":")),
     Phase(
         "bfgs",
         "dense BFGS",
-        "lbfgs_steps",
+        "bfgs_steps",
         finisher=True,
         float64=True,
         settings=("bfgs_method",),

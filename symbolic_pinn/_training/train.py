@@ -87,12 +87,12 @@ def parameter_count(compiled) -> int:
 def finisher_for(compiled, config: TrainConfig) -> str:
     """The quasi-Newton phase after Adam: ``config.finisher``, or with "auto" bfgs up to BFGS_MAX_PARAMS parameters.
 
-    Without quasi-Newton steps (``lbfgs_steps = 0``) "auto" is L-BFGS's empty phase, so an
+    Without quasi-Newton steps (``bfgs_steps = 0``) "auto" is L-BFGS's empty phase, so an
     Adam-only run stays in the precision it asked for.
     """
     if config.finisher != "auto":
         return config.finisher
-    return "bfgs" if config.lbfgs_steps and parameter_count(compiled) <= BFGS_MAX_PARAMS else "lbfgs"
+    return "bfgs" if config.bfgs_steps and parameter_count(compiled) <= BFGS_MAX_PARAMS else "lbfgs"
 
 
 def train(
