@@ -76,7 +76,7 @@ EXAMPLES = [
 TARGETS = {
     "poisson": 1e-3,
     "poisson_ritz": 3e-2,
-    # the gallery: bounds above the first measurement (README), for every field
+    # the gallery: bounds above the first measurement (docs/benchmarks.md), for every field
     "heat": 1e-3,
     "neumann": 1e-3,
     "allen_cahn": 1e-3,
@@ -236,7 +236,7 @@ def run(name: str, settings: dict | None = None, runs: pathlib.Path | None = Non
             row["rel_l2"] = REFERENCES[name](compiled, result.params)
         if name == "seed":
             initial = mean_abs_dx(compiled, compiled.init_params(jax.random.PRNGKey(0)))
-            final = mean_abs_dx(compiled, result.params)  # 0 once every tanh saturates (see README)
+            final = mean_abs_dx(compiled, result.params)  # 0 once every tanh saturates (see docs/benchmarks.md)
             row["mean_abs_dx_drop"] = initial / final if final > 0 else float("inf")
     if curve:
         final = {"seconds": round(seconds, 3), "step": result.metrics["steps"], "phase": "end", **row["rel_l2"]}

@@ -30,7 +30,7 @@ RESUMABLE = frozenset(
 # each node costs one more network evaluation per collocation point.
 QUADRATURE_ORDER = 10
 # the largest network finished by dense quasi-Newton: its n × n float64 matrix is 8n² bytes
-# (128 MB at 4,000) and each step costs O(n²) besides the gradient; measured in the README
+# (128 MB at 4,000) and each step costs O(n²) besides the gradient; measured in docs/training.md
 BFGS_MAX_PARAMS = 4000
 
 
