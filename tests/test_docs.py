@@ -115,8 +115,10 @@ def check_train_sample(argv: list[str], output: str) -> None:
             for name in names:
                 assert any(fnmatch.fnmatch(name, pattern) for pattern in _run.FILES), name
             assert _run.FINISHED[0] in names and _run.METRICS_FILE in names
-        else:
-            assert line.startswith("warning: interrupted (SIGINT) after step "), line
+        else:  # as _training.stopping and checkpoint say it
+            out = re.escape(argv[argv.index("--out") + 1])
+            stopped = rf"warning: interrupted \(SIG(INT|TERM)\) after step (\d+); the checkpoint of step \2 is in {out}"
+            assert re.fullmatch(stopped + rf"; continue with `--resume {out}`", line), line
 
 
 def test_every_problem_file_of_a_page_checks(tmp_path, monkeypatch, capsys):
