@@ -171,3 +171,19 @@ def test_the_readme_keeps_its_two_first_commands():
     assert "symbolic-pinn train examples/poisson.pinn" in first
     assert text.index("<!-- test-command -->") < text.index(marked)
     assert marked.strip().endswith(".venv/bin/ruff check . && .venv/bin/pytest")
+
+
+def test_the_groups_of_train_help_are_the_ones_docs_training_names():
+    import argparse
+
+    parser = _cli._parser(only="train")
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    groups = {
+        g.title: {o for a in g._group_actions for o in a.option_strings}
+        for g in commands.choices["train"]._action_groups
+    }
+    text = " ".join((ROOT / "docs" / "training.md").read_text(encoding="utf-8").split())
+    listed = re.findall(r"\*\*(\w+)\*\* \(((?:[^()]|\([^()]*\))*)\)", text[text.index("## Settings") :])
+    assert [name for name, _ in listed] == list(_settings.GROUPS)
+    for name, listing in listed:
+        assert set(re.findall(r"--[\w-]+", listing)) <= groups[name], name
