@@ -85,8 +85,10 @@ X_POINTS = 512  # their x grid: 512 points of the periodic grid on [−1, 1)
 def spectral_reference(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x, t, u) columns of a Fourier reference on 512 x × 201 t, computed once."""
     module = {"allen_cahn": allen_cahn, "kdv": kdv}[name]
+    step, rest = divmod(module.POINTS, X_POINTS)
+    if rest or not step:
+        raise ValueError(f"{name}'s reference grid ({module.POINTS} points) does not hold the {X_POINTS} of the data")
     u = module.solve(TIMES)  # (201, POINTS)
-    step = module.POINTS // X_POINTS
     x, u = module.grid()[::step], u[:, ::step]
     xx, tt = np.meshgrid(x, TIMES)
     return xx.ravel(), tt.ravel(), u.ravel()
