@@ -17,6 +17,7 @@ References (none of them imports symbolic_pinn; each one's convergence is tested
 | allen_cahn | allen_cahn_periodic.pinn | Fourier–ETDRK4, references/allen_cahn.py | 512 x × 201 t (as AC.mat) |
 | kdv | kdv.pinn | Fourier–ETDRK4, references/kdv.py | 512 x × 201 t |
 | convection | convection.pinn | its `exact` line, sin(x − 40t) | the gallery's test grid |
+| cavity | cavity.pinn | ψ–ω finite differences + Richardson, references/cavity.py (u, v) | 129 × 129 nodes |
 | burgers | burgers.pinn | Cole–Hopf, examples/burgers_cole_hopf.py | the gallery's test grid |
 | schrodinger | schrodinger.pinn | split-step Fourier (of |h|), examples/schrodinger_reference.py | the test grid |
 | black_scholes | black_scholes.pinn | its `exact` line (the closed-form price) | the gallery's test grid |
@@ -42,7 +43,7 @@ import accuracy  # benchmarks/accuracy.py: the gallery's references (Cole–Hopf
 import jax
 import jax.numpy as jnp
 import numpy as np
-from references import allen_cahn, kdv
+from references import allen_cahn, cavity, kdv
 from rich.console import Console
 from rich.table import Table
 
@@ -107,6 +108,26 @@ def spectral_error(name: str) -> Callable:
     return error
 
 
+@functools.cache
+def cavity_reference() -> tuple[np.ndarray, ...]:
+    """(x, y, u, v) columns of the cavity's Richardson-extrapolated velocity at the coarse grid's nodes."""
+    s, u, v = cavity.velocity()
+    x, y = np.meshgrid(s, s, indexing="ij")
+    return x.ravel(), y.ravel(), u.ravel(), v.ravel()
+
+
+def cavity_error(compiled, params) -> dict[str, float]:
+    """The relative L2 errors of u and v against the cavity's reference, at its nodes."""
+    x, y, *exact = cavity_reference()
+    fields = compiled.module.fields(params)
+    dtype = jnp.result_type(float)
+    xy = (jnp.asarray(x, dtype), jnp.asarray(y, dtype))
+    return {
+        name: float(np.linalg.norm(np.asarray(fields[name](*xy), dtype=float) - e) / np.linalg.norm(e))
+        for name, e in zip(("u", "v"), exact)
+    }
+
+
 # ---- the problems and their records ------------------------------------------------------------------
 
 VRBA = "Toscano et al. 2025, arXiv:2509.14198"
@@ -144,6 +165,7 @@ PROBLEMS = {
             ),
         ),
     ),
+    "cavity": Problem("cavity", cavity_error),  # no published PINN error for this lid found yet
     "burgers": Problem(
         "burgers", accuracy.cole_hopf_error, (Record(4.9e-9, VRBA, "vRBA + SSBroyden", "GPU", VRBA_NOTE),)
     ),

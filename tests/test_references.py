@@ -230,3 +230,78 @@ def test_records_measures_on_the_grid_of_the_data(monkeypatch, references):
         assert swapped > 0.1
     finally:
         records.spectral_reference.cache_clear()
+
+
+def test_records_measures_the_cavity_at_the_reference_nodes(monkeypatch, references):
+    """The cavity's error in records.py: u and v at the nodes s × s, u[i, j] at (s[i], s[j]); closed
+    forms in place of the reference, and a network with x and y swapped is off."""
+    import types
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    monkeypatch.setitem(sys.modules, "references", references)
+    records = importlib.import_module("records")
+    u = lambda x, y: x * (1 - x) * y**2  # noqa: E731
+    v = lambda x, y: -x * y * (1 - y) ** 2  # noqa: E731
+    s = np.linspace(0, 1, 17)
+    X, Y = np.meshgrid(s, s, indexing="ij")
+    monkeypatch.setattr(records, "cavity", types.SimpleNamespace(velocity=lambda: (s, u(X, Y), v(X, Y))))
+    records.cavity_reference.cache_clear()
+    try:
+        network = lambda fields: types.SimpleNamespace(module=types.SimpleNamespace(fields=lambda p: fields))  # noqa: E731
+        errors = records.cavity_error(network({"u": u, "v": v}), None)
+        assert max(errors.values()) < 1e-6, errors
+        swapped = records.cavity_error(network({"u": lambda x, y: u(y, x), "v": lambda x, y: v(y, x)}), None)
+        assert min(swapped.values()) > 0.1, swapped
+    finally:
+        records.cavity_reference.cache_clear()
+
+
+# ---- lid-driven cavity ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cavity(references):
+    return _submodule("cavity")
+
+
+def _on_coarse_nodes(cavity, n: int, coarse: int = 8):
+    """(u, v) of the n-cell grid at the nodes of the coarse one."""
+    u, v = cavity.nodal_velocity(n)
+    step = n // coarse
+    return u[::step, ::step], v[::step, ::step]
+
+
+def test_cavity_is_second_order_and_richardson_gains_more(cavity):
+    """Differences of the velocity at common nodes fall 4× per halving of h; after Richardson's
+    extrapolation (4·u_h − u_2h)/3 they fall faster (measured 12.5×: the h² term is gone)."""
+    grids = {n: _on_coarse_nodes(cavity, n) for n in (8, 16, 32, 64)}
+    diff = lambda a, b: max(np.max(np.abs(p - q)) for p, q in zip(a, b))  # noqa: E731
+    ratio = diff(grids[16], grids[32]) / diff(grids[32], grids[64])
+    assert 3.4 < ratio < 4.6, ratio
+    richardson = {n: [(4 * f - c) / 3 for c, f in zip(grids[n], grids[2 * n])] for n in (8, 16, 32)}
+    ratio = diff(richardson[8], richardson[16]) / diff(richardson[16], richardson[32])
+    assert ratio > 8, ratio
+
+
+def test_cavity_circulation_is_the_lids(cavity):
+    """∬ω dA = ∮ u·dl = −∫₀¹ 16x²(1 − x)² dx = −8/15 (Stokes' theorem: only the lid moves).
+    The check can fail: a lid of another speed or sign changes it."""
+    for n in (16, 32):
+        _, omega = cavity.solve(n)
+        w = np.ones(n + 1)
+        w[0] = w[-1] = 0.5
+        assert np.sum(np.outer(w, w) * omega) / n**2 == pytest.approx(-8 / 15, abs=1e-5)
+
+
+def test_cavity_inertia_breaks_the_symmetry_of_stokes_flow(cavity):
+    """At Re → 0 the flow is mirror-symmetric about x = ½ (u even, v odd); at Re = 100 it is not."""
+    u, v = cavity.nodal_velocity(16, reynolds=1e-8)
+    assert np.max(np.abs(u - u[::-1])) < 1e-9 and np.max(np.abs(v + v[::-1])) < 1e-9
+    u, _ = cavity.nodal_velocity(16)
+    assert np.max(np.abs(u - u[::-1])) > 0.05
+
+
+def test_cavity_is_the_examples(cavity):
+    text = (ROOT / "examples" / "cavity.pinn").read_text(encoding="utf-8")
+    assert f"const Re = {cavity.REYNOLDS:g}" in text and "U = (16*x^2*(1 - x)^2*y, 0) on ∂Ω" in text
+    assert cavity.lid(np.array([0.0, 0.5, 1.0])) == pytest.approx([0.0, 1.0, 0.0])

@@ -12,4 +12,5 @@ it.  None of them imports ``symbolic_pinn``.
 | ``allen_cahn`` | examples/allen_cahn_periodic.pinn | Fourier pseudo-spectral + ETDRK4 |
 | ``kdv`` | examples/kdv.pinn | Fourier pseudo-spectral (2/3 dealiasing) + ETDRK4 |
 | (none) | examples/convection.pinn | its `exact` line, sin(x − βt) |
+| ``cavity`` | examples/cavity.pinn | streamfunction–vorticity finite differences, Newton, Richardson |
 """
