@@ -1,0 +1,96 @@
+"""Exponential time differencing RK4 for u_t = L u + N(u, t) with L diagonal (Fourier space).
+
+Cox & Matthews (2002), J. Comput. Phys. 176:430–455, scheme ETDRK4: with h the step and
+E = exp(hL),
+
+    a = E½ v + L⁻¹(E½ − 1) N(v)           b = E½ v + L⁻¹(E½ − 1) N(a)
+    c = E½ a + L⁻¹(E½ − 1)(2N(b) − N(v))
+    v' = E v + f₁ N(v) + 2 f₂ (N(a) + N(b)) + f₃ N(c)
+
+    f₁ = h⁻²L⁻³ [−4 − hL + E(4 − 3hL + (hL)²)]
+    f₂ = h⁻²L⁻³ [2 + hL + E(−2 + hL)]
+    f₃ = h⁻²L⁻³ [−4 − 3hL − (hL)² + E(4 − hL)]
+
+These suffer cancellation where |hL| is small; Kassam & Trefethen (2005), SIAM J. Sci.
+Comput. 26:1214–1233, evaluate each as the mean of the same expression over points on a
+circle of radius 1 around hL (Cauchy's integral formula), which is accurate for every L.
+Fourth order in h on smooth problems (the tests check the 16× per halving).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+CONTOUR_POINTS = 64  # points on each circle: the mean converges geometrically in their number
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """The step's diagonal operators, one value per Fourier mode."""
+
+    E: np.ndarray
+    E2: np.ndarray  # exp(hL/2)
+    Q: np.ndarray  # L⁻¹(exp(hL/2) − 1)
+    f1: np.ndarray
+    f2: np.ndarray
+    f3: np.ndarray
+
+
+def coefficients(L: np.ndarray, h: float, contour_points: int = CONTOUR_POINTS) -> Coefficients:
+    """ETDRK4's operators for the diagonal ``L`` and step ``h``, by contour means (Kassam & Trefethen).
+
+    >>> c = coefficients(np.array([0.0, -1.0]), 0.1)
+    >>> bool(np.allclose(c.E, np.exp([0.0, -0.1])))
+    True
+    """
+    L = np.asarray(L, dtype=complex)
+    r = np.exp(2j * np.pi * (np.arange(1, contour_points + 1) - 0.5) / contour_points)  # the full circle: L complex
+    LR = h * L[:, None] + r[None, :]
+    Q = h * np.mean((np.exp(LR / 2) - 1) / LR, axis=1)
+    f1 = h * np.mean((-4 - LR + np.exp(LR) * (4 - 3 * LR + LR**2)) / LR**3, axis=1)
+    f2 = h * np.mean((2 + LR + np.exp(LR) * (-2 + LR)) / LR**3, axis=1)
+    f3 = h * np.mean((-4 - 3 * LR - LR**2 + np.exp(LR) * (4 - LR)) / LR**3, axis=1)
+    return Coefficients(np.exp(h * L), np.exp(h * L / 2), Q, f1, f2, f3)
+
+
+def integrate(v: np.ndarray, L: np.ndarray, N: Callable[[np.ndarray], np.ndarray], times, dt: float) -> np.ndarray:
+    """The Fourier coefficients at each of ``times`` (ascending, ≥ 0), from ``v`` at t = 0.
+
+    ``N`` maps Fourier coefficients to those of the nonlinear term.  Between two requested
+    times the step is the largest not above ``dt`` that lands on the later one; the
+    coefficients are computed once per distinct step.
+    """
+    times = np.asarray(times, dtype=float)
+    if np.any(np.diff(times) < 0) or np.any(times < 0):
+        raise ValueError("times must be ascending and ≥ 0")
+    out = np.empty((len(times), len(v)), dtype=complex)
+    cache: dict[float, Coefficients] = {}
+    v, now = np.asarray(v, dtype=complex), 0.0
+    for i, t in enumerate(times):
+        steps = int(np.ceil((t - now) / dt - 1e-9))
+        if steps:
+            h = (t - now) / steps
+            key = round(h, 15)
+            if key not in cache:
+                cache[key] = coefficients(L, h)
+            c = cache[key]
+            for _ in range(steps):
+                v = step(v, N, c)
+        now = t
+        out[i] = v
+    return out
+
+
+def step(v: np.ndarray, N: Callable[[np.ndarray], np.ndarray], c: Coefficients) -> np.ndarray:
+    """One ETDRK4 step (Cox & Matthews' scheme, above)."""
+    Nv = N(v)
+    a = c.E2 * v + c.Q * Nv
+    Na = N(a)
+    b = c.E2 * v + c.Q * Na
+    Nb = N(b)
+    cc = c.E2 * a + c.Q * (2 * Nb - Nv)
+    Nc = N(cc)
+    return c.E * v + c.f1 * Nv + 2 * c.f2 * (Na + Nb) + c.f3 * Nc
