@@ -172,7 +172,8 @@ def read_npz(path: pathlib.Path, expected: Mapping[str, tuple[int, ...]] | None 
                     shape, dtype = _npy_header(archive, name)
                     kinds = "f" if expected is not None else "biuf"
                     if dtype.kind not in kinds or dtype.hasobject:
-                        raise ValueError(f"array {name} of {path.name} holds {dtype}, not numbers")
+                        kind = "floating-point numbers" if expected is not None else "numbers"
+                        raise ValueError(f"array {name} of {path.name} holds {dtype}, not {kind}")
                     if expected is not None and tuple(shape) != tuple(expected[name]):
                         raise ValueError(
                             f"array {name} of {path.name} has shape {tuple(shape)}, this problem's "
