@@ -448,6 +448,7 @@ def test_the_reader_and_the_writer_share_the_file_names(trained_from_sympy):
     assert set(_run.FINISHED) <= names  # what load reads is what was written
     homes = {name: "run.py" for name in (_run.PROBLEM_FILE, _run.METRICS_FILE, _run.CODE_FILE, _run.HISTORY_FILE)}
     homes |= {_run.PARAMS_FILE: "run.py", _run.PLOT_FILES["loss"]: "run.py", checkpoint.INDEX: "checkpoint.py"}
+    homes |= {_run.MANIFEST: "run.py", _run.LOCK_FILE: "run.py"}
     for path in (ROOT / "symbolic_pinn").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and node.value in homes:

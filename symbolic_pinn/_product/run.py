@@ -51,6 +51,7 @@ import json
 import math
 import os
 import pathlib
+import stat
 import sys
 import warnings
 from collections.abc import Callable
@@ -621,7 +622,10 @@ def _copy_input(run_dir: pathlib.Path, name: str, source: pathlib.Path) -> str:
     digest = hashlib.sha256()
 
     def copy(handle) -> None:
-        with open(source, "rb") as original:
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO put there since: not waited on
+        with os.fdopen(fd, "rb") as original:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, f"{source} is not a regular file")
             for block in iter(lambda: original.read(1 << 20), b""):
                 digest.update(block)
                 handle.write(block)
