@@ -366,3 +366,24 @@ def test_eval_on_a_full_disk_leaves_the_old_output(run_copy, tmp_path, monkeypat
         "copy",
         "values.csv",
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [('"a string"', "holds a str, not an object"), ("[]", "holds a list"), ("[" * 100_000, "not JSON")],
+    ids=["a string", "a list", "nested too deep"],
+)
+def test_a_checkpoint_index_that_is_not_an_object_is_damaged(run_copy, trained, content, message):
+    problem, _ = trained
+    (run_copy / "checkpoint.json").write_text(content)
+    code, _, err = main("train", problem, "--resume", run_copy, "--no-progress")
+    assert code == 1 and f"the checkpoint in {run_copy} is damaged" in err and message in err
+    assert "Traceback" not in err and "internal error" not in err
+
+
+def test_a_huge_checkpoint_index_is_refused_unread(run_copy, trained, monkeypatch):
+    from symbolic_pinn._training import checkpoint
+
+    monkeypatch.setattr(checkpoint, "MAX_INDEX_BYTES", 100)
+    err = error_of(lambda: checkpoint.index(run_copy))
+    assert "is damaged" in err.message and "larger than 100 bytes" in err.message
