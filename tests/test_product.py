@@ -241,15 +241,20 @@ def test_train_defaults_to_runs_slash_the_problem_name(tmp_path, monkeypatch):
 
 
 def test_overwrite_says_what_it_replaces(tmp_path, capsys):
-    for name in ["metrics.json", "params.npz", "checkpoint.json", "checkpoint-00000010.npz", "loss.png", "notes.txt"]:
+    names = ["metrics.json", "params.npz", "checkpoint.json", "checkpoint-00000010.npz", "loss.png", "notes.txt"]
+    for name in names + ["solution_sketch.png"]:
         (tmp_path / name).write_text("old")
+    (tmp_path / "checkpoint.json").write_text(json.dumps({"arrays": "checkpoint-00000010.npz"}))
+    (tmp_path / "files.json").write_text(json.dumps({"files": ["metrics.json", "params.npz", "loss.png"]}))
     from symbolic_pinn._product import run as _run
 
-    _run.claim(tmp_path, True, replace="--overwrite", resume=f"--resume {tmp_path}", other="another --out")
+    words = {"replace": "--overwrite", "resume": f"--resume {tmp_path}", "other": "another --out"}
+    _run.remove(tmp_path, _run.claim(tmp_path, True, **words), "--overwrite")
     err = capsys.readouterr().err
     assert "--overwrite: replacing the earlier run in" in err
-    assert "checkpoint-00000010.npz, checkpoint.json, loss.png, metrics.json, params.npz" in err
-    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]  # not a file of a run: kept
+    assert "checkpoint-00000010.npz, checkpoint.json, loss.png, metrics.json, params.npz, files.json" in err
+    # not files of the run, though named like them: kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "solution_sketch.png"]
 
 
 # ---- history, progress, metrics ----------------------------------------------------------
@@ -443,6 +448,7 @@ def test_the_reader_and_the_writer_share_the_file_names(trained_from_sympy):
     assert set(_run.FINISHED) <= names  # what load reads is what was written
     homes = {name: "run.py" for name in (_run.PROBLEM_FILE, _run.METRICS_FILE, _run.CODE_FILE, _run.HISTORY_FILE)}
     homes |= {_run.PARAMS_FILE: "run.py", _run.PLOT_FILES["loss"]: "run.py", checkpoint.INDEX: "checkpoint.py"}
+    homes |= {_run.MANIFEST: "run.py", _run.LOCK_FILE: "run.py"}
     for path in (ROOT / "symbolic_pinn").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and node.value in homes:

@@ -7,7 +7,9 @@ usage errors exit with 2; nothing the user writes produces a Python traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import io
 import os
 import pathlib
 import signal
@@ -77,7 +79,7 @@ def _cmd_train(args) -> int:
     from . import run as _run
 
     settings = _train_settings(args)
-    run_dir = pathlib.Path(args.resume or args.out or pathlib.Path("runs") / pathlib.Path(args.file).stem)
+    run_dir = pathlib.Path(args.resume or args.out or _run.default_dir(args.file))
     if args.resume and args.overwrite:
         raise PinnError("--overwrite goes with --out: a resumed run continues its directory")
     initialize(args.coordinator, args.num_processes, args.process_id)  # several processes: join them first
@@ -86,20 +88,30 @@ def _cmd_train(args) -> int:
     import jax
 
     leader = jax.process_index() == 0  # process 0 writes the run directory; the others train with it
-    if leader and not args.resume:
-        _run.claim(run_dir, args.overwrite, replace="--overwrite", resume=f"--resume {run_dir}", other="another --out")
-    _run.create(run_dir)
-    if leader and not args.out and not args.resume:
-        print(f"writing the run into {run_dir}", file=sys.stderr)
-    try:
-        result = train(compiled, config, run_dir, resume=bool(args.resume))
-    except jax.errors.JaxRuntimeError as err:
-        if jax.process_count() == 1:
-            raise
-        _lost_peer(lost_process(err, run_dir, checkpoint.last_step(run_dir)))
+    words = {"replace": "--overwrite", "resume": f"--resume {run_dir}", "other": "another --out"}
+    # process 0 holds the directory (checked, locked; an earlier run removed once training has started)
+    held = _run.hold(run_dir, args.overwrite, resuming=bool(args.resume), **words) if leader else None
+    with held or contextlib.nullcontext(lambda: None) as start:
+        if not leader:
+            _run.create(run_dir)
+        if leader and not args.out and not args.resume:
+            print(f"writing the run into {run_dir}", file=sys.stderr)
+        try:
+            result = train(compiled, config, run_dir, resume=bool(args.resume), on_start=start)
+        except jax.errors.JaxRuntimeError as err:
+            if jax.process_count() == 1:
+                raise
+            _lost_peer(lost_process(err, run_dir, checkpoint.last_step(run_dir)))
+        if leader:
+            return _finish(args, run_dir, compiled, result, settings)
+    return 0
+
+
+def _finish(args, run_dir: pathlib.Path, compiled, result, settings: dict) -> int:
+    """Print the result of a training, write its run directory; the exit status."""
+    from . import run as _run
+
     metrics = result.metrics
-    if not leader:
-        return 0
     errors = (
         ", ".join(f"{k} {'not computed' if v is None else f'{v:.3e}'}" for k, v in metrics["rel_l2"].items())
         or "no exact solution given"
@@ -192,7 +204,7 @@ def _cmd_eval(args) -> int:
             if outside is not None:
                 values[outside] = float("nan")
             columns[name] = values
-    _write_table(columns, args.out)
+    _write_table(columns, args.out, args.run_dir)
     if args.out:
         print(f"wrote {args.out}: {', '.join(columns)}", file=sys.stderr)
     return 0
@@ -242,29 +254,50 @@ def _eval_points(run, args):
     return columns, outside
 
 
-def _write_table(columns: dict, out: str | None) -> None:
-    """Write named columns as CSV (a header row; stdout without ``out``) or NPZ (arrays as they are)."""
+def _write_table(columns: dict, out: str | None, run_dir=None) -> None:
+    """Write named columns as CSV (a header row; stdout without ``out``) or NPZ (arrays as they are).
+
+    A file is written whole or not at all (a full disk leaves an existing ``out`` as it was),
+    never through a symbolic link, and never over a file of the run evaluated.
+    """
     import numpy as np
 
-    if out is not None and out.endswith(".npz"):
-        try:
-            np.savez(out, **columns)
-        except OSError as err:
-            raise PinnError(f"cannot write {out}: {err.strerror}") from None
+    from .. import _files
+    from . import run as _run
+
+    if out is None:
+        _write_csv(columns, sys.stdout)
         return
-    flat = {k: np.ravel(v) for k, v in columns.items()}
+    path = pathlib.Path(out)
+    if run_dir is not None and _run.is_run_file(pathlib.Path(run_dir), path):
+        raise PinnError(
+            f"--out {out} is a file of the run in {run_dir}; nothing was written",
+            help="write the values elsewhere: a run's own files are read by `load` and `eval`",
+        )
+
+    def content(handle) -> None:
+        if out.endswith(".npz"):
+            np.savez(handle, **columns)
+            return
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        _write_csv(columns, text)
+        text.detach()  # the handle stays open for write_atomic to finish
+
     try:
-        handle = open(out, "w", newline="") if out else sys.stdout
+        _files.write_atomic(path, content)
     except OSError as err:
-        raise PinnError(f"cannot write {out}: {err.strerror}") from None
-    try:
-        writer = csv.writer(handle)
-        writer.writerow(flat)
-        for row in zip(*flat.values()):
-            writer.writerow(f"{value:.9g}" for value in row)
-    finally:
-        if out:
-            handle.close()
+        raise PinnError(f"cannot write {out}: {err.strerror or err}", help="nothing was written") from None
+
+
+def _write_csv(columns: dict, handle) -> None:
+    import numpy as np
+
+    flat = {k: np.ravel(v) for k, v in columns.items()}
+    writer = csv.writer(handle)
+    writer.writerow(flat)
+    for row in zip(*flat.values()):
+        writer.writerow(f"{value:.9g}" for value in row)
+    handle.flush()
 
 
 # flags kept from before the flags were named after the settings

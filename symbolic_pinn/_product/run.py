@@ -10,30 +10,48 @@ A training run (``symbolic-pinn train``, or ``problem.train(run_dir)`` from Pyth
 writes into its directory
 
 - ``problem.pinn``: the problem text (a problem built from SymPy: its text, printed);
-- ``metrics.json``: settings, errors, the sha256 of the generated code, versions;
+- ``inputs/``: a copy of each file the problem reads (``data``, ``table``), under the name
+  the problem gives it;
+- ``metrics.json``: settings, errors, the sha256 of the generated code, of ``problem.pinn``
+  and of each copy, versions;
 - ``loss.py``: the generated code; ``history.csv``: the loss every few steps;
 - ``params.npz``: the parameters, each array under its path in the parameter tree;
 - ``loss.png``, ``solution_<field>.png``, ``error_<field>.png``: the plots (``plots.py``);
-- the checkpoint (``checkpoint.json`` and its arrays, named by ``_training.checkpoint``).
+- the checkpoint (``checkpoint.json`` and its arrays, named by ``_training.checkpoint``);
+- ``files.json``: the list of the files it wrote, each added before it is written;
+- ``train.lock``: locked while a training writes there.
 
-Every file is written whole or not at all (``_files.write_atomic``: a temporary file
-renamed over the old one, so a symlink named like a file of the run is replaced, not
-written through).
-:func:`load` recompiles the problem from the saved text and settings — user text is
-parsed, never executed; nothing is unpickled — and gives a :class:`Run`, the same
-class ``problem.train`` returns: ``run.field("u")(x, y)`` takes scalars, arrays or
-meshgrids (broadcast together) and can be differentiated, jitted and vmapped.
+A directory is taken for a run only if it is new, empty of files a run writes, or holds a
+run of ours; another training holding it, or the user's own ``loss.py``, is refused before
+anything changes.  Replacing an earlier run removes the files its list names (and its
+checkpoint's), nothing else, and only once the new run's settings have all been checked.
+Every file is written whole or not at all, never through a symbolic link
+(``_files.write_atomic``).
+
+:func:`load` reads the directory alone: the problem is compiled again from its own copies
+(``problem.pinn``, ``inputs/``), which must be those it trained with (their sha256), with
+its settings checked as given settings are; ``params.npz`` must hold exactly the arrays of
+those networks (headers checked before data).  Everything is read bounded and without
+following a symbolic link; user text is parsed, never executed; nothing is unpickled.
+It gives a :class:`Run`, the same class ``problem.train`` returns:
+``run.field("u")(x, y)`` takes scalars, arrays or meshgrids (broadcast together) and can be
+differentiated, jitted and vmapped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import errno
 import functools
+import hashlib
 import io
 import json
 import math
+import os
 import pathlib
+import stat
 import sys
 import warnings
 from collections.abc import Callable
@@ -66,14 +84,22 @@ HISTORY_FILE = "history.csv"
 PARAMS_FILE = "params.npz"
 PLOT_FILES = {"loss": "loss.png", "solution": "solution_{}.png", "error": "error_{}.png"}  # by plots.figures' kind
 # every file of a run, as glob patterns (its checkpoint's named by the checkpoint format)
+MANIFEST = "files.json"  # the files the run wrote (its checkpoint's: named by its index); what --overwrite removes
+LOCK_FILE = "train.lock"  # locked while a training writes into the directory
+INPUTS = "inputs"  # copies of the files the problem reads (data, tables), under the names it gives them
+# every file of a run, as glob patterns (its checkpoint's named by the checkpoint format)
 FILES = (
-    (METRICS_FILE, CODE_FILE, HISTORY_FILE, PARAMS_FILE, PROBLEM_FILE)
+    (METRICS_FILE, CODE_FILE, HISTORY_FILE, PARAMS_FILE, PROBLEM_FILE, MANIFEST, LOCK_FILE, INPUTS)
     + tuple(name.format("*") for name in PLOT_FILES.values())
     + checkpoint.FILES
 )
 FINISHED = (PROBLEM_FILE, METRICS_FILE, PARAMS_FILE)  # what load needs
-MARKERS = (METRICS_FILE, checkpoint.INDEX, PARAMS_FILE)  # a directory holding one of these holds a run
+MARKERS = (METRICS_FILE, checkpoint.INDEX, PARAMS_FILE)  # a run of a version before MANIFEST holds one of these
 SYMPY_LABELS = "sympy_labels"  # in metrics.json: the terms' labels of a problem built from SymPy
+SHA256 = "sha256"  # in metrics.json: the sha256 of problem.pinn and of each copy in inputs/, by name in the run
+# bounds on what load reads back: far above what a run writes
+MAX_JSON_BYTES = 64 << 20
+MAX_HISTORY_BYTES = 256 << 20
 
 # ---- the result ---------------------------------------------------------------------------
 
@@ -226,20 +252,19 @@ class CompiledProblem(pipeline.Compiled):
         if run_dir is None:
             return Run.of(train(self, config, callback=callback))
         run_dir = pathlib.Path(run_dir)
-        leader = jax.process_index() == 0  # with several processes, process 0 writes
         text = problem_text(self)  # a SymPy-built problem that cannot be saved is refused before training
         if resume and overwrite:
             raise PinnError("overwrite=True replaces an earlier run, resume=True continues it: give one of them")
-        if leader and not resume:  # a resumed run continues its directory
-            claim(run_dir, overwrite, replace="overwrite=True", resume="resume=True", other="another run_dir")
-            create(run_dir)
-        record = train(self, config, run_dir, resume=resume, callback=callback)
-        if leader:
+        if jax.process_index() != 0:  # with several processes, process 0 writes
+            return Run.of(train(self, config, run_dir, resume=resume, callback=callback), run_dir)
+        words = {"replace": "overwrite=True", "resume": "resume=True", "other": "another run_dir"}
+        with hold(run_dir, overwrite, resuming=resume, **words) as start:
+            record = train(self, config, run_dir, resume=resume, callback=callback, on_start=start)
             settings = dataclasses.asdict(config) | self.network_settings
             _, failed = write(run_dir, self, record, settings, text=text, plots=plots)
-            if failed:
-                listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
-                warnings.warn(f"could not write in {run_dir}: {listing}", stacklevel=2)
+        if failed:
+            listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
+            warnings.warn(f"could not write in {run_dir}: {listing}", stacklevel=2)
         return Run.of(record, run_dir)
 
 
@@ -257,31 +282,198 @@ def create(run_dir: pathlib.Path) -> None:
     _files.writable_directory(run_dir)
 
 
+def default_dir(problem_file) -> pathlib.Path:
+    """``runs/<name>``, the name the problem file's without ``.pinn``, made one safe path component
+    (``...pinn`` would otherwise send the run to ``runs/..``)."""
+    stem = pathlib.PurePath(problem_file).stem
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem).lstrip(".")
+    return pathlib.Path("runs") / (safe or "run")
+
+
+def _run_name(name) -> bool:
+    """Whether ``name`` may be a file of a run: a name in the directory, or one below ``inputs/``."""
+    if not isinstance(name, str) or "\\" in name or "\0" in name:
+        return False
+    parts = pathlib.PurePosixPath(name).parts
+    return (
+        bool(parts)
+        and not pathlib.PurePosixPath(name).is_absolute()
+        and all(p not in ("", ".", "..") for p in parts)
+        and (len(parts) == 1 or parts[0] == INPUTS)
+    )
+
+
+def written(run_dir: pathlib.Path) -> list[str] | None:
+    """The files the run in ``run_dir`` wrote, as its list (``files.json``) names them; None without a list."""
+    path = run_dir / MANIFEST
+    if not (path.exists() or path.is_symlink()):
+        return None
+    help = f"remove the files of that run yourself, or choose another directory; {MANIFEST} lists what a run wrote"
+    data = _files.read_json(path, MAX_JSON_BYTES, help)
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list) or not all(map(_run_name, data["files"])):
+        raise PinnError(
+            f"{path} is damaged: it must list the files of the run, each a name in its directory", help=help
+        )
+    return list(data["files"])
+
+
+def record(run_dir: pathlib.Path, names) -> None:
+    """Add ``names`` to the run's list of files (before they are written: a crash leaves none unlisted)."""
+    listed = written(run_dir) or []
+    text = json.dumps({"files": sorted(set(listed) | set(names))}, indent=1) + "\n"
+    _files.write_atomic(run_dir / MANIFEST, text.encode())
+
+
 def previous_files(run_dir: pathlib.Path) -> list[str]:
-    """The files of an earlier run in ``run_dir`` (none if it holds no run)."""
-    if not run_dir.is_dir() or not any((run_dir / n).is_file() for n in MARKERS):
+    """The files of an earlier run in ``run_dir`` (none if it holds no run): those its list names
+    and its checkpoint's; for a run of a version that kept no list, those named like a run's."""
+    if not run_dir.is_dir():
         return []
-    return sorted({p.name for pattern in FILES for p in run_dir.glob(pattern) if p.is_file()})
+    listed = written(run_dir)
+    if listed is None:
+        if not any((run_dir / n).is_file() for n in MARKERS):
+            return []
+        return sorted({p.name for pattern in FILES for p in run_dir.glob(pattern) if p.is_file()})
+    names = set(listed) | set(checkpoint.current_files(run_dir)) | {MANIFEST}
+    return sorted(n for n in names if (run_dir / n).exists() or (run_dir / n).is_symlink())
 
 
-def claim(run_dir: pathlib.Path, overwrite: bool, *, replace: str, resume: str, other: str) -> None:
-    """Refuse a directory holding an earlier run, unless told to replace it; then say what goes.
+def is_run_file(run_dir: pathlib.Path, path: pathlib.Path) -> bool:
+    """Whether ``path`` (links resolved) is a file of the run in ``run_dir``, or named like one there."""
+    where = path.resolve()
+    inside = run_dir.resolve()
+    if not where.is_relative_to(inside):
+        return False
+    parts = where.relative_to(inside).parts
+    if not parts:
+        return True
+    name = "/".join(parts)
+    listed = written(run_dir) or []
+    return name in listed or parts[0] == INPUTS or any(pathlib.PurePosixPath(name).match(p) for p in FILES)
 
+
+def _clashes(run_dir: pathlib.Path) -> list[str]:
+    """The entries of ``run_dir`` named like a file a run writes (its inputs/ folder included)."""
+    return sorted({p.name for pattern in FILES for p in run_dir.glob(pattern)} - {LOCK_FILE})
+
+
+def _strangers(run_dir: pathlib.Path, listed: list[str]) -> list[str]:
+    """Files a new run would write over that the earlier run's list does not name (the user's)."""
+    fixed = (METRICS_FILE, CODE_FILE, HISTORY_FILE, PARAMS_FILE, PROBLEM_FILE)
+    names = [n for n in fixed if (run_dir / n).exists() or (run_dir / n).is_symlink()]
+    inputs = run_dir / INPUTS
+    if inputs.is_symlink() or inputs.exists() and not inputs.is_dir():
+        names.append(INPUTS)
+    elif inputs.is_dir():
+        for folder, dirs, files in os.walk(inputs):  # links are not followed
+            below = pathlib.Path(folder).relative_to(run_dir).as_posix()
+            names += [f"{below}/{f}" for f in files + [d for d in dirs if (pathlib.Path(folder) / d).is_symlink()]]
+    return [n for n in names if n not in listed]
+
+
+def _not_busy(run_dir: pathlib.Path) -> None:
+    if (run_dir / LOCK_FILE).is_file():
+        with _files.lock(run_dir / LOCK_FILE, _busy(run_dir), _BUSY_HELP):
+            pass
+
+
+def _busy(run_dir) -> str:
+    return f"another training is writing into {run_dir} (it holds {run_dir / LOCK_FILE}); nothing was changed"
+
+
+_BUSY_HELP = "wait for it to end, or choose another directory for this one"
+
+
+def claim(
+    run_dir: pathlib.Path, overwrite: bool, *, replace: str, resume: str, other: str, held: bool = False
+) -> list[str]:
+    """Check that a new run may go into ``run_dir``, changing nothing; returns the files of the
+    earlier run there that it replaces (only with ``overwrite``).
+
+    Refused: a directory another training holds; one holding files a run would write over
+    that no run of ours wrote (the user's own ``loss.py``); an earlier run, unless
+    ``overwrite``; with ``overwrite``, a run of a version that kept no list of its files.
     ``replace``, ``resume`` and ``other`` say in the caller's words (a flag, a keyword) how to
-    replace the run, continue it, or write elsewhere.
+    replace the run, continue it, or write elsewhere; ``held``: the caller holds its lock.
     """
+    if not run_dir.is_dir():
+        return []
+    if not held:
+        _not_busy(run_dir)
+    listed = written(run_dir)
     previous = previous_files(run_dir)
     if not previous:
-        return
+        clashes = _clashes(run_dir)
+        if clashes:
+            raise PinnError(
+                f"{run_dir} holds files that no run wrote, which a run would write over "
+                f"({', '.join(clashes[:4])}{', ...' if len(clashes) > 4 else ''}); nothing was changed",
+                help=f"choose {other}: a new or empty directory",
+            )
+        return []
     if not overwrite:
         raise PinnError(
             f"{run_dir} holds an earlier run ({', '.join(previous[:4])}{', ...' if len(previous) > 4 else ''}); "
             "nothing was changed",
             help=f"continue it with `{resume}`, replace it with `{replace}`, or choose {other}",
         )
-    print(f"{replace}: replacing the earlier run in {run_dir}: removing {', '.join(previous)}", file=sys.stderr)
-    for name in previous:
-        (run_dir / name).unlink(missing_ok=True)
+    if listed is None:
+        raise PinnError(
+            f"{run_dir} holds a run of an earlier version, which kept no list ({MANIFEST}) of the files it wrote, "
+            f"so `{replace}` cannot tell them from yours; nothing was changed",
+            help=f"remove its files yourself, continue it with `{resume}`, or choose {other}",
+        )
+    strangers = _strangers(run_dir, listed)
+    if strangers:
+        raise PinnError(
+            f"{run_dir} holds files that its run did not write, which a new run would write over "
+            f"({', '.join(strangers[:4])}); nothing was changed",
+            help=f"move them elsewhere, or choose {other}",
+        )
+    return [n for n in previous if n != LOCK_FILE]
+
+
+def remove(run_dir: pathlib.Path, names: list[str], replace: str) -> None:
+    """Remove the files of an earlier run (as :func:`claim` listed them), saying which; never through a link."""
+    names = sorted(names, key=lambda n: n == MANIFEST)  # the list last: a crash leaves it
+    print(f"{replace}: replacing the earlier run in {run_dir}: removing {', '.join(names)}", file=sys.stderr)
+    for name in names:
+        parents = pathlib.PurePosixPath(name).parents
+        if any((run_dir / p).is_symlink() for p in parents if str(p) != "."):
+            continue
+        with contextlib.suppress(IsADirectoryError, PermissionError):
+            (run_dir / name).unlink(missing_ok=True)
+    folders = {p for n in names for p in pathlib.PurePosixPath(n).parents if str(p) != "."}
+    for folder in sorted(folders, key=lambda p: -len(p.parts)):  # the deepest first; only emptied ones go
+        with contextlib.suppress(OSError):
+            (run_dir / folder).rmdir()
+
+
+@contextlib.contextmanager
+def hold(run_dir: pathlib.Path, overwrite: bool = False, *, resuming: bool = False, replace, resume, other):
+    """Hold ``run_dir`` for one training, from its checks to its last file.
+
+    Refuses, before anything changes, what :func:`claim` refuses (a resumed run: only a
+    directory another training holds); then creates the directory and locks it
+    (``train.lock``) until the block ends, so a second training into it is refused.
+    Yields ``start``, for the trainer to call once every setting is checked: only then is
+    the earlier run removed (with ``overwrite``), and the directory marked as a run's.
+    """
+    words = {"replace": replace, "resume": resume, "other": other}
+    if resuming:
+        _not_busy(run_dir)
+    else:
+        claim(run_dir, overwrite, **words)
+    create(run_dir)
+    with _files.lock(run_dir / LOCK_FILE, _busy(run_dir), _BUSY_HELP):
+        previous = [] if resuming else claim(run_dir, overwrite, **words, held=True)  # again, now that it is held
+
+        def start() -> None:
+            if previous:
+                remove(run_dir, previous, replace)
+            record(run_dir, [LOCK_FILE])
+
+        yield start
 
 
 def problem_text(problem) -> str:
@@ -339,14 +531,25 @@ def write(
     from .._training.monitor import history_columns
 
     problem_file = problem_file if problem_file is not None else problem.spec.filename
+    text = problem_text(problem) if text is None else text
+    written, failed = [], {}
+    copies = {}
+    for name, source in inputs(problem).items():
+        try:
+            copies[name] = _copy_input(run_dir, name, source)
+            written.append(name)
+        except OSError as err:
+            failed[name] = err.strerror or str(err)
+            copies[name] = ""  # load says the copy is missing (never reads the file from elsewhere)
     metrics = dict(result.metrics)
     metrics.update(
         {
+            # the problem's file as it was named, for the reader: load reads the run's own copy, problem.pinn
             "problem": None if problem_file is None else str(problem_file),
-            "problem_path": None if problem_file is None else str(pathlib.Path(problem_file).resolve()),
             "settings": settings,
             "versions": {"symbolic_pinn": __version__, "jax": jax.__version__},
             "source_sha256": problem.source_hash,
+            SHA256: {PROBLEM_FILE: hashlib.sha256(text.encode()).hexdigest()} | copies,
         }
     )
     if problem.spec.source is None:
@@ -370,11 +573,14 @@ def write(
     contents = {
         METRICS_FILE: lambda: (metrics_json(metrics) + "\n").encode(),
         CODE_FILE: lambda: problem.source.encode(),
-        PROBLEM_FILE: lambda: (problem_text(problem) if text is None else text).encode(),
+        PROBLEM_FILE: lambda: text.encode(),
         HISTORY_FILE: history,
         PARAMS_FILE: params,
     }
-    written, failed = [], {}
+    try:
+        record(run_dir, contents)
+    except OSError as err:
+        failed[MANIFEST] = err.strerror or str(err)
     for name, content in contents.items():
         try:
             _files.write_atomic(run_dir / name, content())
@@ -389,6 +595,45 @@ def write(
     return written + ([checkpoint.INDEX] if checkpoint.exists(run_dir) else []), failed
 
 
+def inputs(problem) -> dict[str, pathlib.Path]:
+    """The files the problem read (its `data` and `table` files): where each goes in the run
+    (``inputs/<the name the problem gives it>``), and where it was read from."""
+    base = pathlib.Path(problem.spec.filename).parent if problem.spec.filename else pathlib.Path.cwd()
+    named = [d.name for d in problem.spec.data] + [t.file for t in problem.ir.tables]
+    found = {}
+    for name in named:
+        inside = pathlib.PurePosixPath(os.path.normpath(name).replace(os.sep, "/"))
+        if inside.is_absolute() or ".." in inside.parts:  # the checker refuses these; never outside inputs/
+            continue
+        found[f"{INPUTS}/{inside.as_posix()}"] = base / name
+    return found
+
+
+def _copy_input(run_dir: pathlib.Path, name: str, source: pathlib.Path) -> str:
+    """Copy a file the problem read into the run (as ``name``, below ``inputs/``); returns its sha256."""
+    folder = run_dir
+    for part in pathlib.PurePosixPath(name).parent.parts:  # made here, and never a link
+        folder = folder / part
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir()
+        if folder.is_symlink() or not folder.is_dir():
+            raise OSError(errno.ENOTDIR, f"{folder} is not a folder of the run")
+    record(run_dir, [name])
+    digest = hashlib.sha256()
+
+    def copy(handle) -> None:
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO put there since: not waited on
+        with os.fdopen(fd, "rb") as original:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, f"{source} is not a regular file")
+            for block in iter(lambda: original.read(1 << 20), b""):
+                digest.update(block)
+                handle.write(block)
+
+    _files.write_atomic(run_dir / name, copy)
+    return digest.hexdigest()
+
+
 def write_plots(run_dir: pathlib.Path, problem, result) -> list[str]:
     """Write the loss plot and each field's plots (``plots.figures``); returns the file names."""
     from . import plots
@@ -396,6 +641,7 @@ def write_plots(run_dir: pathlib.Path, problem, result) -> list[str]:
     names = []
     for kind, field, figure in plots.figures(problem, result):
         names.append(PLOT_FILES[kind].format(field))
+        record(run_dir, names[-1:])
         _files.write_atomic(run_dir / names[-1], plots.png(figure))
     return names
 
@@ -426,21 +672,22 @@ def trained_in_float64(run_dir) -> bool:
     """Whether the run in ``run_dir`` trained in double precision (False when it cannot tell)."""
     for name in (METRICS_FILE, checkpoint.INDEX):
         try:
-            return bool(json.loads((pathlib.Path(run_dir) / name).read_text())["settings"].get("float64"))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return _files.read_json(pathlib.Path(run_dir) / name, MAX_JSON_BYTES, "")["settings"]["float64"] is True
+        except (PinnError, KeyError, TypeError, IndexError):
             continue
     return False
 
 
-def _read_json(path: pathlib.Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise PinnError(f"cannot read {path}: {err}", help="the run directory is damaged; train again") from None
+_DAMAGED = "the run directory is damaged; train again"
 
 
 def load(run_dir) -> Run:
     """Load a run directory (``symbolic-pinn train --out``, or ``problem.train(run_dir)``).
+
+    Everything is read from the directory itself (the problem's text and its data files are
+    copies there), bounded, without following symbolic links, and checked before it is used:
+    nothing is executed or unpickled, and the parameters must have the shapes the problem
+    text and settings give its networks.
 
     Args:
         run_dir: the directory of a training run.
@@ -459,58 +706,165 @@ def load(run_dir) -> Run:
             f"{run_dir} is not a finished run: it lacks {', '.join(missing)}{resume}",
             help=where + " (a run stopped early still writes them; runs of older versions lack problem.pinn)",
         )
-    metrics = _read_json(run_dir / METRICS_FILE)
+    metrics = read_metrics(run_dir)
     problem = _recompile(run_dir, metrics)
-    try:
-        params = problem.module.load_params(run_dir / PARAMS_FILE)
-    except (OSError, ValueError, KeyError) as err:
-        raise PinnError(f"cannot read the parameters in {run_dir}: {err}", help="the run is damaged") from None
+    params = _read_params(run_dir, problem)
     history = _read_history(run_dir / HISTORY_FILE)
-    return Run(problem, params, metrics, history, config=_config(metrics), run_dir=run_dir)
+    return Run(problem, params, metrics, history, config=_config(metrics, run_dir), run_dir=run_dir)
+
+
+def read_metrics(run_dir: pathlib.Path) -> dict:
+    """``metrics.json``, bounded and checked: an object, its settings known settings of the right
+    types and values (``_settings.check``, then the configurations' own checks)."""
+    path = run_dir / METRICS_FILE
+    metrics = _files.read_json(path, MAX_JSON_BYTES, _DAMAGED)
+    if not isinstance(metrics, dict):
+        raise PinnError(f"{path} holds a {type(metrics).__name__}, not an object of metrics", help=_DAMAGED)
+    settings = metrics.get("settings", {})
+    if not isinstance(settings, dict):
+        raise PinnError(f"'settings' in {path} is not a table of settings", help=_DAMAGED)
+    for key in (SHA256,):
+        if key in metrics and not (
+            isinstance(metrics[key], dict) and all(_run_name(k) and isinstance(v, str) for k, v in metrics[key].items())
+        ):
+            raise PinnError(f"'{key}' in {path} must map files of the run to their sha256", help=_DAMAGED)
+    _recorded_settings(metrics, path)  # checked now, before anything is compiled with them
+    return metrics
+
+
+def _recorded_settings(metrics: dict, path: pathlib.Path) -> tuple[dict, dict]:
+    """The network and training settings a run recorded, checked as given settings are checked
+    (a setting added since has the value such a run had; one no longer known is ignored)."""
+    from .._config import ABSENT_MEANS, NetworkConfig, current_names
+    from .._settings import NETWORK, SETTINGS, check
+
+    known = {s.name for s in SETTINGS}
+    try:
+        recorded = current_names(metrics.get("settings", {}))  # a run saved under a setting's old name
+        settings = ABSENT_MEANS | {k: v for k, v in recorded.items() if k in known}
+        settings = check(settings, f"in {path}")
+        network = {s.name: settings.get(s.name, s.default) for s in NETWORK}
+        NetworkConfig(**network)
+        train = {k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__}
+        TrainConfig(**train)
+    except PinnError as err:
+        raise PinnError(f"the settings in {path} are damaged: {err.message}", help=_DAMAGED) from None
+    return network, train
+
+
+def _read_params(run_dir: pathlib.Path, problem) -> dict:
+    """``params.npz``: exactly the arrays of the problem's networks, each header checked before its data."""
+    import jax
+    import jax.numpy as jnp
+
+    template = jax.eval_shape(problem.module.init_params, jax.random.PRNGKey(0))
+    paths, treedef = jax.tree_util.tree_flatten_with_path(template)
+    expected = {jax.tree_util.keystr(key): tuple(like.shape) for key, like in paths}
+    path = run_dir / PARAMS_FILE
+    try:
+        arrays = _files.read_npz(path, expected)
+    except (OSError, ValueError) as err:
+        why = getattr(err, "strerror", None) or str(err)
+        raise PinnError(
+            f"cannot read the parameters in {path}: {why}",
+            help=f"the parameters must be those of the networks that {PROBLEM_FILE} and the settings in "
+            f"{METRICS_FILE} give; the run is damaged: train again",
+        ) from None
+    leaves = [jnp.asarray(arrays[jax.tree_util.keystr(key)], dtype=like.dtype) for key, like in paths]
+    return jax.tree_util.tree_unflatten(treedef, leaves)
 
 
 def _read_history(path: pathlib.Path) -> list[dict]:
     """The rows of ``history.csv`` (none if the file is missing): numbers as numbers, blanks left out."""
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError:
+    if not (path.exists() or path.is_symlink()):
         return []
+    data = _files.read_bounded(path, MAX_HISTORY_BYTES, _DAMAGED, follow=False)
+    try:
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
     except (ValueError, csv.Error) as err:
-        raise PinnError(f"cannot read {path}: {err}", help="the run directory is damaged; train again") from None
+        raise PinnError(f"cannot read {path}: {err}", help=_DAMAGED) from None
     kinds = {"step": int, "phase": str}
     try:
         return [{k: kinds.get(k, float)(v) for k, v in row.items() if v not in ("", None)} for row in rows]
     except (TypeError, ValueError) as err:
-        raise PinnError(f"cannot read {path}: {err}", help="the run directory is damaged; train again") from None
+        raise PinnError(f"cannot read {path}: {err}", help=_DAMAGED) from None
 
 
-def _config(metrics: dict) -> TrainConfig:
-    """The training settings a run recorded (the defaults where it recorded none or a damaged one)."""
-    from .._config import current_names
+def _config(metrics: dict, run_dir: pathlib.Path | None = None) -> TrainConfig:
+    """The training settings a run recorded (checked by :func:`read_metrics`)."""
+    return TrainConfig(**_recorded_settings(metrics, (run_dir or pathlib.Path(".")) / METRICS_FILE)[1])
 
-    names = TrainConfig.__dataclass_fields__
-    try:
-        settings = current_names(metrics.get("settings") or {})  # a run saved under a setting's old name
-        return TrainConfig(**{k: v for k, v in settings.items() if k in names})
-    except (PinnError, TypeError, ValueError):
-        return TrainConfig()
+
+def _sha256_of(path: pathlib.Path) -> str | None:
+    """The sha256 of a file of the run (None if it is missing, a link, or not a file)."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_copies(run_dir: pathlib.Path, metrics: dict, text: bytes) -> None:
+    """The problem text and the copies of its files must be those the run trained with (their sha256)."""
+    recorded = metrics.get(SHA256)
+    if recorded is None:  # a run of a version before the sha256 were kept
+        return
+    for name, sha in recorded.items():
+        now = hashlib.sha256(text).hexdigest() if name == PROBLEM_FILE else _sha256_of(run_dir / name)
+        if now == sha:
+            continue
+        if now is None:
+            raise PinnError(
+                f"{run_dir / name}, the copy of a file the problem reads, is missing",
+                help=f"restore it from the file the problem names ({name.removeprefix(INPUTS + '/')}), or train again",
+            )
+        changed = "the run's copy of the problem" if name == PROBLEM_FILE else "the run's copy of a file it reads"
+        raise PinnError(
+            f"{run_dir / name} was changed after training ({changed}: its sha256 is not the one in {METRICS_FILE}); "
+            "its parameters were trained for the file as it was",
+            help=f"the run evaluates its own copies, never the files it was trained from: restore {name}, "
+            "or train the changed problem again",
+        )
 
 
 def _recompile(run_dir: pathlib.Path, metrics: dict):
-    """The problem of a run, compiled again from its saved text with its network settings."""
-    from .._config import ABSENT_MEANS
-    from .._settings import NETWORK
+    """The problem of a run, compiled again from its own copies (``problem.pinn``, ``inputs/``)
+    with its network settings; never from a file outside the directory."""
+    from .._frontend.parse import MAX_BYTES
 
-    text = (run_dir / PROBLEM_FILE).read_text(encoding="utf-8")
-    # parsed under its original path, so `data "obs.csv"` is found where it was (older runs: none recorded)
-    filename = metrics["problem_path"] if "problem_path" in metrics else str(run_dir / PROBLEM_FILE)
-    settings = ABSENT_MEANS | metrics.get("settings", {})  # a run saved before a setting existed
-    network = {s.name: settings.get(s.name, s.default) for s in NETWORK}
+    path = run_dir / PROBLEM_FILE
+    data = _files.read_bounded(path, MAX_BYTES, _DAMAGED, follow=False)
+    _check_copies(run_dir, metrics, data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PinnError(f"{path} is not UTF-8 text", help=_DAMAGED) from None
+    if (run_dir / INPUTS).is_symlink():
+        raise PinnError(f"{run_dir / INPUTS} is a symbolic link, not the run's folder of copies", help=_DAMAGED)
+    # parsed as a file in inputs/, so `data "obs.csv"` is the run's copy; under the name it was trained
+    # with, which the generated code's docstring quotes (a problem of no file that read none: no name)
+    named = metrics.get("problem", metrics.get("problem_path"))  # older runs: only the name of the path is used
+    name = pathlib.PurePath(named).name if isinstance(named, str) and named else PROBLEM_FILE
+    filename = str(run_dir / INPUTS / (name if _run_name(name) else PROBLEM_FILE))
+    if named is None and list(metrics.get(SHA256, {})) == [PROBLEM_FILE]:  # its text checked: it reads no file
+        filename = None
+    network, _ = _recorded_settings(metrics, run_dir / METRICS_FILE)
     labels = metrics.get(SYMPY_LABELS)
     if labels is not None and not (isinstance(labels, list) and all(isinstance(s, str) for s in labels)):
         raise PinnError(f"'{SYMPY_LABELS}' in {run_dir / METRICS_FILE} is not a list of strings", help="train again")
-    problem = _compile_text(text, filename, network, labels)
+    try:
+        problem = _compile_text(text, filename, network, labels)
+    except PinnError as err:
+        if err.filename == filename or err.filename is None:
+            err.filename = str(path)
+        if not (run_dir / INPUTS).is_dir() and "does not exist" in err.message:
+            err.help = (
+                f"this run has no copies of the files its problem reads ({INPUTS}/): runs of older versions "
+                f"did not keep them; copy them into {run_dir / INPUTS}, or train again"
+            )
+        raise
     saved = metrics.get("source_sha256")
     if saved and saved != problem.source_hash:
         warnings.warn(

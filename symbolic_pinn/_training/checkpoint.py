@@ -23,14 +23,15 @@ import json
 import math
 import os
 import pathlib
+import re
 import sys
 import typing
-import zipfile
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _files
 from .._config import ABSENT_MEANS, RESUMABLE, TrainConfig, current_names
 from .._errors import PinnError
 from .._settings import SETTINGS, check
@@ -42,6 +43,10 @@ __all__ = ["exists", "load", "save", "index", "saved_settings", "Checkpoints", "
 
 INDEX = "checkpoint.json"
 FILES = (INDEX, "checkpoint-*.npz")  # a checkpoint's files, as glob patterns: its index and its arrays
+_ARRAYS = re.compile(r"checkpoint-\d{8,}\.npz")  # the arrays' names save() gives
+# the temporary files of save(): _files.write_atomic's, and those of versions before it
+_LEFTOVER = re.compile(r"(checkpoint\.json|checkpoint-\d{8,}\.npz)(\.[0-9a-f]{12})?\.tmp")
+MAX_INDEX_BYTES = 256 << 20  # checkpoint.json: settings and the history's rows, far below this
 
 
 def exists(run_dir: str | os.PathLike) -> bool:
@@ -54,11 +59,11 @@ def save(run_dir: str | os.PathLike, meta: dict, arrays: dict[str, np.ndarray]) 
     run_dir = pathlib.Path(run_dir)
     _remove_leftovers(run_dir)
     name = f"checkpoint-{meta['step']:08d}.npz"
-    _replace(run_dir / name, lambda handle: np.savez(handle, **arrays))
+    _files.write_atomic(run_dir / name, lambda handle: np.savez(handle, **arrays))
     previous = _current_arrays(run_dir)
     index = dict(meta, arrays=name, arrays_sha256=_sha256(run_dir / name))
     text = json.dumps(index, indent=1) + "\n"
-    _replace(run_dir / INDEX, lambda handle: handle.write(text.encode()))
+    _files.write_atomic(run_dir / INDEX, text.encode())
     if previous is not None and previous != name:
         (run_dir / previous).unlink(missing_ok=True)
 
@@ -72,9 +77,11 @@ def index(run_dir: str | os.PathLike) -> dict:
             help="--resume takes the --out directory of an earlier `symbolic-pinn train` run",
         )
     try:
-        meta = json.loads((run_dir / INDEX).read_text())
+        meta = _files.read_json(run_dir / INDEX, MAX_INDEX_BYTES, "")
         _validate(meta)
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except PinnError as err:
+        raise damaged(run_dir, err.message) from None
+    except (ValueError, KeyError, TypeError) as err:
         raise damaged(run_dir, str(err)) from None
     return meta
 
@@ -85,11 +92,14 @@ def load(run_dir: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     meta = index(run_dir)
     try:
         path = run_dir / meta["arrays"]
+        if path.is_symlink():
+            raise ValueError(f"{path.name} is a symbolic link")
         if _sha256(path) != meta["arrays_sha256"]:
             raise ValueError(f"{path.name} does not match the sha256 recorded in {INDEX}")
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as err:
+        arrays = _files.read_npz(path)  # headers checked before any data is read; nothing unpickled
+    except OSError as err:
+        raise damaged(run_dir, f"cannot read {meta['arrays']}: {err.strerror or err}") from None
+    except (ValueError, KeyError, TypeError) as err:
         raise damaged(run_dir, str(err)) from None
     return meta, arrays
 
@@ -138,6 +148,18 @@ _SCHEMA = {
     "arrays": str,
     "arrays_sha256": str,
 }
+# keys of later versions, absent from older checkpoints: the JSON types they may have
+_OPTIONAL = {
+    "finisher": str,
+    "best": _NUMBER,
+    "best_step": int,
+    "stall": int,
+    "rounds": int,
+    "held_out": dict,
+    "ended": dict,
+    "problem": dict,
+    "devices": (dict, type(None)),
+}
 _PHASES = phases.NAMES + (phases.DONE,)
 
 
@@ -145,12 +167,19 @@ def _validate(meta) -> None:
     """Raise ValueError (TypeError) naming the first key of ``meta`` that is missing or of the wrong type."""
     if not isinstance(meta, dict):
         raise TypeError(f"{INDEX} holds a {type(meta).__name__}, not an object")
-    for key, kind in _SCHEMA.items():
+    for key in _SCHEMA:
         if key not in meta:
             raise ValueError(f"{INDEX} has no '{key}'")
+    for key, kind in (_SCHEMA | {k: v for k, v in _OPTIONAL.items() if k in meta}).items():
         value = meta[key]
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            raise ValueError(f"'{key}' in {INDEX} is {value!r}, of the wrong type")
+            raise ValueError(f"'{key}' in {INDEX} is {_shown(value)}, of the wrong type")
+    if meta.get("finisher", phases.FINISHERS[0]) not in phases.FINISHERS:
+        finishers = ", ".join(phases.FINISHERS)
+        raise ValueError(f"'finisher' in {INDEX} is {_shown(meta['finisher'])}, not one of {finishers}")
+    problem = meta.get("problem", {})
+    if not all(isinstance(problem.get(k), (str, type(None))) for k in ("source", "filename")):
+        raise ValueError(f"'problem' in {INDEX} must hold the problem's text and file name as strings")
     if meta["phase"] not in _PHASES:
         raise ValueError(f"'phase' in {INDEX} is {meta['phase']!r}, not one of {', '.join(_PHASES)}")
     steps = meta["steps"]
@@ -165,35 +194,42 @@ def _validate(meta) -> None:
         raise ValueError(f"'arrays' in {INDEX} must name a .npz file beside it, not {meta['arrays']!r}")
 
 
+def current_files(run_dir: str | os.PathLike) -> list[str]:
+    """The files of the checkpoint in ``run_dir``: its index and the arrays it names (none if
+    there is no readable index); what `--overwrite` removes of a checkpoint."""
+    arrays = _current_arrays(pathlib.Path(run_dir))
+    return [INDEX] + ([arrays] if arrays is not None else []) if exists(run_dir) else []
+
+
+def _shown(value) -> str:
+    """A value of a damaged file, shortened to what an error message can quote."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
 def _current_arrays(run_dir: pathlib.Path) -> str | None:
+    """The arrays file the index names, if it is a name of ours (``checkpoint-<step>.npz``)."""
     try:
-        return json.loads((run_dir / INDEX).read_text())["arrays"]
-    except (OSError, ValueError, KeyError):
+        name = _files.read_json(run_dir / INDEX, MAX_INDEX_BYTES, "")["arrays"]
+    except (PinnError, KeyError, TypeError):
         return None
-
-
-def _replace(path: pathlib.Path, write) -> None:
-    """Write a file through a temporary one, so it is either old or new, never half."""
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:  # a full disk, a signal: no half-written temporary stays behind
-        temporary.unlink(missing_ok=True)
-        raise
+    return name if isinstance(name, str) and _ARRAYS.fullmatch(name) else None
 
 
 def _remove_leftovers(run_dir: pathlib.Path) -> None:
     """Remove the temporary files of a write that a crash (or a kill) interrupted."""
-    for path in [run_dir / (INDEX + ".tmp"), *run_dir.glob("checkpoint-*.npz.tmp")]:
-        path.unlink(missing_ok=True)
+    for path in run_dir.glob("checkpoint*.tmp"):
+        if _LEFTOVER.fullmatch(path.name):
+            path.unlink(missing_ok=True)
 
 
 def _sha256(path: pathlib.Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The sha256 of a file, read a block at a time (a checkpoint may be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # ---- a run's state as a checkpoint, and back ----------------------------------------------

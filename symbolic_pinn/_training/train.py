@@ -103,6 +103,7 @@ def train(
     resume: bool = False,
     on_step: Callable[[int], None] | None = None,
     callback: Callable[[monitor.StepInfo], bool | None] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> TrainResult:
     """Train a compiled problem: Adam, then L-BFGS, then LM if asked; returns parameters and metrics.
 
@@ -115,6 +116,9 @@ def train(
         callback: called after every step with a :class:`StepInfo` (step, phase, loss,
             each term's loss, parameters); returning True stops training there, with a
             checkpoint, and the reason in ``metrics["stopped"]``.
+        on_start: called once everything is set up and checked (settings, devices, the
+            checkpoint resumed), before the first step and the first checkpoint: where
+            an earlier run in ``run_dir`` is removed.
     """
     if resume and run_dir is None:
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
@@ -124,10 +128,12 @@ def train(
     finisher = checkpoint.index(run_dir).get("finisher", "lbfgs") if resume else finisher_for(compiled, config)
     float64 = config.float64 or any(phase.float64 for phase in phases.running(config, finisher))
     with precision(float64):
-        return _train(compiled, config, finisher, run_dir, resume, on_step or (lambda step: None), callback)
+        return _train(compiled, config, finisher, run_dir, resume, on_step or (lambda step: None), callback, on_start)
 
 
-def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, on_step, callback) -> TrainResult:
+def _train(
+    compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, on_step, callback, on_start=None
+) -> TrainResult:
     dtype = jnp.float64 if config.float64 else jnp.float32
     placement = devices.placement(config.devices)
     steppers = steps.kept_step_functions(compiled, config, finisher, placement)
@@ -156,6 +162,8 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
     held_out = HeldOut(compiled, config, total, placement)
     budget = sum(leg.budget for leg in legs)
     progress = monitor.Progress(config.progress and placement.leader, budget, run.step, config.log_every)
+    if on_start is not None:
+        on_start()
     with progress, StopSignals() as signals:
         progress.note(f"training on {placement.line()}")
         outside = Outside(signals, config.time_limit, jax.process_count() > 1, HISTORY_EVERY)
