@@ -21,7 +21,7 @@ import sympy
 from .._errors import PinnError
 from .._runtime.geometry import PlanePart, RestPart
 from .derive import _number, _TextPrinter
-from .regions import BOUNDARY, INTERIOR, Face, Part
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Part
 from .spec import NormalComponent, Spec, TermSpec, variable
 
 __all__ = ["unparse"]
@@ -163,7 +163,7 @@ def _where(term: TermSpec) -> str:
         return " on ∂Ω"
     if isinstance(region, Face):
         return f" at {region.variable} = {_number(region.value)}"
-    if isinstance(region, Part) and isinstance(region.part, RestPart):
+    if isinstance(region, Faces) or isinstance(region, Part) and isinstance(region.part, RestPart):
         return " on ∂Ω"  # the checker gives ∂Ω the rest of the boundary again
     if isinstance(region, Part) and isinstance(region.part, PlanePart):
         return f" at {region.name.split(' = ')[0]} = {_number(region.part.value)}"
