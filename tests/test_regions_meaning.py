@@ -1,6 +1,7 @@
 """One meaning for `on ∂Ω` on every domain (the rest of the boundary, per field), contradictions
 refused with both lines, jumps where conditions meet warned with their size, and a declared time."""
 
+import dataclasses
 import subprocess
 import sys
 import warnings
@@ -179,3 +180,22 @@ def test_check_prints_what_the_rest_covers_for_each_field(tmp_path):
     assert "line 7: `u = 0 on ∂Ω` holds on the rest of ∂Ω (x = 2, y = 0, y = 1) for u; it also covers x = 2, " \
         "where line 6 gives only p" in out  # fmt: skip
     assert "line 8: `p = 1 on ∂Ω` holds on the rest of ∂Ω (x = 0, y = 0, y = 1) for p" in out
+
+
+def test_no_whole_boundary_is_built_in_beside_a_face_condition_of_the_same_field():
+    # a program whose ∂Ω was not read as the rest (built other than by the front ends): the lid and
+    # the whole boundary contradict each other, so neither is built in; both stay loss terms
+    spec, _ = _parse(CAVITY)
+    whole = tuple(dataclasses.replace(t, region=BOUNDARY) if isinstance(t.region, Faces) else t for t in spec.terms)
+    program, exact = constrain(lower(dataclasses.replace(spec, terms=whole)), dirichlet=True)
+    assert "u" not in exact and len(program.terms) == 3
+
+
+def test_a_declared_time_is_printed_back_as_a_declaration():
+    from symbolic_pinn._frontend.unparse import unparse
+
+    spec, _ = _parse(HEAT_S.format(decl="time "))
+    text = unparse(spec)
+    assert "time s in [0, 1]" in text
+    again, caught = _parse(text)
+    assert again.time == "s" and not caught

@@ -128,7 +128,8 @@ def unparse(spec: Spec) -> str:
             if s.name == shaped[0]:
                 lines.append(f"({', '.join(shaped)}) in {spec.shape[1]}")
             continue
-        keyword = "param " if s.name in spec.parameters else ""
+        time = s.name == spec.time and s.name != "t"  # a time not named t is declared: the text says so
+        keyword = "param " if s.name in spec.parameters else "time " if time else ""
         lines.append(f"{keyword}{s.name} in [{_number(lo)}, {_number(hi)}]")
     for field in spec.fields:
         lines.append(f"field {field.func.__name__}({', '.join(a.name for a in field.args)})")
