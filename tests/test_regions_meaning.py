@@ -199,3 +199,9 @@ def test_a_declared_time_is_printed_back_as_a_declaration():
     assert "time s in [0, 1]" in text
     again, caught = _parse(text)
     assert again.time == "s" and not caught
+
+
+def test_derive_adds_no_natural_condition_where_the_rest_of_the_boundary_pins_the_field():
+    text = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\nminimize ∫ (|∇u|^2/2 - u)\nu = 16*x^2*(1 - x)^2 at y = 1\n"
+    derived = sp.derive(sp.parse(text + "u = 0 on ∂Ω\n", "p.pinn"))
+    assert derived.splitlines()[-2:] == ["u = 16*x^2*(1 - x)^2 at y = 1", "u = 0 on ∂Ω"]
