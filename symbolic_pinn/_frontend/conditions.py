@@ -96,7 +96,7 @@ def rest_of_boundary(spec: Spec) -> tuple[TermSpec, ...]:
     """
     terms = list(spec.terms)
     conditions = [t for t in terms if t.kind == "residual"]
-    parts = [(t.region.part, _field_names(t.expr)) for t in conditions if isinstance(t.region, Part)]
+    parts = [(t.region, _field_names(t.expr)) for t in conditions if isinstance(t.region, Part)]
     faces = [(f, _field_names(t.expr)) for t in conditions if (f := _end_face(t, spec)) is not None]
     ends = _spatial(spec)
     every = tuple(Face(v, value) for v, (lo, hi) in ends.items() for value in (lo, hi))
@@ -106,11 +106,13 @@ def rest_of_boundary(spec: Spec) -> tuple[TermSpec, ...]:
             result.append(t)
             continue
         used = _field_names(t.expr)
-        taken_parts = tuple(dict.fromkeys(part for part, other in parts if other & used))
+        taken_parts = tuple(dict.fromkeys(part for part, other in parts if other & used))  # Part regions
         taken_faces = {face for face, other in faces if other & used}
         region = t.region
         if taken_parts and spec.shape:
-            region = Part("the rest of ∂Ω", RestPart(taken_parts))
+            names = ", ".join(dict.fromkeys(p.name for p in taken_parts))
+            rest = RestPart(tuple(dict.fromkeys(p.part for p in taken_parts)))
+            region = Part(f"the rest of ∂Ω (all but {names})", rest)
             empty = spec.shape[1].part_measure(region.part) <= 0
         elif taken_faces and spec.shape is None:
             region = Faces(tuple(f for f in every if f not in taken_faces))
@@ -129,7 +131,8 @@ def rest_of_boundary(spec: Spec) -> tuple[TermSpec, ...]:
 
 
 def coverage(spec: Spec) -> list[str]:
-    """For each condition on ∂Ω, the faces or parts it covers for its fields: a line each (``check``)."""
+    """For each condition on ∂Ω read as the rest of it, or covering faces where other fields have
+    their own conditions, where it holds for its fields: a line each (``check`` prints them)."""
     lines = []
     others = [t for t in spec.terms if t.kind == "residual" and t.region not in (INTERIOR, BOUNDARY)]
     for t in spec.terms:
@@ -154,7 +157,8 @@ def coverage(spec: Spec) -> list[str]:
                 shared.append(f"{where}, where line {other.line} gives only {given}")
         if shared:
             line += "; it also covers " + "; ".join(shared)
-        lines.append(line)
+        if shared or rest:  # all of ∂Ω, with no other condition on it: nothing to say
+            lines.append(line)
     return lines
 
 
