@@ -205,3 +205,9 @@ def test_derive_adds_no_natural_condition_where_the_rest_of_the_boundary_pins_th
     text = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\nminimize ∫ (|∇u|^2/2 - u)\nu = 16*x^2*(1 - x)^2 at y = 1\n"
     derived = sp.derive(sp.parse(text + "u = 0 on ∂Ω\n", "p.pinn"))
     assert derived.splitlines()[-2:] == ["u = 16*x^2*(1 - x)^2 at y = 1", "u = 0 on ∂Ω"]
+
+
+def test_initial_data_written_as_a_field_at_the_start_are_compared_with_the_walls_too():
+    text = "x in [0, 1]; t in [0, 1]\nfield u(x, t)\nDt(u) = Dxx(u)\nu(x, 0) = 1 + x\nu = 0 on ∂Ω"
+    _, caught = _parse(text)
+    assert len(caught) == 1 and "differ by up to 2 there" in str(caught[0].message)

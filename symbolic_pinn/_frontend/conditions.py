@@ -61,19 +61,22 @@ def _spatial(spec: Spec) -> dict[str, tuple[float, float]]:
     }
 
 
+def _face_of(term: TermSpec, spec: Spec) -> Face | None:
+    """The face a condition is on: ``at x = 1``, or ``u(1, y) = 0`` (every field taken there)."""
+    if isinstance(term.region, Face):
+        return term.region
+    if term.region == INTERIOR and term.kind == "residual":
+        fixed = {_fixed(a, spec) for a in term.expr.atoms(AppliedUndef)}
+        if len(fixed) == 1 and None not in fixed:
+            return Face(*next(iter(fixed)))
+    return None
+
+
 def _end_face(term: TermSpec, spec: Spec) -> Face | None:
     """The end face of a spatial interval a condition is on: ``at x = 1``, or ``u(1, y) = 0``."""
     ends = _spatial(spec)
-    if isinstance(term.region, Face):
-        face = term.region
-    elif term.region == INTERIOR and term.kind == "residual":
-        fixed = {f for a in term.expr.atoms(AppliedUndef) if (f := _fixed(a, spec)) is not None}
-        if len(fixed) != 1:
-            return None
-        face = Face(*next(iter(fixed)))
-    else:
-        return None
-    return face if face.variable in ends and face.value in ends[face.variable] else None
+    face = _face_of(term, spec)
+    return face if face is not None and face.variable in ends and face.value in ends[face.variable] else None
 
 
 def _fixed(applied, spec: Spec) -> tuple[str, float] | None:
@@ -182,7 +185,7 @@ def _values(spec: Spec) -> list[_Value]:
     """The conditions that give one quantity of one field, with their data and where they hold."""
     found = []
     for t in spec.terms:
-        if t.kind != "residual" or t.region == INTERIOR and _end_face(t, spec) is None:
+        if t.kind != "residual" or t.region == INTERIOR and _face_of(t, spec) is None:
             continue
         if t.expr.atoms(sympy.Subs):
             continue
@@ -233,9 +236,8 @@ def _pieces(term: TermSpec, spec: Spec) -> tuple[tuple, object]:
     """The faces (fixed coordinates, shape part) a condition covers, and a key of the whole set."""
     region = term.region
     ends = _spatial(spec)
-    face = _end_face(term, spec)
-    if face is not None or isinstance(region, Face):
-        face = face or region
+    face = _face_of(term, spec)
+    if face is not None:
         return (_face_piece(face.variable, face.value),), face
     if isinstance(region, Faces):
         return tuple(_face_piece(f.variable, f.value) for f in region.faces), region
