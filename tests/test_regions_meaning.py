@@ -166,6 +166,8 @@ def test_time_declarations_that_disagree_are_errors():
 def test_a_variable_named_time_is_still_a_variable():
     spec, _ = _parse("time in [0, 1]\nfield u(time)\nD(u, time) = 1\nu = 0 at time = 0")
     assert [s.name for s, _, _ in spec.variables] == ["time"]
+    spec, _ = _parse("time inflow in [0, 1]\nfield u(inflow)\nD(u, inflow) = 1\nu = 0 at inflow = 0")
+    assert spec.time == "inflow"  # a name that starts with `in`
 
 
 def test_check_prints_what_the_rest_covers_for_each_field(tmp_path):
