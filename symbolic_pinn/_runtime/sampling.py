@@ -30,10 +30,10 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     ``("interior",)``, ``("boundary",)``, ``("face", variable, value)``,
     ``("faces", ((variable, value), ...))``, some end faces of the spatial intervals (the
     rest of the boundary), or ``("part", part)``, a part of the shape's boundary
-    (``geometry.Shape.in_part``).  The
-    boundary of a time-dependent problem is the spatial boundary at every time: a
-    variable ``t`` has no faces there (initial conditions are faces of their own),
-    and boundary points are spread over the parts of the boundary by area.  With
+    (``geometry.Shape.in_part``).  The boundary of a time-dependent problem is the
+    spatial boundary at every time: a variable ``t`` has no faces there (initial
+    conditions are faces of their own), and boundary points are spread over the parts
+    of the boundary by area.  With
     ``normals=True`` the outward unit normal follows, one array per spatial variable.
 
     Points are scrambled Sobol points unless ``sampler`` says "halton" or "uniform"
