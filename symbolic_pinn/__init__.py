@@ -35,6 +35,7 @@ _EXPORTS = {
     "PinnError": "_errors",
     "IllPosedWarning": "_errors",
     "QuadratureWarning": "_errors",
+    "ReadingWarning": "_errors",
     "Span": "_errors",
     "Spec": "_frontend.spec",
     "Equation": "_frontend.sympy_input",

@@ -33,6 +33,11 @@ class IllPosedWarning(UserWarning):
     """A problem that compiles but is very likely ill-posed (a missing boundary or initial condition)."""
 
 
+class ReadingWarning(UserWarning):
+    """A problem whose text the compiler had to read one way of several (a time found from the
+    equations, data that jump where two conditions meet): it says which reading it took."""
+
+
 class QuadratureWarning(UserWarning):
     """An integral inside an equation that ``quadrature_order`` Gauss–Legendre nodes do not resolve."""
 

@@ -251,6 +251,8 @@ def _spatial(program: ir.Program, field: ir.FieldDecl, periodic: dict):
     for term in program.terms:
         c = _whole_boundary(term, program, field)
         if c is not None and not periodic:
+            if _pinned_on_boundary(program, field, term):
+                return None  # another condition gives the field on a piece of ∂Ω: u = g + φ·N would break it
             distance = _distance(program)
             return (c, distance, [term]) if distance is not None else None
     faces: dict[str, dict[float, tuple]] = {}
@@ -276,6 +278,26 @@ def _spatial(program: ir.Program, field: ir.FieldDecl, periodic: dict):
     ((value, (g, term)),) = ends.items()
     distance = _scaled(_minus(x, v.lo) if value == v.lo else _minus(ir.Num(v.hi), x), 1 / width)
     return g, distance, [term]
+
+
+def _pinned_on_boundary(program: ir.Program, field: ir.FieldDecl, whole: ir.Term) -> bool:
+    """Whether a term other than ``whole`` gives the field's value on an end face of a spatial
+    interval (``u = 1 at y = 1``, ``u(0, y) = 1``) or on a part of a shaped boundary.  The front ends
+    read ``on ∂Ω`` beside such a condition as the rest of ∂Ω, so this holds only for a program
+    built otherwise; it is checked here so that no condition is built in while another
+    contradicts it."""
+    ends = {(v.name, end) for v in program.variables if v.name in program.spatial for end in (v.lo, v.hi)}
+    for term in program.terms:
+        if term is whole:
+            continue
+        if isinstance(term.region, ir.Part) and any(
+            isinstance(n, ir.Field) and n.name == field.name for n in ir.walk(term.expr)
+        ):
+            return True
+        c = _value_condition(term, program)
+        if c is not None and c[0] == field.name and not any(c[1]) and (c[2], c[3]) in ends:
+            return True
+    return False
 
 
 def _whole_boundary(term: ir.Term, program: ir.Program, field: ir.FieldDecl) -> ir.Expr | None:

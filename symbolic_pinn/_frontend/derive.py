@@ -22,7 +22,7 @@ from sympy.printing.str import StrPrinter
 
 from .. import _functions as functions
 from .._errors import PinnError
-from .regions import BOUNDARY, INTERIOR, Face
+from .regions import BOUNDARY, INTERIOR, Face, Faces
 from .spec import Spec
 from .table import Tabulated
 
@@ -187,10 +187,13 @@ def _pinned(spec: Spec) -> set:
         if t.kind != "residual":
             continue
         for field in spec.fields:
-            if t.region == BOUNDARY or isinstance(t.region, Face):
+            if t.region == BOUNDARY or isinstance(t.region, (Face, Faces)):
                 if t.expr.has(field) and not any(d.expr == field for d in t.expr.atoms(sympy.Derivative)):
-                    key = ("boundary", field) if t.region == BOUNDARY else (t.region.variable, t.region.value, field)
-                    pinned.add(key)
+                    if t.region == BOUNDARY:
+                        pinned.add(("boundary", field))
+                    else:  # a face, or the faces of the rest of ∂Ω
+                        faces = t.region.faces if isinstance(t.region, Faces) else (t.region,)
+                        pinned.update((f.variable, f.value, field) for f in faces)
                 continue
             # u(0, y) = g: the field's value on the face x = 0, sampled over the other variables
             for applied in t.expr.atoms(AppliedUndef):

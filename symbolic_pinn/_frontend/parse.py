@@ -93,6 +93,14 @@ class _ToSyntax(Transformer_NonRecursive):
     def param_decl(self, meta, c):
         return ast.VariableDecl(_span(meta), self._name(c[0]), c[1], c[2], parameter=True)
 
+    def time_decl(self, meta, c):
+        return ast.VariableDecl(_span(meta), self._name(c[0]), c[1], c[2], time=True)
+
+    def time_named_variable(self, meta, c):
+        span = _span(meta)
+        name = ast.Name(dataclasses.replace(span, end_line=span.line, end_column=span.column + 4), "time")
+        return ast.VariableDecl(span, name, c[0], c[1])
+
     def domain_decl(self, meta, c):
         return ast.DomainDecl(_span(meta), tuple(self._name(t) for t in c[:-1]), c[-1])
 

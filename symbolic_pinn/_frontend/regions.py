@@ -26,6 +26,7 @@ __all__ = [
     "Boundary",
     "Face",
     "Part",
+    "Faces",
     "Data",
     "INTERIOR",
     "BOUNDARY",
@@ -118,8 +119,7 @@ class Face(Region):
         return ("face", self.variable, self.value)
 
     def literal(self) -> str:
-        value = str(int(self.value)) if float(self.value).is_integer() and abs(self.value) < 1e15 else repr(self.value)
-        return f'("face", "{self.variable}", {value})'
+        return f'("face", "{self.variable}", {_number(self.value)})'
 
     def measure(self, program: Domain) -> float:
         volume, widths = _volume_and_widths(program)
@@ -153,6 +153,29 @@ class Part(Region):
 
 
 @dataclasses.dataclass(frozen=True)
+class Faces(Region):
+    """Some of the end faces of the spatial intervals: what ``on ∂Ω`` means on an interval
+    domain next to conditions on faces of the same field (the rest of the boundary)."""
+
+    faces: tuple[Face, ...]
+
+    kind = "faces"
+    points_setting = "boundary_points"
+
+    def describe(self) -> str:
+        return "the rest of ∂Ω (" + ", ".join(f.describe() for f in self.faces) + ")"
+
+    def sampled(self) -> tuple:
+        return ("faces", tuple((f.variable, f.value) for f in self.faces))
+
+    def literal(self) -> str:
+        return '("faces", (' + "".join(f'("{f.variable}", {_number(f.value)}), ' for f in self.faces) + "))"
+
+    def measure(self, program: Domain) -> float:
+        return sum(f.measure(program) for f in self.faces)
+
+
+@dataclasses.dataclass(frozen=True)
 class Data(Region):
     """The points of the observations in a data file (``path`` as written in the problem)."""
 
@@ -169,6 +192,11 @@ class Data(Region):
 
     def literal(self) -> str:
         return f'("data", {str(self.path)!r})'
+
+
+def _number(value: float) -> str:
+    """A coordinate as Python source: ``1`` for 1.0, else its repr."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
 
 
 INTERIOR = Interior()
@@ -329,7 +357,7 @@ class Resolver:
     def has_normal(self, region: Region) -> bool:
         """Whether the outward normal (∂ₙ, Dn) exists on ``region``: on the boundary, its parts,
         and the ends of a spatial interval."""
-        if region == BOUNDARY or isinstance(region, Part):
+        if region == BOUNDARY or isinstance(region, (Part, Faces)):
             return True
         if isinstance(region, Face) and region.variable in self.spatial:
             return region.value in self.intervals[region.variable]

@@ -11,9 +11,8 @@ import dataclasses
 
 import sympy
 
-from .._errors import IllPosedWarning, PinnError, Span
-from .._runtime.geometry import RestPart
-from .regions import BOUNDARY, INTERIOR, Face, Part, Region
+from .._errors import IllPosedWarning, PinnError
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Part, Region
 
 
 @dataclasses.dataclass(frozen=True)
@@ -206,37 +205,6 @@ def substitute_fixed(expr: sympy.Expr, fields, skip=()) -> sympy.Expr:
     return expr
 
 
-def rest_of_boundary(terms: list[TermSpec], shape) -> tuple[TermSpec, ...]:
-    """``on ∂Ω`` next to conditions on parts of the boundary means the rest of it.
-
-    A condition on the whole boundary applies where no part with a condition on the
-    same field lies: with ``Dn(u) = 0 on ∂hole``, ``u = 0 on ∂Ω`` holds on the rest.
-    A condition left with nothing is an error.
-    """
-
-    def fields(expr) -> set:
-        return {f.func.__name__ for f in expr.atoms(sympy.core.function.AppliedUndef)}
-
-    parts = [(t.region.part, fields(t.expr)) for t in terms if isinstance(t.region, Part) and t.kind == "residual"]
-    result = []
-    for t in terms:
-        used = fields(t.expr)
-        taken = tuple(dict.fromkeys(part for part, other in parts if other & used))
-        if t.region != BOUNDARY or t.kind != "residual" or not taken:
-            result.append(t)
-            continue
-        rest = Part("the rest of ∂Ω", RestPart(taken))
-        if shape[1].part_measure(rest.part) <= 0:
-            raise PinnError(
-                "nothing is left of ∂Ω for this condition: the parts of the boundary with their own "
-                f"conditions on {', '.join(sorted(used))} cover it",
-                Span(t.line, 1) if t.line is not None else None,
-                help="remove this condition, or give it on a part: `on ∂name`",
-            )
-        result.append(dataclasses.replace(t, region=rest))
-    return tuple(result)
-
-
 def warn_ill_posed(spec: Spec) -> None:
     """Warn (:class:`IllPosedWarning`) about fields that very likely lack a condition.
 
@@ -287,7 +255,7 @@ def warn_ill_posed(spec: Spec) -> None:
         second = [t for t in inside if order(field, t, spatial) >= 2]
         on_boundary = any(
             t.region == BOUNDARY
-            or isinstance(t.region, Part)
+            or isinstance(t.region, (Part, Faces))
             or (isinstance(t.region, Face) and t.region.variable in {s.name for s in spatial})
             or fixed(field, t, spatial)
             for t in conditions

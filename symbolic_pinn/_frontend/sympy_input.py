@@ -31,7 +31,7 @@ from sympy.core.function import AppliedUndef
 
 from .._errors import PinnError
 from .._runtime.geometry import Shape, ShapeError, named
-from . import time_variable
+from . import conditions, time_variable
 from .regions import BOUNDARY, INTERIOR, SYMPY, Face, Region, Resolver
 from .spec import (
     BoundaryIntegral,
@@ -39,7 +39,6 @@ from .spec import (
     Spec,
     TermSpec,
     real_imag,
-    rest_of_boundary,
     split_constraint,
     split_integrals,
     substitute_fixed,
@@ -393,7 +392,6 @@ def from_sympy(
             if any(v not in intervals for v in applied.table.variables):
                 raise PinnError(f"the table {applied.table.name} is over {applied.table.variables}, not variables")
             check_covers(applied.table, intervals)
-    specs = rest_of_boundary(specs, shape)
     exact_specs = []
     for applied, expr in (exact or {}).items():
         name = getattr(getattr(applied, "func", None), "__name__", str(applied))
@@ -410,6 +408,7 @@ def from_sympy(
         parameters=names,
         time=time,
     )
+    spec = conditions.settle(spec)  # ∂Ω beside conditions on faces or parts: the rest
     warn_ill_posed(spec)
     return spec
 

@@ -149,6 +149,7 @@ class VariableDecl(Node):
     lo: Node
     hi: Node
     parameter: bool = False  # `param k in [1, 3]`: not a coordinate of space
+    time: bool = False  # `time s in [0, 1]`: the time variable, declared
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,31 +6,37 @@ Every stage reads the time from the program (``Spec.time``, ``Program.time``), n
 a letter.  The rule, exact and conservative, so that no problem that names its time
 ``t`` (or has none) changes meaning:
 
-1. a variable named ``t`` (:data:`NAME`) is time;
+1. a variable declared with ``time`` (``time s in [0, 1]``) is time; else a variable
+   named ``t`` (:data:`NAME`) is;
 2. otherwise a variable ``v`` declared with an interval (not ``param``, not in a shaped
    domain) is time when one field ``u`` is such that
-   a. the equations inside the domain (without ``at``/``on``) differentiate ``u`` along
-      ``v``, and no field twice along ``v`` (``D(u, tau)``; never ``D(u, tau, tau)``),
+   a. one equation inside the domain (without ``at``/``on``) differentiates ``u`` along
+      ``v``, and no equation differentiates a field twice along ``v`` (``D(u, tau)``;
+      never ``D(u, tau, tau)``),
    b. a condition gives ``u`` at ``v``'s lower end: ``u = g at tau = 0`` or
       ``u(S, 0) = g`` (the value written as a number),
-   c. along every other variable with an interval those equations differentiate ``u``
-      at least twice or not at all, and along one of them at least twice (Δ of ``u``
-      counts as twice along every variable but ``v``): ``u`` evolves by an equation of
-      first order in time and second order in space, as in heat, Black–Scholes or
-      Schrödinger;
+   c. along every other variable with an interval that same equation differentiates
+      ``u`` at least twice or not at all, and along one of them at least twice (Δ of
+      ``u`` counts as twice along every variable but ``v``): ``u`` evolves by an
+      equation of first order in time and second order in space, as in heat,
+      Black–Scholes or Schrödinger;
    d. exactly one variable meets a–c;
 3. otherwise the problem has no time (``None``).
 
 So ``D(u, tau) = σ²/2·S²·D(u, S, S) + … ; u = … at tau = 0`` has time ``tau``, while a
-first-order equation in one variable (``Dx(u) = …; u = 0 at x = 0``) has none: its
-variable stays a coordinate of space.
+first-order equation in one variable (``Dx(u) = …; u = 0 at x = 0``) has none, and
+neither has a channel whose continuity equation ``Dx(u) + Dy(v) = 0`` is of first order
+in x while its momentum equations hold Δu: the orders are read one equation at a time.
+A time found by rule 2 is a :class:`ReadingWarning` that says so and how to declare it.
 """
 
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 
+from .._errors import PinnError, ReadingWarning
 from . import syntax as ast
 
 __all__ = ["NAME", "find", "from_syntax", "from_terms"]
@@ -42,19 +48,21 @@ LAPLACIAN = "Δ"  # the key of Δ's order in :func:`find`'s ``orders`` (no varia
 _SPATIAL_ORDER = {"laplace": 2, "grad": 1, "div": 1}
 
 
-def find(intervals: Iterable[str], orders: Mapping[str, Mapping[str, int]], starts: Mapping[str, set]) -> str | None:
+def find(
+    intervals: Iterable[str], equations: Sequence[Mapping[str, Mapping[str, int]]], starts: Mapping[str, set]
+) -> str | None:
     """The time variable by the module's rule, from what the equations say.
 
     ``intervals``: the variables declared with an interval (not parameters, not in a
-    shape); ``orders[u][v]``: the highest order along ``v`` of the derivatives of field ``u``
-    in the equations inside the domain, and ``orders[u][LAPLACIAN]`` that of Δ (2 for Δu);
-    ``starts[u]``: the variables at whose lower end a condition gives ``u``.
+    shape); ``equations``: for each equation inside the domain, ``orders[u][v]``, the highest
+    order along ``v`` of the derivatives of field ``u`` in it, and ``orders[u][LAPLACIAN]`` that
+    of Δ (2 for Δu); ``starts[u]``: the variables at whose lower end a condition gives ``u``.
     """
     intervals = list(intervals)
     if NAME in intervals:
         return NAME
 
-    def evolves(u: str, v: str) -> bool:
+    def evolves(orders: Mapping[str, Mapping[str, int]], u: str, v: str) -> bool:
         own = orders.get(u, {})
         if own.get(v, 0) != 1 or v not in starts.get(u, ()):
             return False
@@ -64,7 +72,8 @@ def find(intervals: Iterable[str], orders: Mapping[str, Mapping[str, int]], star
     found = [
         v
         for v in intervals
-        if all(own.get(v, 0) <= 1 for own in orders.values()) and any(evolves(u, v) for u in orders)
+        if all(own.get(v, 0) <= 1 for orders in equations for own in orders.values())
+        and any(evolves(orders, u, v) for orders in equations for u in orders)
     ]
     return found[0] if len(found) == 1 else None
 
@@ -73,28 +82,46 @@ def find(intervals: Iterable[str], orders: Mapping[str, Mapping[str, int]], star
 
 
 def from_syntax(program: ast.Program) -> str | None:
-    """The time variable of a parsed problem (:func:`find` on its statements)."""
+    """The time variable of a parsed problem: the one declared with ``time``, else :func:`find` on
+    its statements (a time found so, not named ``t``, is a :class:`ReadingWarning`)."""
+    declared = [s for s in program.statements if isinstance(s, ast.VariableDecl) and s.time]
+    for s in declared[1:]:
+        raise PinnError(
+            f"a second time variable: {declared[0].name.name} is declared as time already",
+            s.span,
+            help="a problem has one time; declare the other variable with `in`: `x in [0, 1]`",
+        )
     intervals, lows, fields, bodies = [], {}, {}, {}
     shaped: set[str] = set()
     for s in program.statements:
         if isinstance(s, ast.VariableDecl) and not s.parameter:
             intervals.append(s.name.name)
             lows[s.name.name] = _number(s.lo)
+            if declared and s.name.name == NAME and not s.time:
+                raise PinnError(
+                    f"'{NAME}' is always time, but {declared[0].name.name} is declared as time",
+                    s.name.span,
+                    help=f"rename '{NAME}', or leave out the declaration `time {declared[0].name.name} ...`",
+                )
         elif isinstance(s, ast.DomainDecl):
             shaped |= {n.name for n in s.names}
         elif isinstance(s, ast.FieldDecl):
             fields |= {sig.name.name: [a.name for a in sig.args] for sig in s.fields}
         elif isinstance(s, (ast.Definition, ast.FunctionDecl)):
             bodies[s.name.name] = s.expr
+    if declared:
+        return declared[0].name.name
     intervals = [v for v in intervals if v not in shaped]
-    walk = _Orders(fields, bodies, set(intervals))
+    equations = []
     starts: dict[str, set] = collections.defaultdict(set)
     for s in program.statements:
         if not isinstance(s, ast.Equation):
             continue
         if s.where is None:
+            walk = _Orders(fields, bodies, set(intervals))
             for side in (s.lhs, s.rhs):
                 walk(side)
+            equations.append(walk.orders)
         face = s.where.variable.name if isinstance(s.where, ast.AtFace) else None
         at_start = face in lows and _number(s.where.value) == lows[face]
         for side in (s.lhs, s.rhs):
@@ -103,7 +130,19 @@ def from_syntax(program: ast.Program) -> str | None:
                     if at_start:
                         starts[u].add(face)
                     starts[u] |= {v for v, a in zip(fields[u], args or ()) if v in lows and _number(a) == lows[v]}
-    return find(intervals, walk.orders, starts)
+    time = find(intervals, equations, starts)
+    if time is not None and time != NAME:
+        decl = next(s for s in program.statements if isinstance(s, ast.VariableDecl) and s.name.name == time)
+        lo, hi = (_number(decl.lo), _number(decl.hi))
+        interval = f"[{lo:g}, {hi:g}]" if lo is not None and hi is not None else "[...]"
+        warnings.warn(
+            f"line {decl.span.line}: {time} is read as time (a first-order derivative along it, a condition "
+            f"at {time} = {lo:g} and second derivatives along the other variables): Δ, ∇ and ∂Ω leave it out; "
+            f"declare it `time {time} in {interval}` to say so",
+            ReadingWarning,
+            stacklevel=4,
+        )
+    return time
 
 
 class _Orders:
@@ -209,11 +248,13 @@ def from_terms(variables, parameters: Iterable[str], shaped: Iterable[str], term
 
     excluded = {getattr(v, "name", v) for v in (*parameters, *shaped)}
     lows = {s.name: lo for s, lo, _ in variables if s.name not in excluded}
-    orders: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    equations = []
     starts: dict[str, set] = collections.defaultdict(set)
     slots = {f.func.__name__: [a.name for a in f.args] for f in fields}
     for t in terms:
         if t.region == INTERIOR and t.kind == "residual":
+            orders: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+            equations.append(orders)
             for d in t.expr.atoms(sympy.Derivative):
                 for u in d.expr.atoms(AppliedUndef):
                     for v, k in d.variable_count:
@@ -227,4 +268,4 @@ def from_terms(variables, parameters: Iterable[str], shaped: Iterable[str], term
             for v, a in zip(slots.get(name, ()), applied.args):
                 if v in lows and a.is_number and float(a) == lows[v]:
                     starts[name].add(v)
-    return find(lows, orders, starts)
+    return find(lows, equations, starts)

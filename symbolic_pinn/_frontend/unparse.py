@@ -21,7 +21,7 @@ import sympy
 from .._errors import PinnError
 from .._runtime.geometry import PlanePart, RestPart
 from .derive import _number, _TextPrinter
-from .regions import BOUNDARY, INTERIOR, Face, Part
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Part
 from .spec import NormalComponent, Spec, TermSpec, variable
 
 __all__ = ["unparse"]
@@ -128,7 +128,8 @@ def unparse(spec: Spec) -> str:
             if s.name == shaped[0]:
                 lines.append(f"({', '.join(shaped)}) in {spec.shape[1]}")
             continue
-        keyword = "param " if s.name in spec.parameters else ""
+        time = s.name == spec.time and s.name != "t"  # a time not named t is declared: the text says so
+        keyword = "param " if s.name in spec.parameters else "time " if time else ""
         lines.append(f"{keyword}{s.name} in [{_number(lo)}, {_number(hi)}]")
     for field in spec.fields:
         lines.append(f"field {field.func.__name__}({', '.join(a.name for a in field.args)})")
@@ -163,7 +164,7 @@ def _where(term: TermSpec) -> str:
         return " on ∂Ω"
     if isinstance(region, Face):
         return f" at {region.variable} = {_number(region.value)}"
-    if isinstance(region, Part) and isinstance(region.part, RestPart):
+    if isinstance(region, Faces) or isinstance(region, Part) and isinstance(region.part, RestPart):
         return " on ∂Ω"  # the checker gives ∂Ω the rest of the boundary again
     if isinstance(region, Part) and isinstance(region.part, PlanePart):
         return f" at {region.name.split(' = ')[0]} = {_number(region.part.value)}"

@@ -18,7 +18,7 @@ import textwrap
 import typing
 import warnings
 
-from .._errors import IllPosedWarning, PinnError, QuadratureWarning
+from .._errors import IllPosedWarning, PinnError, QuadratureWarning, ReadingWarning
 
 __all__ = ["main"]
 
@@ -39,6 +39,7 @@ def _compile(file, settings: dict):
 def _cmd_check(args) -> int:
     # parse and check only: the later stages (and JAX) are not imported, so this is quick
     from .._frontend.check import check
+    from .._frontend.conditions import coverage
     from .._frontend.parse import parse_text
 
     try:
@@ -49,6 +50,13 @@ def _cmd_check(args) -> int:
     terms = ", ".join(f"{t.kind} on {t.region.describe()}" for t in spec.terms)
     fields = ", ".join(str(f) for f in spec.fields)
     print(f"{args.file}: ok — fields {fields}; {len(spec.terms)} terms ({terms})")
+    covered = coverage(spec)
+    if covered:
+        print(
+            "conditions on ∂Ω, per field (the rest of ∂Ω leaves out the faces and parts with their own "
+            "condition on the same field):"
+        )
+        print("\n".join(covered))
     return 0
 
 
@@ -445,8 +453,9 @@ def _add_setting_flags(groups: dict) -> None:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """An IllPosedWarning or QuadratureWarning as one line, ``warning: ...``; other warnings as Python shows them."""
-    if issubclass(category, (IllPosedWarning, QuadratureWarning)):
+    """An IllPosedWarning, ReadingWarning or QuadratureWarning as one line, ``warning: ...``; other warnings
+    as Python shows them."""
+    if issubclass(category, (IllPosedWarning, QuadratureWarning, ReadingWarning)):
         print(f"warning: {message}", file=sys.stderr)
     else:
         (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))

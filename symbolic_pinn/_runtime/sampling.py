@@ -27,11 +27,13 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     ``domain`` maps each variable to its interval; ``shape``, if not None, is
     ``(variables, Shape)``: those variables range together over the shape (see
     ``geometry``), the others over their intervals.  ``region`` is
-    ``("interior",)``, ``("boundary",)``, ``("face", variable, value)`` or
-    ``("part", part)``, a part of the shape's boundary (``geometry.Shape.in_part``).  The
-    boundary of a time-dependent problem is the spatial boundary at every time: a
-    variable ``t`` has no faces there (initial conditions are faces of their own),
-    and boundary points are spread over the parts of the boundary by area.  With
+    ``("interior",)``, ``("boundary",)``, ``("face", variable, value)``,
+    ``("faces", ((variable, value), ...))``, some end faces of the spatial intervals (the
+    rest of the boundary), or ``("part", part)``, a part of the shape's boundary
+    (``geometry.Shape.in_part``).  The boundary of a time-dependent problem is the
+    spatial boundary at every time: a variable ``t`` has no faces there (initial
+    conditions are faces of their own), and boundary points are spread over the parts
+    of the boundary by area.  With
     ``normals=True`` the outward unit normal follows, one array per spatial variable.
 
     Points are scrambled Sobol points unless ``sampler`` says "halton" or "uniform"
@@ -86,7 +88,8 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         points[:, shaped] = on
         normal = np.zeros((n, len(spatial)))
         normal[:, [spatial.index(names[i]) for i in shaped]] = outward
-    else:  # the boundary: the shape's, then each face of a spatial interval
+    else:  # the boundary: the shape's, then each face of a spatial interval (or the faces named)
+        chosen = None if region[0] == "boundary" else {(v, float(value)) for v, value in region[1]}
         pieces = []  # (area, sampler of count points → (points, normals))
         rest = [i for i in boxed if names[i] in spatial]
         widths = hi - lo
@@ -104,15 +107,17 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
             return lambda count: (inside(count, axis, value), along(count, axis, sign))
 
         base = shape[1].measure() if shape else 1.0
-        if shape:
+        if shape and chosen is None:
             pieces.append((shape[1].measure(boundary=True) * np.prod(widths[rest]), curved))
         for axis in rest:
             area = base * np.prod(widths[[i for i in rest if i != axis]])
-            pieces += [(area, flat(axis, lo[axis], -1.0)), (area, flat(axis, hi[axis], 1.0))]
+            for value, sign in ((lo[axis], -1.0), (hi[axis], 1.0)):
+                if chosen is None or (names[axis], float(value)) in chosen:
+                    pieces.append((area, flat(axis, value, sign)))
         areas = np.array([a for a, _ in pieces])
         counts = np.maximum(1, np.round(n * areas / areas.sum())).astype(int)
         if len(spatial) == 1 and not shape and len(names) == 1:
-            counts[:] = 1  # the two ends of an interval
+            counts[:] = 1  # the ends of an interval
         parts = [sampler(int(c)) for (_, sampler), c in zip(pieces, counts)]
         points = np.concatenate([p for p, _ in parts])
         normal = np.concatenate([q for _, q in parts])

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from ..._errors import PinnError, Span
 from .. import syntax as ast
-from ..spec import Spec, TermSpec, rest_of_boundary, warn_ill_posed
+from ..conditions import settle
+from ..spec import Spec, TermSpec, warn_ill_posed
 from .declarations import Declarations
 from .expressions import Expressions, _finite
 from .files import Files
@@ -71,14 +72,11 @@ class _Checker(Declarations, Geometry, Terms, Where, Files, Operators, Expressio
                 ),
             )
         lines = self.program.source.splitlines()
-        terms = rest_of_boundary(
-            [
-                TermSpec(kind, region, expr, weight, _label(lines, node.span), node.span.line, *target)
-                for node, kind, region, expr, weight, *target in self.terms
-            ],
-            self.shape,
+        terms = tuple(
+            TermSpec(kind, region, expr, weight, _label(lines, node.span), node.span.line, *target)
+            for node, kind, region, expr, weight, *target in self.terms
         )
-        return Spec(
+        spec = Spec(
             variables=tuple(self.variables),
             fields=tuple(self.fields),
             unknowns=tuple(self.unknowns),
@@ -91,6 +89,7 @@ class _Checker(Declarations, Geometry, Terms, Where, Files, Operators, Expressio
             parameters=tuple(self.parameters),
             time=self.time,
         )
+        return settle(spec)  # ∂Ω beside conditions on faces or parts: the rest; contradictions refused
 
 
 def _label(lines: list[str], span: Span) -> str:
