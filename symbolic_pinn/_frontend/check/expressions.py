@@ -14,6 +14,7 @@ import sympy
 
 from ... import _limits
 from ..._errors import PinnError
+from .. import ranges
 from .. import syntax as ast
 from ..spec import BoundaryIntegral, real_imag, variable
 from .scope import CONSTANTS, IMAGINARY_UNIT, Scope
@@ -265,12 +266,38 @@ class Expressions(Scope):
         for limit, limit_node in ((lo, lo_node), (hi, hi_node)):
             self._no_fields(limit, limit_node, "the limits of an integral")
         symbol = variable(dummy.name)
+        ends = [ranges.value_range(v, self._intervals(), self._shaped()) for v in (lo, hi)]
         self.bound[dummy.name] = symbol
+        if None not in ends:
+            self.limits[symbol] = (min(r[0] for r in ends), max(r[1] for r in ends))
         try:
             f = self._scalar(integrand)
         finally:
             del self.bound[dummy.name]
+            self.limits.pop(symbol, None)
+        self._limits_inside(f, symbol, (lo, lo_node, ends[0]), (hi, hi_node, ends[1]))
         return sympy.Integral(f, (symbol, lo, hi))
+
+    def _limits_inside(self, f, symbol, *limits) -> None:
+        """A field of the integrand taken at the integration variable: its limits lie in that variable's interval."""
+        for applied in f.atoms(sympy.core.function.AppliedUndef):
+            declared = self.names.get(applied.func.__name__)
+            if declared is None or declared.kind != "field":
+                continue
+            for arg, own in zip(applied.args, declared.value.args):
+                if arg != symbol:
+                    continue
+                _, lo, hi = self.names[own.name].value
+                for value, node, found in limits:
+                    if ranges.outside(found, lo, hi):
+                        raise PinnError(
+                            f"the limit {value} of ∫ over {symbol} takes the values {ranges.spread(found)}, outside "
+                            f"the interval [{lo:g}, {hi:g}] of '{own}': the integrand takes {applied} there, where "
+                            f"the field is not defined",
+                            node.span,
+                            help=f"integrate over a part of [{lo:g}, {hi:g}], e.g. ∫({applied}, {symbol}, {lo:g}, "
+                            f"{hi:g})",
+                        )
 
 
 def _finite(expr: sympy.Expr, node: ast.Node) -> None:

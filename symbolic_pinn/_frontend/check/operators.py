@@ -13,6 +13,7 @@ import sympy
 from ... import _functions as functions
 from ... import _limits
 from ..._errors import PinnError, Span
+from .. import ranges
 from .. import syntax as ast
 from ..spec import normal, real_imag
 from .expressions import _function_of_number_bounded
@@ -165,6 +166,16 @@ class Operators(Scope):
                 node.span,
                 help=f"a coordinate for {slot} must lie in [{lo:g}, {hi:g}]",
             )
+        if value.is_number or value in self.bound.values():  # u(s) in ∫(u(s), s, a, b): its limits are checked
+            return
+        found = ranges.value_range(value, self._intervals(), self._shaped())
+        if ranges.outside(found, lo, hi):
+            raise PinnError(
+                f"the coordinate {value} for {slot} takes the values {ranges.spread(found)} over the domain, "
+                f"outside the interval [{lo:g}, {hi:g}] of '{slot}': the field is not defined there",
+                node.span,
+                help=f"a coordinate for {slot} must stay in [{lo:g}, {hi:g}] everywhere in the domain",
+            )
 
     def _expr_Apply(self, node: ast.Apply):
         """`Dx(u)(-1, t)`: the value of an expression of fields at other coordinates.
@@ -269,6 +280,14 @@ class Operators(Scope):
                 help=f"write delta(x - x0), or delta(x - x0, width) (width {DELTA_WIDTH:g} by default)",
             )
         s = self._scalar(node.args[0])
+        found = ranges.value_range(s, self._intervals(), self._shaped())
+        if found is not None and (found[0] > 0 or found[1] < 0):
+            raise PinnError(
+                f"delta({s}) is centred outside the domain: its argument takes the values {ranges.spread(found)} "
+                "and is never 0 there",
+                node.args[0].span,
+                help="a point source goes at a point of the domain, e.g. delta(x - 0.5) for x in [0, 1]",
+            )
         width = self._number(node.args[1], "the width of delta") if len(node.args) == 2 else DELTA_WIDTH
         if width <= 0:
             raise PinnError(f"the width {width:g} of delta is not positive", node.args[1].span, help="e.g. 0.01")

@@ -50,6 +50,7 @@ class Scope:
         self.data_statements: list[ast.DataDecl] = []
         self.data: list[DataSpec] = []
         self.bound: dict[str, sympy.Symbol] = {}  # integration variables in scope
+        self.limits: dict[sympy.Symbol, tuple[float, float]] = {}  # their ranges, sampled from their limits
         self.shape: tuple | None = None  # (variable names, Shape) of `(x, y) in disk(...)`
         self.params: dict[str, object] = {}  # the parameters of the user function being inlined
         self.defining: str | None = None  # the user function whose body is being checked
@@ -87,3 +88,11 @@ class Scope:
     def _spatial_names(self) -> tuple[str, ...]:
         """The spatial variables (all but time and the parameters): those of Δ, ∇, ∂Ω and the normal."""
         return tuple(v.name for v, _, _ in self.variables if v.name not in (self.time, *self.parameters))
+
+    def _intervals(self) -> dict[sympy.Symbol, tuple[float, float]]:
+        """The interval of each variable, and the range of each integration variable in scope."""
+        return {**{s: (lo, hi) for s, lo, hi in self.variables}, **self.limits}
+
+    def _shaped(self) -> tuple | None:
+        """``(names, shape)`` of the shaped domain, or None."""
+        return self.shape

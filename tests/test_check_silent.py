@@ -1,0 +1,66 @@
+"""Problems the checker used to accept as a silently different problem (issues #27, #28): each is refused
+with the line, a caret and what to write, or now means what it says."""
+
+from __future__ import annotations
+
+import pytest
+
+import symbolic_pinn as sp
+
+BASE = "x in [0, 1]\nfield u(x)\n"
+BC = "u = 0 on ∂Ω\n"
+
+
+def refused(text: str) -> sp.PinnError:
+    with pytest.raises(sp.PinnError) as info:
+        sp.parse(text)
+    return info.value
+
+
+def caret_under(err: sp.PinnError, text: str, fragment: str) -> None:
+    """The error's column points at ``fragment`` on its line."""
+    line = text.splitlines()[err.span.line - 1]
+    assert line[err.span.column - 1 :].startswith(fragment), (line, err.span)
+    assert "^" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment", "words"),
+    [
+        ("-Dxx(u) = ∫(u(s), s, 0, 5)\n", "5)", "[0, 1]"),  # an integration limit beyond x's interval
+        ("-Dxx(u) = ∫(u(s), s, x - 1, x)\n", "x - 1", "[-1, 0]"),  # a limit that moves with x, and leaves
+        ("-Dxx(u) = u(x + 1)\n", "x + 1", "[1, 2]"),  # a shifted argument
+        ("-Dxx(u) = Dx(u)(2*x)\n", "2*x", "[0, 2]"),  # a derivative at a scaled point
+        ("-Dxx(u) = delta(x - 5)\n", "x - 5", "never 0"),  # a point source centred outside
+    ],
+)
+def test_points_outside_the_domain_are_refused_at_the_spot(body, fragment, words):
+    text = BASE + body + BC
+    err = refused(text)
+    caret_under(err, text, fragment)
+    assert words in str(err)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "-Dxx(u) = ∫(u(s), s, 0, x)\n",  # Volterra: s runs over [0, x] ⊂ [0, 1]
+        "-Dxx(u) = u(1 - x)\n",  # a reflection stays inside
+        "-Dxx(u) = u(4*x*(1 - x))\n",  # inside, though interval arithmetic would say [0, 4]
+        "-Dxx(u) = delta(x - 1)\n",  # centred on the boundary: half the source
+        "let g(w) = u(w)\n-Dxx(u) = g(x/2)\n",  # a user function's body is checked at each call
+    ],
+)
+def test_points_inside_the_domain_are_accepted(body):
+    sp.parse(BASE + body + BC)
+
+
+def test_a_user_function_call_that_leaves_the_domain_is_refused():
+    err = refused(BASE + "let g(w) = u(w)\n-Dxx(u) = g(x + 2)\n" + BC)
+    assert "[2, 3]" in str(err)
+
+
+def test_a_shifted_argument_on_a_disk():
+    sp.parse("(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = u(x/2 + 0.4, y)\nu = 0 on ∂Ω\n")
+    err = refused("(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = u(x + 0.5, y)\nu = 0 on ∂Ω\n")
+    assert "[-1, 1]" in str(err)
