@@ -64,3 +64,38 @@ def test_a_shifted_argument_on_a_disk():
     sp.parse("(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = u(x/2 + 0.4, y)\nu = 0 on ∂Ω\n")
     err = refused("(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = u(x + 0.5, y)\nu = 0 on ∂Ω\n")
     assert "[-1, 1]" in str(err)
+
+
+# ---- names (issue #27) ----
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment", "words"),
+    [
+        (BASE + "let Dx(s) = 0\n-Dxx(u) = Dx(u)\n" + BC, "Dx(s)", "derivative operator"),
+        (BASE + "const Dxx = 2\n-Dxx(u) = Dxx\n" + BC, "Dxx =", "derivative operator"),
+        (BASE + "let g(Dx) = Dx\n-Dxx(u) = g(1)\n" + BC, "Dx)", "derivative operator"),
+        (
+            BASE + "const a = 1\nconst а = 2\n-Dxx(u) = a + а\n" + BC,
+            "а = 2",
+            "'а' (Cyrillic) looks the same as 'a' (Latin)",
+        ),
+        (BASE + "const a = 1\n-Dxx(u) = а\n" + BC, "а", "looks like 'a' (Latin)"),
+        (BASE + "const vеl = 1\n-Dxx(u) = vеl\n" + BC, "vеl", "mixes Cyrillic and Latin"),
+        (BASE + "const Ρ = 1\nconst P = 2\n-Dxx(u) = P\n" + BC, "P = 2", "'P' (Latin) looks the same as 'Ρ' (Greek)"),
+    ],
+)
+def test_names_that_shadow_or_look_alike_are_refused_at_the_spot(text, fragment, words):
+    err = refused(text)
+    caret_under(err, text, fragment)
+    assert words in str(err)
+
+
+def test_names_are_nfkc_normalised_and_greek_letters_stay_names():
+    spec = sp.parse(
+        "ｘ in [0, 1]\nfield u(x)\nconst ν = 2\nconst v = 3\nconst Da = 4\n-Dxx(u) = ν + v + Da\nu = 0 on ∂Ω\n"
+    )
+    assert [s.name for s, _, _ in spec.variables] == ["x"]  # full-width ｘ is x
+    assert (
+        "Dxx(u) = ν + v + Da" in spec.terms[0].label
+    )  # ν and v are different letters; D then a non-variable is a name

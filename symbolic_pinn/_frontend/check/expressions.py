@@ -14,7 +14,7 @@ import sympy
 
 from ... import _limits
 from ..._errors import PinnError
-from .. import ranges
+from .. import identifiers, ranges
 from .. import syntax as ast
 from ..spec import BoundaryIntegral, real_imag, variable
 from .scope import CONSTANTS, IMAGINARY_UNIT, Scope
@@ -117,6 +117,14 @@ class Expressions(Scope):
                 help=f"write {base}^{'2' if node.name.endswith('²') else '3'}",
             )
         known = sorted(self.names) + sorted(CONSTANTS)
+        alike = [n for n in known if identifiers.skeleton(n) == identifiers.skeleton(node.name)]
+        if alike:
+            return PinnError(
+                f"unknown name {identifiers.spelled(node.name)}: it looks like {identifiers.spelled(alike[0])}, "
+                "a different name",
+                node.span,
+                help=f"retype it as {alike[0]}",
+            )
         close = difflib.get_close_matches(node.name, known, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return PinnError(

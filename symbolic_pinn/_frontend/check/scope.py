@@ -15,8 +15,8 @@ import sympy
 from ... import _functions as functions
 from ..._errors import PinnError, Span
 from ..._runtime import geometry
+from .. import identifiers, time_variable
 from .. import syntax as ast
-from .. import time_variable
 from ..regions import Region
 from ..spec import DataSpec
 
@@ -73,6 +73,8 @@ class Scope:
                 name.span,
                 help="choose another name",
             )
+        self._not_look_alike(name)
+        self._not_a_derivative(name)
         if name.name.startswith("_"):
             raise PinnError(
                 f"names may not start with an underscore: '{name.name}'",
@@ -96,3 +98,43 @@ class Scope:
     def _shaped(self) -> tuple | None:
         """``(names, shape)`` of the shaped domain, or None."""
         return self.shape
+
+    def _not_look_alike(self, name: ast.Name) -> None:
+        """Refuse a name drawn like one already declared or built in (Cyrillic а beside Latin a)."""
+        plain = identifiers.skeleton(name.name)
+        for other in [*self.names, *CONSTANTS, *functions.names(), *OPERATORS]:
+            if other != name.name and identifiers.skeleton(other) == plain:
+                where = self.names[other] if other in self.names else None
+                declared = f"declared on line {where.span.line}" if where else "built in"
+                raise PinnError(
+                    f"{identifiers.spelled(name.name)} looks the same as {identifiers.spelled(other)} ({declared}) "
+                    "but is a different name",
+                    name.span,
+                    help=f"use one spelling; if two names are meant, choose names that look different (not {other})",
+                )
+
+    def _not_a_derivative(self, name: ast.Name) -> None:
+        """Refuse ``Dx`` (D then variables' letters) as a name: ``Dx(u)`` would stop meaning ∂u/∂x."""
+        text = name.name
+        if len(text) < 2 or text[0] != "D" or not text[1:].isalpha():
+            return
+        letters = set(text[1:])
+        variables = _declared_variables(self.program) | {"n"}
+        if letters <= variables:
+            raise PinnError(
+                f"'{text}' is the derivative operator ({text}(u) = ∂u/∂{'∂'.join(text[1:])} with these "
+                "variables), so it cannot be a name",
+                name.span,
+                help=f"choose another name, e.g. {text[0].lower()}{text[1:]} or {text}_",
+            )
+
+
+def _declared_variables(program: ast.Program) -> set[str]:
+    """The names of every variable the program declares, wherever in it."""
+    names = set()
+    for statement in program.statements:
+        if isinstance(statement, ast.VariableDecl):
+            names.add(statement.name.name)
+        elif isinstance(statement, ast.DomainDecl):
+            names.update(n.name for n in statement.names)
+    return names
