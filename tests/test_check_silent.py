@@ -3,6 +3,8 @@ with the line, a caret and what to write, or now means what it says."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 import symbolic_pinn as sp
@@ -99,3 +101,61 @@ def test_names_are_nfkc_normalised_and_greek_letters_stay_names():
     assert (
         "Dxx(u) = ν + v + Da" in spec.terms[0].label
     )  # ν and v are different letters; D then a non-variable is a name
+
+
+# ---- spellings from other tools, labels, warnings (issue #28) ----
+
+
+@pytest.mark.parametrize("spelling", ["dirac", "δ"])
+def test_dirac_and_greek_delta_are_the_point_source(spelling):
+    ours = sp.parse(BASE + "-Dxx(u) = delta(x - 0.3, 0.05)\n" + BC)
+    theirs = sp.parse(BASE + f"-Dxx(u) = {spelling}(x - 0.3, 0.05)\n" + BC)
+    assert theirs.terms[0].expr == ours.terms[0].expr
+    assert "centred outside" in str(refused(BASE + f"-Dxx(u) = {spelling}(x + 3)\n" + BC))
+
+
+def test_a_declared_delta_spelling_still_wins():
+    spec = sp.parse(BASE + "const δ = 0.1\n-Dxx(u) = δ\n" + BC)
+    assert float(-spec.terms[0].expr.subs(spec.fields[0], 0).doit()) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("name", ["n_x", "n"])
+def test_the_normal_by_name_points_to_dn(name):
+    text = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\n-Δu = 1\n" + f"{name}*Dx(u) = 0 on ∂Ω\n"
+    err = refused(text)
+    caret_under(err, text, name)
+    assert "Dn(u)" in str(err)
+
+
+def test_a_condition_at_the_last_time_is_labelled_terminal_not_initial():
+    from symbolic_pinn._compiler.lower import lower
+
+    text = (
+        "x in [0, 1]; t in [0, 2]\nfield u(x, t)\nDt(u) = Dxx(u)\nu = sin(pi*x) at t = 0\nu = 0 at t = 2\nu = 0 on ∂Ω\n"
+    )
+    names = [term.name for term in lower(sp.parse(text)).terms]
+    assert names == ["pde", "ic", "tc", "bc"]
+
+
+BEAM = "x in [0, 1]\nfield u(x), m(x)\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # simply supported beam as two second-order fields: m = u'' is given at both ends through u
+        "Dxx(u) = m\nDxx(m) = 1\nu = 0 at x = 0\nu = 0 at x = 1\nDxx(u) = 0 at x = 0\nDxx(u) = 0 at x = 1\n",
+        # a cantilever: u = u' = 0 at the root, m = u'' and m' = u''' zero at the tip
+        "Dxx(u) = m\nDxx(m) = 1\nu = 0 at x = 0\nDx(u) = 0 at x = 0\nDxx(u) = 0 at x = 1\nDxxx(u) = 0 at x = 1\n",
+    ],
+)
+def test_a_beam_written_as_a_system_is_not_called_ill_posed(body):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sp.IllPosedWarning)
+        sp.parse(BEAM + body)
+
+
+def test_a_field_given_only_through_a_value_condition_is_still_warned_about():
+    # -u'' = m, -m'' = 1 with u = 0 at both ends: m has no condition of its own and none through u
+    with pytest.warns(sp.IllPosedWarning, match="'m'"):
+        sp.parse(BEAM + "-Dxx(u) = m\n-Dxx(m) = 1\nu = 0 at x = 0\nu = 0 at x = 1\n")

@@ -279,20 +279,36 @@ def warn_ill_posed(spec: Spec) -> None:
     def located(t) -> str:
         return f" (line {t.line})" if t.line is not None else ""
 
+    def on_boundary(field, t) -> bool:
+        """Whether term ``t`` is a condition on ``field`` on (a part of) the spatial boundary."""
+        return uses(t, field) and (
+            t.region == BOUNDARY
+            or isinstance(t.region, Part)
+            or (isinstance(t.region, Face) and t.region.variable in {s.name for s in spatial})
+            or fixed(field, t, spatial)
+        )
+
+    def given_through(field) -> bool:
+        """Whether an equation inside Ω gives ``field`` as derivatives of another field whose conditions on the
+        boundary reach that order: ``Dxx(u) = m`` with ``Dxx(u) = 0 at x = 1`` is a condition on m there (a
+        beam written as a system of lower-order fields)."""
+        for t in inside:
+            if not uses(t, field) or order(field, t, spatial) != 0:
+                continue
+            for other in spec.fields:
+                k = order(other, t, spatial)
+                if other != field and k >= 1:
+                    if any(on_boundary(other, c) and order(other, c, spatial) >= k for c in spec.terms):
+                        return True
+        return False
+
     for field in spec.fields:
         name = field.func.__name__
         if name in observed:
             continue
         conditions = [t for t in spec.terms if uses(t, field)]
         second = [t for t in inside if order(field, t, spatial) >= 2]
-        on_boundary = any(
-            t.region == BOUNDARY
-            or isinstance(t.region, Part)
-            or (isinstance(t.region, Face) and t.region.variable in {s.name for s in spatial})
-            or fixed(field, t, spatial)
-            for t in conditions
-        )
-        if second and not on_boundary:
+        if second and not any(on_boundary(field, t) for t in conditions) and not given_through(field):
             warnings.warn(
                 f"'{name}' has second derivatives in space{located(second[0])} but no condition on the "
                 f"boundary: its solution is not unique; add one, e.g. `{name} = 0 on ∂Ω`",

@@ -116,6 +116,15 @@ class Expressions(Scope):
                 node.span,
                 help=f"write {base}^{'2' if node.name.endswith('²') else '3'}",
             )
+        spatial = self._spatial_names()
+        if node.name in ("n", "normal") or (node.name[:2] == "n_" and node.name[2:] in spatial):
+            return PinnError(
+                f"'{node.name}': the outward normal is not a value in this language; it enters through the "
+                "normal derivative",
+                node.span,
+                help="write Dn(u) (also ∂ₙ(u)) for n·∇u on ∂Ω or an end face; for one component, the "
+                "derivative along the face's normal, e.g. Dx(u) at x = 1 (n = +e_x there)",
+            )
         known = sorted(self.names) + sorted(CONSTANTS)
         alike = [n for n in known if identifiers.skeleton(n) == identifiers.skeleton(node.name)]
         if alike:

@@ -17,7 +17,7 @@ from .. import ranges
 from .. import syntax as ast
 from ..spec import normal, real_imag
 from .expressions import _function_of_number_bounded
-from .scope import DELTA_WIDTH, OPERATORS, SOFT_OPERATORS, Scope
+from .scope import ALIASES, DELTA_WIDTH, OPERATORS, SOFT_OPERATORS, Scope
 
 
 class Operators(Scope):
@@ -122,8 +122,8 @@ class Operators(Scope):
             if function.arity == 1:
                 _function_of_number_bounded(function.name, args[0], node)
             return function.sympy(*args)
-        if name in OPERATORS or name in SOFT_OPERATORS:
-            return getattr(self, f"_call_{name}")(node)
+        if name in OPERATORS or name in SOFT_OPERATORS or name in ALIASES:
+            return getattr(self, f"_call_{ALIASES.get(name, name)}")(node)
         if len(name) > 1 and name[0] == "D" and name[1:].isalpha():
             return self._call_subscripted(node)
         if name == "table":

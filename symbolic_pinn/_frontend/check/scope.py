@@ -24,6 +24,7 @@ CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E}
 OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
 # operators whose names a problem may still declare for itself (`const re = 100`): a declaration wins
 SOFT_OPERATORS = ("re", "im", "conj", "delta")
+ALIASES = {"dirac": "delta", "δ": "delta"}  # other spellings of soft operators, as soft (a declaration wins)
 DELTA_WIDTH = 0.01  # the standard deviation of delta(s) unless the problem gives one
 IMAGINARY_UNIT = "i"  # the imaginary unit, unless the problem declares a name `i`
 TIME = time_variable.NAME  # a variable of this name is always time; the program's time is self.time
