@@ -16,8 +16,10 @@
     >>> [t.region.kind for t in spec.terms]
     ['interior', 'boundary']
 
-Symbols and functions are matched by name, whatever their assumptions, so the same
-problem gives the same IR from text and from SymPy.
+Symbols and functions are matched by name, so the same problem gives the same IR from
+text and from SymPy.  Assumptions that change what an expression means on an interval
+(``integer=True``, which makes ``sin(pi*x)`` zero as it is built) are refused, and so are
+two symbols of one name with different assumptions (SymPy keeps them apart).
 """
 
 from __future__ import annotations
