@@ -159,3 +159,10 @@ def test_a_field_given_only_through_a_value_condition_is_still_warned_about():
     # -u'' = m, -m'' = 1 with u = 0 at both ends: m has no condition of its own and none through u
     with pytest.warns(sp.IllPosedWarning, match="'m'"):
         sp.parse(BEAM + "-Dxx(u) = m\n-Dxx(m) = 1\nu = 0 at x = 0\nu = 0 at x = 1\n")
+
+
+def test_a_coordinate_on_a_disk_is_sampled_inside_the_disk():
+    # x + y reaches √2 on the unit disk (and 2 at the box's corner, which is not in it)
+    err = refused("(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = u(x + y, 0)\nu = 0 on ∂Ω\n")
+    assert "outside the interval [-1, 1]" in str(err)
+    sp.parse("(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = u((x + y)/2, 0)\nu = 0 on ∂Ω\n")

@@ -6,8 +6,9 @@ name coordinates; a coordinate outside the variable's interval asks for the fiel
 it is not defined (the network extrapolates, silently).  Both front ends ask this module
 for the range of such an expression, so they refuse the same things.
 
-The range is sampled, not bounded: a grid over the variables' intervals (inside the
-shape, for shaped variables), plus every corner.  Interval arithmetic would refuse
+The range is sampled, not bounded: the corners of the variables' box when the expression
+is linear in each of them (its extremes are there), else a grid over it, corners
+included (inside the shape, for shaped variables).  Interval arithmetic would refuse
 ``u(4*x*(1 - x))`` on [0, 1] (its enclosure is [0, 4]); sampling can miss a narrow
 excursion between grid points, never invent one.  The expressions are small (a
 coordinate, a limit), so SymPy evaluates them point by point.
@@ -26,8 +27,9 @@ from .._errors import PinnError
 
 __all__ = ["value_range", "outside", "check_fields_inside", "POINTS"]
 
-POINTS = 256  # about how many points a range is sampled at
+POINTS = 64  # about how many points a range is sampled at
 TOLERANCE = 1e-9  # relative to the interval's length: 1 - x at x = 1 is inside
+LARGE = 200  # expression nodes above which only the corners of the box are sampled (each point is an evalf)
 
 
 def value_range(
@@ -42,7 +44,12 @@ def value_range(
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
     if any(s not in intervals for s in symbols):
         return None
-    per = max(2, int(POINTS ** (1 / len(symbols)))) if symbols else 1
+    shaped = shape is not None and set(shape[0]) <= {s.name for s in symbols}  # a box's corners may lie outside
+    per = (
+        (2 if not shaped and _corners_suffice(expr, symbols) else max(2, int(POINTS ** (1 / len(symbols)))))
+        if symbols
+        else 1
+    )
     axes = [
         [lo + (hi - lo) * k / (per - 1) for k in range(per)] if per > 1 else [lo]
         for lo, hi in (intervals[s] for s in symbols)
@@ -59,6 +66,16 @@ def value_range(
             return None
         values.append(value.real)
     return (min(values), max(values)) if values else None
+
+
+def _corners_suffice(expr: sympy.Expr, symbols) -> bool:
+    """Whether the box's corners are enough: ``expr`` is linear in each variable (x + 1, 2*x*t; its extremes are
+    at corners), or too long to sample more (each point is an evalf)."""
+    if sum(1 for _ in sympy.preorder_traversal(expr)) > LARGE:
+        return True
+    if not expr.is_polynomial(*symbols):
+        return False
+    return all(sympy.degree(expr, s) <= 1 for s in symbols)
 
 
 def _inside(symbols, points, shape) -> list[bool]:

@@ -171,7 +171,7 @@ class Operators(Scope):
         found = ranges.value_range(value, self._intervals(), self._shaped())
         if ranges.outside(found, lo, hi):
             raise PinnError(
-                f"the coordinate {value} for {slot} takes the values {ranges.spread(found)} over the domain, "
+                f"the coordinate {value} for {slot} takes the values {ranges.spread(found)} at points of the domain, "
                 f"outside the interval [{lo:g}, {hi:g}] of '{slot}': the field is not defined there",
                 node.span,
                 help=f"a coordinate for {slot} must stay in [{lo:g}, {hi:g}] everywhere in the domain",

@@ -59,6 +59,7 @@ class Scope:
         self.built: dict[str, geometry.Shape] = {}  # the shapes named by `let` that the domain uses
         self.tables: dict[tuple, type] = {}  # (file, variables) → the SymPy class of table(file, variables)
         self.time = time_variable.from_syntax(program)  # Δ and ∇ act on every variable but time
+        self.variable_names = _declared_variables(program)  # every variable, declared before or after
 
     def _declare(self, name: ast.Name, kind: str, value=None) -> None:
         if name.name in self.names:
@@ -120,7 +121,7 @@ class Scope:
         if len(text) < 2 or text[0] != "D" or not text[1:].isalpha():
             return
         letters = set(text[1:])
-        variables = _declared_variables(self.program) | {"n"}
+        variables = self.variable_names | {"n"}
         if letters <= variables:
             raise PinnError(
                 f"'{text}' is the derivative operator ({text}(u) = ∂u/∂{'∂'.join(text[1:])} with these "
