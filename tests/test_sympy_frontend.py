@@ -434,3 +434,13 @@ def test_sympy_vector_equation_of_different_lengths_is_refused_clearly():
 def test_sympy_variables_as_a_list_is_a_pinn_error():
     message = _refused(lambda: from_sympy(variables=[_X], fields=[_U], terms=[sympy.Eq(-_U.diff(_X, 2), 1), _BC]))
     assert "variables={x: (0, 1)" in message
+
+
+def test_sympy_look_alike_names_are_refused():
+    latin, cyrillic = sympy.Symbol("a"), sympy.Symbol("а")
+    message = _refused(
+        lambda: from_sympy(
+            {_X: (0, 1)}, [_U], [sympy.Eq(-_U.diff(_X, 2), latin + cyrillic), _BC], unknowns={latin: 1, cyrillic: 2}
+        )
+    )
+    assert "'а' (Cyrillic)" in message and "'a' (Latin)" in message

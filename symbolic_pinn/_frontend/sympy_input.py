@@ -33,7 +33,7 @@ from sympy.core.function import AppliedUndef
 
 from .._errors import PinnError
 from .._runtime.geometry import Shape, ShapeError, named
-from . import ranges, time_variable
+from . import identifiers, ranges, time_variable
 from .regions import BOUNDARY, INTERIOR, SYMPY, Face, Region, Resolver
 from .spec import (
     BoundaryIntegral,
@@ -245,6 +245,11 @@ class _Normaliser:
             canonical = sympy.Function(applied.func.__name__, real=True)(*args)
             self.rules[applied] = canonical
             self.fields.append(canonical)
+        _distinct_names(
+            [s.name for s, _, _ in self.variables]
+            + [s.name for s, _ in self.unknowns]
+            + [f.func.__name__ for f in self.fields]
+        )
         self.field_names = {f.func.__name__ for f in self.fields}
         self.declared = {f.func.__name__: f for f in self.fields}
 
@@ -323,6 +328,25 @@ def _described(symbol: sympy.Symbol) -> str:
     made = {k: v for k, v in symbol._assumptions_orig.items() if v is not None}
     extra = "".join(f", {k}={v}" for k, v in sorted(made.items()))
     return f"Symbol({symbol.name!r}{extra})"
+
+
+def _distinct_names(names: list[str]) -> None:
+    """The text's rules for names: no name drawn like another, none mixing look-alike scripts."""
+    seen: dict[str, str] = {}
+    for name in names:
+        if identifiers.mixed_scripts(identifiers.normalise(name)) is not None:
+            raise PinnError(
+                f"the name {identifiers.spelled(name)} mixes letters of scripts that look alike",
+                help=f"spell it in one script, e.g. {identifiers.skeleton(name)!r}",
+            )
+        plain = identifiers.skeleton(identifiers.normalise(name))
+        if plain in seen and seen[plain] != name:
+            raise PinnError(
+                f"{identifiers.spelled(name)} and {identifiers.spelled(seen[plain])} look the same but are "
+                "different names",
+                help="use one spelling; if two names are meant, choose names that look different",
+            )
+        seen[plain] = name
 
 
 def _meaningful_assumptions(symbol: sympy.Symbol, lo: float, hi: float) -> None:
