@@ -166,3 +166,18 @@ def test_a_coordinate_on_a_disk_is_sampled_inside_the_disk():
     err = refused("(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = u(x + y, 0)\nu = 0 on ∂Ω\n")
     assert "outside the interval [-1, 1]" in str(err)
     sp.parse("(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = u((x + y)/2, 0)\nu = 0 on ∂Ω\n")
+
+
+DYNAMIC = "x in [0, 1]; t in [0, 1]\nfield u(x, t), v(x, t), m(x, t)\nDt(u) = v\nDt(v) = -Dxx(m)\nm = Dxx(u)\n"
+
+
+def test_a_moving_beam_with_its_conditions_on_u_is_not_called_ill_posed():
+    # v = Dt(u) starts at Dt(u) = 0, m = Dxx(u) is zero at the ends through Dxx(u) = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sp.IllPosedWarning)
+        sp.parse(DYNAMIC + "u = sin(pi*x) at t = 0\nDt(u) = 0 at t = 0\nu = 0 on ∂Ω\nDxx(u) = 0 on ∂Ω\n")
+
+
+def test_a_moving_beam_without_a_start_for_v_is_still_warned_about():
+    with pytest.warns(sp.IllPosedWarning, match="'v' changes in time"):
+        sp.parse(DYNAMIC + "u = sin(pi*x) at t = 0\nu = 0 on ∂Ω\nDxx(u) = 0 on ∂Ω\n")

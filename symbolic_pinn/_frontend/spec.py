@@ -288,17 +288,24 @@ def warn_ill_posed(spec: Spec) -> None:
             or fixed(field, t, spatial)
         )
 
-    def given_through(field) -> bool:
-        """Whether an equation inside Ω gives ``field`` as derivatives of another field whose conditions on the
-        boundary reach that order: ``Dxx(u) = m`` with ``Dxx(u) = 0 at x = 1`` is a condition on m there (a
-        beam written as a system of lower-order fields)."""
+    def initial(field, t) -> bool:
+        """Whether term ``t`` is an initial condition on ``field`` (a face of time, or the field at a fixed time)."""
+        return uses(t, field) and (
+            (isinstance(t.region, Face) and t.region.variable == spec.time) or fixed(field, t, time)
+        )
+
+    def given_through(field, variables, condition) -> bool:
+        """Whether an equation inside Ω gives ``field`` as derivatives along ``variables`` of another field whose
+        conditions (``condition``) reach that order: ``Dxx(u) = m`` with ``Dxx(u) = 0 at x = 1`` is a condition on
+        m there, ``Dt(u) = v`` with ``Dt(u) = 0 at t = 0`` one on v (a beam written as a system of lower-order
+        fields)."""
         for t in inside:
-            if not uses(t, field) or order(field, t, spatial) != 0:
+            if not uses(t, field) or order(field, t, variables) != 0:
                 continue
             for other in spec.fields:
-                k = order(other, t, spatial)
+                k = order(other, t, variables)
                 if other != field and k >= 1:
-                    if any(on_boundary(other, c) and order(other, c, spatial) >= k for c in spec.terms):
+                    if any(condition(other, c) and order(other, c, variables) >= k for c in spec.terms):
                         return True
         return False
 
@@ -308,7 +315,11 @@ def warn_ill_posed(spec: Spec) -> None:
             continue
         conditions = [t for t in spec.terms if uses(t, field)]
         second = [t for t in inside if order(field, t, spatial) >= 2]
-        if second and not any(on_boundary(field, t) for t in conditions) and not given_through(field):
+        if (
+            second
+            and not any(on_boundary(field, t) for t in conditions)
+            and not given_through(field, spatial, on_boundary)
+        ):
             warnings.warn(
                 f"'{name}' has second derivatives in space{located(second[0])} but no condition on the "
                 f"boundary: its solution is not unique; add one, e.g. `{name} = 0 on ∂Ω`",
@@ -316,10 +327,8 @@ def warn_ill_posed(spec: Spec) -> None:
                 stacklevel=3,
             )
         evolving = [t for t in inside if t.kind == "residual" and order(field, t, time) >= 1]
-        initial = any(
-            (isinstance(t.region, Face) and t.region.variable == spec.time) or fixed(field, t, time) for t in conditions
-        )
-        if evolving and not initial:
+        started = any(initial(field, t) for t in conditions) or given_through(field, set(time), initial)
+        if evolving and not started:
             warnings.warn(
                 f"'{name}' changes in time{located(evolving[0])} but has no initial condition: "
                 f"add one, e.g. `{name} = ... at t = 0`",
