@@ -126,7 +126,7 @@ def check_fields_inside(
                 if len(limit) != 3:
                     continue
                 symbol, a, b = limit
-                ends = [value_range(sympy.sympify(v), known, shape) for v in (a, b)]
+                ends = [value_range(v, known, shape) for v in (a, b)]
                 if None in ends:
                     continue
                 inner[symbol] = (min(r[0] for r in ends), max(r[1] for r in ends))
