@@ -31,6 +31,7 @@ def caret_under(err: sp.PinnError, text: str, fragment: str) -> None:
     [
         ("-Dxx(u) = ∫(u(s), s, 0, 5)\n", "5)", "[0, 1]"),  # an integration limit beyond x's interval
         ("-Dxx(u) = ∫(u(s), s, x - 1, x)\n", "x - 1", "[-1, 0]"),  # a limit that moves with x, and leaves
+        ("-Dxx(u) = ∫(Dx(u)(s), s, -1, x)\n", "-1", "[0, 1]"),  # a derivative taken at the integration variable
         ("-Dxx(u) = u(x + 1)\n", "x + 1", "[1, 2]"),  # a shifted argument
         ("-Dxx(u) = Dx(u)(2*x)\n", "2*x", "[0, 2]"),  # a derivative at a scaled point
         ("-Dxx(u) = delta(x - 5)\n", "x - 5", "never 0"),  # a point source centred outside

@@ -296,25 +296,29 @@ class Expressions(Scope):
         return sympy.Integral(f, (symbol, lo, hi))
 
     def _limits_inside(self, f, symbol, *limits) -> None:
-        """A field of the integrand taken at the integration variable: its limits lie in that variable's interval."""
+        """A field of the integrand taken at the integration variable (``u(s)``, ``Dx(u)(s)``): the limits lie in
+        that variable's interval."""
+        taken = []  # (the field at s, the variable s stands for)
         for applied in f.atoms(sympy.core.function.AppliedUndef):
             declared = self.names.get(applied.func.__name__)
-            if declared is None or declared.kind != "field":
+            if declared is not None and declared.kind == "field":
+                taken += [(applied, own) for arg, own in zip(applied.args, declared.value.args) if arg == symbol]
+        for at in f.atoms(sympy.Subs):  # a derivative evaluated at s
+            taken += [(at, own) for own, point in zip(at.variables, at.point) if point == symbol]
+        for applied, own in taken:
+            declared = self.names.get(own.name)
+            if declared is None or declared.kind != "variable":
                 continue
-            for arg, own in zip(applied.args, declared.value.args):
-                if arg != symbol:
-                    continue
-                _, lo, hi = self.names[own.name].value
-                for value, node, found in limits:
-                    if ranges.outside(found, lo, hi):
-                        raise PinnError(
-                            f"the limit {value} of ∫ over {symbol} takes the values {ranges.spread(found)}, outside "
-                            f"the interval [{lo:g}, {hi:g}] of '{own}': the integrand takes {applied} there, where "
-                            f"the field is not defined",
-                            node.span,
-                            help=f"integrate over a part of [{lo:g}, {hi:g}], e.g. ∫({applied}, {symbol}, {lo:g}, "
-                            f"{hi:g})",
-                        )
+            _, lo, hi = declared.value
+            for value, node, found in limits:
+                if ranges.outside(found, lo, hi):
+                    raise PinnError(
+                        f"the limit {value} of ∫ over {symbol} takes the values {ranges.spread(found)}, outside "
+                        f"the interval [{lo:g}, {hi:g}] of '{own}': the integrand takes {applied} there, where "
+                        "the field is not defined",
+                        node.span,
+                        help=f"integrate over a part of [{lo:g}, {hi:g}], e.g. ∫(..., {symbol}, {lo:g}, {hi:g})",
+                    )
 
 
 def _finite(expr: sympy.Expr, node: ast.Node) -> None:
