@@ -444,3 +444,12 @@ def test_sympy_look_alike_names_are_refused():
         )
     )
     assert "'а' (Cyrillic)" in message and "'a' (Latin)" in message
+
+
+def test_sympy_derivative_at_a_point_beyond_the_interval_is_refused():
+    s = sympy.Symbol("s")
+    at = sympy.Subs(_U.diff(_X), _X, s)  # u'(s)
+    message = _refused(
+        lambda: from_sympy({_X: (0, 1)}, [_U], [sympy.Eq(-_U.diff(_X, 2), sympy.Integral(at, (s, -1, _X))), _BC])
+    )
+    assert "[-1, 1]" in message and "[0, 1]" in message

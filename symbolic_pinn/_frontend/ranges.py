@@ -132,8 +132,13 @@ def check_fields_inside(
                 inner[symbol] = (min(r[0] for r in ends), max(r[1] for r in ends))
             visit(e.function, inner)
             return
+        moved = []  # (coordinate, the variable it is given for)
         if isinstance(e, AppliedUndef) and e.func.__name__ in fields:
-            for arg, own in zip(e.args, fields[e.func.__name__]):
+            moved = list(zip(e.args, fields[e.func.__name__]))
+        elif isinstance(e, sympy.Subs):  # a derivative taken at a point: Dx(u) at x = s
+            moved = list(zip(e.point, e.variables))
+        if moved:
+            for arg, own in moved:
                 slot = own.name
                 if arg == own or slot not in by_name:
                     continue
