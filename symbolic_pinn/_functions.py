@@ -68,6 +68,10 @@ def _besselj(order: int, x: sympy.Expr) -> sympy.Expr:
     return sympy.besselj(order, x)
 
 
+def _bessely(order: int, x: sympy.Expr) -> sympy.Expr:
+    return sympy.bessely(order, x)
+
+
 # J_ν for ν = 0, 1 is written; SymPy's derivatives of J_ν bring in J_{ν+1}
 # (J₁' = (J₀ − J₂)/2), so the higher orders have rows too.  The runtime's besselj
 # (_runtime/special.py) says why it is not jax.scipy.special.bessel_jn.
@@ -110,6 +114,18 @@ FUNCTIONS = (
             functools.partial(_besselj, order),
             f"besselj({order}, {{}})",
             sympy_class="besselj",
+            written=order < 2,
+            index=order,
+        )
+        for order in range(_BESSEL_ORDERS)
+    ),
+    # Y_ν, the second kind, likewise (Y₁' = (Y₀ − Y₂)/2); real for x > 0 only (nan elsewhere)
+    *(
+        Function(
+            f"bessely{order}",
+            functools.partial(_bessely, order),
+            f"bessely({order}, {{}})",
+            sympy_class="bessely",
             written=order < 2,
             index=order,
         )

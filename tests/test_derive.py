@@ -249,3 +249,48 @@ def test_cli_derive_without_minimize_exits_1_with_one_error():
     assert lines[0].startswith("error: ") and "minimize" in lines[0], result.stderr
     assert sum(line.startswith("error") for line in lines) == 1
     assert all(line.startswith("  = help: ") for line in lines[1:]), result.stderr
+
+
+def _interior_and_faces(text: str):
+    spec = sp.parse(text)
+    interior = [t.expr for t in spec.terms if t.region.kind == "interior"]
+    faces = [t for t in spec.terms if t.region.kind == "face"]
+    return spec, interior, faces
+
+
+def test_a_smoothed_delta_source_survives_derive():
+    """expand pulled exp(-1250) = 7e-543 out of the Gaussian: printed as 0, the source vanished (issue #28)."""
+    width = 0.01
+    text = derived(
+        "x in [0, 1]\nfield u(x)\nminimize ∫ (Dx(u)^2/2 - delta(x - 0.5)*u)\nu = 0 at x = 0\nu = 0 at x = 1\n"
+    )
+    spec, (strong,), _ = _interior_and_faces(text)
+    (x,) = [s for s, _, _ in spec.variables]
+    u = sympy.Function("u")
+    # SymPy's own Euler–Lagrange equation of the energy with the Gaussian written out
+    gaussian = sympy.exp(-((X - sympy.Rational(1, 2)) ** 2) / (2 * width**2)) / (sympy.sqrt(2 * pi) * width)
+    (want,) = sympy.calculus.euler.euler_equations(u(X).diff(X) ** 2 / 2 - gaussian * u(X), [u(X)], [X])
+    trial = sympy.sin(3 * X) + X**2
+    for point in (0.49, 0.5, 0.52):
+        got = float(strong.subs(spec.fields[0], trial.subs(X, x)).doit().subs(x, point))
+        ref = float(want.lhs.subs(u(X), trial).doit().subs(X, point))
+        assert abs(ref) > 1.0  # the source dominates near its centre
+        assert math.isclose(abs(got), abs(ref), rel_tol=1e-9) and got * ref != 0
+
+
+def test_a_condition_on_half_a_face_keeps_the_natural_condition_on_the_other_half():
+    """A condition at x = 0 that holds only for y < 0.5 no longer drops the natural one on all of x = 0."""
+    text = derived(
+        "x in [0, 1]; y in [0, 1]\nfield u(x, y)\nminimize ∫ (|∇u|^2/2 - u)\n"
+        "(if y < 0.5 then u else 0) = 0 at x = 0\nu = 0 at x = 1\nu = 0 at y = 0\nu = 0 at y = 1\n"
+    )
+    spec, _, faces = _interior_and_faces(text)
+    x, y = (s for s, _, _ in spec.variables)
+    natural = [
+        t.expr for t in faces if t.region.value == 0.0 and t.region.variable == "x" and t.expr.has(sympy.Derivative)
+    ]
+    assert len(natural) == 1, text
+    trial = sympy.exp(x) * (1 + y)  # ∂u/∂x = 1 + y at x = 0
+    value = natural[0].subs(spec.fields[0], trial).doit()
+    assert float(value.subs({x: 0, y: 0.25})) == 0.0  # pinned there: no natural condition
+    assert math.isclose(abs(float(value.subs({x: 0, y: 0.75}))), 1.75, rel_tol=1e-12)  # −∂L/∂u_x = −u_x

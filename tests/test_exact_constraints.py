@@ -210,7 +210,7 @@ def test_the_settings_turn_them_off_from_the_command_line(tmp_path, capsys):
     "text, kept",
     [
         # two times: a boundary-value problem in t, left to the loss
-        ("Dt(u) = Dxx(u)\nu = 0 at t = 0\nu = 1 at t = 1", ["pde", "ic1", "ic2"]),
+        ("Dt(u) = Dxx(u)\nu = 0 at t = 0\nu = 1 at t = 1", ["pde", "ic", "tc"]),
         # not linear in u
         ("Dt(u) = Dxx(u)\nu^3 = 1 at t = 0", ["pde", "ic"]),
         # the initial velocity of a first-order equation stays a term (the value is built in)

@@ -123,3 +123,27 @@ def test_an_unknown_function_in_text_is_located():
         sp.compile("x in [0, 1]\nfield u(x)\nDxx(u) = erff(x)\nu = 0 on ∂Ω\n")
     assert "did you mean 'erf'" in str(info.value)
     assert ":3:" in str(info.value)
+
+
+def test_bessely_values_match_scipy(x64):
+    """Y₀ and Y₁ (jax.scipy.special has none): the runtime's series and Hankel expansion against scipy."""
+    import scipy.special
+
+    compiled = sp.compile("x in [0.001, 60]\nfield u(x)\nu = bessely0(x) + 2*bessely1(x)\n")
+    xs = np.array([0.001, 0.3, 1.0, 5.0, 11.9, 12.1, 30.0, 60.0])
+    got = np.asarray(compiled.module.residual_pde(lambda x: 0 * x, jnp.asarray(xs)))
+    reference = -(scipy.special.y0(xs) + 2 * scipy.special.y1(xs))
+    np.testing.assert_allclose(got, reference, rtol=1e-11, atol=1e-11)
+
+
+def test_bessely_of_higher_orders_from_the_runtime_match_scipy(x64):
+    """Y_n for n up to 9 (SymPy's derivatives bring them in), by recurrence; nan where Y is not real."""
+    import scipy.special
+
+    from symbolic_pinn._runtime.special import bessely
+
+    xs = np.concatenate([np.geomspace(1e-3, 1, 20), np.linspace(1, 100, 200)])
+    for n in range(10):
+        got, want = np.asarray(bessely(n, jnp.asarray(xs))), scipy.special.yn(n, xs)
+        np.testing.assert_array_less(np.abs(got - want) / np.maximum(1, np.abs(want)), 1e-11)
+    assert np.isnan(np.asarray(bessely(0, jnp.asarray([0.0, -1.0])))).all()

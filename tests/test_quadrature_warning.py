@@ -28,3 +28,33 @@ def test_resolved_integrands_do_not_warn(text, order):
     with warnings.catch_warnings():
         warnings.simplefilter("error", QuadratureWarning)
         symbolic_pinn.compile(HEAD + text, width=8, depth=1, quadrature_order=order)
+
+
+class _Recorder:
+    """Stands for TOLERANCE: records each measured change it is compared with, and never warns."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __lt__(self, difference):  # `difference > TOLERANCE`
+        self.seen.append(difference)
+        return False
+
+
+def test_the_check_measures_the_same_in_float32_and_float64(monkeypatch):
+    """The check runs in float64 whatever the precision around it: the same networks, the same measured change,
+    so whether it warns does not depend on --float64 (before, float32 drew other initial networks and rounded
+    differently, and an integral near the threshold warned in one precision only)."""
+    import jax
+
+    from symbolic_pinn._compiler import quadrature
+
+    text = HEAD + "Dx(u) = 1 - ∫(s^3*exp(s)*u(s), s, 0, x)"
+    measured = []
+    for precision in (False, True):
+        recorder = _Recorder()
+        monkeypatch.setattr(quadrature, "TOLERANCE", recorder)
+        with jax.enable_x64(precision):
+            symbolic_pinn.compile(text, width=8, depth=1, quadrature_order=3)
+        measured.append(recorder.seen)
+    assert len(measured[0]) == 1 and measured[0] == measured[1]

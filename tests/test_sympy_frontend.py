@@ -357,3 +357,99 @@ def test_dn_inside_the_domain_is_refused_from_sympy():
     u = sympy.Function("u")(x, y)
     with pytest.raises(sp.PinnError, match="only on the boundary"):
         sp.from_sympy({x: (0, 1), y: (0, 1)}, [u], [sympy.Eq(sp.normal_derivative(u, (x, y)), 0)])
+
+
+# ---- silent changes of meaning refused (issue #27) ----
+
+_X = sympy.Symbol("x")
+_U = sympy.Function("u")(_X)
+_BC = Equation(sympy.Eq(_U, 0), on="boundary")
+
+
+def _refused(build) -> str:
+    with pytest.raises(PinnError) as info:
+        build()
+    return str(info.value)
+
+
+def test_sympy_piecewise_with_an_equality_on_a_coordinate_is_refused():
+    source = sympy.Piecewise((100, sympy.Eq(_X, 0.5)), (0, True))
+    message = _refused(lambda: from_sympy({_X: (0, 1)}, [_U], [sympy.Eq(-_U.diff(_X, 2), source), _BC]))
+    assert "Eq(x, 0.5)" in message and "equality" in message
+
+
+def test_sympy_integer_variable_is_refused_before_sin_pi_x_vanishes():
+    xi = sympy.Symbol("x", integer=True)
+    ui = sympy.Function("u")(xi)
+    message = _refused(
+        lambda: from_sympy(
+            {xi: (0, 1)},
+            [ui],
+            [sympy.Eq(-ui.diff(xi, 2), sympy.sin(sympy.pi * xi)), Equation(sympy.Eq(ui, 0), on="boundary")],
+        )
+    )
+    assert "integer=True" in message and "[0, 1]" in message
+
+
+def test_sympy_sign_assumption_against_the_interval_is_refused_and_a_consistent_one_is_kept():
+    neg = sympy.Symbol("x", positive=True)
+    un = sympy.Function("u")(neg)
+    terms = [sympy.Eq(-un.diff(neg, 2), 1), Equation(sympy.Eq(un, 0), on="boundary")]
+    assert "positive=True" in _refused(lambda: from_sympy({neg: (-1, 1)}, [un], terms))
+    from_sympy({neg: (0, 1)}, [un], terms)  # positive on [0, 1]: nothing changes
+
+
+def test_sympy_integral_beyond_the_interval_is_refused():
+    s = sympy.Symbol("s")
+    term = sympy.Eq(-_U.diff(_X, 2), sympy.Integral(_U.subs(_X, s), (s, 0, 5)))
+    message = _refused(lambda: from_sympy({_X: (0, 1)}, [_U], [term, _BC]))
+    assert "[0, 5]" in message and "[0, 1]" in message
+    inside = sympy.Eq(-_U.diff(_X, 2), sympy.Integral(_U.subs(_X, s), (s, 0, _X)))
+    from_sympy({_X: (0, 1)}, [_U], [inside, _BC])
+
+
+def test_sympy_shifted_argument_beyond_the_interval_is_refused():
+    message = _refused(lambda: from_sympy({_X: (0, 1)}, [_U], [sympy.Eq(-_U.diff(_X, 2), _U.subs(_X, _X + 1)), _BC]))
+    assert "x + 1" in message and "[1, 2]" in message
+
+
+def test_sympy_two_symbols_named_alike_with_different_assumptions_are_named_as_such():
+    other = sympy.Symbol("x", positive=True)
+    message = _refused(lambda: from_sympy({_X: (0, 1)}, [_U], [sympy.Eq(-_U.diff(_X, 2), other), _BC]))
+    assert "two different symbols are named x" in message and "positive=True" in message
+
+
+def test_sympy_vector_equation_of_different_lengths_is_refused_clearly():
+    y = sympy.Symbol("y")
+    v, w = (sympy.Function(n)(_X, y) for n in "vw")
+    bcs = [Equation(sympy.Eq(f, 0), on="boundary") for f in (v, w)]
+    decided = sympy.Eq(sympy.Matrix([v, w]), sympy.Matrix([0, 0, 0]))
+    message = _refused(lambda: from_sympy({_X: (0, 1), y: (0, 1)}, [v, w], [decided, *bcs]))
+    assert "BooleanFalse" not in message and "same number of components" in message
+    unevaluated = sympy.Eq(sympy.Matrix([v, w]), sympy.Matrix([0, 0, 0]), evaluate=False)
+    message = _refused(lambda: from_sympy({_X: (0, 1), y: (0, 1)}, [v, w], [unevaluated, *bcs]))
+    assert "a vector of 2 to a vector of 3" in message
+
+
+def test_sympy_variables_as_a_list_is_a_pinn_error():
+    message = _refused(lambda: from_sympy(variables=[_X], fields=[_U], terms=[sympy.Eq(-_U.diff(_X, 2), 1), _BC]))
+    assert "variables={x: (0, 1)" in message
+
+
+def test_sympy_look_alike_names_are_refused():
+    latin, cyrillic = sympy.Symbol("a"), sympy.Symbol("а")
+    message = _refused(
+        lambda: from_sympy(
+            {_X: (0, 1)}, [_U], [sympy.Eq(-_U.diff(_X, 2), latin + cyrillic), _BC], unknowns={latin: 1, cyrillic: 2}
+        )
+    )
+    assert "'а' (Cyrillic)" in message and "'a' (Latin)" in message
+
+
+def test_sympy_derivative_at_a_point_beyond_the_interval_is_refused():
+    s = sympy.Symbol("s")
+    at = sympy.Subs(_U.diff(_X), _X, s)  # u'(s)
+    message = _refused(
+        lambda: from_sympy({_X: (0, 1)}, [_U], [sympy.Eq(-_U.diff(_X, 2), sympy.Integral(at, (s, -1, _X))), _BC])
+    )
+    assert "[-1, 1]" in message and "[0, 1]" in message

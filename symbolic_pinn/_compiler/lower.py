@@ -165,7 +165,7 @@ def _only_at_points(expr: ir.Expr) -> bool:
 
 
 def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
-    """pde, bc, ic (a face of t), energy, integral; numbered when one kind appears again."""
+    """pde, bc, ic (the first time), tc (another time), energy, integral; numbered when one kind appears again."""
     base = []
     for term, expr in zip(spec.terms, exprs):
         if isinstance(term.region, ir.Data):
@@ -179,7 +179,8 @@ def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
         elif term.region == ir.INTERIOR:
             base.append("pde")
         elif isinstance(term.region, ir.Face) and term.region.variable == spec.time:
-            base.append("ic")
+            start = next(lo for s, lo, _ in spec.variables if s.name == spec.time)
+            base.append("ic" if term.region.value == start else "tc")  # initial, or terminal (at a later time)
         else:
             base.append("bc")
     names, seen = [], {}

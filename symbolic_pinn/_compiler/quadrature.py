@@ -43,11 +43,8 @@ def integrals_of(program: ir.Program) -> list[tuple[ir.Term, ir.Integral]]:
 def check_quadrature(program: ir.Program, network, constraints: dict, taylor_from_order) -> None:
     """Warn (QuadratureWarning) about each integral that changes when the order is doubled."""
     import jax
-    import jax.numpy as jnp
     import numpy as np
 
-    from .emit import emit
-    from .loader import load
     from .plan import plan
 
     found = integrals_of(program)
@@ -59,24 +56,9 @@ def check_quadrature(program: ir.Program, network, constraints: dict, taylor_fro
     probe = dataclasses.replace(program, terms=probes)
     schedule = plan(probe, taylor_from_order=taylor_from_order, laplacian_samples=0)
     values = []
-    for n in (order, min(2 * order, MAX_ORDER)):
-        source = emit(
-            probe, schedule, network=dataclasses.replace(network, quadrature_order=n), constraints=constraints
-        )
-        module = load(source, "quadrature check")
-        params = module.init_params(jax.random.PRNGKey(0))
-        extra = {"parameters": module.PARAMETERS} if program.parameters else {}
-        points = {
-            t.name: tuple(
-                jnp.asarray(c)
-                for c in module.sample_region(
-                    1, t.region.sampled(), POINTS, module.DOMAIN, module.SHAPE, t.name in module.NORMALS, **extra
-                )
-            )
-            for t in probes
-        }
-        evaluated = jax.jit(module.residuals)(params, points)  # one XLA compilation, not one per operation
-        values.append({k: np.asarray(v, np.float64) for k, v in evaluated.items()})
+    with jax.enable_x64(True):  # the same networks and rounding whether or not training runs in float64
+        for n in (order, min(2 * order, MAX_ORDER)):
+            values.append(_evaluate(program, probe, probes, schedule, network, constraints, n))
     low, high = values
     for (term, node), p in zip(found, probes):
         a, b = low[p.name], high[p.name]
@@ -92,3 +74,29 @@ def check_quadrature(program: ir.Program, network, constraints: dict, taylor_fro
                 QuadratureWarning,
                 stacklevel=3,
             )
+
+
+def _evaluate(program, probe, probes, schedule, network, constraints, n: int) -> dict:
+    """Each probe's integral at ``n`` Gauss–Legendre nodes, at POINTS points of its region, initial networks."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from .emit import emit
+    from .loader import load
+
+    source = emit(probe, schedule, network=dataclasses.replace(network, quadrature_order=n), constraints=constraints)
+    module = load(source, "quadrature check")
+    params = module.init_params(jax.random.PRNGKey(0))
+    extra = {"parameters": module.PARAMETERS} if program.parameters else {}
+    points = {
+        t.name: tuple(
+            jnp.asarray(c)
+            for c in module.sample_region(
+                1, t.region.sampled(), POINTS, module.DOMAIN, module.SHAPE, t.name in module.NORMALS, **extra
+            )
+        )
+        for t in probes
+    }
+    evaluated = jax.jit(module.residuals)(params, points)  # one XLA compilation, not one per operation
+    return {k: np.asarray(v, np.float64) for k, v in evaluated.items()}

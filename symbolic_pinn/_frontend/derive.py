@@ -134,32 +134,36 @@ def derive(spec: Spec) -> str:
     for s, value in spec.unknowns:
         lines.append(f"unknown {s.name} = {value!r}")
     for field, eq in zip(fields, equations):
-        strong = sympy.expand(eq.lhs)
+        strong = _expand(eq.lhs)
         lines.append(f"{_own(field, strong)} = 0")
     pinned = _pinned(spec)
     for t in spec.terms:
         if t.kind == "residual":
             lines.append(t.label)
     for field in fields:
-        if spec.shape and ("boundary", field) not in pinned:
-            lines.append(_curved_condition(field, lagrangian, boundary, spec))
+        where = pinned.get(("boundary", field), sympy.false)
+        if spec.shape and where != sympy.true:
+            lines.append(_curved_condition(field, lagrangian, boundary, spec, where))
     for field in fields:
         for s, lo, hi in spec.variables:
             if s.name in shaped or s.name == spec.time or s.name in spec.parameters:
                 continue
             for value, sign in ((lo, -1), (hi, 1)):
-                if ("boundary", field) in pinned or (s.name, value, field) in pinned:
+                where = sympy.Or(
+                    pinned.get(("boundary", field), sympy.false), pinned.get((s.name, value, field), sympy.false)
+                )
+                if where == sympy.true:
                     continue
                 flux = sign * sympy.diff(lagrangian, sympy.Derivative(field, s)) + sympy.diff(boundary, field)
-                flux = sympy.expand(flux)
+                flux = _expand(flux)
                 if flux != 0:
-                    lines.append(f"{_own(field, flux)} = 0 at {s.name} = {_number(value)}")
+                    lines.append(f"{_own(field, _elsewhere(flux, where))} = 0 at {s.name} = {_number(value)}")
     for name, expr in spec.exact:
         lines.append(f"exact {name} = {to_text(expr)}")
     return "\n".join(lines) + "\n"
 
 
-def _curved_condition(field, lagrangian, boundary, spec: Spec) -> str:
+def _curved_condition(field, lagrangian, boundary, spec: Spec, where=sympy.false) -> str:
     """Σᵢ nᵢ ∂L/∂uᵢ + ∂g/∂u = 0 on ∂Ω, when the flux is c ∇u (then it is c ∂ₙu + ∂g/∂u)."""
     spatial = [s for s, _, _ in spec.variables if s.name != spec.time and s.name not in spec.parameters]
     ratios = set()
@@ -170,8 +174,28 @@ def _curved_condition(field, lagrangian, boundary, spec: Spec) -> str:
     if c is None or c.has(sympy.Derivative):
         return "# the natural condition on the curved boundary, Σᵢ nᵢ ∂L/∂(∂ᵢu) + ∂g/∂u = 0, is not of the form c·Dn(u)"
     name = field.func.__name__
-    condition = sympy.expand(c * sympy.Symbol(f"Dn({name})") + sympy.diff(boundary, field))
-    return f"{_own(field, condition)} = 0 on ∂Ω"
+    condition = _expand(c * sympy.Symbol(f"Dn({name})") + sympy.diff(boundary, field))
+    return f"{_own(field, _elsewhere(condition, where))} = 0 on ∂Ω"
+
+
+def _expand(expr: sympy.Expr) -> sympy.Expr:
+    """``sympy.expand`` of the sums and products, not inside functions.
+
+    Expanding inside exp(−5000 (x − 0.5)²), a smoothed delta, pulls out a factor
+    exp(−1250) = 7e−543, which underflows to 0 in double precision: the source would
+    vanish from the printed problem.
+    """
+    inside = {f: sympy.Dummy() for f in expr.atoms(sympy.Function) if not isinstance(f, AppliedUndef)}
+    inside.update({p: sympy.Dummy() for p in expr.atoms(sympy.Pow) if p.base == sympy.E})
+    back = {d: f for f, d in inside.items()}
+    return sympy.expand(expr.xreplace(inside)).xreplace(back)
+
+
+def _elsewhere(condition: sympy.Expr, where) -> sympy.Expr:
+    """A natural condition where the boundary carries no condition on the field (``where`` is where it does)."""
+    if where == sympy.false:
+        return condition
+    return sympy.Piecewise((0, where), (condition, True))
 
 
 def _number(value: float) -> str:
@@ -179,21 +203,28 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _pinned(spec: Spec) -> set:
-    """Where a condition fixes a field's value: ("boundary", u) or (variable, value, u)."""
-    pinned = set()
+def _pinned(spec: Spec) -> dict:
+    """Where a condition fixes a field's value: ("boundary", u) or (variable, value, u), each mapped to the
+    condition (of the coordinates) under which it does: ``true`` for all of it, ``y < 0.5`` for
+    ``(if y < 0.5 then u else 0) = 0 at x = 0``."""
+    pinned: dict = {}
     ends = {s: (lo, hi) for s, lo, hi in spec.variables}
+
+    def add(key, where) -> None:
+        pinned[key] = sympy.Or(pinned.get(key, sympy.false), where)
+
     for t in spec.terms:
         if t.kind != "residual":
             continue
         for field in spec.fields:
             if t.region == BOUNDARY or isinstance(t.region, (Face, Faces)):
                 if t.expr.has(field) and not any(d.expr == field for d in t.expr.atoms(sympy.Derivative)):
+                    where = _where_fixed(t.expr, field)
                     if t.region == BOUNDARY:
-                        pinned.add(("boundary", field))
+                        add(("boundary", field), where)
                     else:  # a face, or the faces of the rest of ∂Ω
-                        faces = t.region.faces if isinstance(t.region, Faces) else (t.region,)
-                        pinned.update((f.variable, f.value, field) for f in faces)
+                        for f in t.region.faces if isinstance(t.region, Faces) else (t.region,):
+                            add((f.variable, f.value, field), where)
                 continue
             # u(0, y) = g: the field's value on the face x = 0, sampled over the other variables
             for applied in t.expr.atoms(AppliedUndef):
@@ -201,5 +232,25 @@ def _pinned(spec: Spec) -> set:
                     continue
                 moved = [(own, a) for own, a in zip(field.args, applied.args) if a != own]
                 if len(moved) == 1 and moved[0][1].is_number and float(moved[0][1]) in ends[moved[0][0]]:
-                    pinned.add((moved[0][0].name, float(moved[0][1]), field))
+                    add((moved[0][0].name, float(moved[0][1]), field), sympy.true)
     return pinned
+
+
+def _where_fixed(condition: sympy.Expr, field: sympy.Expr):
+    """Where ``condition = 0`` involves the field's value: where its derivative in that value is not 0.
+
+    ``true`` unless the dependence is a conditional (an ``if``, a heaviside) that is 0 on a piece.
+    """
+    value = sympy.Dummy("value")
+    slope = sympy.diff(condition.xreplace({field: value}), value).rewrite(sympy.Piecewise)
+    slope = sympy.piecewise_fold(slope)
+    if slope == 0:
+        return sympy.false
+    if not isinstance(slope, sympy.Piecewise):
+        return sympy.true
+    where, covered = sympy.false, sympy.false
+    for piece, cond in slope.args:
+        if piece != 0:
+            where = sympy.Or(where, sympy.And(cond, sympy.Not(covered)))
+        covered = sympy.Or(covered, cond)
+    return sympy.simplify_logic(where) if where.free_symbols else where

@@ -21,6 +21,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.visitors import Transformer_NonRecursive
 
 from .._errors import PinnError, Span
+from . import identifiers
 from . import syntax as ast
 
 __all__ = ["parse_text", "grammar_path"]
@@ -172,7 +173,7 @@ class _ToSyntax(Transformer_NonRecursive):
     def on_part(self, meta, c):
         token, coordinates = c
         span = _token_span(token)
-        name = ast.Name(Span(span.line, span.column + 1, span.end_line, span.end_column), str(token)[1:])
+        name = _checked_name(Span(span.line, span.column + 1, span.end_line, span.end_column), str(token)[1:])
         if coordinates is None:
             return ast.OnPart(_span(meta), name)
         _, arguments = coordinates
@@ -203,7 +204,7 @@ class _ToSyntax(Transformer_NonRecursive):
         return self._name(c[0])
 
     def _name(self, token):
-        return ast.Name(_token_span(token), str(token))
+        return _checked_name(_token_span(token), str(token))
 
     def _binop(op):
         def rule(self, meta, c):
@@ -285,6 +286,21 @@ class _ToSyntax(Transformer_NonRecursive):
 
     def norm(self, meta, c):
         return ast.Norm(_span(meta), c[0])
+
+
+def _checked_name(span: Span, text: str) -> ast.Name:
+    """A name in its one spelling (NFKC); a name mixing look-alike scripts is an error at it."""
+    name = identifiers.normalise(text)
+    mixed = identifiers.mixed_scripts(name)
+    if mixed is not None:
+        plain = identifiers.skeleton(name)
+        raise PinnError(
+            f"the name '{name}' mixes {mixed[0].capitalize()} and {mixed[1].capitalize()} letters that look alike "
+            f"(it reads as '{plain}', but is a different name)",
+            span,
+            help=f"spell it in one script, e.g. {plain}",
+        )
+    return ast.Name(span, name)
 
 
 def _expected_words(expected) -> str:

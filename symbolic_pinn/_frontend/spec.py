@@ -247,20 +247,47 @@ def warn_ill_posed(spec: Spec) -> None:
     def located(t) -> str:
         return f" (line {t.line})" if t.line is not None else ""
 
+    def on_boundary(field, t) -> bool:
+        """Whether term ``t`` is a condition on ``field`` on (a part of) the spatial boundary."""
+        return uses(t, field) and (
+            t.region == BOUNDARY
+            or isinstance(t.region, (Part, Faces))
+            or (isinstance(t.region, Face) and t.region.variable in {s.name for s in spatial})
+            or fixed(field, t, spatial)
+        )
+
+    def initial(field, t) -> bool:
+        """Whether term ``t`` is an initial condition on ``field`` (a face of time, or the field at a fixed time)."""
+        return uses(t, field) and (
+            (isinstance(t.region, Face) and t.region.variable == spec.time) or fixed(field, t, time)
+        )
+
+    def given_through(field, variables, condition) -> bool:
+        """Whether an equation inside Ω gives ``field`` as derivatives along ``variables`` of another field whose
+        conditions (``condition``) reach that order: ``Dxx(u) = m`` with ``Dxx(u) = 0 at x = 1`` is a condition on
+        m there, ``Dt(u) = v`` with ``Dt(u) = 0 at t = 0`` one on v (a beam written as a system of lower-order
+        fields)."""
+        for t in inside:
+            if not uses(t, field) or order(field, t, variables) != 0:
+                continue
+            for other in spec.fields:
+                k = order(other, t, variables)
+                if other != field and k >= 1:
+                    if any(condition(other, c) and order(other, c, variables) >= k for c in spec.terms):
+                        return True
+        return False
+
     for field in spec.fields:
         name = field.func.__name__
         if name in observed:
             continue
         conditions = [t for t in spec.terms if uses(t, field)]
         second = [t for t in inside if order(field, t, spatial) >= 2]
-        on_boundary = any(
-            t.region == BOUNDARY
-            or isinstance(t.region, (Part, Faces))
-            or (isinstance(t.region, Face) and t.region.variable in {s.name for s in spatial})
-            or fixed(field, t, spatial)
-            for t in conditions
-        )
-        if second and not on_boundary:
+        if (
+            second
+            and not any(on_boundary(field, t) for t in conditions)
+            and not given_through(field, spatial, on_boundary)
+        ):
             warnings.warn(
                 f"'{name}' has second derivatives in space{located(second[0])} but no condition on the "
                 f"boundary: its solution is not unique; add one, e.g. `{name} = 0 on ∂Ω`",
@@ -268,10 +295,8 @@ def warn_ill_posed(spec: Spec) -> None:
                 stacklevel=3,
             )
         evolving = [t for t in inside if t.kind == "residual" and order(field, t, time) >= 1]
-        initial = any(
-            (isinstance(t.region, Face) and t.region.variable == spec.time) or fixed(field, t, time) for t in conditions
-        )
-        if evolving and not initial:
+        started = any(initial(field, t) for t in conditions) or given_through(field, set(time), initial)
+        if evolving and not started:
             warnings.warn(
                 f"'{name}' changes in time{located(evolving[0])} but has no initial condition: "
                 f"add one, e.g. `{name} = ... at t = 0`",

@@ -16,8 +16,10 @@
     >>> [t.region.kind for t in spec.terms]
     ['interior', 'boundary']
 
-Symbols and functions are matched by name, whatever their assumptions, so the same
-problem gives the same IR from text and from SymPy.
+Symbols and functions are matched by name, so the same problem gives the same IR from
+text and from SymPy.  Assumptions that change what an expression means on an interval
+(``integer=True``, which makes ``sin(pi*x)`` zero as it is built) are refused, and so are
+two symbols of one name with different assumptions (SymPy keeps them apart).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from sympy.core.function import AppliedUndef
 
 from .._errors import PinnError
 from .._runtime.geometry import Shape, ShapeError, named
-from . import conditions, time_variable
+from . import conditions, identifiers, ranges, time_variable
 from .regions import BOUNDARY, INTERIOR, SYMPY, Face, Region, Resolver
 from .spec import (
     BoundaryIntegral,
@@ -199,12 +201,28 @@ class _Normaliser:
     def __init__(self, variables: Mapping, fields: Sequence, unknowns: Mapping):
         self.rules: dict = {}
         self.variables = []
+        if not isinstance(variables, Mapping):
+            raise PinnError(
+                f"variables= must map each variable to its interval, got {type(variables).__name__} {variables!r}",
+                help="write variables={x: (0, 1), y: (0, 1)}",
+            )
+        if not isinstance(unknowns, Mapping):
+            raise PinnError(
+                f"unknowns= must map each unknown to its initial value, got {unknowns!r}",
+                help="write unknowns={k: 0.5}",
+            )
         for symbol, interval in variables.items():
             if not isinstance(symbol, sympy.Symbol):
                 raise PinnError(f"a variable must be a sympy.Symbol, got {symbol!r}")
+            if not isinstance(interval, Sequence) or isinstance(interval, str) or len(interval) != 2:
+                raise PinnError(
+                    f"the interval of {symbol} must be a pair (lower, upper), got {interval!r}",
+                    help=f"write variables={{{symbol}: (0, 1)}}",
+                )
             lo, hi = (_number(v, f"the interval of {symbol}") for v in interval)
             if not lo < hi:
                 raise PinnError(f"the interval [{lo:g}, {hi:g}] of '{symbol}' is empty", help="write (lower, upper)")
+            _meaningful_assumptions(symbol, lo, hi)
             self.rules[symbol] = variable(symbol.name)
             self.variables.append((variable(symbol.name), lo, hi))
         self.unknowns = []
@@ -226,6 +244,11 @@ class _Normaliser:
             canonical = sympy.Function(applied.func.__name__, real=True)(*args)
             self.rules[applied] = canonical
             self.fields.append(canonical)
+        _distinct_names(
+            [s.name for s, _, _ in self.variables]
+            + [s.name for s, _ in self.unknowns]
+            + [f.func.__name__ for f in self.fields]
+        )
         self.field_names = {f.func.__name__ for f in self.fields}
         self.declared = {f.func.__name__: f for f in self.fields}
 
@@ -255,13 +278,137 @@ class _Normaliser:
         )
         known = {s for s, _, _ in self.variables} | {s for s, _ in self.unknowns}
         known |= {n for n in result.free_symbols if isinstance(n, NormalComponent)}
-        stray = result.free_symbols - known
+        stray = result.free_symbols - known - _bound(result)
+        by_name = {s.name: original for original, s in self.rules.items() if isinstance(original, sympy.Symbol)}
+        for symbol in sorted(stray, key=lambda s: s.name):
+            if symbol.name in by_name:
+                raise PinnError(
+                    f"two different symbols are named {symbol.name}: {_described(by_name[symbol.name])} in "
+                    f"variables= (or unknowns=) and {_described(symbol)} in a term; SymPy treats them as "
+                    "different variables",
+                    help=f"build every {symbol.name} from the one symbol you declared (same assumptions), "
+                    f"e.g. {symbol.name} = sympy.Symbol({symbol.name!r})",
+                )
+        _no_point_conditions(result)
         if stray:
             names = ", ".join(sorted(s.name for s in stray))
             raise PinnError(
                 f"unknown symbols: {names}", help="declare them in variables= or unknowns=, or substitute numbers"
             )
         return result.doit(deep=False) if isinstance(result, sympy.Derivative) else result
+
+
+# assumptions that change what an expression means on an interval: sin(pi*x) is 0 for an integer x
+_CHANGING = (
+    "integer",
+    "rational",
+    "irrational",
+    "algebraic",
+    "transcendental",
+    "even",
+    "odd",
+    "prime",
+    "composite",
+    "zero",
+    "imaginary",
+    "noninteger",
+)
+_SIGNS = {  # a sign assumption and whether the interval [lo, hi] allows it
+    "positive": lambda lo, hi: lo >= 0,
+    "nonnegative": lambda lo, hi: lo >= 0,
+    "negative": lambda lo, hi: hi <= 0,
+    "nonpositive": lambda lo, hi: hi <= 0,
+    "nonzero": lambda lo, hi: not lo < 0 < hi,
+}
+
+
+def _described(symbol: sympy.Symbol) -> str:
+    """``Symbol('x')`` or ``Symbol('x', integer=True)``: a symbol with the assumptions it was made with."""
+    made = {k: v for k, v in symbol._assumptions_orig.items() if v is not None}
+    extra = "".join(f", {k}={v}" for k, v in sorted(made.items()))
+    return f"Symbol({symbol.name!r}{extra})"
+
+
+def _distinct_names(names: list[str]) -> None:
+    """The text's rules for names: no name drawn like another, none mixing look-alike scripts."""
+    seen: dict[str, str] = {}
+    for name in names:
+        if identifiers.mixed_scripts(identifiers.normalise(name)) is not None:
+            raise PinnError(
+                f"the name {identifiers.spelled(name)} mixes letters of scripts that look alike",
+                help=f"spell it in one script, e.g. {identifiers.skeleton(name)!r}",
+            )
+        plain = identifiers.skeleton(identifiers.normalise(name))
+        if plain in seen and seen[plain] != name:
+            raise PinnError(
+                f"{identifiers.spelled(name)} and {identifiers.spelled(seen[plain])} look the same but are "
+                "different names",
+                help="use one spelling; if two names are meant, choose names that look different",
+            )
+        seen[plain] = name
+
+
+def _meaningful_assumptions(symbol: sympy.Symbol, lo: float, hi: float) -> None:
+    """Refuse a variable whose assumptions contradict a continuous interval.
+
+    SymPy uses assumptions as soon as an expression is built: with
+    ``Symbol("x", integer=True)``, ``sin(pi*x)`` is 0 before the problem reaches us.
+    """
+    made = {k: v for k, v in symbol._assumptions_orig.items() if v is not None}
+    changing = [k for k in _CHANGING if made.get(k)]
+    signs = [k for k, allowed in _SIGNS.items() if made.get(k) and not allowed(lo, hi)]
+    if changing or signs:
+        what = ", ".join(f"{k}=True" for k in changing + signs)
+        raise PinnError(
+            f"the variable {symbol.name} is declared {_described(symbol)}, but it ranges over the interval "
+            f"[{lo:g}, {hi:g}]: with {what} SymPy simplifies expressions as if it did not "
+            f"(sin(pi*{symbol.name}) is 0 for an integer {symbol.name}), so the problem would silently change",
+            help=f"declare it without those assumptions: {symbol.name} = sympy.Symbol({symbol.name!r}) "
+            "(real=True is fine), and build the terms from it",
+        )
+
+
+def _no_point_conditions(expr: sympy.Expr) -> None:
+    """Refuse ``Eq``/``Ne`` in a condition on the coordinates: no sampled point meets ``Eq(x, 0.5)``."""
+    for relation in expr.atoms(sympy.Eq, sympy.Ne):
+        if relation.free_symbols:
+            raise PinnError(
+                f"the condition {relation} tests a continuous coordinate for equality: no sampled point has "
+                f"exactly that value, so the branch is {'never' if isinstance(relation, sympy.Eq) else 'always'} "
+                "taken",
+                help="write an interval instead (And(x > 0.49, x < 0.51)), or a point source as a smoothed "
+                "delta: exp(-(x - 0.5)**2/(2*w**2))/(sqrt(2*pi)*w)",
+            )
+
+
+def _bound(expr: sympy.Expr) -> set:
+    """The integration variables of the Integrals in ``expr``."""
+    return {limit[0] for i in expr.atoms(sympy.Integral) for limit in i.limits}
+
+
+def _not_decided(i: int, term) -> None:
+    """SymPy decides some equations as they are built: ``Eq(Matrix([u, v]), Matrix([0, 0, 0]))`` is ``false``."""
+    if isinstance(term, sympy.logic.boolalg.BooleanAtom) or isinstance(term, bool):
+        raise PinnError(
+            f"term {i} is {term}: SymPy decided the equation when it was built, as it does for two vectors "
+            "(Matrix) of different lengths, or two sides it can compare without the fields",
+            help="give both sides of a vector equation the same number of components, "
+            "e.g. Eq(Matrix([u, v]), Matrix([0, 0])); an equation must involve a field",
+        )
+
+
+def _difference(i: int, eq) -> sympy.Basic:
+    """lhs − rhs of an equation (``eq`` itself for an expression meaning ``eq = 0``)."""
+    if not isinstance(eq, sympy.Eq):
+        return eq
+    sides = [len(side) if isinstance(side, sympy.MatrixBase) else None for side in (eq.lhs, eq.rhs)]
+    if sides[0] != sides[1]:
+        rank = [f"a vector of {n}" if n is not None else "a scalar" for n in sides]
+        raise PinnError(
+            f"term {i} equates {rank[0]} to {rank[1]}",
+            help="give both sides the same number of components: one equation per component",
+        )
+    return eq.lhs - eq.rhs
 
 
 def _region(norm: _Normaliser, on, resolver: Resolver) -> Region:
@@ -349,11 +496,13 @@ def from_sympy(
         )
         specs = []
         for i, term in enumerate(terms):
+            _not_decided(i, term)
             if isinstance(term, (sympy.Eq, sympy.Expr)) and not isinstance(term, sympy.Integral):
                 term = Equation(term)
             if isinstance(term, Equation):
                 eq = term.eq
-                difference = eq.lhs - eq.rhs if isinstance(eq, sympy.Eq) else eq
+                _not_decided(i, eq)
+                difference = _difference(i, eq)
                 region = _region(norm, term.on, resolver)
                 if _has_domain_integral(norm, difference):  # ∫ p = 1: a global constraint
                     specs.append(_constraint(norm, term, difference, region, _label(eq, region)))
@@ -387,6 +536,9 @@ def from_sympy(
     if not specs:
         raise PinnError("the problem has no equation and nothing to minimize")
     intervals = {s.name: (lo, hi) for s, lo, hi in norm.variables}
+    declared = {f.func.__name__: f.args for f in norm.fields}
+    for spec_term in specs:  # a field at u(x + 1), or in Integral(u(s), (s, 0, 5)): inside the domain, as in text
+        ranges.check_fields_inside(spec_term.expr, {s: (lo, hi) for s, lo, hi in norm.variables}, declared, shaped)
     for spec_term in specs:
         for applied in spec_term.expr.atoms(Tabulated):
             if any(v not in intervals for v in applied.table.variables):

@@ -137,6 +137,7 @@ class Declarations(Scope):
                 raise PinnError(f"the parameter '{param.name}' appears twice", param.span, help="name each once")
             if param.name in CONSTANTS or functions.in_text(param.name):
                 raise PinnError(f"'{param.name}' is a built-in name", param.span, help="choose another parameter name")
+            self._not_a_derivative(param)
         placeholders = {p.name: sympy.Dummy(p.name, real=True) for p in s.params}
         outer, self.params, self.defining = self.params, placeholders, s.name.name
         try:

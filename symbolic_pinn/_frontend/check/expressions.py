@@ -14,6 +14,7 @@ import sympy
 
 from ... import _limits
 from ..._errors import PinnError
+from .. import identifiers, ranges
 from .. import syntax as ast
 from ..spec import BoundaryIntegral, real_imag, variable
 from .scope import CONSTANTS, IMAGINARY_UNIT, Scope
@@ -115,7 +116,24 @@ class Expressions(Scope):
                 node.span,
                 help=f"write {base}^{'2' if node.name.endswith('²') else '3'}",
             )
+        spatial = self._spatial_names()
+        if node.name in ("n", "normal") or (node.name[:2] == "n_" and node.name[2:] in spatial):
+            return PinnError(
+                f"'{node.name}': the outward normal is not a value in this language; it enters through the "
+                "normal derivative",
+                node.span,
+                help="write Dn(u) (also ∂ₙ(u)) for n·∇u on ∂Ω or an end face; for one component, the "
+                "derivative along the face's normal, e.g. Dx(u) at x = 1 (n = +e_x there)",
+            )
         known = sorted(self.names) + sorted(CONSTANTS)
+        alike = [n for n in known if identifiers.skeleton(n) == identifiers.skeleton(node.name)]
+        if alike:
+            return PinnError(
+                f"unknown name {identifiers.spelled(node.name)}: it looks like {identifiers.spelled(alike[0])}, "
+                "a different name",
+                node.span,
+                help=f"retype it as {alike[0]}",
+            )
         close = difflib.get_close_matches(node.name, known, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return PinnError(
@@ -265,12 +283,42 @@ class Expressions(Scope):
         for limit, limit_node in ((lo, lo_node), (hi, hi_node)):
             self._no_fields(limit, limit_node, "the limits of an integral")
         symbol = variable(dummy.name)
+        ends = [ranges.value_range(v, self._intervals(), self._shaped()) for v in (lo, hi)]
         self.bound[dummy.name] = symbol
+        if None not in ends:
+            self.limits[symbol] = (min(r[0] for r in ends), max(r[1] for r in ends))
         try:
             f = self._scalar(integrand)
         finally:
             del self.bound[dummy.name]
+            self.limits.pop(symbol, None)
+        self._limits_inside(f, symbol, (lo, lo_node, ends[0]), (hi, hi_node, ends[1]))
         return sympy.Integral(f, (symbol, lo, hi))
+
+    def _limits_inside(self, f, symbol, *limits) -> None:
+        """A field of the integrand taken at the integration variable (``u(s)``, ``Dx(u)(s)``): the limits lie in
+        that variable's interval."""
+        taken = []  # (the field at s, the variable s stands for)
+        for applied in f.atoms(sympy.core.function.AppliedUndef):
+            declared = self.names.get(applied.func.__name__)
+            if declared is not None and declared.kind == "field":
+                taken += [(applied, own) for arg, own in zip(applied.args, declared.value.args) if arg == symbol]
+        for at in f.atoms(sympy.Subs):  # a derivative evaluated at s
+            taken += [(at, own) for own, point in zip(at.variables, at.point) if point == symbol]
+        for applied, own in taken:
+            declared = self.names.get(own.name)
+            if declared is None or declared.kind != "variable":
+                continue
+            _, lo, hi = declared.value
+            for value, node, found in limits:
+                if ranges.outside(found, lo, hi):
+                    raise PinnError(
+                        f"the limit {value} of ∫ over {symbol} takes the values {ranges.spread(found)}, outside "
+                        f"the interval [{lo:g}, {hi:g}] of '{own}': the integrand takes {applied} there, where "
+                        "the field is not defined",
+                        node.span,
+                        help=f"integrate over a part of [{lo:g}, {hi:g}], e.g. ∫(..., {symbol}, {lo:g}, {hi:g})",
+                    )
 
 
 def _finite(expr: sympy.Expr, node: ast.Node) -> None:

@@ -13,10 +13,11 @@ import sympy
 from ... import _functions as functions
 from ... import _limits
 from ..._errors import PinnError, Span
+from .. import ranges
 from .. import syntax as ast
 from ..spec import normal, real_imag
 from .expressions import _function_of_number_bounded
-from .scope import DELTA_WIDTH, OPERATORS, SOFT_OPERATORS, Scope
+from .scope import ALIASES, DELTA_WIDTH, OPERATORS, SOFT_OPERATORS, Scope
 
 
 class Operators(Scope):
@@ -121,8 +122,8 @@ class Operators(Scope):
             if function.arity == 1:
                 _function_of_number_bounded(function.name, args[0], node)
             return function.sympy(*args)
-        if name in OPERATORS or name in SOFT_OPERATORS:
-            return getattr(self, f"_call_{name}")(node)
+        if name in OPERATORS or name in SOFT_OPERATORS or name in ALIASES:
+            return getattr(self, f"_call_{ALIASES.get(name, name)}")(node)
         if len(name) > 1 and name[0] == "D" and name[1:].isalpha():
             return self._call_subscripted(node)
         if name == "table":
@@ -164,6 +165,16 @@ class Operators(Scope):
                 f"{slot} = {float(value):g} is outside the interval [{lo:g}, {hi:g}] of '{slot}'",
                 node.span,
                 help=f"a coordinate for {slot} must lie in [{lo:g}, {hi:g}]",
+            )
+        if value.is_number or value in self.bound.values():  # u(s) in ∫(u(s), s, a, b): its limits are checked
+            return
+        found = ranges.value_range(value, self._intervals(), self._shaped())
+        if ranges.outside(found, lo, hi):
+            raise PinnError(
+                f"the coordinate {value} for {slot} takes the values {ranges.spread(found)} at points of the domain, "
+                f"outside the interval [{lo:g}, {hi:g}] of '{slot}': the field is not defined there",
+                node.span,
+                help=f"a coordinate for {slot} must stay in [{lo:g}, {hi:g}] everywhere in the domain",
             )
 
     def _expr_Apply(self, node: ast.Apply):
@@ -269,6 +280,14 @@ class Operators(Scope):
                 help=f"write delta(x - x0), or delta(x - x0, width) (width {DELTA_WIDTH:g} by default)",
             )
         s = self._scalar(node.args[0])
+        found = ranges.value_range(s, self._intervals(), self._shaped())
+        if found is not None and (found[0] > 0 or found[1] < 0):
+            raise PinnError(
+                f"delta({s}) is centred outside the domain: its argument takes the values {ranges.spread(found)} "
+                "and is never 0 there",
+                node.args[0].span,
+                help="a point source goes at a point of the domain, e.g. delta(x - 0.5) for x in [0, 1]",
+            )
         width = self._number(node.args[1], "the width of delta") if len(node.args) == 2 else DELTA_WIDTH
         if width <= 0:
             raise PinnError(f"the width {width:g} of delta is not positive", node.args[1].span, help="e.g. 0.01")

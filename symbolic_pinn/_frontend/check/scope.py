@@ -15,8 +15,8 @@ import sympy
 from ... import _functions as functions
 from ..._errors import PinnError, Span
 from ..._runtime import geometry
+from .. import identifiers, time_variable
 from .. import syntax as ast
-from .. import time_variable
 from ..regions import Region
 from ..spec import DataSpec
 
@@ -24,6 +24,7 @@ CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E}
 OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
 # operators whose names a problem may still declare for itself (`const re = 100`): a declaration wins
 SOFT_OPERATORS = ("re", "im", "conj", "delta")
+ALIASES = {"dirac": "delta", "δ": "delta"}  # other spellings of soft operators, as soft (a declaration wins)
 DELTA_WIDTH = 0.01  # the standard deviation of delta(s) unless the problem gives one
 IMAGINARY_UNIT = "i"  # the imaginary unit, unless the problem declares a name `i`
 TIME = time_variable.NAME  # a variable of this name is always time; the program's time is self.time
@@ -50,6 +51,7 @@ class Scope:
         self.data_statements: list[ast.DataDecl] = []
         self.data: list[DataSpec] = []
         self.bound: dict[str, sympy.Symbol] = {}  # integration variables in scope
+        self.limits: dict[sympy.Symbol, tuple[float, float]] = {}  # their ranges, sampled from their limits
         self.shape: tuple | None = None  # (variable names, Shape) of `(x, y) in disk(...)`
         self.params: dict[str, object] = {}  # the parameters of the user function being inlined
         self.defining: str | None = None  # the user function whose body is being checked
@@ -57,6 +59,7 @@ class Scope:
         self.built: dict[str, geometry.Shape] = {}  # the shapes named by `let` that the domain uses
         self.tables: dict[tuple, type] = {}  # (file, variables) → the SymPy class of table(file, variables)
         self.time = time_variable.from_syntax(program)  # Δ and ∇ act on every variable but time
+        self.variable_names = _declared_variables(program)  # every variable, declared before or after
 
     def _declare(self, name: ast.Name, kind: str, value=None) -> None:
         if name.name in self.names:
@@ -72,6 +75,8 @@ class Scope:
                 name.span,
                 help="choose another name",
             )
+        self._not_look_alike(name)
+        self._not_a_derivative(name)
         if name.name.startswith("_"):
             raise PinnError(
                 f"names may not start with an underscore: '{name.name}'",
@@ -87,3 +92,51 @@ class Scope:
     def _spatial_names(self) -> tuple[str, ...]:
         """The spatial variables (all but time and the parameters): those of Δ, ∇, ∂Ω and the normal."""
         return tuple(v.name for v, _, _ in self.variables if v.name not in (self.time, *self.parameters))
+
+    def _intervals(self) -> dict[sympy.Symbol, tuple[float, float]]:
+        """The interval of each variable, and the range of each integration variable in scope."""
+        return {**{s: (lo, hi) for s, lo, hi in self.variables}, **self.limits}
+
+    def _shaped(self) -> tuple | None:
+        """``(names, shape)`` of the shaped domain, or None."""
+        return self.shape
+
+    def _not_look_alike(self, name: ast.Name) -> None:
+        """Refuse a name drawn like one already declared or built in (Cyrillic а beside Latin a)."""
+        plain = identifiers.skeleton(name.name)
+        for other in [*self.names, *CONSTANTS, *functions.names(), *OPERATORS]:
+            if other != name.name and identifiers.skeleton(other) == plain:
+                where = self.names[other] if other in self.names else None
+                declared = f"declared on line {where.span.line}" if where else "built in"
+                raise PinnError(
+                    f"{identifiers.spelled(name.name)} looks the same as {identifiers.spelled(other)} ({declared}) "
+                    "but is a different name",
+                    name.span,
+                    help=f"use one spelling; if two names are meant, choose names that look different (not {other})",
+                )
+
+    def _not_a_derivative(self, name: ast.Name) -> None:
+        """Refuse ``Dx`` (D then variables' letters) as a name: ``Dx(u)`` would stop meaning ∂u/∂x."""
+        text = name.name
+        if len(text) < 2 or text[0] != "D" or not text[1:].isalpha():
+            return
+        letters = set(text[1:])
+        variables = self.variable_names | {"n"}
+        if letters <= variables:
+            raise PinnError(
+                f"'{text}' is the derivative operator ({text}(u) = ∂u/∂{'∂'.join(text[1:])} with these "
+                "variables), so it cannot be a name",
+                name.span,
+                help=f"choose another name, e.g. {text[0].lower()}{text[1:]} or {text}_",
+            )
+
+
+def _declared_variables(program: ast.Program) -> set[str]:
+    """The names of every variable the program declares, wherever in it."""
+    names = set()
+    for statement in program.statements:
+        if isinstance(statement, ast.VariableDecl):
+            names.add(statement.name.name)
+        elif isinstance(statement, ast.DomainDecl):
+            names.update(n.name for n in statement.names)
+    return names
