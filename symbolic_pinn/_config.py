@@ -184,6 +184,14 @@ class TrainConfig:
     bfgs_method: str = _setting(
         "ssbroyden", "the update of the dense quasi-Newton phase (see _quasi_newton)", ("ssbroyden", "ssbfgs")
     )
+    gn_cg_steps: int = _setting(
+        50,
+        "conjugate-gradient iterations, at most, per solve of the matrix-free Gauss–Newton finish (finisher gn):"
+        " its steps are inexact, truncated here or at a residual of 1e-3 relative to the gradient's",
+    )
+    gn_rank: int = _setting(
+        0, "rank of the randomized Nyström preconditioner of the matrix-free Gauss–Newton finish (0: none)"
+    )
     lm_steps: int = _setting(
         0,
         "at most this many Levenberg–Marquardt (damped Gauss–Newton) iterations after the quasi-Newton phase;"
@@ -234,14 +242,14 @@ class TrainConfig:
     def __post_init__(self):
         counts = (
             "adam_steps", "lbfgs_steps", "lm_steps", "checkpoint_every", "resample_every", "bfgs_resample_every",
-            "log_every", "error_every", "holdout_every", "holdout_resamples",
+            "log_every", "error_every", "holdout_every", "holdout_resamples", "gn_rank",
         )  # fmt: skip
         for name in counts:
             if getattr(self, name) < 0:
                 raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")
         positive = (
             "interior_points", "boundary_points", "face_points", "rar_every", "rar_points", "rar_candidates",
-            "chunk_size", "micro_batch",
+            "chunk_size", "micro_batch", "gn_cg_steps",
         )  # fmt: skip
         for name in positive + ("adaptive_weights_every", "holdout_patience"):
             if getattr(self, name) < 1:
