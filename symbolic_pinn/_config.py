@@ -138,12 +138,14 @@ class TrainConfig:
 
     adam_steps: int = _setting(1000, "Adam iterations")
     lbfgs_steps: int = _setting(
-        2000, "at most this many quasi-Newton iterations after Adam: L-BFGS's, or dense BFGS's (see finisher)"
+        2000,
+        "at most this many steps of the finish after Adam: L-BFGS's, dense BFGS's or Gauss–Newton's (see finisher)",
     )
     finisher: str = _setting(
         "auto",
-        f"the quasi-Newton phase after Adam: dense self-scaled BFGS in float64 (bfgs) for networks of at most"
-        f" {BFGS_MAX_PARAMS} parameters and L-BFGS above (auto), or either one",
+        f"the finish after Adam: dense self-scaled BFGS in float64 (bfgs) for networks of at most"
+        f" {BFGS_MAX_PARAMS} parameters, matrix-free Gauss–Newton-CG in float64 (gn) above, L-BFGS (lbfgs) above"
+        " for a loss that is not a sum of squares (auto); or the one named",
         ("auto", *sorted(FINISHERS)),
     )
     bfgs_resample_every: int = _setting(
