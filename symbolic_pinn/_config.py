@@ -187,7 +187,7 @@ class TrainConfig:
         "ssbroyden", "the update of the dense quasi-Newton phase (see _quasi_newton)", ("ssbroyden", "ssbfgs")
     )
     gn_cg_steps: int = _setting(
-        50,
+        10,
         "conjugate-gradient iterations, at most, per solve of the matrix-free Gauss–Newton finish (finisher gn):"
         " its steps are inexact, truncated here or at a residual of 1e-3 relative to the gradient's",
     )

@@ -30,6 +30,12 @@ POISSON_1D = "x in [0, 1]\nfield u(x)\n-Dxx(u) = pi^2*sin(pi*x)\nu = 0 on ∂Ω\
 SMALL = dict(interior_points=64, boundary_points=16, face_points=16, float64=True, progress=False)
 
 
+@pytest.fixture(scope="module")
+def poisson():
+    """One compiled problem for the tests that train (its jitted steps are kept with its module)."""
+    return symbolic_pinn.compile(POISSON_1D, width=8, depth=2)
+
+
 def fake_problem(residual):
     """A stand-in for a compiled problem whose only term has the residual ``residual(params)``."""
     term = types.SimpleNamespace(kind="residual", name="pde", label=None)
@@ -86,8 +92,8 @@ def test_a_nonlinear_fit_agrees_with_scipy_least_squares(x64):
 
 
 @pytest.mark.parametrize("rank", [0, 97])  # without the preconditioner, and with a Nyström one of full rank
-def test_a_step_with_its_cg_converged_is_the_dense_levenberg_marquardt_step(x64, rank):
-    compiled = symbolic_pinn.compile(POISSON_1D, width=8, depth=2)
+def test_a_step_with_its_cg_converged_is_the_dense_levenberg_marquardt_step(x64, rank, poisson):
+    compiled = poisson
     points = _points(compiled, TrainConfig(**SMALL), jnp.float64)
     params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), compiled.init_params(jax.random.PRNGKey(0)))
     theta, unravel = ravel_pytree(params)
@@ -108,19 +114,19 @@ def test_a_step_with_its_cg_converged_is_the_dense_levenberg_marquardt_step(x64,
         assert int(state.cg_iterations) <= 3
 
 
-def test_the_phase_trains_a_manufactured_problem_to_its_solution():
-    compiled = symbolic_pinn.compile(POISSON_1D, width=8, depth=2)
-    result = train(compiled, TrainConfig(adam_steps=0, lbfgs_steps=30, finisher="gn", holdout_every=0, **SMALL))
+CHECKPOINTED = TrainConfig(adam_steps=4, lbfgs_steps=12, finisher="gn", checkpoint_every=3, **SMALL)
+
+
+def test_the_phase_trains_a_manufactured_problem_to_its_solution(poisson):
+    # the same step settings as CHECKPOINTED: the steps compiled here serve the test below
+    result = train(poisson, dataclasses.replace(CHECKPOINTED, lbfgs_steps=30, checkpoint_every=0))
     assert result.metrics["gn_steps"] == 30 and result.metrics["stopped"] is None
     assert result.metrics["loss"] < 1e-6 * result.history[0]["loss"]
     assert result.metrics["rel_l2"]["u"] < 1e-3
 
 
-CHECKPOINTED = TrainConfig(adam_steps=4, lbfgs_steps=12, finisher="gn", checkpoint_every=3, **SMALL)
-
-
-def test_a_run_stopped_in_the_gn_phase_resumes_to_the_same_bits(tmp_path, capsys):
-    compiled = symbolic_pinn.compile(POISSON_1D, width=8, depth=2)
+def test_a_run_stopped_in_the_gn_phase_resumes_to_the_same_bits(tmp_path, capsys, poisson):
+    compiled = poisson
     straight = train(compiled, dataclasses.replace(CHECKPOINTED, progress=True))  # progress changes no number
     shown = capsys.readouterr().out
     assert "finishing with Gauss–Newton-CG: set by finisher = gn" in shown and "finished with Gauss–Newton-CG" in shown

@@ -134,7 +134,7 @@ def nystrom_preconditioner(gram: Callable, n: int, rank: int, key, dtype) -> tup
 def gauss_newton_cg(
     compiled,
     constrain: Callable[[dict], dict] = lambda points: points,
-    cg_steps: int = 50,
+    cg_steps: int = 10,
     rank: int = 0,
     rtol: float = CG_RTOL,
 ) -> GaussNewtonCG:
