@@ -111,7 +111,7 @@ def nystrom_preconditioner(gram: Callable, n: int, rank: int, key, dtype) -> tup
     """``(apply(μ) -> (v -> M⁻¹v), λ̂₁)``: the randomized Nyström preconditioner of ``gram`` (JᵀJ)
     of rank ``rank`` (Frangella, Tropp & Udell 2023, Algorithm 2.1), and its largest eigenvalue."""
     omega, _ = jnp.linalg.qr(jax.random.normal(key, (n, rank), dtype))
-    y = jax.vmap(gram, in_axes=1, out_axes=1)(omega)
+    y = jax.lax.map(gram, omega.T).T  # one product at a time: vmap over the tangents ran 10× slower per product on CPU
     shift = jnp.sqrt(n) * jnp.finfo(dtype).eps * jnp.linalg.norm(y)
     y = y + shift * omega
     c = jnp.linalg.cholesky(omega.T @ y)
