@@ -160,13 +160,14 @@ class TrainConfig:
     adam_steps: int = _setting(1000, "Adam iterations")
     bfgs_steps: int = _setting(
         2000,
-        "at most this many quasi-Newton iterations after Adam: dense BFGS's or L-BFGS's, as the finisher chooses"
-        " (its old name lbfgs_steps still works)",
+        "at most this many steps of the finish after Adam: dense BFGS's, L-BFGS's or Gauss–Newton's, as the"
+        " finisher chooses (its old name lbfgs_steps still works)",
     )
     finisher: str = _setting(
         "auto",
-        f"the quasi-Newton phase after Adam: dense self-scaled BFGS in float64 (bfgs) for networks of at most"
-        f" {BFGS_MAX_PARAMS} parameters and L-BFGS above (auto), or either one",
+        f"the finish after Adam: dense self-scaled BFGS in float64 (bfgs) for networks of at most"
+        f" {BFGS_MAX_PARAMS} parameters, matrix-free Gauss–Newton-CG in float64 (gn) above, L-BFGS (lbfgs) above"
+        " for a loss that is not a sum of squares (auto); or the one named",
         ("auto", *sorted(FINISHERS)),
     )
     bfgs_resample_every: int = _setting(
@@ -208,6 +209,14 @@ class TrainConfig:
         "ssbroyden",
         "how the dense quasi-Newton phase updates its matrix: self-scaled Broyden or self-scaled BFGS",
         ("ssbroyden", "ssbfgs"),
+    )
+    gn_cg_steps: int = _setting(
+        10,
+        "conjugate-gradient iterations, at most, per solve of the matrix-free Gauss–Newton finish (finisher gn):"
+        " its steps are inexact, truncated here or at a residual of 1e-3 relative to the gradient's",
+    )
+    gn_rank: int = _setting(
+        0, "rank of the randomized Nyström preconditioner of the matrix-free Gauss–Newton finish (0: none)"
     )
     lm_steps: int = _setting(
         0,
@@ -259,14 +268,14 @@ class TrainConfig:
     def __post_init__(self):
         counts = (
             "adam_steps", "bfgs_steps", "lm_steps", "checkpoint_every", "resample_every", "bfgs_resample_every",
-            "log_every", "error_every", "holdout_every", "holdout_resamples",
+            "log_every", "error_every", "holdout_every", "holdout_resamples", "gn_rank",
         )  # fmt: skip
         for name in counts:
             if getattr(self, name) < 0:
                 raise PinnError(f"{name} must be ≥ 0, got {getattr(self, name)}")
         positive = (
             "interior_points", "boundary_points", "face_points", "rar_every", "rar_points", "rar_candidates",
-            "chunk_size", "micro_batch",
+            "chunk_size", "micro_batch", "gn_cg_steps",
         )  # fmt: skip
         for name in positive + ("adaptive_weights_every", "holdout_patience"):
             if getattr(self, name) < 1:

@@ -141,8 +141,12 @@ def test_compile_emit_ir(capsys, poisson_compiled):
 def test_compile_emit_plan(capsys, poisson_compiled):
     code, out, err = run(capsys, "compile", POISSON, "--emit", "plan")
     assert code == 0 and err == ""
-    assert out == poisson_compiled.format_plan()
+    finish = "finish after Adam (finisher auto, default training settings): dense BFGS, 921 parameters ≤ 4,000"
+    assert out.startswith(poisson_compiled.format_plan()) and out.endswith("\n")
+    assert out[len(poisson_compiled.format_plan()) :].startswith(finish)
     assert "term pde" in out and "term bc" in out and "u_xx" in out
+    code, out, _ = run(capsys, "compile", POISSON, "--emit", "plan", "--width", "64")  # 8,577 parameters
+    assert code == 0 and "finisher auto, default training settings): Gauss–Newton-CG, 8,577 parameters" in out
 
 
 def test_compile_emit_jax(capsys, poisson_compiled):

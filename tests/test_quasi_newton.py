@@ -145,12 +145,12 @@ def test_the_dense_finish_reaches_a_lower_error_than_l_bfgs(poisson):
     assert dense.metrics["rel_l2"]["u"] < limited.metrics["rel_l2"]["u"]
 
 
-def test_auto_picks_l_bfgs_above_the_threshold_and_a_setting_forces_either():
+def test_auto_picks_gauss_newton_above_the_threshold_and_a_setting_forces_either():
     small = symbolic_pinn.compile(POISSON_1D, width=8, depth=2)
     large = symbolic_pinn.compile(POISSON_1D, width=64, depth=3)
     assert parameter_count(small) <= BFGS_MAX_PARAMS < parameter_count(large)
     assert finisher_for(small, TrainConfig()) == "bfgs"
-    assert finisher_for(large, TrainConfig()) == "lbfgs"
+    assert finisher_for(large, TrainConfig()) == "gn"  # matrix-free (_gauss_newton); an energy: L-BFGS
     assert finisher_for(large, TrainConfig(finisher="bfgs")) == "bfgs"
     assert finisher_for(small, TrainConfig(finisher="lbfgs")) == "lbfgs"
     assert finisher_for(small, TrainConfig(bfgs_steps=0)) == "lbfgs"  # Adam only: no float64 forced

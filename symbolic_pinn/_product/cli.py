@@ -73,11 +73,20 @@ def _cmd_compile(args) -> int:
     if args.emit == "ir":
         text = compiled.format_ir()
     elif args.emit == "plan":
-        text = compiled.format_plan()
+        text = compiled.format_plan() + _finish_line(compiled)
     else:
         text = compiled.source
     sys.stdout.write(text)
     return 0
+
+
+def _finish_line(compiled) -> str:
+    """The plan's last line: the finish ``auto`` picks for this network with the default training settings, and why."""
+    from .._training.phases import label
+    from .._training.train import TrainConfig, finisher_choice
+
+    name, why = finisher_choice(compiled, TrainConfig())
+    return f"finish after Adam (finisher auto, default training settings): {label(name)}, {why}\n"
 
 
 def _cmd_train(args) -> int:

@@ -34,7 +34,7 @@ from jax.flatten_util import ravel_pytree
 
 from .._errors import PinnError
 
-__all__ = ["LMState", "LevenbergMarquardt", "levenberg_marquardt", "term_residuals", "residual_vector"]
+__all__ = ["LMState", "LevenbergMarquardt", "levenberg_marquardt", "term_residuals", "not_squares", "residual_vector"]
 
 TAU = 1e-3  # the first μ, relative to the largest diagonal entry of JᵀJ
 MAX_TRIALS = 10  # steps tried, with growing damping, per Jacobian
@@ -69,13 +69,10 @@ def term_residuals(compiled) -> Callable[[dict, dict], dict[str, jax.Array]]:
     >>> term_residuals(p)(params, {"pde": (jax.numpy.zeros(3),)})["pde"].shape
     (3,)
     """
-    energies = [t for t in compiled.ir.terms if t.kind != "residual"]
-    if energies:
-        term = energies[0]
+    why = not_squares(compiled)
+    if why:
         raise PinnError(
-            f"Levenberg–Marquardt minimises a sum of squared residuals, and term {term.name!r}"
-            f" ({term.label or 'an energy'}) is"
-            + (" an integral constraint, not a mean square" if term.kind == "integral" else " an energy, not a square"),
+            f"Levenberg–Marquardt minimises a sum of squared residuals, and {why}",
             help="train this problem without --lm-steps (Adam and L-BFGS), or train its Euler–Lagrange "
             "equations, which `symbolic-pinn derive FILE` writes as a problem of residuals, with LM",
         )
@@ -85,6 +82,17 @@ def term_residuals(compiled) -> Callable[[dict, dict], dict[str, jax.Array]]:
     # the module's own `residuals`: called as `losses` calls it (an estimated Laplacian
     # takes the draw it takes without a key: a fixed one)
     return compiled.module.residuals
+
+
+def not_squares(compiled) -> str | None:
+    """Why the loss of ``compiled`` is not a sum of squares ("term 'energy' (...) is an energy,
+    not a square"); None when it is."""
+    energies = [t for t in compiled.ir.terms if t.kind != "residual"]
+    if not energies:
+        return None
+    term = energies[0]
+    what = " an integral constraint, not a mean square" if term.kind == "integral" else " an energy, not a square"
+    return f"term {term.name!r} ({term.label or 'an energy'}) is{what}"
 
 
 def residual_vector(compiled) -> Callable[[dict, dict], jax.Array]:

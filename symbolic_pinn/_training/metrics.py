@@ -143,6 +143,8 @@ def summary_table(metrics: dict):
     shown = [p for p in phases.PHASES if not p.finisher or p.name == finisher]
     steps = " + ".join(f"{metrics[p.steps_key]}" for p in shown)
     table.add_row(f"steps ({' + '.join(p.label for p in shown)})", steps)
+    if metrics.get("finisher_reason"):
+        table.add_row(f"finished with {phases.label(finisher)}", metrics["finisher_reason"])
     for phase, reason in metrics.get("ended", {}).items():
         table.add_row(f"{phases.label(phase)} ended", reason)
     table.add_row("time", f"{metrics['seconds']:.1f} s")

@@ -46,7 +46,7 @@ class StepInfo(typing.NamedTuple):
     """
 
     step: int  # steps done, over all phases
-    phase: str  # a name of phases.PHASES: "adam", "lbfgs", "bfgs" or "lm"
+    phase: str  # a name of phases.PHASES: "adam", "lbfgs", "bfgs", "gn" or "lm"
     loss: float
     losses: Mapping
     params: dict

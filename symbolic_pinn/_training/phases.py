@@ -1,7 +1,7 @@
 """The phases of training, in the order they run: one table.
 
-Training is a chain of phases: Adam, then one quasi-Newton finisher (dense BFGS or
-L-BFGS, the ``finisher`` setting), then, if asked for, Levenberg–Marquardt.  Each phase
+Training is a chain of phases: Adam, then one second-order finisher (dense BFGS,
+L-BFGS or matrix-free Gauss–Newton, the ``finisher`` setting), then, if asked for, Levenberg–Marquardt.  Each phase
 is an optimiser and its pure step (built by :mod:`.steps`, as optax builds a
 ``GradientTransformation``); everything else that differs between phases is a column
 of this table.  The loop (:mod:`.loop`) steps each phase until a stop rule says stop,
@@ -70,6 +70,15 @@ PHASES: tuple[Phase, ...] = (
         settings=("bfgs_method",),
         switch=("Adam → dense BFGS", ":"),
     ),
+    Phase(
+        "gn",
+        "Gauss–Newton-CG",
+        "bfgs_steps",
+        finisher=True,
+        float64=True,
+        settings=("gn_cg_steps", "gn_rank"),
+        switch=("Adam → Gauss–Newton-CG", ":"),
+    ),  # matrix-free; refuses energy terms, as LM does
     Phase("lm", "LM", "lm_steps", optional=True, switch=("→ Levenberg–Marquardt", "--")),  # LM refuses energy terms
 )
 

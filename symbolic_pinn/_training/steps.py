@@ -13,6 +13,8 @@ Each phase of :mod:`.phases` has a builder here of its name, ``(Context) -> Step
 - ``lbfgs``: optax's L-BFGS with its zoom line search;
 - ``bfgs``: dense self-scaled quasi-Newton (``_quasi_newton``) with the same line search,
   in float64; its state donates its n × n matrix to the next step;
+- ``gn``: matrix-free Levenberg–Marquardt, its normal equations solved by conjugate
+  gradients on J·v and Jᵀ·w products (``_gauss_newton``), in float64;
 - ``lm``: Levenberg–Marquardt (``_least_squares``).
 """
 
@@ -28,7 +30,7 @@ import optax
 
 from .._config import TrainConfig
 from .._errors import PinnError
-from . import devices, least_squares, phases, quasi_newton
+from . import devices, gauss_newton, least_squares, phases, quasi_newton
 
 __all__ = [
     "Context",
@@ -56,7 +58,10 @@ assert tuple(SCHEDULES) == TrainConfig.__dataclass_fields__["schedule"].metadata
 assert quasi_newton.METHODS == TrainConfig.__dataclass_fields__["bfgs_method"].metadata["choices"]
 
 # the settings the step functions are built from (the rest change what the loop does with them)
-STEP_SETTINGS = ("learning_rate", "final_learning_rate", "adam_steps", "schedule", "seed", "micro_batch", "bfgs_method")
+STEP_SETTINGS = (
+    "learning_rate", "final_learning_rate", "adam_steps", "schedule", "seed", "micro_batch", "bfgs_method",
+    "gn_cg_steps", "gn_rank",
+)  # fmt: skip
 
 
 class Context(typing.NamedTuple):
@@ -131,6 +136,16 @@ def bfgs(context: Context) -> Stepper:
     """Dense self-scaled quasi-Newton (``bfgs_method``) with optax's line search; it may take fresh points."""
     optimizer = quasi_newton.self_scaled(context.config.bfgs_method)
     return Stepper(optimizer, _with_linesearch(optimizer, context.total, donate=True), refresh=_line_search_afresh)
+
+
+def gn(context: Context) -> Stepper:
+    """Matrix-free Gauss–Newton (damped, CG on J·v and Jᵀ·w); it may take fresh points (its state
+    is the damping only).  Refuses energy terms."""
+    config = context.config
+    optimizer = gauss_newton.gauss_newton_cg(
+        context.compiled, context.placement.constrain, cg_steps=config.gn_cg_steps, rank=config.gn_rank
+    )
+    return Stepper(optimizer, optimizer.step, refresh=lambda state: state)
 
 
 def lm(context: Context) -> Stepper:

@@ -2,10 +2,11 @@
 rate, then a quasi-Newton finish, then, if asked for, Levenberg–Marquardt (``_least_squares``).
 
 The finish is dense self-scaled quasi-Newton (``_quasi_newton``, phase "bfgs") in float64
-for networks of at most ``BFGS_MAX_PARAMS`` parameters, L-BFGS (optax) above
-(``finisher`` forces either).  The bfgs phase casts parameters, points and weights up to
-float64 when Adam ran in float32: training then runs under ``jax.enable_x64`` throughout
-(float32 arrays stay float32 there), so its loss is traced in float64.
+for networks of at most ``BFGS_MAX_PARAMS`` parameters, matrix-free Gauss–Newton
+(``_gauss_newton``, phase "gn") above, or L-BFGS (optax) where the loss is not a sum of
+squares (``finisher`` forces any; :func:`finisher_choice` says why).  The bfgs and gn phases
+cast parameters, points and weights up to float64 when Adam ran in float32: training then
+runs under ``jax.enable_x64`` throughout (float32 arrays stay float32 there), so its loss is traced in float64.
 
 Where each part lives:
 
@@ -40,7 +41,7 @@ import numpy as np
 from .._config import BFGS_MAX_PARAMS, TrainConfig
 from .._errors import PinnError
 from .._files import writable_directory
-from . import checkpoint, devices, monitor, phases, sampling, steps
+from . import checkpoint, devices, least_squares, monitor, phases, sampling, steps
 from . import weights as _weights
 from .loop import HISTORY_EVERY, Loop, Watch
 from .metrics import phase_metrics, relative_l2, relative_l2_by_parameter, summary_table
@@ -48,7 +49,10 @@ from .points import Adapt, HeldOut, initial_points
 from .state import Run
 from .stopping import Outside, StopSignals
 
-__all__ = ["TrainConfig", "TrainResult", "train", "precision", "result_precision", "finisher_for", "parameter_count"]
+__all__ = [
+    "TrainConfig", "TrainResult", "train", "precision", "result_precision", "finisher_for", "finisher_choice",
+    "parameter_count",
+]  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -85,14 +89,39 @@ def parameter_count(compiled) -> int:
 
 
 def finisher_for(compiled, config: TrainConfig) -> str:
-    """The quasi-Newton phase after Adam: ``config.finisher``, or with "auto" bfgs up to BFGS_MAX_PARAMS parameters.
+    """The finishing phase after Adam: ``config.finisher``, or with "auto" the one :func:`finisher_choice` picks."""
+    return finisher_choice(compiled, config)[0]
+
+
+def finisher_choice(compiled, config: TrainConfig) -> tuple[str, str]:
+    """The finishing phase after Adam and why, in words: ``config.finisher`` if not "auto"; else
+    dense BFGS up to BFGS_MAX_PARAMS parameters, matrix-free Gauss–Newton above (L-BFGS where
+    the loss is not a sum of squares).  The crossover is measured by benchmarks/finishers.py.
 
     Without quasi-Newton steps (``bfgs_steps = 0``) "auto" is L-BFGS's empty phase, so an
     Adam-only run stays in the precision it asked for.
     """
     if config.finisher != "auto":
-        return config.finisher
-    return "bfgs" if config.bfgs_steps and parameter_count(compiled) <= BFGS_MAX_PARAMS else "lbfgs"
+        return config.finisher, f"set by finisher = {config.finisher}"
+    if not config.bfgs_steps:
+        return "lbfgs", "no finishing steps (bfgs_steps = 0)"
+    n = parameter_count(compiled)
+    matrix = f"dense BFGS's {n:,} × {n:,} matrix takes {_bytes(8 * n * n)}"
+    if n <= BFGS_MAX_PARAMS:
+        return "bfgs", f"{n:,} parameters ≤ {BFGS_MAX_PARAMS:,} ({matrix})"
+    why = least_squares.not_squares(compiled)
+    if why is None and not all(w >= 0 for w in compiled.module.WEIGHTS.values()):
+        why = "a weight is negative"
+    if why:
+        return "lbfgs", f"{n:,} parameters > {BFGS_MAX_PARAMS:,}, and Gauss–Newton needs a sum of squares: {why}"
+    return "gn", f"{n:,} parameters > {BFGS_MAX_PARAMS:,} ({matrix}); Gauss–Newton-CG stores no matrix"
+
+
+def _bytes(count: int) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count} bytes"
 
 
 def train(
@@ -124,16 +153,21 @@ def train(
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
     if run_dir is not None and jax.process_index() == 0:  # with several processes, process 0 writes
         writable_directory(pathlib.Path(run_dir))
-    # a checkpoint from before the bfgs phase existed had L-BFGS as its finisher
-    finisher = checkpoint.index(run_dir).get("finisher", "lbfgs") if resume else finisher_for(compiled, config)
+    finisher, reason = finisher_choice(compiled, config)
+    if resume:  # the checkpoint's finisher (one from before the bfgs phase existed had L-BFGS)
+        saved = checkpoint.index(run_dir).get("finisher", "lbfgs")
+        finisher, reason = (finisher, reason) if saved == finisher else (saved, "the finisher of the resumed run")
     float64 = config.float64 or any(phase.float64 for phase in phases.running(config, finisher))
     with precision(float64):
-        return _train(compiled, config, finisher, run_dir, resume, on_step or (lambda step: None), callback, on_start)
+        return _train(
+            compiled, config, (finisher, reason), run_dir, resume, on_step or (lambda step: None), callback, on_start
+        )
 
 
 def _train(
-    compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, on_step, callback, on_start=None
+    compiled, config: TrainConfig, choice, run_dir, resume: bool, on_step, callback, on_start=None
 ) -> TrainResult:
+    finisher, reason = choice
     dtype = jnp.float64 if config.float64 else jnp.float32
     placement = devices.placement(config.devices)
     steppers = steps.kept_step_functions(compiled, config, finisher, placement)
@@ -166,6 +200,8 @@ def _train(
         on_start()
     with progress, StopSignals() as signals:
         progress.note(f"training on {placement.line()}")
+        if config.bfgs_steps:
+            progress.note(f"finishing with {phases.label(finisher)}: {reason}")
         outside = Outside(signals, config.time_limit, jax.process_count() > 1, HISTORY_EVERY)
         params, stopped = Loop(legs, adapt, held_out, checkpoints, progress, outside, on_step, watch)(run)
     # with several processes the points stay split: the final loss is evaluated where they are
@@ -188,6 +224,7 @@ def _train(
         "weights": dict(weights),
         "steps": run.step,
         **phase_metrics(run.steps, finisher, config),  # adam_steps, ..., finisher, bfgs_method
+        "finisher_reason": reason,
         "ended": dict(run.ended),
         "held_out": dict(run.kept),  # each quasi-Newton phase's lowest held-out loss and the step it was at
         "seconds": run.seconds,
