@@ -40,7 +40,7 @@ import numpy as np
 from .._config import BFGS_MAX_PARAMS, TrainConfig
 from .._errors import PinnError
 from .._files import writable_directory
-from . import checkpoint, devices, monitor, phases, sampling, steps
+from . import checkpoint, devices, events, monitor, phases, sampling, steps
 from . import weights as _weights
 from .loop import HISTORY_EVERY, Loop, Watch
 from .metrics import phase_metrics, relative_l2, relative_l2_by_parameter, summary_table
@@ -120,6 +120,7 @@ def train(
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
     if run_dir is not None and jax.process_index() == 0:  # with several processes, process 0 writes
         writable_directory(pathlib.Path(run_dir))
+    events.check(config.tensorboard, run_dir)
     # a checkpoint from before the bfgs phase existed had L-BFGS as its finisher
     finisher = checkpoint.index(run_dir).get("finisher", "lbfgs") if resume else finisher_for(compiled, config)
     float64 = config.float64 or any(phase.float64 for phase in phases.running(config, finisher))
@@ -152,11 +153,12 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
     total = steps.objective(compiled, config, placement)
     errors = monitor.ErrorMonitor(compiled) if config.error_every else None
     terms = jax.jit(lambda params, points, weights: total(params, points, weights)[1])
-    watch = Watch(config, errors, callback, terms)
+    log = events.open_log(config.tensorboard and placement.leader, run_dir, run.step if resume else None)
+    watch = Watch(config, errors, callback, terms, log=log.row)
     held_out = HeldOut(compiled, config, total, placement)
     budget = sum(leg.budget for leg in legs)
     progress = monitor.Progress(config.progress and placement.leader, budget, run.step, config.log_every)
-    with progress, StopSignals() as signals:
+    with progress, StopSignals() as signals, contextlib.closing(log):
         progress.note(f"training on {placement.line()}")
         outside = Outside(signals, config.time_limit, jax.process_count() > 1, HISTORY_EVERY)
         params, stopped = Loop(legs, adapt, held_out, checkpoints, progress, outside, on_step, watch)(run)
