@@ -43,6 +43,7 @@ from .._compiler import pipeline
 from .._config import TrainConfig
 from .._errors import PinnError
 from .._training import checkpoint
+from .notebook import ProblemDisplay, RunDisplay
 
 __all__ = [
     "CompiledProblem",
@@ -135,7 +136,7 @@ def _in_range(name: str, parameter: str, value, lo: float, hi: float) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Run:
+class Run(RunDisplay):
     """A trained solution: what ``problem.train`` returns and what :func:`load` reads back.
 
     ``problem`` is the compiled problem, ``params`` its parameters, ``metrics`` the run's
@@ -184,7 +185,7 @@ TrainResult = Run  # the name of what problem.train returned before runs and res
 
 
 @dataclasses.dataclass(frozen=True)
-class CompiledProblem(pipeline.Compiled):
+class CompiledProblem(ProblemDisplay, pipeline.Compiled):
     """A problem after every stage: ``.spec``, ``.ir``, ``.schedule``, ``.source``, ``.module``.
 
     ``.loss(params, points)`` and ``.losses(params, points)`` are the generated

@@ -1,0 +1,70 @@
+"""Jupyter: a compiled problem and a run show their equations (LaTeX), plan and result, and
+docs/notebook.ipynb runs from top to bottom (so it cannot rot)."""
+
+import pathlib
+import time
+
+import pytest
+import sympy
+
+import symbolic_pinn
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "docs" / "notebook.ipynb"
+HEAT = (ROOT / "examples" / "heat.pinn").read_text()
+
+
+@pytest.fixture(scope="module")
+def heat():
+    return symbolic_pinn.compile(HEAT, width=4, depth=1)
+
+
+def test_a_compiled_problem_shows_its_equations_and_plan(heat):
+    shown = heat._repr_markdown_()
+    x, t = sympy.symbols("x t", real=True)
+    u = sympy.Function("u")(x, t)
+    # SymPy's own LaTeX of the equation, with u(x, t) written u
+    pde = sympy.latex(sympy.Derivative(u, t) - sympy.Derivative(u, (x, 2)) / sympy.pi**2)
+    assert pde.replace(sympy.latex(u), "u") + " &= 0 && \\text{in } \\Omega" in shown
+    assert "u &= e^{- t} \\sin{\\left(\\pi x \\right)} && \\text{exact}" in shown
+    assert "\\text{at } t = 0" in shown
+    rows = [line for line in shown.splitlines() if line.startswith("| ") and "`" in line]
+    assert [row.split(" | ")[-1] for row in rows] == ["loss, weight 1 |"] + ["built into u |"] * 3
+    assert "u = sin(pi*x) + 4*x*(1 - x)*t·N(x, t)" in shown  # the network, as --emit plan shows it
+    assert "then bfgs" in shown  # 17 parameters: the dense finisher
+    assert heat._repr_latex_().startswith("$$\n\\begin{aligned}")
+
+
+def test_without_hard_constraints_the_conditions_stay_in_the_loss():
+    soft = symbolic_pinn.compile(HEAT, width=4, depth=1, hard_constraints=False, exact_initial=False)
+    rows = [line for line in soft._repr_markdown_().splitlines() if line.startswith("| ") and "`" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| pde", "| ic", "| bc1", "| bc2"]
+    assert all(row.endswith("| loss, weight 1 |") for row in rows)
+
+
+def test_a_run_shows_its_result(heat):
+    run = heat.train(adam_steps=3, bfgs_steps=0, interior_points=16, progress=False)
+    shown = run._repr_markdown_()
+    assert "**Run** (no run directory)" in shown and "\\begin{aligned}" in shown
+    error = run.metrics["rel_l2"]["u"]
+    assert f"| relative L2 error of u | `{error:.3e}` |" in shown
+    assert f"| term pde | `{run.metrics['losses']['pde']:.3e}` |" in shown
+
+
+def test_the_example_notebook_runs(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    started = time.perf_counter()
+    nbclient.NotebookClient(notebook, timeout=240, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    seconds = time.perf_counter() - started
+    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
+    assert not [out for out in outputs if out.output_type == "error"]
+    markdown = [out.data["text/markdown"] for out in outputs if "text/markdown" in out.get("data", {})]
+    assert len(markdown) == 2 and "**Problem**" in markdown[0] and "**Run** in `" in markdown[1]
+    # the progress: one line, updated in place, ending at the last step
+    progress = [out for out in outputs if out.get("transient", {}).get("display_id") or "display_id" in out]
+    texts = [out.data["text/plain"] for out in outputs if "text/plain" in out.get("data", {})]
+    assert any(text.startswith("step 330/330") for text in texts), (texts, progress)
+    assert any("image/png" in out.get("data", {}) for out in outputs)  # the plot
+    assert seconds < 120, seconds
