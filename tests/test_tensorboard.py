@@ -92,6 +92,14 @@ def test_a_resumed_run_continues_its_event_files(poisson, tmp_path):
     assert_same(scalars(tmp_path), history)
 
 
+def test_a_new_run_removes_the_event_files_of_the_run_it_replaces(poisson, tmp_path):
+    stale = tmp_path / "tensorboard" / "events.out.tfevents.1.host.1.0"
+    stale.parent.mkdir()
+    stale.write_bytes(b"")
+    poisson.train(tmp_path, plots=False, **SETTINGS | {"tensorboard": False})
+    assert not stale.exists()
+
+
 def test_tensorboard_without_a_run_directory_is_refused(poisson):
     with pytest.raises(symbolic_pinn.PinnError, match="run directory"):
         poisson.train(adam_steps=1, bfgs_steps=0, progress=False, tensorboard=True)

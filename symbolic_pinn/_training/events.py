@@ -60,9 +60,6 @@ class EventLog:
 
         self._pb = event_pb2
         self.directory = directory
-        if resumed_at is None:  # a new run (an earlier one here was replaced): its old events go with it
-            for old in directory.glob(EVENT_FILES):
-                old.unlink(missing_ok=True)
         self._writer = EventFileWriter(str(directory), flush_secs=FLUSH_SECONDS)
         if resumed_at is not None:
             start = event_pb2.SessionLog(status=event_pb2.SessionLog.START)
@@ -107,10 +104,16 @@ def check(enabled: bool, run_dir) -> None:
         ) from None
 
 
-def open_log(enabled: bool, run_dir, resumed_at: int | None):
+def open_log(enabled: bool, run_dir, resumed_at: int | None, leader: bool = True):
     """An :class:`EventLog` in ``run_dir/tensorboard`` (``resumed_at``: the step a resumed run starts at),
-    or one that writes nothing when logging is off."""
-    if not enabled:
+    or one that writes nothing when logging is off or this process is not the one that writes.
+
+    A new run removes the event files of an earlier run it replaces (``--overwrite``), logging or not.
+    """
+    if run_dir is not None and resumed_at is None and leader:
+        for old in (pathlib.Path(run_dir) / DIRECTORY).glob(EVENT_FILES):
+            old.unlink(missing_ok=True)
+    if not (enabled and leader):
         return _NoLog()
     check(enabled, run_dir)
     directory = pathlib.Path(run_dir) / DIRECTORY

@@ -153,7 +153,7 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
     total = steps.objective(compiled, config, placement)
     errors = monitor.ErrorMonitor(compiled) if config.error_every else None
     terms = jax.jit(lambda params, points, weights: total(params, points, weights)[1])
-    log = events.open_log(config.tensorboard and placement.leader, run_dir, run.step if resume else None)
+    log = events.open_log(config.tensorboard, run_dir, run.step if resume else None, placement.leader)
     watch = Watch(config, errors, callback, terms, log=log.row)
     held_out = HeldOut(compiled, config, total, placement)
     budget = sum(leg.budget for leg in legs)
