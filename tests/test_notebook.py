@@ -2,6 +2,7 @@
 docs/notebook.ipynb runs from top to bottom (so it cannot rot)."""
 
 import pathlib
+import re
 import time
 
 import pytest
@@ -68,3 +69,18 @@ def test_the_example_notebook_runs(tmp_path):
     assert any(text.startswith("step 330/330") for text in texts), (texts, progress)
     assert any("image/png" in out.get("data", {}) for out in outputs)  # the plot
     assert seconds < 120, seconds
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.pinn")), ids=lambda p: p.name)
+def test_every_example_writes_its_equations(path):
+    """Energies, integral constraints, data, shaped boundaries, systems: one LaTeX row per term."""
+    from symbolic_pinn._product.notebook import equations_latex
+
+    spec = symbolic_pinn.parse_file(path)
+    latex = equations_latex(spec)
+    rows = latex.split("\\begin{aligned}\n")[1].split("\n\\end{aligned}")[0].split(" \\\\\n")
+    assert len(rows) == len(spec.terms) + len(spec.exact)
+    assert all(row.count(" && ") == 1 for row in rows), rows  # equation, then where it holds
+    for field in spec.fields:  # written u, not u(x, y) (nor u^{3}(x, y))
+        at_own = re.escape(",".join(sympy.latex(a) for a in field.args) + " \\right)}")
+        assert not re.search(rf"(?<![a-zA-Z\\]){field.func.__name__}(\^{{\d+}})?{{\\left\({at_own}", latex)

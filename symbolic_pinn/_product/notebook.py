@@ -19,18 +19,35 @@ _WHERE = {"interior": r"\text{in } \Omega", "boundary": r"\text{on } \partial\Om
 
 def _latex(expr, spec) -> str:
     """SymPy's LaTeX of ``expr``, with each field written ``u`` rather than ``u(x, t)``."""
-    import sympy
+    from sympy.printing.latex import LatexPrinter
 
-    text = sympy.latex(expr)
-    for field in spec.fields:
-        text = text.replace(sympy.latex(field), sympy.latex(sympy.Symbol(field.func.__name__)))
-    return text
+    fields = {field.func: field.args for field in spec.fields}
+
+    class Printer(LatexPrinter):
+        def _print_Function(self, e, exp=None):
+            if fields.get(e.func) == e.args:  # a field at its own coordinates
+                name = self._deal_with_super_sub(e.func.__name__)
+                return name if exp is None else f"{name}^{{{exp}}}"
+            return super()._print_Function(e, exp)
+
+    return Printer().doprint(expr)
 
 
 def _where(region) -> str:
     if region.kind == "face":
-        return rf"\text{{at }} {region.variable} = {region.value:g}"
+        import sympy
+
+        return rf"\text{{at }} {sympy.latex(sympy.Symbol(region.variable))} = {region.value:g}"
     return _WHERE.get(region.kind) or r"\text{at } " + _text(region.describe())
+
+
+def _anywhere(expr, spec) -> bool:
+    """Whether ``expr`` has a field at its own coordinates (not only at points: ``p(1, 1.5)``, ``u(-1, t)``)."""
+    import sympy
+
+    own = {field.func: field.args for field in spec.fields}
+    free = expr.replace(lambda e: isinstance(e, sympy.Subs), lambda e: sympy.S.Zero)
+    return any(own.get(f.func) == f.args for f in free.atoms(sympy.core.function.AppliedUndef))
 
 
 def _text(words: str) -> str:
@@ -50,7 +67,8 @@ def _rows(spec) -> list[str]:
             equation = rf"\int {expr} &= {term.target:g}"
         else:
             equation = rf"{expr} &= 0"
-        rows.append(rf"{equation} && {_where(term.region)}")
+        where = _where(term.region) if term.region.kind != "interior" or _anywhere(term.expr, spec) else ""
+        rows.append(rf"{equation} && {where}")
     return rows
 
 
