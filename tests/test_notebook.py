@@ -66,7 +66,7 @@ def test_the_example_notebook_runs(tmp_path):
     # the progress: one line, updated in place, ending at the last step
     progress = [out for out in outputs if out.get("transient", {}).get("display_id") or "display_id" in out]
     texts = [out.data["text/plain"] for out in outputs if "text/plain" in out.get("data", {})]
-    assert any(text.startswith("step 330/330") for text in texts), (texts, progress)
+    assert any(text.startswith("step 500/500") for text in texts), (texts, progress)
     assert any("image/png" in out.get("data", {}) for out in outputs)  # the plot
     assert seconds < 120, seconds
 
