@@ -63,10 +63,11 @@ def test_the_example_notebook_runs(tmp_path):
     assert not [out for out in outputs if out.output_type == "error"]
     markdown = [out.data["text/markdown"] for out in outputs if "text/markdown" in out.get("data", {})]
     assert len(markdown) == 2 and "**Problem**" in markdown[0] and "**Run** in `" in markdown[1]
-    # the progress: one line, updated in place, ending at the last step
-    progress = [out for out in outputs if out.get("transient", {}).get("display_id") or "display_id" in out]
-    texts = [out.data["text/plain"] for out in outputs if "text/plain" in out.get("data", {})]
-    assert any(text.startswith("step 500/500") for text in texts), (texts, progress)
+    # the progress: one displayed line, updated in place to the last step (not a printed line every 100 steps)
+    progress = [out for out in outputs if out.get("data", {}).get("text/plain", "").startswith("step ")]
+    assert len(progress) == 1 and progress[0].output_type == "display_data"
+    assert progress[0].data["text/plain"].startswith("step 500/500 adam  loss ")
+    assert not [out for out in outputs if out.output_type == "stream" and "step " in out.text]
     assert any("image/png" in out.get("data", {}) for out in outputs)  # the plot
     assert seconds < 120, seconds
 
