@@ -68,6 +68,7 @@ def test_the_example_notebook_runs(tmp_path):
     assert len(progress) == 1 and progress[0].output_type == "display_data"
     assert progress[0].data["text/plain"].startswith("step 500/500 adam  loss ")
     assert not [out for out in outputs if out.output_type == "stream" and "step " in out.text]
+    assert [out.text for out in outputs if out.output_type == "stream"][0].startswith("training on ")
     assert any("image/png" in out.get("data", {}) for out in outputs)  # the plot
     assert seconds < 120, seconds
 

@@ -152,15 +152,13 @@ class Progress:
             )
             self._progress.__enter__()
             self._task = self._progress.add_task("adam", total=self.total, completed=self.completed, losses="")
-        if self.notebook is not None:
-            self.notebook.show(f"step {self.completed}/{self.total}")
         return self
 
     def note(self, line: str) -> None:
         """A line above the bar (or a plain line): where the run runs, say."""
         if self._progress is not None:
             self._progress.console.print(line)
-        elif self.plain:
+        elif self.plain or self.notebook is not None:
             self._print(line)
 
     def compiling(self, phase: str) -> None:
