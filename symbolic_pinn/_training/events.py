@@ -60,6 +60,8 @@ class EventLog:
 
         self._pb = event_pb2
         self.directory = directory
+        if resumed_at is not None:
+            _after(directory)
         self._writer = EventFileWriter(str(directory), flush_secs=FLUSH_SECONDS)
         if resumed_at is not None:
             start = event_pb2.SessionLog(status=event_pb2.SessionLog.START)
@@ -76,6 +78,19 @@ class EventLog:
 
     def close(self) -> None:
         self._writer.close()
+
+
+def _after(directory: pathlib.Path) -> None:
+    """Wait, if need be, until a new event file's name sorts after those in ``directory``.
+
+    TensorBoard reads the files in the order of their names, which begin with the second
+    they were opened in; a session resumed within the second the one before started (in a
+    test, say) waits for the next one.
+    """
+    stamps = [p.name.split(".")[3] for p in directory.glob(EVENT_FILES)]
+    latest = max((int(s) for s in stamps if s.isdigit()), default=0)
+    while time.time() < latest + 1:
+        time.sleep(0.05)
 
 
 class _NoLog:
