@@ -23,7 +23,7 @@ __all__ = ["NetworkConfig", "TrainConfig", "setting_types", "parse_devices", "RE
 # (devices and chunk_size change only the order of float sums: a run may resume on other devices)
 # (time_limit stops a run at a moment that depends on the machine: a resumed run may have a new one)
 RESUMABLE = frozenset(
-    {"progress", "checkpoint_every", "log_every", "error_every", "devices", "chunk_size", "time_limit"}
+    {"progress", "checkpoint_every", "log_every", "error_every", "devices", "chunk_size", "time_limit", "tensorboard"}
 )
 # Gauss–Legendre nodes per integral inside an equation, unless told otherwise: exact for
 # polynomials of degree 19, and ~1e-10 relative for smooth integrands over a few units;
@@ -239,6 +239,11 @@ class TrainConfig:
     log_every: int = _setting(100, "steps between plain progress lines when the output is not a terminal (0: none)")
     error_every: int = _setting(
         100, "steps between relative L2 errors in the history, on a 1,024-point grid, with an `exact` (0: never)"
+    )
+    tensorboard: bool = _setting(
+        False,
+        "write TensorBoard event files (each term's loss, held-out loss, errors, learning rate) into"
+        " RUN_DIR/tensorboard as the run goes (pip install symbolic-pinn[tensorboard])",
     )
     # collocation points and loss weights during Adam: see _sampling and _weights
     sampler: str = _setting(

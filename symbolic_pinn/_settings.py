@@ -54,7 +54,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "output": (
         "the run directory, checkpoints and progress",
-        ("checkpoint_every", "progress", "log_every", "error_every"),
+        ("checkpoint_every", "progress", "log_every", "error_every", "tensorboard"),
     ),
     "scale": (
         "devices, processes and memory",

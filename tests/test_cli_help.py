@@ -58,7 +58,7 @@ def test_train_epilog_names_exactly_the_settings_a_resume_may_change(capsys):
     sentence = text[text.index("--resume DIR continues") :]
     named = set(re.findall(r"--[\w-]+", sentence.split("(only", 1)[1]))
     assert named == {s.flag for s in _settings.SETTINGS if s.name in _config.RESUMABLE}
-    assert len(named) == 7
+    assert len(named) == 8
 
 
 def every_help_text():

@@ -61,6 +61,7 @@ from .._compiler import pipeline
 from .._config import TrainConfig
 from .._errors import PinnError
 from .._training import checkpoint
+from .notebook import ProblemDisplay, RunDisplay
 
 __all__ = [
     "CompiledProblem",
@@ -161,7 +162,7 @@ def _in_range(name: str, parameter: str, value, lo: float, hi: float) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Run:
+class Run(RunDisplay):
     """A trained solution: what ``problem.train`` returns and what :func:`load` reads back.
 
     ``problem`` is the compiled problem, ``params`` its parameters, ``metrics`` the run's
@@ -210,7 +211,7 @@ TrainResult = Run  # the name of what problem.train returned before runs and res
 
 
 @dataclasses.dataclass(frozen=True)
-class CompiledProblem(pipeline.Compiled):
+class CompiledProblem(ProblemDisplay, pipeline.Compiled):
     """A problem after every stage: ``.spec``, ``.ir``, ``.schedule``, ``.source``, ``.module``.
 
     ``.loss(params, points)`` and ``.losses(params, points)`` are the generated
@@ -464,16 +465,29 @@ def hold(run_dir: pathlib.Path, overwrite: bool = False, *, resuming: bool = Fal
         _not_busy(run_dir)
     else:
         claim(run_dir, overwrite, **words)
+    existed = run_dir.exists()
+    empty = not existed or (run_dir.is_dir() and not any(run_dir.iterdir()))
     create(run_dir)
+    started = False
     with _files.lock(run_dir / LOCK_FILE, _busy(run_dir), _BUSY_HELP):
         previous = [] if resuming else claim(run_dir, overwrite, **words, held=True)  # again, now that it is held
 
         def start() -> None:
+            nonlocal started
+            started = True
             if previous:
                 remove(run_dir, previous, replace)
             record(run_dir, [LOCK_FILE])
 
-        yield start
+        try:
+            yield start
+        except BaseException:
+            if empty and not started:  # refused before it started: leave the directory as it was
+                with contextlib.suppress(OSError):
+                    (run_dir / LOCK_FILE).unlink()
+                    if not existed:
+                        run_dir.rmdir()
+            raise
 
 
 def problem_text(problem) -> str:

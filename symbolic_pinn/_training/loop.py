@@ -47,6 +47,7 @@ class Watch:
     callback: Callable | None
     terms: Callable  # (params, points, weights) -> each term's loss, where a quasi-Newton step skipped them
     compile_seconds: dict = dataclasses.field(default_factory=dict)  # each phase's first step, compiling included
+    log: Callable[[dict], None] = lambda row: None  # sees every history row (events.EventLog.row)
 
     def row(self, run: Run, leg: Leg, i: int, last: bool) -> dict:
         """The history's extra columns at step ``i`` of a phase: wall time, the phase's own (Adam's
@@ -158,6 +159,7 @@ class Loop:
             host_terms = {k: float(v) for k, v in terms.items()}
             extra = self.watch.row(run, leg, i, last)
             run.history.append({"step": run.step, "phase": leg.name, "loss": value, **host_terms, **held_out, **extra})
+            self.watch.log(run.history[-1])
             self.progress.update(leg.name, run.step, value, host_terms)
         if checkpoints.due(run):
             checkpoints.hold(run)

@@ -1,8 +1,10 @@
 """Watching a training run: the progress display, the error on a test set, the callback's view.
 
 On a terminal the progress is a live rich bar (phase, steps, elapsed time, ETA, every
-term's loss) that says "compiling" while the first step of a phase is compiled;
-elsewhere (a log file, a pipe, CI) it is one plain line every ``log_every`` steps.
+term's loss) that says "compiling" while the first step of a phase is compiled; in a
+Jupyter notebook it is one line of the cell's output, updated in place (an IPython
+display, no widgets); elsewhere (a log file, a pipe, CI) it is one plain line every
+``log_every`` steps.
 :class:`ErrorMonitor` evaluates the relative L2 error of each field with an ``exact``
 on a small fixed grid, jitted once, for the history.  :class:`StepInfo` is what a
 ``callback`` of ``train`` receives after every step.
@@ -119,7 +121,8 @@ class Progress:
     def __init__(self, enabled: bool, total: int, completed: int = 0, every: int = 100, stream=None):
         self.stream = stream or sys.stdout
         self.live = enabled and _is_terminal(self.stream)
-        self.plain = enabled and not self.live and every > 0
+        self.notebook = _Notebook() if enabled and not self.live and stream is None and _in_notebook() else None
+        self.plain = enabled and not self.live and self.notebook is None and every > 0
         self.total = total
         self.completed = completed
         self.every = every
@@ -155,13 +158,15 @@ class Progress:
         """A line above the bar (or a plain line): where the run runs, say."""
         if self._progress is not None:
             self._progress.console.print(line)
-        elif self.plain:
+        elif self.plain or self.notebook is not None:
             self._print(line)
 
     def compiling(self, phase: str) -> None:
         """The first step of ``phase`` is about to be compiled (it takes seconds)."""
         if self._progress is not None:
             self._progress.update(self._task, description=f"{phase} (compiling)")
+        elif self.notebook is not None:
+            self.notebook.show(f"{phase}: compiling the train step", now=True)
         elif self.plain:
             self._print(f"{phase}: compiling the train step")
 
@@ -169,12 +174,17 @@ class Progress:
         text = f"loss {loss:.3e}  " + "  ".join(f"{k} {v:.2e}" for k, v in terms.items())
         if self._progress is not None:
             self._progress.update(self._task, completed=step, description=phase, losses=text)
+        elif self.notebook is not None:
+            self.notebook.show(self._line(phase, step, text), now=step >= self.total)
         elif self.plain and (step - self._printed >= self.every or step >= self.total):
             self._printed = step
-            elapsed = time.perf_counter() - self._started
-            done = step - self.completed
-            eta = elapsed / done * (self.total - step) if done > 0 else float("nan")
-            self._print(f"step {step}/{self.total} {phase}  {text}  elapsed {elapsed:.0f} s, eta {eta:.0f} s")
+            self._print(self._line(phase, step, text))
+
+    def _line(self, phase: str, step: int, text: str) -> str:
+        elapsed = time.perf_counter() - self._started
+        done = step - self.completed
+        eta = elapsed / done * (self.total - step) if done > 0 else float("nan")
+        return f"step {step}/{self.total} {phase}  {text}  elapsed {elapsed:.0f} s, eta {eta:.0f} s"
 
     def _print(self, line: str) -> None:
         print(line, file=self.stream, flush=True)
@@ -182,6 +192,42 @@ class Progress:
     def __exit__(self, *exc):
         if self._progress is not None:
             self._progress.__exit__(*exc)
+        if self.notebook is not None:
+            self.notebook.flush()
+
+
+class _Notebook:
+    """One line of a Jupyter cell's output, replaced in place (at most every ``EVERY`` seconds)."""
+
+    EVERY = 0.25
+
+    def __init__(self):
+        self._handle, self._shown, self._text = None, 0.0, None
+
+    def show(self, text: str, now: bool = False) -> None:
+        self._text = text
+        if now or time.perf_counter() - self._shown >= self.EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        from IPython.display import display
+
+        if self._text is None:
+            return
+        if self._handle is None:
+            self._handle = display({"text/plain": self._text}, raw=True, display_id=True)
+        else:
+            self._handle.update({"text/plain": self._text}, raw=True)
+        self._shown, self._text = time.perf_counter(), None
+
+
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (as rich tells it)."""
+    if "ipykernel" not in sys.modules:
+        return False
+    from rich.console import Console
+
+    return Console().is_jupyter
 
 
 def _is_terminal(stream) -> bool:

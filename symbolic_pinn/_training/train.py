@@ -41,7 +41,7 @@ import numpy as np
 from .._config import BFGS_MAX_PARAMS, TrainConfig
 from .._errors import PinnError
 from .._files import writable_directory
-from . import checkpoint, devices, least_squares, monitor, phases, sampling, steps
+from . import checkpoint, devices, events, least_squares, monitor, phases, sampling, steps
 from . import weights as _weights
 from .loop import HISTORY_EVERY, Loop, Watch
 from .metrics import phase_metrics, relative_l2, relative_l2_by_parameter, summary_table
@@ -153,6 +153,7 @@ def train(
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
     if run_dir is not None and jax.process_index() == 0:  # with several processes, process 0 writes
         writable_directory(pathlib.Path(run_dir))
+    events.check(config.tensorboard, run_dir)
     finisher, reason = finisher_choice(compiled, config)
     if resume:  # the checkpoint's finisher (one from before the bfgs phase existed had L-BFGS)
         saved = checkpoint.index(run_dir).get("finisher", "lbfgs")
@@ -192,13 +193,14 @@ def _train(
     total = steps.objective(compiled, config, placement)
     errors = monitor.ErrorMonitor(compiled) if config.error_every else None
     terms = jax.jit(lambda params, points, weights: total(params, points, weights)[1])
-    watch = Watch(config, errors, callback, terms)
+    log = events.open_log(config.tensorboard, run_dir, run.step if resume else None, placement.leader)
+    watch = Watch(config, errors, callback, terms, log=log.row)
     held_out = HeldOut(compiled, config, total, placement)
     budget = sum(leg.budget for leg in legs)
     progress = monitor.Progress(config.progress and placement.leader, budget, run.step, config.log_every)
     if on_start is not None:
         on_start()
-    with progress, StopSignals() as signals:
+    with progress, StopSignals() as signals, contextlib.closing(log):
         progress.note(f"training on {placement.line()}")
         if config.bfgs_steps:
             progress.note(f"finishing with {phases.label(finisher)}: {reason}")
