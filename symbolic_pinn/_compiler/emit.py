@@ -362,8 +362,7 @@ def _table_constant(table, name: str) -> str:
 
     def block(array, indent: str) -> str:
         if array.ndim == 1:
-            numbers = ", ".join(_number(float(v)) for v in array) + ("," if len(array) == 1 else "")
-            return textwrap.fill(numbers, 116, initial_indent=indent, subsequent_indent=indent)
+            return _filled([_number(float(v)) for v in array], indent) + ("," if len(array) == 1 else "")
         return "\n".join(f"{indent}(\n{block(a, indent + '    ')}\n{indent})," for a in array)
 
     axes = "\n".join(
@@ -374,6 +373,19 @@ def _table_constant(table, name: str) -> str:
         f"# {table.describe()}: (coordinates along each axis, values)\n"
         f"{name} = (\n    (\n{axes}\n    ),\n    (\n{block(table.array(), '        ')}\n    ),\n)"
     )
+
+
+def _filled(numbers: list[str], indent: str, width: int = 116) -> str:
+    """``numbers`` joined by ", " in lines of at most ``width`` characters (textwrap.fill's result,
+    in time linear in the count: a table holds up to 512² of them)."""
+    lines, line = [], indent
+    for i, n in enumerate(numbers):
+        piece = n + ("," if i < len(numbers) - 1 else "")
+        if line != indent and len(line) + 1 + len(piece) > width:
+            lines.append(line)
+            line = indent
+        line += piece if line == indent else " " + piece
+    return "\n".join([*lines, line])
 
 
 def _coords(program: ir.Program, namer: _Namer) -> str:
@@ -731,7 +743,7 @@ def emit(
         _randomized_constant(module),
         _main(module),
     ]
-    return "\n\n".join([_header(module, source, filename), *_runtime_closure(problem), *problem])
+    return "\n\n".join([_header(module, source, filename), *_runtime_closure(problem, program), *problem])
 
 
 def _header(module: _Module, source: str | None, filename: str | None) -> str:
@@ -752,9 +764,18 @@ def _header(module: _Module, source: str | None, filename: str | None) -> str:
     )
 
 
-def _runtime_closure(problem: list[str]) -> list[str]:
-    """The imports and the runtime code that the problem's sections use (and nothing else)."""
-    imports, runtime = _runtime.closure("\n".join(problem))
+def _runtime_closure(problem: list[str], program: ir.Program) -> list[str]:
+    """The imports and the runtime code that the problem's sections use (and nothing else).
+
+    A table's values (up to 512² numbers) name nothing: they are left out of the scan.
+    """
+    code = "\n".join(problem)
+    for table in program.tables:
+        start = code.find(f"# {table.describe()}")
+        end = code.find("\n)\n", start)
+        if start >= 0 and end >= 0:
+            code = code[:start] + code[end + 3 :]
+    imports, runtime = _runtime.closure(code)
     return [
         "\n".join([*imports, *([""] if imports else []), "import jax", "import jax.numpy as jnp"]) + "\n",
         "# ---- the runtime this problem uses (from symbolic_pinn._runtime) ----\n",
