@@ -79,3 +79,94 @@ def test_derive_treats_a_detached_value_as_a_constant():
     text = sp.derive(sp.parse(LINE + "minimize ∫ (Dx(u)^2/2 + detach(u)*u^2)\nu = 0 on ∂Ω\n"))
     assert "2*u*detach(u) - D(u, x, x) = 0" in text
     assert sp.parse(text).terms[0].expr.has(detach)  # and it reads back
+
+
+# ---- point-dependent weights --------------------------------------------------------------------
+
+WEIGHTED = """\
+x in [-1, 1]; y in [0, 1]
+field u(x, y)
+-Δu = 1 weight x^2 + y^2
+u = 0 at y = 1 weight 2*(1 - abs(x))
+u = 0 at y = 0
+u = 0 at x = -1
+u = 0 at x = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def weighted():
+    return _compile(WEIGHTED)
+
+
+def test_a_point_weight_multiplies_each_squared_residual(weighted, x64):
+    """losses are mean(w·r²), with r from jax.hessian of the network and w computed here."""
+    module = weighted.module
+    assert 'jnp.mean(weight_pde(*points["pde"][:2]) * r["pde"] ** 2)' in weighted.source
+    assert "def weight_bc1(x, y):\n" in weighted.source and "return 2 - 2 * jnp.abs(x)" in weighted.source
+    params = weighted.init_params(jax.random.PRNGKey(2))
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(-1, 1, 17), rng.uniform(0, 1, 17)
+    points = {t.name: (jnp.asarray(x), jnp.asarray(y)) for t in weighted.ir.terms}
+    points["bc1"] = (jnp.asarray(x), jnp.ones(17))
+    losses = module.losses(params, points)
+    u = module.fields(params)["u"]
+    hessian = jax.vmap(jax.hessian(lambda p: u(p[0:1], p[1:2])[0]))(jnp.stack([x, y], axis=1))
+    residual = -(hessian[:, 0, 0] + hessian[:, 1, 1]) - 1
+    np.testing.assert_allclose(losses["pde"], np.mean((x**2 + y**2) * np.asarray(residual) ** 2), rtol=1e-10)
+    boundary = np.asarray(u(jnp.asarray(x), jnp.ones(17)))
+    np.testing.assert_allclose(losses["bc1"], np.mean(2 * (1 - np.abs(x)) * boundary**2), rtol=1e-10)
+    assert not np.isclose(losses["pde"], np.mean(np.asarray(residual) ** 2))  # the weight mattered
+
+
+def test_levenberg_marquardt_sees_the_weighted_squares(weighted, x64):
+    from symbolic_pinn._training.least_squares import residual_vector
+
+    params = weighted.init_params(jax.random.PRNGKey(4))
+    rng = np.random.default_rng(5)
+    points = {
+        t.name: (jnp.asarray(rng.uniform(-1, 1, 9)), jnp.asarray(rng.uniform(0, 1, 9))) for t in weighted.ir.terms
+    }
+    r = residual_vector(weighted)(params, points)
+    np.testing.assert_allclose(r @ r, weighted.module.loss(params, points), rtol=1e-10)
+
+
+def test_point_weights_are_shown_and_read_back(weighted):
+    assert "weight 1 × (x^2 + y^2)" in weighted.format_ir()
+    from symbolic_pinn._frontend.unparse import unparse
+
+    again = sp.parse(unparse(sp.parse(WEIGHTED)))
+    assert [t.point_weight for t in again.terms] == [t.point_weight for t in sp.parse(WEIGHTED).terms]
+
+
+def test_an_energy_weight_joins_the_integrand():
+    """`minimize ∫ (u'²/2 − u) weight 1 + x` is ∫ (1 + x)(u'²/2 − u): its strong form is −((1+x)u')' = 1 + x."""
+    spec = sp.parse(LINE + "minimize ∫ (Dx(u)^2/2 - u) weight 1 + x\nu = 0 on ∂Ω\n")
+    (x,) = [s for s, _, _ in spec.variables]
+    (u,) = spec.fields
+    assert (spec.terms[0].expr - (1 + x) * (u.diff(x) ** 2 / 2 - u)).expand() == 0
+    strong = sp.parse(sp.derive(spec)).terms[0].expr
+    assert (strong - (-((1 + x) * u.diff(x)).diff(x) - (1 + x))).expand() == 0
+
+
+BAD_WEIGHTS = {
+    "a negative number": ("u = 0 on ∂Ω weight -2", "negative", "-2"),
+    "a field": ("u = 0 on ∂Ω weight u^2", "number or a real expression of the variables", "u^2"),
+    "an unknown": ("u = 0 on ∂Ω weight k*x", "number or a real expression of the variables", "k*x"),
+    "a derivative": ("u = 0 on ∂Ω weight Dx(u)", "number or a real expression of the variables", "Dx(u)"),
+    "a constraint": ("∫ u = 1 weight 1 + x", "integral constraint must be a number", "1 + x"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_WEIGHTS), ids=list(BAD_WEIGHTS))
+def test_bad_weights_are_located_errors(case):
+    line, message, caret_at = BAD_WEIGHTS[case]
+    with pytest.raises(sp.PinnError, match=message) as err:
+        sp.parse(LINE + "unknown k = 1\n-Dxx(u) = 1\n" + line + "\n")
+    assert err.value.span.line == 5
+    assert line[err.value.span.column - 1 :].startswith(caret_at)
+
+
+def test_a_weight_negative_somewhere_warns():
+    with pytest.warns(sp.IllPosedWarning, match="line 3: the weight is -0.5 at x = 0.75"):
+        sp.parse(LINE + "-Dxx(u) = 1 weight 1 - 2*x\nu = 0 on ∂Ω\n")
