@@ -26,7 +26,8 @@ H2 = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\n"
 EXPECTED_START = "expected '(', '+', '-', '|', a derivative like ∂ₓ, a name, a number"
 FUNCTION_LIST = (
     "functions: sin, cos, tan, exp, log, sqrt, tanh, sinh, cosh, arctan, atan, arcsin, arccos, abs, erf, erfc, "
-    "sech, csch, coth, atan2, arctan2, log10, sign, heaviside, max, min, relu, besselj0, besselj1; "
+    "sech, csch, coth, atan2, arctan2, log10, sign, heaviside, max, min, relu, detach, stop_gradient, "
+    "besselj0, besselj1; "
     "operators: Dx(u), D(u, x), grad, div, laplace, dot"
 )
 

@@ -170,3 +170,40 @@ def test_bad_weights_are_located_errors(case):
 def test_a_weight_negative_somewhere_warns():
     with pytest.warns(sp.IllPosedWarning, match="line 3: the weight is -0.5 at x = 0.75"):
         sp.parse(LINE + "-Dxx(u) = 1 weight 1 - 2*x\nu = 0 on ∂Ω\n")
+
+
+# ---- shapes named by a `let`, and `-` as a difference -------------------------------------------
+
+REST = "field u(x, y)\n-Δu = 1\nu = 0 on ∂Ω\n"
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "let ring = disk((0, 0), 1) \\ disk((0, 0), 0.5)\n(x, y) in ring\n",
+        "let ring = disk((0, 0), 1) - disk((0, 0), 0.5)\n(x, y) in ring\n",
+        "let hole = disk((0, 0), 0.5)\n(x, y) in disk((0, 0), 1) - hole\n",
+        "let outer = disk((0, 0), 1)\nlet hole = disk((0, 0), 0.5)\nlet ring = outer minus hole\n(x, y) in ring\n",
+    ],
+    ids=["let with \\", "let with -", "domain with -", "let of lets"],
+)
+def test_a_combination_of_shapes_can_be_named(domain):
+    expected = sp.parse("(x, y) in disk((0, 0), 1) \\ disk((0, 0), 0.5)\n" + REST).shape
+    assert sp.parse(domain + REST).shape == expected
+
+
+def test_a_union_of_named_shapes_and_a_box_minus_a_hole():
+    text = "let a = box((0, 0), (2, 1)) ∪ box((0, 0), (1, 2))\nlet hole = disk((0.5, 0.5), 0.25)\n(x, y) in a - hole\n"
+    expected = "(x, y) in (box((0, 0), (2, 1)) ∪ box((0, 0), (1, 2))) \\ disk((0.5, 0.5), 0.25)\n"
+    assert sp.parse(text + REST).shape == sp.parse(expected + REST).shape
+
+
+@pytest.mark.parametrize(
+    ("line", "caret_at"),
+    [("-Δu = x ∩ y", "x ∩ y"), ("let a = x ∪ 1", "x ∪ 1"), ("let a = disk((0, 0), 1) \\ 2", "disk")],
+)
+def test_shape_operators_between_values_are_located_errors(line, caret_at):
+    with pytest.raises(sp.PinnError, match="combines shapes|is a shape|unknown function") as err:
+        sp.parse("x in [0, 1]; y in [0, 1]\nfield u(x, y)\n" + line + "\nu = 0 on ∂Ω\n")
+    assert err.value.span.line == 3
+    assert line[err.value.span.column - 1 :].startswith(caret_at)
