@@ -177,7 +177,8 @@ class Terms(Scope):
         return expr
 
 
-_SAMPLES = 5  # per variable, at most 3 variables gridded: where a weight's sign is checked
+_SAMPLES = 5  # per variable (2 beyond the third): where a weight's sign is checked
+_MAX_CHECKED = 200  # points at most, so that checking stays quick in many variables
 
 
 def _warn_if_negative(expr, region: Region, variables, node) -> None:
@@ -190,7 +191,7 @@ def _warn_if_negative(expr, region: Region, variables, node) -> None:
         elif v in expr.free_symbols:
             count = _SAMPLES if i < 3 else 2
             grid.append([(v, sympy.Float(lo + (hi - lo) * k / (count - 1))) for k in range(count)])
-    for point in itertools.product(*grid):
+    for point in itertools.islice(itertools.product(*grid), _MAX_CHECKED):
         try:
             value = float(expr.subs(dict(point)).evalf())
         except (TypeError, ValueError):  # a table or a function SymPy cannot evaluate: unchecked
