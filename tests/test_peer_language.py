@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import sympy
 
 import symbolic_pinn as sp
 from symbolic_pinn._functions import detach
@@ -207,3 +208,11 @@ def test_shape_operators_between_values_are_located_errors(line, caret_at):
         sp.parse("x in [0, 1]; y in [0, 1]\nfield u(x, y)\n" + line + "\nu = 0 on ∂Ω\n")
     assert err.value.span.line == 3
     assert line[err.value.span.column - 1 :].startswith(caret_at)
+
+
+def test_detach_from_sympy_is_the_text_one():
+    x = sympy.Symbol("x", real=True)
+    u = sympy.Function("u")(x)
+    terms = [sympy.Eq(sp.detach(u**2).diff(x), 1), sp.Equation(sympy.Eq(u, 0), on="boundary")]
+    spec = sp.from_sympy(variables={x: (0, 1)}, fields=[u], terms=terms)
+    assert spec.terms[0].expr == sp.parse(LINE + "Dx(detach(u^2)) = 1\nu = 0 on ∂Ω\n").terms[0].expr
