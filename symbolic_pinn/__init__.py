@@ -46,6 +46,7 @@ _EXPORTS = {
     "disk": "_frontend.sympy_input",
     "from_sympy": "_frontend.sympy_input",
     "normal_derivative": "_frontend.sympy_input",
+    "detach": "_functions",
     "polygon": "_frontend.sympy_input",
     "shape": "_frontend.sympy_input",
     "table": "_frontend.sympy_input",

@@ -64,6 +64,36 @@ class Function:
         return expr.args[1:] if self.index is not None else expr.args
 
 
+class detach(sympy.Function):  # noqa: N801 - SymPy names a function's class after the function
+    """detach(f): the value of f, through which training sends no gradient to the parameters
+    (PhysicsNeMo's ``detach``; ``jax.lax.stop_gradient`` in the generated code).
+
+    It stops gradients with respect to the networks' parameters and the unknowns, not
+    derivatives along the coordinates: ∂ₓ detach(f) = detach(∂ₓ f), taken by SymPy before
+    the value is detached (``lax.stop_gradient`` would make a jet's ∂ₓ zero).  With respect to
+    a field (the Euler–Lagrange equations of ``derive``) it is a constant, as in training.  Numbers and
+    expressions without fields or unknowns have no gradient to stop: detach(2) is 2.
+    """
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number:
+            return arg
+        if isinstance(arg, detach):  # detached once is detached
+            return arg
+        return None
+
+    def _eval_derivative(self, s):
+        if isinstance(s, sympy.Dummy):  # SymPy's stand-in for a field, d/du (Euler–Lagrange): a constant
+            return sympy.S.Zero
+        return detach(self.args[0].diff(s))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
 def _besselj(order: int, x: sympy.Expr) -> sympy.Expr:
     return sympy.besselj(order, x)
 
@@ -108,6 +138,8 @@ FUNCTIONS = (
     Function("max", sympy.Max, "jnp.maximum", sympy_class="Max", arity=2, variadic=True, smooth=False),
     Function("min", sympy.Min, "jnp.minimum", sympy_class="Min", arity=2, variadic=True, smooth=False),
     Function("relu", lambda x: sympy.Max(x, 0), "jax.nn.relu", composite=True, smooth=False),
+    # the value, without gradient to the parameters (see `detach`): PhysicsNeMo's detach
+    Function("detach", detach, "jax.lax.stop_gradient", ("detach", "stop_gradient")),
     *(
         Function(
             f"besselj{order}",

@@ -26,7 +26,8 @@ H2 = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\n"
 EXPECTED_START = "expected '(', '+', '-', '|', a derivative like ∂ₓ, a name, a number"
 FUNCTION_LIST = (
     "functions: sin, cos, tan, exp, log, sqrt, tanh, sinh, cosh, arctan, atan, arcsin, arccos, abs, erf, erfc, "
-    "sech, csch, coth, atan2, arctan2, log10, sign, heaviside, max, min, relu, besselj0, besselj1; "
+    "sech, csch, coth, atan2, arctan2, log10, sign, heaviside, max, min, relu, detach, stop_gradient, "
+    "besselj0, besselj1, bessely0, bessely1; "
     "operators: Dx(u), D(u, x), grad, div, laplace, dot"
 )
 
@@ -418,15 +419,16 @@ error: the weight -5 is negative
   = help: weights must be zero or positive""",
     ),
     (
-        "weight that is not a number",
-        H1 + "Dxx(u) = 1 weight x\n",
+        "weight that depends on a field",
+        H1 + "Dxx(u) = 1 weight u\n",
         """\
-error: a weight must be a number
+error: a weight is a number or a real expression of the variables
  --> <input>:3:19
   |
-3 | Dxx(u) = 1 weight x
+3 | Dxx(u) = 1 weight u
   |                   ^
-  = help: use numbers, `pi`, `e` and constants declared with `const`""",
+  = help: write it in the variables, numbers and constants, e.g. `weight 1 + 10*x^2`; a weight that depends on \
+the fields or unknowns would be trained too""",
     ),
     (
         "too few field arguments",

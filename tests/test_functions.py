@@ -24,7 +24,8 @@ INNER_TEXT = "0.3 + 0.5*x^2"
 
 
 def _closed_form(expr):
-    return sympy.lambdify(X, expr, modules=["scipy", "numpy"])
+    # detach's value is its argument's (it only stops gradients to parameters)
+    return sympy.lambdify(X, expr, modules=[{"detach": lambda v: v}, "scipy", "numpy"])
 
 
 # A function of two arguments gets u and 0.2*x (below u on [0.1, 0.4]: max and min do not switch).

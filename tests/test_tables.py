@@ -281,3 +281,43 @@ def test_derive_prints_tables_as_the_language_reads_them(folder):
     a = next(t for t in strong.terms[0].expr.atoms(Tabulated) if not any(t.alpha))
     u = expected.fields[0]
     assert sympy.simplify(strong.terms[0].expr - (-sympy.diff(a * u.diff(x), x) - 1)) == 0
+
+
+# ---- large grids (PINNacle's data come on 256² grids) ------------------------------------------
+
+
+def test_a_256_squared_table_loads_and_interpolates_its_closed_form(tmp_path, x64):
+    """65,536 values (above the old limit of 40,000): read, written into the module, interpolated.
+
+    Bilinear interpolation of f = sin(πx)cos(πy) on a grid of spacing h errs by at most
+    h²/8 · (max|f_xx| + max|f_yy|) = h²π²/4, and is exact at the nodes.
+    """
+    n = 256
+    axis = np.linspace(0, 1, n)
+    X, Y = np.meshgrid(axis, axis, indexing="ij")
+    f = np.sin(np.pi * X) * np.cos(np.pi * Y)
+    np.savez(tmp_path / "grid.npz", x=X.ravel(), y=Y.ravel(), f=f.ravel())
+    (tmp_path / "big.pinn").write_text(
+        'x in [0, 1]; y in [0, 1]\nfield u(x, y)\nlet f = table("grid.npz", x, y)\n-Δu = f\nu = 0 on ∂Ω\n'
+    )
+    compiled = sp.compile(sp.parse_file(tmp_path / "big.pinn"), width=4, depth=1)
+    assert "256 × 256 grid" in compiled.format_ir()
+    module = compiled.module
+    rng = np.random.default_rng(7)
+    x, y = rng.uniform(0, 1, 500), rng.uniform(0, 1, 500)
+    got = np.asarray(module.interpolate(module.TABLE_grid, jnp.asarray(x), jnp.asarray(y)))
+    h = 1 / (n - 1)
+    error = np.max(np.abs(got - np.sin(np.pi * x) * np.cos(np.pi * y)))
+    assert error <= h**2 * np.pi**2 / 4
+    i, j = rng.integers(0, n, 50), rng.integers(0, n, 50)
+    nodes = module.interpolate(module.TABLE_grid, jnp.asarray(axis[i]), jnp.asarray(axis[j]))
+    np.testing.assert_allclose(nodes, f[i, j], atol=1e-14)
+
+
+def test_a_table_above_512_squared_values_is_refused(tmp_path):
+    axis_x, axis_y = np.linspace(0, 1, 513), np.linspace(0, 1, 512)
+    X, Y = np.meshgrid(axis_x, axis_y, indexing="ij")
+    np.savez(tmp_path / "huge.npz", x=X.ravel(), y=Y.ravel(), f=np.zeros(X.size))
+    (tmp_path / "huge.pinn").write_text('x in [0, 1]; y in [0, 1]\nfield u(x, y)\nu = table("huge.npz", x, y) on ∂Ω\n')
+    with pytest.raises(sp.PinnError, match="262,656 values; a table holds at most 262,144"):
+        sp.parse_file(tmp_path / "huge.pinn")

@@ -78,24 +78,31 @@ class _TermKind:
     ``function`` prefixes the term's function (``residual_pde``, ``integrand_energy``);
     ``points`` says what its points give (the docstring's "mean square over ..."); a
     ``measured`` term's loss needs the measure of its region (``MEASURES``); ``loss``
-    writes the loss from ``r`` (the term's values at its points), given the term.
+    writes the loss from ``r`` (the term's values at its points), given the term, and ``w``,
+    its point weights (``weight_pde(x, y)`` at the points) or None.
     """
 
     function: str
     points: str
     measured: bool
-    loss: typing.Callable[[ir.Term, str], str]
+    loss: typing.Callable[[ir.Term, str, str | None], str]
+
+
+def _times(w: str | None) -> str:
+    return "" if w is None else f"{w} * "
 
 
 _TERM_KINDS = {
-    "residual": _TermKind("residual", "mean square", False, lambda term, r: f"jnp.mean({r} ** 2)"),
+    "residual": _TermKind("residual", "mean square", False, lambda term, r, w: f"jnp.mean({_times(w)}{r} ** 2)"),
     "integral": _TermKind(
         "integrand",
         "integral",
         True,
-        lambda term, r: f'(MEASURES["{term.name}"] * jnp.mean({r}) - {_number(term.target)}) ** 2',
+        lambda term, r, w: f'(MEASURES["{term.name}"] * jnp.mean({r}) - {_number(term.target)}) ** 2',
     ),
-    "energy": _TermKind("integrand", "integral", True, lambda term, r: f'MEASURES["{term.name}"] * jnp.mean({r})'),
+    "energy": _TermKind(
+        "integrand", "integral", True, lambda term, r, w: f'MEASURES["{term.name}"] * jnp.mean({_times(w)}{r})'
+    ),
 }
 
 # names the module defines, imports or uses in its own functions, besides the runtime's and
@@ -104,7 +111,7 @@ _OWN_NAMES = {
     *("jax", "jnp", "dataclasses", "sys", "saved", "params", "points", "key", "main", "fields", "init_params"),
     *("residuals", "loss", "losses", "net", "terms", "name", "columns", "r", "EXACT", "RANDOMIZED"),
     *("DOMAIN", "FIELDS", "LAYERS", "UNKNOWNS", "WEIGHTS", "REGIONS", "DATA_COLUMNS", "SHAPE", "NORMALS", "MEASURES"),
-    *("QUADRATURE_ORDER", "FOURIER_SCALE"),
+    *("QUADRATURE_ORDER", "FOURIER_SCALE", "POINT_WEIGHTS"),
 }
 _RESERVED = set(_runtime.definitions()) | _OWN_NAMES
 
@@ -175,7 +182,11 @@ class _Namer:
     def __init__(self, program: ir.Program):
         self.program = program
         self.names: dict = {}
-        self.taken = set(_RESERVED) | {f"{k.function}_{t.name}" for t in program.terms for k in _TERM_KINDS.values()}
+        self.taken = (
+            set(_RESERVED)
+            | {f"{k.function}_{t.name}" for t in program.terms for k in _TERM_KINDS.values()}
+            | {f"weight_{t.name}" for t in program.terms}
+        )
         for v in program.variables:
             self._claim(("var", v.name), python_name(v.name))
         for name, _ in program.unknowns:
@@ -362,8 +373,7 @@ def _table_constant(table, name: str) -> str:
 
     def block(array, indent: str) -> str:
         if array.ndim == 1:
-            numbers = ", ".join(_number(float(v)) for v in array) + ("," if len(array) == 1 else "")
-            return textwrap.fill(numbers, 116, initial_indent=indent, subsequent_indent=indent)
+            return _filled([_number(float(v)) for v in array], indent) + ("," if len(array) == 1 else "")
         return "\n".join(f"{indent}(\n{block(a, indent + '    ')}\n{indent})," for a in array)
 
     axes = "\n".join(
@@ -374,6 +384,19 @@ def _table_constant(table, name: str) -> str:
         f"# {table.describe()}: (coordinates along each axis, values)\n"
         f"{name} = (\n    (\n{axes}\n    ),\n    (\n{block(table.array(), '        ')}\n    ),\n)"
     )
+
+
+def _filled(numbers: list[str], indent: str, width: int = 116) -> str:
+    """``numbers`` joined by ", " in lines of at most ``width`` characters (textwrap.fill's result,
+    in time linear in the count: a table holds up to 512² of them)."""
+    lines, line = [], indent
+    for i, n in enumerate(numbers):
+        piece = n + ("," if i < len(numbers) - 1 else "")
+        if line != indent and len(line) + 1 + len(piece) > width:
+            lines.append(line)
+            line = indent
+        line += piece if line == indent else " " + piece
+    return "\n".join([*lines, line])
 
 
 def _coords(program: ir.Program, namer: _Namer) -> str:
@@ -731,7 +754,7 @@ def emit(
         _randomized_constant(module),
         _main(module),
     ]
-    return "\n\n".join([_header(module, source, filename), *_runtime_closure(problem), *problem])
+    return "\n\n".join([_header(module, source, filename), *_runtime_closure(problem, program), *problem])
 
 
 def _header(module: _Module, source: str | None, filename: str | None) -> str:
@@ -752,9 +775,18 @@ def _header(module: _Module, source: str | None, filename: str | None) -> str:
     )
 
 
-def _runtime_closure(problem: list[str]) -> list[str]:
-    """The imports and the runtime code that the problem's sections use (and nothing else)."""
-    imports, runtime = _runtime.closure("\n".join(problem))
+def _runtime_closure(problem: list[str], program: ir.Program) -> list[str]:
+    """The imports and the runtime code that the problem's sections use (and nothing else).
+
+    A table's values (up to 512² numbers) name nothing: they are left out of the scan.
+    """
+    code = "\n".join(problem)
+    for table in program.tables:
+        start = code.find(f"# {table.describe()}")
+        end = code.find("\n)\n", start)
+        if start >= 0 and end >= 0:
+            code = code[:start] + code[end + 3 :]
+    imports, runtime = _runtime.closure(code)
     return [
         "\n".join([*imports, *([""] if imports else []), "import jax", "import jax.numpy as jnp"]) + "\n",
         "# ---- the runtime this problem uses (from symbolic_pinn._runtime) ----\n",
@@ -883,11 +915,27 @@ def _fields_function(module: _Module) -> str:
 
 
 def _term_functions(module: _Module) -> list[str]:
-    """One function per term (its residual or integrand), then one per group of terms sharing derivatives."""
+    """One function per term (its residual or integrand), then one per group of terms sharing derivatives,
+    then the point weights (``weight 1 - 20*abs(x)``) and ``POINT_WEIGHTS``, which names them."""
     program, schedule, printer = module.program, module.schedule, module.printer
-    return [_term_function(program, term, schedule, printer) + "\n" for term in program.terms] + [
+    weighted = [t for t in program.terms if t.point_weight is not None]
+    out = [_term_function(program, term, schedule, printer) + "\n" for term in program.terms] + [
         _shared_function(program, shared, schedule, printer) + "\n" for shared in schedule.shared
     ]
+    if not weighted:
+        return out
+    coords = _coords(program, printer.namer)
+    like = printer.namer.var(program.variables[0].name)
+    for term in weighted:
+        squared = "residual" if term.kind == "residual" else "integrand"
+        out.append(
+            f"def weight_{term.name}({coords}):\n"
+            f'    """The weight of each point\'s {squared} in term {term.name}: {term.label}"""\n'
+            f"    return {_body(term.point_weight, printer, like)}\n"
+        )
+    names = ", ".join(f'"{t.name}": weight_{t.name}' for t in weighted)
+    out.append(f"POINT_WEIGHTS = {{{names}}}  # term → weight at (DOMAIN's) coordinates\n")
+    return out
 
 
 def _exact_solutions(module: _Module) -> list[str]:
@@ -921,9 +969,11 @@ def _losses_function(module: _Module) -> str:
         f"    r = residuals(params, points{', key' if randomized else ''})",
         "    return {",
     ]
+    count = len(program.variables)
     for term in program.terms:
         values = f'r["{term.name}"]'
-        loss_lines.append(f'        "{term.name}": {_TERM_KINDS[term.kind].loss(term, values)},')
+        w = None if term.point_weight is None else f'weight_{term.name}(*points["{term.name}"][:{count}])'
+        loss_lines.append(f'        "{term.name}": {_TERM_KINDS[term.kind].loss(term, values, w)},')
     loss_lines.append("    }\n")
     return "\n".join(loss_lines)
 

@@ -234,6 +234,7 @@ class Term:
     weight: float
     label: str = dataclasses.field(default="", compare=False)
     target: float = 0.0  # the value ∫ ``expr`` must have, in an ``integral`` term
+    point_weight: Expr | None = None  # `weight 1 - 20*abs(x)`: multiplies each point's squared residual
 
 
 @dataclasses.dataclass(frozen=True)
@@ -453,7 +454,8 @@ def format_program(program: Program) -> str:
         lines.append(f"unknown {name} = {init:g}")
     for t in program.terms:
         value = f" = {t.target:g}" if t.kind == "integral" else ""
-        lines.append(f"term {t.name}: {t.kind}{value} on {t.region.describe()}, weight {t.weight:g}    # {t.label}")
+        weight = f"{t.weight:g}" + ("" if t.point_weight is None else f" × ({format_expr(t.point_weight, program)})")
+        lines.append(f"term {t.name}: {t.kind}{value} on {t.region.describe()}, weight {weight}    # {t.label}")
         lines.append(f"  {format_expr(t.expr, program)}")
     for name, expr in program.exact:
         lines.append(f"exact {name} = {format_expr(expr, program)}")

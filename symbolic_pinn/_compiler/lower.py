@@ -193,17 +193,18 @@ def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
 def lower(spec: Spec) -> ir.Program:
     """Translate the SymPy form of a problem into the IR."""
     lowering = _Lowering(spec)
-    exprs = []
+    exprs, point_weights = [], []
     for t in spec.terms:
         try:
             exprs.append(lowering.expr(t.expr))
+            point_weights.append(None if t.point_weight is None else lowering.expr(t.point_weight))
         except PinnError as err:
             if err.span is None and t.line is not None:
                 err.span = Span(t.line, 1)
             raise err.with_source(spec.source, spec.filename) if spec.source is not None else err from None
     terms = [
-        ir.Term(name, t.kind, t.region, expr, float(t.weight), t.label, float(t.target))
-        for name, t, expr in zip(_term_names(spec, exprs), spec.terms, exprs)
+        ir.Term(name, t.kind, t.region, expr, float(t.weight), t.label, float(t.target), w)
+        for name, t, expr, w in zip(_term_names(spec, exprs), spec.terms, exprs, point_weights)
     ]
     terms = tuple(terms)
     return ir.Program(

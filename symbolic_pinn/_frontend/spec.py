@@ -31,6 +31,8 @@ class TermSpec:
     label: str
     line: int | None = None
     target: float = 0.0  # the value of the integral of an ``integral`` term
+    # `weight 1 - 20*abs(x)`: a function of the variables multiplying each point's squared residual
+    point_weight: sympy.Expr | None = None
 
 
 class Observed(sympy.Symbol):

@@ -32,7 +32,7 @@ from .data import inside, read_columns
 
 __all__ = ["MAX_VALUES", "TableData", "Tabulated", "check_covers", "read_table", "tabulated"]
 
-MAX_VALUES = 40_000  # values of one table: they are written into the generated module
+MAX_VALUES = 512 * 512  # values of one table (262,144: a 512² grid); they are written into the generated module
 
 
 @dataclasses.dataclass(frozen=True)

@@ -153,6 +153,9 @@ def _statement(spec: Spec, term: TermSpec) -> str:
         sign = "∮" if term.region == BOUNDARY else "∫"
         where = _where(term) if isinstance(term.region, Face) else ""
         text = f"{sign} ({body}) = {term.target!r}{where}"
+    if term.point_weight is not None:  # a residual's point weight (an energy's is in its integrand)
+        weight = term.point_weight if term.weight == 1 else term.weight * term.point_weight
+        return text + f" weight {_text(spec, weight)}"
     return text + (f" weight {term.weight!r}" if term.weight != 1 else "")
 
 

@@ -79,6 +79,9 @@ def term_residuals(compiled) -> Callable[[dict, dict], dict[str, jax.Array]]:
     negative = {name: w for name, w in compiled.module.WEIGHTS.items() if not w >= 0}
     if negative:
         raise PinnError(f"Levenberg–Marquardt needs weights ≥ 0, got {negative}")
+    pointwise = getattr(compiled.module, "POINT_WEIGHTS", {})
+    if pointwise:  # `weight 1 - 20*abs(x)`: √w·r, so that the squares are the weighted loss's
+        return _weighted(compiled.module.residuals, pointwise, len(compiled.module.DOMAIN))
     # the module's own `residuals`: called as `losses` calls it (an estimated Laplacian
     # takes the draw it takes without a key: a fixed one)
     return compiled.module.residuals
@@ -93,6 +96,12 @@ def not_squares(compiled) -> str | None:
     term = energies[0]
     what = " an integral constraint, not a mean square" if term.kind == "integral" else " an energy, not a square"
     return f"term {term.name!r} ({term.label or 'an energy'}) is{what}"
+def _weighted(residuals, pointwise: dict, count: int):
+    def weighted(params, points, *key):
+        r = residuals(params, points, *key)
+        return {k: jnp.sqrt(pointwise[k](*points[k][:count])) * v if k in pointwise else v for k, v in r.items()}
+
+    return weighted
 
 
 def residual_vector(compiled) -> Callable[[dict, dict], jax.Array]:

@@ -73,7 +73,16 @@ class _Checker(Declarations, Geometry, Terms, Where, Files, Operators, Expressio
             )
         lines = self.program.source.splitlines()
         terms = tuple(
-            TermSpec(kind, region, expr, weight, _label(lines, node.span), node.span.line, *target)
+            TermSpec(
+                kind,
+                region,
+                expr,
+                weight if isinstance(weight, float) else 1.0,
+                _label(lines, node.span),
+                node.span.line,
+                *target,
+                point_weight=None if isinstance(weight, float) else weight,
+            )
             for node, kind, region, expr, weight, *target in self.terms
         )
         spec = Spec(

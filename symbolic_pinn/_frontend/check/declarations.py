@@ -124,10 +124,36 @@ class Declarations(Scope):
             self._declare(s.name, "unknown", symbol)
             self.unknowns.append((symbol, value))
             return
-        if isinstance(s.expr, ast.Call) and geometry.named(s.expr.name.name) and s.expr.name.name not in self.names:
-            self._declare(s.name, "shape", s.expr)  # built by the domain, which knows the dimension
+        shape = self._shape_node(s.expr)
+        if shape is not None:
+            self._declare(s.name, "shape", shape)  # built by the domain, which knows the dimension
             return
         self._declare(s.name, "let", self._expr(s.expr))
+
+    def _shape_node(self, node: ast.Node) -> ast.Node | None:
+        """`disk(...)`, a named shape, or shapes combined (`A \\ B`, `A ∪ B`, `A ∩ B`, and `A - B`
+        as in PhysicsNeMo's geometry): the shape tree a `let` names; None for an expression."""
+        if isinstance(node, ast.Call):
+            named = geometry.named(node.name.name) and node.name.name not in self.names
+            return node if named else None
+        if isinstance(node, ast.Name):
+            declared = self.names.get(node.name)
+            return node if declared is not None and declared.kind == "shape" else None
+        if isinstance(node, ast.ShapeOp) or (isinstance(node, ast.BinOp) and node.op == "-"):
+            left, right = self._shape_node(node.left), self._shape_node(node.right)
+            if left is None or right is None:
+                return None
+            return ast.ShapeOp(node.span, getattr(node, "op", "difference").replace("-", "difference"), left, right)
+        return None
+
+    def _expr_ShapeOp(self, node: ast.ShapeOp):
+        """∪, \\ and ∩ outside a domain or a shape's `let`: they combine shapes only."""
+        raise PinnError(
+            f"{_SHAPE_OPERATORS[node.op]} combines shapes, not expressions",
+            node.span,
+            help="combine shapes in the domain, `(x, y) in box((-1, -1), (1, 1)) \\ disk((0, 0), 0.5)`, "
+            "or name them: `let ring = disk((0, 0), 1) \\ disk((0, 0), 0.5)`",
+        )
 
     def _stmt_FunctionDecl(self, s: ast.FunctionDecl) -> None:
         """`let g(x, y) = ...`: the body is checked now (parameters as placeholders), inlined at each call."""
@@ -162,3 +188,6 @@ class Declarations(Scope):
             return self._expr(function.expr)
         finally:
             self.params = outer
+
+
+_SHAPE_OPERATORS = {"union": "∪", "difference": "\\", "intersection": "∩"}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+import warnings
+
 import sympy
 
-from ..._errors import PinnError
+from ..._errors import IllPosedWarning, PinnError
 from .. import syntax as ast
 from ..regions import BOUNDARY, INTERIOR, Face, Region
 from ..spec import (
@@ -70,7 +73,7 @@ class Terms(Scope):
                 help="such a term trains nothing; note that Dx(u(-1, t)) is 0 — to differentiate first, "
                 "write Dx(u)(-1, t)",
             )
-        self.terms.append((s, "residual", region, residual, self._weight(s.weight)))
+        self.terms.append((s, "residual", region, residual, self._weight(s.weight, region)))
 
     def _integral_constraint(self, s: ast.Equation, difference) -> None:
         """`∫ p = 1`: one scalar term, (∫ p − 1)², over Ω, a face (`at t = 0`) or ∂Ω (`∮`)."""
@@ -100,11 +103,11 @@ class Terms(Scope):
                 help="integrate an expression of the fields, e.g. `∫ p = 1`",
             )
         self._normals_defined(integrand, region, s)
-        self.terms.append((s, "integral", region, integrand, self._weight(s.weight), target))
+        self.terms.append((s, "integral", region, integrand, self._number_weight(s.weight), target))
 
     def _stmt_Minimize(self, s: ast.Minimize) -> None:
         expr = self._scalar(s.expr)
-        weight = self._weight(s.weight)
+        weight = self._weight(s.weight, INTERIOR)
         try:
             interior, boundary = split_integrals(expr, [v for v, _, _ in self.variables])
         except PinnError as err:
@@ -116,6 +119,10 @@ class Terms(Scope):
                 s.expr.span,
                 help="write the energy as an integral over the domain, e.g. `minimize ∫ (Dx(u))^2`",
             )
+        if not isinstance(weight, float):  # ∫ w·f: the weight joins the integrand
+            interior = None if interior is None else weight * interior
+            boundary = None if boundary is None else weight * boundary
+            weight = 1.0
         if interior is not None:
             self.terms.append((s, "energy", INTERIOR, interior, weight))
         if boundary is not None:
@@ -133,10 +140,68 @@ class Terms(Scope):
             help="add `on ∂Ω`, or `at x = 1` on an end of a spatial interval",
         )
 
-    def _weight(self, node) -> float:
+    def _number_weight(self, node) -> float:
+        """The weight of a term that is one number (an integral constraint): a number, not negative."""
+        if node is not None and not isinstance(self._weight(node, INTERIOR), float):
+            raise PinnError(
+                "the weight of an integral constraint must be a number",
+                node.span,
+                help="the constraint is one number, (∫ f − c)²: it has no points to weight one by one",
+            )
+        return self._weight(node, INTERIOR)
+
+    def _weight(self, node, region: Region) -> float | sympy.Expr:
+        """A term's weight: a number (not negative), or an expression of the variables
+        (`weight 1 - 20*abs(x)`) that multiplies each point's squared residual (an energy's integrand)."""
         if node is None:
             return 1.0
-        value = self._number(node, "a weight")
+        expr = self._scalar(node)
+        names = {v for v, _, _ in self.variables}
+        if not expr.free_symbols and not expr.atoms(sympy.Derivative, sympy.core.function.AppliedUndef):
+            value = self._number(node, "a weight")
+            if value < 0:
+                raise PinnError(f"the weight {value:g} is negative", node.span, help="weights must be zero or positive")
+            return value
+        if (
+            expr.atoms(sympy.core.function.AppliedUndef, sympy.Derivative, sympy.Integral, BoundaryIntegral)
+            or not expr.free_symbols <= names
+            or expr.has(sympy.I)
+        ):
+            raise PinnError(
+                "a weight is a number or a real expression of the variables",
+                node.span,
+                help="write it in the variables, numbers and constants, e.g. `weight 1 + 10*x^2`; "
+                "a weight that depends on the fields or unknowns would be trained too",
+            )
+        _warn_if_negative(expr, region, self.variables, node)
+        return expr
+
+
+_SAMPLES = 5  # per variable (2 beyond the third): where a weight's sign is checked
+_MAX_CHECKED = 200  # points at most, so that checking stays quick in many variables
+
+
+def _warn_if_negative(expr, region: Region, variables, node) -> None:
+    """Warn (IllPosedWarning) where a weight is negative at a point of a grid over the variables'
+    intervals (the face's value for a face): a negative weight rewards a larger residual."""
+    grid = []
+    for i, (v, lo, hi) in enumerate(variables):
+        if isinstance(region, Face) and region.variable == v.name:
+            grid.append([(v, sympy.Float(region.value))])
+        elif v in expr.free_symbols:
+            count = _SAMPLES if i < 3 else 2
+            grid.append([(v, sympy.Float(lo + (hi - lo) * k / (count - 1))) for k in range(count)])
+    for point in itertools.islice(itertools.product(*grid), _MAX_CHECKED):
+        try:
+            value = float(expr.subs(dict(point)).evalf())
+        except (TypeError, ValueError):  # a table or a function SymPy cannot evaluate: unchecked
+            return
         if value < 0:
-            raise PinnError(f"the weight {value:g} is negative", node.span, help="weights must be zero or positive")
-        return value
+            at = ", ".join(f"{v} = {float(c):g}" for v, c in point)
+            warnings.warn(
+                f"line {node.span.line}: the weight is {value:g} at {at}; a negative weight rewards a larger "
+                "residual there (if no points are drawn there, ignore this)",
+                IllPosedWarning,
+                stacklevel=2,
+            )
+            return
