@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..._errors import PinnError
-from ..._runtime import geometry
+from ..._runtime import geometry, solids  # noqa: F401 (solids: its shapes name themselves to geometry.named)
 from .. import syntax as ast
 from .scope import Scope
 
@@ -34,7 +34,8 @@ class Geometry(Scope):
                 f"unknown shape '{name}'",
                 node.name.span,
                 help="shapes: disk(centre, radius), ball(centre, radius), box(lower corner, upper corner), "
-                "polygon(p1, p2, ...)",
+                "polygon(p1, p2, ...), cylinder(a, b, radius), cone(base, apex, radius), torus(centre, R, r), "
+                "extrude(section, z0, z1), translate(shape, offset), rotate(shape, axis, angle)",
             )
         kinds = kind.argument_kinds(len(node.args))
         if kinds is None:
@@ -46,16 +47,23 @@ class Geometry(Scope):
             )
         try:
             kind.check_dimension(name, d)
-            values = [
-                self._point(argument, d)
-                if what == "point"
-                else self._number(argument, "a radius" if kind is geometry.Ball else "a number")
-                for argument, what in zip(node.args, kinds)
-            ]
+            values = [self._argument(argument, what, d, kind) for argument, what in zip(node.args, kinds)]
             return kind.build(name, values)
         except geometry.ShapeError as err:
             span = node.args[err.argument].span if err.argument is not None else node.span
             raise PinnError(str(err), span, help=err.help) from None
+
+    def _argument(self, node: ast.Node, what: str, d: int, kind: type):
+        """One argument of a shape: a point, a number, a shape of the same dimension or a 2-D section."""
+        if what == "point":
+            return self._point(node, d)
+        if what in ("shape", "section"):
+            if not isinstance(node, (ast.Call, ast.Shape, ast.Name)):
+                raise PinnError(f"{kind.names[0]} takes a shape here", node.span, help=f"write e.g. {kind.example}")
+            if isinstance(node, ast.Call):
+                node = ast.Shape(node.span, node.name, node.args)
+            return self._shape(node, d - 1 if what == "section" else d)
+        return self._number(node, "a radius" if kind is geometry.Ball else "a number")
 
     def _point(self, node: ast.Node, d: int) -> tuple[float, ...]:
         items = _items(node)
