@@ -49,6 +49,14 @@ def _pieces(n, areas, rng):
     return np.bincount(rng.choice(len(areas), size=n, p=areas / areas.sum()), minlength=len(areas))
 
 
+def _boundary_of(shape, n, unit, rng):
+    """``n`` points on the boundary of ``shape`` and outward normals: its own surface if it is one piece."""
+    parts = shape.parts()
+    if len(parts) == 1 and parts[0][0] is shape:
+        return shape.surface(n, unit, rng)
+    return shape.boundary(n, unit, rng)
+
+
 def _three_d(cls, name, d):
     if d != 3:
         raise ShapeError(f"a {name} is 3-D, but {d} variables are declared", f"declare (x, y, z): e.g. {cls.example}")
@@ -293,7 +301,7 @@ class Translate(Shape):
     def surface(self, n, unit, rng):
         import numpy as np
 
-        points, normals = self.shape.boundary(n, unit, rng)
+        points, normals = _boundary_of(self.shape, n, unit, rng)
         return points + np.asarray(self.offset, float), normals
 
 
@@ -347,7 +355,7 @@ class Rotate(Shape):
         return self.shape.measure(boundary)
 
     def surface(self, n, unit, rng):
-        points, normals = self.shape.boundary(n, unit, rng)
+        points, normals = _boundary_of(self.shape, n, unit, rng)
         m = self.matrix()
         return points @ m.T, normals @ m.T
 
@@ -400,7 +408,7 @@ class Extrude(Shape):
         height = self.hi - self.lo
         area = self.section.measure()
         side, bottom, top = _pieces(n, [self.section.measure(boundary=True) * height, area, area], rng)
-        edge, outward = self.section.boundary(side, unit, rng) if side else (np.zeros((0, 2)), np.zeros((0, 2)))
+        edge, outward = _boundary_of(self.section, side, unit, rng) if side else (np.zeros((0, 2)), np.zeros((0, 2)))
         ends = self.section.interior(bottom + top, unit) if bottom + top else np.zeros((0, 2))
         z = np.concatenate([self.lo + height * unit(side, 1)[:, 0], np.full(bottom, self.lo), np.full(top, self.hi)])
         points = np.column_stack([np.concatenate([edge, ends]), z])
