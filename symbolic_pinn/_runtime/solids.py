@@ -417,3 +417,223 @@ class Extrude(Shape):
         normals[side : side + bottom, 2] = -1.0
         normals[side + bottom :, 2] = 1.0
         return points, normals
+
+
+def _triangle_distance(p, a, b, c):
+    """The distance from each of the points ``p`` (k, 3) to the nearest of the triangles (a, b, c) (each m, 3).
+
+    Where a point's foot on a triangle's plane falls inside the triangle, the distance to
+    the plane; elsewhere the nearest of the three edges.
+    """
+    import numpy as np
+
+    normal = np.cross(b - a, c - a)
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    rel = p[:, None, :] - a[None]  # (k, m, 3)
+    height = np.sum(rel * normal, axis=2)
+    foot = p[:, None, :] - height[..., None] * normal
+    inside = np.ones(height.shape, bool)
+    nearest = np.full(height.shape, np.inf)
+    for start, end in ((a, b), (b, c), (c, a)):
+        edge = end - start
+        inside &= np.sum(np.cross(edge, foot - start) * normal, axis=2) >= 0
+        along = p[:, None, :] - start
+        t = np.clip(np.sum(along * edge, axis=2) / np.sum(edge * edge, axis=1), 0, 1)
+        nearest = np.minimum(nearest, np.linalg.norm(along - t[..., None] * edge, axis=2))
+    return np.min(np.where(inside, np.abs(height), nearest), axis=1)
+
+
+def _winding(p, a, b, c):
+    """The winding number of the closed triangle surface (a, b, c) around each point: Σ solid angles / 4π.
+
+    Each triangle's solid angle by Van Oosterom and Strackee's formula; about 1 inside a
+    closed, outward-oriented surface and 0 outside, whatever the surface's shape.
+    """
+    import numpy as np
+
+    ra, rb, rc = a[None] - p[:, None, :], b[None] - p[:, None, :], c[None] - p[:, None, :]
+    la, lb, lc = (np.linalg.norm(r, axis=2) for r in (ra, rb, rc))
+    det = np.sum(ra * np.cross(rb, rc), axis=2)
+    dots = la * lb * lc + np.sum(ra * rb, axis=2) * lc + np.sum(rb * rc, axis=2) * la + np.sum(rc * ra, axis=2) * lb
+    return np.sum(2 * np.arctan2(det, dots), axis=1) / (4 * np.pi)
+
+
+@dataclasses.dataclass(frozen=True)
+class Mesh(Shape):
+    """The solid a closed triangle mesh bounds: ``vertices`` (x, y, z) and ``faces``, three vertex indices each,
+    ordered anticlockwise seen from outside (:meth:`build` turns them so).
+
+    ``mesh("part.stl")`` in a problem reads the file (STL, OBJ, PLY or OFF, with the optional
+    extra ``mesh``: trimesh); the compiler keeps the triangles, so the generated module needs
+    numpy alone.  Inside is where the winding number is above ½; the distance is to the
+    nearest triangle; volume and area are the polyhedron's own, exact.
+    """
+
+    vertices: tuple
+    faces: tuple
+
+    names = ("mesh",)
+    arguments = ("file",)
+    example = 'mesh("part.stl")'
+    chunk = 1 << 18  # point–triangle pairs at a time
+
+    check_dimension = classmethod(_three_d)
+
+    @classmethod
+    def build(cls, name, values):
+        """The mesh of ``values``, (vertices, faces): refused unless closed, consistently oriented, of some volume."""
+        import numpy as np
+
+        vertices, faces = np.asarray(values[0], float), np.asarray(values[1], int)
+        if vertices.ndim != 2 or vertices.shape[1] != 3 or faces.ndim != 2 or faces.shape[1] != 3 or not len(faces):
+            raise ShapeError("the mesh has no triangles", "give a closed surface of triangles")
+        if not np.all(np.isfinite(vertices)) or faces.min() < 0 or faces.max() >= len(vertices):
+            raise ShapeError("the mesh has a vertex that is not a finite point", "repair the mesh file")
+        edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+        directed = {tuple(e) for e in edges.tolist()}
+        if len(directed) != len(edges) or any((b, a) not in directed for a, b in directed):
+            raise ShapeError(
+                "the mesh is not a closed, consistently oriented surface: some edge is not shared by exactly "
+                "two triangles running it in opposite directions",
+                "close the holes and fix the orientation of the mesh (trimesh's repair, or a mesh editor)",
+            )
+        a, b, c = (vertices[faces[:, i]] for i in range(3))
+        if np.any(np.linalg.norm(np.cross(b - a, c - a), axis=1) == 0):
+            raise ShapeError("the mesh has a triangle of no area", "remove the degenerate triangles")
+        volume = np.sum(a * np.cross(b, c)) / 6
+        if volume == 0:
+            raise ShapeError("the mesh encloses no volume", "give a closed surface around a solid")
+        if volume < 0:  # the triangles face inwards: turn them
+            faces = faces[:, ::-1]
+        return cls(tuple(map(tuple, vertices.tolist())), tuple(map(tuple, faces.tolist())))
+
+    def __str__(self):
+        return f"mesh({len(self.faces)} triangles)"
+
+    def triangles(self):
+        """The corners a, b, c of every triangle, (m, 3) each."""
+        import numpy as np
+
+        vertices, faces = np.asarray(self.vertices, float), np.asarray(self.faces, int)
+        return tuple(vertices[faces[:, i]] for i in range(3))
+
+    def _chunks(self, p, function):
+        import numpy as np
+
+        a, b, c = self.triangles()
+        step = max(1, self.chunk // len(a))
+        return np.concatenate([function(p[i : i + step], a, b, c) for i in range(0, len(p), step)] or [np.zeros(0)])
+
+    def contains(self, p):
+        """Which of the points ``p`` are inside."""
+        return self.distance(p) < 0
+
+    def normals(self):
+        """Outward unit normals of the faces, (m, 3); of each face's edges ab, bc, ca (the sum of the two
+        faces' normals), (m, 3, 3); and of the vertices, angle-weighted, (v, 3): Bærentzen and Aanæs's
+        pseudo-normals, whose side of the nearest point of the surface a point lies on is its inside or out."""
+        import numpy as np
+
+        vertices, faces = np.asarray(self.vertices, float), np.asarray(self.faces, int)
+        a, b, c = self.triangles()
+        face = np.cross(b - a, c - a)
+        face /= np.linalg.norm(face, axis=1, keepdims=True)
+        m, count = len(faces), len(vertices)
+        keys = faces * count + np.roll(faces, -1, axis=1)  # the directed edges ab, bc, ca
+        order = np.argsort(keys, axis=None)
+        twins = order[np.searchsorted(keys.ravel()[order], (np.roll(faces, -1, axis=1) * count + faces).ravel())]
+        edge = face[:, None, :] + face[twins // 3].reshape(m, 3, 3)
+        vertex = np.zeros((count, 3))
+        corners = (a, b, c)
+        for i in range(3):
+            u, w = corners[(i + 1) % 3] - corners[i], corners[(i + 2) % 3] - corners[i]
+            cosine = np.sum(u * w, axis=1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(w, axis=1))
+            np.add.at(vertex, faces[:, i], np.arccos(np.clip(cosine, -1, 1))[:, None] * face)
+        return face, edge, vertex
+
+    def distance(self, p):
+        """The distance to the nearest triangle, negative inside.
+
+        Only the 16 triangles whose centres are nearest each point are tried.  Where one of
+        them is provably the nearest (every other centre farther than its distance plus the
+        largest triangle's reach: near the surface), the distance is exact and the sign is the
+        side of its nearest point's pseudo-normal; elsewhere the distance is the nearest of
+        those 16 (a bound, as for combinations of shapes) and the winding number over all
+        triangles gives the sign.
+        """
+        import numpy as np
+        from scipy.spatial import cKDTree
+
+        p = np.asarray(p, float)
+        a, b, c = self.triangles()
+        faces = np.asarray(self.faces, int)
+        centre = (a + b + c) / 3
+        reach = float(np.max(np.linalg.norm(np.stack([a, b, c]) - centre, axis=2)))
+        k = min(16, len(a))
+        gaps, near = cKDTree(centre).query(p, k)
+        gaps, near = gaps.reshape(len(p), k), near.reshape(len(p), k)
+        face, edge_normal, vertex_normal = self.normals()
+        # each point against each of its k triangles: the nearest point there and the normal of its feature
+        pa, pb, pc = a[near], b[near], c[near]  # (n, k, 3)
+        n_face = face[near]
+        q = p[:, None, :]
+        height = np.sum((q - pa) * n_face, axis=2)
+        foot = q - height[..., None] * n_face
+        inside = np.ones(height.shape, bool)
+        best = np.full(height.shape, np.inf)
+        nearest, normal = foot.copy(), n_face.copy()
+        for i, (start, end) in enumerate(((pa, pb), (pb, pc), (pc, pa))):
+            edge = end - start
+            inside &= np.sum(np.cross(edge, foot - start) * n_face, axis=2) >= 0
+            t = np.clip(np.sum((q - start) * edge, axis=2) / np.sum(edge * edge, axis=2), 0, 1)
+            point = start + t[..., None] * edge
+            gap = np.linalg.norm(q - point, axis=2)
+            closer = gap < best
+            feature = np.where(
+                (t == 0)[..., None],
+                vertex_normal[faces[near, i]],
+                np.where((t == 1)[..., None], vertex_normal[faces[near, (i + 1) % 3]], edge_normal[near, i]),
+            )
+            best = np.where(closer, gap, best)
+            nearest = np.where((closer & ~inside)[..., None], point, nearest)
+            normal = np.where((closer & ~inside)[..., None], feature, normal)
+        gap = np.where(inside, np.abs(height), best)
+        nearest = np.where(inside[..., None], foot, nearest)
+        normal = np.where(inside[..., None], n_face, normal)
+        j = np.argmin(gap, axis=1)
+        rows = np.arange(len(p))
+        d = gap[rows, j]
+        side = np.sum((p - nearest[rows, j]) * normal[rows, j], axis=1)
+        signed = np.where(side < 0, -d, d)
+        unsure = (k < len(a)) & (gaps[:, -1] - reach <= d)
+        if np.any(unsure):  # far from the surface: the distance is a bound, the sign the winding number's
+            signed[unsure] = np.where(self._chunks(p[unsure], _winding) > 0.5, -d[unsure], d[unsure])
+        return signed
+
+    def bounds(self):
+        import numpy as np
+
+        vertices = np.asarray(self.vertices, float)
+        return vertices.min(axis=0), vertices.max(axis=0)
+
+    def measure(self, boundary=False):
+        import numpy as np
+
+        a, b, c = self.triangles()
+        if boundary:
+            return float(np.sum(np.linalg.norm(np.cross(b - a, c - a), axis=1)) / 2)
+        return float(np.sum(a * np.cross(b, c)) / 6)  # the divergence theorem, triangle by triangle
+
+    def surface(self, n, unit, rng):
+        """Points uniform on the triangles, each triangle chosen in proportion to its area; its normal."""
+        import numpy as np
+
+        a, b, c = self.triangles()
+        cross = np.cross(b - a, c - a)
+        doubled = np.linalg.norm(cross, axis=1)
+        which = rng.choice(len(a), size=n, p=doubled / doubled.sum())
+        s, t = unit(n, 2).T
+        folded = s + t > 1  # the unit square's far half, folded onto the triangle
+        s, t = np.where(folded, 1 - s, s), np.where(folded, 1 - t, t)
+        points = a[which] + s[:, None] * (b - a)[which] + t[:, None] * (c - a)[which]
+        return points, (cross / doubled[:, None])[which]

@@ -124,7 +124,11 @@ class Declarations(Scope):
             self._declare(s.name, "unknown", symbol)
             self.unknowns.append((symbol, value))
             return
-        if isinstance(s.expr, ast.Call) and geometry.named(s.expr.name.name) and s.expr.name.name not in self.names:
+        if (
+            isinstance(s.expr, (ast.Call, ast.FileCall))
+            and geometry.named(s.expr.name.name)
+            and s.expr.name.name not in self.names
+        ):
             self._declare(s.name, "shape", s.expr)  # built by the domain, which knows the dimension
             return
         self._declare(s.name, "let", self._expr(s.expr))
