@@ -154,3 +154,8 @@ def test_mesh_files_are_read_like_data_files(tmp_path):
     (tmp_path / "p.pinn").write_text('(x, y) in mesh("ball.stl")\nfield u(x, y)\nu = 0 on ∂Ω\n')
     with pytest.raises(PinnError, match="3-D"):
         sp.parse_file(tmp_path / "p.pinn")
+
+
+def test_a_mesh_from_python(tmp_path):
+    BOX.export(tmp_path / "box.stl")
+    assert sp.shape("mesh", tmp_path / "box.stl").measure() == pytest.approx(6.0, rel=1e-6)

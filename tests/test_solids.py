@@ -287,3 +287,19 @@ def test_bad_solids_are_located_errors(domain, message, variables):
     with pytest.raises(PinnError, match=message) as info:
         sp.parse(f"{domain}\nfield u({variables})\nu = 0 on ∂Ω\n")
     assert info.value.span is not None and info.value.span.line == 1
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        CYLINDER,
+        CONE,
+        TORUS,
+        Translate.build("translate", [TORUS, (1, -2, 0.5)]),
+        Rotate.build("rotate", [CONE, (1, 1, 0), 0.25]),
+        Extrude.build("extrude", [L_SHAPE, 0, 1.5]),
+    ],
+    ids=lambda s: type(s).__name__,
+)
+def test_a_solid_prints_as_the_text_that_builds_it(shape):
+    assert sp.parse(problem(f"(x, y, z) in {shape}")).shape[1] == shape

@@ -84,6 +84,13 @@ def shape(name: str, *arguments) -> Shape:
     for value, what in zip(arguments, kinds):
         if what == "point":
             values.append(tuple(_number(c, f"a coordinate of {name}'s point") for c in value))
+        elif what == "file":
+            import pathlib
+
+            from .meshes import read_mesh
+
+            path = pathlib.Path(value)
+            return read_mesh(path.name, path.parent)
         elif what in ("shape", "section"):
             if not isinstance(value, Shape):
                 raise PinnError(f"{name} takes a shape, got {value!r}", help=f"e.g. {kind.example}")

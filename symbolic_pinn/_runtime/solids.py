@@ -11,7 +11,7 @@ base, a torus's outer side than its inner one).  Only numpy is needed.
 
 import dataclasses
 
-from .geometry import Shape, ShapeError
+from .geometry import Shape, ShapeError, _point
 
 
 def _frame(axis):
@@ -85,6 +85,9 @@ class Cylinder(Shape):
             raise ShapeError("the cylinder's two ends are the same point", f"e.g. {cls.example}", argument=1)
         return cls(tuple(float(c) for c in a), tuple(float(c) for c in b), float(radius))
 
+    def __str__(self):
+        return f"cylinder({_point(self.a)}, {_point(self.b)}, {self.radius!r})"
+
     def _axis(self):
         import numpy as np
 
@@ -152,6 +155,9 @@ class Cone(Shape):
         if tuple(base) == tuple(apex):
             raise ShapeError("the cone's apex is the centre of its base", f"e.g. {cls.example}", argument=1)
         return cls(tuple(float(c) for c in base), tuple(float(c) for c in apex), float(radius))
+
+    def __str__(self):
+        return f"cone({_point(self.base)}, {_point(self.apex)}, {self.radius!r})"
 
     def _axis(self):
         import numpy as np
@@ -228,6 +234,9 @@ class Torus(Shape):
             )
         return cls(tuple(float(c) for c in centre), float(major), float(minor))
 
+    def __str__(self):
+        return f"torus({_point(self.centre)}, {self.major!r}, {self.minor!r})"
+
     def distance(self, p):
         import numpy as np
 
@@ -282,7 +291,7 @@ class Translate(Shape):
         return cls(shape, tuple(float(c) for c in offset))
 
     def __str__(self):
-        return f"translate({self.shape}, ({', '.join(repr(c) for c in self.offset)}))"
+        return f"translate({self.shape}, {_point(self.offset)})"
 
     def distance(self, p):
         import numpy as np
@@ -327,7 +336,7 @@ class Rotate(Shape):
         return cls(shape, tuple(float(c) for c in axis), float(angle))
 
     def __str__(self):
-        return f"rotate({self.shape}, ({', '.join(repr(c) for c in self.axis)}), {self.angle!r})"
+        return f"rotate({self.shape}, {_point(self.axis)}, {self.angle!r})"
 
     def matrix(self):
         """The rotation matrix (Rodrigues' formula): a point p goes to matrix @ p."""
