@@ -164,3 +164,17 @@ def test_mesh_files_are_read_like_data_files(tmp_path):
 def test_a_mesh_from_python(tmp_path):
     BOX.export(tmp_path / "box.stl")
     assert sp.shape("mesh", tmp_path / "box.stl").measure() == pytest.approx(6.0, rel=1e-6)
+
+
+def test_a_generated_module_carries_the_mesh(tmp_path):
+    """The module holds the triangles and numpy code: its shape is the checked one, and its points fall inside."""
+    BOX.export(tmp_path / "box.stl")
+    (tmp_path / "p.pinn").write_text(problem('(x, y, z) in mesh("box.stl")'))
+    compiled = sp.compile(sp.parse_file(tmp_path / "p.pinn"), width=4, depth=1)
+    assert "import trimesh" not in compiled.source and "class Mesh(Shape)" in compiled.source
+    shape = compiled.module.SHAPE[1]
+    checked = sp.parse_file(tmp_path / "p.pinn").shape[1]  # the module's Mesh is a copy of the class
+    assert (shape.vertices, shape.faces) == (checked.vertices, checked.faces)
+    rng = np.random.default_rng(3)
+    inside = shape.interior(500, lambda m, k: rng.random((m, k)))
+    assert np.all(np.abs(inside) < [0.5, 1.0, 1.5])
