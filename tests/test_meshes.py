@@ -178,3 +178,7 @@ def test_a_generated_module_carries_the_mesh(tmp_path):
     rng = np.random.default_rng(3)
     inside = shape.interior(500, lambda m, k: rng.random((m, k)))
     assert np.all(np.abs(inside) < [0.5, 1.0, 1.5])
+
+
+def test_no_points_no_distances(box):
+    assert box.distance(np.zeros((0, 3))).shape == (0,)

@@ -574,6 +574,8 @@ class Mesh(Shape):
         from scipy.spatial import cKDTree
 
         p = np.asarray(p, float)
+        if not len(p):
+            return np.zeros(0)
         a, b, c = self.triangles()
         faces = np.asarray(self.faces, int)
         centre = (a + b + c) / 3
