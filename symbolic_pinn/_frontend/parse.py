@@ -108,6 +108,9 @@ class _ToSyntax(Transformer_NonRecursive):
     def primitive(self, meta, c):
         return ast.Shape(_span(meta), self._name(c[0]), tuple(c[1:]))
 
+    def file_shape(self, meta, c):  # mesh("part.stl")
+        return ast.FileCall(_span(meta), self._name(c[0]), str(c[1])[1:-1], _token_span(c[1]), ())
+
     def shape_name(self, meta, c):
         return self._name(c[0])
 

@@ -32,6 +32,7 @@ import sympy
 from sympy.core.function import AppliedUndef
 
 from .._errors import PinnError
+from .._runtime import solids  # noqa: F401 (its shapes name themselves to geometry.named)
 from .._runtime.geometry import Shape, ShapeError, named
 from . import conditions, identifiers, ranges, time_variable
 from .regions import BOUNDARY, INTERIOR, SYMPY, Face, Region, Resolver
@@ -84,9 +85,23 @@ def shape(name: str, *arguments) -> Shape:
     for value, what in zip(arguments, kinds):
         if what == "point":
             values.append(tuple(_number(c, f"a coordinate of {name}'s point") for c in value))
+        elif what == "file":
+            import pathlib
+
+            from .meshes import read_mesh
+
+            path = pathlib.Path(value)
+            return read_mesh(path.name, path.parent)
+        elif what in ("shape", "section"):
+            if not isinstance(value, Shape):
+                raise PinnError(f"{name} takes a shape, got {value!r}", help=f"e.g. {kind.example}")
+            values.append(value)
         else:
             values.append(_number(value, f"{name}'s number"))
     points = [len(v) for v, what in zip(values, kinds) if what == "point"]
+    points += [
+        len(v.bounds()[0]) + (what == "section") for v, what in zip(values, kinds) if what in ("shape", "section")
+    ]
     if len(set(points)) > 1:
         raise PinnError(f"the points of {name} have different numbers of coordinates: {points}")
     try:

@@ -26,7 +26,8 @@ __all__ = ["closure", "definitions"]
 
 # in the order a generated module lists them
 MODULES = (
-    "derivatives", "quadrature", "networks", "geometry", "sampling", "data", "saved", "optim", "special", "tables",
+    "derivatives", "quadrature", "networks", "geometry", "solids", "sampling", "data", "saved", "optim", "special",
+    "tables",
 )  # fmt: skip
 # what every generated module defines itself, and runtime definitions may name
 MODULE_NAMES = {"init_params"}

@@ -133,7 +133,7 @@ class Declarations(Scope):
     def _shape_node(self, node: ast.Node) -> ast.Node | None:
         """`disk(...)`, a named shape, or shapes combined (`A \\ B`, `A ∪ B`, `A ∩ B`, and `A - B`
         as in PhysicsNeMo's geometry): the shape tree a `let` names; None for an expression."""
-        if isinstance(node, ast.Call):
+        if isinstance(node, (ast.Call, ast.FileCall)):  # disk(...), mesh("part.stl")
             named = geometry.named(node.name.name) and node.name.name not in self.names
             return node if named else None
         if isinstance(node, ast.Name):

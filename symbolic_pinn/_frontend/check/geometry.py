@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pathlib
+
 from ..._errors import PinnError
-from ..._runtime import geometry
+from ..._runtime import geometry, solids  # noqa: F401 (solids: its shapes name themselves to geometry.named)
 from .. import syntax as ast
+from ..meshes import read_mesh
 from .scope import Scope
 
 _COMBINATIONS = {"union": geometry.Union, "difference": geometry.Difference, "intersection": geometry.Intersection}
@@ -27,6 +30,8 @@ class Geometry(Scope):
                 )
             self.built[node.name] = self._shape(declared.value, d)
             return self.built[node.name]
+        if isinstance(node, ast.FileCall):
+            return self._file_shape(node, d)
         name = node.name.name
         kind = geometry.named(name)
         if kind is None:
@@ -34,7 +39,8 @@ class Geometry(Scope):
                 f"unknown shape '{name}'",
                 node.name.span,
                 help="shapes: disk(centre, radius), ball(centre, radius), box(lower corner, upper corner), "
-                "polygon(p1, p2, ...)",
+                "polygon(p1, p2, ...), cylinder(a, b, radius), cone(base, apex, radius), torus(centre, R, r), "
+                "extrude(section, z0, z1), translate(shape, offset), rotate(shape, axis, angle)",
             )
         kinds = kind.argument_kinds(len(node.args))
         if kinds is None:
@@ -46,16 +52,47 @@ class Geometry(Scope):
             )
         try:
             kind.check_dimension(name, d)
-            values = [
-                self._point(argument, d)
-                if what == "point"
-                else self._number(argument, "a radius" if kind is geometry.Ball else "a number")
-                for argument, what in zip(node.args, kinds)
-            ]
+            values = [self._argument(argument, what, d, kind) for argument, what in zip(node.args, kinds)]
             return kind.build(name, values)
         except geometry.ShapeError as err:
             span = node.args[err.argument].span if err.argument is not None else node.span
             raise PinnError(str(err), span, help=err.help) from None
+
+    def _file_shape(self, node: ast.FileCall, d: int) -> geometry.Shape:
+        """`mesh("part.stl")`: the solid a mesh file beside the problem bounds."""
+        kind = geometry.named(node.name.name)
+        if kind is None or kind.arguments != ("file",):
+            raise PinnError(
+                f"'{node.name.name}' does not take a file name: only mesh(...) does",
+                node.path_span,
+                help='write mesh("part.stl") for the solid a mesh file bounds',
+            )
+        try:
+            kind.check_dimension(node.name.name, d)
+        except geometry.ShapeError as err:
+            raise PinnError(str(err), node.span, help=err.help) from None
+        base = pathlib.Path(self.program.filename).parent if self.program.filename else pathlib.Path.cwd()
+        try:
+            return read_mesh(node.path, base)
+        except PinnError as err:
+            err.span = node.path_span
+            raise
+
+    def _argument(self, node: ast.Node, what: str, d: int, kind: type):
+        """One argument of a shape: a point, a number, a shape of the same dimension or a 2-D section."""
+        if what == "point":
+            return self._point(node, d)
+        if what == "file":
+            raise PinnError(
+                f"{kind.names[0]} takes the name of a file, in quotes", node.span, help=f"write e.g. {kind.example}"
+            )
+        if what in ("shape", "section"):
+            if not isinstance(node, (ast.Call, ast.Shape, ast.Name)):
+                raise PinnError(f"{kind.names[0]} takes a shape here", node.span, help=f"write e.g. {kind.example}")
+            if isinstance(node, ast.Call):
+                node = ast.Shape(node.span, node.name, node.args)
+            return self._shape(node, d - 1 if what == "section" else d)
+        return self._number(node, "a radius" if kind is geometry.Ball else "a number")
 
     def _point(self, node: ast.Node, d: int) -> tuple[float, ...]:
         items = _items(node)

@@ -1,0 +1,184 @@
+"""Solids from triangle meshes, checked against the polyhedra's own exact measures computed
+here from the triangles (not by the shape's code), against closed forms (a box, 4πr² to the
+mesh's resolution), and against trimesh's and a hand-written inside test; then the file
+reading of `mesh("part.stl")`: inside the problem's directory, no symbolic links.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import symbolic_pinn as sp
+from symbolic_pinn import PinnError
+from symbolic_pinn._runtime.geometry import ShapeError
+from symbolic_pinn._runtime.solids import Mesh
+
+trimesh = pytest.importorskip("trimesh")
+
+ICO = trimesh.creation.icosphere(subdivisions=2, radius=1.0)  # 320 triangles
+BOX = trimesh.creation.box(extents=(1.0, 2.0, 3.0))  # centred at the origin
+Z = 6
+
+
+def polyhedron(vertices, faces):
+    """(area, volume) of a closed triangle surface, from Heron's formula and tetrahedra on the origin."""
+    a, b, c = (vertices[faces[:, i]] for i in range(3))
+    la, lb, lc = (np.linalg.norm(u - w, axis=1) for u, w in ((b, c), (c, a), (a, b)))
+    s = (la + lb + lc) / 2
+    area = np.sum(np.sqrt(s * (s - la) * (s - lb) * (s - lc)))
+    volume = abs(sum(np.linalg.det(np.stack([a[i], b[i], c[i]])) for i in range(len(a))) / 6)
+    return area, volume
+
+
+@pytest.fixture(scope="module")
+def ball():
+    return Mesh.build("mesh", [ICO.vertices, ICO.faces])
+
+
+@pytest.fixture(scope="module")
+def box():
+    return Mesh.build("mesh", [BOX.vertices, BOX.faces])
+
+
+def test_exact_measures_of_a_box(box):
+    assert box.measure() == pytest.approx(6.0, rel=1e-14)
+    assert box.measure(boundary=True) == pytest.approx(2 * (2 + 3 + 6), rel=1e-14)
+    np.testing.assert_allclose(box.bounds(), [[-0.5, -1, -1.5], [0.5, 1, 1.5]])
+
+
+def test_exact_measures_of_an_icosphere(ball):
+    area, volume = polyhedron(np.asarray(ICO.vertices), np.asarray(ICO.faces))
+    assert ball.measure(boundary=True) == pytest.approx(area, rel=1e-12)
+    assert ball.measure() == pytest.approx(volume, rel=1e-12)
+    # to the mesh's resolution: the chords of 320 triangles cut the sphere by about (h/2)²
+    h = max(np.linalg.norm(ICO.vertices[e[0]] - ICO.vertices[e[1]]) for e in ICO.edges_unique)
+    assert 0 < 4 * math.pi - ball.measure(boundary=True) < 4 * math.pi * h**2
+    assert 0 < 4 * math.pi / 3 - ball.measure() < 4 * math.pi * h**2
+
+
+def test_inward_facing_triangles_are_turned(ball):
+    turned = Mesh.build("mesh", [ICO.vertices, ICO.faces[:, ::-1]])
+    assert turned.measure() == pytest.approx(ball.measure())
+    rng = np.random.default_rng(0)
+    _, normals = turned.surface(500, lambda m, k: rng.random((m, k)), rng)
+    points, _ = turned.surface(500, lambda m, k: rng.random((m, k)), np.random.default_rng(0))
+    assert np.all(np.sum(normals * points, axis=1) > 0)
+
+
+def test_inside_and_distance_against_the_box_and_trimesh(box, ball):
+    p = np.random.default_rng(1).uniform(-2, 2, (4000, 3))
+    half = np.array([0.5, 1.0, 1.5])
+    np.testing.assert_array_equal(box.distance(p) < 0, np.all(np.abs(p) < half, axis=1))
+    q = np.abs(p) - half  # the box's exact signed distance
+    exact = np.linalg.norm(np.maximum(q, 0), axis=1) + np.minimum(q.max(axis=1), 0)
+    near = np.abs(exact) < 0.2
+    np.testing.assert_allclose(box.distance(p)[near], exact[near], atol=1e-12)
+    # the icosphere: inside its polyhedron iff on the inner side of every face's plane (it is convex)
+    normals, offsets = ICO.face_normals, np.sum(ICO.face_normals * ICO.triangles[:, 0], axis=1)
+    np.testing.assert_array_equal(ball.distance(p) < 0, np.all(p @ normals.T < offsets, axis=1))
+
+
+def test_surface_points_by_area_with_outward_normals(box, ball):
+    rng = np.random.default_rng(2)
+    n = 20_000
+    points, normals = box.surface(n, lambda m, k: rng.random((m, k)), rng)
+    np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1)
+    face = np.argmax(np.abs(normals), axis=1)  # the axis of the face each point is on
+    np.testing.assert_allclose(np.abs(points[np.arange(n), face]), np.array([0.5, 1, 1.5])[face])
+    np.testing.assert_allclose(np.sign(points[np.arange(n), face]), np.sign(normals[np.arange(n), face]))
+    # ∫ z² dS over the box: faces z = ±1.5 give 2·2·2.25, the four others 2·(1 + 2)·∫z² dz
+    values = points[:, 2] ** 2
+    estimate, error = 22 * values.mean(), 22 * values.std() / math.sqrt(n)
+    assert abs(estimate - (2 * 2 * 2.25 + 2 * 3 * 2.25)) < Z * error
+    # the icosphere: the points lie on their triangles; ∫ x² dS is the polyhedron's, exact by the
+    # edge-midpoint rule (exact for quadratics on a triangle), and near the sphere's 4π/3
+    points, normals = ball.surface(n, lambda m, k: rng.random((m, k)), rng)
+    assert np.max(np.abs(ball.distance(points))) < 1e-12
+    assert np.all(np.sum(normals * points, axis=1) > 0.9)
+    values = points[:, 0] ** 2
+    area = ball.measure(boundary=True)
+    estimate, error = area * values.mean(), area * values.std() / math.sqrt(n)
+    a, b, c = (ICO.vertices[ICO.faces[:, i]] for i in range(3))
+    areas = np.linalg.norm(np.cross(b - a, c - a), axis=1) / 2
+    exact = np.sum(areas / 3 * (((a + b) / 2)[:, 0] ** 2 + ((b + c) / 2)[:, 0] ** 2 + ((c + a) / 2)[:, 0] ** 2))
+    assert 0 < 4 * math.pi / 3 - exact < 0.1 * 4 * math.pi / 3  # inside the sphere, by the chords
+    assert abs(estimate - exact) < Z * error
+
+
+BROKEN = {
+    "an open surface": (lambda: (ICO.vertices, ICO.faces[1:])),
+    "a flipped triangle": (lambda: (ICO.vertices, np.vstack([ICO.faces[:1, ::-1], ICO.faces[1:]]))),
+    "no triangles": (lambda: (np.zeros((0, 3)), np.zeros((0, 3), int))),
+}
+
+
+@pytest.mark.parametrize("make", BROKEN.values(), ids=BROKEN.keys())
+def test_broken_meshes_are_refused(make):
+    with pytest.raises(ShapeError):
+        Mesh.build("mesh", list(make()))
+
+
+def problem(domain):
+    return f"{domain}\nfield u(x, y, z)\n-Δu = 1\nu = 0 on ∂Ω\n"
+
+
+def test_a_mesh_file_in_a_problem(tmp_path):
+    ICO.export(tmp_path / "ball.stl")
+    BOX.export(tmp_path / "box.obj")
+    (tmp_path / "p.pinn").write_text('let part = mesh("ball.stl")\n' + problem('(x, y, z) in part ∪ mesh("box.obj")'))
+    shape = sp.parse_file(tmp_path / "p.pinn").shape[1]
+    a, b = shape.a, shape.b
+    # STL stores single precision
+    assert a.measure() == pytest.approx(polyhedron(np.asarray(ICO.vertices), np.asarray(ICO.faces))[1], rel=1e-6)
+    assert b.measure() == pytest.approx(6.0, rel=1e-12)
+
+
+def test_mesh_files_are_read_like_data_files(tmp_path):
+    ICO.export(tmp_path / "ball.stl")
+    (tmp_path / "link.stl").symlink_to(tmp_path / "ball.stl")
+    (tmp_path / "open.stl").write_bytes(trimesh.Trimesh(ICO.vertices, ICO.faces[1:]).export(file_type="stl"))
+    (tmp_path / "junk.stl").write_bytes(b"solid nothing\nthis is not a mesh\n")
+    cases = {
+        "link.stl": "symbolic link",
+        "../ball.stl": "outside the problem's directory",
+        "missing.stl": "does not exist",
+        "ball.txt": "cannot read a mesh",
+        "open.stl": "not a closed",
+    }
+    for name, message in cases.items():
+        (tmp_path / "p.pinn").write_text(problem(f'(x, y, z) in mesh("{name}")'))
+        with pytest.raises(PinnError, match=message) as info:
+            sp.parse_file(tmp_path / "p.pinn")
+        assert info.value.span is not None and info.value.span.line == 1, name
+    (tmp_path / "p.pinn").write_text(problem('(x, y, z) in ball("ball.stl")'))
+    with pytest.raises(PinnError):
+        sp.parse_file(tmp_path / "p.pinn")
+    (tmp_path / "p.pinn").write_text('(x, y) in mesh("ball.stl")\nfield u(x, y)\nu = 0 on ∂Ω\n')
+    with pytest.raises(PinnError, match="3-D"):
+        sp.parse_file(tmp_path / "p.pinn")
+
+
+def test_a_mesh_from_python(tmp_path):
+    BOX.export(tmp_path / "box.stl")
+    assert sp.shape("mesh", tmp_path / "box.stl").measure() == pytest.approx(6.0, rel=1e-6)
+
+
+def test_a_generated_module_carries_the_mesh(tmp_path):
+    """The module holds the triangles and numpy code: its shape is the checked one, and its points fall inside."""
+    BOX.export(tmp_path / "box.stl")
+    (tmp_path / "p.pinn").write_text(problem('(x, y, z) in mesh("box.stl")'))
+    compiled = sp.compile(sp.parse_file(tmp_path / "p.pinn"), width=4, depth=1)
+    assert "import trimesh" not in compiled.source and "class Mesh(Shape)" in compiled.source
+    shape = compiled.module.SHAPE[1]
+    checked = sp.parse_file(tmp_path / "p.pinn").shape[1]  # the module's Mesh is a copy of the class
+    assert (shape.vertices, shape.faces) == (checked.vertices, checked.faces)
+    rng = np.random.default_rng(3)
+    inside = shape.interior(500, lambda m, k: rng.random((m, k)))
+    assert np.all(np.abs(inside) < [0.5, 1.0, 1.5])
+
+
+def test_no_points_no_distances(box):
+    assert box.distance(np.zeros((0, 3))).shape == (0,)
