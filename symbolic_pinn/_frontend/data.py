@@ -19,7 +19,7 @@ from .._errors import PinnError
 from .._files import read_bounded, regular_file
 from .spec import DataSpec
 
-__all__ = ["inside", "observations", "read_columns"]
+__all__ = ["beside", "inside", "observations", "read_columns"]
 
 MAX_ROWS = 1_000_000  # observations per file, CSV or NPZ
 MAX_COLUMNS = 1_000
@@ -38,6 +38,30 @@ def inside(path: pathlib.Path, directory: pathlib.Path) -> bool:
     return path.resolve().is_relative_to(directory.resolve())
 
 
+def beside(name: str, base: pathlib.Path, what: str) -> pathlib.Path:
+    """The file ``name`` of a problem (relative to ``base``, its directory), or a PinnError
+    without a location (the checker adds the line's): outside ``base``, missing, or a
+    symlink loop.  ``what`` says which file ("the data file", "the table file")."""
+    path = base / name
+    try:
+        within = inside(path, base)
+    except (OSError, RuntimeError):  # a symlink loop: RuntimeError before Python 3.13, OSError after
+        raise PinnError(
+            f"{what} '{name}' is a symbolic link that leads back to itself (looked for {path})",
+            help="point the link at a file, or name the file itself",
+        ) from None
+    if not within:
+        raise PinnError(
+            f"{what} '{name}' is outside the problem's directory {base}",
+            help="put the file beside the problem file (or in a folder below it) and name it relative to it",
+        )
+    if not path.exists():  # a FIFO or a device exists: read_columns refuses it with a reason
+        raise PinnError(
+            f"{what} '{name}' does not exist (looked for {path})", help="the path is relative to the problem file"
+        )
+    return path
+
+
 def observations(name: str, base: pathlib.Path, fields: dict[str, tuple[str, ...]], intervals: dict) -> DataSpec:
     """The observations in the data file ``name`` (relative to ``base``, the problem's directory).
 
@@ -47,17 +71,7 @@ def observations(name: str, base: pathlib.Path, fields: dict[str, tuple[str, ...
     takes gets the middle of its interval.  Errors are PinnErrors without a location
     (the checker adds the `data` line's).
     """
-    path = base / name
-    if not inside(path, base):
-        raise PinnError(
-            f"the data file '{name}' is outside the problem's directory {base}",
-            help="put the observations beside the problem file (or in a folder below it) and name them relative to it",
-        )
-    if not path.exists():  # a FIFO or a device exists: read_columns refuses it with a reason
-        raise PinnError(
-            f"the data file '{name}' does not exist (looked for {path})",
-            help="the path is relative to the problem file",
-        )
+    path = beside(name, base, "the data file")
     columns = read_columns(path)
     observed = [f for f in fields if f in columns]
     if not observed:

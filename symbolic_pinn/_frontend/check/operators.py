@@ -15,7 +15,7 @@ from ... import _limits
 from ..._errors import PinnError, Span
 from .. import syntax as ast
 from ..spec import normal, real_imag
-from .expressions import _function_of_number_bounded
+from .expressions import _function_of_number_bounded, _real
 from .scope import DELTA_WIDTH, OPERATORS, SOFT_OPERATORS, Scope
 
 
@@ -118,6 +118,8 @@ class Operators(Scope):
                     help=f"write {name}({usage})",
                 )
             args = [self._scalar(a) for a in node.args]
+            if function.real:
+                args = [_real(value, a, name) for value, a in zip(args, node.args)]
             if function.arity == 1:
                 _function_of_number_bounded(function.name, args[0], node)
             return function.sympy(*args)
