@@ -13,7 +13,7 @@ import pathlib
 import sys
 from collections.abc import Iterable, Mapping
 
-from ._config import NetworkConfig, TrainConfig, setting_types
+from ._config import NetworkConfig, TrainConfig, bound_error, setting_types
 from ._errors import PinnError
 from ._files import read_bounded
 
@@ -77,6 +77,9 @@ def check(settings: Mapping, where: str, names: Iterable[str] | None = None) -> 
         choices = _BY_NAME[key].choices
         if choices and value not in choices:
             raise PinnError(f"setting {key!r} {where} must be one of {', '.join(choices)}; got {value!r}")
+        problem = bound_error(key, value)
+        if problem:
+            raise PinnError(f"setting {problem} {where}", help=f"see `symbolic-pinn train --help` for {key}")
     return {k: float(v) if _BY_NAME[k].type is float else v for k, v in settings.items()}
 
 
