@@ -187,18 +187,29 @@ def _header(path: pathlib.Path, names: list[str]) -> list[str]:
 
 def _read_npz(path: pathlib.Path) -> dict[str, np.ndarray]:
     regular_file(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if len(archive.files) > MAX_COLUMNS:
-                raise PinnError(f"'{path.name}' has {len(archive.files):,} arrays; the limit is {MAX_COLUMNS:,}")
-            total = 0
-            for name in archive.files:  # from the headers, before anything is decompressed
-                total += _check_npz_array(path, name, _npy_header(archive, name))
-            if total > MAX_BYTES // 8:  # as much as the largest CSV file holds
-                raise PinnError(f"the arrays of '{path.name}' hold {total:,} values; the limit is {MAX_BYTES // 8:,}")
-            return {name: np.asarray(archive[name], dtype=float).ravel() for name in archive.files}
+    try:  # opened here: np.load leaves its own handle open when the archive is not one
+        with open(path, "rb") as handle:
+            if handle.read(2) != b"PK":  # np.load would read an .npy array whole, whatever its size
+                raise PinnError(
+                    f"'{path.name}' is not an NPZ archive (a zip of arrays)", help="write it with numpy.savez"
+                )
+            handle.seek(0)
+            with np.load(handle, allow_pickle=False) as archive:
+                return _npz_columns(path, archive)
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
         raise PinnError(f"cannot read '{path.name}' as NPZ: {err}", help="write it with numpy.savez") from None
+
+
+def _npz_columns(path: pathlib.Path, archive) -> dict[str, np.ndarray]:
+    """The arrays of an open NPZ archive, each checked from its header before it is read."""
+    if len(archive.files) > MAX_COLUMNS:
+        raise PinnError(f"'{path.name}' has {len(archive.files):,} arrays; the limit is {MAX_COLUMNS:,}")
+    total = 0
+    for name in archive.files:  # from the headers, before anything is decompressed
+        total += _check_npz_array(path, name, _npy_header(archive, name))
+    if total > MAX_BYTES // 8:  # as much as the largest CSV file holds
+        raise PinnError(f"the arrays of '{path.name}' hold {total:,} values; the limit is {MAX_BYTES // 8:,}")
+    return {name: np.asarray(archive[name], dtype=float).ravel() for name in archive.files}
 
 
 def _npy_header(archive, name: str) -> tuple[tuple[int, ...], np.dtype]:

@@ -239,6 +239,12 @@ class Expressions(Scope):
     def _expr_Integral(self, node: ast.Integral):
         if isinstance(node.arg, ast.Vector) and not node.boundary:
             return self._definite_integral(node, node.arg.items)
+        if not self.variables:
+            raise PinnError(
+                "an integral over the domain before any variable is declared",
+                node.span,
+                help="declare the variables first, e.g. `x in [0, 1]`",
+            )
         integrand = self._scalar(node.arg)
         if node.boundary:
             return BoundaryIntegral(integrand)
