@@ -255,7 +255,11 @@ class Schedule:
     shared: tuple[SharedPlan, ...] = ()
 
     def term(self, name: str) -> TermPlan:
-        return next(t for t in self.terms if t.term == name)
+        return self._by_name[name]
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, TermPlan]:  # one look-up per term: a search each was quadratic
+        return {t.term: t for t in reversed(self.terms)}  # the first of a name, as a search finds
 
     def field_plans(self) -> list[FieldPlan]:
         """Every field plan of every term, integrands included."""
