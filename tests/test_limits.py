@@ -15,7 +15,7 @@ import sympy
 
 import symbolic_pinn
 from symbolic_pinn import PinnError, _limits
-from symbolic_pinn._config import NetworkConfig, TrainConfig, training_memory
+from symbolic_pinn._config import NetworkConfig, TrainConfig
 from symbolic_pinn._product import cli
 from symbolic_pinn._settings import read_toml
 
@@ -87,6 +87,8 @@ def test_a_network_whose_parameters_do_not_fit_is_refused_saying_how_much(monkey
 
 
 def test_training_whose_points_do_not_fit_is_refused_before_anything_is_allocated(monkeypatch):
+    from symbolic_pinn._config import training_memory
+
     monkeypatch.setenv(_limits.MEMORY.variable, "16")
     parts = training_memory(NetworkConfig(), TrainConfig(interior_points=2_000_000_000), 1, 5)
     assert sum(parts.values()) > 1000 * _limits.GIB  # 2e9 points × 20 × 3 × 5 channels × 4 B × 2
