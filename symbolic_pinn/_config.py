@@ -14,10 +14,14 @@ import math
 import typing
 from collections.abc import Mapping
 
+from . import _limits
 from ._errors import PinnError
 from ._training.phases import FINISHERS
 
-__all__ = ["NetworkConfig", "TrainConfig", "setting_types", "parse_devices", "RENAMED", "current_names"]
+__all__ = [
+    "NetworkConfig", "TrainConfig", "bound_error", "setting_types", "parse_devices", "training_memory", "RENAMED",
+    "current_names",
+]  # fmt: skip
 
 # settings a resumed run may change: they do not change the numbers
 # (devices and chunk_size change only the order of float sums: a run may resume on other devices)
@@ -61,9 +65,37 @@ def current_names(settings: Mapping) -> dict:
     return renamed
 
 
-def _setting(default, help: str, choices: tuple = ()):
-    """A config field with its help text (shown by ``symbolic-pinn train --help``)."""
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+# every whole-number setting fits JAX's int32 counters and indices unless its field says otherwise
+INT_MOST = 2**31 - 1
+
+
+def _setting(default, help: str, choices: tuple = (), bounds: tuple[int, int] | None = None):
+    """A config field with its help text (shown by ``symbolic-pinn train --help``) and, for a
+    whole number, the range ``bounds`` it must lie in beyond its own checks (default ≤ INT_MOST)."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "bounds": bounds})
+
+
+def bound_error(name: str, value) -> str | None:
+    """What is wrong with ``value`` for the setting ``name`` as a number (not finite, outside its
+    bounds), or None; every way in (flags, TOML, Python, a run read back) comes through here."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{name} must be a finite number, got {value}"
+    field = next(f for config in (NetworkConfig, TrainConfig) for f in dataclasses.fields(config) if f.name == name)
+    least, most = field.metadata["bounds"] or (None, INT_MOST)
+    if least is not None and value < least:
+        return f"{name} must be at least {least:,}, got {value:,}"
+    if value > most:
+        return f"{name} must be at most {most:,}, got {value:,}"
+    return None
+
+
+def _check_bounds(config) -> None:
+    for f in dataclasses.fields(config):
+        problem = bound_error(f.name, getattr(config, f.name))
+        if problem:
+            raise PinnError(problem, help=f"see `symbolic-pinn train --help` for {f.name}")
 
 
 def _choices(config, name: str) -> tuple:
@@ -87,7 +119,7 @@ class NetworkConfig:
     """
 
     width: int = _setting(20, "neurons per hidden layer of each field's network")
-    depth: int = _setting(3, "hidden layers of each field's network")
+    depth: int = _setting(3, "hidden layers of each field's network (at most 1,000)", bounds=(1, 1000))
     shared_network: bool = _setting(False, "one network with an output per field, instead of one per field")
     quadrature_order: int = _setting(QUADRATURE_ORDER, "Gauss–Legendre nodes for each ∫(f, s, a, b) inside an equation")
     laplacian_samples: int = _setting(
@@ -127,6 +159,12 @@ class NetworkConfig:
     def __post_init__(self):
         if self.width < 1 or self.depth < 1:
             raise PinnError(f"the network needs width ≥ 1 and depth ≥ 1, got width {self.width}, depth {self.depth}")
+        _check_bounds(self)
+        _limits.check_memory(
+            {f"the parameters of one network of width {self.width:,} and depth {self.depth:,}": self.parameter_bytes()},
+            "this network",
+            "lower --width or --depth",
+        )
         if not 1 <= self.quadrature_order <= 1000:
             raise PinnError(f"quadrature_order must be between 1 and 1000, got {self.quadrature_order}")
         _check_choices(self)
@@ -142,6 +180,12 @@ class NetworkConfig:
                 f"laplacian_samples must be ≥ 0, got {self.laplacian_samples}", help="0 computes Laplacians exactly"
             )
         object.__setattr__(self, "fourier_scale", float(self.fourier_scale))
+
+    def parameter_bytes(self, inputs: int = 1, outputs: int = 1, float64: bool = False) -> int:
+        """The bytes training holds per network: parameters, gradients and Adam's two moments."""
+        sizes = self.layers(inputs, outputs)
+        count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+        return 4 * count * (8 if float64 else 4)
 
     def layers(self, inputs: int, outputs: int) -> tuple[int, ...]:
         """The layer sizes of one network."""
@@ -232,7 +276,7 @@ class TrainConfig:
     interior_points: int = _setting(4096, "collocation points inside the domain")
     boundary_points: int = _setting(512, "points on the whole boundary, split over the faces by area")
     face_points: int = _setting(256, "points on each face named by an `at x = a` condition")
-    seed: int = _setting(0, "seeds the network initialisation and the points")
+    seed: int = _setting(0, "seeds the network initialisation and the points (0 to 2³² − 1)", bounds=(0, 2**32 - 1))
     float64: bool = _setting(False, "train in double precision (slower; reaches lower losses)")
     checkpoint_every: int = _setting(500, "steps between checkpoints in the run directory (0: only when stopped)")
     progress: bool = _setting(True, "show a progress bar with every term's loss, and a table at the end")
@@ -289,6 +333,7 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise PinnError(f"{name} must be a positive number, got {value}")
+        _check_bounds(self)
         _check_choices(self)
         refinements = max(0, self.adam_steps - 1) // self.rar_every
         fits = refinements * self.rar_points <= self.interior_points and self.rar_points <= self.rar_candidates
@@ -310,6 +355,22 @@ class TrainConfig:
     def numerics(self) -> dict:
         """The settings that decide the numbers (all but progress and checkpoint_every)."""
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in RESUMABLE}
+
+
+def training_memory(network: NetworkConfig, config: TrainConfig, networks: int, channels: int) -> dict[str, float]:
+    """An estimate of what training allocates, by part: ``networks`` networks' parameters (with
+    gradients and Adam's moments), and per collocation point (split by micro_batch) each hidden
+    layer's activations in each of ``channels`` derivative channels (the value and the
+    derivatives a term needs), kept for the backward pass; evaluation chunks (chunk_size points)."""
+    size = 8 if config.float64 else 4
+    points = -(-config.interior_points // config.micro_batch) + config.boundary_points
+    per_point = network.width * network.depth * channels * size * 2 * networks  # forward kept for backward
+    return {
+        "parameters": networks * network.parameter_bytes(float64=config.float64),
+        f"{points:,} points × width {network.width:,} × depth {network.depth:,} × {channels} derivative channels"
+        f" × {networks} networks": points * per_point,
+        f"evaluation chunks of {config.chunk_size:,} points": config.chunk_size * network.width * channels * size * 4,
+    }
 
 
 def parse_devices(setting: str) -> int | None:

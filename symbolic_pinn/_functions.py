@@ -45,6 +45,7 @@ class Function:
     composite: bool = False  # built from other rows by SymPy (relu is Max(x, 0)): never met when lowering
     index: int | None = None  # a fixed first argument of the SymPy function: the Bessel order ν
     smooth: bool = True  # False: a kink or a jump (abs, max, sign), never built into a network as data
+    real: bool = False  # defined by the order of real numbers (max, sign): no complex argument
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -128,16 +129,16 @@ FUNCTIONS = (
     Function("sech", sympy.sech, "jnp.reciprocal(jnp.cosh({}))"),
     Function("csch", sympy.csch, "jnp.reciprocal(jnp.sinh({}))"),
     Function("coth", sympy.coth, "jnp.reciprocal(jnp.tanh({}))"),
-    Function("atan2", sympy.atan2, "jnp.arctan2", ("atan2", "arctan2"), arity=2),
+    Function("atan2", sympy.atan2, "jnp.arctan2", ("atan2", "arctan2"), arity=2, real=True),
     # SymPy writes log10(x) as log(x)/log(10)
     Function("log10", lambda x: sympy.log(x, 10), "jnp.log10", composite=True),
     # non-smooth and discontinuous: derivatives almost everywhere (see the module docstring)
-    Function("sign", sympy.sign, "jnp.sign", smooth=False),
+    Function("sign", sympy.sign, "jnp.sign", smooth=False, real=True),
     # SymPy's Heaviside(x) carries its value at 0, H0 = 1/2, as a second argument
-    Function("heaviside", sympy.Heaviside, "jnp.heaviside", sympy_class="Heaviside", smooth=False),
-    Function("max", sympy.Max, "jnp.maximum", sympy_class="Max", arity=2, variadic=True, smooth=False),
-    Function("min", sympy.Min, "jnp.minimum", sympy_class="Min", arity=2, variadic=True, smooth=False),
-    Function("relu", lambda x: sympy.Max(x, 0), "jax.nn.relu", composite=True, smooth=False),
+    Function("heaviside", sympy.Heaviside, "jnp.heaviside", sympy_class="Heaviside", smooth=False, real=True),
+    Function("max", sympy.Max, "jnp.maximum", sympy_class="Max", arity=2, variadic=True, smooth=False, real=True),
+    Function("min", sympy.Min, "jnp.minimum", sympy_class="Min", arity=2, variadic=True, smooth=False, real=True),
+    Function("relu", lambda x: sympy.Max(x, 0), "jax.nn.relu", composite=True, smooth=False, real=True),
     # the value, without gradient to the parameters (see `detach`): PhysicsNeMo's detach
     Function("detach", detach, "jax.lax.stop_gradient", ("detach", "stop_gradient")),
     *(

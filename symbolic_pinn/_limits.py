@@ -15,10 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable, Mapping
 
 from ._errors import PinnError, Span
 
-__all__ = ["DERIVATIVE_ORDER", "EXPONENT", "EXPRESSION_SIZE", "Limit"]
+__all__ = [
+    "DERIVATIVE_ORDER", "EXPONENT", "EXPRESSION_SIZE", "INLINED_SIZE", "MEMORY", "PROBLEM_CHARACTERS", "Limit",
+    "check_memory",
+]  # fmt: skip
+
+_SIMPLIFY = "simplify the expression (split it with `let`, or give the result directly)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +34,8 @@ class Limit:
     name: str
     default: int
     counts: str
+    help: str = _SIMPLIFY
+    default_from: Callable[[], int] | None = None  # a default that depends on the machine
 
     @property
     def variable(self) -> str:
@@ -36,11 +44,12 @@ class Limit:
     def value(self) -> int:
         """The limit: the environment variable if set, else the default."""
         text = os.environ.get(self.variable)
+        default = self.default if self.default_from is None else self.default_from()
         if text is None:
-            return self.default
+            return default
         if not text.strip().isdigit() or int(text) < 1:
             raise PinnError(
-                f"{self.variable} must be a whole number ≥ 1, got {text!r}", help=f"unset it (default {self.default})"
+                f"{self.variable} must be a whole number ≥ 1, got {text!r}", help=f"unset it (default {default})"
             )
         return int(text)
 
@@ -53,11 +62,64 @@ class Limit:
             raise PinnError(
                 f"{what}: {self.counts} is {shown}, above the limit of {limit:,}",
                 span,
-                help=f"simplify the expression (split it with `let`, or give the result directly); "
-                f"to allow more, set the environment variable {self.variable}",
+                help=f"{self.help}; to allow more, set the environment variable {self.variable}",
             )
 
 
-DERIVATIVE_ORDER = Limit("max_derivative_order", 8, "the order of the derivative")
+DERIVATIVE_ORDER = Limit(
+    "max_derivative_order",
+    8,
+    "the order of the derivative",
+    "write the problem with derivatives of lower order (a system of equations of lower order, for instance)",
+)
 EXPRESSION_SIZE = Limit("max_expression_size", 20_000, "the size of the expression (nodes of its tree)")
 EXPONENT = Limit("max_exponent", 1_000, "the size of the exponent")
+# user functions are inlined at each call: one that calls the previous one twice, 60 deep, is 2^60 copies
+INLINED_SIZE = Limit(
+    "max_inlined_size",
+    100_000,
+    "the size of the statement with its user functions inlined (nodes of the syntax tree)",
+    "call the user functions fewer times (give a repeated value a name with `let`)",
+)
+# a problem is a page of maths: this bounds the parser's time and the checker's
+PROBLEM_CHARACTERS = Limit(
+    "max_problem_characters",
+    50_000,
+    "its length in characters",
+    "a problem is a page of equations: move data to a `data` file or a table",
+)
+
+
+GIB = 1 << 30
+
+
+def _physical_memory_gib() -> int:
+    """This machine's memory in GiB (16 where the system does not say)."""
+    try:
+        return max(1, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // GIB)
+    except (ValueError, OSError, AttributeError):
+        return 16
+
+
+# what a setting may make training or evaluation allocate, estimated before anything is
+MEMORY = Limit(
+    "max_memory_gib",
+    0,
+    "the memory it would take (GiB)",
+    "lower the settings named above",
+    default_from=_physical_memory_gib,
+)
+
+
+def check_memory(parts: Mapping[str, float], what: str, help: str) -> None:
+    """Refuse ``what`` if the bytes of ``parts`` (name → bytes, each explained by its name) add up
+    to more than :data:`MEMORY` allows, saying how much, of what, and the limit."""
+    limit = MEMORY.value()
+    total = sum(parts.values())
+    if total > limit * GIB:
+        shown = ", ".join(f"{name}: {size / GIB:,.1f} GiB" for name, size in parts.items() if size >= GIB / 10)
+        raise PinnError(
+            f"{what} would take about {total / GIB:,.1f} GiB of memory ({shown}), above the limit of {limit:,} GiB"
+            f"{' (this machine’s memory)' if MEMORY.variable not in os.environ else ''}",
+            help=f"{help}; to allow more, set the environment variable {MEMORY.variable}",
+        )

@@ -15,7 +15,7 @@ import pathlib
 import sys
 from collections.abc import Iterable, Mapping
 
-from ._config import RENAMED, NetworkConfig, TrainConfig, current_names, setting_types
+from ._config import RENAMED, NetworkConfig, TrainConfig, bound_error, current_names, setting_types
 from ._errors import PinnError
 from ._files import read_bounded
 
@@ -129,6 +129,9 @@ def check(settings: Mapping, where: str, names: Iterable[str] | None = None) -> 
         choices = _BY_NAME[key].choices
         if choices and value not in choices:
             raise PinnError(f"setting {key!r} {where} must be one of {', '.join(choices)}; got {value!r}")
+        problem = bound_error(key, value)
+        if problem:
+            raise PinnError(f"setting {problem} {where}", help=f"see `symbolic-pinn train --help` for {key}")
     return {k: float(v) if _BY_NAME[k].type is float else v for k, v in settings.items()}
 
 

@@ -765,14 +765,15 @@ def test_missing_file_is_a_pinn_error(tmp_path):
     assert caught.value.help
 
 
-# Just under the parser's size limit (symbolic_pinn._frontend.parse.MAX_CHARACTERS): big inputs
+# Just under the parser's size limit (symbolic_pinn._limits.PROBLEM_CHARACTERS): big inputs
 # that are still accepted must be handled quickly; larger ones get a clear error.
 MB = 45_000
 
 
 def test_input_over_the_size_limit_is_a_clear_error():
-    from symbolic_pinn._frontend.parse import MAX_CHARACTERS
+    from symbolic_pinn._limits import PROBLEM_CHARACTERS
 
+    MAX_CHARACTERS = PROBLEM_CHARACTERS.default
     start = time.perf_counter()
     with pytest.raises(PinnError) as caught:
         symbolic_pinn.parse(H1 + "Dxx(u) = 1  # " + "a" * (MAX_CHARACTERS + 1) + "\n")

@@ -600,7 +600,8 @@ def _shared_function(program: ir.Program, shared: SharedPlan, schedule: Schedule
     """``residuals_<terms>(fields..., coordinates)``: the residuals of terms at the same points, each
     field's derivatives computed once for all of them (their own functions compute them apart)."""
     namer = printer.namer
-    terms = [next(t for t in program.terms if t.name == name) for name in shared.terms]
+    by_name = {t.name: t for t in reversed(program.terms)}  # a search per term was quadratic
+    terms = [by_name[name] for name in shared.terms]
     zero = {f.name: (0,) * len(f.args) for f in program.fields}
     unknowns = list(dict.fromkeys(u for term in terms for u in ir.unknowns_of(term)))
     params = [namer.function(fp.field, zero[fp.field]) for fp in shared.fields] + [namer.var(u) for u in unknowns]
@@ -672,9 +673,10 @@ def _residuals_function(program: ir.Program, schedule: Schedule, namer: _Namer, 
         lines.append("    return {name: terms[name](columns) for name, columns in points.items()}\n")
         return "\n".join(lines)
     lines.append("    shared = {}  # terms given the same points: see SHARED")
+    by_name = {t.name: t for t in reversed(program.terms)}  # a search per term was quadratic
     for shared in schedule.shared:
         fields = ", ".join(f'net["{fp.field}"]' for fp in shared.fields)
-        terms = [next(t for t in program.terms if t.name == name) for name in shared.terms]
+        terms = [by_name[name] for name in shared.terms]
         unknowns = [namer.var(u) for u in dict.fromkeys(u for term in terms for u in ir.unknowns_of(term))]
         lines.append(f"    if together(points, ({_strings(shared.terms)})):")
         args = ", ".join([fields, *unknowns, f'*points["{shared.terms[0]}"]'])

@@ -15,9 +15,8 @@ import types
 
 from .._config import NetworkConfig
 from .._errors import PinnError
-from .._files import read_bounded
 from .._frontend.check import check
-from .._frontend.parse import MAX_BYTES, parse_text
+from .._frontend.parse import parse_text, read_problem
 from .._frontend.spec import Spec
 from . import ir
 from .emit import emit
@@ -43,7 +42,7 @@ def parse(text: str, filename: str | None = None) -> Spec:
 def parse_file(path: str | pathlib.Path) -> Spec:
     """Read and parse a ``.pinn`` file."""
     path = pathlib.Path(path)
-    data = read_bounded(path, MAX_BYTES)  # a regular file; never the whole of /dev/zero
+    data = read_problem(path)  # a regular file; never the whole of /dev/zero
     return check(parse_text(data, str(path)))
 
 

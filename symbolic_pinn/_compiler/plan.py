@@ -174,6 +174,18 @@ class FieldPlan:
         return next((st for st in self.steps if isinstance(st, Jet)), None)
 
     @property
+    def channels(self) -> int:
+        """About how many values per point and neuron the passes carry at once (the value, each
+        derivative, a collapsed sum's tangents along each axis, a jet's series): a memory estimate."""
+        count = 1 + len(self.gives)
+        for st in self.steps:
+            if isinstance(st, Collapse):
+                count += 2 * len(st.weights)
+            elif isinstance(st, Jet):
+                count += len(st.directions) * (1 + max((len(s) for s in st.series), default=1))
+        return count
+
+    @property
     def gives(self) -> set[Alpha]:
         """Every derivative the term reads from these steps: ``needed``, and what a fused pass
         or a jet yields besides its sum (the value, first or lower derivatives along axes)."""
@@ -243,7 +255,11 @@ class Schedule:
     shared: tuple[SharedPlan, ...] = ()
 
     def term(self, name: str) -> TermPlan:
-        return next(t for t in self.terms if t.term == name)
+        return self._by_name[name]
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, TermPlan]:  # one look-up per term: a search each was quadratic
+        return {t.term: t for t in reversed(self.terms)}  # the first of a name, as a search finds
 
     def field_plans(self) -> list[FieldPlan]:
         """Every field plan of every term, integrands included."""
@@ -599,6 +615,11 @@ def _merge(plans: list[FieldPlan]) -> tuple[set, ir.SecondOrderSum | None, ir.De
     return gives, next(iter(collapsed), None), next(iter(high), None)
 
 
+def _distinct_passes(plans: list[FieldPlan]) -> list[FieldPlan]:
+    """One plan per distinct (collapsed, high) pass: all that decides whether another plan merges."""
+    return list({(fp.collapsed, fp.high): fp for fp in plans}.values())
+
+
 def _share(program: ir.Program, term_plans: list[TermPlan]) -> tuple[SharedPlan, ...]:
     """The groups of terms on one region that use a field in common, each field planned once.
 
@@ -612,10 +633,14 @@ def _share(program: ir.Program, term_plans: list[TermPlan]) -> tuple[SharedPlan,
     groups = []
     for candidates in by_region.values():
         members: list[TermPlan] = []
+        passes: dict[str, list[FieldPlan]] = {}  # each field's distinct passes so far, so a join costs O(1)
         for term_plan in candidates:
-            trial = members + [term_plan]
-            if all(_merge([fp for tp in trial for fp in tp.fields if fp.field == f]) for f in term_plan.field_names()):
-                members = trial
+            trial = {
+                f: passes.get(f, []) + [fp for fp in term_plan.fields if fp.field == f] for f in term_plan.field_names()
+            }
+            if all(_merge(plans) for plans in trial.values()):
+                members.append(term_plan)
+                passes |= {f: _distinct_passes(plans) for f, plans in trial.items()}
         uses = [f for tp in members for f in tp.field_names()]
         if len(members) < 2 or len(set(uses)) == len(uses):  # nothing in common: nothing to share
             continue

@@ -19,7 +19,7 @@ from .._errors import PinnError
 from .._files import read_bounded, regular_file
 from .spec import DataSpec
 
-__all__ = ["inside", "observations", "read_columns"]
+__all__ = ["beside", "inside", "observations", "read_columns"]
 
 MAX_ROWS = 1_000_000  # observations per file, CSV or NPZ
 MAX_COLUMNS = 1_000
@@ -38,6 +38,30 @@ def inside(path: pathlib.Path, directory: pathlib.Path) -> bool:
     return path.resolve().is_relative_to(directory.resolve())
 
 
+def beside(name: str, base: pathlib.Path, what: str) -> pathlib.Path:
+    """The file ``name`` of a problem (relative to ``base``, its directory), or a PinnError
+    without a location (the checker adds the line's): outside ``base``, missing, or a
+    symlink loop.  ``what`` says which file ("the data file", "the table file")."""
+    path = base / name
+    try:
+        within = inside(path, base)
+    except (OSError, RuntimeError):  # a symlink loop: RuntimeError before Python 3.13, OSError after
+        raise PinnError(
+            f"{what} '{name}' is a symbolic link that leads back to itself (looked for {path})",
+            help="point the link at a file, or name the file itself",
+        ) from None
+    if not within:
+        raise PinnError(
+            f"{what} '{name}' is outside the problem's directory {base}",
+            help="put the file beside the problem file (or in a folder below it) and name it relative to it",
+        )
+    if not path.exists():  # a FIFO or a device exists: read_columns refuses it with a reason
+        raise PinnError(
+            f"{what} '{name}' does not exist (looked for {path})", help="the path is relative to the problem file"
+        )
+    return path
+
+
 def observations(name: str, base: pathlib.Path, fields: dict[str, tuple[str, ...]], intervals: dict) -> DataSpec:
     """The observations in the data file ``name`` (relative to ``base``, the problem's directory).
 
@@ -47,17 +71,7 @@ def observations(name: str, base: pathlib.Path, fields: dict[str, tuple[str, ...
     takes gets the middle of its interval.  Errors are PinnErrors without a location
     (the checker adds the `data` line's).
     """
-    path = base / name
-    if not inside(path, base):
-        raise PinnError(
-            f"the data file '{name}' is outside the problem's directory {base}",
-            help="put the observations beside the problem file (or in a folder below it) and name them relative to it",
-        )
-    if not path.exists():  # a FIFO or a device exists: read_columns refuses it with a reason
-        raise PinnError(
-            f"the data file '{name}' does not exist (looked for {path})",
-            help="the path is relative to the problem file",
-        )
+    path = beside(name, base, "the data file")
     columns = read_columns(path)
     observed = [f for f in fields if f in columns]
     if not observed:
@@ -173,18 +187,29 @@ def _header(path: pathlib.Path, names: list[str]) -> list[str]:
 
 def _read_npz(path: pathlib.Path) -> dict[str, np.ndarray]:
     regular_file(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if len(archive.files) > MAX_COLUMNS:
-                raise PinnError(f"'{path.name}' has {len(archive.files):,} arrays; the limit is {MAX_COLUMNS:,}")
-            total = 0
-            for name in archive.files:  # from the headers, before anything is decompressed
-                total += _check_npz_array(path, name, _npy_header(archive, name))
-            if total > MAX_BYTES // 8:  # as much as the largest CSV file holds
-                raise PinnError(f"the arrays of '{path.name}' hold {total:,} values; the limit is {MAX_BYTES // 8:,}")
-            return {name: np.asarray(archive[name], dtype=float).ravel() for name in archive.files}
+    try:  # opened here: np.load leaves its own handle open when the archive is not one
+        with open(path, "rb") as handle:
+            if handle.read(2) != b"PK":  # np.load would read an .npy array whole, whatever its size
+                raise PinnError(
+                    f"'{path.name}' is not an NPZ archive (a zip of arrays)", help="write it with numpy.savez"
+                )
+            handle.seek(0)
+            with np.load(handle, allow_pickle=False) as archive:
+                return _npz_columns(path, archive)
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
         raise PinnError(f"cannot read '{path.name}' as NPZ: {err}", help="write it with numpy.savez") from None
+
+
+def _npz_columns(path: pathlib.Path, archive) -> dict[str, np.ndarray]:
+    """The arrays of an open NPZ archive, each checked from its header before it is read."""
+    if len(archive.files) > MAX_COLUMNS:
+        raise PinnError(f"'{path.name}' has {len(archive.files):,} arrays; the limit is {MAX_COLUMNS:,}")
+    total = 0
+    for name in archive.files:  # from the headers, before anything is decompressed
+        total += _check_npz_array(path, name, _npy_header(archive, name))
+    if total > MAX_BYTES // 8:  # as much as the largest CSV file holds
+        raise PinnError(f"the arrays of '{path.name}' hold {total:,} values; the limit is {MAX_BYTES // 8:,}")
+    return {name: np.asarray(archive[name], dtype=float).ravel() for name in archive.files}
 
 
 def _npy_header(archive, name: str) -> tuple[tuple[int, ...], np.dtype]:

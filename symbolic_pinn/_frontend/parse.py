@@ -20,11 +20,13 @@ from lark import v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.visitors import Transformer_NonRecursive
 
+from .. import _limits
 from .._errors import PinnError, Span
+from .._files import read_bounded
 from . import identifiers
 from . import syntax as ast
 
-__all__ = ["parse_text", "grammar_path"]
+__all__ = ["parse_text", "grammar_path", "read_problem"]
 
 # Unicode subscript letters after ∂ (Unicode has no subscript y: `∂_y` spells it).
 _SUBSCRIPTS = dict(zip("ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ", "aeoxhklmnpstijruv"))
@@ -49,8 +51,6 @@ _TERMINAL_WORDS = {
 }
 
 _MAX_NESTING = 100
-MAX_CHARACTERS = 50_000  # a problem is a page of maths; this bounds the parser's time
-MAX_BYTES = 4 * MAX_CHARACTERS  # a file longer than this cannot hold MAX_CHARACTERS UTF-8 characters
 
 
 def grammar_path() -> pathlib.Path:
@@ -433,6 +433,13 @@ def _normalise(text: str) -> str:
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
+def read_problem(path: str | pathlib.Path) -> bytes:
+    """The bytes of a problem file, for every command: a regular file (a FIFO or /dev/zero
+    is refused, never waited on), read no further than the longest problem allowed."""
+    # a UTF-8 character is at most 4 bytes: a longer file cannot hold a problem within the limit
+    return read_bounded(path, 4 * _limits.PROBLEM_CHARACTERS.value())
+
+
 def parse_text(text: str | bytes, filename: str | None = None) -> ast.Program:
     """Parse problem text into a syntax tree; raise :class:`PinnError` on bad input.
 
@@ -455,13 +462,8 @@ def parse_text(text: str | bytes, filename: str | None = None) -> ast.Program:
                 filename=filename,
             ) from None
     text = _normalise(text)
-    if len(text) > MAX_CHARACTERS:
-        raise PinnError(
-            f"the problem is {len(text):,} characters long; the limit is {MAX_CHARACTERS:,}",
-            filename=filename,
-            help="a problem is a page of equations: move data to a `data` file",
-        )
     try:
+        _limits.PROBLEM_CHARACTERS.check(len(text), None, "this problem")
         _check_nesting(text)
         try:
             tree = _parser().parse(text + "\n")

@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 import sympy
 from sympy.core.function import AppliedUndef
 
+from .. import _limits
 from .._errors import PinnError
 from .._runtime import solids  # noqa: F401 (its shapes name themselves to geometry.named)
 from .._runtime.geometry import Shape, ShapeError, named
@@ -274,6 +275,9 @@ class _Normaliser:
                 help="build expressions from sympy.Symbol and sympy.Function; text goes to symbolic_pinn.parse",
             )
         expr = sympy.sympify(expr, strict=True)  # numbers and SymPy objects; strings were refused above
+        # the text's bound on derivatives holds here too: a derivative of order 40 is never taken
+        orders = [_order(d) for d in expr.atoms(sympy.Derivative)]
+        _limits.DERIVATIVE_ORDER.check(max(orders, default=0), None, f"a derivative in {_short(expr)}")
         result = expr.xreplace(self.rules)
         for applied in result.atoms(AppliedUndef):
             name = applied.func.__name__
@@ -424,6 +428,20 @@ def _difference(i: int, eq) -> sympy.Basic:
             help="give both sides the same number of components: one equation per component",
         )
     return eq.lhs - eq.rhs
+
+
+def _order(derivative: sympy.Derivative) -> float:
+    """The order of a derivative, nested ones included (an order that is not a number: infinite)."""
+    total = 0.0
+    while isinstance(derivative, sympy.Derivative):
+        total += sum(int(k) if k.is_Integer else math.inf for _, k in derivative.variable_count)
+        derivative = derivative.expr
+    return total
+
+
+def _short(expr) -> str:
+    text = str(expr)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _region(norm: _Normaliser, on, resolver: Resolver) -> Region:

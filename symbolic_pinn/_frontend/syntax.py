@@ -249,3 +249,16 @@ class Program(Node):
     statements: tuple[Node, ...]
     source: str
     filename: str | None
+
+
+def size(node: Node) -> int:
+    """The number of nodes of a syntax tree (iteratively: a long sum is a deep tree)."""
+    count, stack = 0, [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            stack.extend(item)
+        elif isinstance(item, Node):
+            count += 1
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return count

@@ -28,7 +28,7 @@ import numpy as np
 import sympy
 
 from .._errors import PinnError
-from .data import inside, read_columns
+from .data import beside, read_columns
 
 __all__ = ["MAX_VALUES", "TableData", "Tabulated", "check_covers", "read_table", "tabulated"]
 
@@ -63,17 +63,7 @@ def read_table(name: str, file: str, base: pathlib.Path, variables: Sequence[str
 
     Errors are PinnErrors without a location (the checker adds the call's).
     """
-    path = base / file
-    if not inside(path, base):
-        raise PinnError(
-            f"the table file '{file}' is outside the problem's directory {base}",
-            help="put the table beside the problem file (or in a folder below it) and name it relative to it",
-        )
-    if not path.exists():
-        raise PinnError(
-            f"the table file '{file}' does not exist (looked for {path})",
-            help="the path is relative to the problem file",
-        )
+    path = beside(file, base, "the table file")
     columns = read_columns(path)
     missing = [v for v in variables if v not in columns]
     if missing:

@@ -149,16 +149,34 @@ class _Orders:
     """Walks the equations inside the domain: ``orders[u][v]``, the highest order along ``v`` of
     the derivatives of field ``u`` (nested derivatives add up: D(Dx(u), x) is of order 2), and
     ``orders[u][LAPLACIAN]`` that of Δ, ∇ and ∂ₙ (div(∇u) is of order 2); ``let`` bodies are
-    followed where they are used."""
+    followed where they are used, each summarised once (what it adds to the orders of each field
+    it uses), so a function calling the one before it twice, 60 deep, is not walked 2^60 times."""
 
     def __init__(self, fields: Mapping[str, list], bodies: Mapping, variables: set):
         self.fields, self.bodies, self.variables = fields, bodies, variables
         self.orders: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        self.summaries: dict[str, dict] = {}
+        for name, body in bodies.items():  # in the program's order: a body uses the ones before it
+            self.summaries[name] = self._summary(body)
 
     def __call__(self, root) -> None:
-        stack = [(root, collections.Counter(), 0, frozenset())]  # iterative: expressions may nest deeply
+        for u, (path, depth) in self._summary(root).items():
+            own = self.orders[u]
+            for v, k in path.items():
+                own[v] = max(own[v], k)
+            own[LAPLACIAN] = max(own[LAPLACIAN], depth)
+
+    def _summary(self, root) -> dict[str, tuple[collections.Counter, int]]:
+        """For each field used under ``root``: the highest orders along each variable and of Δ there."""
+        found: dict[str, tuple[collections.Counter, int]] = {}
+
+        def use(u: str, path: collections.Counter, depth: int) -> None:
+            before, deepest = found.get(u, (collections.Counter(), 0))
+            found[u] = (before | path, max(deepest, depth))
+
+        stack = [(root, collections.Counter(), 0)]  # iterative: expressions may nest deeply
         while stack:
-            node, path, depth, seen = stack.pop()
+            node, path, depth = stack.pop()
             here = collections.Counter()
             operator = 0
             if isinstance(node, ast.Call):
@@ -179,14 +197,12 @@ class _Orders:
                 operator = max(operator, 1)
             path, depth = path + here, depth + operator
             for u, _ in _field_uses(node, self.fields):
-                own = self.orders[u]
-                for v, k in path.items():
-                    own[v] = max(own[v], k)
-                own[LAPLACIAN] = max(own[LAPLACIAN], depth)
+                use(u, path, depth)
             name = node.name.name if isinstance(node, ast.Call) else node.name if isinstance(node, ast.Name) else None
-            if name in self.bodies and name not in seen:
-                stack.append((self.bodies[name], path, depth, seen | {name}))
-            stack.extend((child, path, depth, seen) for child in _children(node))
+            for u, (inner, below) in self.summaries.get(name, {}).items():  # a body not yet summarised: itself
+                use(u, path + inner, depth + below)
+            stack.extend((child, path, depth) for child in _children(node))
+        return found
 
 
 def _field_uses(node, fields: Mapping[str, list]) -> list[tuple[str, tuple | None]]:

@@ -40,13 +40,9 @@ def _cmd_check(args) -> int:
     # parse and check only: the later stages (and JAX) are not imported, so this is quick
     from .._frontend.check import check
     from .._frontend.conditions import coverage
-    from .._frontend.parse import parse_text
+    from .._frontend.parse import parse_text, read_problem
 
-    try:
-        data = pathlib.Path(args.file).read_bytes()
-    except OSError as err:
-        raise PinnError(f"cannot read {args.file}: {err.strerror}", help="check the file name") from None
-    spec = check(parse_text(data, str(args.file)))
+    spec = check(parse_text(read_problem(args.file), str(args.file)))
     terms = ", ".join(f"{t.kind} on {t.region.describe()}" for t in spec.terms)
     fields = ", ".join(str(f) for f in spec.fields)
     print(f"{args.file}: ok — fields {fields}; {len(spec.terms)} terms ({terms})")
@@ -260,6 +256,7 @@ def _eval_points(run, args):
         return {v: np.asarray(table[v], dtype=float) for v in needed}, None
     if args.grid < 2:
         raise PinnError(f"--grid takes the points per variable, at least 2; got {args.grid}")
+    _grid_memory(args.grid, len(needed), len(fields), run.problem.network.width)
     intervals = {v.name: (float(v.lo), float(v.hi)) for v in program.variables}
     mesh = np.meshgrid(*(np.linspace(*intervals[v], args.grid) for v in needed), indexing="ij")
     columns = dict(zip(needed, mesh))
@@ -269,6 +266,25 @@ def _eval_points(run, args):
         inside = np.stack([columns[v].ravel() for v in variables], axis=-1)
         outside = (tree.distance(inside) > 1e-12).reshape(mesh[0].shape)
     return columns, outside
+
+
+def _grid_memory(grid: int, dimensions: int, fields: int, width: int) -> None:
+    """Refuse a --grid whose points would not fit in memory, before any is made."""
+    from .. import _limits
+
+    points = grid**dimensions
+    columns = dimensions + fields
+    _limits.check_memory(
+        {
+            f"{grid:,}^{dimensions} = {points:,} points × {columns} columns of float64 and their copies": points
+            * columns
+            * 8
+            * 3,
+            f"the networks' activations (width {width:,})": points * width * 4 * 2,
+        },
+        f"--grid {grid:,}",
+        "give a smaller --grid, or the points to evaluate at in a file (--points)",
+    )
 
 
 def _write_table(columns: dict, out: str | None, run_dir=None) -> None:

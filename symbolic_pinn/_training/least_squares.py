@@ -96,6 +96,8 @@ def not_squares(compiled) -> str | None:
     term = energies[0]
     what = " an integral constraint, not a mean square" if term.kind == "integral" else " an energy, not a square"
     return f"term {term.name!r} ({term.label or 'an energy'}) is{what}"
+
+
 def _weighted(residuals, pointwise: dict, count: int):
     def weighted(params, points, *key):
         r = residuals(params, points, *key)

@@ -38,7 +38,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._config import BFGS_MAX_PARAMS, TrainConfig
+from .. import _limits
+from .._config import BFGS_MAX_PARAMS, TrainConfig, training_memory
 from .._errors import PinnError
 from .._files import writable_directory
 from . import checkpoint, devices, events, least_squares, monitor, phases, sampling, steps
@@ -151,6 +152,7 @@ def train(
     """
     if resume and run_dir is None:
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
+    _check_memory(compiled, config)
     if run_dir is not None and jax.process_index() == 0:  # with several processes, process 0 writes
         writable_directory(pathlib.Path(run_dir))
     events.check(config.tensorboard, run_dir)
@@ -163,6 +165,18 @@ def train(
         return _train(
             compiled, config, (finisher, reason), run_dir, resume, on_step or (lambda step: None), callback, on_start
         )
+
+
+def _check_memory(compiled, config: TrainConfig) -> None:
+    """Refuse, before anything is allocated, settings whose training would not fit in memory."""
+    channels = max((fp.channels for term in compiled.schedule.terms for fp in term.fields), default=1)
+    networks = 1 if compiled.network.shared_network else len(compiled.ir.fields)
+    _limits.check_memory(
+        training_memory(compiled.network, config, networks, channels),
+        "training with these settings",
+        "lower --interior-points, --boundary-points, --chunk-size, --width or --depth, or split the points"
+        " with --micro-batch",
+    )
 
 
 def _train(

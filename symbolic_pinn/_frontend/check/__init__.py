@@ -42,6 +42,7 @@ class _Checker(Declarations, Geometry, Terms, Where, Files, Operators, Expressio
 
     def run(self) -> Spec:
         for statement in self.program.statements:
+            self.inlined = 0
             try:
                 getattr(self, f"_stmt_{type(statement).__name__}")(statement)
             except RecursionError:

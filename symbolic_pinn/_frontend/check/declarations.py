@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import sympy
 
 from ... import _functions as functions
+from ... import _limits
 from ..._errors import PinnError
 from ..._runtime import geometry
 from .. import syntax as ast
@@ -166,10 +169,12 @@ class Declarations(Scope):
             self._not_a_derivative(param)
         placeholders = {p.name: sympy.Dummy(p.name, real=True) for p in s.params}
         outer, self.params, self.defining = self.params, placeholders, s.name.name
+        before = self.inlined
         try:
             self._expr(s.expr)
         finally:
             self.params, self.defining = outer, None
+        self.function_sizes[s.name.name] = ast.size(s.expr) + self.inlined - before
         self._declare(s.name, "function", s)
 
     def _call_user(self, node: ast.Call, function: ast.FunctionDecl):
@@ -182,7 +187,25 @@ class Declarations(Scope):
                 node.span,
                 help=f"it is declared on line {function.span.line} as {signature}",
             )
+        name = function.name.name
         values = {p.name: self._expr(a) for p, a in zip(function.params, node.args)}
+        if self.inlining:  # the calls inside a function's body are counted in its size
+            return self._inline(function, values)
+        # counted before inlining: a function that calls the one before it twice, 60 deep, is refused at once
+        self.inlined += self.function_sizes[name]
+        _limits.INLINED_SIZE.check(self.inlined, node.span, f"this call of {name}")
+        self.inlining = True
+        try:
+            result = self._inline(function, values)
+        finally:
+            self.inlining = False
+        # an argument used several times in the body, nested (g(g(g(x))) with g(s) = s*s + s), doubles at each level
+        _limits.EXPRESSION_SIZE.check(
+            _size_up_to(result, _limits.EXPRESSION_SIZE.value() + 1), node.span, f"this call of {name}"
+        )
+        return result
+
+    def _inline(self, function: ast.FunctionDecl, values: dict):
         outer, self.params = self.params, values
         try:
             return self._expr(function.expr)
@@ -191,3 +214,9 @@ class Declarations(Scope):
 
 
 _SHAPE_OPERATORS = {"union": "∪", "difference": "\\", "intersection": "∩"}
+
+
+def _size_up_to(expr, most: int) -> int:
+    """The number of nodes of a SymPy tree, counted no further than ``most`` (a shared
+    subtree counts at each use: it is copied where the tree is differentiated or printed)."""
+    return sum(1 for _ in itertools.islice(sympy.preorder_traversal(expr), most))

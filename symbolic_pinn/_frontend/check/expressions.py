@@ -228,7 +228,7 @@ class Expressions(Scope):
             args = [self._condition(a) for a in node.args]
             return {"and": sympy.And, "or": sympy.Or, "not": sympy.Not}[node.op](*args)
         if isinstance(node, ast.Comparison):
-            values = [self._scalar(a) for a in node.operands]
+            values = [_real(self._scalar(a), a, "a comparison") for a in node.operands]
             return sympy.And(*(self._RELATIONS[op](a, b) for op, a, b in zip(node.ops, values, values[1:])))
         raise PinnError(
             "expected a condition here",
@@ -257,6 +257,12 @@ class Expressions(Scope):
     def _expr_Integral(self, node: ast.Integral):
         if isinstance(node.arg, ast.Vector) and not node.boundary:
             return self._definite_integral(node, node.arg.items)
+        if not self.variables:
+            raise PinnError(
+                "an integral over the domain before any variable is declared",
+                node.span,
+                help="declare the variables first, e.g. `x in [0, 1]`",
+            )
         integrand = self._scalar(node.arg)
         if node.boundary:
             return BoundaryIntegral(integrand)
@@ -319,6 +325,17 @@ class Expressions(Scope):
                         node.span,
                         help=f"integrate over a part of [{lo:g}, {hi:g}], e.g. ∫(..., {symbol}, {lo:g}, {hi:g})",
                     )
+
+
+def _real(value: sympy.Expr, node: ast.Node, what: str) -> sympy.Expr:
+    """``value`` if it is real: complex numbers have no order, so no comparison, max or sign."""
+    if value.has(sympy.I):
+        raise PinnError(
+            f"{what} needs a real value, and this one is complex: complex numbers are not ordered",
+            node.span,
+            help="use a real number made from it: its modulus |z|, re(z) or im(z)",
+        )
+    return value
 
 
 def _finite(expr: sympy.Expr, node: ast.Node) -> None:

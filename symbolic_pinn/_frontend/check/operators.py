@@ -16,7 +16,7 @@ from ..._errors import PinnError, Span
 from .. import ranges
 from .. import syntax as ast
 from ..spec import normal, real_imag
-from .expressions import _function_of_number_bounded
+from .expressions import _function_of_number_bounded, _real
 from .scope import ALIASES, DELTA_WIDTH, OPERATORS, SOFT_OPERATORS, Scope
 
 
@@ -119,6 +119,8 @@ class Operators(Scope):
                     help=f"write {name}({usage})",
                 )
             args = [self._scalar(a) for a in node.args]
+            if function.real:
+                args = [_real(value, a, name) for value, a in zip(args, node.args)]
             if function.arity == 1:
                 _function_of_number_bounded(function.name, args[0], node)
             return function.sympy(*args)

@@ -55,6 +55,9 @@ class Scope:
         self.shape: tuple | None = None  # (variable names, Shape) of `(x, y) in disk(...)`
         self.params: dict[str, object] = {}  # the parameters of the user function being inlined
         self.defining: str | None = None  # the user function whose body is being checked
+        self.inlined = 0  # syntax nodes of user functions inlined into the statement being checked
+        self.inlining = False  # inside a user function's body, whose calls its size counts
+        self.function_sizes: dict[str, int] = {}  # each user function's body, its own calls inlined
         self.parameters: list[str] = []  # `param k in [1, 3]`
         self.built: dict[str, geometry.Shape] = {}  # the shapes named by `let` that the domain uses
         self.tables: dict[tuple, type] = {}  # (file, variables) → the SymPy class of table(file, variables)
