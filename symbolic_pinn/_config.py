@@ -14,7 +14,7 @@ import math
 import typing
 
 from ._errors import PinnError
-from ._training.phases import FINISHERS
+from ._training.phases import FINISHERS, PHASES
 
 __all__ = ["NetworkConfig", "TrainConfig", "setting_types", "parse_devices"]
 
@@ -24,6 +24,9 @@ __all__ = ["NetworkConfig", "TrainConfig", "setting_types", "parse_devices"]
 RESUMABLE = frozenset(
     {"progress", "checkpoint_every", "log_every", "error_every", "devices", "chunk_size", "time_limit"}
 )
+# the step budgets a resumed run may change: more steps of its last phase, or of a phase after it,
+# extend a finished run (not Adam's: its budget shapes its learning-rate schedule, steps.SCHEDULES)
+EXTENDABLE = frozenset(p.budget for p in PHASES) - {"adam_steps"}
 # Gauss–Legendre nodes per integral inside an equation, unless told otherwise: exact for
 # polynomials of degree 19, and ~1e-10 relative for smooth integrands over a few units;
 # each node costs one more network evaluation per collocation point.

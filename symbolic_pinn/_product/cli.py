@@ -79,9 +79,14 @@ def _cmd_train(args) -> int:
     run_dir = pathlib.Path(args.resume or args.out or pathlib.Path("runs") / pathlib.Path(args.file).stem)
     if args.resume and args.overwrite:
         raise PinnError("--overwrite goes with --out: a resumed run continues its directory")
+    if args.resume and args.init_from:
+        raise PinnError("--init-from starts a new run, --resume continues one: give one of them")
+    config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
+    if args.resume and checkpoint.finished(run_dir, config):
+        print(_run.finished_note(run_dir), file=sys.stderr)
+        return 0
     initialize(args.coordinator, args.num_processes, args.process_id)  # several processes: join them first
     compiled = _compile(args.file, settings)
-    config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
     import jax
 
     leader = jax.process_index() == 0  # process 0 writes the run directory; the others train with it
@@ -91,7 +96,7 @@ def _cmd_train(args) -> int:
     if leader and not args.out and not args.resume:
         print(f"writing the run into {run_dir}", file=sys.stderr)
     try:
-        result = train(compiled, config, run_dir, resume=bool(args.resume))
+        result = train(compiled, config, run_dir, resume=bool(args.resume), init_from=args.init_from)
     except jax.errors.JaxRuntimeError as err:
         if jax.process_count() == 1:
             raise
@@ -161,7 +166,7 @@ def _report_failed_writes(run_dir: pathlib.Path, failed: dict[str, str], result)
 def _train_settings(args) -> dict:
     """Every setting: the defaults, then a TOML file or the checkpoint resumed, then the flags."""
     from .. import _settings
-    from .._training.checkpoint import saved_settings
+    from .run import resumed_settings
 
     given = {s.name: getattr(args, s.name) for s in _settings.SETTINGS if hasattr(args, s.name)}
     if args.resume:
@@ -170,7 +175,7 @@ def _train_settings(args) -> dict:
                 "--config and --resume do not go together: a resumed run keeps the settings of its checkpoint",
                 help="drop --config, or start a new run with --out",
             )
-        return saved_settings(args.resume) | given
+        return resumed_settings(args.resume) | given
     path = args.config or _settings.problem_toml(args.file)
     from_file = _settings.read_toml(path) if path else {}
     if path:
@@ -269,6 +274,24 @@ def _write_table(columns: dict, out: str | None) -> None:
 # flags kept from before the flags were named after the settings
 METAVARS = {int: "N", float: "X", str: "NAME"}
 ALIASES = {"adam_steps": ["--steps"], "learning_rate": ["--lr"], "final_learning_rate": ["--final-lr"]}
+
+
+def _train_epilog() -> str:
+    """``train --help``'s epilog: the TOML file, and which settings a resumed run may change (read from the code)."""
+    import textwrap
+
+    from .._config import EXTENDABLE, RESUMABLE
+
+    flags = ", ".join("--" + name.replace("_", "-") for name in sorted(RESUMABLE | EXTENDABLE))
+    resume = (
+        "--resume DIR continues DIR's last checkpoint with the settings it was started with; only these may "
+        f"change: {flags}. The time limit bounds one session (a resumed run has a new one, or none); more "
+        "--lbfgs-steps or --lm-steps extend a finished run, which otherwise is left as it is. --init-from RUN "
+        "starts a new run, with any settings, from RUN's trained parameters."
+    )
+    return TRAIN_EPILOG + "\n\n" + textwrap.fill(resume, width=88, break_on_hyphens=False)
+
+
 TRAIN_EPILOG = """\
 Every setting can also be given in the [train] table of a TOML file, under its name
 with underscores, e.g.
@@ -278,8 +301,7 @@ with underscores, e.g.
     learning_rate = 3e-3
 
 The file is --config FILE.toml, or else <problem>.toml beside the problem file if it
-exists. Flags override the file. --resume DIR continues DIR's last checkpoint with the
-settings it was started with (only --checkpoint-every and --progress may change)."""
+exists. Flags override the file."""
 
 
 def _parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -315,7 +337,11 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
 
     help = "train the networks; write metrics, code, history, parameters, plots and checkpoints"
     p = sub.add_parser(
-        "train", help=help, description=help, epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+        "train",
+        help=help,
+        description=help,
+        epilog=_train_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", help="the problem, a .pinn file")
     where = p.add_mutually_exclusive_group()
@@ -323,6 +349,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="output directory of a new run (created if needed; default runs/<problem name>)"
     )
     where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    p.add_argument(
+        "--init-from", metavar="RUN", help="start this new run from the trained parameters of the run in RUN"
+    )
     p.add_argument(
         "--overwrite", action="store_true", help="replace an earlier run in the output directory (its files are listed)"
     )

@@ -197,6 +197,7 @@ class CompiledProblem(pipeline.Compiled):
         *,
         resume: bool = False,
         overwrite: bool = False,
+        init_from=None,
         callback=None,
         plots: bool = True,
         **settings,
@@ -207,7 +208,11 @@ class CompiledProblem(pipeline.Compiled):
         it: checkpoints while it trains, then the metrics, the problem text, the generated
         code, the history, the parameters and (unless ``plots=False``) the plots, so that
         :func:`symbolic_pinn.load` reads it back.  ``resume=True`` continues the run
-        checkpointed there, with its settings.  A directory that holds an earlier run is
+        checkpointed there, with its settings (a new ``time_limit`` for this session, or none;
+        more ``lbfgs_steps`` or ``lm_steps`` extend a finished run; a finished run given none
+        is returned as :func:`symbolic_pinn.load` reads it, unchanged, with a warning).
+        ``init_from=RUN_DIR`` starts this new run from the trained parameters of another
+        (same network shapes; other settings and parameter ranges).  A directory that holds an earlier run is
         refused, as the command refuses it, unless ``overwrite=True`` (which removes that
         run's files, and says which).  ``callback(info)`` is called after every
         step with ``info.step``, ``.phase``, ``.loss``, ``.losses`` (each term's) and
@@ -219,12 +224,12 @@ class CompiledProblem(pipeline.Compiled):
         import jax
 
         from .._settings import train_config
-        from .._training.checkpoint import saved_settings
+        from .._training.checkpoint import finished
         from .._training.train import train
 
-        config = train_config(settings, saved_settings(run_dir) if resume and run_dir is not None else None)
+        config = train_config(settings, resumed_settings(run_dir) if resume and run_dir is not None else None)
         if run_dir is None:
-            return Run.of(train(self, config, callback=callback))
+            return Run.of(train(self, config, init_from=init_from, callback=callback))
         run_dir = pathlib.Path(run_dir)
         leader = jax.process_index() == 0  # with several processes, process 0 writes
         text = problem_text(self)  # a SymPy-built problem that cannot be saved is refused before training
@@ -233,7 +238,10 @@ class CompiledProblem(pipeline.Compiled):
         if leader and not resume:  # a resumed run continues its directory
             claim(run_dir, overwrite, replace="overwrite=True", resume="resume=True", other="another run_dir")
             create(run_dir)
-        record = train(self, config, run_dir, resume=resume, callback=callback)
+        if resume and finished(run_dir, config):
+            warnings.warn(finished_note(run_dir), stacklevel=2)
+            return load(run_dir)
+        record = train(self, config, run_dir, resume=resume, init_from=init_from, callback=callback)
         if leader:
             settings = dataclasses.asdict(config) | self.network_settings
             _, failed = write(run_dir, self, record, settings, text=text, plots=plots)
@@ -241,6 +249,24 @@ class CompiledProblem(pipeline.Compiled):
                 listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
                 warnings.warn(f"could not write in {run_dir}: {listing}", stacklevel=2)
         return Run.of(record, run_dir)
+
+
+def resumed_settings(run_dir) -> dict:
+    """The settings a resumed run starts from: its checkpoint's, but the time limit (which bounds
+    one session: a resumed run has a new one, or none)."""
+    from .._training.checkpoint import saved_settings
+
+    saved = saved_settings(run_dir)
+    saved.pop("time_limit", None)
+    return saved
+
+
+def finished_note(run_dir) -> str:
+    """What resuming a finished run says: nothing to do, and how to give it more."""
+    from .._config import EXTENDABLE
+
+    more = " or ".join(sorted(EXTENDABLE))
+    return f"the run in {run_dir} is finished; nothing changed (more {more} extend it)"
 
 
 @functools.wraps(pipeline.compile)

@@ -21,6 +21,9 @@ was finite are returned, never lost.  With a run directory, a checkpoint (parame
 optimiser state, step, phase, points, weights, history, settings) is written every
 ``checkpoint_every`` steps, on Ctrl-C or SIGTERM and at the end; ``resume=True``
 continues from it and reaches the same parameters, to the bit, as a run that was never stopped.
+A resumed finished run given more steps of its last phase, or a phase after it
+(``checkpoint.EXTENDABLE``), goes on from its parameters with that phase.
+``init_from`` starts a new run (other settings, other ranges) from another run's trained parameters.
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ def train(
     run_dir: str | os.PathLike | None = None,
     *,
     resume: bool = False,
+    init_from: str | os.PathLike | None = None,
     on_step: Callable[[int], None] | None = None,
     callback: Callable[[monitor.StepInfo], bool | None] | None = None,
 ) -> TrainResult:
@@ -110,7 +114,10 @@ def train(
         compiled: the result of :func:`symbolic_pinn.compile`.
         config: the settings.
         run_dir: where checkpoints go (none without it).
-        resume: continue from the checkpoint in ``run_dir`` (same problem and settings).
+        resume: continue from the checkpoint in ``run_dir`` (same problem and settings; a new time
+            limit, or none; more steps of the last phases).
+        init_from: a run directory whose trained parameters this new run starts from (the
+            networks must have the same shapes).
         on_step: called after every step with the number of steps done.
         callback: called after every step with a :class:`StepInfo` (step, phase, loss,
             each term's loss, parameters); returning True stops training there, with a
@@ -118,20 +125,25 @@ def train(
     """
     if resume and run_dir is None:
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
+    if resume and init_from is not None:
+        raise PinnError("init_from starts a new run, resume=True continues one: give one of them")
     if run_dir is not None and jax.process_index() == 0:  # with several processes, process 0 writes
         writable_directory(pathlib.Path(run_dir))
     # a checkpoint from before the bfgs phase existed had L-BFGS as its finisher
     finisher = checkpoint.index(run_dir).get("finisher", "lbfgs") if resume else finisher_for(compiled, config)
     float64 = config.float64 or any(phase.float64 for phase in phases.running(config, finisher))
     with precision(float64):
-        return _train(compiled, config, finisher, run_dir, resume, on_step or (lambda step: None), callback)
+        on_step = on_step or (lambda step: None)
+        return _train(compiled, config, finisher, run_dir, resume, init_from, on_step, callback)
 
 
-def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, on_step, callback) -> TrainResult:
+def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, init_from, on_step, callback):
     dtype = jnp.float64 if config.float64 else jnp.float32
     placement = devices.placement(config.devices)
     steppers = steps.kept_step_functions(compiled, config, finisher, placement)
     params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
+    if init_from is not None:
+        params = checkpoint.initial_params(init_from, params)
     weights = _weights.initial_weights(compiled, dtype)
     collocation = sampling.Collocation(compiled, config, dtype, placement)
     adapt = Adapt(collocation, _weights.Balancing(compiled, config), placement)
@@ -187,6 +199,7 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
         "stopped": stopped,
         "signal": signals.received,
         "resumed": resume,
+        "init_from": None if init_from is None else str(init_from),
         "checkpoint_step": checkpoints.written,
         "notes": notes,  # warnings about the result (an error that could not be computed, a failed write)
         "compile_seconds": watch.compile_seconds,
