@@ -345,9 +345,26 @@ def extended(meta: dict, config: TrainConfig, finisher: str) -> tuple[str, ...]:
     )
 
 
+def keeps_settings(run_dir, meta: dict, config: TrainConfig) -> None:
+    """Refuse a resume of the checkpoint ``meta`` with settings that change its numbers (but
+    RESUMABLE's and EXTENDABLE's)."""
+    saved = TrainConfig().numerics() | meta["settings"]  # a setting newer than the checkpoint had its default then
+    numerics = {k: v for k, v in config.numerics().items() if k not in EXTENDABLE}
+    changed = {k: (saved.get(k), v) for k, v in numerics.items() if saved.get(k) != v}
+    if changed:
+        listing = ", ".join(f"{k} was {old!r}, now {new!r}" for k, (old, new) in changed.items())
+        raise PinnError(
+            f"a resumed run keeps the settings of its checkpoint: {listing}",
+            help=f"drop those settings (only {', '.join(sorted(RESUMABLE | EXTENDABLE))} may change), "
+            "or start a new run with --out",
+        )
+
+
 def finished(run_dir, config: TrainConfig) -> bool:
-    """Whether the run in ``run_dir`` is finished, and ``config`` (its settings, resumed) adds no step to it."""
+    """Whether the run in ``run_dir`` is finished, and ``config`` (its settings, resumed) adds no step to it
+    (settings that may not change are refused first)."""
     meta = index(run_dir)
+    keeps_settings(run_dir, meta, config)
     return meta["phase"] == phases.DONE and not extended(meta, config, meta.get("finisher", "lbfgs"))
 
 
@@ -385,18 +402,7 @@ def resume(run_dir, compiled, config: TrainConfig, params, weights, steppers: di
             f"the checkpoint in {run_dir} was written for another problem or network (the generated code differs)",
             help="resume with the same problem file, --width and --depth, or start a new run with --out",
         )
-    free = RESUMABLE | EXTENDABLE | set(compiled.network_settings)
-    saved = {k: v for k, v in meta["settings"].items() if k not in free}
-    saved = TrainConfig().numerics() | saved  # a setting newer than the checkpoint had its default then
-    numerics = {k: v for k, v in config.numerics().items() if k not in EXTENDABLE}
-    changed = {k: (saved.get(k), v) for k, v in numerics.items() if saved.get(k) != v}
-    if changed:
-        listing = ", ".join(f"{k} was {old!r}, now {new!r}" for k, (old, new) in changed.items())
-        raise PinnError(
-            f"a resumed run keeps the settings of its checkpoint: {listing}",
-            help=f"drop those settings (only {', '.join(sorted(RESUMABLE | EXTENDABLE))} may change), "
-            "or start a new run with --out",
-        )
+    keeps_settings(run_dir, meta, config)
     phase = meta["phase"]
     dropped = set(meta["steps"]) - set(steppers)
     if dropped:
