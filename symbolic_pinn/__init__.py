@@ -35,6 +35,8 @@ _EXPORTS = {
     "PinnError": "_errors",
     "IllPosedWarning": "_errors",
     "QuadratureWarning": "_errors",
+    "OutsideWarning": "_errors",
+    "ExactWarning": "_errors",
     "Span": "_errors",
     "Spec": "_frontend.spec",
     "Equation": "_frontend.sympy_input",

@@ -15,7 +15,7 @@ import sys
 import typing
 import warnings
 
-from .._errors import IllPosedWarning, PinnError, QuadratureWarning
+from .._errors import ExactWarning, IllPosedWarning, OutsideWarning, PinnError, QuadratureWarning
 
 __all__ = ["main"]
 
@@ -187,13 +187,21 @@ def _cmd_eval(args) -> int:
     from .._training.train import precision
     from . import run as _run
 
+    if args.out is not None and pathlib.Path(args.out).suffix.lower() not in WRITERS:
+        raise PinnError(
+            f"cannot write {args.out}: unknown suffix {pathlib.Path(args.out).suffix or '(none)'}",
+            help=f"give --out FILE{' or FILE'.join(WRITERS)}, or no --out for CSV on stdout",
+        )
+    extrapolate = args.outside == "extrapolate"
     # a --float64 run is loaded and evaluated in float64
     with precision(_run.trained_in_float64(args.run_dir)):
         run = _run.load(args.run_dir)
         columns, outside = _eval_points(run, args)
         for name in args.field or run.fields:
-            values = _numpy(run.field(name)(*(columns[a] for a in run.problem.module.FIELDS[name])))
-            if outside is not None:
+            # on a grid, the points outside a shape are expected: NaN there without a warning
+            field = run.field(name, extrapolate, "extrapolate" if outside is not None else args.outside)
+            values = _numpy(field(*(columns[a] for a in run.problem.module.FIELDS[name])))
+            if outside is not None and not extrapolate:
                 values[outside] = float("nan")
             columns[name] = values
     _write_table(columns, args.out)
@@ -224,8 +232,10 @@ def _eval_points(run, args):
     if args.points is not None:
         path = pathlib.Path(args.points)
         if not path.is_file():
-            raise PinnError(f"no file {path}", help="give a CSV file with a header naming the variables, or an NPZ")
-        table = read_columns(path)
+            raise PinnError(
+                f"no file {path}", help="give a CSV (or .txt) file with a header naming the variables, or an NPZ"
+            )
+        table = read_columns(path, what="points")
         missing = [v for v in needed if v not in table]
         if missing:
             raise PinnError(
@@ -246,11 +256,14 @@ def _eval_points(run, args):
     return columns, outside
 
 
+WRITERS = (".csv", ".npz")  # the suffixes eval --out writes
+
+
 def _write_table(columns: dict, out: str | None) -> None:
     """Write named columns as CSV (a header row; stdout without ``out``) or NPZ (arrays as they are)."""
     import numpy as np
 
-    if out is not None and out.endswith(".npz"):
+    if out is not None and out.lower().endswith(".npz"):
         try:
             np.savez(out, **columns)
         except OSError as err:
@@ -371,12 +384,22 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help=help, description=help)
     p.add_argument("run_dir", metavar="RUN_DIR", help="the --out directory of a `symbolic-pinn train` run")
     at = p.add_mutually_exclusive_group(required=True)
-    at.add_argument("--points", metavar="FILE", help="a CSV file with a header row naming the variables, or an NPZ")
+    at.add_argument(
+        "--points",
+        metavar="FILE",
+        help="a CSV (or whitespace-separated .txt) file with a header row naming the variables, or an NPZ",
+    )
     at.add_argument(
         "--grid", type=int, metavar="N", help="N points per variable over the domain's intervals (NaN outside a shape)"
     )
     p.add_argument("--out", metavar="FILE", help="where to write: FILE.csv or FILE.npz (default: CSV on stdout)")
     p.add_argument("--field", action="append", metavar="NAME", help="a field to evaluate (default: all); repeatable")
+    p.add_argument(
+        "--outside",
+        choices=["nan", "extrapolate"],
+        default="nan",
+        help="at points outside the domain: NaN, with a warning saying how many (default), or the network's values",
+    )
     p.set_defaults(run=_cmd_eval)
     return parser
 
@@ -409,9 +432,13 @@ def _add_setting_flags(parser: argparse.ArgumentParser, network_only: bool = Fal
             )
 
 
+OURS = (IllPosedWarning, QuadratureWarning, OutsideWarning, ExactWarning)  # printed as `warning: ...`
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """An IllPosedWarning or QuadratureWarning as one line, ``warning: ...``; other warnings as Python shows them."""
-    if issubclass(category, (IllPosedWarning, QuadratureWarning)):
+    """One of our warnings (IllPosedWarning, QuadratureWarning, ...) as one line, ``warning: ...``;
+    other warnings as Python shows them."""
+    if issubclass(category, OURS):
         print(f"warning: {message}", file=sys.stderr)
     else:
         (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
@@ -425,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
+            for category in (OutsideWarning, ExactWarning):  # what the command says, never an exception
+                warnings.simplefilter("always", category)
             return args.run(args)
     except PinnError as err:
         print(err.render(), file=sys.stderr)

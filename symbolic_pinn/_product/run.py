@@ -41,7 +41,7 @@ from collections.abc import Callable
 from .. import _files
 from .._compiler import pipeline
 from .._config import TrainConfig
-from .._errors import PinnError
+from .._errors import OutsideWarning, PinnError
 from .._training import checkpoint
 
 __all__ = [
@@ -78,27 +78,62 @@ SYMPY_LABELS = "sympy_labels"  # in metrics.json: the terms' labels of a problem
 # ---- the result ---------------------------------------------------------------------------
 
 
-def field_function(problem, params, name: str, extrapolate: bool = False) -> Callable:
+OUTSIDE = ("nan", "extrapolate")  # what a field gives outside the domain: NaN (with a warning), or the network's value
+ROUNDING = 1e-6  # a point this far outside the domain (relative to its size) is on its boundary: inside
+
+
+def field_function(problem, params, name: str, extrapolate: bool = False, outside: str = "nan") -> Callable:
     """Field ``name`` of a compiled problem with ``params``, as a function of its coordinates.
 
     The function broadcasts its arguments together (scalars, arrays, meshgrids) and
     returns an array of their common shape; positional arguments follow the field's
     declaration, keywords name them.
 
-    A parameter (``param k in [1, 3]``) given outside its interval is refused with a
-    ``PinnError`` — the network never saw such a k — unless ``extrapolate=True``.  Only
-    concrete values are checked: under ``jax.jit`` the values are not known.
+    At points outside the domain (a variable outside its interval, or a point outside
+    the shape; points on the boundary, to rounding, are inside) the value is NaN, with an
+    :class:`OutsideWarning` saying how many, unless ``outside="extrapolate"``.  A
+    parameter (``param k in [1, 3]``) given outside its interval is refused with a
+    ``PinnError`` — the network never saw such a k — unless ``extrapolate=True`` (which
+    also means ``outside="extrapolate"``).  Only concrete values are checked: under
+    ``jax.jit`` the values are not known.  Parameters trained in float64 are evaluated
+    in float64.
     """
     import jax
     import jax.numpy as jnp
+    import numpy as np
+
+    from .._training.train import result_precision
 
     names = problem.module.FIELDS
     if name not in names:
         raise PinnError(f"no field {name!r} in this problem", help=f"the fields are: {', '.join(names)}")
+    if outside not in OUTSIDE:
+        raise PinnError(f"unknown outside={outside!r}", help=f"choose one of: {', '.join(OUTSIDE)}")
     args = tuple(names[name])
     network = problem.module.fields(params)[name]
-    ranges = {v.name: (float(v.lo), float(v.hi)) for v in problem.ir.variables if v.name in problem.ir.parameters}
+    program = problem.ir
+    ranges = {v.name: (float(v.lo), float(v.hi)) for v in program.variables if v.name in program.parameters}
     checked = () if extrapolate else tuple(a for a in args if a in ranges)
+    masked = outside == "nan" and not extrapolate
+    intervals = {
+        v.name: (float(v.lo), float(v.hi)) for v in program.variables if v.name in args and v.name not in ranges
+    }
+    shape = program.shape if program.shape is not None and set(program.shape[0]) <= set(args) else None
+
+    def outside_points(given: dict) -> np.ndarray:
+        """Where the concrete points ``given`` (broadcast) lie outside the domain."""
+        arrays = np.broadcast_arrays(*(np.asarray(given[a], dtype=float) for a in args))
+        columns = dict(zip(args, arrays))
+        far = np.zeros(arrays[0].shape, dtype=bool)
+        for v, (lo, hi) in intervals.items():
+            slack = ROUNDING * max(hi - lo, abs(lo), abs(hi))
+            far |= (columns[v] < lo - slack) | (columns[v] > hi + slack)
+        if shape is not None:
+            variables, tree = shape
+            size = max(hi - lo for v, (lo, hi) in intervals.items() if v in variables)
+            flat = np.stack([columns[v].ravel() for v in variables], axis=-1)
+            far |= (tree.distance(flat) > ROUNDING * size).reshape(far.shape)
+        return far
 
     def evaluate(*coordinates, **named):
         for key in named:
@@ -107,13 +142,25 @@ def field_function(problem, params, name: str, extrapolate: bool = False) -> Cal
         given = dict(zip(args, coordinates)) | named
         if len(coordinates) > len(args) or set(given) != set(args):
             raise TypeError(f"{name} takes its {len(args)} coordinates {', '.join(args)}; got {len(given)}")
+        concrete = not any(isinstance(given[a], jax.core.Tracer) for a in args)
         for a in checked:
             if not isinstance(given[a], jax.core.Tracer):
                 _in_range(name, a, given[a], *ranges[a])
-        dtype = jnp.result_type(float)
-        arrays = jnp.broadcast_arrays(*(jnp.asarray(given[a], dtype=dtype) for a in args))
-        shape = arrays[0].shape
-        return network(*(a.reshape(-1) for a in arrays)).reshape(shape)
+        with result_precision(params):  # float64 parameters: evaluated in float64 (no truncation warnings)
+            dtype = jnp.result_type(float)
+            arrays = jnp.broadcast_arrays(*(jnp.asarray(given[a], dtype=dtype) for a in args))
+            values = network(*(a.reshape(-1) for a in arrays)).reshape(arrays[0].shape)
+            far = outside_points(given) if masked and concrete and (intervals or shape) else None
+            if far is not None and far.any():
+                warnings.warn(
+                    f"{int(far.sum()):,} of {far.size:,} points are outside the domain {name} was trained on: "
+                    f"their values are NaN (outside='extrapolate', or eval's --outside extrapolate, "
+                    "gives the network's values there)",
+                    OutsideWarning,
+                    stacklevel=2,
+                )
+                values = jnp.where(far, jnp.nan, values)
+        return values
 
     evaluate.__name__ = evaluate.__qualname__ = name
     evaluate.__doc__ = f"The trained field {name}({', '.join(args)}), broadcast over its arguments."
@@ -173,9 +220,10 @@ class Run:
     def fields(self) -> tuple[str, ...]:
         return tuple(self.problem.module.FIELDS)
 
-    def field(self, name: str, extrapolate: bool = False) -> Callable:
-        """Field ``name`` as a vectorised JAX function of its coordinates (see :func:`field_function`)."""
-        return field_function(self.problem, self.params, name, extrapolate)
+    def field(self, name: str, extrapolate: bool = False, outside: str = "nan") -> Callable:
+        """Field ``name`` as a vectorised JAX function of its coordinates: NaN outside the domain
+        unless ``outside="extrapolate"`` (see :func:`field_function`)."""
+        return field_function(self.problem, self.params, name, extrapolate, outside)
 
 
 TrainResult = Run  # the name of what problem.train returned before runs and results were one class
