@@ -46,7 +46,18 @@ def _cmd_check(args) -> int:
     terms = ", ".join(f"{t.kind} on {t.region.describe()}" for t in spec.terms)
     fields = ", ".join(str(f) for f in spec.fields)
     print(f"{args.file}: ok — fields {fields}; {len(spec.terms)} terms ({terms})")
+    _check_exact(spec)
     return 0
+
+
+def _check_exact(spec) -> None:
+    """Warn of each equation or condition the problem's ``exact`` solutions do not satisfy (compiles
+    the problem, so only where there is an exact solution)."""
+    if spec.exact:
+        from .._compiler.exact import unsatisfied
+
+        for sentence in unsatisfied(spec):
+            warnings.warn(sentence, ExactWarning, stacklevel=2)
 
 
 def _cmd_derive(args) -> int:
@@ -59,6 +70,7 @@ def _cmd_derive(args) -> int:
 
 def _cmd_compile(args) -> int:
     compiled = _compile(args.file, vars(args))
+    _check_exact(compiled.spec)
     if args.emit == "ir":
         text = compiled.format_ir()
     elif args.emit == "plan":
