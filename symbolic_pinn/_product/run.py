@@ -225,6 +225,59 @@ class Run:
         unless ``outside="extrapolate"`` (see :func:`field_function`)."""
         return field_function(self.problem, self.params, name, extrapolate, outside)
 
+    def plot(self, kind: str | None = None, field: str | None = None) -> dict:
+        """The run's figures, as matplotlib ``Figure`` objects named as their files are (without
+        ``.png``): ``{"loss": ..., "solution_u": ..., "error_u": ...}`` (``plots.figures``: the
+        loss of every term; each field, with snapshots at a few times or parameter values;
+        its error where there is an exact solution).  ``kind`` ("loss", "solution", "error")
+        and ``field`` keep only those.
+
+        >>> run.plot("solution", "u")["solution_u"].savefig("u.pdf")   # doctest: +SKIP
+        """
+        from . import plots
+
+        if kind is not None and kind not in PLOT_FILES:
+            raise PinnError(f"no plot of kind {kind!r}", help=f"the kinds: {', '.join(PLOT_FILES)}")
+        if field is not None and field not in self.fields:
+            raise PinnError(f"no field {field!r} in this run", help=f"the fields are: {', '.join(self.fields)}")
+        return {
+            PLOT_FILES[k].format(f).removesuffix(".png"): figure
+            for k, f, figure in plots.figures(self.problem, self)
+            if kind in (None, k) and field in (None, f)
+        }
+
+    def save(self, run_dir=None, *, overwrite: bool = False) -> list[str]:
+        """Write the run into ``run_dir`` as ``problem.train(run_dir)`` does (metrics, problem,
+        code, history, parameters, plots; no checkpoint), for a run trained without one; or,
+        without ``run_dir``, the plots missing from the run's own directory (a run trained
+        with ``plots=False``).  Returns the names of the files written.
+        """
+        if run_dir is None:
+            if self.run_dir is None:
+                raise PinnError("this run has no directory", help="give run.save(run_dir) a directory to write into")
+            missing = [n for n in self.plot_files() if not (self.run_dir / n).is_file()]
+            return write_plots(self.run_dir, self.problem, self) if missing else []
+        run_dir = pathlib.Path(run_dir)
+        claim(
+            run_dir,
+            overwrite,
+            replace="overwrite=True",
+            resume="problem.train(run_dir, resume=True)",
+            other="another run_dir",
+        )
+        create(run_dir)
+        settings = dataclasses.asdict(self.config) | self.problem.network_settings
+        written, failed = write(run_dir, self.problem, self, settings, text=problem_text(self.problem))
+        if failed:
+            listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
+            raise PinnError(f"could not write in {run_dir}: {listing}")
+        return written
+
+    def plot_files(self) -> list[str]:
+        """The names of the run's plot files."""
+        names = [PLOT_FILES["loss"]] + [PLOT_FILES["solution"].format(f) for f in self.fields]
+        return names + [PLOT_FILES["error"].format(f) for f in self.fields if f in self.problem.module.EXACT]
+
 
 TrainResult = Run  # the name of what problem.train returned before runs and results were one class
 
