@@ -42,10 +42,17 @@ def _cmd_check(args) -> int:
         data = pathlib.Path(args.file).read_bytes()
     except OSError as err:
         raise PinnError(f"cannot read {args.file}: {err.strerror}", help="check the file name") from None
+    from .._compiler.hard import built_in
+    from .._compiler.lower import lower
+    from .._compiler.pipeline import build_in
+    from .._config import NetworkConfig
+
     spec = check(parse_text(data, str(args.file)))
     terms = ", ".join(f"{t.kind} on {t.region.describe()}" for t in spec.terms)
     fields = ", ".join(str(f) for f in spec.fields)
     print(f"{args.file}: ok — fields {fields}; {len(spec.terms)} terms ({terms})")
+    for name, labels in built_in(build_in(lower(spec), NetworkConfig())[1]).items():  # the default settings'
+        print(f"  built into {name}'s network: {'; '.join(labels)}")
     _check_exact(spec)
     return 0
 

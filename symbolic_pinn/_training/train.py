@@ -187,6 +187,7 @@ def _train(compiled, config: TrainConfig, finisher: str, run_dir, resume: bool, 
         "rel_l2": relative_l2(compiled, params, notes=notes, chunk_size=config.chunk_size),
         "rel_l2_by_param": relative_l2_by_parameter(compiled, params, notes=notes, chunk_size=config.chunk_size),
         "unknowns": {k: float(v) for k, v in params.get("unknowns", {}).items()},
+        "built_in": getattr(compiled, "built_in", {}),  # the conditions built into each network (not terms)
         "loss": final_loss,
         "losses": final_terms,
         "weights": dict(weights),
