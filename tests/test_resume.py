@@ -144,3 +144,12 @@ def test_train_help_lists_every_setting_a_resume_may_change(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for name in RESUMABLE | EXTENDABLE:
         assert "--" + name.replace("_", "-") in text.split("only these may change:")[1]
+
+
+def test_a_finished_run_whose_results_are_missing_resumes_to_write_them(capsys, problem, finished, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(finished, out)
+    (out / "metrics.json").unlink()  # its writing failed (a full disk)
+    code, stdout, err = run(capsys, "train", problem, "--resume", out)
+    assert code == 0, err
+    assert "is finished" not in err and json.loads((out / "metrics.json").read_text())["steps"] == 25

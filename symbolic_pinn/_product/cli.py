@@ -101,7 +101,7 @@ def _cmd_train(args) -> int:
     if args.resume and args.init_from:
         raise PinnError("--init-from starts a new run, --resume continues one: give one of them")
     config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
-    if args.resume and checkpoint.finished(run_dir, config):
+    if args.resume and _run.finished(run_dir, config):
         print(_run.finished_note(run_dir), file=sys.stderr)
         return 0
     initialize(args.coordinator, args.num_processes, args.process_id)  # several processes: join them first

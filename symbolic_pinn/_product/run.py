@@ -362,6 +362,14 @@ def resumed_settings(run_dir) -> dict:
     return saved
 
 
+def finished(run_dir, config) -> bool:
+    """Whether the run in ``run_dir`` is finished, its results written, and ``config`` (its
+    settings, resumed) adds no step to it: a resume has nothing to do.  A finished checkpoint
+    whose results could not be written (a full disk) is resumed, to write them."""
+    run_dir = pathlib.Path(run_dir)
+    return checkpoint.finished(run_dir, config) and all((run_dir / name).is_file() for name in FINISHED)
+
+
 def finished_note(run_dir) -> str:
     """What resuming a finished run says: nothing to do, and how to give it more."""
     from .._config import EXTENDABLE
