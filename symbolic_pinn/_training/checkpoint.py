@@ -40,7 +40,7 @@ from .steps import STEP_SETTINGS, strong, upcast
 
 __all__ = [
     "exists", "load", "save", "index", "saved_settings", "Checkpoints", "resume", "finished", "extended",
-    "initial_params", "to_arrays", "from_arrays",
+    "keeps_settings", "initial_params", "to_arrays", "from_arrays",
 ]  # fmt: skip
 
 INDEX = "checkpoint.json"
@@ -345,7 +345,7 @@ def extended(meta: dict, config: TrainConfig, finisher: str) -> tuple[str, ...]:
     )
 
 
-def keeps_settings(run_dir, meta: dict, config: TrainConfig) -> None:
+def keeps_settings(meta: dict, config: TrainConfig) -> None:
     """Refuse a resume of the checkpoint ``meta`` with settings that change its numbers (but
     RESUMABLE's and EXTENDABLE's)."""
     saved = TrainConfig().numerics() | meta["settings"]  # a setting newer than the checkpoint had its default then
@@ -364,11 +364,11 @@ def finished(run_dir, config: TrainConfig) -> bool:
     """Whether the run in ``run_dir`` is finished, and ``config`` (its settings, resumed) adds no step to it
     (settings that may not change are refused first)."""
     meta = index(run_dir)
-    keeps_settings(run_dir, meta, config)
+    keeps_settings(meta, config)
     return meta["phase"] == phases.DONE and not extended(meta, config, meta.get("finisher", "lbfgs"))
 
 
-def initial_params(run_dir, template, where=None) -> typing.Any:
+def initial_params(run_dir, template) -> typing.Any:
     """The trained parameters of the run in ``run_dir``, shaped like ``template`` and of its dtypes:
     where a new run starts from (``init_from``)."""
     _, arrays = load(run_dir)
@@ -402,7 +402,7 @@ def resume(run_dir, compiled, config: TrainConfig, params, weights, steppers: di
             f"the checkpoint in {run_dir} was written for another problem or network (the generated code differs)",
             help="resume with the same problem file, --width and --depth, or start a new run with --out",
         )
-    keeps_settings(run_dir, meta, config)
+    keeps_settings(meta, config)
     phase = meta["phase"]
     dropped = set(meta["steps"]) - set(steppers)
     if dropped:
