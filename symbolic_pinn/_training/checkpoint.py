@@ -405,12 +405,12 @@ def resume(run_dir, compiled, config: TrainConfig, params, weights, steppers: di
     keeps_settings(meta, config)
     phase = meta["phase"]
     dropped = set(meta["steps"]) - set(steppers)
-    if dropped:
+    if any((ABSENT_MEANS | meta["settings"]).get(phases.BY_NAME[p].budget) for p in dropped):  # lm_steps given 0
         raise PinnError(
             f"the run in {run_dir} went through {', '.join(sorted(dropped))}, which these settings leave out",
             help="resume with that phase's step budget, or start a new run with --out",
         )
-    if phase != phases.DONE and phase not in steppers:
+    if phase != phases.DONE and phase not in steppers or dropped:
         raise damaged(run_dir, f"its phase {phase!r} and steps {meta['steps']} do not fit its settings")
     more = extended(meta, config, meta.get("finisher", "lbfgs"))
     # the arrays of a run past a float64 phase are float64
