@@ -1,6 +1,7 @@
 """The training loop: for each phase of the run, in order, step until a stop rule says stop.
 
     for each phase (phases.PHASES, those this run goes through):
+        a signal or the time limit: checkpoint, and stop (resumably) before entering it
         enter it: a fresh optimiser state (float64 first, for a float64 phase)
         until its budget is spent or its loss is flat (stopping.natural_end):
             a signal or the time limit (this session's, its compiles included): checkpoint, and stop (resumably)
@@ -94,6 +95,7 @@ class Loop:
                 if phases.index(leg.name) < phases.index(run.phase):
                     continue  # done before a resume
                 if run.phase != leg.name:
+                    self.check_outside(run, leg)  # before building its optimiser's state and compiling its step
                     self.enter(run, leg)
                 ended = None
                 while ended is None and stopping.natural_end(run, leg) is None:
