@@ -325,7 +325,6 @@ class CompiledProblem(pipeline.Compiled):
         import jax
 
         from .._settings import train_config
-        from .._training.checkpoint import finished
         from .._training.train import train
 
         config = train_config(settings, resumed_settings(run_dir) if resume and run_dir is not None else None)
