@@ -36,6 +36,8 @@ _EXPORTS = {
     "IllPosedWarning": "_errors",
     "QuadratureWarning": "_errors",
     "ReadingWarning": "_errors",
+    "OutsideWarning": "_errors",
+    "ExactWarning": "_errors",
     "Span": "_errors",
     "Spec": "_frontend.spec",
     "Equation": "_frontend.sympy_input",

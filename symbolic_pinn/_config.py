@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from . import _limits
 from ._errors import PinnError
-from ._training.phases import FINISHERS
+from ._training.phases import FINISHERS, PHASES
 
 __all__ = [
     "NetworkConfig", "TrainConfig", "bound_error", "setting_types", "parse_devices", "training_memory", "RENAMED",
@@ -29,6 +29,9 @@ __all__ = [
 RESUMABLE = frozenset(
     {"progress", "checkpoint_every", "log_every", "error_every", "devices", "chunk_size", "time_limit", "tensorboard"}
 )
+# the step budgets a resumed run may change: more steps of its last phase, or of a phase after it,
+# extend a finished run (not Adam's: its budget shapes its learning-rate schedule, steps.SCHEDULES)
+EXTENDABLE = frozenset(p.budget for p in PHASES) - {"adam_steps"}
 # Gauss–Legendre nodes per integral inside an equation, unless told otherwise: exact for
 # polynomials of degree 19, and ~1e-10 relative for smooth integrands over a few units;
 # each node costs one more network evaluation per collocation point.
@@ -286,8 +289,8 @@ class TrainConfig:
     )
     tensorboard: bool = _setting(
         False,
-        "write TensorBoard event files (each term's loss, held-out loss, errors, learning rate) into"
-        " RUN_DIR/tensorboard as the run goes (pip install symbolic-pinn[tensorboard])",
+        "write TensorBoard event files (the loss of each term and on the points held out, the errors, the"
+        " learning rate) into RUN_DIR/tensorboard as the run goes (needs the optional extra tensorboard)",
     )
     # collocation points and loss weights during Adam: see _sampling and _weights
     sampler: str = _setting(

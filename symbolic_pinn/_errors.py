@@ -42,6 +42,14 @@ class QuadratureWarning(UserWarning):
     """An integral inside an equation that ``quadrature_order`` Gauss–Legendre nodes do not resolve."""
 
 
+class OutsideWarning(UserWarning):
+    """A trained field evaluated at points outside the domain it was trained on (their values are NaN)."""
+
+
+class ExactWarning(UserWarning):
+    """An ``exact`` solution that does not satisfy an equation or condition of its problem."""
+
+
 class PinnError(Exception):
     """A problem that symbolic_pinn cannot accept, with where and what to do.
 

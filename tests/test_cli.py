@@ -56,7 +56,10 @@ def rendered_error(path: pathlib.Path) -> str:
 def test_check_ok(capsys):
     code, out, err = run(capsys, "check", POISSON)
     assert code == 0
-    assert out == f"{POISSON}: ok — fields u(x, y); 2 terms (residual on interior, residual on boundary)\n"
+    assert out == (
+        f"{POISSON}: ok — fields u(x, y); 2 terms (residual on interior, residual on boundary)\n"
+        "  built into u's network: u = 0 on ∂Ω\n"
+    )
     assert err == ""
 
 

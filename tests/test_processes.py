@@ -136,6 +136,7 @@ def test_one_process_resumes_the_checkpoint_of_the_pair(pair, one, tmp_path):
     """Process 0 gathered every point into the checkpoint: one process reads it whole."""
     where, _ = pair
     shutil.copytree(where / "run", tmp_path / "run")
+    (tmp_path / "run" / "metrics.json").unlink()  # a finished run with its results would have nothing to do
     compiled = symbolic_pinn.compile(symbolic_pinn.parse(PROBLEM, "p.pinn"), **NETWORK)
     resumed = compiled.train(tmp_path / "run", resume=True, progress=False)
     two = symbolic_pinn.load(where / "run")

@@ -469,8 +469,12 @@ print("imported:", " ".join(heavy) or "nothing heavy")
 """
 
 
-# (checking a shaped domain imports JAX today: its bounds come from _runtime, beside the JAX code)
-@pytest.mark.parametrize("argv", [["--help"], ["check", str(POISSON)]], ids=" ".join)
+# (checking a shaped domain imports JAX today: its bounds come from _runtime, beside the JAX code;
+# so does checking an `exact` solution against the problem, which evaluates the generated code)
+NO_EXACT = pathlib.Path(POISSON).with_name("seed.pinn")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["check", str(NO_EXACT)]], ids=" ".join)
 def test_help_and_check_import_no_jax(argv, tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", NO_JAX, *argv], capture_output=True, text=True, cwd=tmp_path, timeout=120

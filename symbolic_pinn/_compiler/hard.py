@@ -8,7 +8,7 @@ A field becomes u = G + φ·N(x̃), whatever the network N's weights:
 - **Dirichlet conditions** ``u = g on ∂Ω``: G = g, φ zero on the boundary and positive
   inside — for a box Πᵢ (xᵢ − aᵢ)(bᵢ − xᵢ) over the spatial variables, for a disk or
   ball r² − |x − c|², each scaled to be of order one; or ``u = g_a at x = a`` and
-  ``u = g_b at x = b`` on the faces of one spatial variable: G interpolates g_a and g_b
+  ``u = g_b at x = b`` (or ``u(a, y) = g_a``) on the faces of one spatial variable: G interpolates g_a and g_b
   linearly in x, φ = (x − a)(b − x) scaled (one face alone: φ = (x − a)/(b − a));
 - **both**: φ is the product, and G = G_D + (g − G_D|t₀) (+ (t − t₀)·(h − ∂ₜG_D|t₀)):
   equal to g at t₀ always, and to G_D on the boundary where the data agree at the
@@ -34,7 +34,7 @@ from .. import _functions as functions
 from . import ir
 from .algebra import constant, linear_in
 
-__all__ = ["Exact", "constrain", "format_exact"]
+__all__ = ["Exact", "constrain", "format_exact", "built_in"]
 
 # the initial and boundary data must agree at the corners to this (relative) tolerance
 _CORNER_TOLERANCE = 1e-10
@@ -99,6 +99,11 @@ def constrain(
         removed |= {t.name for t in imposed + pair_terms}
     kept = tuple(t for t in program.terms if t.name not in removed)
     return dataclasses.replace(program, terms=kept), exact
+
+
+def built_in(exact: dict[str, Exact]) -> dict[str, list[str]]:
+    """The conditions built into each field's network, as written (periodic pairs included)."""
+    return {name: [t.label or t.name for t in e.imposed + e.pairs] for name, e in exact.items() if e.imposed or e.pairs}
 
 
 def format_exact(exact: dict[str, Exact], program: ir.Program) -> str:
@@ -258,7 +263,7 @@ def _spatial(program: ir.Program, field: ir.FieldDecl, periodic: dict):
     faces: dict[str, dict[float, tuple]] = {}
     for term in program.terms:
         c = _condition(term, program)
-        if c is None or c[0] != field.name or any(c[1]) or not isinstance(term.region, ir.Face):
+        if c is None or c[0] != field.name or any(c[1]):  # `u = g at x = a`, or `u(a) = g`: the same condition
             continue
         _, _, variable, value, g = c
         if any(v.name == variable and value in (v.lo, v.hi) for v in spatial) and program.shape is None:

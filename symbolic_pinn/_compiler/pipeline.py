@@ -20,7 +20,7 @@ from .._frontend.parse import parse_text, read_problem
 from .._frontend.spec import Spec
 from . import ir
 from .emit import emit
-from .hard import Exact, constrain, format_exact
+from .hard import Exact, built_in, constrain, format_exact
 from .loader import load
 from .lower import lower
 from .plan import TAYLOR_FROM_ORDER, Schedule, format_schedule, plan
@@ -88,8 +88,15 @@ class Compiled:
     def source_hash(self) -> str:
         return hashlib.sha256(self.source.encode()).hexdigest()
 
+    @property
+    def built_in(self) -> dict[str, list[str]]:
+        """The conditions built into each field's network (they are not terms of the loss)."""
+        return built_in(self.exact)
+
     def format_ir(self) -> str:
-        return ir.format_program(self.ir)
+        """The IR, then the conditions built into the networks (which left it)."""
+        lines = [f"built into {name}: {'; '.join(labels)}\n" for name, labels in self.built_in.items()]
+        return ir.format_program(self.ir) + "".join(lines)
 
     def format_plan(self) -> str:
         tables = "".join(table.describe() + "\n" for table in self.ir.tables)

@@ -101,16 +101,19 @@ def observations(name: str, base: pathlib.Path, fields: dict[str, tuple[str, ...
     return DataSpec(name, str(path), coordinates, {f: columns[f] for f in observed})
 
 
-def read_columns(path: pathlib.Path) -> dict[str, np.ndarray]:
-    """The columns of a CSV or NPZ file as float arrays of one length."""
+def read_columns(path: pathlib.Path, what: str = "observations") -> dict[str, np.ndarray]:
+    """The columns of a CSV, whitespace-separated text (.txt, a header line first) or NPZ file as float
+    arrays of one length; ``what`` they hold names them in errors."""
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        columns = _read_csv(path)
+    if suffix in (".csv", ".txt"):
+        columns = _read_csv(path, whitespace=suffix == ".txt")
     elif suffix == ".npz":
         columns = _read_npz(path)
     else:
         raise PinnError(
-            f"cannot read observations from '{path.name}'", help="give a .csv file with a header row, or a .npz file"
+            f"cannot read {what} from '{path.name}'",
+            help="give a .csv file with a header row, a .txt file of whitespace-separated columns under a "
+            "header line, or a .npz file",
         )
     if len(columns) > MAX_COLUMNS:
         raise PinnError(f"'{path.name}' has {len(columns):,} columns; the limit is {MAX_COLUMNS:,}")
@@ -121,7 +124,7 @@ def read_columns(path: pathlib.Path) -> dict[str, np.ndarray]:
             help="give one value per point in every column",
         )
     if not columns or not next(iter(lengths.values())):
-        raise PinnError(f"'{path.name}' has no observations", help="add rows of data")
+        raise PinnError(f"'{path.name}' has no {what}", help="add rows of data")
     for name, values in columns.items():
         if not np.all(np.isfinite(values)):
             row = int(np.argmin(np.isfinite(values)))
@@ -129,12 +132,14 @@ def read_columns(path: pathlib.Path) -> dict[str, np.ndarray]:
     return columns
 
 
-def _read_csv(path: pathlib.Path) -> dict[str, np.ndarray]:
+def _read_csv(path: pathlib.Path, whitespace: bool = False) -> dict[str, np.ndarray]:
     data = read_bounded(path, MAX_BYTES)
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         raise PinnError(f"'{path.name}' is not UTF-8 text", help="save the CSV as UTF-8") from None
+    if whitespace:  # columns separated by spaces or tabs: read as the CSV of the same cells
+        text = "\n".join(",".join(line.split()) for line in text.splitlines())
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = _header(path, next(reader, []))

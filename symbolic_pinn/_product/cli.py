@@ -18,7 +18,7 @@ import textwrap
 import typing
 import warnings
 
-from .._errors import IllPosedWarning, PinnError, QuadratureWarning, ReadingWarning
+from .._errors import ExactWarning, IllPosedWarning, OutsideWarning, PinnError, QuadratureWarning, ReadingWarning
 
 __all__ = ["main"]
 
@@ -53,7 +53,25 @@ def _cmd_check(args) -> int:
             "condition on the same field):"
         )
         print("\n".join(covered))
+    from .._compiler.hard import built_in
+    from .._compiler.lower import lower
+    from .._compiler.pipeline import build_in
+    from .._config import NetworkConfig
+
+    for name, labels in built_in(build_in(lower(spec), NetworkConfig())[1]).items():  # the default settings'
+        print(f"  built into {name}'s network: {'; '.join(labels)}")
+    _check_exact(spec)
     return 0
+
+
+def _check_exact(spec) -> None:
+    """Warn of each equation or condition the problem's ``exact`` solutions do not satisfy (compiles
+    the problem, so only where there is an exact solution)."""
+    if spec.exact:
+        from .._compiler.exact import unsatisfied
+
+        for sentence in unsatisfied(spec):
+            warnings.warn(sentence, ExactWarning, stacklevel=2)
 
 
 def _cmd_derive(args) -> int:
@@ -66,6 +84,7 @@ def _cmd_derive(args) -> int:
 
 def _cmd_compile(args) -> int:
     compiled = _compile(args.file, vars(args))
+    _check_exact(compiled.spec)
     if args.emit == "ir":
         text = compiled.format_ir()
     elif args.emit == "plan":
@@ -95,9 +114,14 @@ def _cmd_train(args) -> int:
     run_dir = pathlib.Path(args.resume or args.out or _run.default_dir(args.file))
     if args.resume and args.overwrite:
         raise PinnError("--overwrite goes with --out: a resumed run continues its directory")
+    if args.resume and args.init_from:
+        raise PinnError("--init-from starts a new run, --resume continues one: give one of them")
+    config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
+    if args.resume and _run.finished(run_dir, config):
+        print(_run.finished_note(run_dir), file=sys.stderr)
+        return 0
     initialize(args.coordinator, args.num_processes, args.process_id)  # several processes: join them first
     compiled = _compile(args.file, settings)
-    config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
     import jax
 
     leader = jax.process_index() == 0  # process 0 writes the run directory; the others train with it
@@ -110,7 +134,9 @@ def _cmd_train(args) -> int:
         if leader and not args.out and not args.resume:
             print(f"writing the run into {run_dir}", file=sys.stderr)
         try:
-            result = train(compiled, config, run_dir, resume=bool(args.resume), on_start=start)
+            result = train(
+                compiled, config, run_dir, resume=bool(args.resume), init_from=args.init_from, on_start=start
+            )
         except jax.errors.JaxRuntimeError as err:
             if jax.process_count() == 1:
                 raise
@@ -187,7 +213,7 @@ def _report_failed_writes(run_dir: pathlib.Path, failed: dict[str, str], result)
 def _train_settings(args) -> dict:
     """Every setting: the defaults, then a TOML file or the checkpoint resumed, then the flags."""
     from .. import _settings
-    from .._training.checkpoint import saved_settings
+    from .run import resumed_settings
 
     given = {s.name: getattr(args, s.name) for s in _settings.SETTINGS if hasattr(args, s.name)}
     if args.resume:
@@ -196,7 +222,7 @@ def _train_settings(args) -> dict:
                 "--config and --resume do not go together: a resumed run keeps the settings of its checkpoint",
                 help="drop --config, or start a new run with --out",
             )
-        return saved_settings(args.resume) | given
+        return resumed_settings(args.resume) | given
     path = args.config or _settings.problem_toml(args.file)
     from_file = _settings.read_toml(path) if path else {}
     if path:
@@ -208,16 +234,29 @@ def _cmd_eval(args) -> int:
     from .._training.train import precision
     from . import run as _run
 
+    if args.out is not None and _run.is_run_file(pathlib.Path(args.run_dir), pathlib.Path(args.out)):
+        raise PinnError(
+            f"--out {args.out} is a file of the run in {args.run_dir}; nothing was written",
+            help="write the values elsewhere: a run's own files are read by `load` and `eval`",
+        )
+    if args.out is not None and pathlib.Path(args.out).suffix.lower() not in WRITERS:
+        raise PinnError(
+            f"cannot write {args.out}: unknown suffix {pathlib.Path(args.out).suffix or '(none)'}",
+            help=f"give --out FILE{' or FILE'.join(WRITERS)}, or no --out for CSV on stdout",
+        )
+    extrapolate = args.outside == "extrapolate"
     # a --float64 run is loaded and evaluated in float64
     with precision(_run.trained_in_float64(args.run_dir)):
         run = _run.load(args.run_dir)
         columns, outside = _eval_points(run, args)
         for name in args.field or run.fields:
-            values = _numpy(run.field(name)(*(columns[a] for a in run.problem.module.FIELDS[name])))
-            if outside is not None:
+            # on a grid, the points outside a shape are expected: NaN there without a warning
+            field = run.field(name, extrapolate, "extrapolate" if outside is not None else args.outside)
+            values = _numpy(field(*(columns[a] for a in run.problem.module.FIELDS[name])))
+            if outside is not None and not extrapolate:
                 values[outside] = float("nan")
             columns[name] = values
-    _write_table(columns, args.out, args.run_dir)
+    _write_table(columns, args.out)
     if args.out:
         print(f"wrote {args.out}: {', '.join(columns)}", file=sys.stderr)
     return 0
@@ -245,8 +284,10 @@ def _eval_points(run, args):
     if args.points is not None:
         path = pathlib.Path(args.points)
         if not path.is_file():
-            raise PinnError(f"no file {path}", help="give a CSV file with a header naming the variables, or an NPZ")
-        table = read_columns(path)
+            raise PinnError(
+                f"no file {path}", help="give a CSV (or .txt) file with a header naming the variables, or an NPZ"
+            )
+        table = read_columns(path, what="points")
         missing = [v for v in needed if v not in table]
         if missing:
             raise PinnError(
@@ -268,6 +309,9 @@ def _eval_points(run, args):
     return columns, outside
 
 
+WRITERS = (".csv", ".npz")  # the suffixes eval --out writes
+
+
 def _grid_memory(grid: int, dimensions: int, fields: int, width: int) -> None:
     """Refuse a --grid whose points would not fit in memory, before any is made."""
     from .. import _limits
@@ -287,29 +331,23 @@ def _grid_memory(grid: int, dimensions: int, fields: int, width: int) -> None:
     )
 
 
-def _write_table(columns: dict, out: str | None, run_dir=None) -> None:
+def _write_table(columns: dict, out: str | None) -> None:
     """Write named columns as CSV (a header row; stdout without ``out``) or NPZ (arrays as they are).
 
     A file is written whole or not at all (a full disk leaves an existing ``out`` as it was),
-    never through a symbolic link, and never over a file of the run evaluated.
+    and never through a symbolic link (``eval`` refuses a file of the run evaluated first).
     """
     import numpy as np
 
     from .. import _files
-    from . import run as _run
 
     if out is None:
         _write_csv(columns, sys.stdout)
         return
     path = pathlib.Path(out)
-    if run_dir is not None and _run.is_run_file(pathlib.Path(run_dir), path):
-        raise PinnError(
-            f"--out {out} is a file of the run in {run_dir}; nothing was written",
-            help="write the values elsewhere: a run's own files are read by `load` and `eval`",
-        )
 
     def content(handle) -> None:
-        if out.endswith(".npz"):
+        if out.lower().endswith(".npz"):
             np.savez(handle, **columns)
             return
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
@@ -336,6 +374,25 @@ def _write_csv(columns: dict, handle) -> None:
 # flags kept from before the flags were named after the settings
 METAVARS = {int: "N", float: "X", str: "NAME"}
 ALIASES = {"adam_steps": ["--steps"], "learning_rate": ["--lr"], "final_learning_rate": ["--final-lr"]}
+
+
+def _train_epilog() -> str:
+    """``train --help``'s epilog: the TOML file, how a run is continued or extended, and which
+    settings a resumed run may change (read from the code: ``_config.RESUMABLE``, ``EXTENDABLE``)."""
+    from .._config import EXTENDABLE, RESUMABLE
+    from .._settings import SETTINGS
+
+    extend = " or ".join(s.flag for s in SETTINGS if s.name in EXTENDABLE)
+    flags = [s.flag for s in SETTINGS if s.name in RESUMABLE]
+    resume = (
+        f"More {extend} extend a finished run, which otherwise is left as it is; --init-from RUN starts a new "
+        "run, with any settings, from RUN's trained parameters. The time limit bounds one session (a resumed "
+        "run has a new one, or none). --resume DIR continues DIR's last checkpoint with the settings it was "
+        f"started with (only {', '.join(flags[:-1])} and {flags[-1]} may change)."
+    )
+    return TRAIN_EPILOG + "\n\n" + textwrap.fill(resume, width=88, break_on_hyphens=False)
+
+
 TRAIN_EPILOG = """\
 Every setting can also be given in the [train] table of a TOML file, under its name
 with underscores, e.g.
@@ -346,16 +403,6 @@ with underscores, e.g.
 
 The file is --config FILE.toml, or else <problem>.toml beside the problem file if it
 exists. Flags override the file."""
-RESUME_NOTE = "--resume DIR continues DIR's last checkpoint with the settings it was started with (only {} may change)."
-
-
-def _train_epilog() -> str:
-    """The epilog of ``train --help``, naming the settings a resumed run may change (``_config.RESUMABLE``)."""
-    from .._config import RESUMABLE
-    from .._settings import SETTINGS
-
-    flags = [s.flag for s in SETTINGS if s.name in RESUMABLE]
-    return TRAIN_EPILOG + "\n\n" + textwrap.fill(RESUME_NOTE.format(", ".join(flags[:-1]) + " and " + flags[-1]), 88)
 
 
 def _parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -409,6 +456,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
     output.add_argument(
+        "--init-from", metavar="RUN", help="start this new run from the trained parameters of the run in RUN"
+    )
+    output.add_argument(
         "--overwrite", action="store_true", help="replace an earlier run in the output directory (its files are listed)"
     )
     scale = groups.get("scale", p)
@@ -429,12 +479,22 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help=help, description=help)
     p.add_argument("run_dir", metavar="RUN_DIR", help="the --out directory of a `symbolic-pinn train` run")
     at = p.add_mutually_exclusive_group(required=True)
-    at.add_argument("--points", metavar="FILE", help="a CSV file with a header row naming the variables, or an NPZ")
+    at.add_argument(
+        "--points",
+        metavar="FILE",
+        help="a CSV (or whitespace-separated .txt) file with a header row naming the variables, or an NPZ",
+    )
     at.add_argument(
         "--grid", type=int, metavar="N", help="N points per variable over the domain's intervals (NaN outside a shape)"
     )
     p.add_argument("--out", metavar="FILE", help="where to write: FILE.csv or FILE.npz (default: CSV on stdout)")
     p.add_argument("--field", action="append", metavar="NAME", help="a field to evaluate (default: all); repeatable")
+    p.add_argument(
+        "--outside",
+        choices=["nan", "extrapolate"],
+        default="nan",
+        help="at points outside the domain: NaN, with a warning saying how many (default), or the network's values",
+    )
     p.set_defaults(run=_cmd_eval)
     return parser
 
@@ -477,10 +537,13 @@ def _add_setting_flags(groups: dict) -> None:
             )
 
 
+OURS = (IllPosedWarning, QuadratureWarning, ReadingWarning, OutsideWarning, ExactWarning)  # printed as `warning: ...`
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """An IllPosedWarning, ReadingWarning or QuadratureWarning as one line, ``warning: ...``; other warnings
-    as Python shows them."""
-    if issubclass(category, (IllPosedWarning, QuadratureWarning, ReadingWarning)):
+    """One of our warnings (IllPosedWarning, ReadingWarning, QuadratureWarning, ...) as one line,
+    ``warning: ...``; other warnings as Python shows them."""
+    if issubclass(category, OURS):
         print(f"warning: {message}", file=sys.stderr)
     else:
         (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
@@ -494,6 +557,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
+            for category in (OutsideWarning, ExactWarning):  # what the command says, never an exception
+                warnings.simplefilter("always", category)
             return args.run(args)
     except PinnError as err:
         print(err.render(), file=sys.stderr)

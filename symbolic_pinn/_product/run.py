@@ -59,7 +59,7 @@ from collections.abc import Callable
 from .. import _files
 from .._compiler import pipeline
 from .._config import TrainConfig
-from .._errors import PinnError
+from .._errors import OutsideWarning, PinnError
 from .._training import checkpoint
 from .notebook import ProblemDisplay, RunDisplay
 
@@ -105,27 +105,62 @@ MAX_HISTORY_BYTES = 256 << 20
 # ---- the result ---------------------------------------------------------------------------
 
 
-def field_function(problem, params, name: str, extrapolate: bool = False) -> Callable:
+OUTSIDE = ("nan", "extrapolate")  # what a field gives outside the domain: NaN (with a warning), or the network's value
+ROUNDING = 1e-6  # a point this far outside the domain (relative to its size) is on its boundary: inside
+
+
+def field_function(problem, params, name: str, extrapolate: bool = False, outside: str = "nan") -> Callable:
     """Field ``name`` of a compiled problem with ``params``, as a function of its coordinates.
 
     The function broadcasts its arguments together (scalars, arrays, meshgrids) and
     returns an array of their common shape; positional arguments follow the field's
     declaration, keywords name them.
 
-    A parameter (``param k in [1, 3]``) given outside its interval is refused with a
-    ``PinnError`` — the network never saw such a k — unless ``extrapolate=True``.  Only
-    concrete values are checked: under ``jax.jit`` the values are not known.
+    At points outside the domain (a variable outside its interval, or a point outside
+    the shape; points on the boundary, to rounding, are inside) the value is NaN, with an
+    :class:`OutsideWarning` saying how many, unless ``outside="extrapolate"``.  A
+    parameter (``param k in [1, 3]``) given outside its interval is refused with a
+    ``PinnError`` — the network never saw such a k — unless ``extrapolate=True`` (which
+    also means ``outside="extrapolate"``).  Only concrete values are checked: under
+    ``jax.jit`` the values are not known.  Parameters trained in float64 are evaluated
+    in float64.
     """
     import jax
     import jax.numpy as jnp
+    import numpy as np
+
+    from .._training.train import result_precision
 
     names = problem.module.FIELDS
     if name not in names:
         raise PinnError(f"no field {name!r} in this problem", help=f"the fields are: {', '.join(names)}")
+    if outside not in OUTSIDE:
+        raise PinnError(f"unknown outside={outside!r}", help=f"choose one of: {', '.join(OUTSIDE)}")
     args = tuple(names[name])
     network = problem.module.fields(params)[name]
-    ranges = {v.name: (float(v.lo), float(v.hi)) for v in problem.ir.variables if v.name in problem.ir.parameters}
+    program = problem.ir
+    ranges = {v.name: (float(v.lo), float(v.hi)) for v in program.variables if v.name in program.parameters}
     checked = () if extrapolate else tuple(a for a in args if a in ranges)
+    masked = outside == "nan" and not extrapolate
+    intervals = {
+        v.name: (float(v.lo), float(v.hi)) for v in program.variables if v.name in args and v.name not in ranges
+    }
+    shape = program.shape if program.shape is not None and set(program.shape[0]) <= set(args) else None
+
+    def outside_points(given: dict) -> np.ndarray:
+        """Where the concrete points ``given`` (broadcast) lie outside the domain."""
+        arrays = np.broadcast_arrays(*(np.asarray(given[a], dtype=float) for a in args))
+        columns = dict(zip(args, arrays))
+        far = np.zeros(arrays[0].shape, dtype=bool)
+        for v, (lo, hi) in intervals.items():
+            slack = ROUNDING * max(hi - lo, abs(lo), abs(hi))
+            far |= (columns[v] < lo - slack) | (columns[v] > hi + slack)
+        if shape is not None:
+            variables, tree = shape
+            size = max(hi - lo for v, (lo, hi) in intervals.items() if v in variables)
+            flat = np.stack([columns[v].ravel() for v in variables], axis=-1)
+            far |= (tree.distance(flat) > ROUNDING * size).reshape(far.shape)
+        return far
 
     def evaluate(*coordinates, **named):
         for key in named:
@@ -134,13 +169,25 @@ def field_function(problem, params, name: str, extrapolate: bool = False) -> Cal
         given = dict(zip(args, coordinates)) | named
         if len(coordinates) > len(args) or set(given) != set(args):
             raise TypeError(f"{name} takes its {len(args)} coordinates {', '.join(args)}; got {len(given)}")
+        concrete = not any(isinstance(given[a], jax.core.Tracer) for a in args)
         for a in checked:
             if not isinstance(given[a], jax.core.Tracer):
                 _in_range(name, a, given[a], *ranges[a])
-        dtype = jnp.result_type(float)
-        arrays = jnp.broadcast_arrays(*(jnp.asarray(given[a], dtype=dtype) for a in args))
-        shape = arrays[0].shape
-        return network(*(a.reshape(-1) for a in arrays)).reshape(shape)
+        with result_precision(params):  # float64 parameters: evaluated in float64 (no truncation warnings)
+            dtype = jnp.result_type(float)
+            arrays = jnp.broadcast_arrays(*(jnp.asarray(given[a], dtype=dtype) for a in args))
+            values = network(*(a.reshape(-1) for a in arrays)).reshape(arrays[0].shape)
+            far = outside_points(given) if masked and concrete and (intervals or shape) else None
+            if far is not None and far.any():
+                warnings.warn(
+                    f"{int(far.sum()):,} of {far.size:,} points are outside the domain {name} was trained on: "
+                    f"their values are NaN (outside='extrapolate', or eval's --outside extrapolate, "
+                    "gives the network's values there)",
+                    OutsideWarning,
+                    stacklevel=2,
+                )
+                values = jnp.where(far, jnp.nan, values)
+        return values
 
     evaluate.__name__ = evaluate.__qualname__ = name
     evaluate.__doc__ = f"The trained field {name}({', '.join(args)}), broadcast over its arguments."
@@ -200,9 +247,63 @@ class Run(RunDisplay):
     def fields(self) -> tuple[str, ...]:
         return tuple(self.problem.module.FIELDS)
 
-    def field(self, name: str, extrapolate: bool = False) -> Callable:
-        """Field ``name`` as a vectorised JAX function of its coordinates (see :func:`field_function`)."""
-        return field_function(self.problem, self.params, name, extrapolate)
+    def field(self, name: str, extrapolate: bool = False, outside: str = "nan") -> Callable:
+        """Field ``name`` as a vectorised JAX function of its coordinates: NaN outside the domain
+        unless ``outside="extrapolate"`` (see :func:`field_function`)."""
+        return field_function(self.problem, self.params, name, extrapolate, outside)
+
+    def plot(self, kind: str | None = None, field: str | None = None) -> dict:
+        """The run's figures, as matplotlib ``Figure`` objects named as their files are (without
+        ``.png``): ``{"loss": ..., "solution_u": ..., "error_u": ...}`` (``plots.figures``: the
+        loss of every term; each field, with snapshots at a few times or parameter values;
+        its error where there is an exact solution).  ``kind`` ("loss", "solution", "error")
+        and ``field`` keep only those.
+
+        >>> run.plot("solution", "u")["solution_u"].savefig("u.pdf")   # doctest: +SKIP
+        """
+        from . import plots
+
+        if kind is not None and kind not in PLOT_FILES:
+            raise PinnError(f"no plot of kind {kind!r}", help=f"the kinds: {', '.join(PLOT_FILES)}")
+        if field is not None and field not in self.fields:
+            raise PinnError(f"no field {field!r} in this run", help=f"the fields are: {', '.join(self.fields)}")
+        return {
+            PLOT_FILES[k].format(f).removesuffix(".png"): figure
+            for k, f, figure in plots.figures(self.problem, self)
+            if kind in (None, k) and field in (None, f)
+        }
+
+    def save(self, run_dir=None, *, overwrite: bool = False) -> list[str]:
+        """Write the run into ``run_dir`` as ``problem.train(run_dir)`` does (metrics, problem,
+        code, history, parameters, plots; no checkpoint), for a run trained without one; or,
+        without ``run_dir``, the plots missing from the run's own directory (a run trained
+        with ``plots=False``).  Returns the names of the files written.
+        """
+        if run_dir is None:
+            if self.run_dir is None:
+                raise PinnError("this run has no directory", help="give run.save(run_dir) a directory to write into")
+            missing = [n for n in self.plot_files() if not (self.run_dir / n).is_file()]
+            return write_plots(self.run_dir, self.problem, self) if missing else []
+        run_dir = pathlib.Path(run_dir)
+        claim(
+            run_dir,
+            overwrite,
+            replace="overwrite=True",
+            resume="problem.train(run_dir, resume=True)",
+            other="another run_dir",
+        )
+        create(run_dir)
+        settings = dataclasses.asdict(self.config) | self.problem.network_settings
+        written, failed = write(run_dir, self.problem, self, settings, text=problem_text(self.problem))
+        if failed:
+            listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
+            raise PinnError(f"could not write in {run_dir}: {listing}")
+        return written
+
+    def plot_files(self) -> list[str]:
+        """The names of the run's plot files."""
+        names = [PLOT_FILES["loss"]] + [PLOT_FILES["solution"].format(f) for f in self.fields]
+        return names + [PLOT_FILES["error"].format(f) for f in self.fields if f in self.problem.module.EXACT]
 
 
 TrainResult = Run  # the name of what problem.train returned before runs and results were one class
@@ -224,6 +325,7 @@ class CompiledProblem(ProblemDisplay, pipeline.Compiled):
         *,
         resume: bool = False,
         overwrite: bool = False,
+        init_from=None,
         callback=None,
         plots: bool = True,
         **settings,
@@ -234,7 +336,11 @@ class CompiledProblem(ProblemDisplay, pipeline.Compiled):
         it: checkpoints while it trains, then the metrics, the problem text, the generated
         code, the history, the parameters and (unless ``plots=False``) the plots, so that
         :func:`symbolic_pinn.load` reads it back.  ``resume=True`` continues the run
-        checkpointed there, with its settings.  A directory that holds an earlier run is
+        checkpointed there, with its settings (a new ``time_limit`` for this session, or none;
+        more ``bfgs_steps`` or ``lm_steps`` extend a finished run; a finished run given none
+        is returned as :func:`symbolic_pinn.load` reads it, unchanged, with a warning).
+        ``init_from=RUN_DIR`` starts this new run from the trained parameters of another
+        (same network shapes; other settings and parameter ranges).  A directory that holds an earlier run is
         refused, as the command refuses it, unless ``overwrite=True`` (which removes that
         run's files, and says which).  ``callback(info)`` is called after every
         step with ``info.step``, ``.phase``, ``.loss``, ``.losses`` (each term's) and
@@ -246,27 +352,56 @@ class CompiledProblem(ProblemDisplay, pipeline.Compiled):
         import jax
 
         from .._settings import train_config
-        from .._training.checkpoint import saved_settings
         from .._training.train import train
 
-        config = train_config(settings, saved_settings(run_dir) if resume and run_dir is not None else None)
+        config = train_config(settings, resumed_settings(run_dir) if resume and run_dir is not None else None)
         if run_dir is None:
-            return Run.of(train(self, config, callback=callback))
+            return Run.of(train(self, config, init_from=init_from, callback=callback))
         run_dir = pathlib.Path(run_dir)
         text = problem_text(self)  # a SymPy-built problem that cannot be saved is refused before training
         if resume and overwrite:
             raise PinnError("overwrite=True replaces an earlier run, resume=True continues it: give one of them")
         if jax.process_index() != 0:  # with several processes, process 0 writes
-            return Run.of(train(self, config, run_dir, resume=resume, callback=callback), run_dir)
+            return Run.of(train(self, config, run_dir, resume=resume, init_from=init_from, callback=callback), run_dir)
+        if resume and finished(run_dir, config):
+            warnings.warn(finished_note(run_dir), stacklevel=2)
+            return load(run_dir)
         words = {"replace": "overwrite=True", "resume": "resume=True", "other": "another run_dir"}
         with hold(run_dir, overwrite, resuming=resume, **words) as start:
-            record = train(self, config, run_dir, resume=resume, callback=callback, on_start=start)
+            record = train(self, config, run_dir, resume=resume, init_from=init_from, callback=callback, on_start=start)
             settings = dataclasses.asdict(config) | self.network_settings
             _, failed = write(run_dir, self, record, settings, text=text, plots=plots)
         if failed:
             listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
             warnings.warn(f"could not write in {run_dir}: {listing}", stacklevel=2)
         return Run.of(record, run_dir)
+
+
+def resumed_settings(run_dir) -> dict:
+    """The settings a resumed run starts from: its checkpoint's, but the time limit (which bounds
+    one session: a resumed run has a new one, or none)."""
+    from .._training.checkpoint import saved_settings
+
+    saved = saved_settings(run_dir)
+    saved.pop("time_limit", None)
+    return saved
+
+
+def finished(run_dir, config) -> bool:
+    """Whether the run in ``run_dir`` is finished, its results written, and ``config`` (its
+    settings, resumed) adds no step to it: a resume has nothing to do.  A finished checkpoint
+    whose results could not be written (a full disk) is resumed, to write them."""
+    run_dir = pathlib.Path(run_dir)
+    _not_busy(run_dir)  # a run another training is extending is not finished yet
+    return checkpoint.finished(run_dir, config) and all((run_dir / name).is_file() for name in FINISHED)
+
+
+def finished_note(run_dir) -> str:
+    """What resuming a finished run says: nothing to do, and how to give it more."""
+    from .._config import EXTENDABLE
+
+    more = " or ".join(sorted(EXTENDABLE))
+    return f"the run in {run_dir} is finished; nothing changed (more {more} extend it)"
 
 
 @functools.wraps(pipeline.compile)
@@ -846,10 +981,11 @@ def _check_copies(run_dir: pathlib.Path, metrics: dict, text: bytes) -> None:
 def _recompile(run_dir: pathlib.Path, metrics: dict):
     """The problem of a run, compiled again from its own copies (``problem.pinn``, ``inputs/``)
     with its network settings; never from a file outside the directory."""
-    from .._frontend.parse import MAX_BYTES
+    from .. import _limits
 
     path = run_dir / PROBLEM_FILE
-    data = _files.read_bounded(path, MAX_BYTES, _DAMAGED, follow=False)
+    # as parse.read_problem bounds a problem file: a UTF-8 character is at most 4 bytes
+    data = _files.read_bounded(path, 4 * _limits.PROBLEM_CHARACTERS.value(), _DAMAGED, follow=False)
     _check_copies(run_dir, metrics, data)
     try:
         text = data.decode("utf-8")

@@ -32,16 +32,20 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _files
-from .._config import ABSENT_MEANS, RESUMABLE, TrainConfig, current_names
+from .._config import ABSENT_MEANS, EXTENDABLE, RESUMABLE, TrainConfig, current_names
 from .._errors import PinnError
 from .._settings import SETTINGS, check
 from . import devices, phases
 from .state import Run
-from .steps import upcast
+from .steps import STEP_SETTINGS, strong, upcast
 
-__all__ = ["exists", "load", "save", "index", "saved_settings", "Checkpoints", "resume", "to_arrays", "from_arrays"]
+__all__ = [
+    "exists", "load", "save", "index", "saved_settings", "Checkpoints", "resume", "finished", "extended",
+    "keeps_settings", "initial_params", "to_arrays", "from_arrays",
+]  # fmt: skip
 
 INDEX = "checkpoint.json"
+assert not EXTENDABLE & set(STEP_SETTINGS), "a step budget a resumed run may change must build no step"
 FILES = (INDEX, "checkpoint-*.npz")  # a checkpoint's files, as glob patterns: its index and its arrays
 _ARRAYS = re.compile(r"checkpoint-\d{8,}\.npz")  # the arrays' names save() gives
 # the temporary files of save(): _files.write_atomic's, and those of versions before it
@@ -364,6 +368,64 @@ class Checkpoints:
         return f"; continue with `--resume {self.run_dir}`" if self.run_dir else ""
 
 
+def extended(meta: dict, config: TrainConfig, finisher: str) -> tuple[str, ...]:
+    """The phases of a finished run (``meta``, its checkpoint's) that ``config`` gives more steps than
+    it had: those a resumed run goes on with (none: it is finished)."""
+    if meta["phase"] != phases.DONE:
+        return ()
+    saved = ABSENT_MEANS | current_names(meta["settings"])
+    return tuple(
+        p.name
+        for p in phases.running(config, finisher)
+        if p.budget_of(config) > (saved.get(p.budget, 0) if p.name in meta["steps"] else 0)
+    )
+
+
+def keeps_settings(meta: dict, config: TrainConfig) -> None:
+    """Refuse a resume of the checkpoint ``meta`` with settings that change its numbers (but
+    RESUMABLE's and EXTENDABLE's)."""
+    # a setting newer than the checkpoint had its default then; one saved under its old name is read by its new one
+    saved = TrainConfig().numerics() | current_names(meta["settings"])
+    numerics = {k: v for k, v in config.numerics().items() if k not in EXTENDABLE}
+    changed = {k: (saved.get(k), v) for k, v in numerics.items() if saved.get(k) != v}
+    if changed:
+        listing = ", ".join(f"{k} was {old!r}, now {new!r}" for k, (old, new) in changed.items())
+        raise PinnError(
+            f"a resumed run keeps the settings of its checkpoint: {listing}",
+            help=f"drop those settings (only {', '.join(sorted(RESUMABLE | EXTENDABLE))} may change), "
+            "or start a new run with --out",
+        )
+
+
+def finished(run_dir, config: TrainConfig) -> bool:
+    """Whether the run in ``run_dir`` is finished, and ``config`` (its settings, resumed) adds no step to it
+    (settings that may not change are refused first)."""
+    meta = index(run_dir)
+    keeps_settings(meta, config)
+    return meta["phase"] == phases.DONE and not extended(meta, config, meta.get("finisher", "lbfgs"))
+
+
+def initial_params(run_dir, template) -> typing.Any:
+    """The trained parameters of the run in ``run_dir``, shaped like ``template`` and of its dtypes:
+    where a new run starts from (``init_from``)."""
+    _, arrays = load(run_dir)
+    leaves, treedef = jax.tree.flatten(template)
+    stored = [arrays.get(f"params/{i}") for i in range(len(leaves))]
+    mismatch = [
+        f"parameter array {i} is {'absent' if a is None else f'of shape {a.shape}'}, here of shape {leaf.shape}"
+        for i, (leaf, a) in enumerate(zip(leaves, stored))
+        if a is None or a.shape != leaf.shape
+    ]
+    if f"params/{len(leaves)}" in arrays:
+        mismatch.append(f"it has more than this problem's {len(leaves)} parameter arrays")
+    if mismatch:
+        raise PinnError(
+            f"the trained parameters in {run_dir} do not fit this problem's networks: {mismatch[0]}",
+            help="start from a run of the same fields and unknowns with the same --width, --depth and architecture",
+        )
+    return jax.tree.unflatten(treedef, [jnp.asarray(a, leaf.dtype) for leaf, a in zip(leaves, stored)])
+
+
 def resume(run_dir, compiled, config: TrainConfig, params, weights, steppers: dict) -> Run:
     """The run of the checkpoint in ``run_dir``, checked against the problem and settings.
 
@@ -377,26 +439,26 @@ def resume(run_dir, compiled, config: TrainConfig, params, weights, steppers: di
             f"the checkpoint in {run_dir} was written for another problem or network (the generated code differs)",
             help="resume with the same problem file, --width and --depth, or start a new run with --out",
         )
-    saved = current_names(meta["settings"])  # a setting saved under its old name
-    saved = {k: v for k, v in saved.items() if k not in RESUMABLE | set(compiled.network_settings)}
-    saved = TrainConfig().numerics() | saved  # a setting newer than the checkpoint had its default then
-    changed = {k: (saved.get(k), v) for k, v in config.numerics().items() if saved.get(k) != v}
-    if changed:
-        listing = ", ".join(f"{k} was {old!r}, now {new!r}" for k, (old, new) in changed.items())
-        raise PinnError(
-            f"a resumed run keeps the settings of its checkpoint: {listing}",
-            help=f"drop those settings (only {', '.join(sorted(RESUMABLE))} may change), or start a new run with --out",
-        )
+    keeps_settings(meta, config)
     phase = meta["phase"]
-    if phase != phases.DONE and phase not in steppers or not set(meta["steps"]) <= set(steppers):
+    dropped = set(meta["steps"]) - set(steppers)
+    if any(
+        (ABSENT_MEANS | current_names(meta["settings"])).get(phases.BY_NAME[p].budget) for p in dropped
+    ):  # lm_steps given 0
+        raise PinnError(
+            f"the run in {run_dir} went through {', '.join(sorted(dropped))}, which these settings leave out",
+            help="resume with that phase's step budget, or start a new run with --out",
+        )
+    if phase != phases.DONE and phase not in steppers or dropped:
         raise damaged(run_dir, f"its phase {phase!r} and steps {meta['steps']} do not fit its settings")
+    more = extended(meta, config, meta.get("finisher", "lbfgs"))
     # the arrays of a run past a float64 phase are float64
     if any(phases.BY_NAME[p].float64 for p in steppers if phases.index(p) <= phases.index(phase)):
         params, weights = upcast(params), upcast(weights)
     params = from_arrays("params", params, arrays, run_dir)
     # a finished run holds the state of its last phase
-    state_template = steppers[phase if phase != phases.DONE else list(steppers)[-1]].optimizer.init(params)
-    return Run(
+    state_template = steppers[phase if phase != phases.DONE else list(meta["steps"])[-1]].optimizer.init(params)
+    run = Run(
         phase=phase,
         steps={p: meta["steps"].get(p, 0) for p in steppers},
         params=params,
@@ -415,3 +477,10 @@ def resume(run_dir, compiled, config: TrainConfig, params, weights, steppers: di
         history=list(meta["history"]),
         seconds_before=meta["seconds"],
     )
+    if phase != phases.DONE:
+        run.ended.pop(phase, None)  # stopped by the time limit: it goes on
+    elif more:  # a finished run given more steps: the first phase with more starts afresh from its parameters
+        run.ended.pop(more[0], None)
+        run.kept.pop(more[0], None)
+        run.enter(more[0], strong(steppers[more[0]].optimizer.init(run.params)))
+    return run

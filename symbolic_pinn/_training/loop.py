@@ -1,9 +1,10 @@
 """The training loop: for each phase of the run, in order, step until a stop rule says stop.
 
     for each phase (phases.PHASES, those this run goes through):
+        a signal or the time limit: checkpoint, and stop (resumably) before entering it
         enter it: a fresh optimiser state (float64 first, for a float64 phase)
         until its budget is spent or its loss is flat (stopping.natural_end):
-            a signal or the time limit: checkpoint, and stop (resumably)
+            a signal or the time limit (this session's, its compiles included): checkpoint, and stop (resumably)
             adapt the points and weights (points.Adapt), take one step
             a loss that is not finite: stop with the last parameters whose loss was finite
             a finisher: every so often, the held-out loss (points.HeldOut) may end the phase
@@ -95,6 +96,7 @@ class Loop:
                 if phases.index(leg.name) < phases.index(run.phase):
                     continue  # done before a resume
                 if run.phase != leg.name:
+                    self.check_outside(run, leg)  # before building its optimiser's state and compiling its step
                     self.enter(run, leg)
                 ended = None
                 while ended is None and stopping.natural_end(run, leg) is None:
@@ -123,7 +125,10 @@ class Loop:
     def check_outside(self, run: Run, leg: Leg) -> None:
         """Before a step: on a signal, stop training; on the time limit, end it, resumably (a checkpoint either way)."""
         checkpoints = self.checkpoints
-        signalled, late = self.outside.check(run, leg)
+        compiled = self.watch.compile_seconds
+        # a phase's first step compiles it: not begun when that would end past the time limit
+        compiling = max(compiled.values(), default=0.0) if leg.name not in compiled else 0.0
+        signalled, late = self.outside.check(run, leg, compiling)
         if signalled:
             checkpoints.write(run)
             raise _Stopped(self.held_out.keep_best(run), self.outside.interrupted(run, checkpoints))

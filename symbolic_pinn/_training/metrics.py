@@ -139,6 +139,8 @@ def summary_table(metrics: dict):
                 table.add_row(f"  of {name} at {k} = {value}", "not computed" if error is None else f"{error:.3e}")
     for name, value in metrics["unknowns"].items():
         table.add_row(f"unknown {name}", f"{value:.6g}")
+    for name, labels in metrics.get("built_in", {}).items():
+        table.add_row(f"built into {name}", "; ".join(labels))
     finisher = metrics.get("finisher", "lbfgs")  # metrics from before the dense finisher existed: L-BFGS
     shown = [p for p in phases.PHASES if not p.finisher or p.name == finisher]
     steps = " + ".join(f"{metrics[p.steps_key]}" for p in shown)

@@ -44,7 +44,13 @@ class Run:
 
     @property
     def seconds(self) -> float:
-        return self.seconds_before + time.perf_counter() - self.started
+        """The run's time, all its sessions together."""
+        return self.seconds_before + self.session_seconds
+
+    @property
+    def session_seconds(self) -> float:
+        """The time of this session (since this ``train`` call built the run): what ``time_limit`` limits."""
+        return time.perf_counter() - self.started
 
     def enter(self, phase: str, opt_state) -> None:
         """Start ``phase`` from where the phase before ended, with a fresh optimiser state and held-out record."""

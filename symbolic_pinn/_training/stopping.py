@@ -3,8 +3,12 @@
 A phase ends by itself (``metrics["ended"]``) on its step budget, on a flat loss
 (``FLAT_STEPS`` steps in a row that lowered it by at most ``FLAT_RTOL``, relatively; not
 Adam's), when the held-out loss stops falling (``points.HeldOut``), or on the time
-limit, resumably.  Training stops early (``metrics["stopped"]``) on Ctrl-C or SIGTERM
-(:class:`StopSignals`), when the callback returns True, or on a loss that is not finite.
+limit, resumably.  The time limit bounds this session's time (a resumed run gets a
+new one, or none), compiling included: it is checked before each step, and before a
+phase's first step, which compiles it, training stops if that compile (estimated as
+the longest one of this session) would end past the limit.  Training stops early
+(``metrics["stopped"]``) on Ctrl-C or SIGTERM (:class:`StopSignals`), when the callback
+returns True, or on a loss that is not finite.
 With several processes the signal and the time limit are agreed every ``HISTORY_EVERY``
 steps, so every process stops at the same step.
 """
@@ -80,13 +84,13 @@ class Outside(typing.NamedTuple):
     several: bool  # several processes
     every: int
 
-    def check(self, run: Run, leg: Leg) -> tuple[bool, bool]:
-        """(a signal arrived, the time is up), before the next step of ``leg``."""
+    def check(self, run: Run, leg: Leg, compiling: float = 0.0) -> tuple[bool, bool]:
+        """(a signal arrived, the time is up), before the next step of ``leg``; ``compiling``: the
+        seconds that step is expected to take to compile (0 once the phase's step is compiled)."""
         if self.several and run.steps[leg.name] % self.every != 0:
             return False, False
-        return devices.agree(
-            self.signals.received is not None, bool(self.time_limit) and run.seconds >= self.time_limit
-        )
+        late = bool(self.time_limit) and run.session_seconds + compiling >= self.time_limit
+        return devices.agree(self.signals.received is not None, late)
 
     def interrupted(self, run: Run, checkpoints) -> str:
         return (

@@ -22,6 +22,9 @@ was finite are returned, never lost.  With a run directory, a checkpoint (parame
 optimiser state, step, phase, points, weights, history, settings) is written every
 ``checkpoint_every`` steps, on Ctrl-C or SIGTERM and at the end; ``resume=True``
 continues from it and reaches the same parameters, to the bit, as a run that was never stopped.
+A resumed finished run given more steps of its last phase, or a phase after it
+(``checkpoint.EXTENDABLE``), goes on from its parameters with that phase.
+``init_from`` starts a new run (other settings, other ranges) from another run's trained parameters.
 """
 
 from __future__ import annotations
@@ -131,6 +134,7 @@ def train(
     run_dir: str | os.PathLike | None = None,
     *,
     resume: bool = False,
+    init_from: str | os.PathLike | None = None,
     on_step: Callable[[int], None] | None = None,
     callback: Callable[[monitor.StepInfo], bool | None] | None = None,
     on_start: Callable[[], None] | None = None,
@@ -141,7 +145,10 @@ def train(
         compiled: the result of :func:`symbolic_pinn.compile`.
         config: the settings.
         run_dir: where checkpoints go (none without it).
-        resume: continue from the checkpoint in ``run_dir`` (same problem and settings).
+        resume: continue from the checkpoint in ``run_dir`` (same problem and settings; a new time
+            limit, or none; more steps of the last phases).
+        init_from: a run directory whose trained parameters this new run starts from (the
+            networks must have the same shapes).
         on_step: called after every step with the number of steps done.
         callback: called after every step with a :class:`StepInfo` (step, phase, loss,
             each term's loss, parameters); returning True stops training there, with a
@@ -153,6 +160,8 @@ def train(
     if resume and run_dir is None:
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
     _check_memory(compiled, config)
+    if resume and init_from is not None:
+        raise PinnError("init_from starts a new run, resume=True continues one: give one of them")
     if run_dir is not None and jax.process_index() == 0:  # with several processes, process 0 writes
         writable_directory(pathlib.Path(run_dir))
     events.check(config.tensorboard, run_dir)
@@ -162,9 +171,8 @@ def train(
         finisher, reason = (finisher, reason) if saved == finisher else (saved, "the finisher of the resumed run")
     float64 = config.float64 or any(phase.float64 for phase in phases.running(config, finisher))
     with precision(float64):
-        return _train(
-            compiled, config, (finisher, reason), run_dir, resume, on_step or (lambda step: None), callback, on_start
-        )
+        on_step = on_step or (lambda step: None)
+        return _train(compiled, config, (finisher, reason), run_dir, resume, init_from, on_step, callback, on_start)
 
 
 def _check_memory(compiled, config: TrainConfig) -> None:
@@ -180,13 +188,15 @@ def _check_memory(compiled, config: TrainConfig) -> None:
 
 
 def _train(
-    compiled, config: TrainConfig, choice, run_dir, resume: bool, on_step, callback, on_start=None
+    compiled, config: TrainConfig, choice, run_dir, resume: bool, init_from, on_step, callback, on_start=None
 ) -> TrainResult:
     finisher, reason = choice
     dtype = jnp.float64 if config.float64 else jnp.float32
     placement = devices.placement(config.devices)
     steppers = steps.kept_step_functions(compiled, config, finisher, placement)
     params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
+    if init_from is not None:
+        params = checkpoint.initial_params(init_from, params)
     weights = _weights.initial_weights(compiled, dtype)
     collocation = sampling.Collocation(compiled, config, dtype, placement)
     adapt = Adapt(collocation, _weights.Balancing(compiled, config), placement)
@@ -235,6 +245,7 @@ def _train(
         "rel_l2": relative_l2(compiled, params, notes=notes, chunk_size=config.chunk_size),
         "rel_l2_by_param": relative_l2_by_parameter(compiled, params, notes=notes, chunk_size=config.chunk_size),
         "unknowns": {k: float(v) for k, v in params.get("unknowns", {}).items()},
+        "built_in": getattr(compiled, "built_in", {}),  # the conditions built into each network (not terms)
         "loss": final_loss,
         "losses": final_terms,
         "weights": dict(weights),
@@ -248,6 +259,7 @@ def _train(
         "stopped": stopped,
         "signal": signals.received,
         "resumed": resume,
+        "init_from": None if init_from is None else str(init_from),
         "checkpoint_step": checkpoints.written,
         "notes": notes,  # warnings about the result (an error that could not be computed, a failed write)
         "compile_seconds": watch.compile_seconds,
