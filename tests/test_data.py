@@ -54,8 +54,16 @@ def test_bad_observations_are_clear_errors(tmp_path, csv, message):
 
 
 def test_unknown_extension_is_an_error(tmp_path):
-    err = error_of(write(tmp_path, HEAD + 'data "obs.txt"\n', "x,t,u\n0.1,0.2,0.3\n", name="obs.txt"))
-    assert "cannot read observations" in err.message and ".csv" in err.help
+    err = error_of(write(tmp_path, HEAD + 'data "obs.json"\n', "x,t,u\n0.1,0.2,0.3\n", name="obs.json"))
+    assert "cannot read observations" in err.message and ".csv" in err.help and ".txt" in err.help
+
+
+def test_a_txt_file_is_read_as_whitespace_separated_columns(tmp_path):
+    spec = symbolic_pinn.parse_file(
+        write(tmp_path, HEAD + 'data "obs.txt"\n', "x t u\n0.1  0.2\t0.3\n", name="obs.txt")
+    )
+    (data,) = spec.data
+    assert data.coordinates["x"].tolist() == [0.1] and data.coordinates["t"].tolist() == [0.2]
 
 
 def test_csv_and_npz_give_the_same_points(tmp_path, examples_dir):

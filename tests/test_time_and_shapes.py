@@ -42,7 +42,11 @@ def test_each_example_keeps_its_time(path):
     """A variable named t, Black–Scholes' tau, and no time anywhere else (Stokes' first-order Dy(p)
     with `p = … at y = 0` is not an evolution: p has no second derivative)."""
     text = pathlib.Path(path).read_text()
-    declared = {line.split(" in ")[0].strip() for line in text.replace(";", "\n").splitlines() if " in [" in line}
+    declared = {
+        line.split(" in ")[0].strip().removeprefix("time ")  # `time tau in [0, 1]` declares tau as time
+        for line in text.replace(";", "\n").splitlines()
+        if " in [" in line
+    }
     expected = "t" if "t" in declared else "tau" if "tau" in declared else None
     assert time_variable.from_syntax(parse_text(text, path)) == expected
     assert sp.parse(text, path).time == expected
