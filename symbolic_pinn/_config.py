@@ -284,7 +284,7 @@ class TrainConfig:
     ensemble: int = _setting(
         1,
         "train this many members (seeds seed, seed + 1, ...; data resampled) as one vectorised program and"
-        " report the mean, spread and 95% interval of every unknown and field (Adam, then L-BFGS)",
+        " report the mean, spread and interval (2.5th to 97.5th percentile) of every unknown and field",
         bounds=(1, 1024),
     )
     checkpoint_every: int = _setting(500, "steps between checkpoints in the run directory (0: only when stopped)")

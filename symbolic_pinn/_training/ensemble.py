@@ -41,7 +41,7 @@ from . import weights as _weights
 from .points import initial_points
 from .train import precision
 
-__all__ = ["Ensemble", "train_ensemble", "summary", "INTERVAL"]
+__all__ = ["Ensemble", "train_ensemble", "check", "summary", "statistics", "INTERVAL"]
 
 INTERVAL = (2.5, 97.5)  # the percentiles of the members' values that bound the 95% interval
 TEST_POINTS = 10_000  # the test grid the fields' spread is measured on
@@ -102,12 +102,13 @@ def train_ensemble(compiled, config: TrainConfig = TrainConfig(), n: int | None 
     n = config.ensemble if n is None else n
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise PinnError(f"an ensemble has at least one member, got {n!r}", help="use --ensemble 2 or more")
-    _check(compiled, config)
+    check(compiled, config)
     with precision(config.float64):
         return _train(compiled, config, n, bootstrap)
 
 
-def _check(compiled, config: TrainConfig) -> None:
+def check(compiled, config: TrainConfig) -> None:
+    """Refuse, before anything is trained, settings an ensemble does not support."""
     for name, supported in UNSUPPORTED.items():
         if getattr(config, name) != supported:
             raise PinnError(
