@@ -259,7 +259,7 @@ def summary(result: Ensemble) -> str:
             low, high = u["interval"]
             lines.append(f"unknown {name}: {u['mean']:.6g} ± {u['std']:.3g}, 95% interval [{low:.6g}, {high:.6g}]")
         else:
-            lines.append(f"unknown {name}: see ensemble.json (an array)")
+            lines.append(f"unknown {name}: an array (its statistics are in the ensemble's file)")
     for name, f in m["fields"].items():
         lines.append(f"field {name}: std over the members {f['mean_std']:.3g} on average, {f['max_std']:.3g} at most")
     losses = m["losses"]
