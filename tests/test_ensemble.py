@@ -91,6 +91,8 @@ def test_settings_an_ensemble_cannot_honour_are_refused(clean):
         train_ensemble(clean, TrainConfig(progress=False), 0)
     with pytest.raises(PinnError, match="ensemble"):
         TrainConfig(ensemble=0)
+    with pytest.raises(PinnError, match="callback"):
+        clean.train(ensemble=2, callback=lambda info: None)
     with pytest.raises(PinnError, match="trains one network"):  # never one member silently
         train(clean, TrainConfig(ensemble=2, progress=False))
 

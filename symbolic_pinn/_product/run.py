@@ -360,6 +360,8 @@ class CompiledProblem(ProblemDisplay, pipeline.Compiled):
 
         if settings.get("ensemble", 1) != 1:  # before a resume reads a checkpoint: an ensemble refuses it
             config = train_config(settings)
+            if callback is not None:
+                raise PinnError("an ensemble takes no callback: its members step together, in one program")
             return train_ensemble(self, config, run_dir, resume=resume, init_from=init_from, overwrite=overwrite)
         config = train_config(settings, resumed_settings(run_dir) if resume and run_dir is not None else None)
         if run_dir is None:
