@@ -281,6 +281,12 @@ class TrainConfig:
     face_points: int = _setting(256, "points on each face named by an `at x = a` condition")
     seed: int = _setting(0, "seeds the network initialisation and the points (0 to 2³² − 1)", bounds=(0, 2**32 - 1))
     float64: bool = _setting(False, "train in double precision (slower; reaches lower losses)")
+    ensemble: int = _setting(
+        1,
+        "train this many members (seeds seed, seed + 1, ...; data resampled) as one vectorised program and"
+        " report the mean, spread and interval (2.5th to 97.5th percentile) of every unknown and field",
+        bounds=(1, 1024),
+    )
     checkpoint_every: int = _setting(500, "steps between checkpoints in the run directory (0: only when stopped)")
     progress: bool = _setting(True, "show a progress bar with every term's loss, and a table at the end")
     log_every: int = _setting(100, "steps between plain progress lines when the output is not a terminal (0: none)")

@@ -117,6 +117,8 @@ def _cmd_train(args) -> int:
     if args.resume and args.init_from:
         raise PinnError("--init-from starts a new run, --resume continues one: give one of them")
     config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
+    if config.ensemble > 1:
+        return _train_ensemble(args, run_dir, config, settings)
     if args.resume and _run.finished(run_dir, config):
         print(_run.finished_note(run_dir), file=sys.stderr)
         return 0
@@ -143,6 +145,22 @@ def _cmd_train(args) -> int:
             _lost_peer(lost_process(err, run_dir, checkpoint.last_step(run_dir)))
         if leader:
             return _finish(args, run_dir, compiled, result, settings)
+    return 0
+
+
+def _train_ensemble(args, run_dir: pathlib.Path, config, settings: dict) -> int:
+    """``train --ensemble N``: N seeds as one program; writes ensemble.json and ensemble_params.npz."""
+    from .._training.ensemble import summary
+    from . import run as _run
+
+    words = {"replace": "--overwrite", "resume": f"--resume {run_dir}", "other": "another --out"}
+    compiled = None if args.resume or args.init_from else _compile(args.file, settings)
+    result = _run.train_ensemble(
+        compiled, config, run_dir, resume=bool(args.resume), init_from=args.init_from, overwrite=args.overwrite,
+        words=words,
+    )  # fmt: skip
+    print(summary(result))
+    print(f"wrote {run_dir}/{_run.ENSEMBLE_FILE}, {_run.ENSEMBLE_PARAMS_FILE}")
     return 0
 
 
@@ -217,6 +235,11 @@ def _train_settings(args) -> dict:
 
     given = {s.name: getattr(args, s.name) for s in _settings.SETTINGS if hasattr(args, s.name)}
     if args.resume:
+        if (given.get("ensemble") or 1) > 1:
+            raise PinnError(
+                "--ensemble and --resume do not go together: an ensemble is trained in one go, from its seeds",
+                help="train the ensemble afresh with --out (or --overwrite), or resume a single run without --ensemble",
+            )
         if args.config:
             raise PinnError(
                 "--config and --resume do not go together: a resumed run keeps the settings of its checkpoint",

@@ -83,6 +83,8 @@ METRICS_FILE = "metrics.json"
 CODE_FILE = "loss.py"
 HISTORY_FILE = "history.csv"
 PARAMS_FILE = "params.npz"
+ENSEMBLE_FILE = "ensemble.json"  # an ensemble's members and statistics (--ensemble N)
+ENSEMBLE_PARAMS_FILE = "ensemble_params.npz"  # its members' parameters, stacked along a first axis
 PLOT_FILES = {"loss": "loss.png", "solution": "solution_{}.png", "error": "error_{}.png"}  # by plots.figures' kind
 # every file of a run, as glob patterns (its checkpoint's named by the checkpoint format)
 MANIFEST = "files.json"  # the files the run wrote (its checkpoint's: named by its index); what --overwrite removes
@@ -91,6 +93,7 @@ INPUTS = "inputs"  # copies of the files the problem reads (data, tables), under
 # every file of a run, as glob patterns (its checkpoint's named by the checkpoint format)
 FILES = (
     (METRICS_FILE, CODE_FILE, HISTORY_FILE, PARAMS_FILE, PROBLEM_FILE, MANIFEST, LOCK_FILE, INPUTS)
+    + (ENSEMBLE_FILE, ENSEMBLE_PARAMS_FILE)
     + tuple(name.format("*") for name in PLOT_FILES.values())
     + checkpoint.FILES
 )
@@ -347,13 +350,19 @@ class CompiledProblem(ProblemDisplay, pipeline.Compiled):
         ``.params``; returning True stops training (``metrics["stopped"]`` says so).
 
         Returns a :class:`symbolic_pinn.Run`: ``.field(name)``, ``.params``, ``.metrics``,
-        ``.history``, ``.unknowns``.
+        ``.history``, ``.unknowns``.  With ``ensemble=N`` (N > 1) it trains N seeds as one
+        vectorised program and returns an ``Ensemble`` instead (:func:`train_ensemble`).
         """
         import jax
 
         from .._settings import train_config
         from .._training.train import train
 
+        if settings.get("ensemble", 1) != 1:  # before a resume reads a checkpoint: an ensemble refuses it
+            config = train_config(settings)
+            if callback is not None:
+                raise PinnError("an ensemble takes no callback: its members step together, in one program")
+            return train_ensemble(self, config, run_dir, resume=resume, init_from=init_from, overwrite=overwrite)
         config = train_config(settings, resumed_settings(run_dir) if resume and run_dir is not None else None)
         if run_dir is None:
             return Run.of(train(self, config, init_from=init_from, callback=callback))
@@ -375,6 +384,65 @@ class CompiledProblem(ProblemDisplay, pipeline.Compiled):
             listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
             warnings.warn(f"could not write in {run_dir}: {listing}", stacklevel=2)
         return Run.of(record, run_dir)
+
+
+def train_ensemble(
+    problem, config, run_dir=None, *, resume=False, init_from=None, overwrite=False, words: dict | None = None
+):
+    """Train ``config.ensemble`` members as one program (``_training.ensemble``); with ``run_dir``,
+    held as a training holds it, write ``ensemble.json`` and ``ensemble_params.npz`` there (and
+    nothing else: :func:`load` reads no ensemble).  An ensemble is trained in one go: resuming
+    one, or starting one from another run, is refused."""
+    from .._training import ensemble
+
+    if resume or init_from is not None:
+        what = "resumed" if resume else "started from another run (init_from)"
+        raise PinnError(
+            f"an ensemble cannot be {what}: it is trained in one go, from its seeds",
+            help="train the ensemble afresh (a new run directory, or overwrite), or train a single run",
+        )
+    ensemble.check(problem, config)
+    if run_dir is None:
+        return ensemble.train_ensemble(problem, config)
+    run_dir = pathlib.Path(run_dir)
+    words = words or {"replace": "overwrite=True", "resume": "resume=True", "other": "another run_dir"}
+    with hold(run_dir, overwrite, **words) as start:
+        start()
+        result = ensemble.train_ensemble(problem, config)
+        failed = write_ensemble(run_dir, result)
+    if failed:
+        listing = ", ".join(f"{name} ({why})" for name, why in failed.items())
+        raise PinnError(f"could not write in {run_dir}: {listing}")
+    return result
+
+
+def write_ensemble(run_dir: pathlib.Path, result) -> dict[str, str]:
+    """Write an ensemble's statistics and stacked parameters; for each file not written, why."""
+    import jax
+    import numpy as np
+
+    def params() -> bytes:
+        leaves = jax.tree_util.tree_flatten_with_path(result.params)[0]
+        buffer = io.BytesIO()
+        np.savez(buffer, **{jax.tree_util.keystr(path): np.asarray(leaf) for path, leaf in leaves})
+        return buffer.getvalue()
+
+    settings = dataclasses.asdict(result.config) | result.problem.network_settings
+    contents = {
+        ENSEMBLE_FILE: lambda: (metrics_json(result.metrics | {"settings": settings}) + "\n").encode(),
+        ENSEMBLE_PARAMS_FILE: params,
+    }
+    failed = {}
+    try:
+        record(run_dir, contents)
+    except OSError as err:
+        failed[MANIFEST] = err.strerror or str(err)
+    for name, content in contents.items():
+        try:
+            _files.write_atomic(run_dir / name, content())
+        except OSError as err:
+            failed[name] = err.strerror or str(err)
+    return failed
 
 
 def resumed_settings(run_dir) -> dict:

@@ -157,6 +157,11 @@ def train(
             checkpoint resumed), before the first step and the first checkpoint: where
             an earlier run in ``run_dir`` is removed.
     """
+    if config.ensemble > 1:  # never one member silently
+        raise PinnError(
+            f"train() trains one network; ensemble = {config.ensemble} is trained by problem.train(ensemble=...)",
+            help="use problem.train(..., ensemble=N) or _training.ensemble.train_ensemble",
+        )
     if resume and run_dir is None:
         raise PinnError("resume=True needs the run_dir whose checkpoint to continue")
     _check_memory(compiled, config)
