@@ -3,6 +3,7 @@ hold the history's numbers at the history's steps, and a resumed run continues t
 
 import csv
 import math
+import time
 
 import pytest
 
@@ -92,12 +93,19 @@ def test_a_resumed_run_continues_its_event_files(poisson, tmp_path):
     assert_same(scalars(tmp_path), history)
 
 
-def test_a_new_run_removes_the_event_files_of_the_run_it_replaces(poisson, tmp_path):
+def test_overwrite_removes_the_event_files_of_the_run_it_replaces_and_no_others(poisson, tmp_path):
+    """The event files a run wrote are in its list of files (files.json), so --overwrite removes
+    them; an event file no run wrote stays (a run never deletes a file it did not write)."""
     stale = tmp_path / "tensorboard" / "events.out.tfevents.1.host.1.0"
     stale.parent.mkdir()
     stale.write_bytes(b"")
-    poisson.train(tmp_path, plots=False, **SETTINGS | {"tensorboard": False})
-    assert not stale.exists()
+    poisson.train(tmp_path, plots=False, **SETTINGS | {"tensorboard": True})
+    first = set((tmp_path / "tensorboard").glob("events.out.tfevents.*")) - {stale}
+    assert len(first) == 1 and stale.exists()
+    time.sleep(1.1)  # TensorBoard names its files by the second
+    poisson.train(tmp_path, plots=False, overwrite=True, **SETTINGS | {"tensorboard": True})
+    second = set((tmp_path / "tensorboard").glob("events.out.tfevents.*")) - {stale}
+    assert stale.exists() and len(second) == 1 and not second & first
 
 
 def test_tensorboard_without_a_run_directory_is_refused(poisson):

@@ -60,7 +60,7 @@ from .. import _files
 from .._compiler import pipeline
 from .._config import TrainConfig
 from .._errors import OutsideWarning, PinnError
-from .._training import checkpoint
+from .._training import checkpoint, events
 from .notebook import ProblemDisplay, RunDisplay
 
 __all__ = [
@@ -494,8 +494,17 @@ def default_dir(problem_file) -> pathlib.Path:
     return pathlib.Path("runs") / (safe or "run")
 
 
+def _event_files(run_dir: pathlib.Path) -> list[str]:
+    """The names of the TensorBoard event files in the run's ``tensorboard/`` (links left out)."""
+    folder = run_dir / events.DIRECTORY
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    return [p.name for p in folder.glob(events.EVENT_FILES) if not p.is_symlink()]
+
+
 def _run_name(name) -> bool:
-    """Whether ``name`` may be a file of a run: a name in the directory, or one below ``inputs/``."""
+    """Whether ``name`` may be a file of a run: a name in the directory, or one below ``inputs/`` or
+    ``tensorboard/``."""
     if not isinstance(name, str) or "\\" in name or "\0" in name:
         return False
     parts = pathlib.PurePosixPath(name).parts
@@ -503,7 +512,7 @@ def _run_name(name) -> bool:
         bool(parts)
         and not pathlib.PurePosixPath(name).is_absolute()
         and all(p not in ("", ".", "..") for p in parts)
-        and (len(parts) == 1 or parts[0] == INPUTS)
+        and (len(parts) == 1 or (len(parts) == 2 and parts[0] in (INPUTS, events.DIRECTORY)))
     )
 
 
@@ -668,6 +677,7 @@ def hold(run_dir: pathlib.Path, overwrite: bool = False, *, resuming: bool = Fal
         _not_busy(run_dir)
     else:
         claim(run_dir, overwrite, **words)
+    logs_before = set(_event_files(run_dir))
     existed = run_dir.exists()
     empty = not existed or (run_dir.is_dir() and not any(run_dir.iterdir()))
     create(run_dir)
@@ -680,7 +690,9 @@ def hold(run_dir: pathlib.Path, overwrite: bool = False, *, resuming: bool = Fal
             started = True
             if previous:
                 remove(run_dir, previous, replace)
-            record(run_dir, [LOCK_FILE])
+            # the event file this session's TensorBoard log opened: one that was not there before
+            logs = sorted(set(_event_files(run_dir)) - logs_before)
+            record(run_dir, [LOCK_FILE, *(f"{events.DIRECTORY}/{name}" for name in logs)])
 
         try:
             yield start

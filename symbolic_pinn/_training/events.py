@@ -123,11 +123,10 @@ def open_log(enabled: bool, run_dir, resumed_at: int | None, leader: bool = True
     """An :class:`EventLog` in ``run_dir/tensorboard`` (``resumed_at``: the step a resumed run starts at),
     or one that writes nothing when logging is off or this process is not the one that writes.
 
-    A new run removes the event files of an earlier run it replaces (``--overwrite``), logging or not.
+    The event files of an earlier run that a new one replaces (``--overwrite``) are removed
+    with its other files, as its list of files names them (``_product.run``): nothing here
+    removes a file.
     """
-    if run_dir is not None and resumed_at is None and leader:
-        for old in (pathlib.Path(run_dir) / DIRECTORY).glob(EVENT_FILES):
-            old.unlink(missing_ok=True)
     if not (enabled and leader):
         return _NoLog()
     check(enabled, run_dir)
