@@ -123,7 +123,7 @@ class Operators(Scope):
                 args = [_real(value, a, name) for value, a in zip(args, node.args)]
             if function.arity == 1:
                 _function_of_number_bounded(function.name, args[0], node)
-            return function.sympy(*args)
+            return _applied(function, args, node)
         if name in OPERATORS or name in SOFT_OPERATORS or name in ALIASES:
             return getattr(self, f"_call_{ALIASES.get(name, name)}")(node)
         if len(name) > 1 and name[0] == "D" and name[1:].isalpha():
@@ -329,3 +329,19 @@ def _diff(value, symbol: sympy.Symbol, span: Span):
 
 def _tree_size(expr) -> int:
     return sum(1 for _ in sympy.preorder_traversal(expr))
+
+
+def _applied(function, args: list, node: ast.Call):
+    """``function`` of ``args`` in SymPy.  ``max``/``min`` of an integral stay unevaluated:
+    SymPy would try to order the integral against the other arguments, which is slow
+    (seconds for ∫(1e308, s, 0, 1)) or fails ("not comparable")."""
+    try:
+        if function.sympy_class in ("Max", "Min") and any(a.has(sympy.Integral) for a in args):
+            return getattr(sympy, function.sympy_class)(*args, evaluate=False)
+        return function.sympy(*args)
+    except (TypeError, ValueError) as err:
+        raise PinnError(
+            f"{function.name} cannot be applied to these arguments: {err}",
+            node.span,
+            help=f"write {function.name}(...) of real expressions of the variables and fields",
+        ) from None
