@@ -32,7 +32,7 @@ def observations(folder: pathlib.Path, sigma: float) -> None:
     x, t = rng.uniform(0, 1, 400), rng.uniform(0, 1, 400)
     u = np.exp(-K_TRUE * math.pi**2 * t) * np.sin(math.pi * x)
     u = u + sigma * np.random.default_rng(1).standard_normal(u.shape)
-    rows = "\n".join(f"{a!r},{b!r},{c!r}" for a, b, c in zip(x, t, u))
+    rows = "\n".join(f"{a!r},{b!r},{c!r}" for a, b, c in zip(x.tolist(), t.tolist(), u.tolist()))
     (folder / "heat_obs.csv").write_text("x,t,u\n" + rows + "\n")
 
 
@@ -54,7 +54,7 @@ def main() -> None:
             folder = pathlib.Path(folder)
             observations(folder, sigma)
             (folder / "heat_inverse.pinn").write_text(text)
-            problem = symbolic_pinn.compile(folder / "heat_inverse.pinn")
+            problem = symbolic_pinn.compile(folder / "heat_inverse.pinn")  # its data beside it
             start = time.perf_counter()
             result = problem.train(
                 ensemble=args.members, adam_steps=args.adam_steps, bfgs_steps=args.bfgs_steps, progress=False

@@ -79,3 +79,18 @@ def test_plan_shares_lower_orders_with_higher_ones():
     # u and u_xy come with their parents' passes; u_xxy and u_xyy share u_x_fn
     assert "u_xy, u_xyy = jvp of u_xy_fn along y (value and derivative)" in text
     assert text.count("u_x_fn = ∂/∂x u_fn") == 1
+
+
+def test_compile_takes_a_path_and_refuses_what_is_not_a_problem():
+    """A .pinn file's path compiles as parse_file does (its data beside it); anything else that
+    is not text or a Spec is a PinnError, not an AttributeError from inside the compiler."""
+    import pathlib
+
+    import symbolic_pinn
+
+    path = pathlib.Path(__file__).parent.parent / "examples" / "heat_inverse.pinn"
+    compiled = symbolic_pinn.compile(path, width=4, depth=1)
+    again = symbolic_pinn.parse_file(path)
+    assert compiled.spec.source == again.source and [d.path for d in compiled.spec.data] == [d.path for d in again.data]
+    with pytest.raises(symbolic_pinn.PinnError, match="takes problem text"):
+        symbolic_pinn.compile(3)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import pathlib
 import types
 
@@ -153,7 +154,17 @@ def compile(
         network = NetworkConfig(**check(settings, "given to compile()", [s.name for s in NETWORK]))
     elif settings:
         raise PinnError("give the settings either as network=NetworkConfig(...) or as keywords, not both")
-    spec = parse(problem) if isinstance(problem, str) else problem
+    if isinstance(problem, str):
+        spec = parse(problem)
+    elif isinstance(problem, os.PathLike):  # a .pinn file: its data files are found beside it
+        spec = parse_file(problem)
+    elif isinstance(problem, Spec):
+        spec = problem
+    else:
+        raise PinnError(
+            f"compile() takes problem text, a .pinn file's path or a Spec, not {type(problem).__name__}",
+            help="give the text, pathlib.Path('problem.pinn'), or symbolic_pinn.from_sympy(...)",
+        )
     program = lower(spec)
     program, constraints = build_in(program, network)
     if network.shared_network and len(program.fields) > 1 and len({f.args for f in program.fields}) != 1:
