@@ -51,6 +51,7 @@ def test_vmapped_members_equal_separate_trainings_of_their_seeds(clean):
     assert len(set(values)) == 2
 
 
+@pytest.mark.slow  # 12 s: the suite's time; the heat-inverse benchmark measures the same property
 def test_interval_holds_the_true_rate_and_widens_with_noise(clean, tmp_path):
     config = TrainConfig(
         adam_steps=100, learning_rate=2e-2, final_learning_rate=1e-3, bfgs_steps=60, interior_points=32,

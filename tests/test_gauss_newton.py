@@ -91,6 +91,7 @@ def test_a_nonlinear_fit_agrees_with_scipy_least_squares(x64):
     np.testing.assert_allclose([float(params["a"]), float(params["b"])], reference.x, rtol=1e-8)
 
 
+@pytest.mark.slow  # 15 s: the suite's time (the least-squares references above stay in the default run)
 @pytest.mark.parametrize("rank", [0, 97])  # without the preconditioner, and with a Nyström one of full rank
 def test_a_step_with_its_cg_converged_is_the_dense_levenberg_marquardt_step(x64, rank, poisson):
     compiled = poisson
