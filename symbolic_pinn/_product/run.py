@@ -432,17 +432,7 @@ def write_ensemble(run_dir: pathlib.Path, result) -> dict[str, str]:
         ENSEMBLE_FILE: lambda: (metrics_json(result.metrics | {"settings": settings}) + "\n").encode(),
         ENSEMBLE_PARAMS_FILE: params,
     }
-    failed = {}
-    try:
-        record(run_dir, contents)
-    except OSError as err:
-        failed[MANIFEST] = err.strerror or str(err)
-    for name, content in contents.items():
-        try:
-            _files.write_atomic(run_dir / name, content())
-        except OSError as err:
-            failed[name] = err.strerror or str(err)
-    return failed
+    return _write_files(run_dir, contents)[1]
 
 
 def resumed_settings(run_dir) -> dict:
@@ -514,6 +504,23 @@ def _run_name(name) -> bool:
         and all(p not in ("", ".", "..") for p in parts)
         and (len(parts) == 1 or (len(parts) == 2 and parts[0] in (INPUTS, events.DIRECTORY)))
     )
+
+
+def _write_files(run_dir: pathlib.Path, contents: dict) -> tuple[list[str], dict]:
+    """List ``contents`` (name → a function giving the bytes) in the run's files, then write each
+    whole (``_files.write_atomic``); the names written, and for each file not written why."""
+    written, failed = [], {}
+    try:
+        record(run_dir, contents)
+    except OSError as err:
+        failed[MANIFEST] = err.strerror or str(err)
+    for name, content in contents.items():
+        try:
+            _files.write_atomic(run_dir / name, content())
+            written.append(name)
+        except OSError as err:
+            failed[name] = err.strerror or str(err)
+    return written, failed
 
 
 def written(run_dir: pathlib.Path) -> list[str] | None:
@@ -806,16 +813,9 @@ def write(
         HISTORY_FILE: history,
         PARAMS_FILE: params,
     }
-    try:
-        record(run_dir, contents)
-    except OSError as err:
-        failed[MANIFEST] = err.strerror or str(err)
-    for name, content in contents.items():
-        try:
-            _files.write_atomic(run_dir / name, content())
-            written.append(name)
-        except OSError as err:
-            failed[name] = err.strerror or str(err)
+    done, not_done = _write_files(run_dir, contents)
+    written += done
+    failed |= not_done
     if plots:
         try:
             written += write_plots(run_dir, problem, result)
