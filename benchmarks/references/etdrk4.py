@@ -39,6 +39,18 @@ class Coefficients:
     f3: np.ndarray
 
 
+def periodic_grid(interval: tuple[float, float], points: int) -> np.ndarray:
+    """``points`` equally spaced values of a periodic interval, from its left end, the right end left out."""
+    lo, hi = interval
+    return lo + (hi - lo) * np.arange(points) / points
+
+
+def wavenumbers(interval: tuple[float, float], points: int) -> np.ndarray:
+    """The angular wavenumbers k of ``np.fft.rfft`` on ``periodic_grid(interval, points)``."""
+    lo, hi = interval
+    return 2 * np.pi / (hi - lo) * np.arange(points // 2 + 1)
+
+
 def coefficients(L: np.ndarray, h: float, contour_points: int = CONTOUR_POINTS) -> Coefficients:
     """ETDRK4's operators for the diagonal ``L`` and step ``h``, by contour means (Kassam & Trefethen).
 
