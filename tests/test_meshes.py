@@ -7,6 +7,7 @@ reading of `mesh("part.stl")`: inside the problem's directory, no symbolic links
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -182,3 +183,63 @@ def test_a_generated_module_carries_the_mesh(tmp_path):
 
 def test_no_points_no_distances(box):
     assert box.distance(np.zeros((0, 3))).shape == (0,)
+
+
+# ---- gmsh and VTK files through meshio (the extra `mesh`) ---------------------------------------
+
+CUBE = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], dtype=float) * [1.0, 2.0, 3.0]
+# the box [0, 1] × [0, 2] × [0, 3] cut into six tetrahedra around its diagonal from corner 0 to corner 7
+CUBE_TETRA = np.array([[0, 1, 3, 7], [0, 3, 2, 7], [0, 2, 6, 7], [0, 6, 4, 7], [0, 4, 5, 7], [0, 5, 1, 7]])
+
+
+def meshio_files(folder):
+    """The icosphere's triangles as gmsh 4.1 ASCII, gmsh 2.2 binary and legacy VTK; the box as tetrahedra only."""
+    meshio = pytest.importorskip("meshio")
+    ball = meshio.Mesh(np.asarray(ICO.vertices), [("triangle", np.asarray(ICO.faces))])
+    ball.write(folder / "ball.msh", file_format="gmsh", binary=False)
+    ball.write(folder / "ball22.msh", file_format="gmsh22", binary=True)
+    ball.write(folder / "ball.vtk", binary=True)
+    box = meshio.Mesh(CUBE, [("tetra", CUBE_TETRA)])
+    box.write(folder / "box.msh", file_format="gmsh", binary=False)
+    return meshio
+
+
+def test_gmsh_and_vtk_files_through_meshio(tmp_path):
+    meshio_files(tmp_path)
+    area, volume = polyhedron(np.asarray(ICO.vertices), np.asarray(ICO.faces))
+    for name in ("ball.msh", "ball22.msh", "ball.vtk"):
+        shape = sp.shape("mesh", tmp_path / name)
+        assert len(shape.faces) == len(ICO.faces), name
+        assert shape.measure() == pytest.approx(volume, rel=1e-12), name
+        assert shape.measure(boundary=True) == pytest.approx(area, rel=1e-12), name
+    # tetrahedra only: the surface is their outer faces, turned outwards (volume 6, area 2(2 + 3 + 6))
+    box = sp.shape("mesh", tmp_path / "box.msh")
+    assert len(box.faces) == 12
+    assert box.measure() == pytest.approx(6.0, rel=1e-14)
+    assert box.measure(boundary=True) == pytest.approx(22.0, rel=1e-14)
+    inside = np.array([[0.5, 1.0, 1.5], [0.1, 0.1, 0.1]])
+    np.testing.assert_array_equal(box.contains(np.vstack([inside, [[1.5, 1.0, 1.5]]])), [True, True, False])
+
+
+def test_a_gmsh_mesh_in_a_problem_and_its_errors(tmp_path):
+    meshio = meshio_files(tmp_path)
+    (tmp_path / "p.pinn").write_text(problem('(x, y, z) in mesh("box.msh")'))
+    assert sp.parse_file(tmp_path / "p.pinn").shape[1].measure() == pytest.approx(6.0, rel=1e-14)
+    meshio.Mesh(CUBE, [("line", np.array([[0, 1], [1, 3]]))]).write(tmp_path / "lines.msh", file_format="gmsh")
+    (tmp_path / "junk.msh").write_text("$MeshFormat\nnot a mesh\n")
+    cases = {"lines.msh": "no triangles, quadrilaterals or tetrahedra", "junk.msh": "cannot read the mesh 'junk.msh'"}
+    for name, message in cases.items():
+        (tmp_path / "p.pinn").write_text(problem(f'(x, y, z) in mesh("{name}")'))
+        with pytest.raises(PinnError, match=message) as info:
+            sp.parse_file(tmp_path / "p.pinn")
+        assert info.value.span is not None and info.value.span.line == 1, name
+
+
+def test_without_meshio_a_gmsh_file_is_a_located_error(tmp_path, monkeypatch):
+    """The extra is optional: without meshio, a .msh file is an error saying how to install it (not a traceback)."""
+    (tmp_path / "part.msh").write_text("$MeshFormat\n4.1 0 8\n$EndMeshFormat\n")
+    (tmp_path / "p.pinn").write_text(problem('(x, y, z) in mesh("part.msh")'))
+    monkeypatch.setitem(sys.modules, "meshio", None)  # `import meshio` raises ImportError
+    with pytest.raises(PinnError, match="needs meshio") as info:
+        sp.parse_file(tmp_path / "p.pinn")
+    assert "symbolic-pinn[mesh]" in info.value.help and info.value.span.line == 1
