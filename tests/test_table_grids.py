@@ -14,6 +14,7 @@ import pathlib
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import sympy
 from scipy.spatial import Delaunay
 
 import symbolic_pinn as sp
@@ -195,3 +196,23 @@ def test_a_compiled_module_holds_both_kinds_and_the_run_copies_only_the_file(tmp
     np.testing.assert_allclose(module.interpolate(module.TABLE_lin, 0.3, 0.6), 1.9, rtol=1e-6)  # float32
     np.testing.assert_allclose(module.interpolate(module.TABLE_table, 0.5, 0.5), 1.25, rtol=1e-6)  # bilinear
     assert list(inputs(compiled)) == ["inputs/lin.csv"]
+
+
+def test_the_python_front_end_gives_the_same_tables(tmp_path):
+    """sp.table(expr, grid=...) and sp.table(path, grid=...) are the text's table(expr, x in ...) and
+    table("file", x in ...): the same values; bad grids and free symbols are errors."""
+    text = PROBLEM.format(table="table(exp(-x^2)*(1 + y), x in [0, 1] by 11, y by 5)")
+    (expected,) = tables(parse(tmp_path, text))
+    x, y, k = sympy.symbols("x y k")
+    made = sp.table(sympy.exp(-(x**2)) * (1 + y), grid={x: (0, 1, 11), y: (0, 2, 5)}).func.table
+    assert (made.axes, made.values) == (expected.axes, expected.values)
+    assert str(made.expression) == str(expected.expression)  # the text's symbols are declared real
+    probes(tmp_path, "lin.csv", lambda a, b: 2 - 3 * a + 0.5 * b)
+    (scattered,) = tables(parse(tmp_path, SCATTERED.format(table='table("lin.csv", x by 5, y by 3)')))
+    again = sp.table(tmp_path / "lin.csv", grid={x: (0, 1, 5), y: (0, 1, 3)}).func.table
+    assert (again.axes, again.values, again.scattered) == (scattered.axes, scattered.values, True)
+    for bad, message in (({x: (0, 1, 1)}, "give .low, high, points."), ({x: (1, 0, 5)}, "empty")):
+        with pytest.raises(sp.PinnError, match=message):
+            sp.table(sympy.exp(x), grid=bad)
+    with pytest.raises(sp.PinnError, match="only its grid's variables"):
+        sp.table(k * x, grid={x: (0, 1, 5)})

@@ -250,9 +250,9 @@ def check_covers(table: TableData, intervals: dict[str, tuple[float, float]]) ->
     for v, axis in zip(table.variables, table.axes):
         lo, hi = intervals[v]
         if axis[0] > lo or axis[-1] < hi:
+            where = f"column '{v}' of '{table.file}'" if table.file else f"the grid along {v}"
             raise PinnError(
-                f"column '{v}' of '{table.file}' covers [{axis[0]:g}, {axis[-1]:g}], but {v} ranges over "
-                f"[{lo:g}, {hi:g}]",
+                f"{where} covers [{axis[0]:g}, {axis[-1]:g}], but {v} ranges over [{lo:g}, {hi:g}]",
                 help="tables are not extrapolated: give values over the whole interval",
             )
 
