@@ -65,6 +65,18 @@ def test_the_interpolant_is_within_the_broken_lines_bound_of_the_expression(tmp_
     np.testing.assert_allclose(interpolate((kink.axes, kink.values), jnp.asarray(x)), np.abs(x - 0.5), atol=1e-14)
 
 
+def test_every_kind_of_function_is_sampled(tmp_path):
+    """if, heaviside (½ at 0), Bessel, max, erf and detach (its value) against SciPy and NumPy."""
+    from scipy.special import erf, j0
+
+    expression = "if x < 1 then 1 else 2 + heaviside(x - 1.5) + besselj0(x) + max(x, 0.3) + erf(x) + detach(x)"
+    spec = parse(tmp_path, f"x in [0, 2]\nfield u(x)\n-Dxx(u) = table({expression}, x by 21)\nu = 0 on ∂Ω\n")
+    (table,) = tables(spec)
+    x = np.linspace(0, 2, 21)
+    exact = np.where(x < 1, 1, 2 + np.heaviside(x - 1.5, 0.5) + j0(x) + np.maximum(x, 0.3) + erf(x) + x)
+    np.testing.assert_allclose(table.values, exact, rtol=1e-14)
+
+
 def test_derive_prints_a_sampled_table_that_reads_back(tmp_path):
     spec = parse(tmp_path, "x in [0, 1]\nfield u(x)\nlet a = table(1 + x^2, x by 11)\nminimize ∫ (a*Dx(u)^2/2 - u)\n")
     text = sp.derive(spec)

@@ -37,6 +37,7 @@ import numpy as np
 import sympy
 
 from .._errors import PinnError
+from .._functions import detach
 from .data import beside, read_columns
 
 __all__ = ["MAX_VALUES", "TableData", "Tabulated", "check_covers", "read_table", "resample", "sample", "tabulated"]
@@ -159,8 +160,9 @@ def sample(name: str, expression: sympy.Expr, variables: Sequence[sympy.Symbol],
     """
     axes = [np.asarray(a, dtype=float) for a in axes]
     points = _points(axes)
+    values_of = expression.replace(detach, lambda value: value)  # no gradients here: detach(f) is f's value
     try:
-        function = sympy.lambdify(list(variables), expression, modules=["scipy", "numpy"], dummify=True)
+        function = sympy.lambdify(list(variables), values_of, modules=["scipy", "numpy"], dummify=True)
         with np.errstate(all="ignore"):
             values = np.broadcast_to(np.asarray(function(*points.T)), (len(points),))
     except Exception as err:  # a SymPy function without a NumPy counterpart: named in the message
