@@ -7,6 +7,7 @@ reading of `mesh("part.stl")`: inside the problem's directory, no symbolic links
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -108,6 +109,70 @@ def test_surface_points_by_area_with_outward_normals(box, ball):
     assert abs(estimate - exact) < Z * error
 
 
+def test_area_correct_sampling_on_a_sphere_of_unequal_triangles():
+    """A UV sphere's triangles shrink toward the poles (areas from 0.004 to 0.02): points spread by
+    triangle instead of by area (a known bug class) would crowd the poles.  ∫ z² dS from the points
+    against the polyhedron's exact value (edge-midpoint rule), and that wrong spreading is detected;
+    the volume from the inside test (hits in the bounding box) against the polyhedron's."""
+    uv = trimesh.creation.uv_sphere(radius=1.0, count=[16, 16])
+    vertices, faces = np.asarray(uv.vertices), np.asarray(uv.faces)
+    sphere = Mesh.build("mesh", [vertices, faces])
+    area, volume = polyhedron(vertices, faces)
+    assert sphere.measure(boundary=True) == pytest.approx(area, rel=1e-12)
+    assert sphere.measure() == pytest.approx(volume, rel=1e-12)
+    assert 0 < 4 * math.pi - area < 0.05 * 4 * math.pi and 0 < 4 * math.pi / 3 - volume < 0.05 * 4 * math.pi / 3
+    a, b, c = (vertices[faces[:, i]] for i in range(3))
+    areas = np.linalg.norm(np.cross(b - a, c - a), axis=1) / 2
+    mean_z2 = (((a + b) / 2)[:, 2] ** 2 + ((b + c) / 2)[:, 2] ** 2 + ((c + a) / 2)[:, 2] ** 2) / 3  # per triangle
+    exact = np.sum(areas * mean_z2)
+    rng = np.random.default_rng(7)
+    n = 20_000
+    points, normals = sphere.surface(n, lambda m, k: rng.random((m, k)), rng)
+    values = area * points[:, 2] ** 2
+    error = values.std() / math.sqrt(n)
+    assert abs(values.mean() - exact) < Z * error
+    by_triangle = area * mean_z2.mean()  # what one point per triangle on average would estimate
+    assert abs(by_triangle - exact) > 4 * Z * error  # so the check above would catch that bug
+    np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1)
+    # the volume: the share of uniform points of the bounding box that the inside test keeps
+    lo, hi = sphere.bounds()
+    box_volume = float(np.prod(hi - lo))
+    hits = sphere.contains(lo + (hi - lo) * rng.random((20_000, 3)))
+    estimate, spread = box_volume * hits.mean(), box_volume * hits.std() / math.sqrt(len(hits))
+    assert abs(estimate - volume) < Z * spread
+
+
+def test_inside_far_from_the_surface_against_closed_forms():
+    """Far from the surface the sign comes from a ray's crossings: against the solid torus's and the ball's
+    own inside tests, at points farther from their surfaces than the meshes' chords stray (0.05)."""
+    torus = trimesh.creation.torus(major_radius=1.0, minor_radius=0.4, major_sections=48, minor_sections=24)
+    ring = Mesh.build("mesh", [torus.vertices, torus.faces])
+    uv = trimesh.creation.uv_sphere(radius=1.0, count=[16, 16])
+    sphere = Mesh.build("mesh", [uv.vertices, uv.faces])
+    p = np.random.default_rng(8).uniform(-1.5, 1.5, (6000, 3))
+    tube = np.hypot(np.hypot(p[:, 0], p[:, 1]) - 1.0, p[:, 2]) - 0.4  # the torus's exact signed distance
+    radius = np.linalg.norm(p, axis=1) - 1.0
+    for shape, exact in ((ring, tube), (sphere, radius)):
+        clear = np.abs(exact) > 0.05
+        np.testing.assert_array_equal(shape.contains(p)[clear], exact[clear] < 0)
+        assert np.sum(exact < -0.1) > 200  # deep inside: the ray decides, not the nearest triangle
+
+
+def test_a_ray_through_a_vertex_leaves_the_decision_to_the_winding_number(monkeypatch):
+    """Unturned, the ray from the centre of a UV sphere runs up its axis through the pole, a vertex of
+    16 triangles: those points are undecided by the crossings, and the winding number still places them."""
+    from symbolic_pinn._runtime import solids
+
+    uv = trimesh.creation.uv_sphere(radius=1.0, count=[16, 16])
+    sphere = Mesh.build("mesh", [uv.vertices, uv.faces])
+    points = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, -0.5], [0.0, 0.0, 1.5], [0.3, 0.2, 0.1]])
+    monkeypatch.setattr(Mesh, "ray_turn", (0.0, 0.0, 0.0))
+    inner, undecided = solids._crossings(points, *sphere.triangles(), Mesh.ray_turn)
+    np.testing.assert_array_equal(undecided, [True, True, True, False])
+    assert inner[3]
+    np.testing.assert_array_equal(sphere.contains(points), [True, True, False, True])
+
+
 BROKEN = {
     "an open surface": (lambda: (ICO.vertices, ICO.faces[1:])),
     "a flipped triangle": (lambda: (ICO.vertices, np.vstack([ICO.faces[:1, ::-1], ICO.faces[1:]]))),
@@ -167,9 +232,10 @@ def test_a_mesh_from_python(tmp_path):
 
 
 def test_a_generated_module_carries_the_mesh(tmp_path):
-    """The module holds the triangles and numpy code: its shape is the checked one, and its points fall inside."""
-    BOX.export(tmp_path / "box.stl")
-    (tmp_path / "p.pinn").write_text(problem('(x, y, z) in mesh("box.stl")'))
+    """The module holds the triangles and numpy code (the far points' ray too: the icosphere has more
+    triangles than the nearest 16 tried): its shape is the checked one, and its points fall inside."""
+    ICO.export(tmp_path / "ball.stl")
+    (tmp_path / "p.pinn").write_text(problem('(x, y, z) in mesh("ball.stl")'))
     compiled = sp.compile(sp.parse_file(tmp_path / "p.pinn"), width=4, depth=1)
     assert "import trimesh" not in compiled.source and "class Mesh(Shape)" in compiled.source
     shape = compiled.module.SHAPE[1]
@@ -177,8 +243,71 @@ def test_a_generated_module_carries_the_mesh(tmp_path):
     assert (shape.vertices, shape.faces) == (checked.vertices, checked.faces)
     rng = np.random.default_rng(3)
     inside = shape.interior(500, lambda m, k: rng.random((m, k)))
-    assert np.all(np.abs(inside) < [0.5, 1.0, 1.5])
+    # inside the polyhedron iff on the inner side of every face's plane (it is convex); STL is single precision
+    normals, offsets = ICO.face_normals, np.sum(ICO.face_normals * ICO.triangles[:, 0], axis=1)
+    assert np.all(inside @ normals.T < offsets + 1e-6)
+    assert np.sum(np.linalg.norm(inside, axis=1) < 0.5) > 20  # far from the surface: the ray decided
 
 
 def test_no_points_no_distances(box):
     assert box.distance(np.zeros((0, 3))).shape == (0,)
+
+
+# ---- gmsh and VTK files through meshio (the extra `mesh`) ---------------------------------------
+
+CUBE = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], dtype=float) * [1.0, 2.0, 3.0]
+# the box [0, 1] × [0, 2] × [0, 3] cut into six tetrahedra around its diagonal from corner 0 to corner 7
+CUBE_TETRA = np.array([[0, 1, 3, 7], [0, 3, 2, 7], [0, 2, 6, 7], [0, 6, 4, 7], [0, 4, 5, 7], [0, 5, 1, 7]])
+
+
+def meshio_files(folder):
+    """The icosphere's triangles as gmsh 4.1 ASCII, gmsh 2.2 binary and legacy VTK; the box as tetrahedra only."""
+    meshio = pytest.importorskip("meshio")
+    ball = meshio.Mesh(np.asarray(ICO.vertices), [("triangle", np.asarray(ICO.faces))])
+    ball.write(folder / "ball.msh", file_format="gmsh", binary=False)
+    ball.write(folder / "ball22.msh", file_format="gmsh22", binary=True)
+    ball.write(folder / "ball.vtk", binary=True)
+    box = meshio.Mesh(CUBE, [("tetra", CUBE_TETRA)])
+    box.write(folder / "box.msh", file_format="gmsh", binary=False)
+    return meshio
+
+
+def test_gmsh_and_vtk_files_through_meshio(tmp_path):
+    meshio_files(tmp_path)
+    area, volume = polyhedron(np.asarray(ICO.vertices), np.asarray(ICO.faces))
+    for name in ("ball.msh", "ball22.msh", "ball.vtk"):
+        shape = sp.shape("mesh", tmp_path / name)
+        assert len(shape.faces) == len(ICO.faces), name
+        assert shape.measure() == pytest.approx(volume, rel=1e-12), name
+        assert shape.measure(boundary=True) == pytest.approx(area, rel=1e-12), name
+    # tetrahedra only: the surface is their outer faces, turned outwards (volume 6, area 2(2 + 3 + 6))
+    box = sp.shape("mesh", tmp_path / "box.msh")
+    assert len(box.faces) == 12
+    assert box.measure() == pytest.approx(6.0, rel=1e-14)
+    assert box.measure(boundary=True) == pytest.approx(22.0, rel=1e-14)
+    inside = np.array([[0.5, 1.0, 1.5], [0.1, 0.1, 0.1]])
+    np.testing.assert_array_equal(box.contains(np.vstack([inside, [[1.5, 1.0, 1.5]]])), [True, True, False])
+
+
+def test_a_gmsh_mesh_in_a_problem_and_its_errors(tmp_path):
+    meshio = meshio_files(tmp_path)
+    (tmp_path / "p.pinn").write_text(problem('(x, y, z) in mesh("box.msh")'))
+    assert sp.parse_file(tmp_path / "p.pinn").shape[1].measure() == pytest.approx(6.0, rel=1e-14)
+    meshio.Mesh(CUBE, [("line", np.array([[0, 1], [1, 3]]))]).write(tmp_path / "lines.msh", file_format="gmsh")
+    (tmp_path / "junk.msh").write_text("$MeshFormat\nnot a mesh\n")
+    cases = {"lines.msh": "no triangles, quadrilaterals or tetrahedra", "junk.msh": "cannot read the mesh 'junk.msh'"}
+    for name, message in cases.items():
+        (tmp_path / "p.pinn").write_text(problem(f'(x, y, z) in mesh("{name}")'))
+        with pytest.raises(PinnError, match=message) as info:
+            sp.parse_file(tmp_path / "p.pinn")
+        assert info.value.span is not None and info.value.span.line == 1, name
+
+
+def test_without_meshio_a_gmsh_file_is_a_located_error(tmp_path, monkeypatch):
+    """The extra is optional: without meshio, a .msh file is an error saying how to install it (not a traceback)."""
+    (tmp_path / "part.msh").write_text("$MeshFormat\n4.1 0 8\n$EndMeshFormat\n")
+    (tmp_path / "p.pinn").write_text(problem('(x, y, z) in mesh("part.msh")'))
+    monkeypatch.setitem(sys.modules, "meshio", None)  # `import meshio` raises ImportError
+    with pytest.raises(PinnError, match="needs meshio") as info:
+        sp.parse_file(tmp_path / "p.pinn")
+    assert "symbolic-pinn[mesh]" in info.value.help and info.value.span.line == 1

@@ -85,7 +85,7 @@ class _Lowering:
         known = self.tables.setdefault(e.table.name, e.table)
         if known != e.table:
             raise PinnError(
-                f"two different tables are named '{e.table.name}' ({known.file} and {e.table.file})",
+                f"two different tables are named '{e.table.name}' ({known.describe()}; {e.table.describe()})",
                 help="give them different names",
             )
         return ir.Table(e.table.name, e.alpha, tuple(self.expr(a) for a in e.args))

@@ -40,7 +40,12 @@ class _TextPrinter(StrPrinter):
         name = type(expr).__name__
         if isinstance(expr, Tabulated) and [str(a) for a in expr.args] == list(expr.table.variables):
             table = expr.table  # table("coef.csv", x), differentiated as SymPy asked
-            text = f'table("{table.file}", {", ".join(table.variables)})'
+            if table.expression is not None:  # table(exp(-x^2), x in [0, 1] by 101)
+                text = f"table({self._print(table.expression)}, {table.grid_text()})"
+            elif table.scattered:  # table("probes.csv", x in [0, 1] by 65, ...)
+                text = f'table("{table.file}", {table.grid_text()})'
+            else:
+                text = f'table("{table.file}", {", ".join(table.variables)})'
             along = [v for v, k in zip(table.variables, expr.alpha) for _ in range(k)]
             return f"D({text}, {', '.join(along)})" if along else text
         if isinstance(expr, AppliedUndef):

@@ -252,6 +252,16 @@ class _ToSyntax(Transformer_NonRecursive):
     def file_call(self, meta, c):
         return ast.FileCall(_span(meta), self._name(c[0]), str(c[1])[1:-1], _token_span(c[1]), tuple(c[2:]))
 
+    def scattered_call(self, meta, c):
+        path = str(c[1])[1:-1]
+        return ast.FileCall(_span(meta), self._name(c[0]), path, _token_span(c[1]), (), tuple(c[2:]))
+
+    def sampled_call(self, meta, c):
+        return ast.SampledCall(_span(meta), self._name(c[0]), c[1], tuple(c[2:]))
+
+    def grid_axis(self, meta, c):
+        return ast.GridAxis(_span(meta), self._name(c[0]), c[1], c[2], c[3])
+
     def coordinates(self, meta, c):
         return _span(meta), tuple(c)
 

@@ -49,7 +49,7 @@ from .spec import (
     variable,
     warn_ill_posed,
 )
-from .table import Tabulated, check_covers, read_table, tabulated
+from .table import Tabulated, check_covers, read_table, resample, sample, tabulated
 
 __all__ = [
     "Equation",
@@ -112,13 +112,18 @@ def shape(name: str, *arguments) -> Shape:
         raise PinnError(str(err), help=err.help) from None
 
 
-def table(path, *variables, name: str | None = None) -> sympy.Expr:
+def table(path, *variables, name: str | None = None, grid: dict | None = None) -> sympy.Expr:
     """A tabulated function of ``variables``: the text's ``table("coef.csv", x, y)``, from Python.
 
     ``path`` is a CSV (header row) or NPZ file, read now (relative to the current
     directory), with a column named after each variable and one column of values on a
     grid; it is interpolated multilinearly (see the language reference).  ``name``
     (default: the file's stem) names it in the IR and the generated module.
+
+    With ``grid`` (``{x: (0, 1, 101), ...}``: each variable's ends and number of points) the
+    table is the text's ``table(..., x in [0, 1] by 101)``: ``path`` may then be a SymPy
+    expression of the grid's variables, sampled at its points, or a file of scattered points,
+    resampled linearly on their Delaunay triangulation.
 
     >>> import sympy, numpy, pathlib, tempfile
     >>> x = sympy.Symbol("x")
@@ -127,20 +132,51 @@ def table(path, *variables, name: str | None = None) -> sympy.Expr:
     >>> a = table(path, x)
     >>> sympy.diff(a**2, x)
     2*coef(x)*coef_d1(x)
+    >>> table(sympy.exp(-x**2), grid={x: (0, 1, 101)}, name="g")
+    g(x)
     """
     import pathlib
 
+    import numpy as np
+
+    if grid is not None:
+        variables = tuple(grid)
+        if variables and not all(isinstance(v, sympy.Symbol) for v in variables):
+            raise PinnError("the grid's keys are the variables, as sympy.Symbols", help="e.g. grid={x: (0, 1, 101)}")
+        axes = []
+        for v, spec in grid.items():
+            if not (isinstance(spec, tuple) and len(spec) == 3 and int(spec[2]) == spec[2] and spec[2] >= 2):
+                raise PinnError(f"the grid of {v} is {spec!r}", help="give (low, high, points), e.g. (0, 1, 101)")
+            if not float(spec[0]) < float(spec[1]):
+                raise PinnError(f"the grid along {v} is empty: {spec!r}", help="give low < high")
+            axes.append(np.linspace(float(spec[0]), float(spec[1]), int(spec[2])))
     if not variables or not all(isinstance(v, sympy.Symbol) for v in variables):
         raise PinnError(
             f"table({str(path)!r}, ...) takes the variables its values are tabulated over, as sympy.Symbols",
             help='write table("coef.csv", x, y)',
         )
+    if grid is not None and isinstance(path, sympy.Basic):
+        others = path.free_symbols - set(variables)
+        if others or path.atoms(AppliedUndef, sympy.Derivative, sympy.Integral, Tabulated):
+            raise PinnError(
+                f"a table holds numbers: {path} may use only its grid's variables "
+                f"({', '.join(map(str, variables))}), numbers and functions",
+                help="give each of its variables a grid; fields and unknowns cannot be tabulated before training",
+            )
+        name = name or "table"
+        if not name.isidentifier():
+            raise PinnError(f"the table name {name!r} is not an identifier", help="e.g. name='a'")
+        return tabulated(sample(name, path, list(variables), axes))(*variables)
     path = pathlib.Path(path)
     stem = "".join(c if c.isalnum() or c == "_" else "_" for c in path.stem) or "table"
     name = name or (stem if stem.isidentifier() else f"table_{stem}")
     if not name.isidentifier():
         raise PinnError(f"the table name {name!r} is not an identifier", help="e.g. name='a'")
-    data = read_table(name, path.name, path.parent.resolve(), [v.name for v in variables])
+    names = [v.name for v in variables]
+    if grid is not None:
+        data = resample(name, path.name, path.parent.resolve(), names, axes)
+    else:
+        data = read_table(name, path.name, path.parent.resolve(), names)
     return tabulated(data)(*variables)
 
 

@@ -46,6 +46,26 @@ class FileCall(Node):
     path: str
     path_span: Span
     args: tuple[Node, ...]
+    grid: tuple[GridAxis, ...] = ()  # `table("probes.csv", x by 65)`: scattered points resampled on this grid
+
+
+@dataclasses.dataclass(frozen=True)
+class GridAxis(Node):
+    """`x in [0, 1] by 101`: ``count`` equally spaced values of a variable; the variable's interval if no bounds."""
+
+    variable: Name
+    low: Node | None
+    high: Node | None
+    count: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class SampledCall(Node):
+    """`table(exp(-x^2), x in [0, 1] by 101)`: an expression's values on a grid, interpolated."""
+
+    name: Name
+    expr: Node
+    grid: tuple[GridAxis, ...]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -828,7 +828,7 @@ def inputs(problem) -> dict[str, pathlib.Path]:
     """The files the problem read (its `data` and `table` files): where each goes in the run
     (``inputs/<the name the problem gives it>``), and where it was read from."""
     base = pathlib.Path(problem.spec.filename).parent if problem.spec.filename else pathlib.Path.cwd()
-    named = [d.name for d in problem.spec.data] + [t.file for t in problem.ir.tables]
+    named = [d.name for d in problem.spec.data] + [t.file for t in problem.ir.tables if t.file]
     found = {}
     for name in named:
         inside = pathlib.PurePosixPath(os.path.normpath(name).replace(os.sep, "/"))

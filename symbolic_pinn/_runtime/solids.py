@@ -467,6 +467,67 @@ def _winding(p, a, b, c):
     return np.sum(2 * np.arctan2(det, dots), axis=1) / (4 * np.pi)
 
 
+def _turned(points, turn):
+    """``points`` (m, 3) turned about the x, y and z axes in turn by the angles ``turn``."""
+    import numpy as np
+
+    turned = np.array(points, float)  # a copy: the caller's points stay as they are
+    for axis, angle in enumerate(turn):
+        i, j = [k for k in range(3) if k != axis]
+        cos, sin = np.cos(angle), np.sin(angle)
+        column_i, column_j = turned[:, i].copy(), turned[:, j].copy()
+        turned[:, i], turned[:, j] = cos * column_i - sin * column_j, sin * column_i + cos * column_j
+    return turned
+
+
+def _crossings(p, a, b, c, turn):
+    """Whether each point is inside the closed surface (a, b, c) by the parity of the triangles a ray from
+    it crosses, and which points the ray met at an edge, a vertex or the point itself (decide those otherwise).
+
+    The winding number costs each point a solid angle per triangle; a ray meets only the triangles whose
+    shadow covers the point, so the triangles are put into the cells of a grid on the plane across the ray
+    (each into the cells its shadow's bounding box touches) and each point tries those of its own cell.
+    Edge functions are taken with both ends moved to the point, so the two triangles of an edge get
+    exactly opposite values and a crossing is never counted twice; a value of exactly zero (the ray through
+    an edge or a vertex) marks the point as undecided.  The ray leaves along +z of the frame turned by
+    ``turn`` (:attr:`Mesh.ray_turn`).
+    """
+    import numpy as np
+
+    p, a, b, c = (_turned(v, turn) for v in (p, a, b, c))
+    corners = np.stack([a, b, c])  # (3, m, 3)
+    lo, hi = corners[..., :2].min(axis=(0, 1)), corners[..., :2].max(axis=(0, 1))
+    side = max(1, int(np.sqrt(len(a))))  # about one triangle per cell
+    size = np.maximum(hi - lo, 1e-300) / side
+    low = np.clip(((corners[..., :2].min(axis=0) - lo) // size).astype(int), 0, side - 1)
+    high = np.clip(((corners[..., :2].max(axis=0) - lo) // size).astype(int), 0, side - 1)
+    span = high - low + 1
+    count = span[:, 0] * span[:, 1]
+    triangle = np.repeat(np.arange(len(a)), count)
+    local = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    cell = (low[triangle, 0] + local % span[triangle, 0]) * side + low[triangle, 1] + local // span[triangle, 0]
+    order = np.argsort(cell, kind="stable")
+    members, starts = triangle[order], np.searchsorted(cell[order], np.arange(side * side + 1))
+    where = np.floor((p[:, :2] - lo) / size).astype(int)
+    shadowed = np.all((where >= 0) & (where < side), axis=1)  # outside the surface's shadow the ray meets nothing
+    own = np.where(shadowed, np.clip(where[:, 0], 0, side - 1) * side + np.clip(where[:, 1], 0, side - 1), 0)
+    tries = np.where(shadowed, starts[own + 1] - starts[own], 0)
+    point = np.repeat(np.arange(len(p)), tries)
+    tri = members[np.repeat(starts[own], tries) + np.arange(tries.sum()) - np.repeat(np.cumsum(tries) - tries, tries)]
+    q = p[point]
+    u, v, w = a[tri] - q, b[tri] - q, c[tri] - q
+    e = np.stack([u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0], v[:, 0] * w[:, 1] - v[:, 1] * w[:, 0]])
+    e = np.concatenate([e, (w[:, 0] * u[:, 1] - w[:, 1] * u[:, 0])[None]])  # (3, pairs): twice the sub-areas
+    through = np.all(e > 0, axis=0) | np.all(e < 0, axis=0)
+    grazed = np.any(e == 0, axis=0) & ~(np.any(e > 0, axis=0) & np.any(e < 0, axis=0))
+    total = e.sum(axis=0)
+    height = np.divide(e[1] * u[:, 2] + e[2] * v[:, 2] + e[0] * w[:, 2], total, where=through, out=np.zeros(len(e[0])))
+    crossed = through & (height > 0)
+    undecided = np.zeros(len(p), bool)
+    undecided[point[grazed | (through & (height == 0))]] = True
+    return np.bincount(point[crossed], minlength=len(p)) % 2 == 1, undecided
+
+
 @dataclasses.dataclass(frozen=True)
 class Mesh(Shape):
     """The solid a closed triangle mesh bounds: ``vertices`` (x, y, z) and ``faces``, three vertex indices each,
@@ -485,6 +546,9 @@ class Mesh(Shape):
     arguments = ("file",)
     example = 'mesh("part.stl")'
     chunk = 1 << 18  # point–triangle pairs at a time
+    # the ray of _crossings leaves along z turned about x, y, z by these angles (no simple relation to π),
+    # so the axis-aligned faces and edges common in meshes are never grazed by it
+    ray_turn = (0.6180339887498949, 0.41421356237309503, 0.7320508075688772)
 
     check_dimension = classmethod(_three_d)
 
@@ -567,8 +631,10 @@ class Mesh(Shape):
         them is provably the nearest (every other centre farther than its distance plus the
         largest triangle's reach: near the surface), the distance is exact and the sign is the
         side of its nearest point's pseudo-normal; elsewhere the distance is the nearest of
-        those 16 (a bound, as for combinations of shapes) and the winding number over all
-        triangles gives the sign.
+        those 16 (a bound, as for combinations of shapes) and the sign is whether a ray from
+        the point crosses the surface an odd number of times (:func:`_crossings`, which tries only
+        the triangles in the ray's way), or the winding number over all triangles where the ray
+        meets an edge or a vertex.
         """
         import numpy as np
         from scipy.spatial import cKDTree
@@ -617,8 +683,12 @@ class Mesh(Shape):
         side = np.sum((p - nearest[rows, j]) * normal[rows, j], axis=1)
         signed = np.where(side < 0, -d, d)
         unsure = (k < len(a)) & (gaps[:, -1] - reach <= d)
-        if np.any(unsure):  # far from the surface: the distance is a bound, the sign the winding number's
-            signed[unsure] = np.where(self._chunks(p[unsure], _winding) > 0.5, -d[unsure], d[unsure])
+        if np.any(unsure):  # far from the surface: the distance is a bound, the sign a ray's crossings
+            inner, undecided = _crossings(p[unsure], a, b, c, self.ray_turn)
+            if np.any(undecided):  # the ray met an edge or a vertex: the winding number decides
+                far = p[unsure][undecided]
+                inner[undecided] = self._chunks(far, _winding) > 0.5
+            signed[unsure] = np.where(inner, -d[unsure], d[unsure])
         return signed
 
     def bounds(self):
