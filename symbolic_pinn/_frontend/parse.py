@@ -163,8 +163,8 @@ class _ToSyntax(Transformer_NonRecursive):
         return ast.DataDecl(_span(meta), str(c[0])[1:-1])
 
     def equation(self, meta, c):
-        lhs, rhs, where, weight = c
-        return ast.Equation(_span(meta), lhs, rhs, where, weight)
+        lhs, rhs, where, restriction, weight = c
+        return ast.Equation(_span(meta), lhs, rhs, where, weight, restriction)
 
     def minimize(self, meta, c):
         expr, weight = c
@@ -197,6 +197,9 @@ class _ToSyntax(Transformer_NonRecursive):
         return ast.AtFace(_span(meta), self._name(c[0]), c[1])
 
     def weight(self, meta, c):
+        return c[0]
+
+    def restriction(self, meta, c):
         return c[0]
 
     # expressions

@@ -58,7 +58,7 @@ class Terms(Scope):
         ):
             self._integral_constraint(s, lhs - rhs)
             return
-        region = self._region(s.where)
+        region = self._region(s.where, s.restriction)
         self._normals_defined(lhs - rhs, region, s)
         try:  # u(0, y) = x + y means x = 0 on both sides
             face = [variable(region.variable)] if isinstance(region, Face) else []
@@ -89,7 +89,10 @@ class Terms(Scope):
                 help="write two constraints, one for each",
             )
         integrand = interior if interior is not None else boundary
-        region = self._region(s.where) if s.where is not None else (INTERIOR if boundary is None else BOUNDARY)
+        if s.where is not None or s.restriction is not None:
+            region = self._region(s.where, s.restriction)
+        else:
+            region = INTERIOR if boundary is None else BOUNDARY
         if boundary is not None and region != BOUNDARY:
             raise PinnError(
                 f"∮ is over the whole boundary, not over {region.describe()}",
