@@ -418,7 +418,9 @@ def _points(spec: Spec, fixed: dict, part, keep=()) -> dict | None:
         return points
     values = {s.name: column for s, column in points.items()}
     with np.errstate(all="ignore"):
-        held = np.logical_and.reduce([np.broadcast_to(predicate_holds(predicate_literal(p), values), count) for p in keep])
+        held = np.logical_and.reduce(
+            [np.broadcast_to(predicate_holds(predicate_literal(p), values), count) for p in keep]
+        )
     if not held.any():
         return None
     return {s: column[held][:_POINTS] for s, column in points.items()}

@@ -59,6 +59,7 @@ __all__ = [
     "box",
     "disk",
     "from_sympy",
+    "normal",
     "normal_derivative",
     "polygon",
     "shape",
@@ -162,6 +163,22 @@ def ball(centre, radius) -> Shape:
 def box(lower, upper) -> Shape:
     """The box between two corners."""
     return shape("box", lower, upper)
+
+
+def normal(variable) -> sympy.Symbol:
+    """The component along ``variable`` (a symbol or its name) of the boundary's outward unit normal:
+    the text's ``n_x``, for conditions on the boundary or an end face.
+
+    >>> x, y = sympy.symbols("x y")
+    >>> normal(x)
+    n_x
+    """
+    from .spec import normal as component
+
+    name = getattr(variable, "name", variable)
+    if not isinstance(name, str):
+        raise PinnError(f"normal({variable!r}): give a variable, e.g. normal(x)")
+    return component(name)
 
 
 def normal_derivative(expr, variables) -> sympy.Expr:

@@ -65,10 +65,18 @@ class _Printer(_TextPrinter):
         raise _unprintable(f"the boundary integral {expr} inside an expression")
 
     def _print_NormalComponent(self, expr):
-        raise _unprintable(f"the normal component {expr.name} (write Dn(u) in a text problem)")
+        return expr.name  # n_x: the language's name of the component (a problem's own n_x is refused before)
 
 
 def _text(spec: Spec, expr: sympy.Expr) -> str:
+    taken = (
+        {f.func.__name__ for f in spec.fields}
+        | {s.name for s, _, _ in spec.variables}
+        | {s.name for s, _ in spec.unknowns}
+    )
+    for n in expr.atoms(NormalComponent):
+        if n.name in taken:  # the text would name the problem's own n_x
+            raise _unprintable(f"the normal component {n.name} beside a name {n.name} of the problem")
     text = _Printer({"order": None}).doprint(_normal_derivatives(spec, expr))
     for field in spec.fields:
         text = text.replace(_Printer({"order": None}).doprint(field), field.func.__name__)

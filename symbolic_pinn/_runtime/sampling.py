@@ -5,15 +5,25 @@ def unit_cube(m, k, rng, sampler="sobol"):
     """``m`` points of the unit cube [0, 1]^k, drawn with the generator ``rng``.
 
     ``sampler`` is "sobol" or "halton" (scrambled quasi-random points, which cover the
-    cube more evenly than random ones) or "uniform" (independent uniform random points).
+    cube more evenly than random ones), "uniform" (independent uniform random points) or
+    "lattice" (a fixed rank-1 lattice: the midpoints (i + 1/2)/m along the first axis, the
+    Kronecker sequence of the generalised golden ratio along the others, Roberts' R_d; no
+    randomness, and no SciPy, whose import costs seconds where a problem is only checked).
     """
     import numpy as np
-    from scipy.stats import qmc
 
     if k == 0:
         return np.zeros((m, 0))
     if sampler == "uniform":
         return rng.random((m, k))
+    if sampler == "lattice":
+        phi = 2.0
+        for _ in range(64):  # the root of φ^(k+1) = φ + 1 by fixed-point iteration
+            phi = (1 + phi) ** (1 / (k + 1))
+        steps = np.concatenate([[1.0], phi ** -np.arange(1.0, k)])
+        return ((np.arange(m)[:, None] + 0.5) * (steps / np.array([m] + [1] * (k - 1)))) % 1.0
+    from scipy.stats import qmc
+
     if sampler == "halton":
         return qmc.Halton(k, scramble=True, seed=rng).random(m)
     if sampler == "sobol":  # a power of two keeps Sobol points balanced; the first m of them
@@ -148,7 +158,9 @@ def sample_where(seed, region, n, domain, shape=None, normals=False, sampler="so
     for _ in range(32):  # each round draws what is missing at the rate seen so far (8 times more if none)
         count = 2 * n if not drawn else 8 * drawn if not found else 5 * (n - found) * drawn // (4 * found)
         count = min(1 << 22, max(64, count))
-        columns = sample_region(int(rng.integers(1 << 31)), region[1], count, domain, shape, normals, sampler, parameters)
+        columns = sample_region(
+            int(rng.integers(1 << 31)), region[1], count, domain, shape, normals, sampler, parameters
+        )
         with np.errstate(all="ignore"):  # sqrt(x) < 1 at x < 0 is nan, and false
             keep = np.asarray(predicate_holds(region[2], dict(zip(names, columns))), bool)
         keep = np.broadcast_to(keep, columns[0].shape)
@@ -158,7 +170,10 @@ def sample_where(seed, region, n, domain, shape=None, normals=False, sampler="so
             break
     if not found:
         raise ValueError(f"no point of {region[1]} satisfies the predicate {region[2]}")
-    return tuple(np.concatenate([part[j] for part in kept])[:n] for j in range(len(kept[0])))
+    # n of them evenly through the list: the region's points come piece by piece (each face of the
+    # boundary in turn), so the first n would leave out the last pieces; every k-th keeps their shares
+    chosen = (np.arange(min(n, found)) * (found / min(n, found))).astype(int)
+    return tuple(np.concatenate([part[j] for part in kept])[chosen] for j in range(len(kept[0])))
 
 
 def predicate_holds(node, values):

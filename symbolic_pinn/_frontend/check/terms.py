@@ -132,13 +132,13 @@ class Terms(Scope):
             self.terms.append((s, "energy", BOUNDARY, boundary, weight))
 
     def _normals_defined(self, expr, region: Region, s: ast.Node) -> None:
-        """The outward normal (∂ₙ, Dn) exists on the boundary and on the ends of a spatial interval."""
+        """The outward normal (n, n_x, ∂ₙ, Dn) exists on the boundary and on the ends of a spatial interval."""
         if not expr.atoms(NormalComponent):
             return
         if self._resolver().has_normal(region):
             return
         raise PinnError(
-            "the normal derivative ∂ₙ (Dn) is defined only on the boundary",
+            "the outward normal (n, n_x, and the normal derivative ∂ₙ or Dn) is defined only on the boundary",
             s.span,
             help="add `on ∂Ω`, or `at x = 1` on an end of a spatial interval",
         )
