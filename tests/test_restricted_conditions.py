@@ -83,10 +83,29 @@ def test_the_measure_of_a_restricted_face_is_exact(name):
     assert spec.terms[-1].region.measure(_Domain(spec)) == pytest.approx(measure, abs=1e-12)
 
 
-def test_a_predicate_in_two_variables_on_the_boundary_is_measured_by_points():
-    # ∂[0, 1]² where x² + y² > 1: the faces x = 1 and y = 1 (length 2 of 4), to the estimate's 2^16 points
-    spec = _parse(HEAD + "∫ u = 1 on ∂Ω where x^2 + y^2 > 1\n")
-    assert spec.terms[-1].region.measure(_Domain(spec)) == pytest.approx(2.0, abs=4e-3)
+ESTIMATED = {
+    # ∂[0, 1]² where x² + y² > 1: the faces x = 1 and y = 1, 2 of its length 4
+    "two whole faces": ("∫ u = 1 on ∂Ω where x^2 + y^2 > 1", 2.0),
+    # x = 0 below y = 1/2 and y = 0 left of x = 1/2
+    "two half faces": ("∫ u = 1 on ∂Ω where x^2 + y^2 < 0.25", 1.0),
+}
+
+
+@pytest.mark.parametrize("name", list(ESTIMATED))
+def test_a_predicate_in_two_variables_is_measured_on_a_lattice(name):
+    condition, measure = ESTIMATED[name]
+    spec = _parse(HEAD + condition + "\n")
+    # 2^14 midpoints on each face: within 1/2^14 of each face's length
+    assert spec.terms[-1].region.measure(_Domain(spec)) == pytest.approx(measure, abs=1e-4)
+
+
+def test_a_predicate_sympy_cannot_solve_is_measured_on_a_lattice():
+    # x² + sin x < 1/2 on [0, 1] is x < r, r the root that SciPy's brentq finds
+    from scipy.optimize import brentq
+
+    spec = _parse(HEAD + "∫ u = 1 at y = 1 where x^2 + sin(x) < 0.5\n")
+    root = brentq(lambda x: x * x + np.sin(x) - 0.5, 0, 1, xtol=1e-14)
+    assert spec.terms[-1].region.measure(_Domain(spec)) == pytest.approx(root, abs=2e-5)  # 2^16 midpoints
 
 
 def test_the_module_scales_a_restricted_integral_by_its_measure():
@@ -226,3 +245,23 @@ def test_the_sympy_normal_is_the_texts():
         ],
     )
     assert spec.terms[1].expr == _parse(SQUARE + "Dn(u) = 0 on ∂Ω").terms[1].expr
+
+
+# ---- a line starting with a tuple of fields ------------------------------------------------
+
+PAIR = "x in [0, 1]; t in [0, 1]\nfield u(x, t), v(x, t)\nDt(u) = Dxx(v)\nDt(v) = Dxx(u)\n"
+
+
+def test_a_line_starting_with_a_tuple_of_fields_is_one_condition_per_component():
+    u, v = (sympy.Function(f, real=True)(*sympy.symbols("x t", real=True)) for f in "uv")
+    x = sympy.Symbol("x", real=True)
+    spec = _parse(PAIR + "(u, v) = (sin(x), cos(x)) at t = 0\nu = 0 on ∂Ω\nv = 0 on ∂Ω\n")
+    initial = [t for t in spec.terms if t.region.describe() == "t = 0"]
+    assert [t.expr for t in initial] == [u - sympy.sin(x), v - sympy.cos(x)]
+
+
+def test_a_domain_still_reads_and_a_number_in_its_names_is_a_located_error():
+    assert _parse("(x, y) in disk((0, 0), 1)\nfield u(x, y)\n-Δu = 1\nu = 0 on ∂Ω\n").shape[0] == ("x", "y")
+    with pytest.raises(sp.PinnError, match="declared for variables") as caught:
+        sp.parse("(x, 2) in disk((0, 0), 1)\n")
+    assert (caught.value.span.line, caught.value.span.column) == (1, 5)
