@@ -10,7 +10,7 @@ import sympy
 
 import symbolic_pinn as sp
 from symbolic_pinn._compiler.exact import unsatisfied
-from symbolic_pinn._runtime import sample_region
+from symbolic_pinn._runtime import sample_points
 
 HEAD = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\n-Δu = 0\n"
 CAVITY = HEAD + "u = 1 at y = 1 where x > 0.25 and x < 0.75\nu = 0 on ∂Ω\n"
@@ -29,7 +29,7 @@ def cavity():
 
 def _points(compiled, term, n=512):
     m = compiled.module
-    return dict(zip(m.DOMAIN, sample_region(5, m.REGIONS[term], n, m.DOMAIN, m.SHAPE)))
+    return dict(zip(m.DOMAIN, sample_points(5, m.REGIONS[term], n, m.DOMAIN, m.SHAPE)))
 
 
 def test_the_lid_points_lie_on_the_lid_only(cavity):
@@ -229,7 +229,7 @@ def test_the_normal_on_a_restricted_face_reaches_the_module():
     compiled = sp.compile(SQUARE + "n_x*u = 1 at x = 1 where y < 0.5\nu = 0 on ∂Ω\n", width=4, depth=1)
     m = compiled.module
     assert "bc1" in m.NORMALS
-    columns = sample_region(2, m.REGIONS["bc1"], 64, m.DOMAIN, m.SHAPE, normals=True)
+    columns = sample_points(2, m.REGIONS["bc1"], 64, m.DOMAIN, m.SHAPE, normals=True)
     assert np.all(columns[2] == 1.0) and np.all(columns[3] == 0.0) and np.all(columns[1] < 0.5)
 
 
@@ -265,3 +265,13 @@ def test_a_domain_still_reads_and_a_number_in_its_names_is_a_located_error():
     with pytest.raises(sp.PinnError, match="declared for variables") as caught:
         sp.parse("(x, 2) in disk((0, 0), 1)\n")
     assert (caught.value.span.line, caught.value.span.column) == (1, 5)
+
+
+def test_derive_gives_the_natural_condition_only_off_the_restricted_part():
+    energy = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\nminimize ∫ (|∇u|^2/2 - u)\nu = 0 at x = 0 where y < 0.5\n"
+    lines = sp.derive(_parse(energy + "u = 0 at x = 1\n")).splitlines()
+    assert "(if y < 0.5 then 0 else -D(u, x)) = 0 at x = 0" in lines  # the free half of x = 0
+    assert "-D(u, y) = 0 at y = 0" in lines and "D(u, y) = 0 at y = 1" in lines
+    # with the rest of ∂Ω given, every point carries a value: no natural condition is left
+    rest = sp.derive(_parse(energy + "u = 0 on ∂Ω\n")).splitlines()
+    assert not [line for line in rest if "D(u, x)) = 0" in line or "D(u, y) = 0" in line]

@@ -202,7 +202,7 @@ class Restricted(Region):
     """The points of ``base`` that satisfy ``predicate``, a SymPy condition on the variables
     (``u = 1 at y = 1 where x < 0.5``); ``fraction`` is the share of ``base``'s measure it keeps
     (exact where the predicate bounds one variable of a face, else estimated: see
-    :func:`kept_fraction`).  The runtime draws its points by rejection (``sample_where``)."""
+    :func:`kept_fraction`).  The runtime draws its points by rejection (``sample_points``)."""
 
     base: Region
     predicate: typing.Any  # a sympy Boolean: And, Or, Not of relations
@@ -229,7 +229,7 @@ class Restricted(Region):
         return self.base.measure(program) * self.fraction
 
 
-# ---- predicates: a condition as the runtime's sample_where reads it ---------------------
+# ---- predicates: a condition as the runtime's sample_points reads it ---------------------
 
 _RELATIONS = {"StrictLessThan": "<", "LessThan": "<=", "StrictGreaterThan": ">", "GreaterThan": ">=", "Equality": "=="}
 _LOGIC = {"And": "and", "Or": "or", "Not": "not"}

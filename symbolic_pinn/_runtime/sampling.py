@@ -40,8 +40,8 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     ``("interior",)``, ``("boundary",)``, ``("face", variable, value)``,
     ``("faces", ((variable, value), ...))``, some end faces of the spatial intervals (the
     rest of the boundary), or ``("part", part)``, a part of the shape's boundary
-    (``geometry.Shape.in_part``), or ``("where", region, predicate)``, the points of a
-    region that satisfy a predicate (see :func:`sample_where`).  The boundary of a time-dependent problem is the
+    (``geometry.Shape.in_part``); a region restricted by a predicate is
+    :func:`sample_points`'s.  The boundary of a time-dependent problem is the
     spatial boundary at every time: a variable ``t`` has no faces there (initial
     conditions are faces of their own), and boundary points are spread over the parts
     of the boundary by area.  With
@@ -53,8 +53,6 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     """
     import numpy as np
 
-    if region[0] == "where":
-        return sample_where(seed, region, n, domain, shape, normals, sampler, parameters)
     rng = np.random.default_rng(seed)
 
     def unit(m, k):  # m points of the unit cube [0, 1]^k
@@ -141,16 +139,21 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     return tuple(columns)
 
 
-def sample_where(seed, region, n, domain, shape=None, normals=False, sampler="sobol", parameters=()):
-    """``n`` points of ``region[1]`` that satisfy the predicate ``region[2]`` (``u = 1 at y = 1
-    where x < 0.5``), by rejection: points of the whole region are drawn in rounds, each from
-    its own seed, and those that fail are dropped, so the kept points are spread over the
-    restricted set as the whole region's are over it (by length, area or volume).
+def sample_points(seed, region, n, domain, shape=None, normals=False, sampler="sobol", parameters=()):
+    """``n`` points of any region, as :func:`sample_region` takes them, or of ``("where", region,
+    predicate)``: the points of ``region`` that satisfy the predicate (``u = 1 at y = 1 where
+    x < 0.5``), by rejection.  Points of the whole region are drawn in rounds, each from its own
+    seed, and those that fail are dropped, so the kept points are spread over the restricted set
+    as the whole region's are over it (by length, area or volume).
 
     Rejection rather than sampling a sub-interval: a predicate may be any comparison of the
-    coordinates (``x^2 + y^2 > 1``), and SciPy has no sampler of such sets.
+    coordinates (``x^2 + y^2 > 1``), and SciPy has no sampler of such sets.  (A module whose
+    regions have no predicate calls sample_region and carries none of this.)
     """
     import numpy as np
+
+    if region[0] != "where":
+        return sample_region(seed, region, n, domain, shape, normals, sampler, parameters)
 
     names = list(domain)
     rng = np.random.default_rng(seed)
