@@ -275,3 +275,13 @@ def test_derive_gives_the_natural_condition_only_off_the_restricted_part():
     # with the rest of ∂Ω given, every point carries a value: no natural condition is left
     rest = sp.derive(_parse(energy + "u = 0 on ∂Ω\n")).splitlines()
     assert not [line for line in rest if "D(u, x)) = 0" in line or "D(u, y) = 0" in line]
+
+
+def test_initial_data_given_piecewise_are_initial_conditions_and_not_built_in():
+    text = "x in [0, 1]; t in [0, 1]\nfield u(x, t)\nDt(u) = Dxx(u)\n"
+    text += "u = 1 at t = 0 where x < 0.5\nu = 0 at t = 0 where x >= 0.5\nu = 0 on ∂Ω\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sp.ReadingWarning)  # u jumps at (0, 0)
+        compiled = sp.compile(text, width=4, depth=1)
+    assert list(compiled.module.REGIONS) == ["pde", "ic1", "ic2"]  # the boundary condition is built in
+    assert compiled.built_in == {"u": ["u = 0 on ∂Ω"]}
