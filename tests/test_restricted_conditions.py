@@ -285,3 +285,24 @@ def test_initial_data_given_piecewise_are_initial_conditions_and_not_built_in():
         compiled = sp.compile(text, width=4, depth=1)
     assert list(compiled.module.REGIONS) == ["pde", "ic1", "ic2"]  # the boundary condition is built in
     assert compiled.built_in == {"u": ["u = 0 on ∂Ω"]}
+
+
+# ---- D as a value's name -------------------------------------------------------------------
+
+HEAT = "x in [0, 1]; t in [0, 1]\nfield u(x, t)\n{}\nDt(u) = D*Dxx(u)\nu = sin(pi*x) at t = 0\nu = 0 on ∂Ω\n"
+
+
+def test_a_value_may_be_named_d_and_d_of_arguments_stays_the_derivative():
+    x, t = sympy.symbols("x t", real=True)
+    u = sympy.Function("u", real=True)(x, t)
+    spec = _parse(HEAT.format("const D = 0.1").replace("Dxx(u)", "D(u, x, x)"))
+    assert spec.terms[0].expr == u.diff(t) - sympy.Float(0.1) * u.diff(x, 2)
+    compiled = sp.compile(HEAT.format("unknown D = 0.5"), width=4, depth=1)
+    assert compiled.module.UNKNOWNS == {"D": 0.5}
+
+
+@pytest.mark.parametrize("declaration", ["field D(x, t)", "let D(a) = a"])
+def test_a_field_or_function_named_d_is_a_located_error(declaration):
+    with pytest.raises(sp.PinnError, match="'D' is the derivative operator") as caught:
+        sp.parse(HEAT.format(declaration))
+    assert caught.value.span.line == 3
