@@ -306,3 +306,15 @@ def test_a_field_or_function_named_d_is_a_located_error(declaration):
     with pytest.raises(sp.PinnError, match="'D' is the derivative operator") as caught:
         sp.parse(HEAT.format(declaration))
     assert caught.value.span.line == 3
+
+
+def test_a_normal_component_alone_is_written_back_as_n_x():
+    from symbolic_pinn._frontend.unparse import unparse
+
+    x, y = sympy.symbols("x y")
+    u = sympy.Function("u")(x, y)
+    flux = sp.Equation(sympy.Eq(sp.normal_derivative(u, [x]), 0), on={x: 1})  # n_x·∂u/∂x, not all of Dn(u)
+    spec = sp.from_sympy({x: (0, 1), y: (0, 1)}, [u], [sympy.Eq(-(u.diff(x, 2) + u.diff(y, 2)), 1), flux])
+    text = unparse(spec)
+    assert "n_x*D(u, x) = 0 at x = 1" in text
+    assert _parse(text).terms[1].expr == spec.terms[1].expr
