@@ -47,6 +47,7 @@ _EXPORTS = {
     "box": "_frontend.sympy_input",
     "disk": "_frontend.sympy_input",
     "from_sympy": "_frontend.sympy_input",
+    "normal": "_frontend.sympy_input",
     "normal_derivative": "_frontend.sympy_input",
     "detach": "_functions",
     "polygon": "_frontend.sympy_input",

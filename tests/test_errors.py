@@ -64,7 +64,7 @@ error: unexpected '='
   |
 3 | u = 1 = 2
   |       ^
-  = help: expected 'at', 'on', 'weight', the end of the line""",
+  = help: expected 'at', 'on', 'weight', 'where', the end of the line""",
     ),
     (
         "on a face instead of at",
@@ -130,7 +130,7 @@ error: unexpected ')'
   |
 3 | Dxx(u) = 1)
   |           ^
-  = help: expected 'at', 'on', 'weight', the end of the line""",
+  = help: expected 'at', 'on', 'weight', 'where', the end of the line""",
     ),
     (
         "unexpected character $",

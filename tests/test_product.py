@@ -426,11 +426,21 @@ def test_a_sympy_problem_without_text_is_refused_before_training(tmp_path):
 
     x, y = sympy.symbols("x y")
     u = sympy.Function("u")(x, y)
-    # n_x·∂u/∂x alone, not Dn(u) = n·∇u: the language has no word for it
-    flux = symbolic_pinn.Equation(sympy.Eq(symbolic_pinn.normal_derivative(u, [x]), 0), on={x: 1})
-    problem = symbolic_pinn.compile(poisson_from_sympy(flux), width=4, depth=1)
+    # a condition on the surface of a shape that the text would have to name with `let`: no text form yet
+    hole = symbolic_pinn.disk((0.5, 0.5), 0.2)
+    spec = symbolic_pinn.from_sympy(
+        {x: (0, 1), y: (0, 1)},
+        [u],
+        [
+            sympy.Eq(-(u.diff(x, 2) + u.diff(y, 2)), 1),
+            symbolic_pinn.Equation(sympy.Eq(u, 0), on="boundary"),
+            symbolic_pinn.Equation(sympy.Eq(u, 1), on=hole),
+        ],
+        shape=((x, y), symbolic_pinn.box((0, 0), (1, 1)) - hole),
+    )
+    problem = symbolic_pinn.compile(spec, width=4, depth=1)
     steps = []
-    with pytest.raises(symbolic_pinn.PinnError, match="cannot be written as problem text: the normal component n_x"):
+    with pytest.raises(symbolic_pinn.PinnError, match="cannot be written as problem text: a condition on ∂disk"):
         problem.train(tmp_path / "run", adam_steps=2, bfgs_steps=0, progress=False, callback=steps.append)
     assert steps == [] and not (tmp_path / "run").exists()
 

@@ -1003,8 +1003,10 @@ def _main(module: _Module) -> str:
     if program.time not in (None, NAME):
         parts.append(f'("{program.time}",)')
     parameters = f", parameters={' + '.join(parts)}" if parts else ""
+    # a region restricted by a predicate (`where x < 0.5`) needs sample_points; the others sample_region alone
+    sampler = "sample_points" if any(t.region.kind == "where" for t in program.terms) else "sample_region"
     sampled = (
-        f"tuple(jnp.asarray(c) for c in sample_region(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS{parameters}))"
+        f"tuple(jnp.asarray(c) for c in {sampler}(seed + i, region, n, DOMAIN, SHAPE, name in NORMALS{parameters}))"
     )
     return (
         "def main(steps=2000, n=1000, seed=0, saved=None):\n"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import types
 
-from .._runtime.sampling import sample_region
+from .._runtime.sampling import sample_points, sample_region
 from . import ir
 
 __all__ = ["unsatisfied", "POINTS", "TOLERANCE"]
@@ -69,7 +69,7 @@ def unsatisfied(problem) -> list[str]:
             if term.kind != "residual" or isinstance(term.region, ir.Data) or term.name in randomized:
                 continue
             columns = len(program.variables) + (len(program.spatial) if ir.uses_normals(term) else 0)
-            drawn = sample_region(
+            drawn = sample_points(
                 seed, term.region.sampled(), POINTS, domain, program.shape, True, "sobol", program.non_spatial
             )
             points = {term.name: tuple(jnp.asarray(c, jnp.float64) for c in drawn[:columns])}

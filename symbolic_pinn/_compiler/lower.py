@@ -178,9 +178,9 @@ def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
             base.append("bc")  # u(-1, t) = u(1, t): a condition, though sampled in the interior
         elif term.region == ir.INTERIOR:
             base.append("pde")
-        elif isinstance(term.region, ir.Face) and term.region.variable == spec.time:
+        elif isinstance(face := getattr(term.region, "base", term.region), ir.Face) and face.variable == spec.time:
             start = next(lo for s, lo, _ in spec.variables if s.name == spec.time)
-            base.append("ic" if term.region.value == start else "tc")  # initial, or terminal (at a later time)
+            base.append("ic" if face.value == start else "tc")  # initial, or terminal (at a later time); `where` aside
         else:
             base.append("bc")
     names, seen = [], {}

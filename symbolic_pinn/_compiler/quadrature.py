@@ -82,6 +82,7 @@ def _evaluate(program, probe, probes, schedule, network, constraints, n: int) ->
     import jax.numpy as jnp
     import numpy as np
 
+    from .._runtime.sampling import sample_points
     from .emit import emit
     from .loader import load
 
@@ -92,7 +93,7 @@ def _evaluate(program, probe, probes, schedule, network, constraints, n: int) ->
     points = {
         t.name: tuple(
             jnp.asarray(c)
-            for c in module.sample_region(
+            for c in sample_points(
                 1, t.region.sampled(), POINTS, module.DOMAIN, module.SHAPE, t.name in module.NORMALS, **extra
             )
         )

@@ -25,8 +25,9 @@ from sympy.core.function import AppliedUndef
 
 from .._errors import PinnError, ReadingWarning, Span
 from .._runtime.geometry import RestPart
-from .regions import BOUNDARY, INTERIOR, Face, Faces, Part
-from .spec import Spec, TermSpec
+from .._runtime.sampling import predicate_holds
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Part, Restricted, kept_fraction, predicate_literal
+from .spec import Spec, TermSpec, variable
 
 __all__ = ["settle", "rest_of_boundary", "coverage"]
 
@@ -101,6 +102,7 @@ def rest_of_boundary(spec: Spec) -> tuple[TermSpec, ...]:
     conditions = [t for t in terms if t.kind == "residual"]
     parts = [(t.region, _field_names(t.expr)) for t in conditions if isinstance(t.region, Part)]
     faces = [(f, _field_names(t.expr)) for t in conditions if (f := _end_face(t, spec)) is not None]
+    restricted = [t for t in conditions if isinstance(t.region, Restricted)]
     ends = _spatial(spec)
     every = tuple(Face(v, value) for v, (lo, hi) in ends.items() for value in (lo, hi))
     result = []
@@ -111,6 +113,7 @@ def rest_of_boundary(spec: Spec) -> tuple[TermSpec, ...]:
         used = _field_names(t.expr)
         taken_parts = tuple(dict.fromkeys(part for part, other in parts if other & used))  # Part regions
         taken_faces = {face for face, other in faces if other & used}
+        pieces = _restricted_pieces(t, [r for r in restricted if _field_names(r.expr) & used], ends, taken_faces)
         region = t.region
         if taken_parts and spec.shape:
             names = ", ".join(dict.fromkeys(p.name for p in taken_parts))
@@ -122,6 +125,11 @@ def rest_of_boundary(spec: Spec) -> tuple[TermSpec, ...]:
             empty = not region.faces
         else:
             empty = False
+        if pieces and not empty:  # the points of the restricted conditions are left out too
+            predicate = sympy.Not(sympy.Or(*(p for p, _ in pieces)))
+            text = "not (" + " or ".join(words for _, words in pieces) + ")"
+            fraction = kept_fraction(region, predicate, _intervals(spec), spec.shape, _non_spatial(spec))
+            region, empty = Restricted(region, predicate, text, fraction, rest=True), fraction <= 0
         if empty:
             raise PinnError(
                 "nothing is left of ∂Ω for this condition: the parts of the boundary with their own "
@@ -133,13 +141,47 @@ def rest_of_boundary(spec: Spec) -> tuple[TermSpec, ...]:
     return tuple(result)
 
 
+def _restricted_pieces(t: TermSpec, restricted: list[TermSpec], ends: dict, taken: set) -> list[tuple]:
+    """The sets of ∂Ω that conditions restricted by a predicate take from ``t`` (``on ∂Ω``), each
+    (SymPy condition, words): ``y = 1 and x < 0.5`` for ``u = 1 at y = 1 where x < 0.5``.  A face
+    already taken whole, and faces that are not ends of a spatial interval (time, a plane inside),
+    take nothing more."""
+    pieces = []
+    for r in restricted:
+        base, predicate = r.region.base, r.region.predicate
+        if base == BOUNDARY:
+            pieces.append((predicate, r.region.text))
+        elif isinstance(base, Face) and base.variable in ends and base.value in ends[base.variable]:
+            if base not in taken:
+                on_face = sympy.Eq(variable(base.variable), sympy.Float(base.value))
+                pieces.append((sympy.And(on_face, predicate), f"{base.describe()} and ({r.region.text})"))
+        elif isinstance(base, Part):
+            raise PinnError(
+                f"`{t.label}` would hold on the rest of ∂Ω, but line {r.line} (`{r.label}`) restricts a condition "
+                "on a part of a shaped domain's boundary, which cannot be left out of the rest yet",
+                Span(t.line, 1) if t.line is not None else None,
+                help="give this condition where it holds with its own predicate: `on ∂Ω where ...`",
+            )
+    return pieces
+
+
+def _intervals(spec: Spec) -> dict[str, tuple[float, float]]:
+    return {s.name: (float(lo), float(hi)) for s, lo, hi in spec.variables}
+
+
+def _non_spatial(spec: Spec) -> tuple[str, ...]:
+    return tuple(n for n in (spec.time, *spec.parameters) if n is not None)
+
+
 def coverage(spec: Spec) -> list[str]:
     """For each condition on ∂Ω read as the rest of it, or covering faces where other fields have
     their own conditions, where it holds for its fields: a line each (``check`` prints them)."""
     lines = []
     others = [t for t in spec.terms if t.kind == "residual" and t.region not in (INTERIOR, BOUNDARY)]
     for t in spec.terms:
-        rest = isinstance(t.region, Faces) or isinstance(t.region, Part) and isinstance(t.region.part, RestPart)
+        base = t.region.base if isinstance(t.region, Restricted) else t.region
+        rest = isinstance(base, Faces) or isinstance(base, Part) and isinstance(base.part, RestPart)
+        rest = rest or isinstance(t.region, Restricted) and t.region.rest
         if t.kind != "residual" or not (t.region == BOUNDARY or rest):
             continue
         used = _field_names(t.expr)
@@ -171,7 +213,8 @@ def coverage(spec: Spec) -> list[str]:
 @dataclasses.dataclass(frozen=True)
 class _Value:
     """A condition ``∂^α u = g`` on a set of points: ``pieces`` are the faces it covers, each
-    ``(fixed coordinates, part of the shape or None)``; ``whole`` is the set as written."""
+    ``(fixed coordinates, part of the shape or None)``; ``whole`` is the set as written, a predicate
+    that restricts it aside."""
 
     term: TermSpec
     field: str
@@ -179,6 +222,7 @@ class _Value:
     data: sympy.Expr
     pieces: tuple
     whole: object
+    predicate: object = None  # `where x < 0.5`: only the points of ``whole`` where it holds
 
 
 def _values(spec: Spec) -> list[_Value]:
@@ -207,9 +251,11 @@ def _values(spec: Spec) -> list[_Value]:
             if isinstance(quantity, sympy.Derivative)
             else ()
         )
-        pieces, whole = _pieces(t, spec)
+        restricted = isinstance(t.region, Restricted)
+        pieces, whole = _pieces(dataclasses.replace(t, region=t.region.base) if restricted else t, spec)
         if pieces:
-            found.append(_Value(t, applied.func.__name__, derivative, data, pieces, whole))
+            predicate = t.region.predicate if restricted else None
+            found.append(_Value(t, applied.func.__name__, derivative, data, pieces, whole, predicate))
     return found
 
 
@@ -262,12 +308,15 @@ def _contradictions(spec: Spec, values: list[_Value]) -> None:
         for a in values[:i]:
             if (a.field, a.derivative, a.whole) != (b.field, b.derivative, b.whole):
                 continue
-            jump = max((_jump(spec, a.data, b.data, piece, None) for piece in a.pieces), default=None)
+            keep = [v.predicate for v in (a, b) if v.predicate is not None]
+            jumps = [_jump(spec, a.data, b.data, piece, None, keep) for piece in a.pieces]
+            jump = max((j for j in jumps if j is not None), default=None)
             if jump is not None and jump > 0:
                 quantity = a.term.label.split("=")[0].strip() if a.derivative else a.field
+                where = b.whole.describe() + (" (where both predicates hold)" if keep else "")
                 raise PinnError(
                     f"this condition contradicts {_located(a)} (`{a.term.label}`): both give {quantity} on "
-                    f"{b.whole.describe()}, and their values differ there by up to {jump:.3g}",
+                    f"{where}, and their values differ there by up to {jump:.3g}",
                     Span(b.term.line, 1) if b.term.line is not None else None,
                     help="remove one of them, or give them on different parts of the boundary",
                 )
@@ -282,9 +331,10 @@ def _corners(spec: Spec, values: list[_Value]) -> None:
             if a.field != b.field or a.whole == b.whole:
                 continue
             worst = None
+            keep = [v.predicate for v in (a, b) if v.predicate is not None]
             for pa in a.pieces:
                 for pb in b.pieces:
-                    jump = _jump(spec, a.data, b.data, pa, pb)
+                    jump = _jump(spec, a.data, b.data, pa, pb, keep)
                     if jump is not None and (worst is None or jump > worst[0]):
                         worst = (jump, pa, pb)
             if worst is not None and worst[0] > 0:
@@ -308,9 +358,10 @@ def _describe_meeting(a, b) -> str:
     return text
 
 
-def _jump(spec: Spec, g, h, pa, pb) -> float | None:
-    """The largest |g − h| on the points both pieces hold (pb None: on pa), or None where the pieces
-    do not meet or the data are not numbers there; 0 where they agree to rounding."""
+def _jump(spec: Spec, g, h, pa, pb, keep=()) -> float | None:
+    """The largest |g − h| on the points both pieces hold (pb None: on pa) where the predicates
+    ``keep`` hold, or None where the pieces do not meet (no point satisfies the predicates) or the
+    data are not numbers there; 0 where they agree to rounding."""
     fixed = dict(pa[0])
     part = pa[1]
     if pb is not None:
@@ -323,11 +374,11 @@ def _jump(spec: Spec, g, h, pa, pb) -> float | None:
         part = part if part is not None else pb[1]
         if part is not None and spec.shape and set(fixed) & set(spec.shape[0]):
             return None
-    if g == h:
-        return 0.0
-    points = _points(spec, fixed, part)
+    points = _points(spec, fixed, part, keep)
     if points is None:
         return None
+    if g == h:
+        return 0.0
     a, b = _evaluate(g, points), _evaluate(h, points)
     if a is None or b is None:
         return None
@@ -336,16 +387,18 @@ def _jump(spec: Spec, g, h, pa, pb) -> float | None:
     return jump if jump > _TOLERANCE * scale else 0.0
 
 
-def _points(spec: Spec, fixed: dict, part) -> dict | None:
-    """Sample points of the set ``fixed`` (on ``part`` of the shape's boundary, if not None)."""
+def _points(spec: Spec, fixed: dict, part, keep=()) -> dict | None:
+    """Sample points of the set ``fixed`` (on ``part`` of the shape's boundary, if not None) where
+    the predicates ``keep`` hold (of 64 times as many candidates), or None where none does."""
     rng = np.random.default_rng(3)
     shaped = spec.shape[0] if spec.shape else ()
     points = {}
+    count = _POINTS * (64 if keep else 1)
     for s, lo, hi in spec.variables:
         if s.name in fixed:
-            points[s] = np.full(_POINTS, fixed[s.name])
+            points[s] = np.full(count, fixed[s.name])
         elif s.name not in shaped or part is None:
-            points[s] = np.concatenate([[lo, hi], rng.uniform(lo, hi, _POINTS - 2)])  # the ends, where jumps are
+            points[s] = np.concatenate([[lo, hi], rng.uniform(lo, hi, count - 2)])  # the ends, where jumps are
     if part is not None:
         shape = spec.shape[1]
 
@@ -354,14 +407,23 @@ def _points(spec: Spec, fixed: dict, part) -> dict | None:
 
         try:
             if part == "boundary":
-                on, _ = shape.boundary(_POINTS, unit, rng)
+                on, _ = shape.boundary(count, unit, rng)
             else:
-                on, _ = shape.part_boundary(_POINTS, unit, rng, part)
+                on, _ = shape.part_boundary(count, unit, rng, part)
         except ValueError:
             return None
         for j, name in enumerate(shaped):
-            points[next(s for s, _, _ in spec.variables if s.name == name)] = on[:_POINTS, j]
-    return points
+            points[next(s for s, _, _ in spec.variables if s.name == name)] = on[:count, j]
+    if not keep:
+        return points
+    values = {s.name: column for s, column in points.items()}
+    with np.errstate(all="ignore"):
+        held = np.logical_and.reduce(
+            [np.broadcast_to(predicate_holds(predicate_literal(p), values), count) for p in keep]
+        )
+    if not held.any():
+        return None
+    return {s: column[held][:_POINTS] for s, column in points.items()}
 
 
 def _evaluate(expr: sympy.Expr, points: dict) -> np.ndarray | None:

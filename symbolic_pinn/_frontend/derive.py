@@ -22,8 +22,8 @@ from sympy.printing.str import StrPrinter
 
 from .. import _functions as functions
 from .._errors import PinnError
-from .regions import BOUNDARY, INTERIOR, Face, Faces
-from .spec import Spec
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Restricted
+from .spec import Spec, variable
 from .table import Tabulated
 
 __all__ = ["derive", "to_text"]
@@ -221,15 +221,26 @@ def _pinned(spec: Spec) -> dict:
     for t in spec.terms:
         if t.kind != "residual":
             continue
+        # `at x = 0 where y < 0.5`: the face, on the points where the predicate holds
+        region = t.region.base if isinstance(t.region, Restricted) else t.region
+        restriction = t.region.predicate if isinstance(t.region, Restricted) else sympy.true
         for field in spec.fields:
-            if t.region == BOUNDARY or isinstance(t.region, (Face, Faces)):
+            if region == BOUNDARY or isinstance(region, (Face, Faces)):
                 if t.expr.has(field) and not any(d.expr == field for d in t.expr.atoms(sympy.Derivative)):
                     where = _where_fixed(t.expr, field)
-                    if t.region == BOUNDARY:
-                        add(("boundary", field), where)
+                    if region == BOUNDARY and restriction != sympy.true and spec.shape is None:
+                        for s, lo, hi in spec.variables:  # on each end face, the predicate there
+                            if s.name not in (spec.time, *spec.parameters):
+                                for value in (lo, hi):
+                                    add(
+                                        (s.name, float(value), field), sympy.And(where, _on_face(restriction, s, value))
+                                    )
+                    elif region == BOUNDARY:
+                        add(("boundary", field), sympy.And(where, restriction))
                     else:  # a face, or the faces of the rest of ∂Ω
-                        for f in t.region.faces if isinstance(t.region, Faces) else (t.region,):
-                            add((f.variable, f.value, field), where)
+                        for f in region.faces if isinstance(region, Faces) else (region,):
+                            on_face = _on_face(restriction, variable(f.variable), f.value)
+                            add((f.variable, f.value, field), sympy.And(where, on_face))
                 continue
             # u(0, y) = g: the field's value on the face x = 0, sampled over the other variables
             for applied in t.expr.atoms(AppliedUndef):
@@ -239,6 +250,15 @@ def _pinned(spec: Spec) -> dict:
                 if len(moved) == 1 and moved[0][1].is_number and float(moved[0][1]) in ends[moved[0][0]]:
                     add((moved[0][0].name, float(moved[0][1]), field), sympy.true)
     return pinned
+
+
+def _on_face(predicate, variable: sympy.Symbol, value: float):
+    """A predicate on the face ``variable = value``; an equation that still names another variable
+    holds on a line of the face, a set of no area, and is false there (the rest of ∂Ω's
+    ``not (x = 0 and y < 0.5)`` on y = 0 is all of it)."""
+    on_face = predicate.subs(variable, value)
+    lines = {eq: sympy.false for eq in on_face.atoms(sympy.Eq)} | {ne: sympy.true for ne in on_face.atoms(sympy.Ne)}
+    return on_face.xreplace(lines)
 
 
 def _where_fixed(condition: sympy.Expr, field: sympy.Expr):

@@ -103,7 +103,15 @@ class _ToSyntax(Transformer_NonRecursive):
         return ast.VariableDecl(span, name, c[0], c[1])
 
     def domain_decl(self, meta, c):
-        return ast.DomainDecl(_span(meta), tuple(self._name(t) for t in c[:-1]), c[-1])
+        names, shape = c
+        for item in names.items:
+            if not isinstance(item, ast.Name):
+                raise PinnError(
+                    "a shaped domain is declared for variables: their names in parentheses",
+                    item.span,
+                    help="write e.g. `(x, y) in disk((0, 0), 1)`",
+                )
+        return ast.DomainDecl(_span(meta), tuple(names.items), shape)
 
     def primitive(self, meta, c):
         return ast.Shape(_span(meta), self._name(c[0]), tuple(c[1:]))
@@ -163,8 +171,8 @@ class _ToSyntax(Transformer_NonRecursive):
         return ast.DataDecl(_span(meta), str(c[0])[1:-1])
 
     def equation(self, meta, c):
-        lhs, rhs, where, weight = c
-        return ast.Equation(_span(meta), lhs, rhs, where, weight)
+        lhs, rhs, where, restriction, weight = c
+        return ast.Equation(_span(meta), lhs, rhs, where, weight, restriction)
 
     def minimize(self, meta, c):
         expr, weight = c
@@ -197,6 +205,9 @@ class _ToSyntax(Transformer_NonRecursive):
         return ast.AtFace(_span(meta), self._name(c[0]), c[1])
 
     def weight(self, meta, c):
+        return c[0]
+
+    def restriction(self, meta, c):
         return c[0]
 
     # expressions

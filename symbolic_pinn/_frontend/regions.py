@@ -8,6 +8,8 @@ the region; none of them branches on a kind's name.
 :class:`Resolver` is the one place where a condition's "where" (``on ∂Ω``, ``at x = 1``,
 ``on ∂hole`` in text; ``on="boundary"``, ``on={x: 1}``, ``on=hole`` from SymPy) becomes a
 region, with every check both front ends make; each front end only reads its own syntax.
+A predicate (``where x < 0.5``; ``where=`` from SymPy) restricts a region to its points
+that satisfy it: a :class:`Restricted` region.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "Part",
     "Faces",
     "Data",
+    "Restricted",
     "INTERIOR",
     "BOUNDARY",
     "Domain",
@@ -194,6 +197,147 @@ class Data(Region):
         return f'("data", {str(self.path)!r})'
 
 
+@dataclasses.dataclass(frozen=True)
+class Restricted(Region):
+    """The points of ``base`` that satisfy ``predicate``, a SymPy condition on the variables
+    (``u = 1 at y = 1 where x < 0.5``); ``fraction`` is the share of ``base``'s measure it keeps
+    (exact where the predicate bounds one variable of a face, else estimated: see
+    :func:`kept_fraction`).  The runtime draws its points by rejection (``sample_points``)."""
+
+    base: Region
+    predicate: typing.Any  # a sympy Boolean: And, Or, Not of relations
+    text: str  # the predicate as written
+    fraction: float
+    rest: bool = False  # made by reading `on ∂Ω` as the rest of it, not written with `where`
+
+    kind = "where"
+
+    @property
+    def points_setting(self) -> str | None:  # type: ignore[override]
+        return self.base.points_setting
+
+    def describe(self) -> str:
+        return f"{self.base.describe()} where {self.text}"
+
+    def sampled(self) -> tuple:
+        return ("where", self.base.sampled(), predicate_literal(self.predicate))
+
+    def literal(self) -> str:
+        return f'("where", {self.base.literal()}, {_predicate_source(predicate_literal(self.predicate))})'
+
+    def measure(self, program: Domain) -> float:
+        return self.base.measure(program) * self.fraction
+
+
+# ---- predicates: a condition as the runtime's sample_points reads it ---------------------
+
+_RELATIONS = {"StrictLessThan": "<", "LessThan": "<=", "StrictGreaterThan": ">", "GreaterThan": ">=", "Equality": "=="}
+_LOGIC = {"And": "and", "Or": "or", "Not": "not"}
+
+
+def predicate_literal(expr) -> tuple | str | float:
+    """A SymPy condition on the variables as nested tuples (the runtime's ``predicate_holds``
+    evaluates them): ``x < 0.5`` → ``("<", "x", 0.5)``.  A ValueError names what has no form."""
+    import numpy as np
+    import sympy
+
+    from .. import _functions as functions
+
+    name = type(expr).__name__
+    if name in _RELATIONS:
+        return (_RELATIONS[name], predicate_literal(expr.lhs), predicate_literal(expr.rhs))
+    if name in _LOGIC:
+        return (_LOGIC[name], *(predicate_literal(a) for a in expr.args))
+    if isinstance(expr, sympy.Symbol):
+        return expr.name
+    if expr.is_number and expr.is_real:
+        return float(expr)
+    if isinstance(expr, (sympy.Add, sympy.Mul)):
+        return ("+" if isinstance(expr, sympy.Add) else "*", *(predicate_literal(a) for a in expr.args))
+    if isinstance(expr, sympy.Pow):
+        return ("^", predicate_literal(expr.base), predicate_literal(expr.exp))
+    row = functions.by_sympy(expr)
+    numpy_name = row.jax.removeprefix("jnp.") if row is not None and row.jax.startswith("jnp.") else ""
+    if row is not None and row.index is None and numpy_name.isidentifier() and hasattr(np, numpy_name):
+        args = [predicate_literal(a) for a in expr.args]
+        while len(args) > 2:  # max(a, b, c): NumPy's maximum takes two
+            args = [*args[:-2], (numpy_name, args[-2], args[-1])]
+        return (numpy_name, *args)
+    raise ValueError(str(expr))
+
+
+def predicate_words(expr) -> str:
+    """A SymPy condition as the language writes one: ``(x > 0.25) & (x < 0.75)`` → ``x > 0.25 and x < 0.75``."""
+    import sympy
+
+    name = type(expr).__name__
+    if name in _RELATIONS:
+        sides = (sympy.sstr(side, full_prec=False).replace("**", "^") for side in (expr.lhs, expr.rhs))
+        return f" {_RELATIONS[name]} ".join(sides)
+    if name in ("And", "Or"):
+        parts = (predicate_words(a) if type(a).__name__ in _RELATIONS else f"({predicate_words(a)})" for a in expr.args)
+        return f" {_LOGIC[name]} ".join(parts)
+    if name == "Not":
+        return f"not ({predicate_words(expr.args[0])})"
+    return sympy.sstr(expr)
+
+
+def _predicate_source(node) -> str:
+    """A predicate literal as Python source (strings in double quotes)."""
+    if isinstance(node, str):
+        return f'"{node}"'
+    if isinstance(node, tuple):
+        items = [_predicate_source(a) for a in node]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    return _number(node)
+
+
+_ESTIMATE_POINTS = 1 << 16  # lattice points of the base region where a fraction is estimated
+
+
+def kept_fraction(base: Region, predicate, domain: dict, shape, non_spatial: tuple[str, ...]) -> float:
+    """The share of ``base``'s measure where ``predicate`` holds: exact on a face of intervals where
+    the predicate bounds one other variable (SymPy solves it: ``x < 0.5`` keeps half of [0, 1]),
+    else the share of 2^16 points of a lattice on ``base`` that satisfy it (to about 1e-3)."""
+    import numpy as np
+    import sympy
+
+    from .._runtime.sampling import predicate_holds, sample_region
+
+    free = predicate.free_symbols
+    shaped = shape[0] if shape else ()
+    if isinstance(base, Face) and len(free) == 1:
+        (v,) = free
+        if v.name in domain and v.name not in shaped and v.name != base.variable:
+            lo, hi = domain[v.name]
+            try:
+                kept = _as_set(predicate).intersect(sympy.Interval(lo, hi)).measure
+                return float(kept) / (hi - lo)
+            except (NotImplementedError, TypeError, ValueError):
+                pass  # not solvable by SymPy: estimated below
+    columns = sample_region(0, base.sampled(), _ESTIMATE_POINTS, domain, shape, False, "lattice", non_spatial)
+    with np.errstate(all="ignore"):
+        keep = np.asarray(predicate_holds(predicate_literal(predicate), dict(zip(domain, columns))), bool)
+    return float(np.broadcast_to(keep, columns[0].shape).mean())
+
+
+def _as_set(predicate):
+    """The set of one variable where ``predicate`` holds: bounds by numbers (``x > 0.25 and x < 0.75``)
+    directly, anything else by SymPy's solvers (``4*x^2 < 1``; slower: they take a second)."""
+    import sympy
+
+    relations = predicate.args if isinstance(predicate, sympy.And) else (predicate,)
+    bounds = {
+        "<": lambda c: sympy.Interval.open(-sympy.oo, c),
+        "<=": lambda c: sympy.Interval(-sympy.oo, c),
+        ">": lambda c: sympy.Interval.open(c, sympy.oo),
+        ">=": lambda c: sympy.Interval(c, sympy.oo),
+    }
+    if all(getattr(r, "rel_op", None) in bounds and r.rhs.is_number and r.lhs.is_Symbol for r in relations):
+        return sympy.Intersection(*(bounds[r.rel_op](r.rhs) for r in relations))
+    return predicate.as_set()
+
+
 def _number(value: float) -> str:
     """A coordinate as Python source: ``1`` for 1.0, else its repr."""
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
@@ -354,9 +498,85 @@ class Resolver:
             )
         return part
 
+    def restrict(self, region: Region, predicate, text: str, span: Span | None = None) -> Region:
+        """``region`` restricted to where ``predicate`` (a SymPy condition on the variables) holds;
+        a located error where the predicate names something else, a variable fixed on the face,
+        a function with no numeric form, or holds nowhere on the region."""
+        import sympy
+
+        if region == INTERIOR:
+            raise PinnError(
+                "a predicate (`where ...`) restricts a condition on the boundary or a face, not an equation in Ω",
+                span,
+                help=f"write the condition with where it holds first: {self.spelling.boundary} where ..., or "
+                f"{self.spelling.face.format('x', 1)} where ...",
+            )
+        if not isinstance(predicate, sympy.logic.boolalg.Boolean):
+            raise PinnError(
+                f"the predicate {text} is not a condition",
+                span,
+                help="compare expressions of the variables: `x < 0.5`, `0.25 < x < 0.75`, `x^2 + y^2 > 1`; "
+                "join comparisons with and, or, not",
+            )
+        if predicate == sympy.true:
+            return region
+        if predicate == sympy.false:
+            raise self._nowhere(region, text, span)
+        others = sorted(str(s) for s in predicate.free_symbols if s.name not in self.intervals)
+        if others or predicate.atoms(sympy.core.function.AppliedUndef, sympy.Derivative, sympy.Integral):
+            raise PinnError(
+                f"the predicate {text} depends on {', '.join(others) or 'a field'}: it may use only the variables",
+                span,
+                help=f"compare expressions of the variables ({', '.join(self.intervals)}), numbers and constants",
+            )
+        fixed = self._fixed(region)
+        if fixed is not None and sympy.Symbol(fixed[0], real=True) in predicate.free_symbols:
+            raise PinnError(
+                f"{fixed[0]} is {fixed[1]:g} at every point of the face {region.describe()}, so the "
+                "predicate holds there everywhere or nowhere",
+                span,
+                help="restrict the face by the other variables "
+                f"({', '.join(v for v in self.intervals if v != fixed[0])})",
+            )
+        try:
+            predicate_literal(predicate)
+        except ValueError as err:
+            raise PinnError(
+                f"the predicate {text} uses {err}, which has no numeric form for sampling points",
+                span,
+                help="use + - * / ^, numbers, constants and the elementary functions (sin, exp, abs, ...)",
+            ) from None
+        fraction = self.fraction(region, predicate)
+        if fraction <= 0:
+            raise self._nowhere(region, text, span)
+        return Restricted(region, predicate, text, fraction)
+
+    def _nowhere(self, region: Region, text: str, span: Span | None) -> PinnError:
+        intervals = ", ".join(f"{v} in [{lo:g}, {hi:g}]" for v, (lo, hi) in self.intervals.items())
+        return PinnError(
+            f"the predicate {text} holds nowhere on {region.describe()}: the condition would have no points",
+            span,
+            help=f"check the comparisons against the intervals ({intervals})",
+        )
+
+    def _fixed(self, region: Region) -> tuple[str, float] | None:
+        """The variable a face fixes, and its value there: ``at y = 1`` → ("y", 1.0)."""
+        if isinstance(region, Face):
+            return region.variable, region.value
+        if isinstance(region, Part) and isinstance(region.part, PlanePart):
+            return self.shape[0][region.part.axis], region.part.value
+        return None
+
+    def fraction(self, region: Region, predicate) -> float:
+        """The share of ``region``'s measure where ``predicate`` holds (see :func:`kept_fraction`)."""
+        non_spatial = tuple(v for v in self.intervals if v not in self.spatial)
+        return kept_fraction(region, predicate, dict(self.intervals), self.shape, non_spatial)
+
     def has_normal(self, region: Region) -> bool:
         """Whether the outward normal (∂ₙ, Dn) exists on ``region``: on the boundary, its parts,
         and the ends of a spatial interval."""
+        if isinstance(region, Restricted):
+            return self.has_normal(region.base)
         if region == BOUNDARY or isinstance(region, (Part, Faces)):
             return True
         if isinstance(region, Face) and region.variable in self.spatial:

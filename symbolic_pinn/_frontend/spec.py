@@ -12,7 +12,7 @@ import dataclasses
 import sympy
 
 from .._errors import IllPosedWarning, PinnError
-from .regions import BOUNDARY, INTERIOR, Face, Faces, Part, Region
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Part, Region, Restricted
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,19 +249,23 @@ def warn_ill_posed(spec: Spec) -> None:
     def located(t) -> str:
         return f" (line {t.line})" if t.line is not None else ""
 
+    def region(t) -> Region:
+        """Where ``t`` holds, a predicate aside (`at y = 1 where x < 0.5` is a condition on y = 1)."""
+        return t.region.base if isinstance(t.region, Restricted) else t.region
+
     def on_boundary(field, t) -> bool:
         """Whether term ``t`` is a condition on ``field`` on (a part of) the spatial boundary."""
         return uses(t, field) and (
-            t.region == BOUNDARY
-            or isinstance(t.region, (Part, Faces))
-            or (isinstance(t.region, Face) and t.region.variable in {s.name for s in spatial})
+            region(t) == BOUNDARY
+            or isinstance(region(t), (Part, Faces))
+            or (isinstance(region(t), Face) and region(t).variable in {s.name for s in spatial})
             or fixed(field, t, spatial)
         )
 
     def initial(field, t) -> bool:
         """Whether term ``t`` is an initial condition on ``field`` (a face of time, or the field at a fixed time)."""
         return uses(t, field) and (
-            (isinstance(t.region, Face) and t.region.variable == spec.time) or fixed(field, t, time)
+            (isinstance(region(t), Face) and region(t).variable == spec.time) or fixed(field, t, time)
         )
 
     def given_through(field, variables, condition) -> bool:

@@ -36,7 +36,7 @@ from .._errors import PinnError
 from .._runtime import solids  # noqa: F401 (its shapes name themselves to geometry.named)
 from .._runtime.geometry import Shape, ShapeError, named
 from . import conditions, identifiers, ranges, time_variable
-from .regions import BOUNDARY, INTERIOR, SYMPY, Face, Region, Resolver
+from .regions import BOUNDARY, INTERIOR, SYMPY, Face, Region, Resolver, predicate_words
 from .spec import (
     BoundaryIntegral,
     NormalComponent,
@@ -59,6 +59,7 @@ __all__ = [
     "box",
     "disk",
     "from_sympy",
+    "normal",
     "normal_derivative",
     "polygon",
     "shape",
@@ -200,6 +201,22 @@ def box(lower, upper) -> Shape:
     return shape("box", lower, upper)
 
 
+def normal(variable) -> sympy.Symbol:
+    """The component along ``variable`` (a symbol or its name) of the boundary's outward unit normal:
+    the text's ``n_x``, for conditions on the boundary or an end face.
+
+    >>> x, y = sympy.symbols("x y")
+    >>> normal(x)
+    n_x
+    """
+    from .spec import normal as component
+
+    name = getattr(variable, "name", variable)
+    if not isinstance(name, str):
+        raise PinnError(f"normal({variable!r}): give a variable, e.g. normal(x)")
+    return component(name)
+
+
 def normal_derivative(expr, variables) -> sympy.Expr:
     """∂ₙ expr = Σᵢ nᵢ ∂expr/∂xᵢ over the given spatial variables (the text's ``Dn``)."""
     from .spec import normal
@@ -218,11 +235,19 @@ class Equation:
             for ``shape=((x, y), box(...) - hole)``); ``"boundary"`` then means the
             rest of it.
         weight: its weight in the loss.
+        where: a SymPy condition on the variables that restricts ``on`` to the points where it
+            holds (the text's ``at y = 1 where x < 0.5``): ``sympy.Lt(x, 0.5)``,
+            ``(x > 0.25) & (x < 0.75)``.
+
+    >>> x, y = sympy.symbols("x y"); u = sympy.Function("u")(x, y)
+    >>> Equation(sympy.Eq(u, 1), on={y: 1}, where=x < 0.5).where
+    x < 0.5
     """
 
     eq: sympy.Basic
     on: str | Mapping = "interior"
     weight: float = 1.0
+    where: sympy.Basic | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -573,6 +598,9 @@ def from_sympy(
                 _not_decided(i, eq)
                 difference = _difference(i, eq)
                 region = _region(norm, term.on, resolver)
+                if term.where is not None:
+                    predicate = norm(term.where)
+                    region = resolver.restrict(region, predicate, predicate_words(predicate))
                 if _has_domain_integral(norm, difference):  # ∫ p = 1: a global constraint
                     specs.append(_constraint(norm, term, difference, region, _label(eq, region)))
                     continue

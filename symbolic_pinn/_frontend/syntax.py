@@ -256,6 +256,7 @@ class Equation(Node):
     rhs: Node
     where: OnBoundary | OnPart | AtFace | None
     weight: Node | None
+    restriction: Node | None = None  # `where x < 0.5`: a Comparison or Logic
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,12 +16,14 @@ the code generated from the text is the code trained, and refuses otherwise).
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy
 
 from .._errors import PinnError
 from .._runtime.geometry import PlanePart, RestPart
 from .derive import _number, _TextPrinter
-from .regions import BOUNDARY, INTERIOR, Face, Faces, Part
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Part, Restricted
 from .spec import NormalComponent, Spec, TermSpec, variable
 
 __all__ = ["unparse"]
@@ -63,10 +65,18 @@ class _Printer(_TextPrinter):
         raise _unprintable(f"the boundary integral {expr} inside an expression")
 
     def _print_NormalComponent(self, expr):
-        raise _unprintable(f"the normal component {expr.name} (write Dn(u) in a text problem)")
+        return expr.name  # n_x: the language's name of the component (a problem's own n_x is refused before)
 
 
 def _text(spec: Spec, expr: sympy.Expr) -> str:
+    taken = (
+        {f.func.__name__ for f in spec.fields}
+        | {s.name for s, _, _ in spec.variables}
+        | {s.name for s, _ in spec.unknowns}
+    )
+    for n in expr.atoms(NormalComponent):
+        if n.name in taken:  # the text would name the problem's own n_x
+            raise _unprintable(f"the normal component {n.name} beside a name {n.name} of the problem")
     text = _Printer({"order": None}).doprint(_normal_derivatives(spec, expr))
     for field in spec.fields:
         text = text.replace(_Printer({"order": None}).doprint(field), field.func.__name__)
@@ -146,12 +156,12 @@ def _statement(spec: Spec, term: TermSpec) -> str:
     """One term as one statement: ``expr = 0 on ∂Ω weight w``, ``minimize ∫ (...)``, ``∫ (...) = c``."""
     body = _text(spec, term.expr)
     if term.kind == "residual":
-        text = f"{body} = 0{_where(term)}"
+        text = f"{body} = 0{_where(term, spec)}"
     elif term.kind == "energy":
         text = f"minimize {'∮' if term.region == BOUNDARY else '∫'} ({body})"
     else:  # an integral constraint
         sign = "∮" if term.region == BOUNDARY else "∫"
-        where = _where(term) if isinstance(term.region, Face) else ""
+        where = _where(term, spec) if isinstance(getattr(term.region, "base", term.region), Face) else ""
         text = f"{sign} ({body}) = {term.target!r}{where}"
     if term.point_weight is not None:  # a residual's point weight (an energy's is in its integrand)
         weight = term.point_weight if term.weight == 1 else term.weight * term.point_weight
@@ -159,8 +169,11 @@ def _statement(spec: Spec, term: TermSpec) -> str:
     return text + (f" weight {term.weight!r}" if term.weight != 1 else "")
 
 
-def _where(term: TermSpec) -> str:
+def _where(term: TermSpec, spec: Spec) -> str:
     region = term.region
+    if isinstance(region, Restricted):
+        base = _where(dataclasses.replace(term, region=region.base), spec)
+        return base if region.rest else f"{base} where {_condition(spec, region.predicate)}"  # the rest: found again
     if region == INTERIOR:
         return ""
     if region == BOUNDARY:
@@ -172,6 +185,21 @@ def _where(term: TermSpec) -> str:
     if isinstance(region, Part) and isinstance(region.part, PlanePart):
         return f" at {region.name.split(' = ')[0]} = {_number(region.part.value)}"
     raise _unprintable(f"a condition on {region.describe()}")
+
+
+_RELATION_WORDS = {"StrictLessThan": "<", "LessThan": "<=", "StrictGreaterThan": ">", "GreaterThan": ">="}
+
+
+def _condition(spec: Spec, predicate) -> str:
+    """A predicate as the language writes it: ``x > 0.25 and x < 0.75``."""
+    name = type(predicate).__name__
+    if name in _RELATION_WORDS:
+        return f"{_text(spec, predicate.lhs)} {_RELATION_WORDS[name]} {_text(spec, predicate.rhs)}"
+    if name in ("And", "Or"):
+        return f" {name.lower()} ".join(f"({_condition(spec, a)})" for a in predicate.args)
+    if name == "Not":
+        return f"not ({_condition(spec, predicate.args[0])})"
+    raise _unprintable(f"the predicate {predicate}")
 
 
 def _unprintable(what: str) -> PinnError:

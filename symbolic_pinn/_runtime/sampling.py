@@ -5,15 +5,25 @@ def unit_cube(m, k, rng, sampler="sobol"):
     """``m`` points of the unit cube [0, 1]^k, drawn with the generator ``rng``.
 
     ``sampler`` is "sobol" or "halton" (scrambled quasi-random points, which cover the
-    cube more evenly than random ones) or "uniform" (independent uniform random points).
+    cube more evenly than random ones), "uniform" (independent uniform random points) or
+    "lattice" (a fixed rank-1 lattice: the midpoints (i + 1/2)/m along the first axis, the
+    Kronecker sequence of the generalised golden ratio along the others, Roberts' R_d; no
+    randomness, and no SciPy, whose import costs seconds where a problem is only checked).
     """
     import numpy as np
-    from scipy.stats import qmc
 
     if k == 0:
         return np.zeros((m, 0))
     if sampler == "uniform":
         return rng.random((m, k))
+    if sampler == "lattice":
+        phi = 2.0
+        for _ in range(64):  # the root of φ^(k+1) = φ + 1 by fixed-point iteration
+            phi = (1 + phi) ** (1 / (k + 1))
+        steps = np.concatenate([[1.0], phi ** -np.arange(1.0, k)])
+        return ((np.arange(m)[:, None] + 0.5) * (steps / np.array([m] + [1] * (k - 1)))) % 1.0
+    from scipy.stats import qmc
+
     if sampler == "halton":
         return qmc.Halton(k, scramble=True, seed=rng).random(m)
     if sampler == "sobol":  # a power of two keeps Sobol points balanced; the first m of them
@@ -30,7 +40,8 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     ``("interior",)``, ``("boundary",)``, ``("face", variable, value)``,
     ``("faces", ((variable, value), ...))``, some end faces of the spatial intervals (the
     rest of the boundary), or ``("part", part)``, a part of the shape's boundary
-    (``geometry.Shape.in_part``).  The boundary of a time-dependent problem is the
+    (``geometry.Shape.in_part``); a region restricted by a predicate is
+    :func:`sample_points`'s.  The boundary of a time-dependent problem is the
     spatial boundary at every time: a variable ``t`` has no faces there (initial
     conditions are faces of their own), and boundary points are spread over the parts
     of the boundary by area.  With
@@ -126,6 +137,77 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         normal = np.zeros((len(points), len(spatial))) if normal is None else normal
         columns += [normal[:, j] for j in range(len(spatial))]
     return tuple(columns)
+
+
+def sample_points(seed, region, n, domain, shape=None, normals=False, sampler="sobol", parameters=()):
+    """``n`` points of any region, as :func:`sample_region` takes them, or of ``("where", region,
+    predicate)``: the points of ``region`` that satisfy the predicate (``u = 1 at y = 1 where
+    x < 0.5``), by rejection.  Points of the whole region are drawn in rounds, each from its own
+    seed, and those that fail are dropped, so the kept points are spread over the restricted set
+    as the whole region's are over it (by length, area or volume).
+
+    Rejection rather than sampling a sub-interval: a predicate may be any comparison of the
+    coordinates (``x^2 + y^2 > 1``), and SciPy has no sampler of such sets.  (A module whose
+    regions have no predicate calls sample_region and carries none of this.)
+    """
+    import numpy as np
+
+    if region[0] != "where":
+        return sample_region(seed, region, n, domain, shape, normals, sampler, parameters)
+
+    names = list(domain)
+    rng = np.random.default_rng(seed)
+    kept, found, drawn = [], 0, 0
+    for _ in range(32):  # each round draws what is missing at the rate seen so far (8 times more if none)
+        count = 2 * n if not drawn else 8 * drawn if not found else 5 * (n - found) * drawn // (4 * found)
+        count = min(1 << 22, max(64, count))
+        columns = sample_region(
+            int(rng.integers(1 << 31)), region[1], count, domain, shape, normals, sampler, parameters
+        )
+        with np.errstate(all="ignore"):  # sqrt(x) < 1 at x < 0 is nan, and false
+            keep = np.asarray(predicate_holds(region[2], dict(zip(names, columns))), bool)
+        keep = np.broadcast_to(keep, columns[0].shape)
+        kept.append([c[keep] for c in columns])
+        found, drawn = found + int(keep.sum()), drawn + len(keep)
+        if found >= n:
+            break
+    if not found:
+        raise ValueError(f"no point of {region[1]} satisfies the predicate {region[2]}")
+    # n of them evenly through the list: the region's points come piece by piece (each face of the
+    # boundary in turn), so the first n would leave out the last pieces; every k-th keeps their shares
+    chosen = (np.arange(min(n, found)) * (found / min(n, found))).astype(int)
+    return tuple(np.concatenate([part[j] for part in kept])[chosen] for j in range(len(kept[0])))
+
+
+def predicate_holds(node, values):
+    """The value of a predicate (or of an expression in it) at points: ``values`` maps each
+    variable's name to its coordinates.  A predicate is nested tuples, as a region's literal
+    holds it: a name is a coordinate, a number itself, ``(op, *arguments)`` an operation —
+    ``+ * ^``, the comparisons ``< <= > >= ==``, ``and or not`` and NumPy's functions by name."""
+    import functools
+
+    import numpy as np
+
+    if isinstance(node, str):
+        return np.asarray(values[node], float)
+    if not isinstance(node, tuple):
+        return float(node)
+    op, *arguments = node
+    args = [predicate_holds(a, values) for a in arguments]
+    operations = {
+        "+": lambda *a: functools.reduce(np.add, a),
+        "*": lambda *a: functools.reduce(np.multiply, a),
+        "^": np.power,
+        "<": np.less,
+        "<=": np.less_equal,
+        ">": np.greater,
+        ">=": np.greater_equal,
+        "==": np.equal,
+        "and": lambda *a: functools.reduce(np.logical_and, a, True),
+        "or": lambda *a: functools.reduce(np.logical_or, a, False),
+        "not": np.logical_not,
+    }
+    return operations[op](*args) if op in operations else getattr(np, op)(*args)
 
 
 def together(points, names):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._compiler import ir
-from .._runtime.sampling import sample_region
+from .._runtime.sampling import sample_points
 
 __all__ = ["sample", "test_grid"]
 
@@ -25,11 +25,11 @@ def sample(
 
     With ``normals=True`` the outward unit normal's components along the spatial
     variables follow as extra columns.  ``sampler`` is "sobol", "halton" or "uniform".
-    The sampler is the generated module's own (``_runtime.sample_region``), so
+    The sampler is the generated module's own (``_runtime.sample_points``), so
     training and the module agree on what a region is.
     """
     domain = {v.name: (v.lo, v.hi) for v in program.variables}
-    columns = sample_region(seed, region.sampled(), n, domain, program.shape, normals, sampler, program.non_spatial)
+    columns = sample_points(seed, region.sampled(), n, domain, program.shape, normals, sampler, program.non_spatial)
     return np.stack(columns, axis=-1)
 
 

@@ -136,15 +136,25 @@ def unit_cube(m, k, rng, sampler="sobol"):
     """``m`` points of the unit cube [0, 1]^k, drawn with the generator ``rng``.
 
     ``sampler`` is "sobol" or "halton" (scrambled quasi-random points, which cover the
-    cube more evenly than random ones) or "uniform" (independent uniform random points).
+    cube more evenly than random ones), "uniform" (independent uniform random points) or
+    "lattice" (a fixed rank-1 lattice: the midpoints (i + 1/2)/m along the first axis, the
+    Kronecker sequence of the generalised golden ratio along the others, Roberts' R_d; no
+    randomness, and no SciPy, whose import costs seconds where a problem is only checked).
     """
     import numpy as np
-    from scipy.stats import qmc
 
     if k == 0:
         return np.zeros((m, 0))
     if sampler == "uniform":
         return rng.random((m, k))
+    if sampler == "lattice":
+        phi = 2.0
+        for _ in range(64):  # the root of φ^(k+1) = φ + 1 by fixed-point iteration
+            phi = (1 + phi) ** (1 / (k + 1))
+        steps = np.concatenate([[1.0], phi ** -np.arange(1.0, k)])
+        return ((np.arange(m)[:, None] + 0.5) * (steps / np.array([m] + [1] * (k - 1)))) % 1.0
+    from scipy.stats import qmc
+
     if sampler == "halton":
         return qmc.Halton(k, scramble=True, seed=rng).random(m)
     if sampler == "sobol":  # a power of two keeps Sobol points balanced; the first m of them
@@ -161,7 +171,8 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     ``("interior",)``, ``("boundary",)``, ``("face", variable, value)``,
     ``("faces", ((variable, value), ...))``, some end faces of the spatial intervals (the
     rest of the boundary), or ``("part", part)``, a part of the shape's boundary
-    (``geometry.Shape.in_part``).  The boundary of a time-dependent problem is the
+    (``geometry.Shape.in_part``); a region restricted by a predicate is
+    :func:`sample_points`'s.  The boundary of a time-dependent problem is the
     spatial boundary at every time: a variable ``t`` has no faces there (initial
     conditions are faces of their own), and boundary points are spread over the parts
     of the boundary by area.  With

@@ -16,7 +16,7 @@ from ... import _limits
 from ..._errors import PinnError
 from .. import identifiers, ranges
 from .. import syntax as ast
-from ..spec import BoundaryIntegral, real_imag, variable
+from ..spec import BoundaryIntegral, normal, real_imag, variable
 from .scope import CONSTANTS, IMAGINARY_UNIT, Scope
 
 
@@ -84,6 +84,9 @@ class Expressions(Scope):
                 return CONSTANTS[node.name]
             if node.name == IMAGINARY_UNIT:
                 return sympy.I
+            outward = self._normal(node.name)
+            if outward is not None:
+                return outward
             raise self._unknown_name(node)
         if declared.kind == "variable":
             return declared.value[0]
@@ -108,6 +111,17 @@ class Expressions(Scope):
             )
         return declared.value
 
+    def _normal(self, name: str):
+        """``n``, the outward unit normal (a vector over the spatial variables), and ``n_x``, its
+        component along x; None for any other name.  Only undeclared names come here: a field,
+        variable or ``let`` named ``n`` (or ``n_x``) is the problem's own."""
+        spatial = self._spatial_names()
+        if name == "n" and spatial:
+            return tuple(normal(s) for s in spatial)
+        if name[:2] == "n_" and name[2:] in spatial:
+            return normal(name[2:])
+        return None
+
     def _unknown_name(self, node: ast.Name) -> PinnError:
         if any(ch in node.name for ch in "²³"):
             base = node.name.rstrip("²³")
@@ -116,14 +130,11 @@ class Expressions(Scope):
                 node.span,
                 help=f"write {base}^{'2' if node.name.endswith('²') else '3'}",
             )
-        spatial = self._spatial_names()
-        if node.name in ("n", "normal") or (node.name[:2] == "n_" and node.name[2:] in spatial):
+        if node.name == "normal":
             return PinnError(
-                f"'{node.name}': the outward normal is not a value in this language; it enters through the "
-                "normal derivative",
+                "'normal': the outward unit normal is written n (its components n_x, n_y, ...)",
                 node.span,
-                help="write Dn(u) (also ∂ₙ(u)) for n·∇u on ∂Ω or an end face; for one component, the "
-                "derivative along the face's normal, e.g. Dx(u) at x = 1 (n = +e_x there)",
+                help="write dot(∇u, n) = 0 on ∂Ω (or Dn(u) = 0), or n_x for one component",
             )
         known = sorted(self.names) + sorted(CONSTANTS)
         alike = [n for n in known if identifiers.skeleton(n) == identifiers.skeleton(node.name)]

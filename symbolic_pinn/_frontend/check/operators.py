@@ -17,7 +17,7 @@ from .. import ranges
 from .. import syntax as ast
 from ..spec import normal, real_imag
 from .expressions import _function_of_number_bounded, _real
-from .scope import ALIASES, DELTA_WIDTH, OPERATORS, SOFT_OPERATORS, Scope
+from .scope import ALIASES, DELTA_WIDTH, DERIVATIVE, OPERATORS, SOFT_OPERATORS, Scope
 
 
 class Operators(Scope):
@@ -95,7 +95,7 @@ class Operators(Scope):
                 help="write the expression without recursion",
             )
         declared = self.names.get(name)
-        if declared is not None and name not in self.params:
+        if declared is not None and name not in self.params and name != DERIVATIVE:  # `const D`: D(u, x) stays ∂
             if declared.kind == "field":
                 return self._field_call(node, declared.value)
             if declared.kind == "complex":  # psi(0, t): both parts there

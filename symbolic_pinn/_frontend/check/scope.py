@@ -22,6 +22,10 @@ from ..spec import DataSpec
 
 CONSTANTS = {"pi": sympy.pi, "π": sympy.pi, "e": sympy.E}
 OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
+# `D(u, x)` stays the derivative, but a value that is never called may be named D (`const D = 0.1`,
+# a diffusivity): the declaration is what `D` alone means, D(...) and D[v](u) the operator
+DERIVATIVE = "D"
+VALUE_KINDS = ("const", "let", "unknown")
 # operators whose names a problem may still declare for itself (`const re = 100`): a declaration wins
 SOFT_OPERATORS = ("re", "im", "conj", "delta")
 ALIASES = {"dirac": "delta", "δ": "delta"}  # other spellings of soft operators, as soft (a declaration wins)
@@ -72,7 +76,14 @@ class Scope:
                 name.span,
                 help="choose another name, or remove one of the declarations",
             )
-        if name.name in CONSTANTS or functions.in_text(name.name) or name.name in OPERATORS:
+        if name.name == DERIVATIVE and kind not in VALUE_KINDS:
+            raise PinnError(
+                f"'D' is the derivative operator, D(u, x): a {kind} named D would be called like it",
+                name.span,
+                help="a value may be named D (`const D = 0.1`, `unknown D = 1`, `let D = ...`); "
+                "choose another name for this one",
+            )
+        if name.name in CONSTANTS or functions.in_text(name.name) or name.name in OPERATORS and name.name != DERIVATIVE:
             raise PinnError(
                 f"'{name.name}' is a built-in name and cannot be redeclared",
                 name.span,

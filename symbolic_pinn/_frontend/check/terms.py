@@ -58,7 +58,7 @@ class Terms(Scope):
         ):
             self._integral_constraint(s, lhs - rhs)
             return
-        region = self._region(s.where)
+        region = self._region(s.where, s.restriction)
         self._normals_defined(lhs - rhs, region, s)
         try:  # u(0, y) = x + y means x = 0 on both sides
             face = [variable(region.variable)] if isinstance(region, Face) else []
@@ -89,7 +89,10 @@ class Terms(Scope):
                 help="write two constraints, one for each",
             )
         integrand = interior if interior is not None else boundary
-        region = self._region(s.where) if s.where is not None else (INTERIOR if boundary is None else BOUNDARY)
+        if s.where is not None or s.restriction is not None:
+            region = self._region(s.where, s.restriction)
+        else:
+            region = INTERIOR if boundary is None else BOUNDARY
         if boundary is not None and region != BOUNDARY:
             raise PinnError(
                 f"∮ is over the whole boundary, not over {region.describe()}",
@@ -129,13 +132,13 @@ class Terms(Scope):
             self.terms.append((s, "energy", BOUNDARY, boundary, weight))
 
     def _normals_defined(self, expr, region: Region, s: ast.Node) -> None:
-        """The outward normal (∂ₙ, Dn) exists on the boundary and on the ends of a spatial interval."""
+        """The outward normal (n, n_x, ∂ₙ, Dn) exists on the boundary and on the ends of a spatial interval."""
         if not expr.atoms(NormalComponent):
             return
         if self._resolver().has_normal(region):
             return
         raise PinnError(
-            "the normal derivative ∂ₙ (Dn) is defined only on the boundary",
+            "the outward normal (n, n_x, and the normal derivative ∂ₙ or Dn) is defined only on the boundary",
             s.span,
             help="add `on ∂Ω`, or `at x = 1` on an end of a spatial interval",
         )

@@ -22,7 +22,19 @@ class Where(Scope):
             spelling=TEXT,
         )
 
-    def _region(self, where) -> Region:
+    def _region(self, where, restriction=None) -> Region:
+        """Where a term holds: ``where`` (`on ∂Ω`, `at x = 1`, ...), restricted by the predicate
+        ``restriction`` (`where x < 0.5`) when one is given."""
+        region = self._unrestricted(where)
+        if restriction is None:
+            return region
+        predicate = self._condition(restriction)
+        lines = self.program.source.splitlines()
+        span = restriction.span
+        text = lines[span.line - 1][span.column - 1 : span.end_column - 1] if span.end_line == span.line else ""
+        return self._resolver().restrict(region, predicate, text.strip() or str(predicate), span)
+
+    def _unrestricted(self, where) -> Region:
         if where is None:
             return INTERIOR
         if isinstance(where, ast.OnBoundary):
