@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .._frontend.regions import BOUNDARY, INTERIOR, Boundary, Data, Face, Interior, Part, Region  # noqa: F401 - the IR's regions
+from .._frontend.regions import BOUNDARY, INTERIOR, Boundary, Data, Face, Interface, Interior, Part, Region, Within  # noqa: F401 - the IR's regions
 
 
 class Expr:
@@ -216,6 +216,8 @@ class Variable:
 class FieldDecl:
     name: str
     args: tuple[str, ...]
+    # `field u1(x) in A`: the box it lives in, ((variable, lo, hi), ...); () for all of Ω
+    region: tuple[tuple[str, float, float], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -176,7 +176,7 @@ def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
             base.append("integral")
         elif term.region == ir.INTERIOR and _only_at_points(expr):
             base.append("bc")  # u(-1, t) = u(1, t): a condition, though sampled in the interior
-        elif term.region == ir.INTERIOR:
+        elif term.region == ir.INTERIOR or isinstance(term.region, ir.Within) and term.region.base == ir.INTERIOR:
             base.append("pde")
         elif isinstance(term.region, ir.Face) and term.region.variable == spec.time:
             start = next(lo for s, lo, _ in spec.variables if s.name == spec.time)
@@ -209,7 +209,10 @@ def lower(spec: Spec) -> ir.Program:
     terms = tuple(terms)
     return ir.Program(
         variables=tuple(ir.Variable(s.name, float(lo), float(hi)) for s, lo, hi in spec.variables),
-        fields=tuple(ir.FieldDecl(f.func.__name__, tuple(a.name for a in f.args)) for f in spec.fields),
+        fields=tuple(
+            ir.FieldDecl(f.func.__name__, tuple(a.name for a in f.args), dict(spec.homes).get(f.func.__name__, ()))
+            for f in spec.fields
+        ),
         unknowns=tuple((s.name, float(v)) for s, v in spec.unknowns),
         terms=terms,
         exact=tuple((name, lowering.expr(e)) for name, e in spec.exact),

@@ -28,6 +28,8 @@ __all__ = [
     "Part",
     "Faces",
     "Data",
+    "Within",
+    "Interface",
     "INTERIOR",
     "BOUNDARY",
     "Domain",
@@ -194,6 +196,55 @@ class Data(Region):
         return f'("data", {str(self.path)!r})'
 
 
+@dataclasses.dataclass(frozen=True)
+class Within(Region):
+    """The points of ``base`` (the interior, a face, the boundary) inside the box ``bounds`` of a
+    `region` (``((variable, lo, hi), ...)``; the variables not named keep their intervals)."""
+
+    base: Region
+    bounds: tuple[tuple[str, float, float], ...]
+    name: str  # the region as the problem names it
+
+    kind = "within"
+
+    @property
+    def points_setting(self) -> str | None:
+        return self.base.points_setting
+
+    def describe(self) -> str:
+        return f"{self.base.describe()} in {self.name}"
+
+    def sampled(self) -> tuple:
+        return ("within", self.base.sampled(), self.bounds)
+
+    def literal(self) -> str:
+        bounds = "".join(f'("{v}", {_number(lo)}, {_number(hi)}), ' for v, lo, hi in self.bounds)
+        return f'("within", {self.base.literal()}, ({bounds}))'
+
+    def measure(self, program: Domain) -> float:
+        """The base's measure times the fraction of each restricted interval (exact: Ω is a box there)."""
+        if not isinstance(self.base, (Interior, Face)):
+            raise NotImplementedError(f"the measure of {self.describe()}")
+        widths = {v.name: v.hi - v.lo for v in program.variables}
+        face = self.base.variable if isinstance(self.base, Face) else None
+        return self.base.measure(program) * math.prod((hi - lo) / widths[v] for v, lo, hi in self.bounds if v != face)
+
+
+@dataclasses.dataclass(frozen=True)
+class Interface(Within):
+    """Where the regions ``first`` and ``second`` meet: the plane ``variable = value`` inside both.
+
+    Its normal points from ``first`` into ``second`` (the outward normal of ``first``), so
+    ``Dn(u1) = k*Dn(u2) on interface(A, B)`` is a flux condition across it.
+    """
+
+    kind = "interface"
+    points_setting = "boundary_points"
+
+    def describe(self) -> str:
+        return self.name
+
+
 def _number(value: float) -> str:
     """A coordinate as Python source: ``1`` for 1.0, else its repr."""
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
@@ -357,7 +408,7 @@ class Resolver:
     def has_normal(self, region: Region) -> bool:
         """Whether the outward normal (∂ₙ, Dn) exists on ``region``: on the boundary, its parts,
         and the ends of a spatial interval."""
-        if region == BOUNDARY or isinstance(region, (Part, Faces)):
+        if region == BOUNDARY or isinstance(region, (Part, Faces, Interface)):
             return True
         if isinstance(region, Face) and region.variable in self.spatial:
             return region.value in self.intervals[region.variable]

@@ -74,6 +74,8 @@ class Spec:
     shape: tuple | None = None  # (variable names, shape tree): see _runtime.shape_distance
     parameters: tuple[str, ...] = ()  # variables declared with `param`: inputs, not coordinates of space
     time: str | None = None  # the time variable (see .time_variable): not a coordinate of space
+    # `field u1(x) in A`: each such field's name and the box it lives in ((variable, lo, hi), ...)
+    homes: tuple[tuple[str, tuple], ...] = ()
 
 
 def variable(name: str) -> sympy.Symbol:
