@@ -19,9 +19,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import sympy
 
 import symbolic_pinn as sp
 from symbolic_pinn import IllPosedWarning, PinnError
+from symbolic_pinn._frontend.unparse import unparse
 from symbolic_pinn._training import domain, metrics
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
@@ -233,3 +235,60 @@ def test_a_piece_of_the_domain_without_an_equation_is_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", IllPosedWarning)
         sp.parse(TWO + "-Δu1 = 1\n-Δu2 = 1\nu1 = 0 on ∂Ω\nu2 = 0 on ∂Ω\nu1 = u2 on interface(A, B)\n")
+
+
+def test_the_sympy_front_end_reads_the_same_problem():
+    x = sympy.Symbol("x")
+    u1, u2 = sympy.Function("u1")(x), sympy.Function("u2")(x)
+    interface = sp.Interface("A", "B")
+    terms = [
+        sympy.Eq(-u1.diff(x, 2), -2),
+        sympy.Eq(-4 * u2.diff(x, 2), -2),
+        sp.Equation(sympy.Eq(u1, u2), on=interface),
+        sp.Equation(sympy.Eq(sp.normal_derivative(u1, [x]), 4 * sp.normal_derivative(u2, [x])), on=interface),
+        sp.Equation(sympy.Eq(u1, 0), on={x: 0}),
+        sp.Equation(sympy.Eq(u2, sympy.Rational(7, 16)), on={x: 1}),
+    ]
+    regions = {"A": {x: (0, 0.5)}, "B": {x: (0.5, 1)}}
+    spec = sp.from_sympy({x: (0, 1)}, [u1, u2], terms, regions=regions, living={u1: "A", u2: "B"})
+    text = sp.parse(ROD)
+    assert [t.region for t in spec.terms] == [t.region for t in text.terms]
+    assert [sympy.simplify(a.expr - b.expr) for a, b in zip(spec.terms, text.terms)] == [0] * 6
+    assert spec.homes == text.homes == (("u1", (("x", 0.0, 0.5),)), ("u2", (("x", 0.5, 1.0),)))
+    with pytest.raises(PinnError, match="do not meet"):
+        sp.from_sympy({x: (0, 1)}, [u1, u2], terms, regions={**regions, "B": {x: (0.6, 1)}}, living={u1: "A"})
+
+
+def test_a_problem_with_subdomains_from_sympy_is_not_written_back_as_other_text():
+    x = sympy.Symbol("x")
+    u1 = sympy.Function("u1")(x)
+    spec = sp.from_sympy(
+        {x: (0, 1)},
+        [u1],
+        [sympy.Eq(-u1.diff(x, 2), 1), sp.Equation(sympy.Eq(u1, 0), on="boundary")],
+        regions={"A": {x: (0, 1)}},
+        living={u1: "A"},
+    )
+    with pytest.raises(PinnError, match="lives in a region"):
+        unparse(spec)
+
+
+def test_a_missing_condition_is_seen_through_the_regions():
+    text = """\
+x in [0, 1]; t in [0, 1]
+region A = x < 0.5
+region B = x > 0.5
+field u1(x, t) in A, u2(x, t) in B
+Dt(u1) = Dxx(u1)
+Dt(u2) = 2*Dxx(u2)
+u1 = u2 on interface(A, B)
+Dn(u1) = 2*Dn(u2) on interface(A, B)
+u1 = sin(pi*x) at t = 0
+u1 = 0 at x = 0
+"""
+    with pytest.warns(IllPosedWarning) as caught:
+        sp.parse(text)
+    messages = sorted(str(w.message) for w in caught)
+    assert len(messages) == 2, messages
+    assert messages[0].startswith("'u2' changes in time (line 6) but has no initial condition")
+    assert messages[1].startswith("'u2' has second derivatives in space (line 6) but no condition on the boundary")

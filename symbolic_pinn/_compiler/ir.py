@@ -451,7 +451,8 @@ def format_program(program: Program) -> str:
     if program.shape is not None:
         lines.append(f"domain ({', '.join(program.shape[0])}) in {program.shape[1]!r}")
     for f in program.fields:
-        lines.append(f"field {f.name}({', '.join(f.args)})")
+        where = "".join(f", {lo:g} ≤ {v} ≤ {hi:g}" for v, lo, hi in f.region)[2:]
+        lines.append(f"field {f.name}({', '.join(f.args)})" + (f" in {where}" if where else ""))
     for name, init in program.unknowns:
         lines.append(f"unknown {name} = {init:g}")
     for t in program.terms:

@@ -12,7 +12,7 @@ import dataclasses
 import sympy
 
 from .._errors import IllPosedWarning, PinnError
-from .regions import BOUNDARY, INTERIOR, Face, Faces, Part, Region
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Interface, Part, Region, Within
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,7 +225,13 @@ def warn_ill_posed(spec: Spec) -> None:
     time = [s for s, _, _ in spec.variables if s.name == spec.time]
     spatial = {s for s, _, _ in spec.variables if s.name != spec.time and s.name not in spec.parameters}
     observed = {name for d in spec.data for name in d.observed}
-    inside = [t for t in spec.terms if t.region == INTERIOR]
+
+    def where(t) -> Region:
+        """The term's region; for a region's part of it (`field u1(x) in A`), the whole it is part of."""
+        within = isinstance(t.region, Within) and not isinstance(t.region, Interface)
+        return t.region.base if within else t.region
+
+    inside = [t for t in spec.terms if where(t) == INTERIOR]
 
     def order(field, t, variables) -> int:
         """The highest order of a derivative of ``field`` along ``variables`` in term ``t``."""
@@ -254,16 +260,16 @@ def warn_ill_posed(spec: Spec) -> None:
     def on_boundary(field, t) -> bool:
         """Whether term ``t`` is a condition on ``field`` on (a part of) the spatial boundary."""
         return uses(t, field) and (
-            t.region == BOUNDARY
-            or isinstance(t.region, (Part, Faces))
-            or (isinstance(t.region, Face) and t.region.variable in {s.name for s in spatial})
+            where(t) == BOUNDARY
+            or isinstance(where(t), (Part, Faces))
+            or (isinstance(where(t), Face) and where(t).variable in {s.name for s in spatial})
             or fixed(field, t, spatial)
         )
 
     def initial(field, t) -> bool:
         """Whether term ``t`` is an initial condition on ``field`` (a face of time, or the field at a fixed time)."""
         return uses(t, field) and (
-            (isinstance(t.region, Face) and t.region.variable == spec.time) or fixed(field, t, time)
+            (isinstance(where(t), Face) and where(t).variable == spec.time) or fixed(field, t, time)
         )
 
     def given_through(field, variables, condition) -> bool:

@@ -26,7 +26,7 @@ from .._errors import IllPosedWarning, PinnError, Span
 from .regions import BOUNDARY, INTERIOR, Data, Face, Faces, Interface, Region, Within
 from .spec import Spec, TermSpec
 
-__all__ = ["Subdomain", "interface", "restrict", "check_regions"]
+__all__ = ["Subdomain", "box", "interface", "restrict", "check_regions"]
 
 Bounds = tuple[tuple[str, float, float], ...]
 
@@ -41,6 +41,29 @@ class Subdomain:
 
     def range(self, variable: str, intervals: dict[str, tuple[float, float]]) -> tuple[float, float]:
         return next(((lo, hi) for v, lo, hi in self.bounds if v == variable), intervals[variable])
+
+
+def box(name: str, ranges: dict, intervals: dict, shaped: tuple = (), line: int | None = None, span=None) -> Subdomain:
+    """The region ``name`` whose variables range over ``ranges`` (``{variable: (lo, hi)}``, each
+    clipped to its interval): a located error if it is empty or cuts a variable of a shape."""
+    clipped = {}
+    for v, (lo, hi) in ranges.items():
+        if v in shaped:
+            raise PinnError(
+                f"regions cut by {v}, a variable of the shaped domain, are not supported yet",
+                span,
+                help="regions are boxes of interval variables: declare the domain as intervals, `x in [0, 1]`",
+            )
+        a, b = max(lo, intervals[v][0]), min(hi, intervals[v][1])
+        if not a < b:
+            raise PinnError(
+                f"the region {name} is empty: it asks for {lo:g} < {v} < {hi:g}",
+                span,
+                help=f"{v} ranges over [{intervals[v][0]:g}, {intervals[v][1]:g}]",
+            )
+        if (a, b) != intervals[v]:
+            clipped[v] = (a, b)
+    return Subdomain(name, tuple((v, *clipped[v]) for v in intervals if v in clipped), line)
 
 
 def _intervals(spec: Spec) -> dict[str, tuple[float, float]]:

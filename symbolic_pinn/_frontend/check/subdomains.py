@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..._errors import PinnError
 from .. import syntax as ast
 from ..regions import INTERIOR, Region, Within
-from ..subdomains import Subdomain, interface
+from ..subdomains import Subdomain, box, interface
 from .scope import Scope
 
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -17,43 +17,31 @@ class Subdomains(Scope):
 
     def _stmt_RegionDecl(self, s: ast.RegionDecl) -> None:
         intervals = {v.name: (lo, hi) for v, lo, hi in self.variables}
-        ranges = dict(intervals)
+        ranges = {}
         for comparison in _comparisons(s.condition):
             operands = comparison.operands
             for i, op in enumerate(comparison.ops):
-                self._bound(ranges, operands[i], op, operands[i + 1], comparison)
-        for v, (lo, hi) in ranges.items():
-            if not lo < hi:
-                raise PinnError(
-                    f"the region {s.name.name} is empty: it asks for {lo:g} < {v} < {hi:g}",
-                    s.condition.span,
-                    help=f"{v} ranges over [{intervals[v][0]:g}, {intervals[v][1]:g}]",
-                )
-        bounds = tuple((v, lo, hi) for v, (lo, hi) in ranges.items() if (lo, hi) != intervals[v])
-        self._declare(s.name, "region", Subdomain(s.name.name, bounds, s.span.line))
+                self._bound(ranges, intervals, operands[i], op, operands[i + 1], comparison)
+        shaped = self.shape[0] if self.shape else ()
+        region = box(s.name.name, ranges, intervals, shaped, s.span.line, s.condition.span)
+        self._declare(s.name, "region", region)
 
-    def _bound(self, ranges: dict, left: ast.Node, op: str, right: ast.Node, comparison: ast.Node) -> None:
+    def _bound(self, ranges: dict, intervals: dict, left, op: str, right, comparison: ast.Node) -> None:
         """Narrow a variable's range by `x < 0.5` (or `0.5 < x`)."""
         if (
             isinstance(right, ast.Name)
-            and right.name in ranges
-            and not (isinstance(left, ast.Name) and left.name in ranges)
+            and right.name in intervals
+            and not (isinstance(left, ast.Name) and left.name in intervals)
         ):
             left, op, right = right, _FLIPPED[op], left
-        if not (isinstance(left, ast.Name) and left.name in ranges):
+        if not (isinstance(left, ast.Name) and left.name in intervals):
             raise PinnError(
                 "a region compares a variable with a number",
                 comparison.span,
                 help="write e.g. `region A = x < 0.5` or `region B = 0.2 < x < 0.6 and y > 0.5`",
             )
-        if self.shape is not None and left.name in self.shape[0]:
-            raise PinnError(
-                f"regions cut by {left.name}, a variable of the shaped domain, are not supported yet",
-                left.span,
-                help="regions are boxes of interval variables: declare the domain as intervals, `x in [0, 1]`",
-            )
         value = self._number(right, "the bound of a region")
-        lo, hi = ranges[left.name]
+        lo, hi = ranges.get(left.name, intervals[left.name])
         ranges[left.name] = (max(lo, value), hi) if op in (">", ">=") else (lo, min(hi, value))
 
     def _subdomain(self, name: ast.Name) -> Subdomain:
