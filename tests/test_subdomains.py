@@ -166,8 +166,8 @@ u1 = 0 at x = 0
 u2 = 0 at x = 1
 """
     compiled = sp.compile(text, width=4, depth=1)
-    kept = {t.label: t.region.describe() for t in compiled.ir.terms}
-    assert kept["u1 = sin(pi*x) at t = 0"] == "t = 0 in A"  # not built in: it holds on half the face
+    kept = {t.label: (t.name, t.region.describe()) for t in compiled.ir.terms}
+    assert kept["u1 = sin(pi*x) at t = 0"] == ("ic1", "t = 0 in A")  # not built in: it holds on half the face
     points, _ = sample(compiled.module, next(t.name for t in compiled.ir.terms if t.label.startswith("u2 = sin")))
     assert np.all(points[:, 1] == 0) and points[:, 0].min() >= 0.5
 
@@ -292,3 +292,18 @@ u1 = 0 at x = 0
     assert len(messages) == 2, messages
     assert messages[0].startswith("'u2' changes in time (line 6) but has no initial condition")
     assert messages[1].startswith("'u2' has second derivatives in space (line 6) but no condition on the boundary")
+
+
+def test_derive_refuses_subdomains_rather_than_printing_another_problem():
+    text = TWO + "minimize ∫ (|∇u1|^2/2 - u1)\nminimize ∫ (|∇u2|^2/2 - u2)\nu1 = u2 on interface(A, B)\n"
+    spec = sp.parse(text)
+    assert {t.region.describe() for t in spec.terms if t.kind == "energy"} == {"interior in A", "interior in B"}
+    with pytest.raises(PinnError, match="does not handle subdomains"):
+        sp.derive(spec)
+
+
+def test_an_energy_in_a_region_is_integrated_over_that_region():
+    text = TWO.replace("x < 0.5", "x < 0.25") + "minimize ∫ (|∇u1|^2/2 - u1)\n"
+    text = text.replace("x > 0.5", "x > 0.25 and y < 0.5") + "u1 = 0 on ∂Ω\n"
+    compiled = sp.compile(text, width=4, depth=1)
+    assert compiled.module.MEASURES == {"energy": 0.25}  # the area of [0, 1/4] × [0, 1]

@@ -168,19 +168,20 @@ def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
     """pde, bc, ic (the first time), tc (another time), energy, integral; numbered when one kind appears again."""
     base = []
     for term, expr in zip(spec.terms, exprs):
+        face = term.region.base if type(term.region) is ir.Within else term.region  # `at t = 0` in A: still ic
         if isinstance(term.region, ir.Data):
             base.append("data")
         elif term.kind == "energy":
-            base.append("energy" if term.region == ir.INTERIOR else "energy_boundary")
+            base.append("energy" if term.region.inside() else "energy_boundary")
         elif term.kind == "integral":
             base.append("integral")
-        elif term.region == ir.INTERIOR and _only_at_points(expr):
+        elif term.region.inside() and _only_at_points(expr):
             base.append("bc")  # u(-1, t) = u(1, t): a condition, though sampled in the interior
-        elif term.region == ir.INTERIOR or isinstance(term.region, ir.Within) and term.region.base == ir.INTERIOR:
+        elif term.region.inside():
             base.append("pde")
-        elif isinstance(term.region, ir.Face) and term.region.variable == spec.time:
+        elif isinstance(face, ir.Face) and face.variable == spec.time:
             start = next(lo for s, lo, _ in spec.variables if s.name == spec.time)
-            base.append("ic" if term.region.value == start else "tc")  # initial, or terminal (at a later time)
+            base.append("ic" if face.value == start else "tc")  # initial, or terminal (at a later time)
         else:
             base.append("bc")
     names, seen = [], {}

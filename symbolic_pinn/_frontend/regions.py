@@ -70,6 +70,10 @@ class Region:
         """The volume (a boundary: the area) of the region of ``program``'s domain."""
         raise NotImplementedError(f"the {self.kind} region has no measure")
 
+    def inside(self) -> bool:
+        """Whether the region is Ω or a part of it with volume (an equation's points, not a condition's)."""
+        return False
+
 
 def _volume_and_widths(program: Domain) -> tuple[float, dict[str, float]]:
     """Ω = shape × the other intervals: its volume, and the width of each interval."""
@@ -83,6 +87,9 @@ def _volume_and_widths(program: Domain) -> tuple[float, dict[str, float]]:
 class Interior(Region):
     kind = "interior"
     points_setting = "interior_points"
+
+    def inside(self) -> bool:
+        return True
 
     def measure(self, program: Domain) -> float:
         return _volume_and_widths(program)[0]
@@ -213,6 +220,9 @@ class Within(Region):
 
     def describe(self) -> str:
         return f"{self.base.describe()} in {self.name}"
+
+    def inside(self) -> bool:
+        return self.base.inside()
 
     def sampled(self) -> tuple:
         return ("within", self.base.sampled(), self.bounds)

@@ -246,7 +246,7 @@ def check_regions(spec: Spec, homes: dict[str, Subdomain]) -> None:
                     Span(second.line, 1) if second.line else None,
                     help="make them meet without overlapping, e.g. `region A = x < 0.5` and `region B = x > 0.5`",
                 )
-    equations = [t for t in spec.terms if t.kind == "residual" and _interior(t.region) and t.expr.atoms(AppliedUndef)]
+    equations = [t for t in spec.terms if t.kind == "residual" and t.region.inside() and t.expr.atoms(AppliedUndef)]
     if not equations or any(t.region == INTERIOR for t in equations):
         return
     boxes = [t.region.bounds for t in equations]
@@ -259,7 +259,3 @@ def check_regions(spec: Spec, homes: dict[str, Subdomain]) -> None:
                 stacklevel=2,
             )
             return
-
-
-def _interior(region: Region) -> bool:
-    return region == INTERIOR or isinstance(region, Within) and region.base == INTERIOR
