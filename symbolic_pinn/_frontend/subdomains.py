@@ -252,8 +252,9 @@ def check_regions(spec: Spec, homes: dict[str, Subdomain]) -> None:
     boxes = [t.region.bounds for t in equations]
     for cell in _cells(intervals, boxes):
         if not any(_holds(box, cell) for box in boxes):
+            where = f"line {equations[0].line}: " if equations[0].line else ""
             warnings.warn(
-                f"no equation holds where {_describe(cell, intervals)}: the regions of the equations "
+                f"{where}no equation holds where {_describe(cell, intervals)}: the regions of the equations "
                 f"({', '.join(sorted({t.region.name for t in equations}))}) do not cover Ω",
                 IllPosedWarning,
                 stacklevel=2,
