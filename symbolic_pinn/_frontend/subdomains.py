@@ -246,6 +246,8 @@ def check_regions(spec: Spec, homes: dict[str, Subdomain]) -> None:
                     Span(second.line, 1) if second.line else None,
                     help="make them meet without overlapping, e.g. `region A = x < 0.5` and `region B = x > 0.5`",
                 )
+    if not any(isinstance(t.region, Within) for t in spec.terms):
+        return  # every equation holds on all of Ω
     equations = [t for t in spec.terms if t.kind == "residual" and t.region.inside() and t.expr.atoms(AppliedUndef)]
     if not equations or any(t.region == INTERIOR for t in equations):
         return
