@@ -41,6 +41,8 @@ _EXPORTS = {
     "Span": "_errors",
     "Spec": "_frontend.spec",
     "Equation": "_frontend.sympy_input",
+    "InRegion": "_frontend.sympy_input",
+    "Interface": "_frontend.sympy_input",
     "Minimize": "_frontend.sympy_input",
     "Shape": "_frontend.sympy_input",
     "ball": "_frontend.sympy_input",

@@ -64,7 +64,7 @@ error: unexpected '='
   |
 3 | u = 1 = 2
   |       ^
-  = help: expected 'at', 'on', 'weight', 'where', the end of the line""",
+  = help: expected 'at', 'in', 'on', 'weight', 'where', the end of the line""",
     ),
     (
         "on a face instead of at",
@@ -75,7 +75,7 @@ error: unexpected 'x'
   |
 3 | Dxx(u) = 1 on x = 1
   |               ^
-  = help: expected a part of the boundary like ∂hole, ∂Ω""",
+  = help: expected 'interface', a part of the boundary like ∂hole, ∂Ω""",
     ),
     (
         "unclosed parenthesis",
@@ -130,7 +130,7 @@ error: unexpected ')'
   |
 3 | Dxx(u) = 1)
   |           ^
-  = help: expected 'at', 'on', 'weight', 'where', the end of the line""",
+  = help: expected 'at', 'in', 'on', 'weight', 'where', the end of the line""",
     ),
     (
         "unexpected character $",

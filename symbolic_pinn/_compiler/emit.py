@@ -111,7 +111,7 @@ _OWN_NAMES = {
     *("jax", "jnp", "dataclasses", "sys", "saved", "params", "points", "key", "main", "fields", "init_params"),
     *("residuals", "loss", "losses", "net", "terms", "name", "columns", "r", "EXACT", "RANDOMIZED"),
     *("DOMAIN", "FIELDS", "LAYERS", "UNKNOWNS", "WEIGHTS", "REGIONS", "DATA_COLUMNS", "SHAPE", "NORMALS", "MEASURES"),
-    *("QUADRATURE_ORDER", "FOURIER_SCALE", "POINT_WEIGHTS"),
+    *("QUADRATURE_ORDER", "FOURIER_SCALE", "POINT_WEIGHTS", "HOMES"),
 }
 _RESERVED = set(_runtime.definitions()) | _OWN_NAMES
 
@@ -819,6 +819,13 @@ def _constants(module: _Module) -> str:
     )
     constants += [_table_constant(table, module.namer.table(table.name)) for table in program.tables]
     constants.append(f"SHAPE = {program.shape!r}  # (variables, Shape) of a non-box domain")
+    if any(f.region for f in program.fields):
+        homes = ", ".join(
+            f'"{f.name}": (' + "".join(f'("{v}", {_number(lo)}, {_number(hi)}), ' for v, lo, hi in f.region) + ")"
+            for f in program.fields
+            if f.region
+        )
+        constants.append(f"HOMES = {{{homes}}}  # the box each field lives in (`field u1(x) in A`)")
     if program.parameters:
         constants.append(f"PARAMETERS = ({_strings(program.parameters)})  # network inputs, not coordinates of space")
     constants.append(
@@ -1027,8 +1034,15 @@ def _main(module: _Module) -> str:
         '    test = [jnp.asarray(c) for c in sample_region(seed, ("interior",), 4 * n, DOMAIN, SHAPE)]\n'
         "    net = fields(params)\n"
         "    for name, exact in EXACT.items():\n"
-        "        args = [test[list(DOMAIN).index(a)] for a in FIELDS[name]]\n"
-        "        error = jnp.linalg.norm(net[name](*args) - exact(*args)) / jnp.linalg.norm(exact(*args))\n"
+        + (
+            "        inside = jnp.ones(len(test[0]), bool)  # the field's error where it lives\n"
+            "        for v, lo, hi in HOMES.get(name, ()):\n"
+            "            inside &= (test[list(DOMAIN).index(v)] >= lo) & (test[list(DOMAIN).index(v)] <= hi)\n"
+            "        args = [test[list(DOMAIN).index(a)][inside] for a in FIELDS[name]]\n"
+            if any(f.region for f in program.fields)
+            else "        args = [test[list(DOMAIN).index(a)] for a in FIELDS[name]]\n"
+        )
+        + "        error = jnp.linalg.norm(net[name](*args) - exact(*args)) / jnp.linalg.norm(exact(*args))\n"
         '        print(f"relative L2 error of {name}: {float(error):.3e}")\n'
         '    for name, value in params["unknowns"].items():\n'
         '        print(f"{name} = {float(value):.6g}")\n'

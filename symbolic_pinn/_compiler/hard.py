@@ -62,6 +62,7 @@ class Exact:
     def dirichlet(self) -> bool:
         """Whether a condition on the spatial boundary is built in."""
         return any(t.region == ir.BOUNDARY or (isinstance(t.region, ir.Face) and t.region.variable != self.time)
+                   or (isinstance(t.region, ir.Within) and t.region.base == ir.BOUNDARY)
                    for t in self.imposed)  # fmt: skip
 
 
@@ -305,9 +306,19 @@ def _pinned_on_boundary(program: ir.Program, field: ir.FieldDecl, whole: ir.Term
     return False
 
 
+def _on_boundary(term: ir.Term, field: ir.FieldDecl) -> bool:
+    """Whether the term holds on ∂Ω, or on the part of it in the region where the field lives
+    (`field u1(x, y) in A`, `u1 = 0 on ∂Ω`): φ vanishing on all of ∂Ω is then right for it, since
+    the field is used in its region only, and φ is not 0 on the region's interface (inside Ω)."""
+    if term.region == ir.BOUNDARY:
+        return True
+    region = term.region
+    return isinstance(region, ir.Within) and region.base == ir.BOUNDARY and region.bounds == field.region != ()
+
+
 def _whole_boundary(term: ir.Term, program: ir.Program, field: ir.FieldDecl) -> ir.Expr | None:
     """g if the term is ``u = g on ∂Ω`` for this field, which takes every spatial variable."""
-    if term.region != ir.BOUNDARY or set(program.spatial) - set(field.args):
+    if not _on_boundary(term, field) or set(program.spatial) - set(field.args):
         return None
     nodes = _leaves(term.expr)
     if len(nodes) != 1 or nodes[0] != ir.Field(field.name, (0,) * len(field.args)):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .._frontend.regions import BOUNDARY, INTERIOR, Boundary, Data, Face, Interior, Part, Region  # noqa: F401 - the IR's regions
+from .._frontend.regions import BOUNDARY, INTERIOR, Boundary, Data, Face, Interface, Interior, Part, Region, Within  # noqa: F401 - the IR's regions
 
 
 class Expr:
@@ -216,6 +216,8 @@ class Variable:
 class FieldDecl:
     name: str
     args: tuple[str, ...]
+    # `field u1(x) in A`: the box it lives in, ((variable, lo, hi), ...); () for all of Ω
+    region: tuple[tuple[str, float, float], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -449,7 +451,8 @@ def format_program(program: Program) -> str:
     if program.shape is not None:
         lines.append(f"domain ({', '.join(program.shape[0])}) in {program.shape[1]!r}")
     for f in program.fields:
-        lines.append(f"field {f.name}({', '.join(f.args)})")
+        where = "".join(f", {lo:g} ≤ {v} ≤ {hi:g}" for v, lo, hi in f.region)[2:]
+        lines.append(f"field {f.name}({', '.join(f.args)})" + (f" in {where}" if where else ""))
     for name, init in program.unknowns:
         lines.append(f"unknown {name} = {init:g}")
     for t in program.terms:

@@ -168,17 +168,18 @@ def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
     """pde, bc, ic (the first time), tc (another time), energy, integral; numbered when one kind appears again."""
     base = []
     for term, expr in zip(spec.terms, exprs):
+        face = term.region.base if type(term.region) is ir.Within else term.region  # `at t = 0` in A: still ic
         if isinstance(term.region, ir.Data):
             base.append("data")
         elif term.kind == "energy":
-            base.append("energy" if term.region == ir.INTERIOR else "energy_boundary")
+            base.append("energy" if term.region.inside() else "energy_boundary")
         elif term.kind == "integral":
             base.append("integral")
-        elif term.region == ir.INTERIOR and _only_at_points(expr):
+        elif term.region.inside() and _only_at_points(expr):
             base.append("bc")  # u(-1, t) = u(1, t): a condition, though sampled in the interior
-        elif term.region == ir.INTERIOR:
+        elif term.region.inside():
             base.append("pde")
-        elif isinstance(face := getattr(term.region, "base", term.region), ir.Face) and face.variable == spec.time:
+        elif isinstance(face := getattr(face, "base", face), ir.Face) and face.variable == spec.time:
             start = next(lo for s, lo, _ in spec.variables if s.name == spec.time)
             base.append("ic" if face.value == start else "tc")  # initial, or terminal (at a later time); `where` aside
         else:
@@ -209,7 +210,10 @@ def lower(spec: Spec) -> ir.Program:
     terms = tuple(terms)
     return ir.Program(
         variables=tuple(ir.Variable(s.name, float(lo), float(hi)) for s, lo, hi in spec.variables),
-        fields=tuple(ir.FieldDecl(f.func.__name__, tuple(a.name for a in f.args)) for f in spec.fields),
+        fields=tuple(
+            ir.FieldDecl(f.func.__name__, tuple(a.name for a in f.args), dict(spec.homes).get(f.func.__name__, ()))
+            for f in spec.fields
+        ),
         unknowns=tuple((s.name, float(v)) for s, v in spec.unknowns),
         terms=terms,
         exact=tuple((name, lowering.expr(e)) for name, e in spec.exact),

@@ -22,7 +22,7 @@ from sympy.printing.str import StrPrinter
 
 from .. import _functions as functions
 from .._errors import PinnError
-from .regions import BOUNDARY, INTERIOR, Face, Faces, Restricted
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Restricted, Within
 from .spec import Spec, variable
 from .table import Tabulated
 
@@ -100,6 +100,12 @@ def _own(field: sympy.Expr, expr: sympy.Expr) -> str:
 
 def derive(spec: Spec) -> str:
     """The strong form and natural boundary conditions of a ``minimize`` problem."""
+    restricted = next((t for t in spec.terms if isinstance(t.region, Within)), None)
+    if spec.homes or restricted is not None:  # the text it prints has no regions yet
+        raise PinnError(
+            "derive does not handle subdomains yet (fields that live in a region, terms `in A` or on an interface)",
+            help="train the problem as written (`symbolic-pinn train FILE`)",
+        )
     energies = [t for t in spec.terms if t.kind == "energy"]
     interior = [t for t in energies if t.region == INTERIOR]
     if not interior:

@@ -134,10 +134,17 @@ class _ToSyntax(Transformer_NonRecursive):
     del _shape_op
 
     def field_sig(self, meta, c):
-        *names, flag = c
+        *names, flag, region = c
         return ast.FieldSig(
-            _span(meta), self._name(names[0]), tuple(self._name(t) for t in names[1:]), flag is not None
+            _span(meta),
+            self._name(names[0]),
+            tuple(self._name(t) for t in names[1:]),
+            flag is not None,
+            None if region is None else self._name(region),
         )
+
+    def region_decl(self, meta, c):
+        return ast.RegionDecl(_span(meta), self._name(c[0]), c[1])
 
     def field_names(self, meta, c):
         return [self._name(t) for t in c]
@@ -203,6 +210,12 @@ class _ToSyntax(Transformer_NonRecursive):
 
     def at_face(self, meta, c):
         return ast.AtFace(_span(meta), self._name(c[0]), c[1])
+
+    def in_region(self, meta, c):
+        return ast.InRegion(_span(meta), self._name(c[0]))
+
+    def on_interface(self, meta, c):
+        return ast.OnInterface(_span(meta), self._name(c[0]), self._name(c[1]))
 
     def weight(self, meta, c):
         return c[0]

@@ -31,6 +31,8 @@ __all__ = [
     "Faces",
     "Data",
     "Restricted",
+    "Within",
+    "Interface",
     "INTERIOR",
     "BOUNDARY",
     "Domain",
@@ -71,6 +73,10 @@ class Region:
         """The volume (a boundary: the area) of the region of ``program``'s domain."""
         raise NotImplementedError(f"the {self.kind} region has no measure")
 
+    def inside(self) -> bool:
+        """Whether the region is Ω or a part of it with volume (an equation's points, not a condition's)."""
+        return False
+
 
 def _volume_and_widths(program: Domain) -> tuple[float, dict[str, float]]:
     """Ω = shape × the other intervals: its volume, and the width of each interval."""
@@ -84,6 +90,9 @@ def _volume_and_widths(program: Domain) -> tuple[float, dict[str, float]]:
 class Interior(Region):
     kind = "interior"
     points_setting = "interior_points"
+
+    def inside(self) -> bool:
+        return True
 
     def measure(self, program: Domain) -> float:
         return _volume_and_widths(program)[0]
@@ -338,6 +347,58 @@ def _as_set(predicate):
     return predicate.as_set()
 
 
+@dataclasses.dataclass(frozen=True)
+class Within(Region):
+    """The points of ``base`` (the interior, a face, the boundary) inside the box ``bounds`` of a
+    `region` (``((variable, lo, hi), ...)``; the variables not named keep their intervals)."""
+
+    base: Region
+    bounds: tuple[tuple[str, float, float], ...]
+    name: str  # the region as the problem names it
+
+    kind = "within"
+
+    @property
+    def points_setting(self) -> str | None:
+        return self.base.points_setting
+
+    def describe(self) -> str:
+        return f"{self.base.describe()} in {self.name}"
+
+    def inside(self) -> bool:
+        return self.base.inside()
+
+    def sampled(self) -> tuple:
+        return ("within", self.base.sampled(), self.bounds)
+
+    def literal(self) -> str:
+        bounds = "".join(f'("{v}", {_number(lo)}, {_number(hi)}), ' for v, lo, hi in self.bounds)
+        return f'("within", {self.base.literal()}, ({bounds}))'
+
+    def measure(self, program: Domain) -> float:
+        """The base's measure times the fraction of each restricted interval (exact: Ω is a box there)."""
+        if not isinstance(self.base, (Interior, Face)):
+            raise NotImplementedError(f"the measure of {self.describe()}")
+        widths = {v.name: v.hi - v.lo for v in program.variables}
+        face = self.base.variable if isinstance(self.base, Face) else None
+        return self.base.measure(program) * math.prod((hi - lo) / widths[v] for v, lo, hi in self.bounds if v != face)
+
+
+@dataclasses.dataclass(frozen=True)
+class Interface(Within):
+    """Where the regions ``first`` and ``second`` meet: the plane ``variable = value`` inside both.
+
+    Its normal points from ``first`` into ``second`` (the outward normal of ``first``), so
+    ``Dn(u1) = k*Dn(u2) on interface(A, B)`` is a flux condition across it.
+    """
+
+    kind = "interface"
+    points_setting = "boundary_points"
+
+    def describe(self) -> str:
+        return self.name
+
+
 def _number(value: float) -> str:
     """A coordinate as Python source: ``1`` for 1.0, else its repr."""
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
@@ -577,7 +638,7 @@ class Resolver:
         and the ends of a spatial interval."""
         if isinstance(region, Restricted):
             return self.has_normal(region.base)
-        if region == BOUNDARY or isinstance(region, (Part, Faces)):
+        if region == BOUNDARY or isinstance(region, (Part, Faces, Interface)):
             return True
         if isinstance(region, Face) and region.variable in self.spatial:
             return region.value in self.intervals[region.variable]

@@ -12,7 +12,7 @@ import dataclasses
 import sympy
 
 from .._errors import IllPosedWarning, PinnError
-from .regions import BOUNDARY, INTERIOR, Face, Faces, Part, Region, Restricted
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Interface, Part, Region, Restricted, Within
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +74,8 @@ class Spec:
     shape: tuple | None = None  # (variable names, shape tree): see _runtime.shape_distance
     parameters: tuple[str, ...] = ()  # variables declared with `param`: inputs, not coordinates of space
     time: str | None = None  # the time variable (see .time_variable): not a coordinate of space
+    # `field u1(x) in A`: each such field's name and the box it lives in ((variable, lo, hi), ...)
+    homes: tuple[tuple[str, tuple], ...] = ()
 
 
 def variable(name: str) -> sympy.Symbol:
@@ -223,7 +225,16 @@ def warn_ill_posed(spec: Spec) -> None:
     time = [s for s, _, _ in spec.variables if s.name == spec.time]
     spatial = {s for s, _, _ in spec.variables if s.name != spec.time and s.name not in spec.parameters}
     observed = {name for d in spec.data for name in d.observed}
-    inside = [t for t in spec.terms if t.region == INTERIOR]
+
+    def where(t) -> Region:
+        """The term's region, a predicate aside (`at y = 1 where x < 0.5` is a condition on y = 1) and,
+        for a region's part of it (`field u1(x) in A`), the whole it is part of."""
+        region = t.region
+        while isinstance(region, Restricted) or (isinstance(region, Within) and not isinstance(region, Interface)):
+            region = region.base
+        return region
+
+    inside = [t for t in spec.terms if where(t) == INTERIOR]
 
     def order(field, t, variables) -> int:
         """The highest order of a derivative of ``field`` along ``variables`` in term ``t``."""
@@ -249,23 +260,19 @@ def warn_ill_posed(spec: Spec) -> None:
     def located(t) -> str:
         return f" (line {t.line})" if t.line is not None else ""
 
-    def region(t) -> Region:
-        """Where ``t`` holds, a predicate aside (`at y = 1 where x < 0.5` is a condition on y = 1)."""
-        return t.region.base if isinstance(t.region, Restricted) else t.region
-
     def on_boundary(field, t) -> bool:
         """Whether term ``t`` is a condition on ``field`` on (a part of) the spatial boundary."""
         return uses(t, field) and (
-            region(t) == BOUNDARY
-            or isinstance(region(t), (Part, Faces))
-            or (isinstance(region(t), Face) and region(t).variable in {s.name for s in spatial})
+            where(t) == BOUNDARY
+            or isinstance(where(t), (Part, Faces))
+            or (isinstance(where(t), Face) and where(t).variable in {s.name for s in spatial})
             or fixed(field, t, spatial)
         )
 
     def initial(field, t) -> bool:
         """Whether term ``t`` is an initial condition on ``field`` (a face of time, or the field at a fixed time)."""
         return uses(t, field) and (
-            (isinstance(region(t), Face) and region(t).variable == spec.time) or fixed(field, t, time)
+            (isinstance(where(t), Face) and where(t).variable == spec.time) or fixed(field, t, time)
         )
 
     def given_through(field, variables, condition) -> bool:

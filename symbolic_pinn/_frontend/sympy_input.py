@@ -35,8 +35,8 @@ from .. import _limits
 from .._errors import PinnError
 from .._runtime import solids  # noqa: F401 (its shapes name themselves to geometry.named)
 from .._runtime.geometry import Shape, ShapeError, named
-from . import conditions, identifiers, ranges, time_variable
-from .regions import BOUNDARY, INTERIOR, SYMPY, Face, Region, Resolver, predicate_words
+from . import conditions, identifiers, ranges, subdomains, time_variable
+from .regions import BOUNDARY, INTERIOR, SYMPY, Face, Region, Resolver, Within, predicate_words
 from .spec import (
     BoundaryIntegral,
     NormalComponent,
@@ -53,6 +53,8 @@ from .table import Tabulated, check_covers, read_table, resample, sample, tabula
 
 __all__ = [
     "Equation",
+    "InRegion",
+    "Interface",
     "Minimize",
     "Shape",
     "ball",
@@ -248,6 +250,22 @@ class Equation:
     on: str | Mapping = "interior"
     weight: float = 1.0
     where: sympy.Basic | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class InRegion:
+    """``Equation(..., on=InRegion("A"))``: inside the region A of ``from_sympy(regions=...)`` (the text's `in A`)."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Interface:
+    """``Equation(..., on=Interface("A", "B"))``: where the regions A and B meet, the normal
+    pointing from A into B (the text's `on interface(A, B)`)."""
+
+    first: str
+    second: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -505,8 +523,17 @@ def _short(expr) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _region(norm: _Normaliser, on, resolver: Resolver) -> Region:
+def _region(norm: _Normaliser, on, resolver: Resolver, regions: Mapping = {}) -> Region:  # noqa: B006 - read only
     """Where ``Equation(..., on=...)`` holds: ``on`` read here, the region resolved (and checked) by ``resolver``."""
+    if isinstance(on, (InRegion, Interface)):
+        names = [on.name] if isinstance(on, InRegion) else [on.first, on.second]
+        for name in names:
+            if name not in regions:
+                raise PinnError(f"'{name}' is not a region", help=f"regions given: {', '.join(regions) or 'none'}")
+        if isinstance(on, Interface):
+            return subdomains.interface(regions[on.first], regions[on.second], resolver.intervals)
+        region = regions[on.name]
+        return Within(INTERIOR, region.bounds, region.name) if region.bounds else INTERIOR
     if isinstance(on, Shape):  # on=hole: the part of the boundary on one of the shapes the domain is made of
         resolver.parts_allowed()
         return resolver.part(on, f"∂{on}")
@@ -553,6 +580,8 @@ def from_sympy(
     exact: Mapping | None = None,
     shape: tuple | None = None,
     parameters: Sequence = (),
+    regions: Mapping | None = None,
+    living: Mapping | None = None,
 ) -> Spec:
     """Build a problem from SymPy objects.
 
@@ -569,6 +598,9 @@ def from_sympy(
         parameters: ``[k]``, variables (in ``variables``) that are parameters of a
             family of problems (the text's ``param k in [1, 3]``): network inputs
             that Δ, ∇, the boundary and the normal leave out, like time.
+        regions: ``{"A": {x: (0, 0.5)}}``, named boxes of Ω (the text's `region A = x < 0.5`),
+            for ``Equation(..., on=InRegion("A"))`` and ``on=Interface("A", "B")``.
+        living: ``{u1: "A"}``, fields that live in one region (the text's `field u1(x) in A`).
     """
     if shape is not None:
         variables = _shaped_variables(variables, shape)
@@ -579,6 +611,7 @@ def from_sympy(
     if any(n not in {s.name for s, _, _ in norm.variables} or n == time_variable.NAME for n in names):
         raise PinnError(f"parameters={list(parameters)}: each must be one of the variables, and not t")
     shaped = (tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None
+    boxes = _regions(norm, regions or {}, shaped)
 
     def resolved(time: str | None) -> list[TermSpec]:
         resolver = Resolver(
@@ -597,7 +630,7 @@ def from_sympy(
                 eq = term.eq
                 _not_decided(i, eq)
                 difference = _difference(i, eq)
-                region = _region(norm, term.on, resolver)
+                region = _region(norm, term.on, resolver, boxes)
                 if term.where is not None:
                     predicate = norm(term.where)
                     region = resolver.restrict(region, predicate, predicate_words(predicate))
@@ -658,8 +691,39 @@ def from_sympy(
         time=time,
     )
     spec = conditions.settle(spec)  # ∂Ω beside conditions on faces or parts: the rest
+    homes = _homes(norm, living or {}, boxes)
+    spec = subdomains.restrict(spec, homes, tuple(s.name for s, _, _ in norm.variables if s.name not in (time, *names)))
+    subdomains.check_regions(spec, homes)
     warn_ill_posed(spec)
     return spec
+
+
+def _regions(norm: _Normaliser, regions: Mapping, shaped) -> dict:
+    """``{"A": {x: (0, 0.5)}}`` as :class:`~.subdomains.Subdomain` boxes, checked as the text's are."""
+    intervals = {s.name: (lo, hi) for s, lo, hi in norm.variables}
+    boxes = {}
+    for name, given in regions.items():
+        read = {}
+        for symbol, (lo, hi) in dict(given).items():
+            variable_name = getattr(norm.rules.get(symbol), "name", str(symbol))
+            if variable_name not in intervals:
+                raise PinnError(f"regions: {symbol} in region {name} is not a variable")
+            read[variable_name] = (_number(lo, f"a bound of region {name}"), _number(hi, f"a bound of region {name}"))
+        boxes[name] = subdomains.box(str(name), read, intervals, shaped[0] if shaped else ())
+    return boxes
+
+
+def _homes(norm: _Normaliser, living: Mapping, boxes: dict) -> dict:
+    """``{u1: "A"}`` as each field's name and its region."""
+    homes = {}
+    for applied, name in living.items():
+        field = getattr(getattr(applied, "func", None), "__name__", str(applied))
+        if field not in norm.field_names:
+            raise PinnError(f"living: {applied} is not a field")
+        if name not in boxes:
+            raise PinnError(f"living: '{name}' is not a region", help=f"regions given: {', '.join(boxes) or 'none'}")
+        homes[field] = boxes[name]
+    return homes
 
 
 def _residuals(

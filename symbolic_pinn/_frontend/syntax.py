@@ -202,11 +202,20 @@ class FieldSig(Node):
     name: Name
     args: tuple[Name, ...]
     complex: bool = False  # `field psi(x, t) complex`: a real and an imaginary network
+    region: Name | None = None  # `field u1(x) in A`: the field lives in the region A only
 
 
 @dataclasses.dataclass(frozen=True)
 class FieldDecl(Node):
     fields: tuple[FieldSig, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class RegionDecl(Node):
+    """`region A = x < 0.5`: a named part of Ω, cut out by comparisons joined with `and`."""
+
+    name: Name
+    condition: Node
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,10 +260,25 @@ class AtFace(Node):
 
 
 @dataclasses.dataclass(frozen=True)
+class InRegion(Node):
+    """`in A`: inside the region A only."""
+
+    region: Name
+
+
+@dataclasses.dataclass(frozen=True)
+class OnInterface(Node):
+    """`on interface(A, B)`: where the regions A and B meet; the normal points from A into B."""
+
+    first: Name
+    second: Name
+
+
+@dataclasses.dataclass(frozen=True)
 class Equation(Node):
     lhs: Node
     rhs: Node
-    where: OnBoundary | OnPart | AtFace | None
+    where: OnBoundary | OnPart | AtFace | InRegion | OnInterface | None
     weight: Node | None
     restriction: Node | None = None  # `where x < 0.5`: a Comparison or Logic
 

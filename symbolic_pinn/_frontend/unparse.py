@@ -131,6 +131,8 @@ def unparse(spec: Spec) -> str:
     a shaped boundary or on observations, a normal component that is not part of a whole
     ``Dn(u)``, a boundary integral inside an expression.
     """
+    if spec.homes:  # `field u1(x) in A` restricts terms the text would have to say again
+        raise _unprintable(f"the field {spec.homes[0][0]}, which lives in a region,")
     lines = []
     shaped = spec.shape[0] if spec.shape else ()
     for s, lo, hi in spec.variables:

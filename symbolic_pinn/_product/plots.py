@@ -50,10 +50,10 @@ def figures(compiled, result: TrainResult) -> Iterator[tuple[str, str | None, Fi
     """
     yield "loss", None, _loss_figure(result.history)
     bounds = {v.name: (float(v.lo), float(v.hi)) for v in compiled.ir.variables}
-    inside = _inside(compiled.ir.shape)
     with result_precision(result.params):
         networks = compiled.module.fields(result.params)
         for field in compiled.ir.fields:
+            inside = _inside(compiled.ir.shape, field.region)
             args = tuple(field.args)
             network = _on_grid(networks[field.name], args, result.config.chunk_size)
             exact = compiled.module.EXACT.get(field.name)
@@ -79,17 +79,23 @@ def png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _inside(shape) -> Callable[[Coordinates], np.ndarray] | None:
-    """Whether points are in a shaped domain (by the runtime's signed distance), or None for a box."""
-    if shape is None:
+def _inside(shape, region=()) -> Callable[[Coordinates], np.ndarray] | None:
+    """Whether points are in a shaped domain (by the runtime's signed distance) and in the box
+    ``region`` where a field lives (`field u1(x) in A`), or None for a box and a field of all of it."""
+    if shape is None and not region:
         return None
-    variables, tree = shape
 
     def inside(coordinates: Coordinates) -> np.ndarray:
-        if not set(variables) <= set(coordinates):
-            return np.ones(next(iter(coordinates.values())).shape, bool)
-        points = np.stack([np.ravel(coordinates[v]) for v in variables], axis=-1)
-        return (tree.distance(points) <= 1e-12).reshape(coordinates[variables[0]].shape)
+        size = np.broadcast_shapes(*(np.shape(c) for c in coordinates.values()))
+        result = np.ones(size, bool)
+        for v, lo, hi in region:
+            if v in coordinates:
+                result &= (np.asarray(coordinates[v]) >= lo) & (np.asarray(coordinates[v]) <= hi)
+        if shape is not None and set(shape[0]) <= set(coordinates):
+            variables, tree = shape
+            points = np.stack([np.ravel(np.broadcast_to(coordinates[v], size)) for v in variables], axis=-1)
+            result &= (tree.distance(points) <= 1e-12).reshape(size)
+        return result
 
     return inside
 

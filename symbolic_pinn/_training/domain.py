@@ -15,7 +15,7 @@ import numpy as np
 from .._compiler import ir
 from .._runtime.sampling import sample_points
 
-__all__ = ["sample", "test_grid"]
+__all__ = ["sample", "test_grid", "home"]
 
 
 def sample(
@@ -64,6 +64,16 @@ def test_grid(program: ir.Program, total: int = 10_000, fixed: dict[str, float] 
         columns = [names.index(v) for v in variables]
         grid = grid[tree.distance(grid[:, columns]) <= 1e-12]
     return grid
+
+
+def home(program: ir.Program, grid: np.ndarray, field: str) -> np.ndarray:
+    """The rows of ``grid`` in the region where ``field`` lives (`field u1(x) in A`; all of them
+    for a field of all of Ω): a field's error is measured where it means something."""
+    names = [v.name for v in program.variables]
+    inside = np.ones(len(grid), bool)
+    for v, lo, hi in program.field(field).region:
+        inside &= (grid[:, names.index(v)] >= lo) & (grid[:, names.index(v)] <= hi)
+    return grid[inside]
 
 
 def _quasi_random(variables: list[ir.Variable], total: int) -> np.ndarray:

@@ -84,7 +84,8 @@ def _errors_on(compiled, params, grid, exact_fields: dict, notes, chunk_size: in
     fields = compiled.module.fields(params)
     errors = {}
     for name, exact in exact_fields.items():
-        args = [jnp.asarray(grid[:, names.index(a)], dtype=jnp.result_type(float)) for a in program.field(name).args]
+        points = domain.home(program, grid, name)
+        args = [jnp.asarray(points[:, names.index(a)], dtype=jnp.result_type(float)) for a in program.field(name).args]
         predicted = np.asarray(devices.in_chunks(fields[name], args, chunk_size), dtype=float)
         reference = np.asarray(devices.in_chunks(exact, args, chunk_size), dtype=float)
         reason = _not_finite_at(reference, f"the exact solution of {name}", args, program.field(name).args)

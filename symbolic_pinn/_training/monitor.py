@@ -91,8 +91,9 @@ class ErrorMonitor:
         variables = [v.name for v in program.variables]
         dtype = jnp.result_type(float)
         args = {
-            name: tuple(jnp.asarray(grid[:, variables.index(a)], dtype) for a in program.field(name).args)
+            name: tuple(jnp.asarray(points[:, variables.index(a)], dtype) for a in program.field(name).args)
             for name in self.names
+            for points in [domain.home(program, grid, name)]
         }
         references = {name: compiled.module.EXACT[name](*args[name]) for name in self.names}
 

@@ -149,13 +149,14 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     ``geometry``), the others over their intervals.  ``region`` is
     ``("interior",)``, ``("boundary",)``, ``("face", variable, value)``,
     ``("faces", ((variable, value), ...))``, some end faces of the spatial intervals (the
-    rest of the boundary), or ``("part", part)``, a part of the shape's boundary
-    (``geometry.Shape.in_part``); a region restricted by a predicate is
-    :func:`sample_points`'s.  The boundary of a time-dependent problem is the
-    spatial boundary at every time: a variable ``t`` has no faces there (initial
-    conditions are faces of their own), and boundary points are spread over the parts
-    of the boundary by area.  With
-    ``normals=True`` the outward unit normal follows, one array per spatial variable.
+    rest of the boundary), ``("part", part)``, a part of the shape's boundary
+    (``geometry.Shape.in_part``), or ``("within", region, ((variable, lo, hi), ...))``, the
+    points of a region inside a box of some variables (a `region` of the problem); a region
+    restricted by a predicate is :func:`sample_points`'s.  The boundary of a time-dependent
+    problem is the spatial boundary at every time: a variable ``t`` has no faces there
+    (initial conditions are faces of their own), and boundary points are spread over the
+    parts of the boundary by area.  With ``normals=True`` the outward unit normal follows,
+    one array per spatial variable.
 
     Points are scrambled Sobol points unless ``sampler`` says "halton" or "uniform"
     (see :func:`unit_cube`); the same seed gives the same points.  The variables named in
@@ -163,6 +164,8 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     """
     import numpy as np
 
+    if region[0] == "within":
+        return _within(seed, region[1], region[2], n, domain, shape, normals, sampler, parameters)
     rng = np.random.default_rng(seed)
 
     def unit(m, k):  # m points of the unit cube [0, 1]^k
@@ -247,6 +250,35 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         normal = np.zeros((len(points), len(spatial))) if normal is None else normal
         columns += [normal[:, j] for j in range(len(spatial))]
     return tuple(columns)
+
+
+def _within(seed, base, bounds, n, domain, shape, normals, sampler, parameters):
+    """``n`` points of the region ``base`` inside the box ``bounds`` (a `region` of the problem).
+
+    The interior or a face of the box is sampled as the domain narrowed to the box: exact
+    and uniform, and a face where the box ends (an interface) has the box's outward normal.
+    The boundary of the box is not the domain's, so points of the domain's boundary (or a
+    part of it) are drawn and those inside the box kept, until there are ``n``.
+    """
+    import numpy as np
+
+    if base[0] in ("interior", "face"):
+        narrowed = {v: next(((lo, hi) for w, lo, hi in bounds if w == v), interval) for v, interval in domain.items()}
+        return sample_region(seed, base, n, narrowed, shape, normals, sampler, parameters)
+    names = list(domain)
+    kept, drawn = [], 0
+    for attempt in range(20):
+        m = 2 ** (attempt + 1) * max(n, 16)
+        columns = np.stack(sample_region(seed + attempt, base, m, domain, shape, normals, sampler, parameters), 1)
+        inside = np.ones(len(columns), bool)
+        for v, lo, hi in bounds:
+            inside &= (columns[:, names.index(v)] >= lo) & (columns[:, names.index(v)] <= hi)
+        kept.append(columns[inside])
+        drawn += int(inside.sum())
+        if drawn >= n:  # every k-th: the boundary's points come face by face, and the first n would miss the last faces
+            points = np.concatenate(kept)[(np.arange(n) * (drawn / n)).astype(int)]
+            return tuple(points[:, j] for j in range(points.shape[1]))
+    raise ValueError(f"the region {bounds} holds almost none of the points of {base}")
 
 
 def load_params(path):

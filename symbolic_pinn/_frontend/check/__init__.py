@@ -15,6 +15,7 @@ the :class:`~.scope.Scope` they share:
 - :mod:`.geometry`: the shape of a domain;
 - :mod:`.terms`: equations, integral constraints and energies;
 - :mod:`.where`: where a term holds (the regions, resolved by :class:`..regions.Resolver`);
+- :mod:`.subdomains`: `region A = x < 0.5`, fields living in one, `in A`, `on interface(A, B)`;
 - :mod:`.files`: observations and tables read from files;
 - :mod:`.expressions`: numbers, names, arithmetic, conditions, integrals;
 - :mod:`.operators`: derivatives, operators and calls.
@@ -26,18 +27,20 @@ from ..._errors import PinnError, Span
 from .. import syntax as ast
 from ..conditions import settle
 from ..spec import Spec, TermSpec, warn_ill_posed
+from ..subdomains import check_regions, restrict
 from .declarations import Declarations
 from .expressions import Expressions, _finite
 from .files import Files
 from .geometry import Geometry
 from .operators import Operators
+from .subdomains import Subdomains
 from .terms import Terms
 from .where import Where
 
 __all__ = ["check"]
 
 
-class _Checker(Declarations, Geometry, Terms, Where, Files, Operators, Expressions):
+class _Checker(Declarations, Geometry, Terms, Where, Subdomains, Files, Operators, Expressions):
     """Checks one program, statement by statement, into a :class:`Spec`."""
 
     def run(self) -> Spec:
@@ -99,7 +102,11 @@ class _Checker(Declarations, Geometry, Terms, Where, Files, Operators, Expressio
             parameters=tuple(self.parameters),
             time=self.time,
         )
-        return settle(spec)  # ∂Ω beside conditions on faces or parts: the rest; contradictions refused
+        spec = settle(spec)  # ∂Ω beside conditions on faces or parts: the rest; contradictions refused
+        homes = {field: self.names[region].value for field, region in self.homes.items()}
+        spec = restrict(spec, homes, self._spatial_names())  # fields living in a region: there
+        check_regions(spec, homes)
+        return spec
 
 
 def _label(lines: list[str], span: Span) -> str:

@@ -80,11 +80,16 @@ class Declarations(Scope):
                 for suffix in ("re", "im"):
                     part = sympy.Function(f"{sig.name.name}_{suffix}", real=True)(*args)
                     self._declare(ast.Name(sig.name.span, part.func.__name__), "field", part)
+                    if sig.region is not None:
+                        self.homes[part.func.__name__] = self._subdomain(sig.region).name
                     self.fields.append(part)
                     parts.append(part)
                 self._declare(sig.name, "complex", tuple(parts))
                 continue
             applied = sympy.Function(sig.name.name, real=True)(*args)
+            if sig.region is not None:  # `field u1(x) in A`: its terms hold in A (see ..subdomains)
+                self._subdomain(sig.region)
+                self.homes[sig.name.name] = sig.region.name
             self._declare(sig.name, "field", applied)
             self.fields.append(applied)
 

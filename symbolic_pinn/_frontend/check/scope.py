@@ -36,7 +36,7 @@ TIME = time_variable.NAME  # a variable of this name is always time; the program
 
 @dataclasses.dataclass
 class _Declared:
-    kind: str  # variable | field | const | let | shape | unknown | exact
+    kind: str  # variable | field | const | let | shape | unknown | exact | region
     span: Span
     value: object = None
 
@@ -63,6 +63,7 @@ class Scope:
         self.inlining = False  # inside a user function's body, whose calls its size counts
         self.function_sizes: dict[str, int] = {}  # each user function's body, its own calls inlined
         self.parameters: list[str] = []  # `param k in [1, 3]`
+        self.homes: dict[str, str] = {}  # `field u1(x) in A`: the field's name → its region's
         self.built: dict[str, geometry.Shape] = {}  # the shapes named by `let` that the domain uses
         self.tables: dict[tuple, type] = {}  # (file, variables) → the SymPy class of table(file, variables)
         self.time = time_variable.from_syntax(program)  # Δ and ∇ act on every variable but time

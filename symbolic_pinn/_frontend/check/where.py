@@ -41,6 +41,10 @@ class Where(Scope):
             return self._resolver().boundary(where.span)
         if isinstance(where, ast.OnPart):
             return self._part(where)
+        if isinstance(where, ast.InRegion):
+            return self._in_region(where)
+        if isinstance(where, ast.OnInterface):
+            return self._on_interface(where)
         return self._resolver().face(
             where.variable.name,
             lambda: self._number(where.value, "the coordinate of a face"),
