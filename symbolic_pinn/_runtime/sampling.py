@@ -211,6 +211,8 @@ def predicate_holds(node, values):
         "not": np.logical_not,
     }
     return operations[op](*args) if op in operations else getattr(np, op)(*args)
+
+
 def _within(seed, base, bounds, n, domain, shape, normals, sampler, parameters):
     """``n`` points of the region ``base`` inside the box ``bounds`` (a `region` of the problem).
 
