@@ -494,9 +494,9 @@ class Polygon(Shape):
                     for a, b in pairs
                 )
             )
-        v = algebra.value
+        v, minus_one = algebra.value, algebra.num(-1.0)
         twice = algebra.add(
-            *(algebra.difference(algebra.mul(v(a[0]), v(b[1])), algebra.mul(v(b[0]), v(a[1]))) for a, b in pairs)
+            *(algebra.add(algebra.mul(v(a[0]), v(b[1])), algebra.mul(minus_one, v(b[0]), v(a[1]))) for a, b in pairs)
         )
         return algebra.mul(algebra.num(0.5), twice)
 
