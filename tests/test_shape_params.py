@@ -78,9 +78,7 @@ def test_measures_are_per_radius(disks):
 def test_an_integral_weighs_each_radius_by_its_measure(integral, measure, x64):
     # with u = 1 the integrand is the factor |Ω(r)| / mean |Ω|: MEASURES times the mean of it over
     # points drawn radius by radius is ∫ |Ω(r)| dr, the integral of 1 over the family
-    text = DISKS.replace("-Δu = 1\nu = 0 on ∂Ω\n", f"-Δu = 0\n{integral}\n").replace(
-        "(r^2 - x^2 - y^2)/4", "1"
-    )
+    text = DISKS.replace("-Δu = 1\nu = 0 on ∂Ω\n", f"-Δu = 0\n{integral}\n").replace("(r^2 - x^2 - y^2)/4", "1")
     compiled = sp.compile(text, width=8, depth=1)
     m = compiled.module
     r = np.array([0.5, 0.9, 1.5])
@@ -201,3 +199,38 @@ def test_an_integral_over_part_of_a_familys_boundary_is_refused():
     with pytest.raises(PinnError, match="an integral over x = 0 of .* is not supported") as info:
         sp.compile(text, width=8, depth=1)
     assert info.value.span.line == 5
+
+
+def test_a_face_that_moves_with_a_param():
+    text = "param L in [1, 2]\nx in [0, L]\nfield u(x, L)\n-Dxx(u) = 1\nu = 0 at x = 0\nDx(u) = 0 at x = L\n"
+    compiled = sp.compile(text, width=8, depth=1)
+    end = next(t.region for t in compiled.ir.terms if t.name == "bc2")
+    assert end.describe() == "x = L"
+    p = _columns(compiled, end, 64)
+    assert np.allclose(p["x"], p["L"]) and np.all(p["n_x"] == 1) and np.ptp(p["L"]) > 0.5
+    with pytest.raises(PinnError, match="the face x = L moves with a param") as info:
+        sp.parse("param L in [1, 2]\nx in [0, 2]\nt in [0, 1]\nfield u(x, t, L)\nDt(u) = Dxx(u)\nu = 0 at x = L\n")
+    assert (info.value.span.line, info.value.span.column) == (6, 14)
+
+
+def test_a_hole_whose_centre_and_radius_are_params():
+    text = """\
+param L in [2, 3]
+param r in [0.1, 0.3]
+let hole = disk((L/2, 0.5), r)
+(x, y) in box((0, 0), (L, 1)) \\ hole
+field u(x, y, L, r)
+-Δu = 1
+Dn(u) = 0 on ∂hole
+u = 0 on ∂Ω
+"""
+    compiled = sp.compile(text, width=8, depth=1)
+    p = _columns(compiled, ir.INTERIOR)
+    assert np.all(np.hypot(p["x"] - p["L"] / 2, p["y"] - 0.5) > p["r"]) and np.all(p["x"] < p["L"])
+    hole = next(t.region for t in compiled.ir.terms if t.name == "bc1")
+    q = _columns(compiled, hole, 128)
+    assert np.allclose(np.hypot(q["x"] - q["L"] / 2, q["y"] - 0.5), q["r"])
+    assert np.allclose(q["n_x"], -(q["x"] - q["L"] / 2) / q["r"])  # out of Ω: into the hole
+    # the area of the family: ∫∫ (L − πr²) dL dr over [2, 3] × [0.1, 0.3]
+    area = 0.2 * 2.5 - math.pi * (0.3**3 - 0.1**3) / 3
+    assert ir.INTERIOR.measure(compiled.ir) == pytest.approx(area, rel=1e-12)
