@@ -234,3 +234,13 @@ u = 0 on ∂Ω
     # the area of the family: ∫∫ (L − πr²) dL dr over [2, 3] × [0.1, 0.3]
     area = 0.2 * 2.5 - math.pi * (0.3**3 - 0.1**3) / 3
     assert ir.INTERIOR.measure(compiled.ir) == pytest.approx(area, rel=1e-12)
+
+
+def test_a_family_is_printed_back_as_the_same_problem():
+    from symbolic_pinn._frontend.unparse import unparse
+
+    spec = sp.parse(DISKS)
+    text = unparse(spec)
+    assert "(x, y) in disk((0.0, 0.0), r)" in text
+    again = sp.parse(text)
+    assert again.shape == spec.shape and [t.expr for t in again.terms] == [t.expr for t in spec.terms]
