@@ -133,7 +133,7 @@ class Geometry(Scope):
             or expr.free_symbols - set(params)
             or expr.atoms(sympy.Derivative, sympy.core.function.AppliedUndef)
         ):
-            return self._number(node, what)
+            return self._number(node, what, expr)
         polynomial = sympy.Poly(expr, *params) if expr.is_polynomial(*params) else None
         if polynomial is None or polynomial.total_degree() > 1:
             raise PinnError(
