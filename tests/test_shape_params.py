@@ -249,3 +249,14 @@ def test_a_family_is_printed_back_as_the_same_problem():
     assert "(x, y) in disk((0.0, 0.0), r)" in text
     again = sp.parse(text)
     assert again.shape == spec.shape and [t.expr for t in again.terms] == [t.expr for t in spec.terms]
+
+
+def test_a_family_in_time_keeps_its_param_out_of_space():
+    text = DISKS.replace("(x, y) in disk((0, 0), r)\n", "(x, y) in disk((0, 0), r)\nt in [0, 1]\n").replace(
+        "field u(x, y, r)\n-Δu = 1\n", "field u(x, y, t, r)\nDt(u) = Δu + 1\nu = (r^2 - x^2 - y^2)/4 at t = 0\n"
+    )
+    compiled = sp.compile(text, width=8, depth=1)  # both conditions built in: the boundary is drawn in (x, y)
+    p = _columns(compiled, ir.BOUNDARY, 64)
+    assert set(p) == {"r", "x", "y", "t", "n_x", "n_y"}
+    assert np.allclose(np.hypot(p["x"], p["y"]), p["r"]) and np.allclose(np.hypot(p["n_x"], p["n_y"]), 1)
+    assert np.ptp(p["t"]) > 0.5

@@ -48,6 +48,7 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         return unit_cube(m, k, rng, sampler)
 
     names = list(domain)
+    parameters = (*parameters, *getattr(shape[1], "parameters", ())) if shape else parameters  # a family's too
     spatial = [v for v in names if v != "t" and v not in parameters]
     lo = np.array([domain[v][0] for v in names], float)
     hi = np.array([domain[v][1] for v in names], float)
