@@ -267,7 +267,7 @@ class Box(Shape):
     def distance(self, p):
         import numpy as np
 
-        lo, hi = np.asarray(self.lo, float), np.asarray(self.hi, float)
+        lo, hi = _columns(self.lo, len(p)), _columns(self.hi, len(p))  # numbers, or one per point (a family)
         q = np.abs(p - (lo + hi) / 2) - (hi - lo) / 2
         return np.linalg.norm(np.maximum(q, 0), axis=1) + np.minimum(q.max(axis=1), 0)
 
@@ -347,7 +347,7 @@ class Ball(Shape):
     def distance(self, p):
         import numpy as np
 
-        return np.linalg.norm(p - np.asarray(self.centre, float), axis=1) - self.radius
+        return np.linalg.norm(p - _columns(self.centre, len(p)), axis=1) - self.radius
 
     def exact_distance(self, x, algebra):
         """φ = (r² − |x − c|²)/r² (in a :class:`Family`, r and c may be functions of params)."""
@@ -618,15 +618,15 @@ class Affine:
         return " + ".join(parts) or "0.0"
 
 
-def _substitute(value, values):
+def _substitute(value, values, number=float):
     """``value`` (a shape, a part of a boundary, a tuple, a number) with each :class:`Affine` in it
-    replaced by its number at the params' ``values``."""
+    replaced by its number at the params' ``values`` (``number``: arrays, one value per point)."""
     if isinstance(value, Affine):
-        return float(value.at(values))
+        return number(value.at(values))
     if isinstance(value, tuple):
-        return tuple(_substitute(v, values) for v in value)
+        return tuple(_substitute(v, values, number) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: _substitute(getattr(value, f.name), values) for f in dataclasses.fields(value)}
+        fields = {f.name: _substitute(getattr(value, f.name), values, number) for f in dataclasses.fields(value)}
         return dataclasses.replace(value, **fields)
     return value
 
@@ -748,6 +748,15 @@ class Family(Shape):
         return out if out is not None else np.zeros(0)
 
     def distance(self, p):
+        """The distance of each point to the shape of its own params.  Boxes and balls (and their
+        combinations) take one number per point, so all points go at once; a polygon goes value by
+        value (10⁴ distinct values took 8 s so)."""
+        import numpy as np
+
+        if all(isinstance(part, (Box, Ball)) for part, _ in self.template.parts()):
+            k = len(self.parameters)
+            values = {name: p[:, p.shape[1] - k + i] for i, name in enumerate(self.parameters)}
+            return _substitute(self.template, values, np.asarray).distance(p[:, : p.shape[1] - k])
         return self._each(p, lambda shape, x, _: shape.distance(x))
 
     def bounds(self):
@@ -1006,6 +1015,13 @@ def _circles_meet(first, second):
     ux, uy = (x2 - x1) / d, (y2 - y1) / d
     mx, my = x1 + a * ux, y1 + a * uy
     return [(mx - h * uy, my + h * ux), (mx + h * uy, my - h * ux)]
+
+
+def _columns(point, n):
+    """A point's coordinates as an (n, d) array: each a number, or (in a :class:`Family`) one per point."""
+    import numpy as np
+
+    return np.stack([np.broadcast_to(np.asarray(c, float), (n,)) for c in point], axis=1)
 
 
 def _point(values):
