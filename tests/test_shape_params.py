@@ -126,7 +126,8 @@ def test_outside_is_decided_by_each_points_own_radius(disks):
     # many radii at once: the distance to the circle of each point's own radius, |x| − r
     many = np.random.default_rng(0).uniform([-1.5, -1.5, 0.5], [1.5, 1.5, 1.5], (1000, 3))
     assert np.allclose(family.distance(many), np.hypot(many[:, 0], many[:, 1]) - many[:, 2], atol=1e-14)
-    # a polygon family goes value by value: the triangle (0, 0), (r, 0), (0, 1) holds (0.4, 0.3) for r = 1, not for r = 0.5
+    # a polygon family goes value by value: the triangle (0, 0), (r, 0), (0, 1) holds (0.4, 0.3)
+    # for r = 1, not for r = 0.5
     triangle = sp.parse(DISKS.replace("disk((0, 0), r)", "polygon((0, 0), (r, 0), (0, 1))")).shape[1]
     assert list(triangle.distance(np.array([[0.4, 0.3, 1.0], [0.4, 0.3, 0.5]])) < 0) == [True, False]
 
