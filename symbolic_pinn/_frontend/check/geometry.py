@@ -85,7 +85,8 @@ class Geometry(Scope):
         """The shape of each value of the params that ``tree``'s numbers depend on."""
         used = set(geometry._params_of(tree))
         names = tuple(p for p in self.parameters if p in used)
-        ranges = tuple((lo, hi) for s, lo, hi in self.variables for p in names if s.name == p)
+        intervals = {s.name: (lo, hi) for s, lo, hi in self.variables}
+        ranges = tuple(intervals[p] for p in names)
         return geometry.Family(tree, names, ranges)
 
     def _file_shape(self, node: ast.FileCall, d: int) -> geometry.Shape:
