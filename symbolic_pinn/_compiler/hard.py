@@ -563,32 +563,13 @@ def _distance(program: ir.Program) -> ir.Expr | None:
                 scale *= 4.0 / (v.hi - v.lo) ** 2
                 factors += [_minus(ir.Var(v.name), v.lo), _minus(ir.Num(v.hi), ir.Var(v.name))]
         return ir.Mul(tuple(([ir.Num(scale)] if scale != 1 else []) + factors))
-    variables, tree = program.shape
-    if set(variables) != set(program.spatial):
+    variables, tree = program.shape  # a family of shapes (`disk((0, 0), r)`): its params last, φ depends on them
+    if set(variables) - set(program.parameters) != set(program.spatial):
         return None
     return tree.exact_distance([ir.Var(name) for name in variables], _IR_ALGEBRA)
 
 
-class _IR_ALGEBRA:
-    """The algebra a shape builds its φ with (``Shape.exact_distance``): IR nodes."""
-
-    num = ir.Num
-
-    @staticmethod
-    def add(*terms: ir.Expr) -> ir.Expr:
-        return ir.Add(terms)
-
-    @staticmethod
-    def mul(*factors: ir.Expr) -> ir.Expr:
-        return ir.Mul(factors)
-
-    @staticmethod
-    def square(e: ir.Expr) -> ir.Expr:
-        return ir.Pow(e, ir.Num(2.0))
-
-    @staticmethod
-    def minus(e: ir.Expr, value: float) -> ir.Expr:
-        return _minus(e, value)
+_IR_ALGEBRA = ir.ALGEBRA
 
 
 # ---- small expression builders ------------------------------------------------------

@@ -266,6 +266,34 @@ class Program:
         return next(f for f in self.fields if f.name == name)
 
 
+class ALGEBRA:
+    """The algebra a shape builds its φ and its measure with (``Shape.exact_distance``,
+    ``Shape.measure_expression``): IR nodes."""
+
+    num = Num
+
+    @staticmethod
+    def add(*terms: Expr) -> Expr:
+        return Add(terms)
+
+    @staticmethod
+    def mul(*factors: Expr) -> Expr:
+        return Mul(factors)
+
+    @staticmethod
+    def square(e: Expr) -> Expr:
+        return Pow(e, Num(2.0))
+
+    @staticmethod
+    def minus(e: Expr, value: float) -> Expr:
+        """e − value, without a zero."""
+        return e if value == 0 else Add((e, Num(-value)))
+
+    @staticmethod
+    def power(e: Expr, k: float) -> Expr:
+        return Pow(e, Num(k))
+
+
 def walk(expr: Expr, *, into_integrals: bool = True):
     """Every node of an expression, parents before children.
 
@@ -449,7 +477,7 @@ def format_program(program: Program) -> str:
     for table in program.tables:
         lines.append(table.describe())
     if program.shape is not None:
-        lines.append(f"domain ({', '.join(program.shape[0])}) in {program.shape[1]!r}")
+        lines.append(f"domain ({', '.join(program.shape[0])}) in {program.shape[1]}")
     for f in program.fields:
         where = "".join(f", {lo:g} ≤ {v} ≤ {hi:g}" for v, lo, hi in f.region)[2:]
         lines.append(f"field {f.name}({', '.join(f.args)})" + (f" in {where}" if where else ""))

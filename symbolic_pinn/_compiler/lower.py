@@ -14,6 +14,7 @@ from .. import _functions as functions
 from .._errors import PinnError, Span
 from .._frontend.spec import NormalComponent, Observed, Spec
 from .._frontend.table import Tabulated
+from .._runtime.geometry import Family
 from . import ir
 
 __all__ = ["lower"]
@@ -191,6 +192,37 @@ def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
     return names
 
 
+def _per_value(spec: Spec, term, expr: ir.Expr) -> ir.Expr:
+    """An integral's integrand over a family of shapes (``disk((0, 0), r)``), times |Ω(r)| / mean |Ω|.
+
+    Its points are drawn value by value (r, then points in the disk of that r), so the mean of
+    f over them weighs each value of r alike; ∫ dr ∫_Ω(r) f dx weighs each by |Ω(r)|.  The
+    region's measure (∫ |Ω(r)| dr) times the mean of f·|Ω(r)|/mean |Ω| is that integral.
+    """
+    if term.kind not in ("energy", "integral") or spec.shape is None or not isinstance(spec.shape[1], Family):
+        return expr
+    variables, family = spec.shape
+    loose = [s.name for s, _, _ in spec.variables if s.name not in variables and s.name != spec.time]
+    loose = [v for v in loose if v not in spec.parameters]
+    on_boundary = term.region == ir.BOUNDARY and not loose
+    measure = None
+    if term.region == ir.INTERIOR or isinstance(term.region, ir.Face) and term.region.variable not in variables:
+        measure = family.measure_expression([ir.Var(v) for v in variables], ir.ALGEBRA)
+    elif on_boundary:
+        measure = family.measure_expression([ir.Var(v) for v in variables], ir.ALGEBRA, boundary=True)
+    if measure is None:
+        raise PinnError(
+            f"an integral over {term.region.describe()} of {family} is not supported",
+            Span(term.line, 1) if term.line is not None else None,
+            help="integrals over a family of shapes are over the interior or the whole boundary of one "
+            "disk, ball, box or polygon whose numbers depend on params",
+        )
+    widths = 1.0
+    for lo, hi in family.ranges:
+        widths *= hi - lo
+    return ir.Mul((ir.Num(widths / family.measure(boundary=on_boundary)), measure, expr))
+
+
 def lower(spec: Spec) -> ir.Program:
     """Translate the SymPy form of a problem into the IR."""
     lowering = _Lowering(spec)
@@ -203,6 +235,7 @@ def lower(spec: Spec) -> ir.Program:
             if err.span is None and t.line is not None:
                 err.span = Span(t.line, 1)
             raise err.with_source(spec.source, spec.filename) if spec.source is not None else err from None
+    exprs = [_per_value(spec, t, e) for t, e in zip(spec.terms, exprs)]
     terms = [
         ir.Term(name, t.kind, t.region, expr, float(t.weight), t.label, float(t.target), w)
         for name, t, expr, w in zip(_term_names(spec, exprs), spec.terms, exprs, point_weights)

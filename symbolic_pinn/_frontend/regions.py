@@ -20,7 +20,7 @@ import typing
 from collections.abc import Callable, Mapping
 
 from .._errors import PinnError, Span
-from .._runtime.geometry import PlanePart, SurfacePart
+from .._runtime.geometry import Affine, PlanePart, SurfacePart
 
 __all__ = [
     "Region",
@@ -472,7 +472,7 @@ class Resolver:
     def face(
         self,
         name: str,
-        value: Callable[[], float],
+        value: Callable[[], float | Affine],
         *,
         name_span: Span | None = None,
         value_span: Span | None = None,
@@ -499,13 +499,21 @@ class Resolver:
                 "for u(x, k) — or make it a variable",
             )
         number = value()
+        if isinstance(number, Affine) and (self.shape is None or name not in self.shape[0]):
+            raise PinnError(
+                f"the face {name} = {number} moves with a param, but {name} is not a side of a shape with params",
+                value_span,
+                help=f"a face may move with a param on a shape whose sides do: `{name} in [0, L]`, "
+                "`box((0, 0), (L, 1))`",
+            )
         if self.shape is not None and name in self.shape[0]:
             self.parts_allowed(span)
             axis = self.shape[0].index(name)
-            part = Part(f"{name} = {number:g}", PlanePart(axis, number))
+            text = str(number) if isinstance(number, Affine) else f"{number:g}"
+            part = Part(f"{name} = {text}", PlanePart(axis, number))
             if self.shape[1].part_measure(part.part) <= 0:
                 raise PinnError(
-                    f"the plane {name} = {number:g} holds no flat piece of the boundary of {self.shape[1]}",
+                    f"the plane {name} = {text} holds no flat piece of the boundary of {self.shape[1]}",
                     name_span,
                     help="a face of a shaped domain is a straight piece of its boundary (a side of a box "
                     f"or polygon); use {self.spelling.boundary} or {self.spelling.part.format('name')} for curved "

@@ -134,11 +134,12 @@ def unparse(spec: Spec) -> str:
     if spec.homes:  # `field u1(x) in A` restricts terms the text would have to say again
         raise _unprintable(f"the field {spec.homes[0][0]}, which lives in a region,")
     lines = []
-    shaped = spec.shape[0] if spec.shape else ()
-    for s, lo, hi in spec.variables:
+    shaped = tuple(v for v in spec.shape[0] if v not in spec.parameters) if spec.shape else ()
+    shape = getattr(spec.shape[1], "template", spec.shape[1]) if spec.shape else None  # a family: its params'
+    for s, lo, hi in spec.variables:  # declarations come first, as they must
         if s.name in shaped:
             if s.name == shaped[0]:
-                lines.append(f"({', '.join(shaped)}) in {spec.shape[1]}")
+                lines.append(f"({', '.join(shaped)}) in {shape}")
             continue
         time = s.name == spec.time and s.name != "t"  # a time not named t is declared: the text says so
         keyword = "param " if s.name in spec.parameters else "time " if time else ""

@@ -72,6 +72,18 @@ class Shape:
         """
         return None
 
+    def measure_expression(self, algebra, boundary=False):
+        """The volume (with ``boundary=True`` the area of the boundary) as an expression of
+        ``algebra`` (see :meth:`exact_distance`; also ``value(number)`` and ``power(e, k)``),
+        for a shape whose numbers may be params' functions (:class:`Family`); None where none."""
+        return None
+
+    @classmethod
+    def build_template(cls, name, values):
+        """The shape with some numbers functions of params (:class:`Affine`), unchecked: the
+        checker has built it at the corners of the params' box (:meth:`build`)."""
+        return cls(*(tuple(v) if isinstance(v, (list, tuple)) else v for v in values))
+
     def curves(self):
         """A 2-D primitive's boundary as curves, each with its own outward normal
         (``("segment", ax, ay, bx, by, nx, ny)``, ``("arc", cx, cy, r)``), or None (3-D)."""
@@ -255,7 +267,7 @@ class Box(Shape):
     def distance(self, p):
         import numpy as np
 
-        lo, hi = np.asarray(self.lo, float), np.asarray(self.hi, float)
+        lo, hi = _columns(self.lo, len(p)), _columns(self.hi, len(p))  # numbers, or one per point (a family)
         q = np.abs(p - (lo + hi) / 2) - (hi - lo) / 2
         return np.linalg.norm(np.maximum(q, 0), axis=1) + np.minimum(q.max(axis=1), 0)
 
@@ -271,6 +283,13 @@ class Box(Shape):
         if boundary:
             return float(2 * sum(np.prod(np.delete(width, i)) for i in range(len(width))))
         return float(np.prod(width))
+
+    def measure_expression(self, algebra, boundary=False):
+        widths = [algebra.difference(algebra.value(b), a) for a, b in zip(self.lo, self.hi)]
+        if not boundary:
+            return algebra.mul(*widths)
+        faces = [algebra.mul(*(w for j, w in enumerate(widths) if j != i)) for i in range(len(widths))]
+        return algebra.mul(algebra.num(2.0), algebra.add(*(f if len(widths) > 1 else algebra.num(1.0) for f in faces)))
 
     def curves(self):
         if len(self.lo) != 2:
@@ -323,17 +342,30 @@ class Ball(Shape):
         return cls(tuple(centre), float(radius))
 
     def __str__(self):
-        return f"{'disk' if len(self.centre) == 2 else 'ball'}({_point(self.centre)}, {float(self.radius)!r})"
+        return f"{'disk' if len(self.centre) == 2 else 'ball'}({_point(self.centre)}, {_text(self.radius)})"
 
     def distance(self, p):
         import numpy as np
 
-        return np.linalg.norm(p - np.asarray(self.centre, float), axis=1) - self.radius
+        return np.linalg.norm(p - _columns(self.centre, len(p)), axis=1) - self.radius
 
     def exact_distance(self, x, algebra):
-        """φ = (r² − |x − c|²)/r²."""
-        squares = algebra.add(*(algebra.square(algebra.minus(xi, float(c))) for xi, c in zip(x, self.centre)))
-        return algebra.add(algebra.num(1.0), algebra.mul(algebra.num(-1.0 / self.radius**2), squares))
+        """φ = (r² − |x − c|²)/r² (in a :class:`Family`, r and c may be functions of params)."""
+        if not _has_params(self):
+            squares = algebra.add(*(algebra.square(algebra.minus(xi, float(c))) for xi, c in zip(x, self.centre)))
+            return algebra.add(algebra.num(1.0), algebra.mul(algebra.num(-1.0 / self.radius**2), squares))
+        squares = algebra.add(*(algebra.square(algebra.difference(xi, c)) for xi, c in zip(x, self.centre)))
+        inverse = algebra.power(algebra.value(self.radius), -2.0)
+        return algebra.add(algebra.num(1.0), algebra.mul(algebra.num(-1.0), inverse, squares))
+
+    def measure_expression(self, algebra, boundary=False):
+        import math
+
+        d = len(self.centre)
+        unit = math.pi ** (d / 2) / math.gamma(d / 2 + 1)  # the volume of the unit ball
+        if boundary:
+            return algebra.mul(algebra.num(d * unit), algebra.power(algebra.value(self.radius), float(d - 1)))
+        return algebra.mul(algebra.num(unit), algebra.power(algebra.value(self.radius), float(d)))
 
     def bounds(self):
         import numpy as np
@@ -405,6 +437,10 @@ class Polygon(Shape):
             raise ShapeError("the polygon has no area (its vertices are on one line)", "give the corners in order")
         return shape
 
+    @classmethod
+    def build_template(cls, name, values):
+        return cls(tuple(tuple(v) for v in values))
+
     def __str__(self):
         return f"polygon({', '.join(_point(v) for v in self.vertices)})"
 
@@ -443,6 +479,26 @@ class Polygon(Shape):
         if boundary:
             return float(np.sum(np.linalg.norm(b - a, axis=1)))
         return abs(float(np.sum(a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]))) / 2  # the shoelace formula
+
+    def measure_expression(self, algebra, boundary=False):
+        """The signed shoelace formula (positive counter-clockwise; a :class:`Family` takes its
+        size), or the sum of the edges' lengths."""
+        pairs = list(zip(self.vertices, self.vertices[1:] + self.vertices[:1]))
+        if boundary:
+            return algebra.add(
+                *(
+                    algebra.power(
+                        algebra.add(*(algebra.square(algebra.difference(algebra.value(q), p)) for p, q in zip(a, b))),
+                        0.5,
+                    )
+                    for a, b in pairs
+                )
+            )
+        v, minus_one = algebra.value, algebra.num(-1.0)
+        twice = algebra.add(
+            *(algebra.add(algebra.mul(v(a[0]), v(b[1])), algebra.mul(minus_one, v(b[0]), v(a[1]))) for a, b in pairs)
+        )
+        return algebra.mul(algebra.num(0.5), twice)
 
     def curves(self):
         import numpy as np
@@ -539,6 +595,252 @@ class Intersection(Shape):
 
     def parts(self, sign=1.0):
         return self.a.parts(sign) + self.b.parts(sign)
+
+
+@dataclasses.dataclass(frozen=True)
+class Affine:
+    """A number of a shape that depends on params: ``constant + Σ coefficient·param``.
+
+    ``disk((0, 0), r)`` with ``param r in [0.5, 1.5]`` holds ``Affine(0.0, (("r", 1.0),))``
+    as its radius; :class:`Family` puts the params' values in (:func:`_substitute`).
+    """
+
+    constant: float
+    terms: tuple  # ((param name, coefficient), ...)
+
+    def at(self, values):
+        """The number at the params' ``values`` (a mapping of names to numbers)."""
+        return self.constant + sum(c * values[name] for name, c in self.terms)
+
+    def __str__(self):
+        parts = [repr(self.constant)] if self.constant else []
+        parts += [name if c == 1 else f"{c!r}*{name}" for name, c in self.terms]
+        return " + ".join(parts) or "0.0"
+
+
+def _substitute(value, values, number=float):
+    """``value`` (a shape, a part of a boundary, a tuple, a number) with each :class:`Affine` in it
+    replaced by its number at the params' ``values`` (``number``: arrays, one value per point)."""
+    if isinstance(value, Affine):
+        return number(value.at(values))
+    if isinstance(value, tuple):
+        return tuple(_substitute(v, values, number) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _substitute(getattr(value, f.name), values, number) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **fields)
+    return value
+
+
+def _params_of(value):
+    """The names of the params an :class:`Affine` in ``value`` depends on, in order of appearance."""
+    if isinstance(value, Affine):
+        return [name for name, _ in value.terms]
+    if isinstance(value, tuple):
+        return [name for v in value for name in _params_of(v)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [name for f in dataclasses.fields(value) for name in _params_of(getattr(value, f.name))]
+    return []
+
+
+def _has_params(value):
+    return bool(_params_of(value))
+
+
+class _Valued:
+    """An algebra (``Shape.exact_distance``) that can also write a shape's numbers, params' functions
+    included (``value``), and ``difference(e, v)`` (e − v) and ``power(e, k)``; ``params`` maps each
+    param's name to the algebra's value of it."""
+
+    def __init__(self, algebra, params):
+        self.algebra, self.params = algebra, params
+
+    def __getattr__(self, name):
+        return getattr(self.algebra, name)
+
+    def value(self, v):
+        a = self.algebra
+        if not isinstance(v, Affine):
+            return a.num(float(v))
+        terms = [a.mul(a.num(float(c)), self.params[name]) if c != 1 else self.params[name] for name, c in v.terms]
+        return (
+            a.add(*([a.num(float(v.constant))] if v.constant else []), *terms)
+            if len(terms) > 1 or v.constant
+            else terms[0]
+        )
+
+    def difference(self, e, v):
+        if not isinstance(v, Affine):
+            return self.algebra.minus(e, float(v))
+        return self.algebra.add(e, self.algebra.mul(self.algebra.num(-1.0), self.value(v)))
+
+
+class _Numbers:
+    """The algebra of numbers, to evaluate a measure's expression (``Shape.measure_expression``)."""
+
+    num = staticmethod(float)
+    square = staticmethod(lambda e: e * e)
+    minus = staticmethod(lambda e, value: e - value)
+    power = staticmethod(lambda e, k: e**k)
+
+    @staticmethod
+    def add(*terms):
+        return sum(terms)
+
+    @staticmethod
+    def mul(*factors):
+        import math
+
+        return math.prod(factors)
+
+
+@dataclasses.dataclass(frozen=True)
+class Family(Shape):
+    """One shape for each value of some params: ``disk((0, 0), r)`` with ``param r in [0.5, 1.5]``.
+
+    ``template`` is the shape with :class:`Affine` numbers; ``parameters`` their names and
+    ``ranges`` their intervals.  A family's points have the coordinates of space first and
+    the params last, so its :meth:`distance` is the distance to the shape of each point's own
+    params, and its samples are drawn as written: the params first (``PER_VALUE`` points for
+    each value), then the points in (on) the shape of that value.  Its measures are integrals
+    over the params (Gauss–Legendre, ``numpy.polynomial.legendre.leggauss``: exact for the
+    polynomial measures of balls, boxes and polygons' areas).
+    """
+
+    template: Shape
+    parameters: tuple
+    ranges: tuple
+
+    PER_VALUE = 16  # points drawn in the shape of one value of the params
+    NODES = 8  # Gauss–Legendre nodes per param for a measure (exact for polynomials of degree 15)
+
+    def __str__(self):
+        ranges = ", ".join(f"{p} in [{lo!r}, {hi!r}]" for p, (lo, hi) in zip(self.parameters, self.ranges))
+        return f"{self.template} for {ranges}"
+
+    def instance(self, values):
+        """The shape at the params' ``values`` (in the order of ``parameters``)."""
+        return _substitute(self.template, dict(zip(self.parameters, map(float, values))))
+
+    def _at(self, values, part):
+        return _substitute(part, dict(zip(self.parameters, map(float, values))))
+
+    def _corners(self):
+        import itertools
+
+        return list(itertools.product(*self.ranges))
+
+    def _each(self, points, answer):
+        """``answer(shape, coordinates, rows)`` for each value of the params among ``points``
+        (coordinates, then params), its rows' answers put back in order."""
+        import numpy as np
+
+        k = len(self.parameters)
+        x, q = points[:, :-k], points[:, -k:]
+        values, which = np.unique(q, axis=0, return_inverse=True)
+        which = which.reshape(-1)
+        out = None
+        for j, value in enumerate(values):
+            rows = which == j
+            got = np.asarray(answer(self.instance(value), x[rows], value))
+            if out is None:
+                out = np.empty((len(points), *got.shape[1:]), got.dtype)
+            out[rows] = got
+        return out if out is not None else np.zeros(0)
+
+    def distance(self, p):
+        """The distance of each point to the shape of its own params.  Boxes and balls (and their
+        combinations) take one number per point, so all points go at once; a polygon goes value by
+        value (10⁴ distinct values took 8 s so)."""
+        import numpy as np
+
+        if all(isinstance(part, (Box, Ball)) for part, _ in self.template.parts()):
+            k = len(self.parameters)
+            values = {name: p[:, p.shape[1] - k + i] for i, name in enumerate(self.parameters)}
+            return _substitute(self.template, values, np.asarray).distance(p[:, : p.shape[1] - k])
+        return self._each(p, lambda shape, x, _: shape.distance(x))
+
+    def bounds(self):
+        """The box that holds every shape of the family (the corners of the params' box bound an
+        affine family's numbers), then the params' intervals."""
+        import numpy as np
+
+        boxes = [self.instance(c).bounds() for c in self._corners()]
+        lo = np.min([b[0] for b in boxes], axis=0)
+        hi = np.max([b[1] for b in boxes], axis=0)
+        ranges = np.asarray(self.ranges, float)
+        return np.concatenate([lo, ranges[:, 0]]), np.concatenate([hi, ranges[:, 1]])
+
+    def parts(self, sign=1.0):
+        return self.template.parts(sign)
+
+    def _integral(self, of):
+        """∫ of(shape at p) dp over the params' box, by Gauss–Legendre."""
+        import itertools
+
+        import numpy as np
+
+        nodes, weights = np.polynomial.legendre.leggauss(self.NODES)
+        total = 0.0
+        for index in itertools.product(range(self.NODES), repeat=len(self.ranges)):
+            value = [(lo + hi) / 2 + (hi - lo) / 2 * nodes[i] for i, (lo, hi) in zip(index, self.ranges)]
+            weight = np.prod([weights[i] * (hi - lo) / 2 for i, (lo, hi) in zip(index, self.ranges)])
+            total += weight * of(value)
+        return float(total)
+
+    def measure(self, boundary=False):
+        """∫ over the params of the shape's volume (area of its boundary)."""
+        return self._integral(lambda value: self.instance(value).measure(boundary))
+
+    def part_measure(self, part):
+        return self._integral(lambda value: self.instance(value).part_measure(self._at(value, part)))
+
+    def measure_expression(self, x, algebra, boundary=False):
+        """The volume (area of the boundary) of the shape of the params ``x[-k:]`` as an expression of
+        ``algebra``, or None where the template has none (a combination of shapes)."""
+        k = len(self.parameters)
+        valued = _Valued(algebra, dict(zip(self.parameters, x[len(x) - k :])))
+        expression = self.template.measure_expression(valued, boundary)
+        if expression is None:
+            return None
+        middle = [(lo + hi) / 2 for lo, hi in self.ranges]
+        numbers = _Valued(_Numbers, dict(zip(self.parameters, middle)))
+        if self.template.measure_expression(numbers, boundary) < 0:  # a clockwise polygon's signed area
+            return algebra.mul(algebra.num(-1.0), expression)
+        return expression
+
+    def exact_distance(self, x, algebra):
+        k = len(self.parameters)
+        return self.template.exact_distance(
+            x[: len(x) - k], _Valued(algebra, dict(zip(self.parameters, x[len(x) - k :])))
+        )
+
+    def _draw(self, n, unit, draw):
+        """``n`` rows of ``draw(shape, m, value)``'s points (then the params' columns) and normals, for
+        ⌈n / PER_VALUE⌉ values of the params drawn from ``unit``."""
+        import numpy as np
+
+        lo, hi = np.asarray(self.ranges, float).T
+        values = lo + (hi - lo) * unit(-(-n // self.PER_VALUE), len(lo))
+        points, normals = [], []
+        for value in values:
+            got = draw(self.instance(value), self.PER_VALUE, value)
+            p, normal = got if isinstance(got, tuple) else (got, None)
+            points.append(np.hstack([p, np.tile(value, (len(p), 1))]))
+            normals.append(normal)
+        points = np.concatenate(points)[:n]
+        return points if normals[0] is None else (points, np.concatenate(normals)[:n])
+
+    def interior(self, n, unit):
+        return self._draw(n, unit, lambda shape, m, _: shape.interior(m, unit))
+
+    def boundary(self, n, unit, rng):
+        return self._draw(n, unit, lambda shape, m, _: shape.boundary(m, unit, rng))
+
+    def part_boundary(self, n, unit, rng, part):
+        return self._draw(n, unit, lambda shape, m, value: shape.part_boundary(m, unit, rng, self._at(value, part)))
+
+    def in_part(self, part, points):
+        return self._each(points, lambda shape, x, value: shape.in_part(self._at(value, part), x))
 
 
 class BoundaryPart:
@@ -715,8 +1017,20 @@ def _circles_meet(first, second):
     return [(mx - h * uy, my + h * ux), (mx + h * uy, my - h * ux)]
 
 
+def _columns(point, n):
+    """A point's coordinates as an (n, d) array: each a number, or (in a :class:`Family`) one per point."""
+    import numpy as np
+
+    return np.stack([np.broadcast_to(np.asarray(c, float), (n,)) for c in point], axis=1)
+
+
 def _point(values):
-    return "(" + ", ".join(repr(float(v)) for v in values) + ")"
+    return "(" + ", ".join(_text(v) for v in values) + ")"
+
+
+def _text(value):
+    """A number of a shape as text: ``0.5``, or an :class:`Affine`'s ``0.5 + 2*r``."""
+    return str(value) if isinstance(value, Affine) else repr(float(value))
 
 
 def named(name):

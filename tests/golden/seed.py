@@ -172,6 +172,7 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         return unit_cube(m, k, rng, sampler)
 
     names = list(domain)
+    parameters = (*parameters, *getattr(shape[1], "parameters", ())) if shape else parameters  # a family's too
     spatial = [v for v in names if v != "t" and v not in parameters]
     lo = np.array([domain[v][0] for v in names], float)
     hi = np.array([domain[v][1] for v in names], float)
@@ -211,7 +212,7 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         on, outward = shape[1].part_boundary(n, unit, rng, region[1])
         points[:, shaped] = on
         normal = np.zeros((n, len(spatial)))
-        normal[:, [spatial.index(names[i]) for i in shaped]] = outward
+        normal[:, [spatial.index(names[i]) for i in shaped if names[i] in spatial]] = outward
     else:  # the boundary: the shape's, then each face of a spatial interval (or the faces named)
         chosen = None if region[0] == "boundary" else {(v, float(value)) for v, value in region[1]}
         pieces = []  # (area, sampler of count points → (points, normals))
@@ -224,7 +225,7 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
             on, outward = shape[1].boundary(count, unit, rng)
             points[:, shaped] = on
             normal = np.zeros((count, len(spatial)))
-            normal[:, [spatial.index(names[i]) for i in shaped]] = outward
+            normal[:, [spatial.index(names[i]) for i in shaped if names[i] in spatial]] = outward
             return points, normal
 
         def flat(axis, value, sign):

@@ -19,14 +19,22 @@ class Declarations(Scope):
     """The `_stmt_*` methods of declarations: each adds names to the scope."""
 
     def _stmt_VariableDecl(self, s: ast.VariableDecl) -> None:
-        lo = self._number(s.lo, "the lower end of an interval")
-        hi = self._number(s.hi, "the upper end of an interval")
+        lo = self._shape_number(s.lo, "the lower end of an interval")
+        hi = self._shape_number(s.hi, "the upper end of an interval")
+        if geometry._has_params((lo, hi)):
+            self._interval_with_params(s, lo, hi)
+            return
         if not lo < hi:
             raise PinnError(
                 f"the interval [{lo:g}, {hi:g}] of '{s.name.name}' is empty",
                 s.span,
                 help="write the lower end first, e.g. `x in [0, 1]`",
             )
+        self._declare_interval(s, lo, hi)
+        if self.boxed and not s.parameter and s.name.name not in (TIME, self.time):
+            self._interval_with_params(s, lo, hi)  # a further side of the box whose sides depend on params
+
+    def _declare_interval(self, s: ast.VariableDecl, lo: float, hi: float) -> None:
         symbol = variable(s.name.name)
         if s.parameter and s.name.name == TIME:
             raise PinnError(f"'{TIME}' is time, not a parameter", s.name.span, help=f"declare it as `{TIME} in [0, 1]`")
@@ -35,7 +43,54 @@ class Declarations(Scope):
         if s.parameter:
             self.parameters.append(s.name.name)
 
+    def _interval_with_params(self, s: ast.VariableDecl, lo, hi) -> None:
+        """`x in [0, L]` with `param L in [1, 2]`: the spatial intervals become one box for each value of
+        the params, ``box((0, ...), (L, ...))`` (a :class:`geometry.Family`), declared as a shaped domain."""
+        name = s.name.name
+        if s.parameter or name in (TIME, self.time):
+            what = "a param's" if s.parameter else "time's"
+            raise PinnError(
+                f"{what} interval cannot depend on a param",
+                s.span,
+                help="params may appear in the ends of the intervals of the coordinates of space",
+            )
+        if self.shape is not None and not self.boxed:
+            raise PinnError(
+                "an interval with a param beside a shaped domain",
+                s.span,
+                help="put the param in the shape instead, or write the interval with numbers",
+            )
+        earlier = {n: (a, b) for n, a, b in self.boxed}  # sides written with params keep them
+        sides = [
+            (v.name, *earlier.get(v.name, (a, b)))
+            for v, a, b in self.variables
+            if v.name not in (self.time, name, *self.parameters)
+        ] + [(name, lo, hi)]
+        corners = self._corners((lo, hi))
+        for corner in corners:
+            a, b = geometry._substitute((lo, hi), corner)
+            if not a < b:
+                at = ", ".join(f"{p} = {v:g}" for p, v in corner.items())
+                raise PinnError(
+                    f"the interval of '{name}' is empty at {at}: [{a:g}, {b:g}]",
+                    s.span,
+                    help="the lower end must be below the upper one for every value of the params",
+                )
+        if not any(v.name == name for v, _, _ in self.variables):
+            extremes = [geometry._substitute((lo, hi), corner) for corner in corners]
+            self._declare_interval(s, min(a for a, _ in extremes), max(b for _, b in extremes))
+        self.boxed = sides
+        box = geometry.Box(tuple(a for _, a, _ in sides), tuple(b for _, _, b in sides))
+        family = self._family(box)
+        self.shape = (tuple(n for n, _, _ in sides) + family.parameters, family)
+
     def _stmt_DomainDecl(self, s: ast.DomainDecl) -> None:
+        if self.boxed:
+            raise PinnError(
+                "a shaped domain beside an interval with a param",
+                s.span,
+                help="write the intervals with numbers, or put the param in the shape: `(x, y) in box((0, 0), (L, 1))`",
+            )
         if self.shape is not None:
             raise PinnError(
                 "the problem already has a shaped domain",
@@ -50,6 +105,10 @@ class Declarations(Scope):
                     help=f"declare it on its own: `{TIME} in [0, 1]`",
                 )
         tree = self._shape(s.shape, len(s.names))
+        params: tuple[str, ...] = ()
+        if geometry._has_params(tree):  # `disk((0, 0), r)`: one shape for each value of r
+            tree = self._family(tree)
+            params = tree.parameters
         lo, hi = tree.bounds()
         for name, a, b in zip(s.names, lo, hi):
             if name.name in [n.name for n in s.names[: s.names.index(name)]]:
@@ -57,7 +116,7 @@ class Declarations(Scope):
             symbol = variable(name.name)
             self._declare(name, "variable", (symbol, float(a), float(b)))
             self.variables.append((symbol, float(a), float(b)))
-        self.shape = (tuple(n.name for n in s.names), tree)
+        self.shape = (tuple(n.name for n in s.names) + params, tree)
 
     def _stmt_FieldDecl(self, s: ast.FieldDecl) -> None:
         for sig in s.fields:

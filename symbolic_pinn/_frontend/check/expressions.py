@@ -23,8 +23,9 @@ from .scope import CONSTANTS, IMAGINARY_UNIT, Scope
 class Expressions(Scope):
     """The `_expr_*` methods of everything but derivatives and calls."""
 
-    def _number(self, node: ast.Node, what: str) -> float:
-        expr = self._scalar(node)
+    def _number(self, node: ast.Node, what: str, expr: sympy.Expr | None = None) -> float:
+        """The number ``node`` writes (``expr``: its value, when already computed)."""
+        expr = self._scalar(node) if expr is None else expr
         if expr.free_symbols or expr.atoms(sympy.Derivative, sympy.core.function.AppliedUndef):
             raise PinnError(
                 f"{what} must be a number",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import pathlib
+
+import sympy
 
 from ..._errors import PinnError
 from ..._runtime import geometry, solids  # noqa: F401 (solids: its shapes name themselves to geometry.named)
@@ -11,6 +14,7 @@ from ..meshes import read_mesh
 from .scope import Scope
 
 _COMBINATIONS = {"union": geometry.Union, "difference": geometry.Difference, "intersection": geometry.Intersection}
+_WITH_PARAMS = (geometry.Ball, geometry.Box, geometry.Polygon)  # shapes whose numbers may be params' functions
 
 
 class Geometry(Scope):
@@ -50,13 +54,40 @@ class Geometry(Scope):
                 node.span,
                 help=f"write e.g. {usage}",
             )
+        values, at = [], ""
         try:
             kind.check_dimension(name, d)
             values = [self._argument(argument, what, d, kind) for argument, what in zip(node.args, kinds)]
-            return kind.build(name, values)
+            if not geometry._has_params(tuple(values)):
+                return kind.build(name, values)
+            if kind not in _WITH_PARAMS:
+                raise PinnError(
+                    f"{name} cannot depend on a param",
+                    node.span,
+                    help="params may appear in the numbers of disk, ball, box and polygon (and their ∪, \\, ∩); "
+                    "write this shape with numbers",
+                )
+            for corner in self._corners(values):  # an affine number is extreme at a corner of the params' box
+                at = " (at " + ", ".join(f"{p} = {v:g}" for p, v in corner.items()) + ")"
+                kind.build(name, geometry._substitute(tuple(values), corner))
+            return kind.build_template(name, values)
         except geometry.ShapeError as err:
             span = node.args[err.argument].span if err.argument is not None else node.span
-            raise PinnError(str(err), span, help=err.help) from None
+            raise PinnError(str(err) + at, span, help=err.help) from None
+
+    def _corners(self, value) -> list[dict[str, float]]:
+        """The corners of the box of the params that ``value`` (a shape, numbers) depends on."""
+        used = set(geometry._params_of(tuple(value) if isinstance(value, list) else value))
+        ranges = [(s.name, (lo, hi)) for s, lo, hi in self.variables if s.name in used]
+        return [dict(zip([n for n, _ in ranges], c)) for c in itertools.product(*(r for _, r in ranges))]
+
+    def _family(self, tree: geometry.Shape) -> geometry.Family:
+        """The shape of each value of the params that ``tree``'s numbers depend on."""
+        used = set(geometry._params_of(tree))
+        names = tuple(p for p in self.parameters if p in used)
+        intervals = {s.name: (lo, hi) for s, lo, hi in self.variables}
+        ranges = tuple(intervals[p] for p in names)
+        return geometry.Family(tree, names, ranges)
 
     def _file_shape(self, node: ast.FileCall, d: int) -> geometry.Shape:
         """`mesh("part.stl")`: the solid a mesh file beside the problem bounds."""
@@ -92,7 +123,31 @@ class Geometry(Scope):
             if isinstance(node, ast.Call):
                 node = ast.Shape(node.span, node.name, node.args)
             return self._shape(node, d - 1 if what == "section" else d)
-        return self._number(node, "a radius" if kind is geometry.Ball else "a number")
+        return self._shape_number(node, "a radius" if kind is geometry.Ball else "a number")
+
+    def _shape_number(self, node: ast.Node, what: str) -> float | geometry.Affine:
+        """A number of a shape: a number, or an affine function of params (``2*r + 1``)."""
+        expr = self._scalar(node)
+        params = sorted((s for s in expr.free_symbols if s.name in self.parameters), key=lambda s: s.name)
+        if (
+            not params
+            or expr.free_symbols - set(params)
+            or expr.atoms(sympy.Derivative, sympy.core.function.AppliedUndef)
+        ):
+            return self._number(node, what, expr)
+        polynomial = sympy.Poly(expr, *params) if expr.is_polynomial(*params) else None
+        if polynomial is None or polynomial.total_degree() > 1:
+            raise PinnError(
+                f"{what} may depend on params only linearly, as in `2*r + 1`",
+                node.span,
+                help="a shape's numbers are affine functions of params; for another dependence, make a "
+                "linear param and write the rest in the equations",
+            )
+        constant = float(polynomial.coeff_monomial(1))
+        terms = tuple(
+            (p.name, float(polynomial.coeff_monomial(p))) for p in params if polynomial.coeff_monomial(p) != 0
+        )
+        return geometry.Affine(constant, terms) if terms else constant
 
     def _point(self, node: ast.Node, d: int) -> tuple[float, ...]:
         items = _items(node)
@@ -102,7 +157,7 @@ class Geometry(Scope):
                 node.span,
                 help="one coordinate per declared variable, e.g. (0, 0)",
             )
-        return tuple(self._number(item, "a coordinate") for item in items)
+        return tuple(self._shape_number(item, "a coordinate") for item in items)
 
 
 def _items(node: ast.Node) -> tuple:

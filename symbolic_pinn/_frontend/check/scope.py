@@ -57,6 +57,7 @@ class Scope:
         self.bound: dict[str, sympy.Symbol] = {}  # integration variables in scope
         self.limits: dict[sympy.Symbol, tuple[float, float]] = {}  # their ranges, sampled from their limits
         self.shape: tuple | None = None  # (variable names, Shape) of `(x, y) in disk(...)`
+        self.boxed: list = []  # `x in [0, L]`: the sides (name, lo, hi) of the box whose sides depend on params
         self.params: dict[str, object] = {}  # the parameters of the user function being inlined
         self.defining: str | None = None  # the user function whose body is being checked
         self.inlined = 0  # syntax nodes of user functions inlined into the statement being checked
