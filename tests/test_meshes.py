@@ -167,7 +167,7 @@ def test_a_ray_through_a_vertex_leaves_the_decision_to_the_winding_number(monkey
     sphere = Mesh.build("mesh", [uv.vertices, uv.faces])
     points = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, -0.5], [0.0, 0.0, 1.5], [0.3, 0.2, 0.1]])
     monkeypatch.setattr(Mesh, "ray_turn", (0.0, 0.0, 0.0))
-    inner, undecided = solids._crossings(points, *sphere.triangles(), Mesh.ray_turn)
+    inner, undecided = solids._ray_crossings(points, *sphere.triangles(), Mesh.ray_turn)
     np.testing.assert_array_equal(undecided, [True, True, True, False])
     assert inner[3]
     np.testing.assert_array_equal(sphere.contains(points), [True, True, False, True])

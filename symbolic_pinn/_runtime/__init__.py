@@ -65,6 +65,10 @@ def definitions() -> dict[str, _Definition]:
                 for alias in node.names:
                     imports[alias.asname or alias.name.split(".")[0]] = ast.get_source_segment(text, node)
             elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                if node.name in found:  # a generated module holds both under one name: the later would shadow
+                    raise RuntimeError(
+                        f"{node.name} is defined in _runtime/{found[node.name].module}.py and {module}.py"
+                    )
                 start = min([node.lineno] + [d.lineno for d in node.decorator_list])
                 found[node.name] = _Definition(module, node, "".join(lines[start - 1 : node.end_lineno]), imports)
     return found

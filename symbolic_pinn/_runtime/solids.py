@@ -480,7 +480,7 @@ def _turned(points, turn):
     return turned
 
 
-def _crossings(p, a, b, c, turn):
+def _ray_crossings(p, a, b, c, turn):
     """Whether each point is inside the closed surface (a, b, c) by the parity of the triangles a ray from
     it crosses, and which points the ray met at an edge, a vertex or the point itself (decide those otherwise).
 
@@ -546,7 +546,7 @@ class Mesh(Shape):
     arguments = ("file",)
     example = 'mesh("part.stl")'
     chunk = 1 << 18  # point–triangle pairs at a time
-    # the ray of _crossings leaves along z turned about x, y, z by these angles (no simple relation to π),
+    # the ray of _ray_crossings leaves along z turned about x, y, z by these angles (no simple relation to π),
     # so the axis-aligned faces and edges common in meshes are never grazed by it
     ray_turn = (0.6180339887498949, 0.41421356237309503, 0.7320508075688772)
 
@@ -632,7 +632,7 @@ class Mesh(Shape):
         largest triangle's reach: near the surface), the distance is exact and the sign is the
         side of its nearest point's pseudo-normal; elsewhere the distance is the nearest of
         those 16 (a bound, as for combinations of shapes) and the sign is whether a ray from
-        the point crosses the surface an odd number of times (:func:`_crossings`, which tries only
+        the point crosses the surface an odd number of times (:func:`_ray_crossings`, which tries only
         the triangles in the ray's way), or the winding number over all triangles where the ray
         meets an edge or a vertex.
         """
@@ -684,7 +684,7 @@ class Mesh(Shape):
         signed = np.where(side < 0, -d, d)
         unsure = (k < len(a)) & (gaps[:, -1] - reach <= d)
         if np.any(unsure):  # far from the surface: the distance is a bound, the sign a ray's crossings
-            inner, undecided = _crossings(p[unsure], a, b, c, self.ray_turn)
+            inner, undecided = _ray_crossings(p[unsure], a, b, c, self.ray_turn)
             if np.any(undecided):  # the ray met an edge or a vertex: the winding number decides
                 far = p[unsure][undecided]
                 inner[undecided] = self._chunks(far, _winding) > 0.5
