@@ -84,10 +84,12 @@ class Outside(typing.NamedTuple):
     several: bool  # several processes
     every: int
 
-    def check(self, run: Run, leg: Leg, compiling: float = 0.0) -> tuple[bool, bool]:
+    def check(self, run: Run, leg: Leg, compiling: float = 0.0, every_call: bool = False) -> tuple[bool, bool]:
         """(a signal arrived, the time is up), before the next step of ``leg``; ``compiling``: the
-        seconds that step is expected to take to compile (0 once the phase's step is compiled)."""
-        if self.several and run.steps[leg.name] % self.every != 0:
+        seconds that step is expected to take to compile (0 once the phase's step is compiled).
+        ``every_call``: the phase takes several steps per call, and every call agrees (every
+        process makes the same calls)."""
+        if self.several and not every_call and run.steps[leg.name] % self.every != 0:
             return False, False
         late = bool(self.time_limit) and run.session_seconds + compiling >= self.time_limit
         return devices.agree(self.signals.received is not None, late)
