@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from . import _limits
 from ._errors import PinnError
-from ._training.phases import FINISHERS, PHASES
+from ._training.phases import DONE_STEPS_FACTOR, FINISHERS, PHASES
 
 __all__ = [
     "NetworkConfig", "TrainConfig", "bound_error", "setting_types", "parse_devices", "training_memory", "RENAMED",
@@ -275,7 +275,7 @@ class TrainConfig:
     until_done: bool = _setting(
         False,
         "train the finish until the held-out loss stops falling (or the loss is flat, or --time-limit ends it)"
-        " instead of for --bfgs-steps steps: its step budget becomes DONE_STEPS_FACTOR times --bfgs-steps",
+        f" instead of for --bfgs-steps steps (then a bound {DONE_STEPS_FACTOR} times longer)",
     )
     steps_per_dispatch: int = _setting(
         1,

@@ -5,7 +5,8 @@
         enter it: a fresh optimiser state (float64 first, for a float64 phase)
         until its budget is spent or its loss is flat (stopping.natural_end):
             a signal or the time limit (this session's, its compiles included): checkpoint, and stop (resumably)
-            adapt the points and weights (points.Adapt), take one step
+            adapt the points and weights (points.Adapt), take one step (Adam: up to
+                steps_per_dispatch steps in one call, ending where the host has work: Loop.span)
             a loss that is not finite: stop with the last parameters whose loss was finite
             a finisher: every so often, the held-out loss (points.HeldOut) may end the phase
             a row of the history every HISTORY_EVERY steps; a checkpoint every checkpoint_every
@@ -18,6 +19,8 @@ The loop names no phase: what differs between phases is read from the table
 A step's ``loss`` is the loss at the parameters before its update, so those are good;
 a periodic checkpoint is written only once the next step has shown that its
 parameters have a finite loss, so the checkpoint left behind by a NaN is a good one.
+A row's errors are those of the parameters its loss is of (the phase's final ones in its
+last row).
 """
 
 from __future__ import annotations
