@@ -3,8 +3,9 @@
 A phase ends by itself (``metrics["ended"]``) on its step budget, on a flat loss
 (``FLAT_STEPS`` steps in a row that lowered it by at most ``FLAT_RTOL``, relatively; not
 Adam's), when the held-out loss stops falling (``points.HeldOut``; with ``until_done`` by
-1%, and the finisher's budget is only a bound), or on the time limit, resumably.  The time limit bounds this session's time (a resumed run gets a
-new one, or none), compiling included: it is checked before each step, and before a
+1%, and the finisher's budget is only a bound), or on the time limit, resumably.  The
+time limit bounds this session's time (a resumed run gets a new one, or none),
+compiling included: it is checked before each step (each call), and before a
 phase's first step, which compiles it, training stops if that compile (estimated as
 the longest one of this session) would end past the limit.  Training stops early
 (``metrics["stopped"]``) on Ctrl-C or SIGTERM (:class:`StopSignals`), when the callback
