@@ -34,6 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", default=list(EXAMPLES))
     parser.add_argument("--time-limit", type=float, default=240.0, help="seconds, for the until_done runs")
+    parser.add_argument("--modes", nargs="*", default=["step budget", "until done"], help="the runs to make")
     args = parser.parse_args()
     from finishers import error
 
@@ -42,10 +43,12 @@ def main() -> None:
         table.add_column(column)
     for name in args.only:
         compiled = symbolic_pinn.compile(ROOT / "examples" / f"{name}.pinn")
-        for mode, config in (
-            ("step budget", TrainConfig(progress=False)),
-            ("until done", TrainConfig(progress=False, until_done=True, time_limit=args.time_limit)),
-        ):
+        configs = {
+            "step budget": TrainConfig(progress=False),
+            "until done": TrainConfig(progress=False, until_done=True, time_limit=args.time_limit),
+        }
+        for mode in args.modes:
+            config = configs[mode]
             started = time.perf_counter()
             result = train(compiled, config)
             seconds = time.perf_counter() - started

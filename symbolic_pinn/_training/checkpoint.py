@@ -381,7 +381,8 @@ def extended(meta: dict, config: TrainConfig, finisher: str) -> tuple[str, ...]:
     return tuple(
         p.name
         for p in phases.running(config, finisher)
-        if p.budget_of(config) > (saved.get(p.budget, 0) if p.name in meta["steps"] else 0)
+        # the settings compared (until_done multiplies both alike, and a resume cannot change it)
+        if getattr(config, p.budget) > (saved.get(p.budget, 0) if p.name in meta["steps"] else 0)
     )
 
 
