@@ -211,7 +211,8 @@ class Loop:
         before = run.params
         first = self.compiling(leg)
         params, state, good, values, terms = leg.stepper.many(run.params, run.opt_state, run.points, run.weights, n)
-        values, terms = jax.device_get((values[:n], {k: v[:n] for k, v in terms.items()}))
+        values, terms = jax.device_get((values, terms))  # one transfer; sliced here (no program per n)
+        values, terms = values[:n], {k: v[:n] for k, v in terms.items()}
         if first is not None:
             self.watch.compile_seconds[leg.name] = round(time.perf_counter() - first, 3)
         bad = next((j for j, v in enumerate(values) if not math.isfinite(v)), None)
