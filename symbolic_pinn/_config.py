@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from . import _limits
 from ._errors import PinnError
-from ._training.phases import FINISHERS, PHASES
+from ._training.phases import DONE_STEPS_FACTOR, FINISHERS, PHASES
 
 __all__ = [
     "NetworkConfig", "TrainConfig", "bound_error", "setting_types", "parse_devices", "training_memory", "RENAMED",
@@ -45,6 +45,7 @@ BFGS_MAX_PARAMS = 4000
 ABSENT_MEANS = {
     "exact_initial": False, "periodic_embedding": False, "hard_constraints": False, "energy_constraints": False,
     "holdout_every": 0, "holdout_resamples": 0, "holdout_gap": 0.0, "fresh_points": "uniform",
+    "steps_per_dispatch": 1, "until_done": False,
 }  # fmt: skip
 # settings renamed, old name → new: the old one is still read (a flag, a TOML key, a keyword of
 # train(), a run saved before the change); a setting is named for what it sets
@@ -270,6 +271,17 @@ class TrainConfig:
         "at most this many Levenberg–Marquardt (damped Gauss–Newton) iterations after the quasi-Newton phase;"
         " for small networks (e.g. --width 20: its cost grows with the cube of the parameter count), with --float64;"
         " not for `minimize` problems",
+    )
+    until_done: bool = _setting(
+        False,
+        "train the finish until the held-out loss stops falling (or the loss is flat, or --time-limit ends it)"
+        f" instead of for --bfgs-steps steps (then a bound {DONE_STEPS_FACTOR} times longer)",
+    )
+    steps_per_dispatch: int = _setting(
+        1,
+        "Adam steps taken per call into the compiled program (a lax.scan): signals, the time limit, checkpoints"
+        " and history rows are looked at between calls; with a callback, 1",
+        bounds=(1, 10000),
     )
     learning_rate: float = _setting(1e-3, "Adam's initial learning rate")
     final_learning_rate: float = _setting(

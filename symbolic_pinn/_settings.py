@@ -45,7 +45,8 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("adam_steps", "learning_rate", "final_learning_rate", "schedule", "bfgs_steps", "finisher", "bfgs_method",
          "gn_cg_steps", "gn_rank",
          "bfgs_resample_every", "holdout_every", "holdout_patience", "holdout_resamples", "holdout_gap",
-         "fresh_points", "lm_steps", "time_limit", "seed", "float64", "ensemble"),
+         "fresh_points", "lm_steps", "time_limit", "until_done", "steps_per_dispatch", "seed", "float64",
+         "ensemble"),
     ),
     "points": (
         "collocation points and the weights of the terms",

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 import symbolic_pinn
+from symbolic_pinn._training import checkpoint as _checkpoint
+from symbolic_pinn._training import phases, points
 from symbolic_pinn._training import sampling as _sampling
 from symbolic_pinn._training.points import initial_points as _points
 from symbolic_pinn._training.steps import objective
@@ -169,3 +171,24 @@ def test_the_run_directory_shows_the_held_out_loss_where_it_was_evaluated(poisso
     held = [float(row["held_out"]) for row in rows if row["held_out"]]
     assert held == [row["held_out"] for row in straight.history if "held_out" in row]
     assert any(not row["held_out"] for row in rows)  # the other rows leave it blank
+
+
+def test_until_done_the_finish_ends_when_the_held_out_loss_falls_by_less_than_one_percent(poisson, tmp_path):
+    config = dataclasses.replace(CONFIG, bfgs_steps=20, holdout_resamples=0, until_done=True)
+    assert phases.BY_NAME["bfgs"].budget_of(config) == 20 * phases.DONE_STEPS_FACTOR  # a bound, not the rule
+    result = train(poisson, config, tmp_path)
+    # finished: a resume with the same settings has nothing to extend (the bound is not a new budget)
+    assert _checkpoint.extended(_checkpoint.load(tmp_path)[0], config, "bfgs") == ()
+    ended = result.metrics["ended"]["bfgs"]
+    assert ended == "done: the held-out loss fell by less than 1% in 2 evaluations, 10 steps apart", ended
+    assert result.metrics["stopped"] is None
+    # the rule, replayed on the history's held-out column: the last `patience` evaluations each
+    # failed to lower the lowest before them by 1%, and every earlier run of failures was shorter
+    values = [row["held_out"] for row in result.history if "held_out" in row]
+    best, stall, stalls = float("inf"), 0, []
+    for value in values:
+        stall = 0 if value < best * (1 - points.DONE_RTOL) else stall + 1
+        best = min(best, value)
+        stalls.append(stall)
+    assert stalls[-1] == config.holdout_patience and max(stalls[:-1], default=0) < config.holdout_patience
+    assert result.metrics["bfgs_steps"] == 10 * len(values) + 1  # evaluated after steps 10, 20, … (from 0)

@@ -320,7 +320,11 @@ class Checkpoints:
 
     def due(self, run: Run) -> bool:
         """Whether a periodic checkpoint falls at the run's step (every ``checkpoint_every`` steps)."""
-        return bool(self.every) and run.step % self.every == 0
+        return self.due_at(run.step)
+
+    def due_at(self, step: int) -> bool:
+        """Whether a periodic checkpoint falls after ``step`` steps of the run."""
+        return bool(self.every) and step % self.every == 0
 
     def hold(self, run: Run) -> None:
         """Keep a checkpoint of now, to be written once the next step's loss is finite."""
@@ -377,7 +381,8 @@ def extended(meta: dict, config: TrainConfig, finisher: str) -> tuple[str, ...]:
     return tuple(
         p.name
         for p in phases.running(config, finisher)
-        if p.budget_of(config) > (saved.get(p.budget, 0) if p.name in meta["steps"] else 0)
+        # the settings compared (until_done multiplies both alike, and a resume cannot change it)
+        if getattr(config, p.budget) > (saved.get(p.budget, 0) if p.name in meta["steps"] else 0)
     )
 
 

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 
-__all__ = ["Phase", "PHASES", "NAMES", "FINISHERS", "DONE", "BY_NAME", "running", "label", "index"]
+__all__ = ["Phase", "PHASES", "NAMES", "FINISHERS", "DONE", "DONE_STEPS_FACTOR", "BY_NAME", "running", "label", "index"]
 
 DONE = "done"  # the phase of a checkpoint written after the last phase
+# with until_done a finisher's step budget is this many times its setting: a bound for a run without a
+# time limit, not the rule that ends it (the held-out loss does, _points.HeldOut)
+DONE_STEPS_FACTOR = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,8 +57,10 @@ class Phase:
         return f"{self.name}_steps"
 
     def budget_of(self, config) -> int:
-        """Its step budget in ``config``, a ``TrainConfig`` (not imported: ``_config`` reads this module)."""
-        return getattr(config, self.budget)
+        """Its step budget in ``config``, a ``TrainConfig`` (not imported: ``_config`` reads this module);
+        a finisher's is ``DONE_STEPS_FACTOR`` times longer with ``until_done``."""
+        budget = getattr(config, self.budget)
+        return budget * DONE_STEPS_FACTOR if self.finisher and getattr(config, "until_done", False) else budget
 
 
 PHASES: tuple[Phase, ...] = (

@@ -30,7 +30,9 @@ from .steps import check_together, upcast
 if typing.TYPE_CHECKING:  # pragma: no cover
     from .steps import Leg
 
-__all__ = ["initial_points", "Adapt", "HeldOut"]
+__all__ = ["initial_points", "Adapt", "HeldOut", "DONE_RTOL"]
+
+DONE_RTOL = 0.01  # with until_done, a held-out evaluation makes progress when it lowers the lowest by this, relatively
 
 
 def initial_points(compiled, config: TrainConfig, dtype) -> dict:
@@ -79,11 +81,18 @@ class Adapt:
         if leg.phase.adapts:
             run.points = self.collocation.update(i, run.params, run.points, run.weights)
             run.weights = self.balancing.update(i, run.params, run.points, run.weights)
-        elif leg.stepper.refresh is not None and self.every and i > 0 and i % self.every == 0:
+        elif self.due(leg, i):
             self.fresh(run, leg, sampling.draw_seed(self.collocation.config.seed, "resample", run.step))
         if run.points is not points:
             run.points = self.placement.points(run.points)
             check_together(run.points, self.collocation.groups)
+
+    def due(self, leg: Leg, i: int) -> bool:
+        """Whether the points or weights may change before step ``i`` of a phase (a dispatch of several
+        steps ends before it)."""
+        if leg.phase.adapts:
+            return self.collocation.due(i) or self.balancing.due(i)
+        return leg.stepper.refresh is not None and bool(self.every) and i > 0 and i % self.every == 0
 
     @property
     def can_draw(self) -> bool:
@@ -159,20 +168,27 @@ class HeldOut:
         drawable = leg.stepper.refresh is not None and run.rounds < config.holdout_resamples and adapt.can_draw
         gap = config.holdout_gap and training > 0 and value > config.holdout_gap * training
         lowest = value < run.best  # a NaN is never lowest
+        # until done, only a fall of DONE_RTOL counts as progress: a creeping loss does not go on for ever
+        progress = value < run.best * (1 - DONE_RTOL) if config.until_done else lowest
         if lowest:
-            run.best, run.best_step, run.best_params, run.stall = value, run.step, run.params, 0
-        else:
-            run.stall += 1
+            run.best, run.best_step, run.best_params = value, run.step, run.params
+        run.stall = 0 if progress else run.stall + 1
         # a gap: the points are being fitted rather than the problem
         if drawable and (gap or run.stall >= config.holdout_patience):
             run.rounds, run.stall = run.rounds + 1, 0
             adapt.fresh(run, leg, sampling.draw_seed(config.seed, "holdout", run.step))
             return value, None
-        if lowest or run.stall < config.holdout_patience:
+        if run.stall < config.holdout_patience:
             return value, None
+        draws = f", after {run.rounds} fresh draws" if run.rounds else ""
+        if config.until_done:
+            return value, (
+                f"done: the held-out loss fell by less than {DONE_RTOL:.0%} in {config.holdout_patience}"
+                f" evaluations, {self.every} steps apart{draws}"
+            )
         return value, (
             f"the held-out loss stopped falling ({config.holdout_patience} evaluations, {self.every} steps apart,"
-            f" without a new lowest{f', after {run.rounds} fresh draws' if run.rounds else ''})"
+            f" without a new lowest{draws})"
         )
 
     def keep_best(self, run: Run) -> dict:

@@ -97,16 +97,27 @@ class Collocation:
             )
         self._score = jax.jit(self._pointwise)
 
+    def due(self, step: int) -> bool:
+        """Whether :meth:`update` changes the points before Adam step ``step``."""
+        return self.resamples(step) or self.refines(step)
+
+    def resamples(self, step: int) -> bool:
+        every = self.config.resample_every
+        return step > 0 and bool(every) and step % every == 0
+
+    def refines(self, step: int) -> bool:
+        return step > 0 and self.config.rar and step % self.config.rar_every == 0
+
     def update(self, step: int, params, points: dict, weights: dict) -> dict:
         config = self.config
-        if step > 0 and config.resample_every and step % config.resample_every == 0:
+        if self.resamples(step):
             current = self.current(points)
             kept = self.placed(step)  # RAR's points stay
             fresh = self.draw(len(current[0]) - kept, draw_seed(config.seed, "resample", step))
             tail = tuple(devices.gather(c, len(c) - kept) for c in current)  # (across processes)
             fresh = tuple(jnp.concatenate([f, jnp.asarray(t, f.dtype)]) for f, t in zip(fresh, tail))
             points = self._replace(points, fresh)
-        if step > 0 and config.rar and step % config.rar_every == 0:
+        if self.refines(step):
             points = self._replace(points, self.refine(params, points, weights, step))
         return points
 

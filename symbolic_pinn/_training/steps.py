@@ -37,6 +37,7 @@ __all__ = [
     "Stepper",
     "Leg",
     "legs",
+    "dispatched",
     "objective",
     "step_functions",
     "kept_step_functions",
@@ -60,7 +61,7 @@ assert quasi_newton.METHODS == TrainConfig.__dataclass_fields__["bfgs_method"].m
 # the settings the step functions are built from (the rest change what the loop does with them)
 STEP_SETTINGS = (
     "learning_rate", "final_learning_rate", "adam_steps", "schedule", "seed", "micro_batch", "bfgs_method",
-    "gn_cg_steps", "gn_rank",
+    "gn_cg_steps", "gn_rank", "steps_per_dispatch",
 )  # fmt: skip
 
 
@@ -78,13 +79,16 @@ class Stepper(typing.NamedTuple):
 
     ``refresh(state) -> state``: its state once the points changed in the middle of the
     phase (None: the phase keeps its points).  ``row(i) -> dict``: the history's extra
-    columns at its step ``i`` (the phase's ``columns``).
+    columns at its step ``i`` (the phase's ``columns``).  ``many``: up to ``per_dispatch``
+    steps in one call (:func:`dispatched`; None: one step per call).
     """
 
     optimizer: typing.Any
     step: Callable
     refresh: Callable | None = None
     row: Callable[[int], dict] | None = None
+    many: Callable | None = None
+    per_dispatch: int = 1
 
 
 class Leg(typing.NamedTuple):
@@ -123,7 +127,46 @@ def adam(context: Context) -> Stepper:
         updates, state = optimizer.update(grads, state, params)
         return optax.apply_updates(params, updates), state, value, terms
 
-    return Stepper(optimizer, step, row=lambda i: {"learning_rate": float(schedule(i))})
+    k = config.steps_per_dispatch
+    many = dispatched(step, k) if k > 1 else None
+    return Stepper(optimizer, step, row=lambda i: {"learning_rate": float(schedule(i))}, many=many, per_dispatch=k)
+
+
+def dispatched(step: Callable, k: int) -> Callable:
+    """``step`` taken up to ``k`` times in one call: ``many(params, state, points, weights, n) ->
+    (params, state, good, losses, terms)``, the first ``n`` ≤ ``k`` steps of a ``lax.scan`` of
+    length ``k`` (one program for every ``n``: the loop ends a call wherever the host has
+    something to do, without compiling again).
+
+    ``losses`` and ``terms`` are stacked, one row per step (rows from ``n`` on are zeros).  The
+    scan stops updating at the first loss that is not finite: ``params`` are then those of
+    that loss, and ``good`` those of the step before, the last with a finite loss (as the
+    loop keeps them one step at a time).  Every step runs the same compiled body whatever
+    ``n``, so where the calls begin changes no bit (a resumed run ends as an uninterrupted one).
+    """
+
+    @jax.jit
+    def many(params, state, points, weights, n):
+        shapes = jax.eval_shape(step, params, state, points, weights)[2:]
+        zeros = jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), shapes)
+
+        def body(carry, i):
+            params, state, good, fine = carry
+
+            def take():
+                new, new_state, value, terms = step(params, state, points, weights)
+                finite = jnp.isfinite(value)
+                pick = functools.partial(jax.tree.map, lambda a, b: jnp.where(finite, a, b))
+                return (pick(new, params), pick(new_state, state), pick(params, good), finite), (value, terms)
+
+            return jax.lax.cond(fine & (i < n), take, lambda: (carry, zeros))
+
+        (params, state, good, _), (losses, terms) = jax.lax.scan(
+            body, (params, state, params, jnp.array(True)), jnp.arange(k)
+        )
+        return params, state, good, losses, terms
+
+    return many
 
 
 def lbfgs(context: Context) -> Stepper:

@@ -2,15 +2,17 @@
 
 A phase ends by itself (``metrics["ended"]``) on its step budget, on a flat loss
 (``FLAT_STEPS`` steps in a row that lowered it by at most ``FLAT_RTOL``, relatively; not
-Adam's), when the held-out loss stops falling (``points.HeldOut``), or on the time
-limit, resumably.  The time limit bounds this session's time (a resumed run gets a
-new one, or none), compiling included: it is checked before each step, and before a
+Adam's), when the held-out loss stops falling (``points.HeldOut``; with ``until_done`` by
+1%, and the finisher's budget is only a bound), or on the time limit, resumably.  The
+time limit bounds this session's time (a resumed run gets a new one, or none),
+compiling included: it is checked before each step (each call), and before a
 phase's first step, which compiles it, training stops if that compile (estimated as
 the longest one of this session) would end past the limit.  Training stops early
 (``metrics["stopped"]``) on Ctrl-C or SIGTERM (:class:`StopSignals`), when the callback
 returns True, or on a loss that is not finite.
 With several processes the signal and the time limit are agreed every ``HISTORY_EVERY``
-steps, so every process stops at the same step.
+steps (every call, where a phase takes several steps per call), so every process stops
+at the same step.
 """
 
 from __future__ import annotations
@@ -84,10 +86,12 @@ class Outside(typing.NamedTuple):
     several: bool  # several processes
     every: int
 
-    def check(self, run: Run, leg: Leg, compiling: float = 0.0) -> tuple[bool, bool]:
+    def check(self, run: Run, leg: Leg, compiling: float = 0.0, every_call: bool = False) -> tuple[bool, bool]:
         """(a signal arrived, the time is up), before the next step of ``leg``; ``compiling``: the
-        seconds that step is expected to take to compile (0 once the phase's step is compiled)."""
-        if self.several and run.steps[leg.name] % self.every != 0:
+        seconds that step is expected to take to compile (0 once the phase's step is compiled).
+        ``every_call``: the phase takes several steps per call, and every call agrees (every
+        process makes the same calls)."""
+        if self.several and not every_call and run.steps[leg.name] % self.every != 0:
             return False, False
         late = bool(self.time_limit) and run.session_seconds + compiling >= self.time_limit
         return devices.agree(self.signals.received is not None, late)

@@ -64,9 +64,12 @@ class Balancing:
         self.losses = compiled.module.losses
         self._balance = jax.jit(self.balance)
 
+    def due(self, step: int) -> bool:
+        """Whether :meth:`update` changes the weights before Adam step ``step``."""
+        return self.config.adaptive_weights and step % self.config.adaptive_weights_every == 0
+
     def update(self, step: int, params, points: dict, weights: dict) -> dict:
-        config = self.config
-        if config.adaptive_weights and step % config.adaptive_weights_every == 0:
+        if self.due(step):
             return self._balance(params, points, weights)
         return weights
 
