@@ -303,7 +303,7 @@ class TrainConfig:
         "auto",
         "weight each interior equation's loss on chunk k of the time window by exp(-causal_tol × the loss on"
         " the chunks before it), so later times are fitted once earlier ones are (Wang, Sankaran & Perdikaris"
-        " 2024); auto: for problems with time whose interior terms are all equations",
+        " 2024), for problems with time whose interior terms are all equations; auto: off, with the reason shown",
         ("auto", "on", "off"),
     )
     causal_chunks: int = _setting(32, "chunks of the time window for causal weights", bounds=(1, 100_000))

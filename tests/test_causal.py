@@ -99,12 +99,18 @@ def test_the_setting_is_checked():
         train_config({"causal_chunks": 0})
 
 
-def test_on_refuses_a_problem_without_time_and_auto_says_why():
+def test_on_refuses_a_problem_without_time_and_auto_says_why(heat):
     problem = symbolic_pinn.compile(POISSON, width=4, depth=1)
     with pytest.raises(PinnError, match="no time variable"):
         causal.choose(problem, TrainConfig(causal="on"))
     plan = causal.choose(problem, TrainConfig())
     assert not plan.used and "no time variable" in plan.reason
+    plan = causal.choose(heat[0], TrainConfig())
+    assert not plan.used and plan.reason.startswith(
+        "the problem evolves in t, and causal = auto leaves the weights off"
+    )
+    with pytest.raises(PinnError, match="micro_batch = 2 splits"):
+        causal.choose(heat[0], TrainConfig(causal="on", micro_batch=2))
 
 
 def test_metrics_say_whether_it_was_used(heat):

@@ -38,6 +38,7 @@ __all__ = [
     "Leg",
     "legs",
     "objective",
+    "objectives",
     "step_functions",
     "kept_step_functions",
     "together",
@@ -195,16 +196,21 @@ def step_functions(
     """Each phase a run with these settings goes through (``phases.running``): its :class:`Stepper`.
 
     A phase that weights its equations by time chunk (``causal.in_phase``) minimises the
-    causally weighted objective, the others the plain one."""
+    causally weighted objective, the others the plain one (:func:`objectives`)."""
+    total = objectives(compiled, config, placement)
+    return {
+        phase.name: builder(phase)(Context(compiled, config, placement, total(phase)))
+        for phase in phases.running(config, finisher)
+    }
+
+
+def objectives(compiled, config: TrainConfig, placement: devices.Placement = devices.ONE) -> Callable:
+    """``total(phase) -> objective``: what ``phase`` (a ``phases.Phase``) minimises, the causally
+    weighted objective where ``causal.in_phase`` says so, else the plain one."""
     plan = causal.choose(compiled, config)
     plain = objective(compiled, config, placement)
     weighted = objective(compiled, config, placement, plan) if plan.used else plain
-    return {
-        phase.name: builder(phase)(
-            Context(compiled, config, placement, weighted if causal.in_phase(plan, phase, config) else plain)
-        )
-        for phase in phases.running(config, finisher)
-    }
+    return lambda phase: weighted if causal.in_phase(plan, phase, config) else plain
 
 
 def builder(phase: phases.Phase) -> Callable[[Context], Stepper]:
