@@ -18,10 +18,8 @@ plain loss where the chunks hold equally many points.
 
 The points are grouped by the chunk their time falls in, whatever drew them (scrambled
 Sobol points are stratified: 4,096 of them give each of 32 chunks exactly 128), so RAD's,
-RAR's and resampled points group the same way.  Each point's loss is the generated
-``losses`` of that point alone (``jax.vmap`` over the interior points; the other terms
-do not depend on them and are computed once), so point weights and every loss kind
-that is a mean over points are kept.
+RAR's and resampled points group the same way.  Each point's loss is its squared residual
+from the generated ``residuals`` (times its point weight), all points in one batched call.
 """
 
 from __future__ import annotations
@@ -139,23 +137,22 @@ def chunk_weights(losses, tol):
     return jax.lax.stop_gradient(jnp.exp(-tol * before))
 
 
-def weighted(losses: Callable, plan: Plan) -> Callable:
+def weighted(losses: Callable, pointwise: Callable, plan: Plan) -> Callable:
     """``terms(params, points, weights, key) -> (weighted, plain)`` from ``losses(params, points, key)``
-    (each term's loss): ``weighted`` has each equation of ``plan`` as the module docstring says,
+    (each term's loss) and ``pointwise(params, points, key)`` (each equation of ``points``'s loss at
+    each of its points): ``weighted`` has each equation of ``plan`` as the module docstring says,
     ``plain`` every term's usual loss (the mean over its points), for the progress and the history."""
     equations = plan.terms
 
     def terms(params, points, weights, key=None):
-        def at(single):  # every equation at one interior point: its loss there
-            return losses(params, points | {k: tuple(c[None] for c in single[k]) for k in equations}, key)
-
-        each = jax.vmap(at)({k: points[k] for k in equations})
-        plain = {k: v.mean() if k in equations else v[0] for k, v in each.items()}
+        each = pointwise(params, {k: points[k] for k in equations}, key)
+        # the other terms, with the equations at one point each (not used: their loss is `each`'s)
+        others = losses(params, points | {k: tuple(c[:1] for c in points[k]) for k in equations}, key)
+        plain = others | {k: each[k].mean() for k in equations}
         chunk = chunk_of(points[equations[0]][plan.column], plan.window, plan.chunks)
         means = {k: chunk_means(each[k], chunk, plan.chunks) for k in equations}
         held = means[equations[0]][1]
-        per_chunk = sum(weights[k] * means[k][0] for k in equations)
-        w = chunk_weights(per_chunk, plan.tol)
+        w = chunk_weights(sum(weights[k] * means[k][0] for k in equations), plan.tol)
         share = jnp.where(held, w, 0) / jnp.maximum(held.sum(), 1)
         return plain | {k: jnp.sum(share * means[k][0]) for k in equations}, plain
 

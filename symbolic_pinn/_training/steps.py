@@ -296,7 +296,9 @@ def objective(
             terms = {k: terms[k] + (rest[k] / sizes[k]) * v for k, v in part.items()}
         return terms
 
-    weighted = causal.weighted(unplaced, plan) if plan is not None and plan.used else None  # (no micro_batch)
+    weighted = None
+    if plan is not None and plan.used:  # (causal.choose refuses micro_batch > 1)
+        weighted = causal.weighted(unplaced, _pointwise(compiled, groups, randomized), plan)
 
     def total(params, points, weights, key=None):
         if weighted is not None:
@@ -307,6 +309,22 @@ def objective(
         return sum(weights[k] * v for k, v in loss_terms.items()), terms
 
     return total
+
+
+def _pointwise(compiled, groups: tuple, randomized: bool) -> Callable:
+    """``pointwise(params, points, key) -> {term: its loss at each point}`` for equations (residual
+    terms): the residual squared, times the term's point weight where it has one, as ``losses``
+    averages them."""
+    module = compiled.module
+    count = len(compiled.ir.variables)
+    point_weights = getattr(module, "POINT_WEIGHTS", {})
+
+    def pointwise(params, points, key):
+        shared = together(points, groups)
+        r = module.residuals(params, shared, key) if randomized else module.residuals(params, shared)
+        return {k: v**2 * (point_weights[k](*points[k][:count]) if k in point_weights else 1) for k, v in r.items()}
+
+    return pointwise
 
 
 def together(points: dict, groups: tuple) -> dict:
