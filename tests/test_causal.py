@@ -18,9 +18,10 @@ from symbolic_pinn._training import causal
 from symbolic_pinn._training import steps as _steps
 from symbolic_pinn._training.points import initial_points
 
-# heat on [0, 1] × [0, 2], its conditions loss terms: the equation is weighted, the others are not
+# heat on [0, 1] × [0, 2], its conditions loss terms: the equation is weighted by chunk (and by
+# its point weight 1 + t), the others are not
 HEAT = (
-    "x in [0, 1]; t in [0, 2]\nfield u(x, t)\nDt(u) = Dxx(u)\nu = sin(pi*x) at t = 0\n"
+    "x in [0, 1]; t in [0, 2]\nfield u(x, t)\nDt(u) = Dxx(u) weight 1 + t\nu = sin(pi*x) at t = 0\n"
     "u = 0 at x = 0\nu = 0 at x = 1\nexact u = exp(-pi^2*t)*sin(pi*x)"
 )
 POISSON = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\n-Δu = 1\nu = 0 on ∂Ω"
@@ -82,8 +83,9 @@ def test_the_objective_weights_the_equation_by_chunk(heat, tol):
 
     plain = {k: float(v) for k, v in problem.module.losses(params, points).items()}
     np.testing.assert_allclose([float(terms[k]) for k in plain], list(plain.values()), rtol=1e-5)
-    r2 = np.asarray(problem.module.residuals(params, {"pde": points["pde"]})["pde"], float) ** 2
-    chunk = np.digitize(np.asarray(points["pde"][1]), np.linspace(0.0, 2.0, 6)[1:-1])
+    t = np.asarray(points["pde"][1], float)
+    r2 = (1 + t) * np.asarray(problem.module.residuals(params, {"pde": points["pde"]})["pde"], float) ** 2
+    chunk = np.digitize(t, np.linspace(0.0, 2.0, 6)[1:-1])
     means = np.array([r2[chunk == k].mean() for k in range(5)])
     w = np.exp(-tol * weights["pde"] * np.concatenate([[0.0], np.cumsum(means)[:-1]]))
     expected = weights["pde"] * np.mean(w * means) + sum(weights[k] * v for k, v in plain.items() if k != "pde")
