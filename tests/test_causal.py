@@ -16,6 +16,7 @@ from symbolic_pinn._errors import PinnError
 from symbolic_pinn._settings import train_config
 from symbolic_pinn._training import causal
 from symbolic_pinn._training import steps as _steps
+from symbolic_pinn._training.metrics import summary_table
 from symbolic_pinn._training.points import initial_points
 
 # heat on [0, 1] × [0, 2], its conditions loss terms: the equation is weighted by chunk (and by
@@ -121,6 +122,8 @@ def test_metrics_say_whether_it_was_used(heat):
     metrics = problem.train(causal="on", causal_chunks=4, progress=False, **small).metrics
     assert metrics["causal"]["used"] and metrics["causal"]["chunks"] == 4
     assert "4 chunks of t" in metrics["causal"]["reason"]
+    rows = dict(zip(*(column._cells for column in summary_table(metrics).columns)))
+    assert rows["causal weights"] == f"used: {metrics['causal']['reason']}"
     assert causal.choose(problem, TrainConfig(causal="off")).describe() == {
         "used": False,
         "reason": "set by causal = off",
