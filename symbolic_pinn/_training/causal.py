@@ -35,8 +35,8 @@ from .._errors import PinnError
 
 # why "auto" does not weight a problem with time (see docs/training.md#causal-weights-for-long-time-windows)
 AUTO = (
-    "they helped on the long-window benchmarks (whose TOML files set causal = on) and are not yet measured"
-    " on the gallery's other problems with time"
+    "they helped on two of three long-window benchmarks (convection and Allen–Cahn, whose TOML files set"
+    " causal = on; not KdV) and are not yet measured on the gallery's other problems with time"
 )
 
 __all__ = ["AUTO", "Plan", "choose", "chunk_of", "chunk_means", "chunk_weights", "weighted", "in_phase"]
