@@ -45,7 +45,7 @@ BFGS_MAX_PARAMS = 4000
 ABSENT_MEANS = {
     "exact_initial": False, "periodic_embedding": False, "hard_constraints": False, "energy_constraints": False,
     "holdout_every": 0, "holdout_resamples": 0, "holdout_gap": 0.0, "fresh_points": "uniform",
-    "steps_per_dispatch": 1, "until_done": False,
+    "steps_per_dispatch": 1, "until_done": False, "causal": "off",
 }  # fmt: skip
 # settings renamed, old name → new: the old one is still read (a flag, a TOML key, a keyword of
 # train(), a run saved before the change); a setting is named for what it sets
@@ -310,6 +310,22 @@ class TrainConfig:
         "write TensorBoard event files (the loss of each term and on the points held out, the errors, the"
         " learning rate) into RUN_DIR/tensorboard as the run goes (needs the optional extra tensorboard)",
     )
+    # causal weights of the equations by time chunk: see _training/causal.py
+    causal: str = _setting(
+        "auto",
+        "weight each interior equation's loss on chunk k of the time window by exp(-causal_tol × the loss on"
+        " the chunks before it), so later times are fitted once earlier ones are (Wang, Sankaran & Perdikaris"
+        " 2024), for problems with time whose interior terms are all equations; auto: off, with the reason shown",
+        ("auto", "on", "off"),
+    )
+    causal_chunks: int = _setting(32, "chunks of the time window for causal weights", bounds=(1, 100_000))
+    causal_tol: float = _setting(1.0, "the tolerance ε of causal weights: w_k = exp(-ε Σ_{j<k} L_j) (0: all 1)")
+    causal_finish: str = _setting(
+        "plain",
+        "what a BFGS or L-BFGS finish minimises when causal weights are used: the plain loss, or the causally"
+        " weighted one (Gauss–Newton's and Levenberg–Marquardt's residuals stay plain)",
+        ("plain", "weighted"),
+    )
     # collocation points and loss weights during Adam: see _sampling and _weights
     sampler: str = _setting(
         "sobol", "how points are drawn: scrambled Sobol or Halton, or uniform random", ("sobol", "halton", "uniform")
@@ -370,6 +386,9 @@ class TrainConfig:
         if not (math.isfinite(self.time_limit) and self.time_limit >= 0):
             raise PinnError(f"time_limit must be a number of seconds ≥ 0 (0: none), got {self.time_limit}")
         object.__setattr__(self, "time_limit", float(self.time_limit))
+        if not (math.isfinite(self.causal_tol) and self.causal_tol >= 0):
+            raise PinnError(f"causal_tol must be a number ≥ 0 (0: every weight 1), got {self.causal_tol}")
+        object.__setattr__(self, "causal_tol", float(self.causal_tol))
         if not 0 < self.adaptive_weights_alpha <= 1:
             raise PinnError(f"adaptive_weights_alpha must be in (0, 1], got {self.adaptive_weights_alpha}")
 

@@ -36,7 +36,7 @@ import optax
 from .._compiler import ir
 from .._config import TrainConfig
 from .._errors import PinnError
-from . import devices, domain, metrics, steps
+from . import causal, devices, domain, metrics, phases, steps
 from . import weights as _weights
 from .points import initial_points
 from .train import precision
@@ -149,7 +149,8 @@ def _train(compiled, config: TrainConfig, n: int, bootstrap: bool) -> Ensemble:
     params = _stack([cast(compiled.init_params(jax.random.PRNGKey(s))) for s in seeds])
     points = _stack([member_points(compiled, config, s, dtype, bootstrap) for s in seeds])
     weights = _weights.initial_weights(compiled, dtype)
-    total = steps.objective(compiled, config, devices.ONE)
+    total = steps.objectives(compiled, config, devices.ONE)  # by phase: Adam's may weight by time (causal)
+    finish, total = total(phases.BY_NAME["lbfgs"]), total(phases.BY_NAME["adam"])
     randomized = bool(getattr(compiled.module, "RANDOMIZED", ()))
     schedule = steps.SCHEDULES[config.schedule](config)
     adam = optax.adam(schedule)
@@ -167,11 +168,12 @@ def _train(compiled, config: TrainConfig, n: int, bootstrap: bool) -> Ensemble:
     for _ in range(config.adam_steps):
         params, state, _ = vmapped(params, state, points, seed_array)
     if config.bfgs_steps:
-        params = _lbfgs(total, params, points, weights, config.bfgs_steps)
-    member_losses = jax.jit(jax.vmap(lambda p, x: total(p, x, weights)[0]))(params, points)
+        params = _lbfgs(finish, params, points, weights, config.bfgs_steps)
+    member_losses = jax.jit(jax.vmap(lambda p, x: finish(p, x, weights)[0]))(params, points)
     result = Ensemble(params=params, seeds=seeds, metrics={}, config=config, problem=compiled)
     result.metrics = statistics(compiled, result, [float(v) for v in member_losses], config)
     result.metrics |= {"bootstrap": bootstrap, "seconds": round(time.perf_counter() - started, 3)}
+    result.metrics["causal"] = causal.choose(compiled, config).describe()
     return result
 
 

@@ -148,6 +148,9 @@ def summary_table(metrics: dict):
     table.add_row(f"steps ({' + '.join(p.label for p in shown)})", steps)
     if metrics.get("finisher_reason"):
         table.add_row(f"finished with {phases.label(finisher)}", metrics["finisher_reason"])
+    if metrics.get("causal"):
+        causal = metrics["causal"]
+        table.add_row("causal weights", f"{'used' if causal['used'] else 'not used'}: {causal['reason']}")
     for phase, reason in metrics.get("ended", {}).items():
         table.add_row(f"{phases.label(phase)} ended", reason)
     table.add_row("time", f"{metrics['seconds']:.1f} s")

@@ -30,7 +30,7 @@ import optax
 
 from .._config import TrainConfig
 from .._errors import PinnError
-from . import devices, gauss_newton, least_squares, phases, quasi_newton
+from . import causal, devices, gauss_newton, least_squares, phases, quasi_newton
 
 __all__ = [
     "Context",
@@ -39,6 +39,7 @@ __all__ = [
     "legs",
     "dispatched",
     "objective",
+    "objectives",
     "step_functions",
     "kept_step_functions",
     "together",
@@ -61,7 +62,7 @@ assert quasi_newton.METHODS == TrainConfig.__dataclass_fields__["bfgs_method"].m
 # the settings the step functions are built from (the rest change what the loop does with them)
 STEP_SETTINGS = (
     "learning_rate", "final_learning_rate", "adam_steps", "schedule", "seed", "micro_batch", "bfgs_method",
-    "gn_cg_steps", "gn_rank", "steps_per_dispatch",
+    "gn_cg_steps", "gn_rank", "steps_per_dispatch", "causal", "causal_chunks", "causal_tol", "causal_finish",
 )  # fmt: skip
 
 
@@ -235,9 +236,24 @@ def _line_search_afresh(state):
 def step_functions(
     compiled, config: TrainConfig, finisher: str = "lbfgs", placement: devices.Placement = devices.ONE
 ) -> dict[str, Stepper]:
-    """Each phase a run with these settings goes through (``phases.running``): its :class:`Stepper`."""
-    context = Context(compiled, config, placement, objective(compiled, config, placement))
-    return {phase.name: builder(phase)(context) for phase in phases.running(config, finisher)}
+    """Each phase a run with these settings goes through (``phases.running``): its :class:`Stepper`.
+
+    A phase that weights its equations by time chunk (``causal.in_phase``) minimises the
+    causally weighted objective, the others the plain one (:func:`objectives`)."""
+    total = objectives(compiled, config, placement)
+    return {
+        phase.name: builder(phase)(Context(compiled, config, placement, total(phase)))
+        for phase in phases.running(config, finisher)
+    }
+
+
+def objectives(compiled, config: TrainConfig, placement: devices.Placement = devices.ONE) -> Callable:
+    """``total(phase) -> objective``: what ``phase`` (a ``phases.Phase``) minimises, the causally
+    weighted objective where ``causal.in_phase`` says so, else the plain one."""
+    plan = causal.choose(compiled, config)
+    plain = objective(compiled, config, placement)
+    weighted = objective(compiled, config, placement, plan) if plan.used else plain
+    return lambda phase: weighted if causal.in_phase(plan, phase, config) else plain
 
 
 def builder(phase: phases.Phase) -> Callable[[Context], Stepper]:
@@ -268,8 +284,13 @@ def kept_step_functions(compiled, config: TrainConfig, finisher: str, placement:
 # ---- the objective ----------------------------------------------------------------------
 
 
-def objective(compiled, config: TrainConfig, placement: devices.Placement = devices.ONE) -> Callable:
+def objective(
+    compiled, config: TrainConfig, placement: devices.Placement = devices.ONE, plan: causal.Plan | None = None
+) -> Callable:
     """``total(params, points, weights, key=None) -> (loss, terms)``: what every phase minimises.
+
+    With a ``plan`` that is used, the loss weights the interior equations by time chunk
+    (:mod:`.causal`), and ``terms`` are still each term's plain loss.
 
     The points are split over the devices of ``placement``.  The terms of each of the
     module's ``SHARED`` groups are given one array per column (:func:`together`), so the
@@ -292,9 +313,12 @@ def objective(compiled, config: TrainConfig, placement: devices.Placement = devi
 
     groups = getattr(compiled.module, "SHARED", ())
 
-    def losses(params, points, key):
-        points = together(placement.constrain(points), groups)
+    def unplaced(params, points, key):
+        points = together(points, groups)
         return losses_fn(params, points, key) if randomized else losses_fn(params, points)
+
+    def losses(params, points, key):
+        return unplaced(params, placement.constrain(points), key)
 
     def micro_batched(params, points, key):
         sizes = {k: len(columns[0]) for k, columns in points.items()}
@@ -315,11 +339,35 @@ def objective(compiled, config: TrainConfig, placement: devices.Placement = devi
             terms = {k: terms[k] + (rest[k] / sizes[k]) * v for k, v in part.items()}
         return terms
 
+    weighted = None
+    if plan is not None and plan.used:  # (causal.choose refuses micro_batch > 1)
+        weighted = causal.weighted(unplaced, _pointwise(compiled, groups, randomized), plan)
+
     def total(params, points, weights, key=None):
-        terms = losses(params, points, key) if chunks == 1 else micro_batched(params, points, key)
-        return sum(weights[k] * v for k, v in terms.items()), terms
+        if weighted is not None:
+            loss_terms, terms = weighted(params, placement.constrain(points), weights, key)
+        else:
+            terms = losses(params, points, key) if chunks == 1 else micro_batched(params, points, key)
+            loss_terms = terms
+        return sum(weights[k] * v for k, v in loss_terms.items()), terms
 
     return total
+
+
+def _pointwise(compiled, groups: tuple, randomized: bool) -> Callable:
+    """``pointwise(params, points, key) -> {term: its loss at each point}`` for equations (residual
+    terms): the residual squared, times the term's point weight where it has one, as ``losses``
+    averages them."""
+    module = compiled.module
+    count = len(compiled.ir.variables)
+    point_weights = getattr(module, "POINT_WEIGHTS", {})
+
+    def pointwise(params, points, key):
+        shared = together(points, groups)
+        r = module.residuals(params, shared, key) if randomized else module.residuals(params, shared)
+        return {k: v**2 * (point_weights[k](*points[k][:count]) if k in point_weights else 1) for k, v in r.items()}
+
+    return pointwise
 
 
 def together(points: dict, groups: tuple) -> dict:

@@ -45,7 +45,7 @@ from .. import _limits
 from .._config import BFGS_MAX_PARAMS, TrainConfig, training_memory
 from .._errors import PinnError
 from .._files import writable_directory
-from . import checkpoint, devices, events, least_squares, monitor, phases, sampling, steps
+from . import causal, checkpoint, devices, events, least_squares, monitor, phases, sampling, steps
 from . import weights as _weights
 from .loop import HISTORY_EVERY, Loop, Watch
 from .metrics import phase_metrics, relative_l2, relative_l2_by_parameter, summary_table
@@ -119,6 +119,10 @@ def finisher_choice(compiled, config: TrainConfig) -> tuple[str, str]:
     if why:
         return "lbfgs", f"{n:,} parameters > {BFGS_MAX_PARAMS:,}, and Gauss–Newton needs a sum of squares: {why}"
     return "gn", f"{n:,} parameters > {BFGS_MAX_PARAMS:,} ({matrix}); Gauss–Newton-CG stores no matrix"
+
+
+def _causal_phases(config: TrainConfig) -> str:
+    return "Adam and the finish" if config.causal_finish == "weighted" else "Adam; the finish minimises the plain loss"
 
 
 def _bytes(count: int) -> str:
@@ -220,6 +224,7 @@ def _train(
     checkpoints.devices, checkpoints.leader = placement.describe(), placement.leader
     legs = steps.legs(steppers, config)
     total = steps.objective(compiled, config, placement)
+    plan = causal.choose(compiled, config)
     errors = monitor.ErrorMonitor(compiled) if config.error_every else None
     terms = jax.jit(lambda params, points, weights: total(params, points, weights)[1])
     log = events.open_log(config.tensorboard, run_dir, run.step if resume else None, placement.leader)
@@ -233,6 +238,8 @@ def _train(
         progress.note(f"training on {placement.line()}")
         if config.bfgs_steps:
             progress.note(f"finishing with {phases.label(finisher)}: {reason}")
+        if plan.used:
+            progress.note(f"causal weights ({_causal_phases(config)}): {plan.reason}")
         outside = Outside(signals, config.time_limit, jax.process_count() > 1, HISTORY_EVERY)
         params, stopped = Loop(legs, adapt, held_out, checkpoints, progress, outside, on_step, watch)(run)
     # with several processes the points stay split: the final loss is evaluated where they are
@@ -257,6 +264,7 @@ def _train(
         "steps": run.step,
         **phase_metrics(run.steps, finisher, config),  # adam_steps, ..., finisher, bfgs_method
         "finisher_reason": reason,
+        "causal": plan.describe() | ({"phases": _causal_phases(config)} if plan.used else {}),
         "ended": dict(run.ended),
         "held_out": dict(run.kept),  # each quasi-Newton phase's lowest held-out loss and the step it was at
         "seconds": run.seconds,
