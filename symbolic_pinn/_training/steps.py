@@ -30,7 +30,7 @@ import optax
 
 from .._config import TrainConfig
 from .._errors import PinnError
-from . import devices, gauss_newton, least_squares, phases, quasi_newton
+from . import devices, gauss_newton, least_squares, phases, point_weights, quasi_newton
 
 __all__ = [
     "Context",
@@ -60,7 +60,7 @@ assert quasi_newton.METHODS == TrainConfig.__dataclass_fields__["bfgs_method"].m
 # the settings the step functions are built from (the rest change what the loop does with them)
 STEP_SETTINGS = (
     "learning_rate", "final_learning_rate", "adam_steps", "schedule", "seed", "micro_batch", "bfgs_method",
-    "gn_cg_steps", "gn_rank",
+    "gn_cg_steps", "gn_rank", "point_weights", "point_weights_decay", "point_weights_rate", "point_weights_boundary",
 )  # fmt: skip
 
 
@@ -110,6 +110,8 @@ def legs(steppers: dict[str, Stepper], config: TrainConfig) -> tuple[Leg, ...]:
 def adam(context: Context) -> Stepper:
     """Adam (optax) with the learning rate of ``schedule``."""
     config, total = context.config, context.total
+    if point_weights.weighted_terms(context.compiled, config):  # Adam moves the points' multipliers
+        total = objective(context.compiled, config, context.placement, updating=True)
     randomized = bool(getattr(context.compiled.module, "RANDOMIZED", ()))
     schedule = SCHEDULES[config.schedule](config)
     optimizer = optax.adam(schedule)
@@ -225,7 +227,9 @@ def kept_step_functions(compiled, config: TrainConfig, finisher: str, placement:
 # ---- the objective ----------------------------------------------------------------------
 
 
-def objective(compiled, config: TrainConfig, placement: devices.Placement = devices.ONE) -> Callable:
+def objective(
+    compiled, config: TrainConfig, placement: devices.Placement = devices.ONE, updating: bool = False
+) -> Callable:
     """``total(params, points, weights, key=None) -> (loss, terms)``: what every phase minimises.
 
     The points are split over the devices of ``placement``.  The terms of each of the
@@ -235,6 +239,10 @@ def objective(compiled, config: TrainConfig, placement: devices.Placement = devi
     and a term's loss, the mean over its points, is Σ_c (n_c / N) · (its loss on chunk c).
     The M chunks are a ``lax.scan`` whose body is under ``jax.checkpoint``: the backward
     pass recomputes one chunk's activations at a time instead of keeping every point's.
+
+    Weights holding per-point multipliers (``point_weights.KEY``, residual-based attention)
+    weight each point's squared residual; with ``updating`` (Adam's objective) they are
+    updated first and the new ones are ``terms[point_weights.KEY]`` (see :mod:`.point_weights`).
     """
     losses_fn = compiled.module.losses
     randomized = bool(getattr(compiled.module, "RANDOMIZED", ()))
@@ -272,7 +280,18 @@ def objective(compiled, config: TrainConfig, placement: devices.Placement = devi
             terms = {k: terms[k] + (rest[k] / sizes[k]) * v for k, v in part.items()}
         return terms
 
+    def attended(params, points, weights):  # per-point multipliers: point_weights.losses
+        residuals = functools.partial(compiled.module.residuals, params)
+        points = together(placement.constrain(points), groups)
+        pointwise, count = getattr(compiled.module, "POINT_WEIGHTS", {}), len(compiled.module.DOMAIN)
+        multipliers = weights[point_weights.KEY]
+        terms, new = point_weights.losses(residuals, pointwise, count, points, multipliers, config, updating)
+        return terms, ({} if new is None else {point_weights.KEY: new})
+
     def total(params, points, weights, key=None):
+        if point_weights.KEY in weights:
+            terms, new = attended(params, points, weights)
+            return sum(weights[k] * v for k, v in terms.items()), terms | new
         terms = losses(params, points, key) if chunks == 1 else micro_batched(params, points, key)
         return sum(weights[k] * v for k, v in terms.items()), terms
 
