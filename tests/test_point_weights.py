@@ -109,3 +109,15 @@ def test_problems_and_settings_they_do_not_fit_are_refused(poisson):
     both = point_weights.weighted_terms(poisson, dataclasses.replace(CONFIG, point_weights_boundary=True))
     assert len(both) == 2
     assert point_weights.weighted_terms(poisson, dataclasses.replace(CONFIG, point_weights="none")) == ()
+
+
+def test_points_that_change_restart_their_multipliers_where_the_update_converges(poisson):
+    params = poisson.init_params(jax.random.PRNGKey(2))
+    old = initial_points(poisson, CONFIG, jnp.float32)
+    new = dict(old, pde=(jnp.linspace(0.05, 0.95, CONFIG.interior_points),))  # fresh interior points
+    weights = point_weights.attach(initial_weights(poisson, jnp.float32), poisson, CONFIG, old, jnp.float32)
+    restarted = point_weights.Restarts(poisson, CONFIG)(weights, params, old, new)
+    r = np.abs(np.asarray(jax.jit(poisson.module.residuals)(params, new)["pde"]))
+    # η/(1 − γ)·|r|/max|r| with γ = 0.9, η = 0.1
+    np.testing.assert_allclose(restarted[point_weights.KEY]["pde"], 1.0 * r / r.max(), rtol=1e-5)
+    assert point_weights.Restarts(poisson, CONFIG)(weights, params, old, old) is weights  # nothing changed
