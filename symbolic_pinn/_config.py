@@ -338,6 +338,17 @@ class TrainConfig:
     adaptive_weights: bool = _setting(False, "balance the weights of the boundary and data terms by gradient norms")
     adaptive_weights_every: int = _setting(10, "Adam steps between updates of the adaptive weights")
     adaptive_weights_alpha: float = _setting(0.1, "moving average of the adaptive weights: (1 - alpha) old + alpha new")
+    point_weights: str = _setting(
+        "none",
+        "a weight per collocation point during Adam: none, or rba (residual-based attention: each point's"
+        " weight grows with its residual, lambda <- decay*lambda + rate*|r|/max|r|); fixed in the finish",
+        ("none", "rba"),
+    )
+    point_weights_decay: float = _setting(0.999, "the decay of the point weights (gamma of rba)")
+    point_weights_rate: float = _setting(0.01, "the rate of the point weights (eta of rba)")
+    point_weights_boundary: bool = _setting(
+        False, "weight the points of the boundary and initial conditions too (with --point-weights rba)"
+    )
     # scale: see _devices
     devices: str = _setting(
         "all", "devices to split the points over: all (every visible one), or a number (1: no sharding)"
@@ -391,6 +402,16 @@ class TrainConfig:
         object.__setattr__(self, "causal_tol", float(self.causal_tol))
         if not 0 < self.adaptive_weights_alpha <= 1:
             raise PinnError(f"adaptive_weights_alpha must be in (0, 1], got {self.adaptive_weights_alpha}")
+        if not 0 < self.point_weights_decay < 1:
+            raise PinnError(
+                f"point_weights_decay must be in (0, 1), got {self.point_weights_decay}",
+                help="the published value is 0.999: the weights then remember about 1,000 steps",
+            )
+        if not (math.isfinite(self.point_weights_rate) and self.point_weights_rate > 0):
+            raise PinnError(
+                f"point_weights_rate must be a positive number, got {self.point_weights_rate}",
+                help="the published value is 0.01",
+            )
 
     def numerics(self) -> dict:
         """The settings that decide the numbers (all but progress and checkpoint_every)."""

@@ -52,7 +52,8 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         "collocation points and the weights of the terms",
         ("interior_points", "boundary_points", "face_points", "sampler", "resample_every", "rar", "rar_every",
          "rar_points", "rar_candidates", "adaptive_weights", "adaptive_weights_every", "adaptive_weights_alpha",
-         "causal", "causal_chunks", "causal_tol", "causal_finish"),
+         "causal", "causal_chunks", "causal_tol", "causal_finish",
+         "point_weights", "point_weights_decay", "point_weights_rate", "point_weights_boundary"),
     ),
     "output": (
         "the run directory, checkpoints and progress",

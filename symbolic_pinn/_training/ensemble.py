@@ -51,6 +51,7 @@ UNSUPPORTED = {
     "resample_every": 0,
     "rar": False,
     "adaptive_weights": False,
+    "point_weights": "none",
     "lm_steps": 0,
     "bfgs_resample_every": 0,
     "tensorboard": False,

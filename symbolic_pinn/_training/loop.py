@@ -33,7 +33,7 @@ from collections.abc import Callable
 import jax
 
 from .._config import TrainConfig
-from . import monitor, phases, stopping
+from . import monitor, phases, point_weights, stopping
 from .checkpoint import Checkpoints
 from .points import Adapt, HeldOut
 from .state import Run
@@ -160,6 +160,7 @@ class Loop:
         row = i % HISTORY_EVERY == 0 or last
         points, before = run.points, run.params  # those of this step (a held-out check below may draw new ones)
         params, state, value, terms = self.take(run, leg, row)
+        terms, weights = point_weights.taken(terms, run.weights)  # Adam's step moves the points' multipliers
         skipped = leg.phase.finisher and not row  # the step did not compute each term's loss
         if not math.isfinite(value):
             if skipped:  # at the parameters `value` is of
@@ -167,7 +168,7 @@ class Loop:
             raise _Stopped(self.good, stopping.not_finite(value, terms, leg.name, run.step + 1, checkpoints))
         checkpoints.confirm()
         # `value` is the loss at run.params (before this step's update): they are good
-        self.good, run.params, run.opt_state = run.params, params, state
+        self.good, run.params, run.opt_state, run.weights = run.params, params, state, weights
         run.steps[leg.name] = i + 1
         stopping.note_progress(run, leg, value)
         held_out, ended = {}, None

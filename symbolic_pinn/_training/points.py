@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from .._compiler import ir
 from .._config import TrainConfig
 from .._errors import PinnError
-from . import devices, domain, sampling
+from . import devices, domain, point_weights, sampling
 from . import weights as _weights
 from .state import Run
 from .steps import check_together, upcast
@@ -65,8 +65,15 @@ class Adapt:
     held-out loss asks for them (:meth:`fresh`).  New points are split over the devices, and
     a phase's new optimiser state is replicated (``placement``)."""
 
-    def __init__(self, collocation: sampling.Collocation, balancing: _weights.Balancing, placement):
+    def __init__(
+        self,
+        collocation: sampling.Collocation,
+        balancing: _weights.Balancing,
+        placement,
+        restarts: point_weights.Restarts | None = None,
+    ):
         self.collocation, self.balancing, self.placement = collocation, balancing, placement
+        self.restarts = restarts  # the multipliers of points that change (point_weights)
         self.every = collocation.config.bfgs_resample_every
         if self.every and not collocation.columns:
             raise PinnError(
@@ -86,6 +93,11 @@ class Adapt:
         if run.points is not points:
             run.points = self.placement.points(run.points)
             check_together(run.points, self.collocation.groups)
+            self.restart(run, points)
+
+    def restart(self, run: Run, old: dict) -> None:
+        if self.restarts is not None:
+            run.weights = self.placement.replicate(self.restarts(run.weights, run.params, old, run.points))
 
     def due(self, leg: Leg, i: int) -> bool:
         """Whether the points or weights may change before step ``i`` of a phase (a dispatch of several
@@ -103,13 +115,14 @@ class Adapt:
 
     def fresh(self, run: Run, leg: Leg, seed: int) -> None:
         """New interior points (as many) for a phase that can take them; its stepper refreshes its state."""
-        collocation = self.collocation
+        collocation, old = self.collocation, run.points
         n = len(collocation.current(run.points)[0])
         fresh = collocation._replace(
             run.points, collocation.draw_by_residual(n, seed, run.params, run.points, run.weights)
         )
         run.points = self.placement.points(upcast(fresh) if leg.phase.float64 else fresh)
         check_together(run.points, collocation.groups)
+        self.restart(run, old)
         run.opt_state = self.placement.replicate(leg.stepper.refresh(run.opt_state))
 
 
@@ -155,7 +168,8 @@ class HeldOut:
                 initial_points(self.compiled, dataclasses.replace(self.config, seed=seed), dtype)
             )
             check_together(self._points, getattr(self.compiled.module, "SHARED", ()))
-        return float(self._loss(run.params, self._points, run.weights))
+        # the points' multipliers (point_weights) belong to the training points, not to these
+        return float(self._loss(run.params, self._points, point_weights.without(run.weights)))
 
     def check(self, run: Run, leg: Leg, adapt: Adapt, training: float) -> tuple[float, str | None]:
         """Evaluate at ``run.params``: keep them if lowest, draw fresh points or end after a stall.

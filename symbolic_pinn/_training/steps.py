@@ -30,7 +30,7 @@ import optax
 
 from .._config import TrainConfig
 from .._errors import PinnError
-from . import causal, devices, gauss_newton, least_squares, phases, quasi_newton
+from . import causal, devices, gauss_newton, least_squares, phases, point_weights, quasi_newton
 
 __all__ = [
     "Context",
@@ -63,6 +63,7 @@ assert quasi_newton.METHODS == TrainConfig.__dataclass_fields__["bfgs_method"].m
 STEP_SETTINGS = (
     "learning_rate", "final_learning_rate", "adam_steps", "schedule", "seed", "micro_batch", "bfgs_method",
     "gn_cg_steps", "gn_rank", "steps_per_dispatch", "causal", "causal_chunks", "causal_tol", "causal_finish",
+    "point_weights", "point_weights_decay", "point_weights_rate", "point_weights_boundary",
 )  # fmt: skip
 
 
@@ -115,6 +116,8 @@ def legs(steppers: dict[str, Stepper], config: TrainConfig) -> tuple[Leg, ...]:
 def adam(context: Context) -> Stepper:
     """Adam (optax) with the learning rate of ``schedule``."""
     config, total = context.config, context.total
+    if point_weights.weighted_terms(context.compiled, config):  # Adam moves the points' multipliers
+        total = objective(context.compiled, config, context.placement, updating=True)
     randomized = bool(getattr(context.compiled.module, "RANDOMIZED", ()))
     schedule = SCHEDULES[config.schedule](config)
     optimizer = optax.adam(schedule)
@@ -285,7 +288,11 @@ def kept_step_functions(compiled, config: TrainConfig, finisher: str, placement:
 
 
 def objective(
-    compiled, config: TrainConfig, placement: devices.Placement = devices.ONE, plan: causal.Plan | None = None
+    compiled,
+    config: TrainConfig,
+    placement: devices.Placement = devices.ONE,
+    plan: causal.Plan | None = None,
+    updating: bool = False,
 ) -> Callable:
     """``total(params, points, weights, key=None) -> (loss, terms)``: what every phase minimises.
 
@@ -299,6 +306,10 @@ def objective(
     and a term's loss, the mean over its points, is Σ_c (n_c / N) · (its loss on chunk c).
     The M chunks are a ``lax.scan`` whose body is under ``jax.checkpoint``: the backward
     pass recomputes one chunk's activations at a time instead of keeping every point's.
+
+    Weights holding per-point multipliers (``point_weights.KEY``, residual-based attention)
+    weight each point's squared residual; with ``updating`` (Adam's objective) they are
+    updated first and the new ones are ``terms[point_weights.KEY]`` (see :mod:`.point_weights`).
     """
     losses_fn = compiled.module.losses
     randomized = bool(getattr(compiled.module, "RANDOMIZED", ()))
@@ -340,10 +351,21 @@ def objective(
         return terms
 
     weighted = None
-    if plan is not None and plan.used:  # (causal.choose refuses micro_batch > 1)
+    if plan is not None and plan.used:  # (causal.choose refuses micro_batch > 1 and point weights)
         weighted = causal.weighted(unplaced, _pointwise(compiled, groups, randomized), plan)
 
+    def attended(params, points, weights):  # per-point multipliers: point_weights.losses
+        residuals = functools.partial(compiled.module.residuals, params)
+        points = together(placement.constrain(points), groups)
+        pointwise, count = getattr(compiled.module, "POINT_WEIGHTS", {}), len(compiled.module.DOMAIN)
+        multipliers = weights[point_weights.KEY]
+        terms, new = point_weights.losses(residuals, pointwise, count, points, multipliers, config, updating)
+        return terms, ({} if new is None else {point_weights.KEY: new})
+
     def total(params, points, weights, key=None):
+        if point_weights.KEY in weights:
+            terms, new = attended(params, points, weights)
+            return sum(weights[k] * v for k, v in terms.items()), terms | new
         if weighted is not None:
             loss_terms, terms = weighted(params, placement.constrain(points), weights, key)
         else:

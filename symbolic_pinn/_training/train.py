@@ -45,7 +45,7 @@ from .. import _limits
 from .._config import BFGS_MAX_PARAMS, TrainConfig, training_memory
 from .._errors import PinnError
 from .._files import writable_directory
-from . import causal, checkpoint, devices, events, least_squares, monitor, phases, sampling, steps
+from . import causal, checkpoint, devices, events, least_squares, monitor, phases, point_weights, sampling, steps
 from . import weights as _weights
 from .loop import HISTORY_EVERY, Loop, Watch
 from .metrics import phase_metrics, relative_l2, relative_l2_by_parameter, summary_table
@@ -206,13 +206,20 @@ def _train(
     params = jax.tree.map(lambda a: jnp.asarray(a, dtype), compiled.init_params(jax.random.PRNGKey(config.seed)))
     if init_from is not None:
         params = checkpoint.initial_params(init_from, params)
+    point_weights.check(compiled, config)
     weights = _weights.initial_weights(compiled, dtype)
+    if resume and not point_weights.weighted_terms(compiled, config):
+        points = None  # the checkpoint's
+    else:  # (the multipliers' template of a resumed run is shaped by them)
+        points = initial_points(compiled, config, dtype)
+        weights = point_weights.attach(weights, compiled, config, points, dtype)
     collocation = sampling.Collocation(compiled, config, dtype, placement)
-    adapt = Adapt(collocation, _weights.Balancing(compiled, config), placement)
+    adapt = Adapt(
+        collocation, _weights.Balancing(compiled, config), placement, point_weights.Restarts(compiled, config)
+    )
     if resume:
         run = checkpoint.resume(run_dir, compiled, config, params, weights, steppers)
     else:
-        points = initial_points(compiled, config, dtype)
         first = next(iter(steppers))
         state = steppers[first].optimizer.init(params)
         run = Run(first, {phase: 0 for phase in steppers}, params, state, points, weights)
@@ -246,7 +253,8 @@ def _train(
     final_terms = {k: float(v) for k, v in placement.losses(compiled.module.losses, params, run.points).items()}
     held = placement.held(run.points)
     params, points = placement.local(params), placement.own(run.points)
-    weights = {k: float(v) for k, v in run.weights.items()} if config.adaptive_weights else compiled.module.WEIGHTS
+    scalar = point_weights.without(run.weights)
+    weights = {k: float(v) for k, v in scalar.items()} if config.adaptive_weights else compiled.module.WEIGHTS
     final_loss = float(sum(weights[k] * v for k, v in final_terms.items()))
     if not math.isfinite(final_loss) and stopped is None:
         stopped = "the final loss is not finite"
