@@ -131,7 +131,8 @@ def adam(context: Context) -> Stepper:
         updates, state = optimizer.update(grads, state, params)
         return optax.apply_updates(params, updates), state, value, terms
 
-    k = config.steps_per_dispatch
+    # point weights move with every step (the loop feeds each step's into the next): one step per call
+    k = 1 if total is not context.total else config.steps_per_dispatch
     many = dispatched(step, k) if k > 1 else None
     return Stepper(optimizer, step, row=lambda i: {"learning_rate": float(schedule(i))}, many=many, per_dispatch=k)
 
