@@ -19,14 +19,7 @@ class Declarations(Scope):
     """The `_stmt_*` methods of declarations: each adds names to the scope."""
 
     def _stmt_VariableDecl(self, s: ast.VariableDecl) -> None:
-        lo = self._number(s.lo, "the lower end of an interval")
-        hi = self._number(s.hi, "the upper end of an interval")
-        if not lo < hi:
-            raise PinnError(
-                f"the interval [{lo:g}, {hi:g}] of '{s.name.name}' is empty",
-                s.span,
-                help="write the lower end first, e.g. `x in [0, 1]`",
-            )
+        lo, hi = self._interval(s, "x in [0, 1]")
         symbol = variable(s.name.name)
         if s.parameter and s.name.name == TIME:
             raise PinnError(f"'{TIME}' is time, not a parameter", s.name.span, help=f"declare it as `{TIME} in [0, 1]`")
@@ -34,6 +27,18 @@ class Declarations(Scope):
         self.variables.append((symbol, lo, hi))
         if s.parameter:
             self.parameters.append(s.name.name)
+
+    def _interval(self, s: ast.VariableDecl | ast.IndexedDecl, example: str) -> tuple[float, float]:
+        """The ends of a declared interval, numbers with the lower first."""
+        lo = self._number(s.lo, "the lower end of an interval")
+        hi = self._number(s.hi, "the upper end of an interval")
+        if not lo < hi:
+            raise PinnError(
+                f"the interval [{lo:g}, {hi:g}] of '{s.name.name}' is empty",
+                s.span,
+                help=f"write the lower end first, e.g. `{example}`",
+            )
+        return lo, hi
 
     def _stmt_DomainDecl(self, s: ast.DomainDecl) -> None:
         if self.shape is not None:
@@ -62,7 +67,7 @@ class Declarations(Scope):
     def _stmt_FieldDecl(self, s: ast.FieldDecl) -> None:
         for sig in s.fields:
             args = []
-            for arg in sig.args:
+            for arg in (name for written in sig.args for name in self._family_arguments(written)):
                 declared = self.names.get(arg.name)
                 if declared is None or declared.kind != "variable":
                     raise PinnError(
@@ -206,11 +211,12 @@ class Declarations(Scope):
         return result
 
     def _inline(self, function: ast.FunctionDecl, values: dict):
-        outer, self.params = self.params, values
+        # the body sees its parameters, not the indices of the sums around the call
+        (outer, self.params), (indices, self.indices) = (self.params, values), (self.indices, {})
         try:
             return self._expr(function.expr)
         finally:
-            self.params = outer
+            self.params, self.indices = outer, indices
 
 
 _SHAPE_OPERATORS = {"union": "∪", "difference": "\\", "intersection": "∩"}
