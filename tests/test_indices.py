@@ -131,7 +131,7 @@ H = "x[1..3] in [0, 1]\nfield u(x)\n"
         (H + "Δu = sum(i, 1, 2.5, 1)", "must be a whole number", 3, 16),
         (H + "Δu = y[1]", "'y' is not a family of variables", 3, 6),
         ("x[1..3] in [0, 1]\nfield u(x[1..4])\nu = 1", "index 4 is outside the range 1..3", 2, 14),
-        ("x[3..1] in [0, 1]\nfield u(x)\nu = 1", "are not whole numbers from 0 up", 1, 1),
+        ("x[3..1] in [0, 1]\nfield u(x)\nu = 1", "do not count up from a whole number", 1, 1),
         ("x[1..3] in [1, 0]\nfield u(x)\nu = 1", "is empty", 1, 1),
         ("x2 in [0, 1]\nx[1..3] in [0, 1]\nfield u(x)\nu = 1", "x[2] is the variable named x2", 2, 1),
     ],

@@ -90,7 +90,7 @@ class Expressions(Scope):
         if declared.kind == "variable":
             return declared.value[0]
         if declared.kind == "family":  # x of x[1..d]: the vector of its variables (|x|^2 = Σ x[i]^2)
-            return tuple(declared.value)
+            return declared.value.symbols
         if declared.kind == "exact":
             raise self._unknown_name(node)
         if declared.kind == "complex":

@@ -11,6 +11,8 @@ counted against :data:`_limits.INLINED_SIZE` before it is written out.
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy
 
 from ... import _limits
@@ -23,19 +25,20 @@ from .scope import CONSTANTS, Scope
 FAMILY = "family"
 
 
-class Family(tuple):
-    """The variables of ``x[first..last]``, in order; ``first`` is the index of the first."""
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """The variables of ``x[first..last]``, in order."""
 
+    symbols: tuple[sympy.Symbol, ...]
     first: int
-
-    def __new__(cls, symbols, first: int):
-        family = super().__new__(cls, symbols)
-        family.first = first
-        return family
 
     @property
     def last(self) -> int:
-        return self.first + len(self) - 1
+        return self.first + len(self.symbols) - 1
+
+    def __getitem__(self, index: int) -> sympy.Symbol:
+        """x[index], by the family's own numbering."""
+        return self.symbols[index - self.first]
 
 
 def element_name(family: str, index: int) -> str:
@@ -51,7 +54,7 @@ class Indices(Scope):
         last = self._whole(s.last, "the last index of a family of variables")
         if first < 0 or last < first:
             raise PinnError(
-                f"the indices {first}..{last} of '{s.name.name}' are not whole numbers from 0 up, the first first",
+                f"the indices {first}..{last} of '{s.name.name}' do not count up from a whole number ≥ 0",
                 s.span,
                 help=f"write the first index first, e.g. `{s.name.name}[1..10] in [0, 1]`",
             )
@@ -70,7 +73,7 @@ class Indices(Scope):
             self._declare(ast.Name(s.name.span, symbol.name), "variable", (symbol, lo, hi))
             self.variables.append((symbol, lo, hi))
             symbols.append(symbol)
-        self._declare(s.name, FAMILY, Family(symbols, first))
+        self._declare(s.name, FAMILY, Family(tuple(symbols), first))
 
     def _whole(self, node: ast.Node, what: str) -> int:
         """A whole number: a literal, a `const`, an enclosing sum's index, or arithmetic of these."""
@@ -96,7 +99,7 @@ class Indices(Scope):
                 node.span,
                 help=f"{name} is declared as {name}[{family.first}..{family.last}]",
             )
-        return family[index - family.first]
+        return family[index]
 
     def _expr_Index(self, node: ast.Index) -> sympy.Symbol:
         """`x[3]`, `x[i]`, `x[i + 1]`: one variable of a family."""
@@ -122,12 +125,12 @@ class Indices(Scope):
             last = self._whole(arg.last, "the last index of a range")
             if last < first:
                 raise PinnError(f"the range {first}..{last} is empty", arg.span, help="write the first index first")
-            chosen = [self._element(family, i, n, arg.name.name) for i, n in ((first, arg.first), (last, arg.last))]
-            symbols = family[family.index(chosen[0]) : family.index(chosen[1]) + 1]
-            return [ast.Name(arg.span, s.name) for s in symbols]
+            for index, node in ((first, arg.first), (last, arg.last)):
+                self._element(family, index, node, arg.name.name)  # both ends in the family's range
+            return [ast.Name(arg.span, family[i].name) for i in range(first, last + 1)]
         declared = self.names.get(arg.name)
         if declared is not None and declared.kind == FAMILY:
-            return [ast.Name(arg.span, s.name) for s in declared.value]
+            return [ast.Name(arg.span, s.name) for s in declared.value.symbols]
         return [arg]
 
     def _call_sum(self, node: ast.Call):

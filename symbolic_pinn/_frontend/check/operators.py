@@ -65,8 +65,8 @@ class Operators(Scope):
         if declared is not None and declared.kind == "family":
             family = declared.value
             raise PinnError(
-                f"'{name}' names the {len(family)} variables {name}[{family.first}], ..., {name}[{family.last}]: "
-                "a derivative is along one of them",
+                f"'{name}' names the {len(family.symbols)} variables {name}[{family.first}], ..., "
+                f"{name}[{family.last}]: a derivative is along one of them",
                 span,
                 help=f"write D(u, {name}[{family.first}]) or sum(i, {family.first}, {family.last}, "
                 f"D(u, {name}[i], {name}[i])) (that is Δu)",
