@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from ._errors import PinnError, Span
 
 __all__ = [
-    "DERIVATIVE_ORDER", "EXPONENT", "EXPRESSION_SIZE", "INLINED_SIZE", "MEMORY", "PROBLEM_CHARACTERS", "Limit",
-    "check_memory",
+    "DERIVATIVE_ORDER", "EXPONENT", "EXPRESSION_SIZE", "INLINED_SIZE", "MEMORY", "PROBLEM_CHARACTERS", "VARIABLES",
+    "Limit", "check_memory",
 ]  # fmt: skip
 
 _SIMPLIFY = "simplify the expression (split it with `let`, or give the result directly)"
@@ -80,6 +80,13 @@ INLINED_SIZE = Limit(
     100_000,
     "the size of the statement with its user functions inlined (nodes of the syntax tree)",
     "call the user functions fewer times (give a repeated value a name with `let`)",
+)
+# `x[1..d] in [0, 1]` is d variables, each an input of the networks and a tangent of every Laplacian
+VARIABLES = Limit(
+    "max_variables",
+    1_000,
+    "the number of variables",
+    "declare fewer variables (a problem in d dimensions costs d forward passes per Laplacian)",
 )
 # a problem is a page of maths: this bounds the parser's time and the checker's
 PROBLEM_CHARACTERS = Limit(

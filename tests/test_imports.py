@@ -118,3 +118,17 @@ def test_a_stage_imports_only_itself_and_the_stages_before_it(module):
         return
     later = sorted(m for m in graph()[module] if stage(m) is not None and stage(m) > own)
     assert not later, f"{module} ({STAGES[own]}) imports later stages: {later}"
+
+
+def test_the_checkers_concerns_define_no_method_twice():
+    """The checker is one class made of a mixin per concern: a method two of them define is
+    silently the first one's for both (the MRO), as an index family's `_family` once shadowed the
+    shape family's."""
+    from symbolic_pinn._frontend.check import _Checker
+
+    owners: dict[str, str] = {}
+    for cls in _Checker.__mro__[1:]:
+        for name, value in vars(cls).items():
+            if callable(value) and not name.startswith("__"):
+                assert name not in owners, f"{name} is defined by {owners[name]} and {cls.__name__}"
+                owners[name] = cls.__name__

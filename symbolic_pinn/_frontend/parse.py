@@ -91,6 +91,15 @@ class _ToSyntax(Transformer_NonRecursive):
     def variable_decl(self, meta, c):
         return ast.VariableDecl(_span(meta), self._name(c[0]), c[1], c[2])
 
+    def indexed_decl(self, meta, c):
+        return ast.IndexedDecl(_span(meta), self._name(c[0]), *c[1:])
+
+    def index_range(self, meta, c):
+        return ast.IndexRange(_span(meta), self._name(c[0]), c[1], c[2])
+
+    def index(self, meta, c):
+        return ast.Index(_span(meta), self._name(c[0]), c[1])
+
     def param_decl(self, meta, c):
         return ast.VariableDecl(_span(meta), self._name(c[0]), c[1], c[2], parameter=True)
 
@@ -138,10 +147,14 @@ class _ToSyntax(Transformer_NonRecursive):
         return ast.FieldSig(
             _span(meta),
             self._name(names[0]),
-            tuple(self._name(t) for t in names[1:]),
+            self._arguments(names[1:]),
             flag is not None,
             None if region is None else self._name(region),
         )
+
+    def _arguments(self, items) -> tuple:
+        """A field's arguments: names, and ranges of a family (`x[1..50]`), already built."""
+        return tuple(item if isinstance(item, ast.IndexRange) else self._name(item) for item in items)
 
     def region_decl(self, meta, c):
         return ast.RegionDecl(_span(meta), self._name(c[0]), c[1])
@@ -152,7 +165,7 @@ class _ToSyntax(Transformer_NonRecursive):
     def field_group(self, meta, c):
         """`(u, v)(x, y)`: the fields u and v, each of (x, y)."""
         names, *args = c
-        args = tuple(self._name(t) for t in args)
+        args = self._arguments(args)
         return [ast.FieldSig(name.span, name, args) for name in names]
 
     def field_decl(self, meta, c):

@@ -86,6 +86,23 @@ class Directional(Node):
 
 
 @dataclasses.dataclass(frozen=True)
+class Index(Node):
+    """`x[3]`, `x[i]`: one variable of the family `x[1..d]` declares."""
+
+    name: Name
+    index: Node
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexRange(Node):
+    """`x[1..50]` among a field's arguments: the variables x[1], ..., x[50]."""
+
+    name: Name
+    first: Node
+    last: Node
+
+
+@dataclasses.dataclass(frozen=True)
 class Partial(Node):
     """`∂ₓ(u)`, `∂_xy(u)`: partial derivatives named by single-letter variables."""
 
@@ -173,6 +190,17 @@ class VariableDecl(Node):
 
 
 @dataclasses.dataclass(frozen=True)
+class IndexedDecl(Node):
+    """`x[1..100] in [0, 1]`: the variables x[1], ..., x[100] (named x1, ..., x100), each in [lo, hi]."""
+
+    name: Name
+    first: Node
+    last: Node
+    lo: Node
+    hi: Node
+
+
+@dataclasses.dataclass(frozen=True)
 class Shape(Node):
     """`disk((0, 0), 1)`, `box((0, 0), (1, 1))`, `ball(...)`: a primitive region."""
 
@@ -200,7 +228,7 @@ class DomainDecl(Node):
 @dataclasses.dataclass(frozen=True)
 class FieldSig(Node):
     name: Name
-    args: tuple[Name, ...]
+    args: tuple[Name | IndexRange, ...]  # a Name may name a family of variables (`field u(x)`)
     complex: bool = False  # `field psi(x, t) complex`: a real and an imaginary network
     region: Name | None = None  # `field u1(x) in A`: the field lives in the region A only
 

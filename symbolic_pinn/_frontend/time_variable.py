@@ -106,7 +106,8 @@ def from_syntax(program: ast.Program) -> str | None:
         elif isinstance(s, ast.DomainDecl):
             shaped |= {n.name for n in s.names}
         elif isinstance(s, ast.FieldDecl):
-            fields |= {sig.name.name: [a.name for a in sig.args] for sig in s.fields}
+            # a family (`x`, `x[1..50]`) by its name: never time, whatever its size
+            fields |= {sig.name.name: [getattr(a.name, "name", a.name) for a in sig.args] for sig in s.fields}
         elif isinstance(s, (ast.Definition, ast.FunctionDecl)):
             bodies[s.name.name] = s.expr
     if declared:

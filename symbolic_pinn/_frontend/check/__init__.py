@@ -12,6 +12,7 @@ the :class:`~.scope.Scope` they share:
 
 - :mod:`.scope`: the names declared so far, the variables, fields and terms;
 - :mod:`.declarations`: variables, domains, fields, constants, ``let``, ``exact``;
+- :mod:`.indices`: families of variables ``x[1..d]``, ``x[i]`` and sums ``sum(i, 1, d, f)``;
 - :mod:`.geometry`: the shape of a domain;
 - :mod:`.terms`: equations, integral constraints and energies;
 - :mod:`.where`: where a term holds (the regions, resolved by :class:`..regions.Resolver`);
@@ -32,6 +33,7 @@ from .declarations import Declarations
 from .expressions import Expressions, _finite
 from .files import Files
 from .geometry import Geometry
+from .indices import Indices
 from .operators import Operators
 from .subdomains import Subdomains
 from .terms import Terms
@@ -40,7 +42,7 @@ from .where import Where
 __all__ = ["check"]
 
 
-class _Checker(Declarations, Geometry, Terms, Where, Subdomains, Files, Operators, Expressions):
+class _Checker(Declarations, Indices, Geometry, Terms, Where, Subdomains, Files, Operators, Expressions):
     """Checks one program, statement by statement, into a :class:`Spec`."""
 
     def run(self) -> Spec:

@@ -24,12 +24,7 @@ class Declarations(Scope):
         if geometry._has_params((lo, hi)):
             self._interval_with_params(s, lo, hi)
             return
-        if not lo < hi:
-            raise PinnError(
-                f"the interval [{lo:g}, {hi:g}] of '{s.name.name}' is empty",
-                s.span,
-                help="write the lower end first, e.g. `x in [0, 1]`",
-            )
+        self._nonempty(s, lo, hi, "x in [0, 1]")
         self._declare_interval(s, lo, hi)
         if self.boxed and not s.parameter and s.name.name not in (TIME, self.time):
             self._interval_with_params(s, lo, hi)  # a further side of the box whose sides depend on params
@@ -84,6 +79,22 @@ class Declarations(Scope):
         family = self._family(box)
         self.shape = (tuple(n for n, _, _ in sides) + family.parameters, family)
 
+    def _interval(self, s: ast.VariableDecl | ast.IndexedDecl, example: str) -> tuple[float, float]:
+        """The ends of a declared interval, numbers with the lower first."""
+        lo = self._number(s.lo, "the lower end of an interval")
+        hi = self._number(s.hi, "the upper end of an interval")
+        self._nonempty(s, lo, hi, example)
+        return lo, hi
+
+    @staticmethod
+    def _nonempty(s: ast.VariableDecl | ast.IndexedDecl, lo: float, hi: float, example: str) -> None:
+        if not lo < hi:
+            raise PinnError(
+                f"the interval [{lo:g}, {hi:g}] of '{s.name.name}' is empty",
+                s.span,
+                help=f"write the lower end first, e.g. `{example}`",
+            )
+
     def _stmt_DomainDecl(self, s: ast.DomainDecl) -> None:
         if self.boxed:
             raise PinnError(
@@ -121,7 +132,7 @@ class Declarations(Scope):
     def _stmt_FieldDecl(self, s: ast.FieldDecl) -> None:
         for sig in s.fields:
             args = []
-            for arg in sig.args:
+            for arg in (name for written in sig.args for name in self._family_arguments(written)):
                 declared = self.names.get(arg.name)
                 if declared is None or declared.kind != "variable":
                     raise PinnError(
@@ -270,11 +281,12 @@ class Declarations(Scope):
         return result
 
     def _inline(self, function: ast.FunctionDecl, values: dict):
-        outer, self.params = self.params, values
+        # the body sees its parameters, not the indices of the sums around the call
+        (outer, self.params), (indices, self.indices) = (self.params, values), (self.indices, {})
         try:
             return self._expr(function.expr)
         finally:
-            self.params = outer
+            self.params, self.indices = outer, indices
 
 
 _SHAPE_OPERATORS = {"union": "∪", "difference": "\\", "intersection": "∩"}

@@ -77,6 +77,8 @@ class Expressions(Scope):
     def _expr_Name(self, node: ast.Name):
         if node.name in self.params:
             return self.params[node.name]
+        if node.name in self.indices:
+            return self.indices[node.name]
         if node.name in self.bound:
             return self.bound[node.name]
         declared = self.names.get(node.name)
@@ -91,6 +93,8 @@ class Expressions(Scope):
             raise self._unknown_name(node)
         if declared.kind == "variable":
             return declared.value[0]
+        if declared.kind == "family":  # x of x[1..d]: the vector of its variables (|x|^2 = Σ x[i]^2)
+            return declared.value.symbols
         if declared.kind == "exact":
             raise self._unknown_name(node)
         if declared.kind == "complex":

@@ -27,7 +27,7 @@ OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
 DERIVATIVE = "D"
 VALUE_KINDS = ("const", "let", "unknown")
 # operators whose names a problem may still declare for itself (`const re = 100`): a declaration wins
-SOFT_OPERATORS = ("re", "im", "conj", "delta")
+SOFT_OPERATORS = ("re", "im", "conj", "delta", "sum")
 ALIASES = {"dirac": "delta", "δ": "delta"}  # other spellings of soft operators, as soft (a declaration wins)
 DELTA_WIDTH = 0.01  # the standard deviation of delta(s) unless the problem gives one
 IMAGINARY_UNIT = "i"  # the imaginary unit, unless the problem declares a name `i`
@@ -55,6 +55,7 @@ class Scope:
         self.data_statements: list[ast.DataDecl] = []
         self.data: list[DataSpec] = []
         self.bound: dict[str, sympy.Symbol] = {}  # integration variables in scope
+        self.indices: dict[str, sympy.Integer] = {}  # the indices of the sums in scope, at their values
         self.limits: dict[sympy.Symbol, tuple[float, float]] = {}  # their ranges, sampled from their limits
         self.shape: tuple | None = None  # (variable names, Shape) of `(x, y) in disk(...)`
         self.boxed: list = []  # `x in [0, L]`: the sides (name, lo, hi) of the box whose sides depend on params
@@ -151,7 +152,7 @@ def _declared_variables(program: ast.Program) -> set[str]:
     """The names of every variable the program declares, wherever in it."""
     names = set()
     for statement in program.statements:
-        if isinstance(statement, ast.VariableDecl):
+        if isinstance(statement, (ast.VariableDecl, ast.IndexedDecl)):
             names.add(statement.name.name)
         elif isinstance(statement, ast.DomainDecl):
             names.update(n.name for n in statement.names)
