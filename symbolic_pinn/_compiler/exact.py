@@ -19,9 +19,13 @@ import types
 from .._runtime.sampling import sample_points, sample_region
 from . import ir
 
-__all__ = ["unsatisfied", "POINTS", "TOLERANCE"]
+__all__ = ["unsatisfied", "POINTS", "TOLERANCE", "MAX_VARIABLES"]
 
 POINTS = 64  # per term
+# above this many variables the check is not run by `check` and `compile`: it differentiates the
+# exact expressions along each variable by nested forward passes, whose compile grows with the
+# square of their number (a 100-variable Poisson problem: 16 s, 2026-12-08)
+MAX_VARIABLES = 20
 TOLERANCE = 1e-6  # relative: float64 exact solutions meet their equations to ~1e-12
 
 

@@ -68,8 +68,15 @@ def _check_exact(spec) -> None:
     """Warn of each equation or condition the problem's ``exact`` solutions do not satisfy (compiles
     the problem, so only where there is an exact solution)."""
     if spec.exact:
-        from .._compiler.exact import unsatisfied
+        from .._compiler.exact import MAX_VARIABLES, unsatisfied
 
+        if len(spec.variables) > MAX_VARIABLES:
+            print(
+                f"note: `exact` is not checked against the equations: the problem has {len(spec.variables)} "
+                f"variables, more than {MAX_VARIABLES}, where the check takes tens of seconds",
+                file=sys.stderr,
+            )
+            return
         for sentence in unsatisfied(spec):
             warnings.warn(sentence, ExactWarning, stacklevel=2)
 
