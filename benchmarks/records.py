@@ -1,5 +1,8 @@
 """Train the hard benchmarks with the defaults and set their errors beside the best published PINN errors.
 
+Each example trains with the settings of its own TOML where it has one (`<example>.toml`, as
+`symbolic-pinn train` reads it: causal weights for convection and Allen–Cahn).
+
     python benchmarks/records.py                          # every problem, defaults (an hour or more)
     python benchmarks/records.py --only convection --budget 20
     python benchmarks/records.py --only allen_cahn kdv --json out.json
@@ -48,6 +51,7 @@ from rich.console import Console
 from rich.table import Table
 
 import symbolic_pinn
+from symbolic_pinn import _settings
 from symbolic_pinn._training.train import result_precision
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -191,8 +195,13 @@ def train(name: str, budget: float | None) -> dict:
     """Train one problem with the defaults (and the time budget, if any); its row of the table."""
     problem = PROBLEMS[name]
     path = ROOT / "examples" / f"{problem.example}.pinn"
-    compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(path))
-    settings = {"progress": False} | ({"time_limit": budget} if budget else {})
+    # the example's own settings (<example>.toml), as `symbolic-pinn train` reads them
+    toml = _settings.problem_toml(path)
+    shipped = _settings.read_toml(toml) if toml else {}
+    network = {k: v for k, v in shipped.items() if k in {s.name for s in _settings.NETWORK}}
+    compiled = symbolic_pinn.compile(symbolic_pinn.parse_file(path), **network)
+    settings = {k: v for k, v in shipped.items() if k not in network} | {"progress": False}
+    settings |= {"time_limit": budget} if budget else {}
     result = compiled.train(**settings)
     if problem.error is None:  # the example's `exact`: training measured it, on the gallery's test grid
         errors = result.metrics["rel_l2"]
@@ -204,6 +213,7 @@ def train(name: str, budget: float | None) -> dict:
     return {
         "problem": name,
         "example": f"examples/{problem.example}.pinn",
+        "settings": shipped,
         "rel_l2": errors,
         "seconds": result.metrics["seconds"],
         "steps": result.metrics["steps"],
