@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 import symbolic_pinn as sp
+from symbolic_pinn._compiler.emit import python_name
 from symbolic_pinn._compiler.exact import MAX_VARIABLES
 
 EXAMPLES = sorted((pathlib.Path(__file__).resolve().parent.parent / "examples").glob("*.pinn"))
@@ -70,7 +71,7 @@ def sample(module, term: str, n: int, rng: np.random.Generator) -> dict[str, np.
     from the module's own sampler; the geometry itself is tested in test_domains.py.
     """
     domain, region = module.DOMAIN, module.REGIONS[term]
-    if module.SHAPE is not None or term in module.NORMALS:
+    if module.SHAPE is not None or term in module.NORMALS or region[0] == "within":  # a region: its own sampler
         columns = module.sample_region(
             int(rng.integers(2**31)), region, n, domain, module.SHAPE, term in module.NORMALS
         )
@@ -151,7 +152,7 @@ def term_inputs(compiled: sp.CompiledProblem, term: str) -> tuple[list[str], lis
     if term in module.NORMALS:
         assert params[len(params) - len(normals) :] == normals, f"{term}: normals after the coordinates: {params}"
         del params[len(params) - len(normals) :]
-    coords = list(module.DOMAIN)
+    coords = [python_name(v) for v in module.DOMAIN]  # a name Python or the module holds gets a _: r → r_
     assert params[len(params) - len(coords) :] == coords, f"{term}: coordinates last, in DOMAIN order: {params}"
     fields, unknowns = [], []
     for p in params[: len(params) - len(coords)]:
@@ -174,6 +175,7 @@ def evaluate(module, term: str, fields: dict, points: dict) -> np.ndarray:
     names = list(inspect.signature(fn).parameters)
     coords = list(module.DOMAIN)
     by_name = {f"{name}_fn": f for name, f in fields.items()}
+    points = {python_name(k): v for k, v in points.items()} | points  # the module's argument names: r → r_
     arrays = [n for n in names if n in points]
 
     def run(*xs):

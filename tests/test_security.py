@@ -299,6 +299,12 @@ def test_no_string_parsing_helpers_except_guarded_sympify(name):
         # the runtime's lazy attributes: a module of its own folder, named by its definitions table
         (call,) = calls.pop("_runtime/__init__.py")
         assert ast.unparse(call.args[0]) == "f'{__name__}.{definition.module}'"
+    if name == "lambdify":  # a table of an expression: SymPy prints a built expression as NumPy calls
+        (call,) = calls.pop("_frontend/table.py")
+        assert any(k.arg == "dummify" and getattr(k.value, "value", None) is True for k in call.keywords)
+        source = (PACKAGE / "_frontend/table.py").read_text(encoding="utf-8")
+        guard = source.index("if not isinstance(expression, sympy.Basic):")
+        assert guard < source.index("sympy.lambdify(")  # a string is refused before it could be parsed
     if name != "sympify":
         assert calls == {}
         return

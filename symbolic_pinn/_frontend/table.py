@@ -154,10 +154,13 @@ def _at(variables: Sequence[str], point: np.ndarray) -> str:
 def sample(name: str, expression: sympy.Expr, variables: Sequence[sympy.Symbol], axes) -> TableData:
     """The table of ``expression`` (of ``variables`` and numbers only) at the points of the grid ``axes``.
 
-    SymPy's ``lambdify`` prints the expression (built by the checker, never user text) as
-    NumPy/SciPy calls; the values must be real and finite.  Errors are PinnErrors without a
+    SymPy's ``lambdify`` prints the expression (built by the checker, never user text: a
+    string is refused) as NumPy/SciPy calls, every symbol renamed (``dummify``), and runs that
+    code; the values must be real and finite.  Errors are PinnErrors without a
     location (the checker adds the expression's).
     """
+    if not isinstance(expression, sympy.Basic):  # lambdify would parse a string: only a built expression
+        raise TypeError(f"sample() takes a SymPy expression, not {type(expression).__name__}")
     axes = [np.asarray(a, dtype=float) for a in axes]
     points = _points(axes)
     values_of = expression.replace(detach, lambda value: value)  # no gradients here: detach(f) is f's value
