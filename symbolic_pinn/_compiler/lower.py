@@ -12,6 +12,7 @@ from sympy.core.function import AppliedUndef
 
 from .. import _functions as functions
 from .._errors import PinnError, Span
+from .._frontend.regions import underlying
 from .._frontend.spec import NormalComponent, Observed, Spec
 from .._frontend.table import Tabulated
 from .._runtime.geometry import Family
@@ -169,7 +170,7 @@ def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
     """pde, bc, ic (the first time), tc (another time), energy, integral; numbered when one kind appears again."""
     base = []
     for term, expr in zip(spec.terms, exprs):
-        face = term.region.base if type(term.region) is ir.Within else term.region  # `at t = 0` in A: still ic
+        face = underlying(term.region)  # `at t = 0` in A, or `where x < 0.5`: still ic
         if isinstance(term.region, ir.Data):
             base.append("data")
         elif term.kind == "energy":
@@ -180,7 +181,7 @@ def _term_names(spec: Spec, exprs: list[ir.Expr]) -> list[str]:
             base.append("bc")  # u(-1, t) = u(1, t): a condition, though sampled in the interior
         elif term.region.inside():
             base.append("pde")
-        elif isinstance(face := getattr(face, "base", face), ir.Face) and face.variable == spec.time:
+        elif isinstance(face, ir.Face) and face.variable == spec.time:
             start = next(lo for s, lo, _ in spec.variables if s.name == spec.time)
             base.append("ic" if face.value == start else "tc")  # initial, or terminal (at a later time); `where` aside
         else:

@@ -32,6 +32,7 @@ __all__ = [
     "Data",
     "Restricted",
     "Within",
+    "underlying",
     "Interface",
     "INTERIOR",
     "BOUNDARY",
@@ -236,6 +237,14 @@ class Restricted(Region):
 
     def measure(self, program: Domain) -> float:
         return self.base.measure(program) * self.fraction
+
+
+def underlying(region: Region) -> Region:
+    """The region a term holds on, its predicate (`at y = 1 where x < 0.5`: the face y = 1) and
+    its `region` (`field u1(x) in A`: the whole it is part of) aside; an interface stays itself."""
+    while isinstance(region, Restricted) or (isinstance(region, Within) and not isinstance(region, Interface)):
+        region = region.base
+    return region
 
 
 # ---- predicates: a condition as the runtime's sample_points reads it ---------------------

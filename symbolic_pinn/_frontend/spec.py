@@ -12,7 +12,7 @@ import dataclasses
 import sympy
 
 from .._errors import IllPosedWarning, PinnError
-from .regions import BOUNDARY, INTERIOR, Face, Faces, Interface, Part, Region, Restricted, Within
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Part, Region, underlying
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,12 +227,7 @@ def warn_ill_posed(spec: Spec) -> None:
     observed = {name for d in spec.data for name in d.observed}
 
     def where(t) -> Region:
-        """The term's region, a predicate aside (`at y = 1 where x < 0.5` is a condition on y = 1) and,
-        for a region's part of it (`field u1(x) in A`), the whole it is part of."""
-        region = t.region
-        while isinstance(region, Restricted) or (isinstance(region, Within) and not isinstance(region, Interface)):
-            region = region.base
-        return region
+        return underlying(t.region)
 
     inside = [t for t in spec.terms if where(t) == INTERIOR]
 

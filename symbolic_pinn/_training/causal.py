@@ -79,7 +79,7 @@ def choose(compiled, config) -> Plan:
         why_not = f"the interior term `{other.label}` is not an equation (an energy or an integral)"
     elif config.micro_batch > 1:
         why_not = f"micro_batch = {config.micro_batch} splits the points across time chunks"
-    elif getattr(config, "point_weights", "none") != "none":
+    elif config.point_weights != "none":
         why_not = f"point_weights = {config.point_weights} weights the points already (the two do not combine yet)"
     if why_not is not None:
         if setting == "on":
