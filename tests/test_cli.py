@@ -148,8 +148,32 @@ def test_compile_emit_plan(capsys, poisson_compiled):
     assert out.startswith(poisson_compiled.format_plan()) and out.endswith("\n")
     assert out[len(poisson_compiled.format_plan()) :].startswith(finish)
     assert "term pde" in out and "term bc" in out and "u_xx" in out
+    assert out.endswith("causal weights (causal auto): off, the problem has no time variable\n")
     code, out, _ = run(capsys, "compile", POISSON, "--emit", "plan", "--width", "64")  # 8,577 parameters
     assert code == 0 and "finisher auto, default training settings): Gauss–Newton-CG, 8,577 parameters" in out
+
+
+def test_compile_reads_the_problems_toml(capsys, tmp_path):
+    """`compile` shows the module and plan that `train` runs: the settings of <problem>.toml
+    (or --config), then the flags; before, it used the defaults whatever the TOML said."""
+    problem = tmp_path / "p.pinn"
+    problem.write_text(pathlib.Path(POISSON).read_text())
+    (tmp_path / "p.toml").write_text("[train]\nhard_constraints = false\nfinisher = 'lbfgs'\n")
+    code, out, err = run(capsys, "compile", str(problem), "--emit", "ir")
+    assert code == 0 and "term bc: residual on boundary" in out and f"settings from {tmp_path / 'p.toml'}" in err
+    code, out, _ = run(capsys, "compile", str(problem), "--emit", "ir", "--hard-constraints")  # a flag wins
+    assert code == 0 and "term bc" not in out
+    code, out, _ = run(capsys, "compile", str(problem), "--emit", "plan")
+    assert code == 0 and f"finish after Adam (finisher lbfgs, settings from {tmp_path / 'p.toml'}): L-BFGS" in out
+    other = tmp_path / "other.toml"
+    other.write_text("[train]\ncausal = 'off'\n")
+    code, out, _ = run(capsys, "compile", str(problem), "--emit", "plan", "--config", str(other))
+    assert code == 0 and f"finisher auto, settings from {other}): dense BFGS" in out and "causal off" in out
+
+
+def test_compile_plan_says_causal_weights(capsys):
+    code, out, _ = run(capsys, "compile", str(ROOT / "examples" / "convection.pinn"), "--emit", "plan")
+    assert code == 0 and "causal weights (causal on): on, set by causal = on: 32 chunks of t" in out
 
 
 def test_compile_emit_jax(capsys, poisson_compiled):

@@ -90,25 +90,35 @@ def _cmd_derive(args) -> int:
 
 
 def _cmd_compile(args) -> int:
-    compiled = _compile(args.file, vars(args))
+    # the settings `train` would read (the problem's TOML or --config, then the flags), so the
+    # module and the plan shown are the ones a training of this file runs
+    settings, source = _file_settings(args)
+    compiled = _compile(args.file, settings)
     _check_exact(compiled.spec)
     if args.emit == "ir":
         text = compiled.format_ir()
     elif args.emit == "plan":
-        text = compiled.format_plan() + _finish_line(compiled)
+        text = compiled.format_plan() + _training_lines(compiled, settings, source)
     else:
         text = compiled.source
     sys.stdout.write(text)
     return 0
 
 
-def _finish_line(compiled) -> str:
-    """The plan's last line: the finish ``auto`` picks for this network with the default training settings, and why."""
+def _training_lines(compiled, settings: dict, source: str) -> str:
+    """The plan's last lines: the finish after Adam and the causal weights that training with
+    these settings chooses for this problem, and why."""
+    from .._training import causal
     from .._training.phases import label
     from .._training.train import TrainConfig, finisher_choice
 
-    name, why = finisher_choice(compiled, TrainConfig())
-    return f"finish after Adam (finisher auto, default training settings): {label(name)}, {why}\n"
+    config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
+    name, why = finisher_choice(compiled, config)
+    plan = causal.choose(compiled, config)
+    return (
+        f"finish after Adam (finisher {config.finisher}, {source}): {label(name)}, {why}\n"
+        f"causal weights (causal {config.causal}): {'on' if plan.used else 'off'}, {plan.reason}\n"
+    )
 
 
 def _cmd_train(args) -> int:
@@ -253,11 +263,21 @@ def _train_settings(args) -> dict:
                 help="drop --config, or start a new run with --out",
             )
         return resumed_settings(args.resume) | given
-    path = args.config or _settings.problem_toml(args.file)
+    return _file_settings(args)[0]
+
+
+def _file_settings(args) -> tuple[dict, str]:
+    """Every setting of a new run: the defaults, then ``--config`` or the problem's own TOML
+    (``<problem>.toml`` beside it), then the flags given; and where they came from, in words."""
+    from .. import _settings
+
+    given = {s.name: getattr(args, s.name) for s in _settings.SETTINGS if getattr(args, s.name, None) is not None}
+    path = getattr(args, "config", None) or _settings.problem_toml(args.file)
     from_file = _settings.read_toml(path) if path else {}
     if path:
         print(f"settings from {path}", file=sys.stderr)
-    return {s.name: s.default for s in _settings.SETTINGS} | from_file | given
+    source = f"settings from {path}" if path else "default training settings"
+    return {s.name: s.default for s in _settings.SETTINGS} | from_file | given, source
 
 
 def _cmd_eval(args) -> int:
@@ -461,6 +481,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     help = "print the IR, the derivative plan or the generated JAX module"
     p = sub.add_parser("compile", help=help, description=help)
     p.add_argument("file", help="the problem, a .pinn file")
+    p.add_argument(
+        "--config", metavar="FILE.toml", help="read settings from this file's [train] table (default: <problem>.toml)"
+    )
     if settings_for("compile"):
         _add_setting_flags(_setting_groups(p, network_only=True))
     p.add_argument("--emit", choices=["ir", "plan", "jax"], default="jax", help="what to print (default jax)")
