@@ -116,20 +116,30 @@ def _order(expr, field, x) -> float:
     )
 
 
+_MAX_EQUATIONS = 12  # the maps below are tried over subsets of equations: 2^12 of them at most
+
+
 def _jacobi_bound(orders: list[list[float]]) -> int | None:
-    """max over injective maps field → equation of the summed orders; None where every map meets an absent field.
+    """max over injective maps field → equation of the summed orders; None where every map meets an absent field
+    (or the system has more than _MAX_EQUATIONS equations).
 
-    SciPy's assignment solver finds the best map (a system has few fields, but the number of maps is factorial).
+    The best map by dynamic programming over the sets of equations taken (exact, as SciPy's
+    ``linear_sum_assignment`` would be, but without importing scipy.optimize, which takes longer than the
+    whole check of a problem).
     """
-    import numpy as np
-    from scipy.optimize import linear_sum_assignment
-
-    table = np.array(orders, dtype=float)  # equations × fields
-    absent = -(1 + np.abs(table[np.isfinite(table)]).sum()) * len(orders)  # worse than any map without one
-    table[~np.isfinite(table)] = absent
-    rows, columns = linear_sum_assignment(table, maximize=True)
-    chosen = table[rows, columns]
-    return None if (chosen == absent).any() else int(chosen.sum())
+    equations, fields = len(orders), len(orders[0])
+    if equations > _MAX_EQUATIONS:
+        return None
+    best = {0: 0.0}  # the set of equations taken by the fields so far → the largest sum
+    for j in range(fields):
+        following: dict[int, float] = {}
+        for taken, total in best.items():
+            for i in range(equations):
+                if not taken >> i & 1 and orders[i][j] > -math.inf:
+                    key = taken | 1 << i
+                    following[key] = max(following.get(key, -math.inf), total + orders[i][j])
+        best = following
+    return int(max(best.values())) if best else None
 
 
 def _pinned(expr, fields, x) -> bool:
