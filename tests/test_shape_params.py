@@ -338,3 +338,11 @@ def test_what_cannot_be_a_family_is_refused_from_sympy(make, parameters, message
     r = sympy.Symbol("r")
     with pytest.raises(PinnError, match=message):
         _from_sympy(make(r), [r] if parameters else [], {r: (0.5, 1.5)})
+
+
+def test_a_param_of_a_shape_without_an_interval_is_refused_from_sympy():
+    import sympy
+
+    r = sympy.Symbol("r")
+    with pytest.raises(PinnError, match="the param r of the shape has no interval"):
+        _from_sympy(sp.disk((0, 0), r), [r], {})

@@ -158,6 +158,11 @@ def _family(tree: Shape, variables: Mapping, parameters: Sequence) -> geometry.F
         )
     names = tuple(n for n in declared if n in used)
     intervals = {getattr(s, "name", str(s)): bounds for s, bounds in variables.items()}
+    for n in names:
+        if n not in intervals:
+            raise PinnError(
+                f"the param {n} of the shape has no interval", help=f"give it one: variables={{..., {n}: (0.5, 1.5)}}"
+            )
     ranges = tuple(
         (_number(intervals[n][0], f"{n}'s lower end"), _number(intervals[n][1], f"{n}'s upper end")) for n in names
     )
