@@ -182,3 +182,71 @@ def test_a_moving_beam_with_its_conditions_on_u_is_not_called_ill_posed():
 def test_a_moving_beam_without_a_start_for_v_is_still_warned_about():
     with pytest.warns(sp.IllPosedWarning, match="'v' changes in time"):
         sp.parse(DYNAMIC + "u = sin(pi*x) at t = 0\nu = 0 on ∂Ω\nDxx(u) = 0 on ∂Ω\n")
+
+
+# ---- Δ as a value's name (issue #28) ----
+
+SQUARE = "x in [0, 1]; y in [0, 1]\nfield u(x, y)\n"
+
+
+@pytest.mark.parametrize("spelling", ["Δu", "Δ(u)", "Δ u", "∇²u", "laplace(u)"])
+def test_the_laplacian_is_read_as_before_when_no_value_is_named_delta(spelling):
+    ours = sp.parse(SQUARE + "-laplace(u) = 1\n" + BC)
+    assert sp.parse(SQUARE + f"-{spelling} = 1\n" + BC).terms[0].expr == ours.terms[0].expr
+
+
+@pytest.mark.parametrize(
+    "declaration, use, meant",
+    [
+        ("const Δ = 0.1", "u*Δ", "u*0.1"),
+        ("let Δ = 2*x", "Δ^2*u", "(2*x)^2*u"),  # a macro of the variables
+        ("const Δ = 0.1", "u*Δ/(1 + Δ)", "u*0.1/(1 + 0.1)"),
+    ],
+)
+def test_a_value_named_delta_is_that_value_alone(declaration, use, meant):
+    spec = sp.parse(SQUARE + f"{declaration}\n-∇²u + {use} = 1\n" + BC)
+    assert spec.terms[0].expr == sp.parse(SQUARE + f"-∇²u + {meant} = 1\n" + BC).terms[0].expr
+
+
+def test_an_unknown_named_delta_is_trained():
+    compiled = sp.compile("x in [0, 1]\nfield u(x)\nunknown Δ = 0.5\n-Dxx(u) + Δ*u = 1\n" + BC, width=4, depth=1)
+    assert compiled.module.UNKNOWNS == {"Δ": 0.5}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "const Δ = 0.1\n-Δu = 1\n",
+        "-Δu = 1\nconst Δ = 0.1\n",  # declared after: still ambiguous, never silently the Laplacian
+        "let Δ = 0.1\n-Δ(u) = 1\n",
+    ],
+)
+def test_delta_before_an_operand_in_a_problem_with_a_value_named_delta_is_refused(body):
+    text = SQUARE + body + BC
+    err = refused(text)
+    caret_under(err, text, "Δ")
+    assert "ambiguous" in str(err) and "laplace(u)" in str(err)
+    assert err.span.line == 3 + body.splitlines().index(next(b for b in body.splitlines() if b.startswith("-")))
+
+
+def test_the_other_spellings_of_the_laplacian_stay_beside_a_value_named_delta():
+    ours = sp.parse(SQUARE + "-laplace(u) + 0.1*u = 1\n" + BC)
+    spec = sp.parse(SQUARE + "const Δ = 0.1\n-∇²u + Δ*u = 1\n" + BC)
+    assert spec.terms[0].expr == ours.terms[0].expr
+
+
+@pytest.mark.parametrize(
+    "text, fragment, words",
+    [
+        (SQUARE + "-Δu = Δ\n" + BC, "Δ", "nothing follows it"),  # Δ alone, never declared: the second Δ
+        (SQUARE + "field Δ(x, y)\n", "Δ(x", "cannot name a field"),
+        (SQUARE + "let Δ(a) = a\n", "Δ(a", "cannot name a field, function"),
+        ("Δ in [0, 1]\n", "Δ in", "cannot name a field, function or variable"),
+        ("time Δ in [0, 1]\n", "Δ in", "cannot name a field, function or variable"),
+    ],
+)
+def test_delta_where_it_cannot_be_a_value_is_a_located_error(text, fragment, words):
+    err = refused(text)
+    caret_under(err, text, fragment)
+    assert words in str(err)
+    assert "Δu" not in text or err.span.column == 7  # `-Δu = Δ`: the Δ alone, not the Laplacian's

@@ -50,7 +50,7 @@ def test_likely_ill_posed_problems_warn(source, message):
         "let hole = disk((0, 0), 0.25)\n(x, y) in box((-1, -1), (1, 1)) \\ hole\nfield u(x, y)\n-Δu = 1\n"
         "u = 0 on ∂hole\n",
         HEAT + "u = 0 at t = 0\nu = 0 on ∂Ω\n",
-        HEAT + "u(x, 0) = 0\nu(-1, t) = u(1, t)\n",
+        HEAT + "u(x, 0) = 0\nu(-1, t) = u(1, t)\nDx(u)(-1, t) = Dx(u)(1, t)\n",  # a periodic pair: two conditions
         "x in [0, 1]\nfield u(x)\nminimize ∫ (Dx(u)^2/2 - u)\n",  # first derivatives: natural conditions
         "x in [0, 1]; y in [0, 1]\nparam k in [1, 2]\nfield u(x, y, k)\n-Δu = k\nu = 0 on ∂Ω\n",
     ],
@@ -84,3 +84,53 @@ def test_the_command_line_prints_the_warning_on_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "warning: 'u' has second derivatives in space (line 3) but no condition on the boundary" in err
     assert "Traceback" not in err and "IllPosedWarning" not in err
+
+
+# ---- conditions counted per system in one space variable (issue #28) ----
+
+BEAM = "x in [0, 1]\nfield u(x), v(x), w(x), m(x)\nDx(u) = v\nDx(v) = w\nDx(w) = m\nDx(m) = 1\n"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Dxxxx(u) = 1 as four first-order fields, a cantilever's four conditions spread over them
+        BEAM + "u = 0 at x = 0\nv = 0 at x = 0\nw = 0 at x = 1\nm = 0 at x = 1\n",
+        # a chain: w = Dxx(u) is given at x = 1 through Dxx(u) = 0 there (before: 'w' has no condition)
+        "x in [0, 1]\nfield u(x), v(x), w(x)\nDx(u) = v\nDx(v) = w\nDxx(w) = 1\nu = 0 at x = 0\n"
+        "Dx(u) = 0 at x = 0\nDxx(u) = 0 at x = 1\nDxxx(u) = 0 at x = 1\n",
+        # a clamped beam as u'' = m, m'' = 1: all four conditions on u (before: 'm' has no condition)
+        "x in [0, 1]\nfield u(x), m(x)\nDxx(u) = m\nDxx(m) = 1\nu = 0 on ∂Ω\nDx(u) = 0 on ∂Ω\n",
+        # singular at r = 0 (the polar Laplacian, a bounded solution): one condition is enough
+        "r in [0, 1]\nfield u(r)\nDrr(u) + Dr(u)/r = 1\nu = 0 at r = 1\n",
+        "x in [0, 1]\nfield u(x)\nx*Dxx(u) + Dx(u) = 1\nu = 0 at x = 1\n",
+        "x in [0, 1]\nfield u(x)\n-Dxx(u) = 1\nu = 0 at x = 0\n∫ u = 1\n",  # an integral constraint counts
+    ],
+)
+def test_systems_with_as_many_conditions_as_their_order_do_not_warn(source):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sp.IllPosedWarning)
+        sp.parse(source)
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (BEAM + "u = 0 at x = 0\n", r"the system of 'u', 'v', 'w', 'm' \(lines 3, 4, 5, 6\) has order 4 in x but 1 "),
+        (BEAM + "u = 0 on ∂Ω\nw = 0 at x = 1\n", "order 4 in x but 3 conditions.*add 1 more"),
+        ("x in [0, 1]\nfield u(x)\n-Dxx(u) = 1\nu = 0 at x = 0\n", r"'u' \(line 3\) has order 2 in x but 1 condition"),
+        # periodic values alone leave the heat equation's solution open (the same value at both ends, any value)
+        (HEAT + "u(x, 0) = 0\nu(-1, t) = u(1, t)\n", "order 2 in x but 1 condition"),
+    ],
+)
+def test_systems_short_of_conditions_warn(source, message):
+    with pytest.warns(sp.IllPosedWarning, match=message):
+        sp.parse(source)
+
+
+def test_the_count_is_made_from_sympy_too():
+    x = sympy.Symbol("x")
+    u, v = sympy.Function("u")(x), sympy.Function("v")(x)
+    terms = [sympy.Eq(u.diff(x), v), sympy.Eq(v.diff(x), 1), sp.Equation(sympy.Eq(u, 0), on={x: 0})]
+    with pytest.warns(sp.IllPosedWarning, match="order 2 in x but 1 condition"):
+        sp.from_sympy(variables={x: (0, 1)}, fields=[u, v], terms=terms)

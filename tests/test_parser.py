@@ -429,3 +429,28 @@ def test_a_long_flat_sum_is_not_deep_nesting():
     text = "x in [0, 1]\nfield u(x)\nDxx(u) = " + " + ".join(f"{i}*x" for i in range(600)) + "\n"
     spec = symbolic_pinn.parse(text)
     assert len(spec.terms) == 1
+
+
+def test_the_grammar_has_no_conflicts():
+    """LALR conflicts are resolved silently (a shift wins): a new rule must not read text two ways."""
+    import logging
+
+    import lark
+
+    from symbolic_pinn._frontend.parse import grammar_path
+
+    records = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    handler, level = _Keep(), lark.logger.level
+    lark.logger.addHandler(handler)
+    lark.logger.setLevel(logging.DEBUG)  # lark keeps its logger at CRITICAL
+    try:
+        lark.Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="contextual", debug=True)
+    finally:
+        lark.logger.removeHandler(handler)
+        lark.logger.setLevel(level)
+    assert not [r for r in records if "conflict" in r.lower()]

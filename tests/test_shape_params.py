@@ -267,3 +267,82 @@ def test_a_family_in_time_keeps_its_param_out_of_space():
     assert set(p) == {"r", "x", "y", "t", "n_x", "n_y"}
     assert np.allclose(np.hypot(p["x"], p["y"]), p["r"]) and np.allclose(np.hypot(p["n_x"], p["n_y"]), 1)
     assert np.ptp(p["t"]) > 0.5
+
+
+# ---- the same families from SymPy: from_sympy(shape=..., parameters=[r]) ----
+
+
+def _from_sympy(shape, parameters, intervals, terms=None):
+    import sympy
+
+    x, y = sympy.symbols("x y")
+    u = sympy.Function("u")(x, y, *parameters)
+    lap = u.diff(x, 2) + u.diff(y, 2)
+    terms = terms(u) if terms else [sympy.Eq(-lap, 1), sp.Equation(sympy.Eq(u, 0), on="boundary")]
+    return sp.from_sympy(variables=intervals, fields=[u], terms=terms, shape=((x, y), shape), parameters=parameters)
+
+
+@pytest.mark.parametrize(
+    ("written", "shape"),
+    [
+        ("disk((0, 0), r)", lambda r: sp.disk((0, 0), r)),
+        ("disk((r - 0.5, 0), 2*r + 1)", lambda r: sp.disk((r - 0.5, 0), 2 * r + 1)),
+        ("polygon((0, 0), (r, 0), (0, 1))", lambda r: sp.polygon((0, 0), (r, 0), (0, 1))),
+        (
+            "box((0, 0), (r, 1)) \\ disk((0.25, 0.5), r/10)",
+            lambda r: sp.box((0, 0), (r, 1)) - sp.disk((0.25, 0.5), r / 10),
+        ),
+    ],
+)
+def test_a_family_from_sympy_is_the_texts(written, shape):
+    import sympy
+
+    r = sympy.Symbol("r")
+    spec = _from_sympy(shape(r), [r], {r: (0.5, 1.5)})
+    text = sp.parse(f"param r in [0.5, 1.5]\n(x, y) in {written}\nfield u(x, y, r)\n-Δu = 1\nu = 0 on ∂Ω\n")
+    assert isinstance(spec.shape[1], geometry.Family)
+    assert spec.shape == text.shape and spec.variables == text.variables and spec.parameters == text.parameters
+    assert [(t.region, t.expr) for t in spec.terms] == [(t.region, t.expr) for t in text.terms]
+
+
+def test_a_hole_of_a_family_is_a_part_of_its_boundary_from_sympy():
+    import sympy
+
+    r = sympy.Symbol("r")
+    hole = sp.disk((0, 0), r)
+    spec = _from_sympy(
+        sp.box((-1, -1), (1, 1)) - hole,
+        [r],
+        {r: (0.2, 0.5)},
+        lambda u: [sympy.Eq(-(u.diff(sympy.Symbol("x"), 2)), 1), sp.Equation(sympy.Eq(u, 0), on=hole)],
+    )
+    text = sp.parse(
+        "param r in [0.2, 0.5]\nlet hole = disk((0, 0), r)\n(x, y) in box((-1, -1), (1, 1)) \\ hole\n"
+        "field u(x, y, r)\n-Dxx(u) = 1\nu = 0 on ∂hole\n"
+    )
+    assert spec.terms[1].region.part == text.terms[1].region.part == geometry.SurfacePart(1)
+
+
+@pytest.mark.parametrize(
+    ("make", "parameters", "message"),
+    [
+        (lambda r: sp.disk((0, 0), r**2), True, "may depend on params only linearly"),
+        (lambda r: sp.disk((0, 0), r - 1), True, r"the radius -0.5 is not positive \(at r = 0.5\)"),
+        (lambda r: sp.disk((0, 0), r), False, r"the shape depends on r, which is not among parameters"),
+        (lambda r: sp.shape("cylinder", (0, 0, 0), (0, 0, r), 1), True, "cylinder cannot depend on a param"),
+    ],
+)
+def test_what_cannot_be_a_family_is_refused_from_sympy(make, parameters, message):
+    import sympy
+
+    r = sympy.Symbol("r")
+    with pytest.raises(PinnError, match=message):
+        _from_sympy(make(r), [r] if parameters else [], {r: (0.5, 1.5)})
+
+
+def test_a_param_of_a_shape_without_an_interval_is_refused_from_sympy():
+    import sympy
+
+    r = sympy.Symbol("r")
+    with pytest.raises(PinnError, match="the param r of the shape has no interval"):
+        _from_sympy(sp.disk((0, 0), r), [r], {})

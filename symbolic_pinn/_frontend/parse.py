@@ -42,6 +42,7 @@ _TERMINAL_WORDS = {
     "INTEGRAL": "∫",
     "BOUNDARY_INTEGRAL": "∮",
     "LAPLACE": "Δ",
+    "DELTA_NAME": "Δ",
     "NABLA": "∇",
     "BOUNDARY": "∂Ω",
     "PART": "a part of the boundary like ∂hole",
@@ -277,7 +278,7 @@ class _ToSyntax(Transformer_NonRecursive):
         return ast.Partial(_span(meta), tuple(letters), c[1])
 
     def laplace(self, meta, c):
-        return ast.Laplace(_span(meta), c[1])
+        return ast.Laplace(_span(meta), c[1], str(c[0]))
 
     def nabla(self, meta, c):
         return ast.Nabla(_span(meta), c[1])
@@ -397,6 +398,9 @@ def _common_mistake(text: str, position: int) -> PinnError | None:
     here, before = text[position:], text[line_start:position].rstrip()
     if here.startswith("'"):
         return PinnError("a prime (u') is not a derivative in this language", Span(line, column), help=_DERIVATIVE_HELP)
+    declared = re.match(r"\s*(?:(?:time|param)\s+)?(Δ)\s*(?:in\b|∈)", text[line_start:])
+    if declared:  # `Δ in [0, 1]`: read as the Laplacian of `in`, which fails further on
+        return _laplacian_named(Span(line, declared.start(1) + 1))
     if here.startswith(("∂²", "∂^", "∂ ")) or (here.startswith("∂") and "/" in text[position : position + 8]):
         return PinnError("∂²u/∂x² is written as an operator applied to u", Span(line, column), help=_DERIVATIVE_HELP)
     if here.startswith(("^", "²")) and before.endswith("∇"):
@@ -435,6 +439,14 @@ def _common_mistake(text: str, position: int) -> PinnError | None:
     return None
 
 
+def _laplacian_named(span: Span) -> PinnError:
+    return PinnError(
+        "'Δ' is the Laplacian: it cannot name a field, function or variable",
+        span,
+        help="choose another name; a value may be named Δ (`const Δ = 0.1`, `let Δ = ...`, `unknown Δ = 1`)",
+    )
+
+
 def _syntax_error(err: UnexpectedInput, text: str) -> PinnError:
     position = getattr(err, "pos_in_stream", None)
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
@@ -459,6 +471,8 @@ def _syntax_error(err: UnexpectedInput, text: str) -> PinnError:
                 Span(len(lines), len(lines[-1]) + 1),
                 help=f"expected {_expected_words(err.expected)}",
             )
+        if token.type in ("LAPLACE", "DELTA_NAME") and "NAME" in err.expected:
+            return _laplacian_named(_token_span(token))
         shown = "end of line" if token.type == "_SEP" else repr(str(token))
         return PinnError(
             f"unexpected {shown}",

@@ -13,6 +13,7 @@ import sympy
 
 from .._errors import IllPosedWarning, PinnError
 from .regions import BOUNDARY, INTERIOR, Face, Faces, Part, Region, underlying
+from .system_order import short_of_conditions, systems
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,20 +271,26 @@ def warn_ill_posed(spec: Spec) -> None:
             (isinstance(where(t), Face) and where(t).variable == spec.time) or fixed(field, t, time)
         )
 
-    def given_through(field, variables, condition) -> bool:
+    def given_through(field, variables, condition, reach=0, seen=frozenset()) -> bool:
         """Whether an equation inside Ω gives ``field`` as derivatives along ``variables`` of another field whose
         conditions (``condition``) reach that order: ``Dxx(u) = m`` with ``Dxx(u) = 0 at x = 1`` is a condition on
         m there, ``Dt(u) = v`` with ``Dt(u) = 0 at t = 0`` one on v (a beam written as a system of lower-order
-        fields)."""
+        fields).  Through chains too: with ``Dx(u) = v`` and ``Dx(v) = w``, ``Dxx(u) = 0 at x = 1`` gives w
+        (``reach`` is the order the chain has climbed so far)."""
         for t in inside:
             if not uses(t, field) or order(field, t, variables) != 0:
                 continue
             for other in spec.fields:
                 k = order(other, t, variables)
-                if other != field and k >= 1:
-                    if any(condition(other, c) and order(other, c, variables) >= k for c in spec.terms):
+                if other != field and other not in seen and k >= 1:
+                    if any(condition(other, c) and order(other, c, variables) >= k + reach for c in spec.terms):
+                        return True
+                    if given_through(other, variables, condition, reach + k, seen | {field}):
                         return True
         return False
+
+    counted = {name: s for s in systems(spec) for name in s.fields}  # one space variable: conditions per system
+    warned = set()
 
     for field in spec.fields:
         name = field.func.__name__
@@ -295,7 +302,9 @@ def warn_ill_posed(spec: Spec) -> None:
             second
             and not any(on_boundary(field, t) for t in conditions)
             and not given_through(field, spatial, on_boundary)
+            and not (name in counted and not counted[name].short)
         ):
+            warned.add(name)
             warnings.warn(
                 f"'{name}' has second derivatives in space{located(second[0])} but no condition on the "
                 f"boundary: its solution is not unique; add one, e.g. `{name} = 0 on ∂Ω`",
@@ -311,6 +320,9 @@ def warn_ill_posed(spec: Spec) -> None:
                 IllPosedWarning,
                 stacklevel=3,
             )
+    for system in {s.fields: s for s in counted.values()}.values():
+        if system.short and not warned & set(system.fields):
+            warnings.warn(short_of_conditions(system), IllPosedWarning, stacklevel=3)
 
 
 def _outside_integral() -> PinnError:

@@ -33,7 +33,7 @@ from sympy.core.function import AppliedUndef
 
 from .. import _limits
 from .._errors import PinnError
-from .._runtime import solids  # noqa: F401 (its shapes name themselves to geometry.named)
+from .._runtime import geometry, solids  # noqa: F401 (solids: its shapes name themselves to geometry.named)
 from .._runtime.geometry import Shape, ShapeError, named
 from . import conditions, identifiers, ranges, subdomains, time_variable
 from .regions import BOUNDARY, INTERIOR, SYMPY, Face, Region, Resolver, Within, predicate_words
@@ -88,7 +88,7 @@ def shape(name: str, *arguments) -> Shape:
     values = []
     for value, what in zip(arguments, kinds):
         if what == "point":
-            values.append(tuple(_number(c, f"a coordinate of {name}'s point") for c in value))
+            values.append(tuple(_shape_number(c, f"a coordinate of {name}'s point") for c in value))
         elif what == "file":
             import pathlib
 
@@ -101,7 +101,7 @@ def shape(name: str, *arguments) -> Shape:
                 raise PinnError(f"{name} takes a shape, got {value!r}", help=f"e.g. {kind.example}")
             values.append(value)
         else:
-            values.append(_number(value, f"{name}'s number"))
+            values.append(_shape_number(value, f"{name}'s number"))
     points = [len(v) for v, what in zip(values, kinds) if what == "point"]
     points += [
         len(v.bounds()[0]) + (what == "section") for v, what in zip(values, kinds) if what in ("shape", "section")
@@ -110,9 +110,73 @@ def shape(name: str, *arguments) -> Shape:
         raise PinnError(f"the points of {name} have different numbers of coordinates: {points}")
     try:
         kind.check_dimension(name, points[0] if points else 0)
-        return kind.build(name, values)
+        if not geometry._has_params(tuple(values)):
+            return kind.build(name, values)
     except ShapeError as err:
         raise PinnError(str(err), help=err.help) from None
+    if not geometry._takes_params(kind):
+        raise PinnError(
+            f"{name} cannot depend on a param",
+            help="params may appear in the numbers of disk, ball, box and polygon (and their |, -, &); "
+            "write this shape with numbers",
+        )
+    return kind.build_template(name, values)  # checked at the corners of the params' box by from_sympy
+
+
+def _shape_number(value, what: str) -> float | geometry.Affine:
+    """A number of a shape: a number, or an affine function of symbols that from_sympy's ``parameters`` must
+    declare (``2*r + 1``), as the text's `disk((0, 0), 2*r + 1)` with `param r in [...]`."""
+    if not (isinstance(value, sympy.Basic) and value.free_symbols):
+        return _number(value, what)
+    symbols = sorted(value.free_symbols, key=lambda s: s.name)
+    polynomial = sympy.Poly(value, *symbols) if value.is_polynomial(*symbols) else None
+    if polynomial is None or polynomial.total_degree() > 1 or not all(c.is_number for c in polynomial.coeffs()):
+        raise PinnError(
+            f"{what} may depend on params only linearly, as in 2*r + 1, got {value}",
+            help="a shape's numbers are affine functions of params; for another dependence, make a linear param "
+            "and write the rest in the equations",
+        )
+    terms = tuple((p.name, float(polynomial.coeff_monomial(p))) for p in symbols if polynomial.coeff_monomial(p) != 0)
+    constant = float(polynomial.coeff_monomial(1))
+    return geometry.Affine(constant, terms) if terms else constant
+
+
+def _family(tree: Shape, variables: Mapping, parameters: Sequence) -> geometry.Family:
+    """The shape of each value of the params that ``tree``'s numbers depend on, each primitive checked at
+    every corner of the params' box (an affine number is extreme at a corner), as the text's checker does."""
+    import itertools
+
+    used = geometry._params_of(tree)
+    declared = [getattr(p, "name", str(p)) for p in parameters]
+    missing = sorted(set(used) - set(declared))
+    if missing:
+        raise PinnError(
+            f"the shape depends on {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not "
+            f"among parameters={declared}",
+            help=f"pass parameters=[{missing[0]}] and give {missing[0]} an interval in variables, e.g. "
+            f"{{..., {missing[0]}: (0.5, 1.5)}}",
+        )
+    names = tuple(n for n in declared if n in used)
+    intervals = {getattr(s, "name", str(s)): bounds for s, bounds in variables.items()}
+    for n in names:
+        if n not in intervals:
+            raise PinnError(
+                f"the param {n} of the shape has no interval", help=f"give it one: variables={{..., {n}: (0.5, 1.5)}}"
+            )
+    ranges = tuple(
+        (_number(intervals[n][0], f"{n}'s lower end"), _number(intervals[n][1], f"{n}'s upper end")) for n in names
+    )
+    for corner in itertools.product(*ranges):
+        at = dict(zip(names, corner))
+        for part, _ in geometry._substitute(tree, at).parts():
+            # the numbers as build takes them: a polygon's vertices, a ball's centre and radius, a box's corners
+            values = list(part.vertices) if isinstance(part, geometry.Polygon) else list(dataclasses.astuple(part))
+            try:
+                type(part).build(type(part).names[0], values)
+            except ShapeError as err:
+                where = ", ".join(f"{p} = {v:g}" for p, v in at.items())
+                raise PinnError(f"{err} (at {where})", help=err.help) from None
+    return geometry.Family(tree, names, ranges)
 
 
 def table(path, *variables, name: str | None = None, grid: dict | None = None) -> sympy.Expr:
@@ -602,6 +666,8 @@ def from_sympy(
             for ``Equation(..., on=InRegion("A"))`` and ``on=Interface("A", "B")``.
         living: ``{u1: "A"}``, fields that live in one region (the text's `field u1(x) in A`).
     """
+    if shape is not None and isinstance(shape[1], Shape) and geometry._has_params(shape[1]):
+        shape = (tuple(shape[0]), _family(shape[1], variables, parameters))  # `disk((0, 0), r)`: one for each r
     if shape is not None:
         variables = _shaped_variables(variables, shape)
     norm = _Normaliser(variables, fields, unknowns or {})
@@ -610,7 +676,10 @@ def from_sympy(
     names = tuple(getattr(k, "name", None) for k in parameters)
     if any(n not in {s.name for s, _, _ in norm.variables} or n == time_variable.NAME for n in names):
         raise PinnError(f"parameters={list(parameters)}: each must be one of the variables, and not t")
-    shaped = (tuple(s.name for s in shape[0]), shape[1]) if shape is not None else None
+    shaped = None
+    if shape is not None:  # a family's points have its params last, after the coordinates of space
+        family = shape[1].parameters if isinstance(shape[1], geometry.Family) else ()
+        shaped = (tuple(s.name for s in shape[0]) + family, shape[1])
     boxes = _regions(norm, regions or {}, shaped)
 
     def resolved(time: str | None) -> list[TermSpec]:
@@ -793,7 +862,9 @@ def _shaped_variables(variables: Mapping, shape) -> dict:
         raise PinnError(
             f"shape=(variables, region): the region must be disk(...), ball(...) or box(...), got {region!r}"
         )
-    lo, hi = region.bounds()
+    lo, hi = region.bounds()  # a family's: its params' intervals last, already among the variables
+    if isinstance(region, geometry.Family):
+        lo, hi = lo[: len(lo) - len(region.parameters)], hi[: len(hi) - len(region.parameters)]
     if len(symbols) != len(lo):
         raise PinnError(f"the shape is {len(lo)}-D but {len(symbols)} variables range over it")
     result = dict(variables)

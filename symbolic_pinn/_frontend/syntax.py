@@ -113,6 +113,7 @@ class Partial(Node):
 @dataclasses.dataclass(frozen=True)
 class Laplace(Node):
     arg: Node
+    spelling: str = "Δ"  # or ∇²: only Δ can be read as a value's name (`const Δ = 0.1`)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -646,6 +646,11 @@ def _has_params(value):
     return bool(_params_of(value))
 
 
+def _takes_params(kind) -> bool:
+    """Whether a shape's numbers may be params' affine functions (disk, ball, box, polygon; their ∪, \\, ∩)."""
+    return kind in (Ball, Box, Polygon)
+
+
 class _Valued:
     """An algebra (``Shape.exact_distance``) that can also write a shape's numbers, params' functions
     included (``value``), and ``difference(e, v)`` (e − v) and ``power(e, k)``; ``params`` maps each

@@ -17,7 +17,7 @@ from ..._errors import PinnError
 from .. import identifiers, ranges
 from .. import syntax as ast
 from ..spec import BoundaryIntegral, normal, real_imag, variable
-from .scope import CONSTANTS, IMAGINARY_UNIT, Scope
+from .scope import CONSTANTS, IMAGINARY_UNIT, LAPLACIAN, Scope
 
 
 class Expressions(Scope):
@@ -128,6 +128,12 @@ class Expressions(Scope):
         return None
 
     def _unknown_name(self, node: ast.Name) -> PinnError:
+        if node.name == LAPLACIAN:
+            return PinnError(
+                "Δ is the Laplacian, and nothing follows it here for it to act on",
+                node.span,
+                help="write Δu or Δ(u) for the Laplacian of u; to use Δ as a value's name, declare it: `const Δ = 0.1`",
+            )
         if any(ch in node.name for ch in "²³"):
             base = node.name.rstrip("²³")
             return PinnError(

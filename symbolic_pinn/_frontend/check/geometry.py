@@ -14,7 +14,6 @@ from ..meshes import read_mesh
 from .scope import Scope
 
 _COMBINATIONS = {"union": geometry.Union, "difference": geometry.Difference, "intersection": geometry.Intersection}
-_WITH_PARAMS = (geometry.Ball, geometry.Box, geometry.Polygon)  # shapes whose numbers may be params' functions
 
 
 class Geometry(Scope):
@@ -60,7 +59,7 @@ class Geometry(Scope):
             values = [self._argument(argument, what, d, kind) for argument, what in zip(node.args, kinds)]
             if not geometry._has_params(tuple(values)):
                 return kind.build(name, values)
-            if kind not in _WITH_PARAMS:
+            if not geometry._takes_params(kind):
                 raise PinnError(
                     f"{name} cannot depend on a param",
                     node.span,

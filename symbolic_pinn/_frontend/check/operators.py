@@ -17,13 +17,20 @@ from .. import ranges
 from .. import syntax as ast
 from ..spec import normal, real_imag
 from .expressions import _function_of_number_bounded, _real
-from .scope import ALIASES, DELTA_WIDTH, DERIVATIVE, OPERATORS, SOFT_OPERATORS, Scope
+from .scope import ALIASES, DELTA_WIDTH, DERIVATIVE, LAPLACIAN, OPERATORS, SOFT_OPERATORS, Scope
 
 
 class Operators(Scope):
     """The `_expr_*` methods of derivatives and calls, and the `_call_*` methods of operators."""
 
     def _expr_Laplace(self, node: ast.Laplace):
+        if node.spelling == LAPLACIAN and self.delta_value is not None:
+            raise PinnError(
+                f"'Δ' names a value here (line {self.delta_value.span.line}), so Δ before an operand is ambiguous: "
+                "the Laplacian of it, or the value times it",
+                Span(node.span.line, node.span.column, node.span.line, node.span.column + 1),
+                help="write laplace(u) or ∇²u for the Laplacian, Δ*u for the product, or give the value another name",
+            )
         return self._laplace(self._expr(node.arg), node)
 
     def _laplace(self, value, node):

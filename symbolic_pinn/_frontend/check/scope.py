@@ -25,6 +25,9 @@ OPERATORS = ("D", "grad", "div", "laplace", "dot", "integral")
 # `D(u, x)` stays the derivative, but a value that is never called may be named D (`const D = 0.1`,
 # a diffusivity): the declaration is what `D` alone means, D(...) and D[v](u) the operator
 DERIVATIVE = "D"
+# likewise Δ: a value may be named Δ (`const Δ = 0.1`), and then Δ alone is that value; Δ followed by an
+# operand (Δu, Δ(u)) is refused as ambiguous in such a problem (laplace(u) and ∇²u stay the Laplacian)
+LAPLACIAN = "Δ"
 VALUE_KINDS = ("const", "let", "unknown")
 # operators whose names a problem may still declare for itself (`const re = 100`): a declaration wins
 SOFT_OPERATORS = ("re", "im", "conj", "delta", "sum")
@@ -70,6 +73,7 @@ class Scope:
         self.tables: dict[tuple, type] = {}  # (file, variables) → the SymPy class of table(file, variables)
         self.time = time_variable.from_syntax(program)  # Δ and ∇ act on every variable but time
         self.variable_names = _declared_variables(program)  # every variable, declared before or after
+        self.delta_value = _delta_value(program)  # `const Δ = 0.1`, wherever in the program: its name, or None
 
     def _declare(self, name: ast.Name, kind: str, value=None) -> None:
         if name.name in self.names:
@@ -146,6 +150,14 @@ class Scope:
                 name.span,
                 help=f"choose another name, e.g. {text[0].lower()}{text[1:]} or {text}_",
             )
+
+
+def _delta_value(program: ast.Program) -> ast.Name | None:
+    """The name of a value the program calls Δ (`const Δ = 0.1`, `let Δ = ...`, `unknown Δ = 1`), or None."""
+    for statement in program.statements:
+        if isinstance(statement, ast.Definition) and statement.name.name == LAPLACIAN:
+            return statement.name
+    return None
 
 
 def _declared_variables(program: ast.Program) -> set[str]:
