@@ -108,7 +108,7 @@ error: unexpected end of line
   |
 1 | x in [0, 1
   |           ^
-  = help: expected ']'""",
+  = help: expected ')', ']'""",
     ),
     (
         "unclosed norm",

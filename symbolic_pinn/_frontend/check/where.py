@@ -47,7 +47,7 @@ class Where(Scope):
             return self._on_interface(where)
         return self._resolver().face(
             where.variable.name,
-            lambda: self._shape_number(where.value, "the coordinate of a face"),  # `at x = L`: a param's function
+            lambda: self._end(where.value, "the coordinate of a face"),  # `at x = L`: a param's function
             name_span=where.variable.span,
             value_span=where.value.span,
             span=where.span,
