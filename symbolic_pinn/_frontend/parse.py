@@ -253,6 +253,15 @@ class _ToSyntax(Transformer_NonRecursive):
     def at_face(self, meta, c):
         return ast.AtFace(_span(meta), self._name(c[0]), _end(c[1]))
 
+    def on_curve(self, meta, c):
+        name, *args = c
+        span = _span(meta)
+        start = _token_span(name)
+        return ast.OnCurve(
+            span,
+            ast.Shape(Span(start.line, start.column, span.end_line, span.end_column), self._name(name), tuple(args)),
+        )
+
     def in_region(self, meta, c):
         return ast.InRegion(_span(meta), self._name(c[0]))
 

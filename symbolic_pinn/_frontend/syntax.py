@@ -309,6 +309,13 @@ class AtFace(Node):
 
 
 @dataclasses.dataclass(frozen=True)
+class OnCurve(Node):
+    """`on segment((0, 0), (1, 1))`, `on circle((0.5, 0.5), 0.25)`: a curve inside Ω."""
+
+    curve: Shape
+
+
+@dataclasses.dataclass(frozen=True)
 class InRegion(Node):
     """`in A`: inside the region A only."""
 
@@ -327,7 +334,7 @@ class OnInterface(Node):
 class Equation(Node):
     lhs: Node
     rhs: Node
-    where: OnBoundary | OnPart | AtFace | InRegion | OnInterface | None
+    where: OnBoundary | OnPart | AtFace | InRegion | OnInterface | OnCurve | None
     weight: Node | None
     restriction: Node | None = None  # `where x < 0.5`: a Comparison or Logic
 
