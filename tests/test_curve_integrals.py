@@ -110,7 +110,7 @@ def test_points_lie_on_the_curve_with_their_normals(curve, on, normal):
     [
         (SQUARE + "∫ u = 1 on segment((0, 0), (1.5, 1))\n", "the curve leaves Ω"),
         (SQUARE + "∫ u = 1 on circle((0.5, 0.5), 0.75)\n", "the curve leaves Ω"),
-        (SQUARE + "∫ u = 1 on spiral((0.5, 0.5), 0.25)\n", "'spiral' is not a curve"),
+        (SQUARE + "∫ u = 1 on spiral((0.5, 0.5), 0.25)\n", "unexpected 'spiral'"),
         (SQUARE + "∫ u = 1 on segment((0.5, 0.5), (0.5, 0.5))\n", "the same point"),
         (SQUARE + "∫ u = 1 on circle((0.5, 0.5), -0.25)\n", "not positive"),
         (

@@ -69,6 +69,20 @@ def test_integral_gains_the_jacobian(x64, declaration, integrand, value):
     assert abs(np.sum(weights * integrand_values) * (hi - lo) / 2 - value) < 1e-12
 
 
+def test_integral_over_a_face_of_another_variable_gains_the_jacobian(x64):
+    """∫_0^∞ e^{-x} (1 + y) dx at y = 1/2 = 3/2: the face y = 1/2 spans the mapped x."""
+    text = (
+        "x in [0, ∞) with x = s/(1 - s), s in [0, 1]\ny in [0, 1]\nfield u(x, y)\n-Δu = 0\nu = 0 on ∂Ω\n"
+        "∫ u = 1.5 at y = 0.5\nexact u = exp(-x)*(1 + y)\n"
+    )
+    module = sp.compile(text, hard_constraints=False).module
+    assert module.REGIONS["integral"] == ("face", "y", 0.5)
+    nodes, weights = np.polynomial.legendre.leggauss(120)
+    s = jnp.asarray((nodes + 1) / 2, jnp.float64)
+    values = np.asarray(module.integrand_integral(module.EXACT["u"], s, jnp.full_like(s, 0.5)))
+    assert abs(module.MEASURES["integral"] * np.sum(weights * values) / 2 - 1.5) < 1e-12
+
+
 def test_faces_and_fixed_coordinates_map_to_their_images():
     spec = sp.parse(HALF_LINE + "Dxx(u) = u\nu = 1 at x = 0\nu = 0 at x = ∞\nu(1) = exp(-1)\nDx(u)(3) = -exp(-3)\n")
     assert [t.region for t in spec.terms][1:3] == [Face("s", 0.0), Face("s", 1.0)]

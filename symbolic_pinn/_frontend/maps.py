@@ -266,8 +266,8 @@ class _Rewrite:
             return Face(m.bounded, float(m.to_bounded(np.array(region.value))))
         if isinstance(region, Faces):
             return Faces(tuple(self.region(f) for f in region.faces))
-        if isinstance(region, (Interior, Boundary, Part)) or region.kind == "data":
-            return region
+        if isinstance(region, (Interior, Boundary, Part, Face)) or region.kind == "data":
+            return region  # a face of a variable that is not mapped: its integrals gain the Jacobian (measure_factor)
         raise self.error(
             f"a condition on {region.describe()} in a problem with a mapped variable",
             help="write it on Ω, ∂Ω or a face (`at x = ∞`): restricted regions of mapped intervals are not supported",

@@ -253,6 +253,9 @@ class _ToSyntax(Transformer_NonRecursive):
     def at_face(self, meta, c):
         return ast.AtFace(_span(meta), self._name(c[0]), _end(c[1]))
 
+    def curve(self, meta, c):
+        return c[0]
+
     def on_curve(self, meta, c):
         name, *args = c
         span = _span(meta)

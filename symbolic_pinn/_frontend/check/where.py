@@ -33,6 +33,13 @@ class Where(Scope):
         region = self._unrestricted(where)
         if restriction is None:
             return region
+        if self.maps:
+            raise PinnError(
+                "a predicate (`where ...`) in a problem with a mapped variable",
+                restriction.span,
+                help="predicates are not supported beside `with x = ...` maps yet: write the condition on a whole "
+                "face or on ∂Ω",
+            )
         predicate = self._condition(restriction)
         lines = self.program.source.splitlines()
         span = restriction.span
@@ -63,14 +70,7 @@ class Where(Scope):
     def _curve(self, node: ast.Shape) -> Curve:
         """`on segment((0, 0), (1, 1))`, `on circle((0.5, 0.5), 0.25)`: a curve inside Ω, in the plane of the
         two spatial variables (in the order they are declared, or the shape's)."""
-        name = node.name.name
-        if name not in _CURVES:
-            raise PinnError(
-                f"'{name}' is not a curve",
-                node.name.span,
-                help="a term holds on a curve inside Ω: `on segment((0, 0), (1, 1))` or "
-                "`on circle((0.5, 0.5), 0.25)`; the boundary is `on ∂Ω`, a face `at x = 1`",
-            )
+        name = node.name.name  # segment or circle: the grammar's keywords after `on`
         plane = self.shape[0] if self.shape is not None else self._spatial_names()
         if len(plane) != 2 or len(self._spatial_names()) != 2:
             raise PinnError(
