@@ -136,3 +136,26 @@ def test_trains_to_the_decaying_solution():
     run = problem.train(adam_steps=0, bfgs_steps=60, interior_points=64, seed=0)
     x = np.linspace(0, 8, 33)
     assert np.abs(np.asarray(run.field("u")(x)) - np.exp(-x)).max() < 1e-2
+
+
+def test_a_trained_field_and_its_plots_take_x():
+    """run.field and the plots evaluate the network at s(x) = x/(1 + x) (the closed-form inverse of the map)."""
+    import jax
+
+    from symbolic_pinn._product import plots
+    from symbolic_pinn._product.run import field_function
+
+    problem = sp.compile(
+        HALF_LINE + "Dxx(u) = u\nu = 1 at x = 0\nu = 0 at x = ∞\nexact u = exp(-x)\n", width=4, depth=1
+    )
+    params = problem.init_params(jax.random.PRNGKey(0))
+    x = np.array([0.0, 0.3, 2.0, 15.0, math.inf])
+    s = np.array([0.0, 0.3 / 1.3, 2 / 3, 15 / 16, 1.0])
+    network = problem.module.fields(params)["u"]
+    got = np.asarray(field_function(problem, params, "u")(x=x))
+    np.testing.assert_allclose(got, np.asarray(network(jnp.asarray(s))), rtol=1e-6, atol=1e-7)
+    with pytest.warns(sp.OutsideWarning):
+        assert np.isnan(np.asarray(field_function(problem, params, "u")(np.array([-1.0])))).all()
+    (m,) = problem.spec.maps
+    exact = plots._on_grid(problem.module.EXACT["u"], ("s",), maps={"s": m})
+    np.testing.assert_allclose(exact({"x": x[:4]}), np.exp(-x[:4]), rtol=1e-6, atol=1e-7)
