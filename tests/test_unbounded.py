@@ -108,7 +108,7 @@ def test_inverse_map_and_window():
 @pytest.mark.parametrize(
     "text, message, help",
     [
-        ("x in [0, ∞)\nfield u(x)\nDxx(u) = u\n", "'x' has an infinite interval", "with x = 0 + s/(1 - s)"),
+        ("x in [0, ∞)\nfield u(x)\nDxx(u) = u\n", "'x' has an infinite interval", "with x = s/(1 - s), s in [0, 1]"),
         ("x in (-∞, ∞)\nfield u(x)\nDxx(u) = u\n", "'x' has an infinite interval", "s/(1 - s^2), s in [-1, 1]"),
         ("x in (0, ∞) with x = s/(1 - s), s in [0, 1]\nfield u(x)\nDxx(u) = u\n", "round bracket", "[0, ∞)"),
         ("x in [0, ∞) with x = s/(2 - s), s in [0, 1]\nfield u(x)\nDxx(u) = u\n", "tends to 1 as s → 1", "ends"),

@@ -58,6 +58,11 @@ class VariableMap:
     interval: tuple[float, float]
     bounds: tuple[float, float]
 
+    @property
+    def written(self) -> str:
+        """The map's expression as a problem writes it (``^`` for powers)."""
+        return sympy.sstr(self.expr).replace("**", "^")
+
     @functools.cached_property
     def slope(self) -> sympy.Expr:
         """x'(s), the Jacobian of integrals along the variable."""
@@ -116,7 +121,7 @@ class VariableMap:
             self._validate(span)
         except (ArithmeticError, NameError, NotImplementedError, TypeError, ValueError) as err:
             raise PinnError(
-                f"the map {self.variable} = {sympy.sstr(self.expr)} cannot be checked ({type(err).__name__})",
+                f"the map {self.variable} = {self.written} cannot be checked ({type(err).__name__})",
                 span,
                 help=f"write it with the elementary functions, e.g. {example(self.interval)}",
             ) from None
@@ -130,7 +135,7 @@ class VariableMap:
             values = self.to_variable(inside)
         if not np.all(np.isfinite(values)) or not np.all(np.diff(values) > 0):
             raise PinnError(
-                f"the map {self.variable} = {sympy.sstr(self.expr)} is not finite and increasing for "
+                f"the map {self.variable} = {self.written} is not finite and increasing for "
                 f"{self.bounded} in ({a:g}, {b:g})",
                 span,
                 help=f"a map runs the bounded variable onto the interval in order, e.g. {written}",
@@ -140,14 +145,14 @@ class VariableMap:
             ok = reached == (sympy.oo if image > 0 else -sympy.oo) if math.isinf(image) else _close(reached, image)
             if not ok:
                 raise PinnError(
-                    f"the map {self.variable} = {sympy.sstr(self.expr)} tends to {_limit(reached)} as "
+                    f"the map {self.variable} = {self.written} tends to {_limit(reached)} as "
                     f"{self.bounded} → {end:g}, but the interval's end is {_end(image)}",
                     span,
                     help=f"the ends of {self.bounded}'s interval map to those of {self.variable}'s, e.g. {written}",
                 )
             if math.isfinite(image) and not sympy.limit(self.reciprocal_slope, s, end, side).is_finite:
                 raise PinnError(
-                    f"the map {self.variable} = {sympy.sstr(self.expr)} is flat at {self.bounded} = {end:g}: "
+                    f"the map {self.variable} = {self.written} is flat at {self.bounded} = {end:g}: "
                     f"the chain rule's 1/{self.variable}'({self.bounded}) is infinite at that finite end",
                     span,
                     help=f"use a map whose slope is not zero where {self.variable} is finite, e.g. {written}",
@@ -175,13 +180,17 @@ def _end(value: float) -> str:
 def example(interval: tuple[float, float]) -> str:
     """How a problem states a map onto an interval with the same infinite ends (for the help of errors)."""
     lo, hi = interval
+
+    def shifted(end: float, term: str) -> str:
+        return f"{end:g} + {term}" if end else term
+
     if math.isinf(lo) and math.isinf(hi):
         return "`x in (-∞, ∞) with x = s/(1 - s^2), s in [-1, 1]`"
     if math.isinf(hi):
-        return f"`x in [{lo:g}, ∞) with x = {lo:g} + s/(1 - s), s in [0, 1]`"
+        return f"`x in [{lo:g}, ∞) with x = {shifted(lo, 's/(1 - s)')}, s in [0, 1]`"
     if math.isinf(lo):
-        return f"`x in (-∞, {hi:g}] with x = {hi:g} + s/(1 + s), s in [-1, 0]`"
-    return f"`x in [{lo:g}, {hi:g}] with x = {lo:g} + ({hi:g} - {lo:g})*s^2, s in [0, 1]`"
+        return f"`x in (-∞, {hi:g}] with x = {shifted(hi, 's/(1 + s)')}, s in [-1, 0]`"
+    return f"`x in [{lo:g}, {hi:g}] with x = {shifted(lo, f'{hi - lo:g}*sinh(3*s)/sinh(3)')}, s in [0, 1]`"
 
 
 # ---- the rewrite ------------------------------------------------------------------------
