@@ -159,3 +159,23 @@ def test_a_trained_field_and_its_plots_take_x():
     (m,) = problem.spec.maps
     exact = plots._on_grid(problem.module.EXACT["u"], ("s",), maps={"s": m})
     np.testing.assert_allclose(exact({"x": x[:4]}), np.exp(-x[:4]), rtol=1e-6, atol=1e-7)
+
+
+def test_the_heat_kernel_on_the_line_makes_every_residual_vanish(x64):
+    """u_t = u_xx on ℝ × [0, 1] from e^{-x²}: e^{-x²/(1+4t)}/√(1+4t) satisfies the equation, written in s,
+    and the conditions at t = 0 and x = ±∞ (the faces s = ±1)."""
+    text = (
+        LINE.replace("field u(x)", "t in [0, 1]\nfield u(x, t)")
+        + "Dt(u) = Dxx(u)\nu = exp(-x^2) at t = 0\nu = 0 on ∂Ω\nexact u = exp(-x^2/(1 + 4*t))/sqrt(1 + 4*t)\n"
+    )
+    module = sp.compile(text, hard_constraints=False, exact_initial=False).module
+    rng = np.random.default_rng(0)
+    s, t = jnp.asarray(rng.uniform(-0.99, 0.99, 200)), jnp.asarray(rng.uniform(0, 1, 200))
+    equation = np.asarray(module.residual_pde(module.EXACT["u"], s, t))
+    assert np.abs(equation).max() < 1e-12
+    assert module.REGIONS["bc"] == ("boundary",) and module.DOMAIN["s"] == (-1, 1)
+    for end in (-1.0, 1.0):
+        assert abs(float(module.residual_bc(module.EXACT["u"], jnp.full(3, end), t[:3])[0])) < 1e-300
+    assert np.abs(np.asarray(module.residual_ic(module.EXACT["u"], s, jnp.zeros_like(s)))).max() < 1e-15
+    wrong = lambda s, t: module.EXACT["u"](s, t) * (1 + 0.01 * t)  # noqa: E731
+    assert np.abs(np.asarray(module.residual_pde(wrong, s, t))).max() > 1e-4  # the check can fail
