@@ -28,6 +28,11 @@ X = sympy.Symbol("x", real=True)
 CASES = [
     (HALF_LINE, lambda s: s / (1 - s), sympy.exp(-X) * sympy.cos(2 * X)),
     (LINE, lambda s: s / (1 - s**2), sympy.exp(-(X**2)) * (1 + X)),
+    (
+        LINE.replace("s/(1 - s^2)", "tan(pi*s/2)"),
+        lambda s: jnp.sin(jnp.pi * s / 2) / jnp.cos(jnp.pi * s / 2),
+        sympy.exp(-(X**2)) * sympy.sin(X),
+    ),
 ]
 
 
@@ -36,7 +41,7 @@ def operator(g):
     return sympy.diff(g, X, 3) + X * sympy.diff(g, X, 2) - sympy.diff(g, X) * g
 
 
-@pytest.mark.parametrize("declaration, x_of, g", CASES, ids=["half-line", "line"])
+@pytest.mark.parametrize("declaration, x_of, g", CASES, ids=["half-line", "line", "line by tan"])
 def test_residual_of_a_manufactured_function_matches_sympy(x64, declaration, x_of, g):
     text = declaration + "Dxxx(u) + x*Dxx(u) - Dx(u)*u = 0\nu = 0 at x = ∞\n"
     module = sp.compile(text, hard_constraints=False).module

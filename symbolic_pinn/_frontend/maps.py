@@ -66,17 +66,23 @@ class VariableMap:
     @functools.cached_property
     def slope(self) -> sympy.Expr:
         """x'(s), the Jacobian of integrals along the variable."""
-        return sympy.simplify(sympy.diff(self.expr, variable(self.bounded)))
+        return self._simplified(sympy.diff(self.expr, variable(self.bounded)))
 
     @functools.cached_property
     def reciprocal_slope(self) -> sympy.Expr:
         """1/x'(s), simplified so that it stays finite where x'(s) is infinite ((1 - s)² for s/(1 - s))."""
-        return sympy.simplify(1 / self.slope)
+        return self._simplified(1 / self.slope)
+
+    def _simplified(self, expr: sympy.Expr) -> sympy.Expr:
+        """``expr`` as one cancelled fraction where the map is rational (fast), else SymPy's simplify."""
+        s = variable(self.bounded)
+        cancelled = sympy.cancel(sympy.together(expr))
+        return cancelled if cancelled.is_rational_function(s) else sympy.simplify(expr)
 
     @functools.cached_property
     def _numeric(self):
         # the expression is built by the checker from the grammar, never from user text
-        return sympy.lambdify(variable(self.bounded), self.expr, modules=["scipy", "numpy"])
+        return sympy.lambdify(variable(self.bounded), self.expr, modules="numpy")  # SciPy's import costs seconds
 
     def to_variable(self, values: np.ndarray) -> np.ndarray:
         """x(s) for an array of s (±inf at an infinite end)."""
@@ -142,6 +148,9 @@ class VariableMap:
             )
         for end, side, image in ((a, "+", lo), (b, "-", hi)):
             reached = sympy.limit(self.expr, s, end, side)
+            if reached == sympy.zoo:  # |x| → ∞ without a sign from SymPy (tan(πs/2) at s → -1): the sign near it
+                near = end + (1e-9 if side == "+" else -1e-9) * (b - a)
+                reached = sympy.oo if self.to_variable(np.array(near)) > 0 else -sympy.oo
             ok = reached == (sympy.oo if image > 0 else -sympy.oo) if math.isinf(image) else _close(reached, image)
             if not ok:
                 raise PinnError(
