@@ -184,3 +184,12 @@ def test_the_heat_kernel_on_the_line_makes_every_residual_vanish(x64):
     assert np.abs(np.asarray(module.residual_ic(module.EXACT["u"], s, jnp.zeros_like(s)))).max() < 1e-15
     wrong = lambda s, t: module.EXACT["u"](s, t) * (1 + 0.01 * t)  # noqa: E731
     assert np.abs(np.asarray(module.residual_pde(wrong, s, t))).max() > 1e-4  # the check can fail
+
+
+def test_check_says_how_the_bounded_variable_reads(capsys, examples_dir):
+    from symbolic_pinn._product import cli
+
+    assert cli.main(["check", str(examples_dir / "half_line.pinn")]) == 0
+    out = capsys.readouterr().out
+    assert "  x is mapped: x = s/(1 - s), s in [0, 1]\n" in out
+    assert "built into u's network: u = 1 at x = 0; u = 0 at x = ∞" in out
