@@ -75,7 +75,7 @@ error: unexpected 'x'
   |
 3 | Dxx(u) = 1 on x = 1
   |               ^
-  = help: expected 'interface', a part of the boundary like ∂hole, ∂Ω""",
+  = help: expected 'circle', 'interface', 'segment', a part of the boundary like ∂hole, ∂Ω""",
     ),
     (
         "unclosed parenthesis",
@@ -108,7 +108,7 @@ error: unexpected end of line
   |
 1 | x in [0, 1
   |           ^
-  = help: expected ']'""",
+  = help: expected ')', ']'""",
     ),
     (
         "unclosed norm",

@@ -49,6 +49,7 @@ _TERMINAL_WORDS = {
     "_IN": "'in'",
     "_POW": "'^'",
     "COMPARE": "a comparison (< <= > >=)",
+    "INFINITY": "∞",
 }
 
 _MAX_NESTING = 100
@@ -81,6 +82,16 @@ def _token_span(token: lark.Token) -> Span:
     return Span(token.line, token.column, token.end_line, token.end_column)
 
 
+def _end(node: ast.Node) -> ast.Node:
+    """An interval's end or a face's coordinate, with `inf` and `-inf` read as ∞ (where no name
+    is expected: `const inf = 1` cannot be an end)."""
+    if isinstance(node, ast.Name) and node.name == "inf":
+        return ast.Infinity(node.span)
+    if isinstance(node, ast.Neg) and isinstance(node.arg, ast.Name) and node.arg.name == "inf":
+        return ast.Infinity(node.span, negative=True)
+    return node
+
+
 @v_args(meta=True)
 class _ToSyntax(Transformer_NonRecursive):
     """Grammar aliases → syntax-tree dataclasses (iteratively: long sums are fine)."""
@@ -90,7 +101,25 @@ class _ToSyntax(Transformer_NonRecursive):
         return list(children)
 
     def variable_decl(self, meta, c):
-        return ast.VariableDecl(_span(meta), self._name(c[0]), c[1], c[2])
+        name, left, lo, hi, right, mapping = c
+        return ast.VariableDecl(
+            _span(meta), self._name(name), _end(lo), _end(hi), brackets=left + right, mapping=mapping
+        )
+
+    def opening(self, meta, c):
+        return str(c[0])
+
+    closing = opening
+
+    def mapping(self, meta, c):
+        variable, expr, bounded, lo, hi = c
+        return ast.Mapping(_span(meta), self._name(variable), expr, self._name(bounded), lo, hi)
+
+    def infinity(self, meta, c):
+        return ast.Infinity(_span(meta))
+
+    def minus_infinity(self, meta, c):
+        return ast.Infinity(_span(meta), negative=True)
 
     def indexed_decl(self, meta, c):
         return ast.IndexedDecl(_span(meta), self._name(c[0]), *c[1:])
@@ -223,7 +252,19 @@ class _ToSyntax(Transformer_NonRecursive):
         return ast.OnPart(_span(meta), shape)
 
     def at_face(self, meta, c):
-        return ast.AtFace(_span(meta), self._name(c[0]), c[1])
+        return ast.AtFace(_span(meta), self._name(c[0]), _end(c[1]))
+
+    def curve(self, meta, c):
+        return c[0]
+
+    def on_curve(self, meta, c):
+        name, *args = c
+        span = _span(meta)
+        start = _token_span(name)
+        return ast.OnCurve(
+            span,
+            ast.Shape(Span(start.line, start.column, span.end_line, span.end_column), self._name(name), tuple(args)),
+        )
 
     def in_region(self, meta, c):
         return ast.InRegion(_span(meta), self._name(c[0]))

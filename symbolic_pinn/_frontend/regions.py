@@ -31,6 +31,7 @@ __all__ = [
     "Faces",
     "Data",
     "Restricted",
+    "Curve",
     "Within",
     "underlying",
     "Interface",
@@ -237,6 +238,41 @@ class Restricted(Region):
 
     def measure(self, program: Domain) -> float:
         return self.base.measure(program) * self.fraction
+
+
+@dataclasses.dataclass(frozen=True)
+class Curve(Region):
+    """A curve inside Ω, in the plane of two spatial variables, at every value of the others.
+
+    ``curve`` is the runtime's form (``geometry._curve_points``): ``("segment", ax, ay, bx, by,
+    nx, ny)``, its normal (nx, ny) the direction a → b turned clockwise, or ``("arc", cx, cy, r)``
+    (a whole circle), its normal outward; ``name`` is how the problem wrote it.
+    """
+
+    variables: tuple[str, str]
+    curve: tuple
+    name: str
+
+    kind = "curve"
+    points_setting = "boundary_points"
+
+    def describe(self) -> str:
+        return self.name
+
+    def sampled(self) -> tuple:
+        return ("curve", self.variables, self.curve)
+
+    def length(self) -> float:
+        """The exact length: |b − a| for a segment, 2πr for a circle."""
+        if self.curve[0] == "segment":
+            _, ax, ay, bx, by, _, _ = self.curve
+            return math.hypot(bx - ax, by - ay)
+        return 2 * math.pi * self.curve[3]
+
+    def measure(self, program: Domain) -> float:
+        """The length times the width of every other variable's interval (time and params included)."""
+        _, widths = _volume_and_widths(program)
+        return self.length() * math.prod(w for v, w in widths.items() if v not in self.variables)
 
 
 def underlying(region: Region) -> Region:
@@ -655,7 +691,7 @@ class Resolver:
         and the ends of a spatial interval."""
         if isinstance(region, Restricted):
             return self.has_normal(region.base)
-        if region == BOUNDARY or isinstance(region, (Part, Faces, Interface)):
+        if region == BOUNDARY or isinstance(region, (Part, Faces, Interface, Curve)):
             return True
         if isinstance(region, Face) and region.variable in self.spatial:
             return region.value in self.intervals[region.variable]

@@ -77,6 +77,9 @@ class Spec:
     time: str | None = None  # the time variable (see .time_variable): not a coordinate of space
     # `field u1(x) in A`: each such field's name and the box it lives in ((variable, lo, hi), ...)
     homes: tuple[tuple[str, tuple], ...] = ()
+    # `x in [0, ∞) with x = s/(1 - s), s in [0, 1]`: the maps (.maps.VariableMap) the Spec is rewritten by;
+    # its variables, fields and terms are in the bounded variables
+    maps: tuple = ()
 
 
 def variable(name: str) -> sympy.Symbol:

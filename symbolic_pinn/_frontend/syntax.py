@@ -182,12 +182,33 @@ class Integral(Node):
 
 
 @dataclasses.dataclass(frozen=True)
+class Infinity(Node):
+    """`∞`, `inf` (``negative``: `-∞`): an end of an interval, or the face of a variable there."""
+
+    negative: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Mapping(Node):
+    """`with x = s/(1 - s), s in [0, 1]`: the declared variable (``variable``, as the map writes it)
+    as a function ``expr`` of a bounded variable ``bounded`` in ``[lo, hi]``, which the networks take."""
+
+    variable: Name
+    expr: Node
+    bounded: Name
+    lo: Node
+    hi: Node
+
+
+@dataclasses.dataclass(frozen=True)
 class VariableDecl(Node):
     name: Name
-    lo: Node
+    lo: Node  # an Infinity on an unbounded interval
     hi: Node
     parameter: bool = False  # `param k in [1, 3]`: not a coordinate of space
     time: bool = False  # `time s in [0, 1]`: the time variable, declared
+    brackets: str = "[]"  # `[0, ∞)`: the brackets as written (round ones only at an infinite end)
+    mapping: Mapping | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -289,6 +310,13 @@ class AtFace(Node):
 
 
 @dataclasses.dataclass(frozen=True)
+class OnCurve(Node):
+    """`on segment((0, 0), (1, 1))`, `on circle((0.5, 0.5), 0.25)`: a curve inside Ω."""
+
+    curve: Shape
+
+
+@dataclasses.dataclass(frozen=True)
 class InRegion(Node):
     """`in A`: inside the region A only."""
 
@@ -307,7 +335,7 @@ class OnInterface(Node):
 class Equation(Node):
     lhs: Node
     rhs: Node
-    where: OnBoundary | OnPart | AtFace | InRegion | OnInterface | None
+    where: OnBoundary | OnPart | AtFace | InRegion | OnInterface | OnCurve | None
     weight: Node | None
     restriction: Node | None = None  # `where x < 0.5`: a Comparison or Logic
 

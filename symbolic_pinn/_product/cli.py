@@ -46,6 +46,10 @@ def _cmd_check(args) -> int:
     terms = ", ".join(f"{t.kind} on {t.region.describe()}" for t in spec.terms)
     fields = ", ".join(str(f) for f in spec.fields)
     print(f"{args.file}: ok — fields {fields}; {len(spec.terms)} terms ({terms})")
+    for m in spec.maps:  # the fields and faces above are in the bounded variable: say how it reads
+        print(
+            f"  {m.variable} is mapped: {m.variable} = {m.written}, {m.bounded} in [{m.bounds[0]:g}, {m.bounds[1]:g}]"
+        )
     covered = coverage(spec)
     if covered:
         print(

@@ -49,15 +49,18 @@ def figures(compiled, result: TrainResult) -> Iterator[tuple[str, str | None, Fi
     an exact solution); the run directory (``_product.run``) names and writes them.
     """
     yield "loss", None, _loss_figure(result.history)
-    bounds = {v.name: (float(v.lo), float(v.hi)) for v in compiled.ir.variables}
+    maps = {m.bounded: m for m in compiled.spec.maps}  # a mapped variable is drawn in x, on a finite window
+    bounds = {v.name: (float(v.lo), float(v.hi)) for v in compiled.ir.variables} | {
+        m.variable: m.window() for m in maps.values()
+    }
     with result_precision(result.params):
         networks = compiled.module.fields(result.params)
         for field in compiled.ir.fields:
             inside = _inside(compiled.ir.shape, field.region)
-            args = tuple(field.args)
-            network = _on_grid(networks[field.name], args, result.config.chunk_size)
+            network = _on_grid(networks[field.name], tuple(field.args), result.config.chunk_size, maps)
             exact = compiled.module.EXACT.get(field.name)
-            reference = _on_grid(exact, args, result.config.chunk_size) if exact else None
+            reference = _on_grid(exact, tuple(field.args), result.config.chunk_size, maps) if exact else None
+            args = tuple(maps[a].variable if a in maps else a for a in field.args)
             title = f"{field.name}({', '.join(args)})"
             figure = _field_figure(
                 title, args, bounds, network, reference, inside, field.name, compiled.ir.parameters, compiled.ir.time
@@ -100,13 +103,21 @@ def _inside(shape, region=()) -> Callable[[Coordinates], np.ndarray] | None:
     return inside
 
 
-def _on_grid(function, args: tuple[str, ...], chunk_size: int = CHUNK_SIZE) -> Callable[[Coordinates], np.ndarray]:
-    """``function`` of the field's arguments, called on named coordinate arrays, ``chunk_size`` points at a time."""
+def _on_grid(
+    function, args: tuple[str, ...], chunk_size: int = CHUNK_SIZE, maps=None
+) -> Callable[[Coordinates], np.ndarray]:
+    """``function`` of the field's arguments, called on named coordinate arrays, ``chunk_size`` points at a time;
+    ``maps`` (bounded variable → its ``VariableMap``) name those arguments by the mapped variables instead."""
+    maps = maps or {}
+
+    def column(coordinates: Coordinates, a: str) -> np.ndarray:
+        return maps[a].to_bounded(coordinates[maps[a].variable]) if a in maps else coordinates[a]
 
     def evaluate(coordinates: Coordinates) -> np.ndarray:
         dtype = jnp.result_type(float)
-        shape = np.broadcast_shapes(*(np.shape(coordinates[a]) for a in args))
-        columns = tuple(np.ravel(np.broadcast_to(np.asarray(coordinates[a], dtype=dtype), shape)) for a in args)
+        given = {a: column(coordinates, a) for a in args}
+        shape = np.broadcast_shapes(*(np.shape(given[a]) for a in args))
+        columns = tuple(np.ravel(np.broadcast_to(np.asarray(given[a], dtype=dtype), shape)) for a in args)
         values = in_chunks(function, columns, chunk_size)
         return np.broadcast_to(np.asarray(values, dtype=float), (len(columns[0]),)).reshape(shape)
 

@@ -139,14 +139,18 @@ def field_function(problem, params, name: str, extrapolate: bool = False, outsid
         raise PinnError(f"no field {name!r} in this problem", help=f"the fields are: {', '.join(names)}")
     if outside not in OUTSIDE:
         raise PinnError(f"unknown outside={outside!r}", help=f"choose one of: {', '.join(OUTSIDE)}")
-    args = tuple(names[name])
+    mapped = {m.bounded: m for m in problem.spec.maps}  # `x in [0, ∞) with x = s/(1 - s), ...`: taken in x
+    bounded = tuple(names[name])
+    args = tuple(mapped[a].variable if a in mapped else a for a in bounded)
     network = problem.module.fields(params)[name]
     program = problem.ir
     ranges = {v.name: (float(v.lo), float(v.hi)) for v in program.variables if v.name in program.parameters}
     checked = () if extrapolate else tuple(a for a in args if a in ranges)
     masked = outside == "nan" and not extrapolate
     intervals = {
-        v.name: (float(v.lo), float(v.hi)) for v in program.variables if v.name in args and v.name not in ranges
+        args[bounded.index(v.name)]: (float(v.lo), float(v.hi))
+        for v in program.variables
+        if v.name in bounded and v.name not in ranges
     }
     shape = program.shape if program.shape is not None and set(program.shape[0]) <= set(args) else None
 
@@ -172,6 +176,11 @@ def field_function(problem, params, name: str, extrapolate: bool = False, outsid
         given = dict(zip(args, coordinates)) | named
         if len(coordinates) > len(args) or set(given) != set(args):
             raise TypeError(f"{name} takes its {len(args)} coordinates {', '.join(args)}; got {len(given)}")
+        for a, b in zip(args, bounded):
+            if b in mapped:  # the networks take the bounded variable: x → s(x), by the stated map
+                if isinstance(given[a], jax.core.Tracer):
+                    raise PinnError(f"{a} is mapped: {name} takes concrete values of it, not traced ones")
+                given[a] = mapped[b].to_bounded(np.asarray(given[a], dtype=float))
         concrete = not any(isinstance(given[a], jax.core.Tracer) for a in args)
         for a in checked:
             if not isinstance(given[a], jax.core.Tracer):

@@ -1,5 +1,7 @@
 """Collocation points: the unit cube (Sobol, Halton, uniform) and every region of a domain."""
 
+from .geometry import _curve_points
+
 
 def unit_cube(m, k, rng, sampler="sobol"):
     """``m`` points of the unit cube [0, 1]^k, drawn with the generator ``rng``.
@@ -96,6 +98,15 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         points = inside(n, axis, region[2])
         if names[axis] in spatial and region[2] in (lo[axis], hi[axis]):
             normal = along(n, axis, 1.0 if region[2] == hi[axis] else -1.0)
+    elif region[0] == "curve":  # a curve inside Ω (a segment, a circle), at every value of the other variables
+        _, plane, curve = region
+        axes = [names.index(v) for v in plane]
+        points = np.empty((n, len(names)))
+        fill(points, [i for i in range(len(names)) if i not in axes], n)
+        on, outward = _curve_points(curve, unit(n, 1)[:, 0])  # uniform in the parameter: in arc length
+        points[:, axes] = on
+        normal = np.zeros((n, len(spatial)))
+        normal[:, [spatial.index(v) for v in plane]] = outward
     elif region[0] == "part":  # a part of a shape's boundary, at every value of the other variables
         points = np.empty((n, len(names)))
         fill(points, boxed, n)

@@ -111,6 +111,20 @@ def mlp(layers, inputs, output=0):
     return h @ w[:, output] + b[output]
 
 
+def _curve_points(curve, s):
+    """Points of a curve (:meth:`Shape.curves`) at parameters ``s`` in [0, 1], and its outward normals."""
+    import numpy as np
+
+    s = np.asarray(s, float)
+    if curve[0] == "segment":
+        _, ax, ay, bx, by, nx, ny = curve
+        points = np.stack([ax + s * (bx - ax), ay + s * (by - ay)], axis=1)
+        return points, np.tile([nx, ny], (len(s), 1))
+    _, cx, cy, r = curve
+    normals = np.stack([np.cos(2 * np.pi * s), np.sin(2 * np.pi * s)], axis=1)
+    return np.array([cx, cy]) + r * normals, normals
+
+
 def unit_cube(m, k, rng, sampler="sobol"):
     """``m`` points of the unit cube [0, 1]^k, drawn with the generator ``rng``.
 
@@ -206,6 +220,15 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
         points = inside(n, axis, region[2])
         if names[axis] in spatial and region[2] in (lo[axis], hi[axis]):
             normal = along(n, axis, 1.0 if region[2] == hi[axis] else -1.0)
+    elif region[0] == "curve":  # a curve inside Ω (a segment, a circle), at every value of the other variables
+        _, plane, curve = region
+        axes = [names.index(v) for v in plane]
+        points = np.empty((n, len(names)))
+        fill(points, [i for i in range(len(names)) if i not in axes], n)
+        on, outward = _curve_points(curve, unit(n, 1)[:, 0])  # uniform in the parameter: in arc length
+        points[:, axes] = on
+        normal = np.zeros((n, len(spatial)))
+        normal[:, [spatial.index(v) for v in plane]] = outward
     elif region[0] == "part":  # a part of a shape's boundary, at every value of the other variables
         points = np.empty((n, len(names)))
         fill(points, boxed, n)

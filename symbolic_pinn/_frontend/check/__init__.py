@@ -27,6 +27,7 @@ from __future__ import annotations
 from ..._errors import PinnError, Span
 from .. import syntax as ast
 from ..conditions import settle
+from ..maps import unmap
 from ..spec import Spec, TermSpec, warn_ill_posed
 from ..subdomains import check_regions, restrict
 from .declarations import Declarations
@@ -104,6 +105,14 @@ class _Checker(Declarations, Indices, Geometry, Terms, Where, Subdomains, Files,
             parameters=tuple(self.parameters),
             time=self.time,
         )
+        if self.maps and self.homes:
+            first = next(iter(self.homes))
+            raise PinnError(
+                f"'{first}' lives in a region, beside a mapped variable",
+                self.names[first].span,
+                help="regions of mapped intervals are not supported: declare the field on all of Ω",
+            )
+        spec = unmap(spec, tuple(self.maps))  # `x in [0, ∞) with x = s/(1 - s), s in [0, 1]`: in s from here
         spec = settle(spec)  # ∂Ω beside conditions on faces or parts: the rest; contradictions refused
         homes = {field: self.names[region].value for field, region in self.homes.items()}
         spec = restrict(spec, homes, self._spatial_names())  # fields living in a region: there

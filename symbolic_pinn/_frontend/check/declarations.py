@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import sympy
 
@@ -10,6 +11,7 @@ from ... import _functions as functions
 from ... import _limits
 from ..._errors import PinnError
 from ..._runtime import geometry
+from .. import maps
 from .. import syntax as ast
 from ..spec import real_imag, variable
 from .scope import CONSTANTS, TIME, Scope
@@ -19,6 +21,9 @@ class Declarations(Scope):
     """The `_stmt_*` methods of declarations: each adds names to the scope."""
 
     def _stmt_VariableDecl(self, s: ast.VariableDecl) -> None:
+        if s.mapping is not None or s.brackets != "[]" or ast.Infinity in (type(s.lo), type(s.hi)):
+            self._mapped_interval(s)
+            return
         lo = self._shape_number(s.lo, "the lower end of an interval")
         hi = self._shape_number(s.hi, "the upper end of an interval")
         if geometry._has_params((lo, hi)):
@@ -28,6 +33,89 @@ class Declarations(Scope):
         self._declare_interval(s, lo, hi)
         if self.boxed and not s.parameter and s.name.name not in (TIME, self.time):
             self._interval_with_params(s, lo, hi)  # a further side of the box whose sides depend on params
+
+    def _end(self, node: ast.Node, what: str) -> float | geometry.Affine:
+        """An interval's end or a face's coordinate: a number (an affine function of params), or ±∞."""
+        if isinstance(node, ast.Infinity):
+            return -math.inf if node.negative else math.inf
+        return self._shape_number(node, what)
+
+    def _mapped_interval(self, s: ast.VariableDecl) -> None:
+        """`x in [0, ∞) with x = s/(1 - s), s in [0, 1]`: x on its interval, the networks' input s on [0, 1]
+        (the Spec is rewritten in s once checked: see .maps)."""
+        name = s.name.name
+        lo = self._end(s.lo, "the lower end of an interval")
+        hi = self._end(s.hi, "the upper end of an interval")
+        if geometry._has_params((lo, hi)):
+            raise PinnError("a mapped interval's ends cannot depend on a param", s.span, help="write them as numbers")
+        self._nonempty(s, lo, hi, "x in [0, ∞)")
+        for bracket, end in zip(s.brackets, (lo, hi)):
+            if bracket in "()" and math.isfinite(end):
+                raise PinnError(
+                    f"a round bracket marks an infinite end, but {end:g} is finite",
+                    s.span,
+                    help="write finite ends with square brackets: `x in [0, ∞)`",
+                )
+        if name in (TIME, self.time):
+            raise PinnError(
+                "time cannot be mapped",
+                s.span,
+                help="declare time on a bounded interval; map a coordinate of space",
+            )
+        if s.mapping is None:
+            raise PinnError(
+                f"'{name}' has an infinite interval: the networks take a bounded variable, and the map from it "
+                "must be stated",
+                s.span,
+                help=f"state the map after the interval, e.g. {maps.example((lo, hi)).replace('x', name)}",
+            )
+        vmap = self._map(s, lo, hi)
+        symbol = variable(name)
+        self._declare(s.name, "variable", (symbol, lo, hi))
+        self._declare(s.mapping.bounded, "bounded", name)
+        self.variables.append((symbol, lo, hi))
+        self.maps.append(vmap)
+
+    def _map(self, s: ast.VariableDecl, lo: float, hi: float) -> maps.VariableMap:
+        """The map of ``s`` (``with x = f(s), s in [a, b]``), checked: it names the declared variable, its
+        bounded variable is new, and it runs onto [lo, hi] in order."""
+        m = s.mapping
+        name, bounded = s.name.name, m.bounded.name
+        if m.variable.name != name:
+            raise PinnError(
+                f"the map gives '{m.variable.name}', but the interval is '{name}''s",
+                m.variable.span,
+                help=f"write the declared variable as a function of a bounded one: `with {name} = ...`",
+            )
+        if bounded == name or bounded in self.variable_names:
+            raise PinnError(
+                f"'{bounded}' is a variable of the problem: the map needs a new name for the bounded variable",
+                m.bounded.span,
+                help="choose another name, e.g. `s`",
+            )
+        a = self._number(m.lo, "the lower end of an interval")
+        b = self._number(m.hi, "the upper end of an interval")
+        if not a < b:
+            raise PinnError(
+                f"the interval [{a:g}, {b:g}] of '{bounded}' is empty",
+                m.span,
+                help="write the lower end first, e.g. `s in [0, 1]`",
+            )
+        outer, self.params = self.params, {bounded: variable(bounded)}
+        try:
+            expr = self._scalar(m.expr)
+        finally:
+            self.params = outer
+        loose = sorted(v.name for v in expr.free_symbols if v.name != bounded)
+        if loose or expr.atoms(sympy.Derivative, sympy.core.function.AppliedUndef, sympy.Integral):
+            raise PinnError(
+                f"the map may use only '{bounded}', numbers and constants, but it uses {', '.join(loose) or 'a field'}",
+                m.expr.span,
+                help=f"write {name} as a function of {bounded} alone, e.g. {maps.example((lo, hi)).replace('x', name)}",
+            )
+        vmap = maps.VariableMap(name, bounded, expr, (lo, hi), (a, b))
+        vmap.validate(m.expr.span)
+        return vmap
 
     def _declare_interval(self, s: ast.VariableDecl, lo: float, hi: float) -> None:
         symbol = variable(s.name.name)

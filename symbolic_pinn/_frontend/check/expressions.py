@@ -93,6 +93,12 @@ class Expressions(Scope):
             raise self._unknown_name(node)
         if declared.kind == "variable":
             return declared.value[0]
+        if declared.kind == "bounded":  # the networks' input of a mapped variable: only its map names it
+            raise PinnError(
+                f"'{node.name}' is the bounded variable of the map of '{declared.value}' (line {declared.span.line})",
+                node.span,
+                help=f"write the problem in {declared.value}: the compiler changes variables",
+            )
         if declared.kind == "family":  # x of x[1..d]: the vector of its variables (|x|^2 = Σ x[i]^2)
             return declared.value.symbols
         if declared.kind == "exact":

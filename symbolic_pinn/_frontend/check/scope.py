@@ -68,6 +68,7 @@ class Scope:
         self.inlining = False  # inside a user function's body, whose calls its size counts
         self.function_sizes: dict[str, int] = {}  # each user function's body, its own calls inlined
         self.parameters: list[str] = []  # `param k in [1, 3]`
+        self.maps: list = []  # `x in [0, ∞) with x = s/(1 - s), s in [0, 1]`: the .maps.VariableMap of each
         self.homes: dict[str, str] = {}  # `field u1(x) in A`: the field's name → its region's
         self.built: dict[str, geometry.Shape] = {}  # the shapes named by `let` that the domain uses
         self.tables: dict[tuple, type] = {}  # (file, variables) → the SymPy class of table(file, variables)
