@@ -118,7 +118,9 @@ def shaped(name: str, tree: geometry.Shape, domain: tuple, line: int | None = No
     :func:`space` gives it): the part of Ω inside the shape.  A located error if it is empty."""
     variables, outer = domain
     size = outer.measure()
-    if geometry.Difference(tree, outer).measure() <= _SLACK * size:
+    (lo, hi), (a, b) = tree.bounds(), outer.bounds()
+    boxed = isinstance(outer, geometry.Box) and all(lo >= a) and all(hi <= b)  # no estimate needed in 3-D
+    if boxed or geometry.Difference(tree, outer).measure() <= _SLACK * size:
         cut = tree  # inside Ω: the shape itself, whose measure and sampler are its own
     else:
         cut = geometry.Intersection(outer, tree)
@@ -339,7 +341,7 @@ def _inside_shape(region: Region, home: Subdomain, intervals: dict, spatial: tup
         )
     if tree.part_measure(part.part) <= _SLACK * whole:
         raise PinnError(
-            f"{region.describe()} is not in the region {home.name}, where the fields of this condition live",
+            f"{part.describe()} is not in the region {home.name}, where the fields of this condition live",
             span,
             help=f"give the condition where {home.name} is: on a face it touches, or `on interface(...)`",
         )
