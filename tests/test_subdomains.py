@@ -24,6 +24,7 @@ import sympy
 import symbolic_pinn as sp
 from symbolic_pinn import IllPosedWarning, PinnError
 from symbolic_pinn._frontend.unparse import unparse
+from symbolic_pinn._product import plots
 from symbolic_pinn._training import domain, metrics
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
@@ -371,6 +372,20 @@ def test_measures_of_regions_given_by_shapes_are_exact(inclusion):
     np.testing.assert_allclose(np.hypot(points[:, 0], points[:, 1] - 0.5), 0.3, atol=1e-14)
 
 
+def test_a_box_region_and_the_rest_of_the_square_meet_on_their_common_side_only():
+    text = (
+        "x in [0, 1]; y in [0, 1]\nregion A = x < 0.5\nregion B = Ω \\ A\nfield u1(x, y) in A, u2(x, y) in B\n"
+        "-Δu1 = 1\n-Δu2 = 1\nu1 = u2 on interface(A, B)\nDn(u1) = Dn(u2) on interface(A, B)\nu2 = 0 on ∂Ω\n"
+    )
+    compiled = sp.compile(text, width=4, depth=1)
+    interface = next(t for t in compiled.ir.terms if t.name == "bc1")
+    # the line x = 1/2, not the sides y = 0, y = 1 and x = 0 of A, where Ω's and A's boxes both end
+    assert interface.region.measure(compiled.ir) == pytest.approx(1.0, rel=1e-12)
+    points, normals = sample(compiled.module, "bc1", n=128)
+    assert np.all(points[:, 0] == 0.5) and points[:, 1].min() < 0.05 and points[:, 1].max() > 0.95
+    np.testing.assert_array_equal(normals, np.tile([1.0, 0.0], (128, 1)))
+
+
 def test_a_ball_in_a_cube_is_measured_exactly():
     text = (
         "x in [0, 1]; y in [0, 1]; z in [0, 1]\nregion A = ball((0.5, 0.5, 0.5), 0.25)\nregion B = Ω \\ A\n"
@@ -399,6 +414,9 @@ def test_a_field_s_error_is_measured_in_its_disk_only(inclusion):
     assert r_in.max() <= R + 1e-12 and r_out.min() >= R - 1e-12
     assert len(inner) + len(outer) >= len(grid)  # every grid point is in one (the circle's in both)
     assert abs(len(inner) / len(grid) - np.pi / 16) < 0.01
+    x, y = np.meshgrid(np.linspace(0, 1, 101), np.linspace(0, 1, 101))
+    drawn = plots._inside(inclusion.ir.shape, inclusion.ir.field("u1").region)({"x": x, "y": y})  # the plot's mask
+    assert abs(drawn.mean() - np.pi / 16) < 0.01 and not drawn[0, 0] and drawn[50, 50]
 
 
 def test_a_time_dependent_inclusion_samples_each_time_in_its_region():

@@ -9,9 +9,18 @@ that face, so a condition built into the network stays built in; one only partly
 is a loss term on its points in A).  ``on interface(A, B)`` is the plane where the boxes
 meet (:func:`interface`), with the normal from A into B.
 
+A region may instead be a shape (``region A = disk((0.5, 0.5), 0.25)``, ``region B = Ω \\ A``):
+``shape``, the shape cut to Ω, in the spatial variables (:func:`shaped`).  Its terms are
+sampled as the domain that shape makes (a ``Within`` with a ``shape``); ∂Ω or a face in it is a
+``Part`` of the shape's boundary, and ``on interface(A, B)`` the part of A's boundary on B's
+(``FacingPart``: a circle, an arc), with A's outward normal.  Measures come from the shapes
+(exact in 2-D and for a ball).
+
 The checks are exact box arithmetic: two regions whose fields would both hold on a piece
-of Ω overlap (an error); a piece of Ω where no equation holds (a warning).  Both front
-ends call these functions; each reads only its own syntax.
+of Ω overlap (an error); a piece of Ω where no equation holds (a warning).  With shapes they
+are the same checks, by the measure of the shapes' intersection and of what their union
+leaves of Ω.  Both front ends call these functions; each reads only its own syntax (regions
+given by shapes come from the text only).
 """
 
 from __future__ import annotations
@@ -210,7 +219,7 @@ def _curved(first: Subdomain, second: Subdomain, intervals: dict, label: str, sp
             help=f"an interface is where two regions touch: e.g. `region {first.name} = disk((0.5, 0.5), 0.25)` "
             f"and `region {second.name} = Ω \\ {first.name}` meet on the circle",
         )
-    part = geometry.SharedPart(outer)
+    part = geometry.FacingPart(outer)
     if inner.part_measure(part) <= _SLACK * domain[1].measure(boundary=True):
         raise PinnError(
             f"the regions {first.name} and {second.name} do not meet, so {label} does not exist",
