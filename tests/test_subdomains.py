@@ -25,6 +25,7 @@ import symbolic_pinn as sp
 from symbolic_pinn import IllPosedWarning, PinnError
 from symbolic_pinn._frontend.unparse import unparse
 from symbolic_pinn._product import plots
+from symbolic_pinn._runtime import geometry
 from symbolic_pinn._training import domain, metrics
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
@@ -370,6 +371,8 @@ def test_measures_of_regions_given_by_shapes_are_exact(inclusion):
     np.testing.assert_array_equal(normals, np.tile([-1.0, 0.0], (128, 1)))
     points, _ = sample(cut.module, "bc1", n=128)
     np.testing.assert_allclose(np.hypot(points[:, 0], points[:, 1] - 0.5), 0.3, atol=1e-14)
+    face = sp.parse(text.replace("u1 = 0 on ∂Ω", "u1 = 0 at x = 0")).terms[4].region  # the same piece, as a face
+    assert face.describe() == "x = 0 in A" and face.base.part == geometry.PlanePart(0, 0.0)
 
 
 def test_a_box_region_and_the_rest_of_the_square_meet_on_their_common_side_only():
