@@ -378,7 +378,8 @@ def test_measures_of_regions_given_by_shapes_are_exact(inclusion):
 def test_a_box_region_and_the_rest_of_the_square_meet_on_their_common_side_only():
     text = (
         "x in [0, 1]; y in [0, 1]\nregion A = x < 0.5\nregion B = Ω \\ A\nfield u1(x, y) in A, u2(x, y) in B\n"
-        "-Δu1 = 1\n-Δu2 = 1\nu1 = u2 on interface(A, B)\nDn(u1) = Dn(u2) on interface(A, B)\nu2 = 0 on ∂Ω\n"
+        "-Δu1 = 1\n-Δu2 = 1\nu1 = u2 on interface(A, B)\nDn(u1) = Dn(u2) on interface(A, B)\n"
+        "u1 = 0 on ∂Ω\nu2 = 0 on ∂Ω\n"
     )
     compiled = sp.compile(text, width=4, depth=1)
     interface = next(t for t in compiled.ir.terms if t.name == "bc1")
