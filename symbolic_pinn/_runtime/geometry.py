@@ -60,6 +60,10 @@ class Shape:
         """The boxes and balls of the shape, each with +1, or −1 where its inside is cut away."""
         return [(self, sign)]
 
+    def surrounds(self, other):
+        """Whether ``other`` lies strictly inside, its boundary apart from this one's (known for a box)."""
+        return False
+
     def exact_distance(self, x, algebra):
         """φ for exact Dirichlet conditions (u = g + φ·N), or None if the shape has none.
 
@@ -278,6 +282,12 @@ class Box(Shape):
         import numpy as np
 
         return np.asarray(self.lo, float), np.asarray(self.hi, float)
+
+    def surrounds(self, other):
+        import numpy as np
+
+        (lo, hi), (olo, ohi) = self.bounds(), other.bounds()
+        return bool(np.all(lo < olo) and np.all(ohi < hi))
 
     def measure(self, boundary=False):
         import numpy as np
@@ -577,10 +587,7 @@ class Difference(Shape):
     def measure(self, boundary=False):
         """Exact where ``b`` lies strictly inside a box ``a`` (a ball cut out of a cube: the volumes
         subtract and the areas add, with ``b``'s own measure), else :meth:`Shape.measure`."""
-        import numpy as np
-
-        (alo, ahi), (blo, bhi) = self.a.bounds(), self.b.bounds()
-        if isinstance(self.a, Box) and not _has_params(self) and np.all(alo < blo) and np.all(bhi < ahi):
+        if not _has_params(self) and self.a.surrounds(self.b):
             return self.a.measure(boundary) + (1.0 if boundary else -1.0) * self.b.measure(boundary)
         return super().measure(boundary)
 
