@@ -78,7 +78,7 @@ class Subdomains(Scope):
             )
         if isinstance(node, ast.Call):
             node = ast.Shape(node.span, node.name, node.args)
-        if not isinstance(node, (ast.Shape, ast.Name)):
+        if not isinstance(node, (ast.Shape, ast.Name, ast.FileCall)):
             raise PinnError(
                 "a region is comparisons of variables with numbers, or a shape",
                 node.span,
