@@ -71,7 +71,8 @@ def sample(module, term: str, n: int, rng: np.random.Generator) -> dict[str, np.
     from the module's own sampler; the geometry itself is tested in test_domains.py.
     """
     domain, region = module.DOMAIN, module.REGIONS[term]
-    if module.SHAPE is not None or term in module.NORMALS or region[0] == "within":  # a region: its own sampler
+    # a shaped domain, the normal, a `region` of the problem: the module's own sampler
+    if module.SHAPE is not None or term in module.NORMALS or region[0] in ("within", "shaped"):
         columns = module.sample_region(
             int(rng.integers(2**31)), region, n, domain, module.SHAPE, term in module.NORMALS
         )

@@ -24,6 +24,8 @@ import sympy
 import symbolic_pinn as sp
 from symbolic_pinn import IllPosedWarning, PinnError
 from symbolic_pinn._frontend.unparse import unparse
+from symbolic_pinn._product import plots
+from symbolic_pinn._runtime import geometry
 from symbolic_pinn._training import domain, metrics
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
@@ -307,3 +309,189 @@ def test_an_energy_in_a_region_is_integrated_over_that_region():
     text = text.replace("x > 0.5", "x > 0.25 and y < 0.5") + "u1 = 0 on ∂Ω\n"
     compiled = sp.compile(text, width=4, depth=1)
     assert compiled.module.MEASURES == {"energy": 0.25}  # the area of [0, 1/4] × [0, 1]
+
+
+# ---- regions given by shapes, curved interfaces ----------------------------------------
+#
+# examples/inclusion.pinn: the disk A of radius R = 1/4 at (1/2, 1/2) and B = Ω \ A in the unit
+# square.  Hand-computed measures: |A| = πR² = π/16, |B| = 1 − π/16, the circle 2πR = π/2.
+
+CENTRE, R = np.array([0.5, 0.5]), 0.25
+
+
+@pytest.fixture(scope="module")
+def inclusion():
+    return sp.compile(sp.parse_file(EXAMPLES / "inclusion.pinn"), width=4, depth=1)
+
+
+def test_points_of_a_disk_and_of_its_complement_are_where_each_region_is(inclusion):
+    inner, _ = sample(inclusion.module, "pde1", n=512)
+    outer, _ = sample(inclusion.module, "pde2", n=512)
+    r_in, r_out = (np.linalg.norm(p - CENTRE, axis=1) for p in (inner, outer))
+    assert r_in.max() <= R and r_in.max() > 0.24 and r_in.min() < 0.03  # the whole disk, not a ring of it
+    assert r_out.min() >= R and np.all((0 <= outer) & (outer <= 1)) and outer.min() < 0.01 and outer.max() > 0.99
+    # uniform by area: the share of the disk's points within R/2 of the centre is 1/4
+    assert abs(np.mean(r_in < R / 2) - 0.25) < 0.05
+
+
+def test_a_curved_interface_has_its_points_on_the_circle_and_the_normal_from_a_into_b(inclusion):
+    points, normals = sample(inclusion.module, "bc2", n=512)
+    offset = points - CENTRE
+    np.testing.assert_allclose(np.linalg.norm(offset, axis=1), R, atol=1e-14)
+    np.testing.assert_allclose(normals, offset / R, atol=1e-14)  # out of the disk: from A into B
+    angles = np.arctan2(offset[:, 1], offset[:, 0])
+    assert np.histogram(angles, bins=8, range=(-np.pi, np.pi))[0].min() > 40  # all round the circle
+    flipped = sp.compile(
+        (EXAMPLES / "inclusion.pinn").read_text().replace("on interface(A, B)", "on interface(B, A)"), width=4, depth=1
+    )
+    points, normals = sample(flipped.module, "bc2", n=64)
+    np.testing.assert_allclose(normals, -(points - CENTRE) / R, atol=1e-14)  # out of B: into the disk
+
+
+def test_measures_of_regions_given_by_shapes_are_exact(inclusion):
+    measures = {t.name: t.region.measure(inclusion.ir) for t in inclusion.ir.terms}
+    assert measures["pde1"] == pytest.approx(np.pi / 16, rel=1e-12)
+    assert measures["pde2"] == pytest.approx(1 - np.pi / 16, rel=1e-12)
+    assert measures["bc1"] == measures["bc2"] == pytest.approx(np.pi / 2, rel=1e-12)
+    # a disk cut by the box, centred on the side x = 0: a half disk, a half circle, 0.6 of ∂Ω
+    text = (
+        "x in [0, 1]; y in [0, 1]\nregion A = disk((0, 0.5), 0.3)\nregion B = Ω \\ A\n"
+        "field u1(x, y) in A, u2(x, y) in B\n-Δu1 = 1\n-Δu2 = 1\n"
+        "u1 = u2 on interface(A, B)\nDn(u1) = Dn(u2) on interface(A, B)\n"
+        "u1 = 0 on ∂Ω\nu2 = 0 on ∂Ω\n∫ u1 = 1\n"
+    )
+    cut = sp.compile(text, width=4, depth=1)
+    measures = {t.name: t.region.measure(cut.ir) for t in cut.ir.terms}
+    assert measures["pde1"] == pytest.approx(np.pi * 0.09 / 2, rel=1e-12)
+    assert measures["bc1"] == pytest.approx(np.pi * 0.3, rel=1e-12)  # the arc, not the piece of x = 0 in A
+    assert measures["bc3"] == pytest.approx(0.6, rel=1e-12) and measures["bc4"] == pytest.approx(3.4, rel=1e-12)
+    assert cut.module.MEASURES == {"integral": pytest.approx(np.pi * 0.09 / 2, rel=1e-12)}
+    points, normals = sample(cut.module, "bc3", n=128)  # ∂Ω in A: the side x = 0 within the disk
+    assert np.all(points[:, 0] == 0) and np.all(np.abs(points[:, 1] - 0.5) <= 0.3)
+    np.testing.assert_array_equal(normals, np.tile([-1.0, 0.0], (128, 1)))
+    points, _ = sample(cut.module, "bc1", n=128)
+    np.testing.assert_allclose(np.hypot(points[:, 0], points[:, 1] - 0.5), 0.3, atol=1e-14)
+    face = sp.parse(text.replace("u1 = 0 on ∂Ω", "u1 = 0 at x = 0")).terms[4].region  # the same piece, as a face
+    assert face.describe() == "x = 0 in A" and face.base.part == geometry.PlanePart(0, 0.0)
+
+
+def test_a_box_region_and_the_rest_of_the_square_meet_on_their_common_side_only():
+    text = (
+        "x in [0, 1]; y in [0, 1]\nregion A = x < 0.5\nregion B = Ω \\ A\nfield u1(x, y) in A, u2(x, y) in B\n"
+        "-Δu1 = 1\n-Δu2 = 1\nu1 = u2 on interface(A, B)\nDn(u1) = Dn(u2) on interface(A, B)\n"
+        "u1 = 0 on ∂Ω\nu2 = 0 on ∂Ω\n"
+    )
+    compiled = sp.compile(text, width=4, depth=1)
+    interface = next(t for t in compiled.ir.terms if t.name == "bc1")
+    # the line x = 1/2, not the sides y = 0, y = 1 and x = 0 of A, where Ω's and A's boxes both end
+    assert interface.region.measure(compiled.ir) == pytest.approx(1.0, rel=1e-12)
+    points, normals = sample(compiled.module, "bc1", n=128)
+    assert np.all(points[:, 0] == 0.5) and points[:, 1].min() < 0.05 and points[:, 1].max() > 0.95
+    np.testing.assert_array_equal(normals, np.tile([1.0, 0.0], (128, 1)))
+
+
+def test_a_ball_in_a_cube_is_measured_exactly():
+    text = (
+        "x in [0, 1]; y in [0, 1]; z in [0, 1]\nregion A = ball((0.5, 0.5, 0.5), 0.25)\nregion B = Ω \\ A\n"
+        "field u1(x, y, z) in A, u2(x, y, z) in B\n-Δu1 = 1\n-Δu2 = 1\n"
+        "u1 = u2 on interface(A, B)\nDn(u1) = Dn(u2) on interface(A, B)\nu2 = 0 on ∂Ω\n"
+    )
+    compiled = sp.compile(text, width=4, depth=1)
+    measures = {t.name: t.region.measure(compiled.ir) for t in compiled.ir.terms}
+    ball = 4 * np.pi / 3 * R**3
+    assert measures["pde1"] == pytest.approx(ball, rel=1e-12)
+    assert measures["pde2"] == pytest.approx(1 - ball, rel=1e-12)
+    assert measures["bc1"] == pytest.approx(4 * np.pi * R**2, rel=1e-12)
+
+
+def test_an_inclusion_is_well_posed_and_its_outer_condition_is_built_in(inclusion):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # u1 has no condition on ∂Ω: the circle, all its boundary, has two
+        sp.parse_file(EXAMPLES / "inclusion.pinn")
+    assert {t.name for t in inclusion.ir.terms} == {"pde1", "pde2", "bc1", "bc2"}  # u2 = outside on ∂Ω: built in
+
+
+def test_a_field_s_error_is_measured_in_its_disk_only(inclusion):
+    grid = domain.test_grid(inclusion.ir, 101 * 101)
+    inner, outer = (domain.home(inclusion.ir, grid, f) for f in ("u1", "u2"))
+    r_in, r_out = (np.linalg.norm(p - CENTRE, axis=1) for p in (inner, outer))
+    assert r_in.max() <= R + 1e-12 and r_out.min() >= R - 1e-12
+    assert len(inner) + len(outer) >= len(grid)  # every grid point is in one (the circle's in both)
+    assert abs(len(inner) / len(grid) - np.pi / 16) < 0.01
+    x, y = np.meshgrid(np.linspace(0, 1, 101), np.linspace(0, 1, 101))
+    drawn = plots._inside(inclusion.ir.shape, inclusion.ir.field("u1").region)({"x": x, "y": y})  # the plot's mask
+    assert abs(drawn.mean() - np.pi / 16) < 0.01 and not drawn[0, 0] and drawn[50, 50]
+
+
+def test_a_time_dependent_inclusion_samples_each_time_in_its_region():
+    text = (
+        "x in [0, 1]; y in [0, 1]; t in [0, 1]\nregion A = disk((0.5, 0.5), 0.25)\nregion B = Ω \\ A\n"
+        "field u1(x, y, t) in A, u2(x, y, t) in B\nDt(u1) = Δu1\nDt(u2) = 0.1*Δu2\n"
+        "u1 = u2 on interface(A, B)\nDn(u1) = 0.1*Dn(u2) on interface(A, B)\n"
+        "u1 = 1 at t = 0\nu2 = 0 at t = 0\nu2 = 0 on ∂Ω\n"
+    )
+    compiled = sp.compile(text, width=4, depth=1, exact_initial=False)
+    kept = {t.label: (t.name, t.region.describe(), t.region.measure(compiled.ir)) for t in compiled.ir.terms}
+    assert kept["u1 = 1 at t = 0"] == ("ic1", "t = 0 in A", pytest.approx(np.pi / 16, rel=1e-12))
+    points, _ = sample(compiled.module, "ic1", n=128)
+    assert np.all(points[:, 2] == 0) and np.linalg.norm(points[:, :2] - CENTRE, axis=1).max() <= R
+    points, normals = sample(compiled.module, "bc1", n=128)
+    assert points[:, 2].min() < 0.05 and points[:, 2].max() > 0.95  # the circle at every time
+    np.testing.assert_allclose(normals, (points[:, :2] - CENTRE) / R, atol=1e-14)
+
+
+INCLUDED = """\
+x in [0, 1]; y in [0, 1]
+region A = disk((0.5, 0.5), 0.25)
+region B = Ω \\ A
+field u1(x, y) in A, u2(x, y) in B
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (INCLUDED.replace("Ω \\ A", "disk((0.9, 0.5), 0.05)") + "-Δu1 = 1\nu1 = u2 on interface(A, B)\n", 6,
+         "do not meet"),
+        (INCLUDED.replace("Ω \\ A", "disk((0.6, 0.5), 0.25)") + "-Δu1 = 1\nu1 = u2 on interface(A, B)\n", 6,
+         "overlap, so interface"),
+        (INCLUDED.replace("Ω \\ A", "disk((0.6, 0.5), 0.25)") + "-Δu1 = 1\n-Δu2 = 1\n", 3,
+         r"A \(line 2\) and B overlap \(on an area of"),
+        (INCLUDED.replace("disk((0.5, 0.5), 0.25)", "disk((3, 3), 0.25)"), 2, "the region A is empty"),
+        (INCLUDED.replace("Ω \\ A", "Ω \\ C"), 3, "'C' is not a region or a shape"),
+        (INCLUDED.replace("disk((0.5, 0.5), 0.25)", "ball((0.5, 0.5, 0.5), 0.25)"), 2, "a point with 2 coordinates"),
+        (INCLUDED.replace("Ω \\ A", "sin(x)"), 3, "unknown shape 'sin'"),
+        (INCLUDED + "-Δu1 = 1\nu1 = 0 at x = 0\n", 6, "x = 0 is not in the region A"),
+        (INCLUDED + "-Δu1 = 1\nu1 = 0 on ∂Ω\n", 6, "∂Ω is not in the region A"),
+        (INCLUDED + "-Δu1 = u2\n", 5, "fields of the regions A and B"),
+        (INCLUDED + "-Δu2 = 1 in A\n", 5, "u2 lives in B, which does not hold all of A"),
+        ("param k in [1, 2]\n(x, y) in disk((0.5, 0.5), k)\n" + INCLUDED.split("\n", 1)[1] + "-Δu1 = 1\n", 3,
+         "need a domain whose shape holds every spatial variable"),
+    ],
+)  # fmt: skip
+def test_a_region_given_by_a_shape_that_makes_no_sense_is_a_located_error(text, line, message):
+    with pytest.raises(PinnError, match=message) as info:
+        sp.parse(text)
+    assert info.value.span is not None and info.value.span.line == line
+
+
+def test_regions_of_a_disk_domain_and_a_part_without_an_equation():
+    text = """\
+(x, y) in disk((0, 0), 1)
+region A = disk((0, 0), 0.5)
+region B = Ω \\ A
+field u1(x, y) in A, u2(x, y) in B
+-Δu1 = 1
+-Δu2 = 1
+u1 = u2 on interface(A, B)
+Dn(u1) = Dn(u2) on interface(A, B)
+u2 = 0 on ∂Ω
+∫ u2 = 1
+"""
+    compiled = sp.compile(text, width=4, depth=1)
+    measures = {t.name: t.region.measure(compiled.ir) for t in compiled.ir.terms}
+    assert measures["pde2"] == pytest.approx(3 * np.pi / 4, rel=1e-12) and measures["bc1"] == pytest.approx(np.pi)
+    assert compiled.module.MEASURES == {"integral": pytest.approx(3 * np.pi / 4, rel=1e-12)}
+    holed = INCLUDED.replace("region B = Ω \\ A", "let hole = disk((0.85, 0.8), 0.1)\nregion B = Ω \\ A \\ hole")
+    with pytest.warns(IllPosedWarning, match=r"^line 6: no equation holds on a part of Ω of measure 0.03142"):
+        sp.parse(holed + "-Δu1 = 1\n-Δu2 = 1\nu2 = 0 on ∂Ω\nu1 = u2 on interface(A, B)\n")

@@ -25,6 +25,7 @@ import numpy as np
 from .. import _functions as functions
 from .. import _runtime
 from .._config import NetworkConfig
+from .._frontend.regions import home_literal
 from .._frontend.time_variable import NAME
 from . import ir
 from .plan import (
@@ -820,12 +821,8 @@ def _constants(module: _Module) -> str:
     constants += [_table_constant(table, module.namer.table(table.name)) for table in program.tables]
     constants.append(f"SHAPE = {program.shape!r}  # (variables, Shape) of a non-box domain")
     if any(f.region for f in program.fields):
-        homes = ", ".join(
-            f'"{f.name}": (' + "".join(f'("{v}", {_number(lo)}, {_number(hi)}), ' for v, lo, hi in f.region) + ")"
-            for f in program.fields
-            if f.region
-        )
-        constants.append(f"HOMES = {{{homes}}}  # the box each field lives in (`field u1(x) in A`)")
+        homes = ", ".join(f'"{f.name}": {home_literal(f.region)}' for f in program.fields if f.region)
+        constants.append(f"HOMES = {{{homes}}}  # the box or shape each field lives in (`field u1(x) in A`)")
     if program.parameters:
         constants.append(f"PARAMETERS = ({_strings(program.parameters)})  # network inputs, not coordinates of space")
     constants.append(
@@ -1035,9 +1032,7 @@ def _main(module: _Module) -> str:
         "    net = fields(params)\n"
         "    for name, exact in EXACT.items():\n"
         + (
-            "        inside = jnp.ones(len(test[0]), bool)  # the field's error where it lives\n"
-            "        for v, lo, hi in HOMES.get(name, ()):\n"
-            "            inside &= (test[list(DOMAIN).index(v)] >= lo) & (test[list(DOMAIN).index(v)] <= hi)\n"
+            "        inside = in_home(HOMES.get(name, ()), dict(zip(DOMAIN, test)))  # its error where it lives\n"
             "        args = [test[list(DOMAIN).index(a)][inside] for a in FIELDS[name]]\n"
             if any(f.region for f in program.fields)
             else "        args = [test[list(DOMAIN).index(a)] for a in FIELDS[name]]\n"

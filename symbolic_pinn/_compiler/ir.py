@@ -14,7 +14,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from .._frontend.regions import BOUNDARY, INTERIOR, Boundary, Data, Face, Interface, Interior, Part, Region, Within  # noqa: F401 - the IR's regions
+from .._frontend.regions import (  # noqa: F401 - the IR's regions
+    BOUNDARY,
+    INTERIOR,
+    Boundary,
+    Data,
+    Face,
+    Interface,
+    Interior,
+    Part,
+    Region,
+    Within,
+    home_words,
+)
 
 
 class Expr:
@@ -216,7 +228,8 @@ class Variable:
 class FieldDecl:
     name: str
     args: tuple[str, ...]
-    # `field u1(x) in A`: the box it lives in, ((variable, lo, hi), ...); () for all of Ω
+    # `field u1(x) in A`: the box it lives in, ((variable, lo, hi), ...), or the shape, ((variables, Shape),)
+    # (the runtime's in_home reads either); () for all of Ω
     region: tuple[tuple[str, float, float], ...] = ()
 
 
@@ -479,7 +492,7 @@ def format_program(program: Program) -> str:
     if program.shape is not None:
         lines.append(f"domain ({', '.join(program.shape[0])}) in {program.shape[1]}")
     for f in program.fields:
-        where = "".join(f", {lo:g} ≤ {v} ≤ {hi:g}" for v, lo, hi in f.region)[2:]
+        where = home_words(f.region)
         lines.append(f"field {f.name}({', '.join(f.args)})" + (f" in {where}" if where else ""))
     for name, init in program.unknowns:
         lines.append(f"unknown {name} = {init:g}")

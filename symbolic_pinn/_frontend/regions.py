@@ -35,6 +35,8 @@ __all__ = [
     "Within",
     "underlying",
     "Interface",
+    "home_literal",
+    "home_words",
     "INTERIOR",
     "BOUNDARY",
     "Domain",
@@ -394,12 +396,16 @@ def _as_set(predicate):
 
 @dataclasses.dataclass(frozen=True)
 class Within(Region):
-    """The points of ``base`` (the interior, a face, the boundary) inside the box ``bounds`` of a
-    `region` (``((variable, lo, hi), ...)``; the variables not named keep their intervals)."""
+    """The points of ``base`` (the interior, a face, the boundary) inside a `region`: the box
+    ``bounds`` (``((variable, lo, hi), ...)``; the variables not named keep their intervals), or,
+    with ``shape`` (``(variables, Shape)``, the region already cut to Ω), the points of ``base``
+    of the domain that shape makes (``region A = disk((0.5, 0.5), 0.25)``: its ``base`` is then
+    the interior, a face of time, or a ``Part`` of the shape's boundary)."""
 
     base: Region
     bounds: tuple[tuple[str, float, float], ...]
     name: str  # the region as the problem names it
+    shape: tuple | None = None
 
     kind = "within"
 
@@ -414,19 +420,57 @@ class Within(Region):
         return self.base.inside()
 
     def sampled(self) -> tuple:
+        if self.shape is not None:
+            return ("shaped", self.base.sampled(), self.shape)
         return ("within", self.base.sampled(), self.bounds)
 
     def literal(self) -> str:
+        if self.shape is not None:
+            return f'("shaped", {self.base.literal()}, {_shape_literal(self.shape)})'
         bounds = "".join(f'("{v}", {_number(lo)}, {_number(hi)}), ' for v, lo, hi in self.bounds)
         return f'("within", {self.base.literal()}, ({bounds}))'
 
     def measure(self, program: Domain) -> float:
-        """The base's measure times the fraction of each restricted interval (exact: Ω is a box there)."""
+        """In a box: the base's measure times the fraction of each restricted interval (exact: Ω is
+        a box there).  In a shape: the base's measure on the domain the shape makes (exact in 2-D
+        and for a ball; see ``Shape.measure``)."""
+        if self.shape is not None:
+            return self.base.measure(_Narrowed(program.variables, self.shape, program.parameters, program.time))
         if not isinstance(self.base, (Interior, Face)):
             raise NotImplementedError(f"the measure of {self.describe()}")
         widths = {v.name: v.hi - v.lo for v in program.variables}
         face = self.base.variable if isinstance(self.base, Face) else None
         return self.base.measure(program) * math.prod((hi - lo) / widths[v] for v, lo, hi in self.bounds if v != face)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Narrowed:
+    """A problem's domain with its shape replaced by a region's (what a measure reads: :class:`Domain`)."""
+
+    variables: tuple
+    shape: tuple | None
+    parameters: tuple[str, ...]
+    time: str | None
+
+
+def home_literal(home: tuple) -> str:
+    """Where a field lives (``FieldDecl.region``: ``(variable, lo, hi)`` entries, or one
+    ``(variables, Shape)``) as Python source, for the generated module's ``HOMES``."""
+    return "(" + "".join((_shape_literal(e) if len(e) == 2 else f'("{e[0]}", {_number(e[1])}, {_number(e[2])})') + ", "
+                         for e in home) + ")"  # fmt: skip
+
+
+def home_words(home: tuple) -> str:
+    """Where a field lives, as ``--emit ir`` prints it: ``0 ≤ x ≤ 0.5``, ``disk((0.5, 0.5), 0.25)``."""
+    return ", ".join(str(e[1]) if len(e) == 2 else f"{e[1]:g} ≤ {e[0]} ≤ {e[2]:g}" for e in home)
+
+
+def _shape_literal(shape: tuple) -> str:
+    """``(variables, Shape)`` as Python source: the shape's dataclass repr (the generated module
+    holds the classes it names)."""
+    variables, tree = shape
+    names = ", ".join(f'"{v}"' for v in variables) + ("," if len(variables) == 1 else "")
+    return f"(({names}), {tree!r})"
 
 
 @dataclasses.dataclass(frozen=True)

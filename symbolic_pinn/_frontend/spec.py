@@ -12,7 +12,7 @@ import dataclasses
 import sympy
 
 from .._errors import IllPosedWarning, PinnError
-from .regions import BOUNDARY, INTERIOR, Face, Faces, Part, Region, underlying
+from .regions import BOUNDARY, INTERIOR, Face, Faces, Interface, Part, Region, underlying
 from .system_order import short_of_conditions, systems
 
 
@@ -260,13 +260,32 @@ def warn_ill_posed(spec: Spec) -> None:
         return f" (line {t.line})" if t.line is not None else ""
 
     def on_boundary(field, t) -> bool:
-        """Whether term ``t`` is a condition on ``field`` on (a part of) the spatial boundary."""
+        """Whether term ``t`` is a condition on ``field`` on (a part of) the spatial boundary, or on the
+        interface that is all of its region's boundary (an inclusion)."""
         return uses(t, field) and (
             where(t) == BOUNDARY
             or isinstance(where(t), (Part, Faces))
+            or (isinstance(where(t), Interface) and enclosed(field))
             or (isinstance(where(t), Face) and where(t).variable in {s.name for s in spatial})
             or fixed(field, t, spatial)
         )
+
+    homes = dict(spec.homes)
+
+    def enclosed(field) -> bool:
+        """Whether ``field`` lives in a region given by a shape that touches no point of ∂Ω (1,024 of its
+        boundary points, a fixed seed, all strictly inside Ω): its boundary is all interfaces."""
+        import numpy as np
+
+        home = homes.get(field.func.__name__, ())
+        if len(home) != 1 or len(home[0]) != 2:
+            return False
+        (variables, tree), rng = home[0], np.random.default_rng(0)
+        points, _ = tree.boundary(1024, lambda m, k: rng.random((m, k)), rng)
+        if spec.shape is not None:
+            return bool(np.all(spec.shape[1].distance(points) < -1e-9))
+        ranges = {s.name: (float(lo), float(hi)) for s, lo, hi in spec.variables}
+        return all(np.all((ranges[v][0] < c) & (c < ranges[v][1])) for v, c in zip(variables, points.T))
 
     def initial(field, t) -> bool:
         """Whether term ``t`` is an initial condition on ``field`` (a face of time, or the field at a fixed time)."""

@@ -27,6 +27,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .._runtime.sampling import in_home
 from .._training.devices import in_chunks
 from .._training.metrics import CHUNK_SIZE, PARAMETER_VALUES
 from .._training.monitor import history_columns
@@ -84,16 +85,16 @@ def png(figure: Figure) -> bytes:
 
 def _inside(shape, region=()) -> Callable[[Coordinates], np.ndarray] | None:
     """Whether points are in a shaped domain (by the runtime's signed distance) and in the box
-    ``region`` where a field lives (`field u1(x) in A`), or None for a box and a field of all of it."""
+    or shape ``region`` where a field lives (`field u1(x) in A`), or None for a box and a field of all of it."""
     if shape is None and not region:
         return None
 
     def inside(coordinates: Coordinates) -> np.ndarray:
         size = np.broadcast_shapes(*(np.shape(c) for c in coordinates.values()))
         result = np.ones(size, bool)
-        for v, lo, hi in region:
-            if v in coordinates:
-                result &= (np.asarray(coordinates[v]) >= lo) & (np.asarray(coordinates[v]) <= hi)
+        for entry in region:  # a bound or a shape, where the grid has its variables
+            if set((entry[0],) if len(entry) == 3 else entry[0]) <= set(coordinates):
+                result &= in_home((entry,), {v: np.broadcast_to(c, size) for v, c in coordinates.items()})
         if shape is not None and set(shape[0]) <= set(coordinates):
             variables, tree = shape
             points = np.stack([np.ravel(np.broadcast_to(coordinates[v], size)) for v in variables], axis=-1)

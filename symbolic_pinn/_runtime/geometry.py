@@ -60,6 +60,10 @@ class Shape:
         """The boxes and balls of the shape, each with +1, or −1 where its inside is cut away."""
         return [(self, sign)]
 
+    def surrounds(self, other):
+        """Whether ``other`` lies strictly inside, its boundary apart from this one's (known for a box)."""
+        return False
+
     def exact_distance(self, x, algebra):
         """φ for exact Dirichlet conditions (u = g + φ·N), or None if the shape has none.
 
@@ -203,12 +207,13 @@ class Shape:
         order = rng.permutation(count)[:n]
         return np.concatenate(points)[order], np.concatenate(normals)[order]
 
-    def in_part(self, part, points):
-        """Which boundary ``points`` lie on ``part`` of the boundary (a :class:`BoundaryPart`)."""
+    def in_part(self, part, points, normals=None):
+        """Which boundary ``points`` (with the shape's outward ``normals``, where known) lie on
+        ``part`` of the boundary (a :class:`BoundaryPart`)."""
         import numpy as np
 
         lo, hi = self.bounds()
-        return part.contains(self, points, 1e-9 * float(np.max(hi - lo)))
+        return part.contains(self, points, 1e-9 * float(np.max(hi - lo)), normals)
 
     def part_boundary(self, n, unit, rng, part):
         """``n`` points on ``part`` of the boundary, and outward normals: the part's own sampling."""
@@ -231,12 +236,14 @@ class Shape:
             if not pieces:
                 return 0.0
             thirds = np.array([0.25, 0.5, 0.75])
-            points = np.concatenate([_curve_points(c, s0 + (s1 - s0) * thirds)[0] for c, s0, s1, _ in pieces])
-            on = part.contains(self, points, tolerance).reshape(-1, 3).all(axis=1)
+            drawn = [(_curve_points(c, s0 + (s1 - s0) * thirds), sign) for c, s0, s1, sign in pieces]
+            points = np.concatenate([p for (p, _), _ in drawn])
+            normals = np.concatenate([sign * q for (_, q), sign in drawn])  # the whole shape's outward normal
+            on = part.contains(self, points, tolerance, normals).reshape(-1, 3).all(axis=1)
             return float(sum(_curve_length(c, s0, s1) for (c, s0, s1, _), k in zip(pieces, on) if k))
         rng = np.random.default_rng(0)
-        points, _ = self.boundary(2**14, lambda m, k: rng.random((m, k)), rng)
-        on = self.in_part(part, points)
+        points, normals = self.boundary(2**14, lambda m, k: rng.random((m, k)), rng)
+        on = self.in_part(part, points, normals)
         return float(np.mean(on) * self.measure(boundary=True)) if on.sum() >= 8 else 0.0
 
 
@@ -275,6 +282,12 @@ class Box(Shape):
         import numpy as np
 
         return np.asarray(self.lo, float), np.asarray(self.hi, float)
+
+    def surrounds(self, other):
+        import numpy as np
+
+        (lo, hi), (olo, ohi) = self.bounds(), other.bounds()
+        return bool(np.all(lo < olo) and np.all(ohi < hi))
 
     def measure(self, boundary=False):
         import numpy as np
@@ -571,6 +584,13 @@ class Difference(Shape):
     def parts(self, sign=1.0):
         return self.a.parts(sign) + self.b.parts(-sign)
 
+    def measure(self, boundary=False):
+        """Exact where ``b`` lies strictly inside a box ``a`` (a ball cut out of a cube: the volumes
+        subtract and the areas add, with ``b``'s own measure), else :meth:`Shape.measure`."""
+        if not _has_params(self) and self.a.surrounds(self.b):
+            return self.a.measure(boundary) + (1.0 if boundary else -1.0) * self.b.measure(boundary)
+        return super().measure(boundary)
+
 
 @dataclasses.dataclass(frozen=True)
 class Intersection(Shape):
@@ -844,7 +864,7 @@ class Family(Shape):
     def part_boundary(self, n, unit, rng, part):
         return self._draw(n, unit, lambda shape, m, value: shape.part_boundary(m, unit, rng, self._at(value, part)))
 
-    def in_part(self, part, points):
+    def in_part(self, part, points, normals=None):
         return self._each(points, lambda shape, x, value: shape.in_part(self._at(value, part), x))
 
 
@@ -857,8 +877,9 @@ class BoundaryPart:
     part is one class.
     """
 
-    def contains(self, shape, points, tolerance):
-        """Which of ``points`` (on the boundary of ``shape``) are on this part, to ``tolerance``."""
+    def contains(self, shape, points, tolerance, normals=None):
+        """Which of ``points`` (on the boundary of ``shape``, whose outward unit ``normals`` there
+        are given where known) are on this part, to ``tolerance``."""
         raise NotImplementedError(f"{type(self).__name__} does not say which points it holds")
 
     def sample(self, shape, n, unit, rng):
@@ -873,7 +894,7 @@ class BoundaryPart:
         points, normals, count = [], [], 0
         for _ in range(1000):
             p, normal = shape.boundary(max(2 * n, 256), unit, rng)
-            kept = shape.in_part(self, p)
+            kept = shape.in_part(self, p, normal)
             points.append(p[kept])
             normals.append(normal[kept])
             count += int(kept.sum())
@@ -889,7 +910,7 @@ class SurfacePart(BoundaryPart):
 
     index: int
 
-    def contains(self, shape, points, tolerance):
+    def contains(self, shape, points, tolerance, normals=None):
         import numpy as np
 
         return np.abs(shape.parts()[self.index][0].distance(points)) <= tolerance
@@ -902,7 +923,7 @@ class PlanePart(BoundaryPart):
     axis: int
     value: float
 
-    def contains(self, shape, points, tolerance):
+    def contains(self, shape, points, tolerance, normals=None):
         import numpy as np
 
         return np.abs(points[:, self.axis] - self.value) <= tolerance
@@ -914,13 +935,63 @@ class RestPart(BoundaryPart):
 
     parts: tuple
 
-    def contains(self, shape, points, tolerance):
+    def contains(self, shape, points, tolerance, normals=None):
         import numpy as np
 
         taken = np.zeros(len(points), bool)
         for other in self.parts:
-            taken |= other.contains(shape, points, tolerance)
+            taken |= other.contains(shape, points, tolerance, normals)
         return ~taken
+
+
+@dataclasses.dataclass(frozen=True)
+class SharedPart(BoundaryPart):
+    """The boundary's points that are also on the boundary of the shape ``other``, which holds the
+    shape: ∂Ω in a region of a problem given by a shape (``u1 = 0 on ∂Ω`` for ``field u1 in A``)."""
+
+    other: object
+
+    def contains(self, shape, points, tolerance, normals=None):
+        import numpy as np
+
+        return np.abs(self.other.distance(points)) <= tolerance
+
+
+@dataclasses.dataclass(frozen=True)
+class AnyPart(BoundaryPart):
+    """The boundary's points on one of ``parts`` at least (the faces ``on ∂Ω`` leaves to a field
+    that lives in a region given by a shape)."""
+
+    parts: tuple
+
+    def contains(self, shape, points, tolerance, normals=None):
+        import numpy as np
+
+        held = np.zeros(len(points), bool)
+        for part in self.parts:
+            held |= part.contains(shape, points, tolerance, normals)
+        return held
+
+
+@dataclasses.dataclass(frozen=True)
+class FacingPart(BoundaryPart):
+    """The boundary's points where the shape ``other`` lies across it: on the boundary of ``other``,
+    and just outside along the outward normal, in ``other`` (``on interface(A, B)``: the circle of
+    a disk, seen from the disk, across which is the rest of the square).  Without normals, the
+    points on ``other``'s boundary.  The normal's test keeps out a piece of boundary that both
+    shapes have only because their signed distances meet there (the side of Ω that both the box
+    ``x < 0.5`` and ``Ω \\ that box`` touch: a combination's distance is exact on its boundary
+    only, and vanishes there too)."""
+
+    other: object
+
+    def contains(self, shape, points, tolerance, normals=None):
+        import numpy as np
+
+        on = np.abs(self.other.distance(points)) <= tolerance
+        if normals is not None:
+            on &= self.other.distance(points + 1e3 * tolerance * normals) < 0
+        return on
 
 
 def _curve_points(curve, s):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._compiler import ir
-from .._runtime.sampling import sample_points
+from .._runtime.sampling import in_home, sample_points
 
 __all__ = ["sample", "test_grid", "home"]
 
@@ -70,10 +70,7 @@ def home(program: ir.Program, grid: np.ndarray, field: str) -> np.ndarray:
     """The rows of ``grid`` in the region where ``field`` lives (`field u1(x) in A`; all of them
     for a field of all of Ω): a field's error is measured where it means something."""
     names = [v.name for v in program.variables]
-    inside = np.ones(len(grid), bool)
-    for v, lo, hi in program.field(field).region:
-        inside &= (grid[:, names.index(v)] >= lo) & (grid[:, names.index(v)] <= hi)
-    return grid[inside]
+    return grid[in_home(program.field(field).region, {v: grid[:, i] for i, v in enumerate(names)})]
 
 
 def _quasi_random(variables: list[ir.Variable], total: int) -> np.ndarray:
