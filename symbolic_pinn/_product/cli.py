@@ -103,12 +103,18 @@ def _cmd_compile(args) -> int:
 
 
 def _finish_line(compiled) -> str:
-    """The plan's last line: the finish ``auto`` picks for this network with the default training settings, and why."""
+    """The plan's last lines: the finish ``auto`` picks for this network with the default training settings, and
+    why; for a problem with an energy, how its integral is taken (``energy_quadrature`` auto)."""
+    from .._training import quadrature
     from .._training.phases import label
     from .._training.train import TrainConfig, finisher_choice
 
     name, why = finisher_choice(compiled, TrainConfig())
-    return f"finish after Adam (finisher auto, default training settings): {label(name)}, {why}\n"
+    line = f"finish after Adam (finisher auto, default training settings): {label(name)}, {why}\n"
+    integration, reason = quadrature.choose(compiled, TrainConfig())
+    if any(t.kind == "energy" for t in compiled.ir.terms):
+        line += f"energy quadrature (auto, default training settings): {quadrature.LABELS[integration]}, {reason}\n"
+    return line
 
 
 def _cmd_train(args) -> int:
