@@ -71,9 +71,9 @@ def rule(bounds, per_axis: int, order: int = ORDER) -> tuple[np.ndarray, np.ndar
     return np.stack([g.ravel() for g in grid], axis=-1), w.ravel()
 
 
-def per_axis(n: int, d: int, order: int = ORDER) -> int:
-    """Nodes per axis for about ``n`` nodes in ``d`` dimensions: whole panels of ``order`` where n allows."""
-    m = n ** (1 / d) if d else 1
+def per_axis(n: int, d: int) -> int:
+    """Nodes per axis for about ``n`` nodes in ``d`` dimensions: whole panels of ORDER where n allows."""
+    m, order = (n ** (1 / d) if d else 1), ORDER
     return max(1, round(m / order)) * order if m >= order else max(1, round(m))
 
 
