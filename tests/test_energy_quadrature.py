@@ -1,5 +1,6 @@
 """Gauss–Legendre quadrature of energies on a box (_training.quadrature): the rule, the loss, the choice."""
 
+import dataclasses
 import math
 
 import jax
@@ -123,11 +124,15 @@ def test_an_energy_stops_on_a_finer_flat_loss(ritz):
 
 
 @pytest.mark.slow
-def test_training_reports_the_choice_and_keeps_the_weights(ritz):
+def test_training_reports_the_choice_and_resumes_with_the_weights(ritz, tmp_path):
     config = TrainConfig(adam_steps=5, bfgs_steps=5, interior_points=256, progress=False)
-    result = train(ritz, config)
+    stopped = train(ritz, dataclasses.replace(config, time_limit=1e-6), tmp_path)  # a checkpoint at step 0
+    assert stopped.metrics["steps"] == 0
+    result = train(ritz, config, tmp_path, resume=True)  # its points are the checkpoint's
     assert result.metrics["energy_quadrature"] == {
         "choice": "gauss",
         "reason": "the domain is a box (2 panels × 8 Gauss–Legendre nodes per axis, 256 nodes)",
     }
-    assert len(result.points["energy"]) == 3 and math.isfinite(result.metrics["loss"])
+    expected = quadrature.nodes(ritz.ir, 256)
+    np.testing.assert_allclose(np.stack(result.points["energy"], axis=-1), expected, rtol=1e-6)
+    assert result.metrics["steps"] > 5 and math.isfinite(result.metrics["loss"])
