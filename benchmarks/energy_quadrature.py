@@ -8,7 +8,7 @@ defaults but for:
 
 - ``before``: the Monte Carlo mean over the Sobol points, and the finish's flat-loss rule
   of sums of squares (1e-10): the defaults before Gauss–Legendre quadrature;
-- ``mean``: the Monte Carlo mean with the energies' flat-loss rule (1e-13);
+- ``mean``: the Monte Carlo mean with the energies' flat-loss rule (``ENERGY_FLAT_RTOL``);
 - ``gauss p``: the default rule (``energy_quadrature = auto``) with p nodes per panel
   (``quadrature.ORDER``; 8 is the default).
 
