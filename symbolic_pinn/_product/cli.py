@@ -104,7 +104,7 @@ def _cmd_compile(args) -> int:
 
 def _finish_line(compiled) -> str:
     """The plan's last lines: the finish ``auto`` picks for this network with the default training settings, and
-    why; for a problem with an energy, how its integral is taken (``energy_quadrature`` auto)."""
+    why; for a problem with an energy on the interior, how its integral is taken (``energy_quadrature`` auto)."""
     from .._training import quadrature
     from .._training.phases import label
     from .._training.train import TrainConfig, finisher_choice
@@ -112,7 +112,7 @@ def _finish_line(compiled) -> str:
     name, why = finisher_choice(compiled, TrainConfig())
     line = f"finish after Adam (finisher auto, default training settings): {label(name)}, {why}\n"
     integration, reason = quadrature.choose(compiled, TrainConfig())
-    if any(t.kind == "energy" for t in compiled.ir.terms):
+    if reason != quadrature.NO_ENERGY:
         line += f"energy quadrature (auto, default training settings): {quadrature.LABELS[integration]}, {reason}\n"
     return line
 

@@ -38,10 +38,11 @@ from .._compiler import ir
 from .._config import TrainConfig
 from .._errors import PinnError
 
-__all__ = ["CHOICES", "LABELS", "ORDER", "choose", "rule", "nodes"]
+__all__ = ["CHOICES", "LABELS", "NO_ENERGY", "ORDER", "choose", "rule", "nodes"]
 
 CHOICES = ("auto", "gauss", "mean")
 assert CHOICES == TrainConfig.__dataclass_fields__["energy_quadrature"].metadata["choices"]
+NO_ENERGY = "no energy on the interior"  # choose's reason where there is nothing to integrate
 LABELS = {"gauss": "Gauss–Legendre", "mean": "Monte Carlo (the mean over the points)"}
 ORDER = 8  # nodes per panel: 4, 8, 16 and 64 tie on the examples (docs/training.md); see the module docstring
 
@@ -104,7 +105,7 @@ def choose(compiled, config: TrainConfig) -> tuple[str, str]:
                 "energy_quadrature = gauss integrates an energy over the interior, and this problem has none",
                 help="leave energy_quadrature at auto",
             )
-        return "mean", "no energy on the interior"
+        return "mean", NO_ENERGY
     why_not = _why_not(compiled, config)
     d = len(program.variables)
     if config.energy_quadrature == "mean":

@@ -258,7 +258,7 @@ def _train(
         progress.note(f"training on {placement.line()}")
         if config.bfgs_steps:
             progress.note(f"finishing with {phases.label(finisher)}: {reason}")
-        if integration[1] != "no energy on the interior":
+        if integration[1] != quadrature.NO_ENERGY:
             progress.note(f"energy quadrature {quadrature.LABELS[integration[0]]}: {integration[1]}")
         if plan.used:
             progress.note(f"causal weights ({_causal_phases(config)}): {plan.reason}")
