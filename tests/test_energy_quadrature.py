@@ -58,6 +58,7 @@ def test_a_gauss_energy_at_the_exact_solution_is_its_minimum(ritz, monkeypatch):
     assert abs(values["mean"] + math.pi**2 / 4) > 1e-9
 
 
+@pytest.mark.slow  # compiling the micro-batched scan: 20 s under load
 def test_the_weights_are_cut_with_the_points_into_micro_batches(ritz):
     params = ritz.init_params(jax.random.PRNGKey(1))
     weights = {k: jnp.float32(v) for k, v in ritz.module.WEIGHTS.items()}
