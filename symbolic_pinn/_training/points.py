@@ -137,7 +137,9 @@ class HeldOut:
     """The loss on held-out points, which the finishing phase watches and never trains on.
 
     They are as many as the training points, on the same regions, drawn with their own
-    seeds (``draw_seed(seed, "holdout", 0)``); data terms keep their observations.  Every
+    seeds (``draw_seed(seed, "holdout", 0)``); data terms keep their observations, and an
+    energy on a Gauss–Legendre rule is held out on the rule with one more node per panel
+    (``quadrature.nodes``): another quadrature of the same integral.  Every
     ``holdout_every`` steps of a finisher (lbfgs or bfgs) the loss is evaluated
     there (one forward pass).  The phase ends with the parameters where it was lowest, and
     after ``holdout_patience`` evaluations in a row without a new lowest, a phase that can
