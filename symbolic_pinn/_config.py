@@ -330,6 +330,13 @@ class TrainConfig:
     sampler: str = _setting(
         "sobol", "how points are drawn: scrambled Sobol or Halton, or uniform random", ("sobol", "halton", "uniform")
     )
+    energy_quadrature: str = _setting(
+        "auto",
+        "how an energy's integral over the interior is taken: a tensor composite Gauss–Legendre rule of about"
+        " interior_points nodes (gauss), the mean over the sampler's points (mean: Monte Carlo), or gauss where"
+        " the domain is a box and only energies are on the interior (auto)",
+        ("auto", "gauss", "mean"),
+    )
     resample_every: int = _setting(0, "draw fresh interior points every this many Adam steps (0: never)")
     rar: bool = _setting(False, "residual-based adaptive refinement: move interior points where the residual is large")
     rar_every: int = _setting(100, "Adam steps between refinements, with --rar")

@@ -50,8 +50,9 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "points": (
         "collocation points and the weights of the terms",
-        ("interior_points", "boundary_points", "face_points", "sampler", "resample_every", "rar", "rar_every",
-         "rar_points", "rar_candidates", "adaptive_weights", "adaptive_weights_every", "adaptive_weights_alpha",
+        ("interior_points", "boundary_points", "face_points", "sampler", "energy_quadrature", "resample_every",
+         "rar", "rar_every", "rar_points", "rar_candidates", "adaptive_weights", "adaptive_weights_every",
+         "adaptive_weights_alpha",
          "causal", "causal_chunks", "causal_tol", "causal_finish",
          "point_weights", "point_weights_decay", "point_weights_rate", "point_weights_boundary"),
     ),

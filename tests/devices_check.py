@@ -25,12 +25,14 @@ from symbolic_pinn._training import steps as _steps  # noqa: E402
 from symbolic_pinn._training.points import initial_points  # noqa: E402
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
-# (example, settings): a box, a shaped domain, a data term, an integral (an energy, minimize ∫)
+# (example, settings): a box, a shaped domain, a data term, an integral (an energy, minimize ∫) as
+# a Monte Carlo mean, and as a Gauss–Legendre rule (16 × 16 nodes: its weights split with them)
 PROBLEMS = {
     "box": ("poisson.pinn", {"interior_points": 203, "boundary_points": 50}),
     "disk": ("disk_poisson.pinn", {"interior_points": 256, "boundary_points": 64}),
     "data": ("heat_inverse.pinn", {"interior_points": 101}),  # 400 observations
-    "integral": ("poisson_ritz.pinn", {"interior_points": 130, "boundary_points": 42}),
+    "integral": ("poisson_ritz.pinn", {"interior_points": 130, "boundary_points": 42, "energy_quadrature": "mean"}),
+    "gauss": ("poisson_ritz.pinn", {"interior_points": 256, "energy_quadrature": "gauss"}),
 }
 FOUR = _devices.placement("4")
 

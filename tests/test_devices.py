@@ -37,7 +37,7 @@ def test_the_child_sees_four_devices(four_devices):
     assert four_devices["count"] == 4
 
 
-@pytest.mark.parametrize("problem", ["box", "disk", "data", "integral"])
+@pytest.mark.parametrize("problem", ["box", "disk", "data", "integral", "gauss"])
 def test_loss_and_gradient_on_four_devices_equal_one(four_devices, problem):
     result = four_devices["objectives"][problem]
     one, four = result["loss"]

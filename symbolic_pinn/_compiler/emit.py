@@ -79,14 +79,15 @@ class _TermKind:
     ``function`` prefixes the term's function (``residual_pde``, ``integrand_energy``);
     ``points`` says what its points give (the docstring's "mean square over ..."); a
     ``measured`` term's loss needs the measure of its region (``MEASURES``); ``loss``
-    writes the loss from ``r`` (the term's values at its points), given the term, and ``w``,
-    its point weights (``weight_pde(x, y)`` at the points) or None.
+    writes the loss from ``r`` (the term's values at its points), given the term, ``w``,
+    its point weights (``weight_pde(x, y)`` at the points) or None, and ``n``, the number of
+    coordinate columns of its points (an energy's may carry its quadrature weights after them).
     """
 
     function: str
     points: str
     measured: bool
-    loss: typing.Callable[[ir.Term, str, str | None], str]
+    loss: typing.Callable[[ir.Term, str, str | None, int], str]
 
 
 def _times(w: str | None) -> str:
@@ -94,17 +95,31 @@ def _times(w: str | None) -> str:
 
 
 _TERM_KINDS = {
-    "residual": _TermKind("residual", "mean square", False, lambda term, r, w: f"jnp.mean({_times(w)}{r} ** 2)"),
+    "residual": _TermKind("residual", "mean square", False, lambda term, r, w, n: f"jnp.mean({_times(w)}{r} ** 2)"),
     "integral": _TermKind(
         "integrand",
         "integral",
         True,
-        lambda term, r, w: f'(MEASURES["{term.name}"] * jnp.mean({r}) - {_number(term.target)}) ** 2',
+        lambda term, r, w, n: f'(MEASURES["{term.name}"] * jnp.mean({r}) - {_number(term.target)}) ** 2',
     ),
     "energy": _TermKind(
-        "integrand", "integral", True, lambda term, r, w: f'MEASURES["{term.name}"] * jnp.mean({_times(w)}{r})'
+        "integrand",
+        "integral",
+        True,
+        lambda term, r, w, n: f'MEASURES["{term.name}"] * jnp.mean({_times(w)}{_quadrature(term, n)} * {r})',
     ),
 }
+
+
+def _columns(program: ir.Program, term: ir.Term) -> int:
+    """How many coordinate columns a term's points have: the variables, then the normal where it uses one."""
+    return len(program.variables) + (len(program.spatial) if ir.uses_normals(term) else 0)
+
+
+def _quadrature(term: ir.Term, n: int) -> str:
+    """An energy's quadrature weights (see ``quadrature_weights``): a column after its ``n`` coordinates, or 1."""
+    return f'quadrature_weights(points["{term.name}"], {n})'
+
 
 # names the module defines, imports or uses in its own functions, besides the runtime's and
 # the term functions': no user name may take them (a local of that name would hide them)
@@ -664,7 +679,7 @@ def _residuals_function(program: ir.Program, schedule: Schedule, namer: _Namer, 
         args = ", ".join(
             [f'net["{f}"]' for f in schedule.term(term.name).field_names()]
             + [namer.var(u) for u in ir.unknowns_of(term)]
-            + ["*columns"]
+            + ["*columns" if term.kind != "energy" else f"*columns[:{_columns(program, term)}]"]  # (quadrature weights)
             + ([f"key=jax.random.fold_in(key, {randomized.index(term.name)})"] if term.name in randomized else [])
         )
         kind = _TERM_KINDS[term.kind].function
@@ -961,17 +976,14 @@ def _exact_solutions(module: _Module) -> list[str]:
 def _losses_function(module: _Module) -> str:
     """``losses(params, points)``: each term's loss from its residuals, as its kind says."""
     program, randomized = module.program, module.randomized
+    kinds = {t.kind for t in program.terms}
+    doc = "Each term's loss: the mean square of its residuals; an energy's, its integral (the measure of its region"
+    doc += " times the mean integrand"
+    doc += ", each point weighted by its quadrature weight: quadrature_weights)" if "energy" in kinds else ")"
+    doc += "; an integral constraint's, the square of its integral minus its value." if "integral" in kinds else "."
     loss_lines = [
         f"def losses(params, points{', key=None' if randomized else ''}):",
-        '    """Each term\'s loss: the mean square of its residuals; an energy\'s, its integral (the',
-        *(
-            [
-                "    measure of its region times the mean integrand); an integral constraint's, the square",
-                '    of its integral minus its value."""',
-            ]
-            if any(t.kind == "integral" for t in program.terms)
-            else ['    measure of its region times the mean integrand)."""']
-        ),
+        '    """' + textwrap.fill(doc, 89, subsequent_indent="    ") + '"""',
         f"    r = residuals(params, points{', key' if randomized else ''})",
         "    return {",
     ]
@@ -979,7 +991,8 @@ def _losses_function(module: _Module) -> str:
     for term in program.terms:
         values = f'r["{term.name}"]'
         w = None if term.point_weight is None else f'weight_{term.name}(*points["{term.name}"][:{count}])'
-        loss_lines.append(f'        "{term.name}": {_TERM_KINDS[term.kind].loss(term, values, w)},')
+        loss = _TERM_KINDS[term.kind].loss(term, values, w, _columns(program, term))
+        loss_lines.append(f'        "{term.name}": {loss},')
     loss_lines.append("    }\n")
     return "\n".join(loss_lines)
 

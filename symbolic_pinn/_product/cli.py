@@ -111,18 +111,20 @@ def _cmd_compile(args) -> int:
 
 def _training_lines(compiled, settings: dict, source: str) -> str:
     """The plan's last lines: the finish after Adam and the causal weights that training with
-    these settings chooses for this problem, and why."""
-    from .._training import causal
+    these settings chooses for this problem, and why; for a problem with an energy on the
+    interior, how its integral is taken."""
+    from .._training import causal, quadrature
     from .._training.phases import label
     from .._training.train import TrainConfig, finisher_choice
 
     config = TrainConfig(**{k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__})
     name, why = finisher_choice(compiled, config)
     plan = causal.choose(compiled, config)
-    return (
-        f"finish after Adam (finisher {config.finisher}, {source}): {label(name)}, {why}\n"
-        f"causal weights (causal {config.causal}): {'on' if plan.used else 'off'}, {plan.reason}\n"
-    )
+    lines = f"finish after Adam (finisher {config.finisher}, {source}): {label(name)}, {why}\n"
+    integration, reason = quadrature.choose(compiled, config)
+    if reason != quadrature.NO_ENERGY:
+        lines += f"energy quadrature ({config.energy_quadrature}): {quadrature.LABELS[integration]}, {reason}\n"
+    return lines + f"causal weights (causal {config.causal}): {'on' if plan.used else 'off'}, {plan.reason}\n"
 
 
 def _cmd_train(args) -> int:

@@ -18,3 +18,12 @@ def gauss_legendre(f, lo, hi, order, like):
     s = mid + half * jnp.asarray(nodes, like.dtype)[:, None] + jnp.zeros_like(like)  # (order, N)
     values = jax.vmap(f)(s)
     return half * jnp.tensordot(jnp.asarray(weights, like.dtype), values, axes=1)
+
+
+def quadrature_weights(columns, count):
+    """Each point's quadrature weight relative to the mean: the column after the ``count``
+    coordinate columns of an energy's points, when they carry one (Gauss–Legendre nodes of a
+    box, whose weights sum to the number of points), else 1 (points drawn at random, whose
+    mean estimates the integral).  ``measure · mean(q · f)`` is then Σᵢ wᵢ f(xᵢ) either way.
+    """
+    return columns[count] if len(columns) > count else 1

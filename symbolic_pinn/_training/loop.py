@@ -94,6 +94,7 @@ class Loop:
     outside: stopping.Outside
     on_step: Callable[[int], None]
     watch: Watch
+    flat_rtol: float = stopping.FLAT_RTOL  # a step lowering the loss by less, relatively, makes no progress
     good: dict | None = dataclasses.field(default=None, init=False)  # the last parameters whose loss was finite
 
     def __call__(self, run: Run) -> tuple[dict, str | None]:
@@ -108,7 +109,7 @@ class Loop:
                     self.check_outside(run, leg)  # before building its optimiser's state and compiling its step
                     self.enter(run, leg)
                 ended = None
-                while ended is None and stopping.natural_end(run, leg) is None:
+                while ended is None and stopping.natural_end(run, leg, self.flat_rtol) is None:
                     self.check_outside(run, leg)
                     ended = self.step(run, leg)
                 self.end(run, leg, ended)
@@ -126,7 +127,7 @@ class Loop:
     def end(self, run: Run, leg: Leg, ended: str | None) -> None:
         """Say why the phase ended; end it with the parameters of its lowest held-out loss."""
         if leg.budget:
-            run.ended[leg.name] = ended or stopping.natural_end(run, leg)
+            run.ended[leg.name] = ended or stopping.natural_end(run, leg, self.flat_rtol)
         if run.best_params is not None:
             run.params = self.held_out.keep_best(run)
             run.kept[leg.name] = self.held_out.report(run, leg.name)
@@ -170,7 +171,7 @@ class Loop:
         # `value` is the loss at run.params (before this step's update): they are good
         self.good, run.params, run.opt_state, run.weights = run.params, params, state, weights
         run.steps[leg.name] = i + 1
-        stopping.note_progress(run, leg, value)
+        stopping.note_progress(run, leg, value, self.flat_rtol)
         held_out, ended = {}, None
         if held.due(leg, i, last, run):
             held_out["held_out"], ended = held.check(run, leg, self.adapt, value)
@@ -225,7 +226,7 @@ class Loop:
         for j in range(done):
             step = i + j
             run.steps[leg.name] = step + 1
-            stopping.note_progress(run, leg, float(values[j]))
+            stopping.note_progress(run, leg, float(values[j]), self.flat_rtol)
             if step % HISTORY_EVERY == 0 or step == leg.budget - 1:
                 # the errors of a row are those of its parameters: a dispatch begins where they are due
                 at = before if j == 0 else run.params

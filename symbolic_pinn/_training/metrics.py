@@ -15,7 +15,7 @@ import numpy as np
 
 from .._compiler import ir
 from .._config import TrainConfig
-from . import devices, domain, phases
+from . import devices, domain, phases, quadrature
 
 __all__ = [
     "relative_l2",
@@ -148,6 +148,9 @@ def summary_table(metrics: dict):
     table.add_row(f"steps ({' + '.join(p.label for p in shown)})", steps)
     if metrics.get("finisher_reason"):
         table.add_row(f"finished with {phases.label(finisher)}", metrics["finisher_reason"])
+    integration = metrics.get("energy_quadrature")  # absent from metrics before 2026-12-08
+    if integration and integration["reason"] != quadrature.NO_ENERGY:
+        table.add_row("energy quadrature", f"{quadrature.LABELS[integration['choice']]}: {integration['reason']}")
     if metrics.get("causal"):
         causal = metrics["causal"]
         table.add_row("causal weights", f"{'used' if causal['used'] else 'not used'}: {causal['reason']}")

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from .._compiler import ir
 from .._config import TrainConfig
 from .._errors import PinnError
-from . import devices, domain, point_weights, sampling
+from . import devices, domain, point_weights, quadrature, sampling
 from . import weights as _weights
 from .state import Run
 from .steps import check_together, upcast
@@ -35,9 +35,12 @@ __all__ = ["initial_points", "Adapt", "HeldOut", "DONE_RTOL"]
 DONE_RTOL = 0.01  # with until_done, a held-out evaluation makes progress when it lowers the lowest by this, relatively
 
 
-def initial_points(compiled, config: TrainConfig, dtype) -> dict:
-    """Points for every term; terms on the same region share them."""
+def initial_points(compiled, config: TrainConfig, dtype, held_out: bool = False) -> dict:
+    """Points for every term; terms on the same region share them.  Under a Gauss–Legendre rule
+    (``quadrature.choose``) the interior's are its nodes, and an energy's points end with their
+    weights (``held_out``: the rule with one more node per panel, see ``HeldOut``)."""
     program = compiled.ir
+    gauss = quadrature.choose(compiled, config)[0] == "gauss"
     by_region: dict = {}
     points = {}
     for term in program.terms:
@@ -51,10 +54,14 @@ def initial_points(compiled, config: TrainConfig, dtype) -> dict:
         if region not in by_region:  # with the normals: a term that needs none ignores those columns
             n = getattr(config, region.points_setting)
             seed = config.seed + 1000 * (len(by_region) + 1)
-            array = domain.sample(program, region, n, seed=seed, normals=True, sampler=config.sampler)
+            if gauss and region == ir.INTERIOR:  # the coordinates, then the weights
+                array = quadrature.nodes(program, n, held_out)
+            else:
+                array = domain.sample(program, region, n, seed=seed, normals=True, sampler=config.sampler)
             by_region[region] = tuple(jnp.asarray(array[:, j], dtype=dtype) for j in range(array.shape[1]))
         columns = len(program.variables) + (len(program.spatial) if ir.uses_normals(term) else 0)
-        points[term.name] = by_region[region][:columns]
+        weighted = gauss and region == ir.INTERIOR  # (every term there is an energy)
+        points[term.name] = by_region[region][:columns] + (by_region[region][-1:] if weighted else ())
     return points
 
 
@@ -130,7 +137,9 @@ class HeldOut:
     """The loss on held-out points, which the finishing phase watches and never trains on.
 
     They are as many as the training points, on the same regions, drawn with their own
-    seeds (``draw_seed(seed, "holdout", 0)``); data terms keep their observations.  Every
+    seeds (``draw_seed(seed, "holdout", 0)``); data terms keep their observations, and an
+    energy on a Gauss–Legendre rule is held out on the rule with one more node per panel
+    (``quadrature.nodes``): another quadrature of the same integral.  Every
     ``holdout_every`` steps of a finisher (lbfgs or bfgs) the loss is evaluated
     there (one forward pass).  The phase ends with the parameters where it was lowest, and
     after ``holdout_patience`` evaluations in a row without a new lowest, a phase that can
@@ -165,7 +174,7 @@ class HeldOut:
         if self._points is None or jax.tree.leaves(self._points)[0].dtype != dtype:
             seed = sampling.draw_seed(self.config.seed, "holdout", 0)
             self._points = self.placement.points(
-                initial_points(self.compiled, dataclasses.replace(self.config, seed=seed), dtype)
+                initial_points(self.compiled, dataclasses.replace(self.config, seed=seed), dtype, held_out=True)
             )
             check_together(self._points, getattr(self.compiled.module, "SHARED", ()))
         # the points' multipliers (point_weights) belong to the training points, not to these

@@ -45,13 +45,25 @@ from .. import _limits
 from .._config import BFGS_MAX_PARAMS, TrainConfig, training_memory
 from .._errors import PinnError
 from .._files import writable_directory
-from . import causal, checkpoint, devices, events, least_squares, monitor, phases, point_weights, sampling, steps
+from . import (
+    causal,
+    checkpoint,
+    devices,
+    events,
+    least_squares,
+    monitor,
+    phases,
+    point_weights,
+    quadrature,
+    sampling,
+    steps,
+)
 from . import weights as _weights
 from .loop import HISTORY_EVERY, Loop, Watch
 from .metrics import phase_metrics, relative_l2, relative_l2_by_parameter, summary_table
 from .points import Adapt, HeldOut, initial_points
 from .state import Run
-from .stopping import Outside, StopSignals
+from .stopping import Outside, StopSignals, flat_rtol
 
 __all__ = [
     "TrainConfig", "TrainResult", "train", "precision", "result_precision", "finisher_for", "finisher_choice",
@@ -200,6 +212,7 @@ def _train(
     compiled, config: TrainConfig, choice, run_dir, resume: bool, init_from, on_step, callback, on_start=None
 ) -> TrainResult:
     finisher, reason = choice
+    integration = quadrature.choose(compiled, config)  # (refuses a gauss that cannot apply, before any work)
     dtype = jnp.float64 if config.float64 else jnp.float32
     placement = devices.placement(config.devices)
     steppers = steps.kept_step_functions(compiled, config, finisher, placement)
@@ -245,10 +258,13 @@ def _train(
         progress.note(f"training on {placement.line()}")
         if config.bfgs_steps:
             progress.note(f"finishing with {phases.label(finisher)}: {reason}")
+        if integration[1] != quadrature.NO_ENERGY:
+            progress.note(f"energy quadrature {quadrature.LABELS[integration[0]]}: {integration[1]}")
         if plan.used:
             progress.note(f"causal weights ({_causal_phases(config)}): {plan.reason}")
         outside = Outside(signals, config.time_limit, jax.process_count() > 1, HISTORY_EVERY)
-        params, stopped = Loop(legs, adapt, held_out, checkpoints, progress, outside, on_step, watch)(run)
+        loop = Loop(legs, adapt, held_out, checkpoints, progress, outside, on_step, watch, flat_rtol(compiled))
+        params, stopped = loop(run)
     # with several processes the points stay split: the final loss is evaluated where they are
     final_terms = {k: float(v) for k, v in placement.losses(compiled.module.losses, params, run.points).items()}
     held = placement.held(run.points)
@@ -272,6 +288,7 @@ def _train(
         "steps": run.step,
         **phase_metrics(run.steps, finisher, config),  # adam_steps, ..., finisher, bfgs_method
         "finisher_reason": reason,
+        "energy_quadrature": {"choice": integration[0], "reason": integration[1]},
         "causal": plan.describe() | ({"phases": _causal_phases(config)} if plan.used else {}),
         "ended": dict(run.ended),
         "held_out": dict(run.kept),  # each quasi-Newton phase's lowest held-out loss and the step it was at

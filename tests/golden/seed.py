@@ -44,6 +44,15 @@ def derivative(f, i):
     return df
 
 
+def quadrature_weights(columns, count):
+    """Each point's quadrature weight relative to the mean: the column after the ``count``
+    coordinate columns of an energy's points, when they carry one (Gauss–Legendre nodes of a
+    box, whose weights sum to the number of points), else 1 (points drawn at random, whose
+    mean estimates the integral).  ``measure · mean(q · f)`` is then Σᵢ wᵢ f(xᵢ) either way.
+    """
+    return columns[count] if len(columns) > count else 1
+
+
 class Network:
     """A field represented by a tanh MLP on coordinates scaled to [-1, 1].
 
@@ -393,17 +402,18 @@ def residuals(params, points):
     for the terms that ``points`` names."""
     net = fields(params)
     terms = {
-        "energy": lambda columns: integrand_energy(net["u"], *columns),
+        "energy": lambda columns: integrand_energy(net["u"], *columns[:2]),
     }
     return {name: terms[name](columns) for name, columns in points.items()}
 
 
 def losses(params, points):
     """Each term's loss: the mean square of its residuals; an energy's, its integral (the
-    measure of its region times the mean integrand)."""
+    measure of its region times the mean integrand, each point weighted by its quadrature
+    weight: quadrature_weights)."""
     r = residuals(params, points)
     return {
-        "energy": MEASURES["energy"] * jnp.mean(r["energy"]),
+        "energy": MEASURES["energy"] * jnp.mean(quadrature_weights(points["energy"], 2) * r["energy"]),
     }
 
 
