@@ -212,8 +212,10 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
     ``("interior",)``, ``("boundary",)``, ``("face", variable, value)``,
     ``("faces", ((variable, value), ...))``, some end faces of the spatial intervals (the
     rest of the boundary), ``("part", part)``, a part of the shape's boundary
-    (``geometry.Shape.in_part``), or ``("within", region, ((variable, lo, hi), ...))``, the
-    points of a region inside a box of some variables (a `region` of the problem); a region
+    (``geometry.Shape.in_part``), ``("within", region, ((variable, lo, hi), ...))``, the
+    points of a region inside a box of some variables (a `region` of the problem), or
+    ``("shaped", region, (variables, Shape))``, a region of the domain that the shape (a
+    `region` given by a shape, already cut to Ω) makes in place of Ω's own; a region
     restricted by a predicate is :func:`sample_points`'s.  The boundary of a time-dependent
     problem is the spatial boundary at every time: a variable ``t`` has no faces there
     (initial conditions are faces of their own), and boundary points are spread over the
@@ -228,6 +230,8 @@ def sample_region(seed, region, n, domain, shape=None, normals=False, sampler="s
 
     if region[0] == "within":
         return _within(seed, region[1], region[2], n, domain, shape, normals, sampler, parameters)
+    if region[0] == "shaped":  # a region given by a shape, cut to Ω: the domain that shape makes
+        return sample_region(seed, region[1], n, domain, region[2], normals, sampler, parameters)
     rng = np.random.default_rng(seed)
 
     def unit(m, k):  # m points of the unit cube [0, 1]^k
