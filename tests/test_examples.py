@@ -33,6 +33,7 @@ import pytest
 from test_manufactured import EVERY_TERM, evaluate  # every condition a term; a term's residual
 
 import symbolic_pinn as sp
+from symbolic_pinn import _settings
 from symbolic_pinn._training import domain as _domain
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -114,7 +115,11 @@ def test_check_and_compile_on_the_command_line(cli_runs, path):
     assert out.startswith(f"{path}: ok — fields ")
     code, out, err = cli_runs["compile", path]
     assert code == 0, err
-    assert out == compile_example(path).source  # what the API generates, byte for byte
+    # what the API generates, byte for byte, with the network settings of the example's TOML (which `compile` reads)
+    toml = _settings.problem_toml(path)
+    network = {s.name for s in _settings.NETWORK}
+    given = {k: v for k, v in (_settings.read_toml(toml) if toml else {}).items() if k in network}
+    assert out == compile_example(path, **given).source
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=IDS)

@@ -81,8 +81,9 @@ class VariableMap:
 
     @functools.cached_property
     def _numeric(self):
-        # the expression is built by the checker from the grammar, never from user text
-        return sympy.lambdify(variable(self.bounded), self.expr, modules="numpy")  # SciPy's import costs seconds
+        from .table import numeric
+
+        return numeric(self.expr, [variable(self.bounded)], modules=("numpy",))  # SciPy's import costs seconds
 
     def to_variable(self, values: np.ndarray) -> np.ndarray:
         """x(s) for an array of s (±inf at an infinite end)."""

@@ -151,21 +151,30 @@ def _at(variables: Sequence[str], point: np.ndarray) -> str:
     return ", ".join(f"{v} = {c:g}" for v, c in zip(variables, point))
 
 
+def numeric(expression: sympy.Expr, variables: Sequence[sympy.Symbol], modules=("scipy", "numpy")):
+    """``expression`` as a NumPy function of ``variables``: SymPy's ``lambdify`` prints the
+    expression (built by the checker, never user text: a string is refused) as NumPy (and
+    SciPy) calls, every symbol renamed (``dummify``), and runs that code.  The one place the
+    package turns an expression into Python code (tests/test_security.py holds it to that)."""
+    if not isinstance(expression, sympy.Basic):  # lambdify would parse a string: only a built expression
+        raise TypeError(f"numeric() takes a SymPy expression, not {type(expression).__name__}")
+    return sympy.lambdify(list(variables), expression, modules=list(modules), dummify=True)
+
+
 def sample(name: str, expression: sympy.Expr, variables: Sequence[sympy.Symbol], axes) -> TableData:
     """The table of ``expression`` (of ``variables`` and numbers only) at the points of the grid ``axes``.
 
-    SymPy's ``lambdify`` prints the expression (built by the checker, never user text: a
-    string is refused) as NumPy/SciPy calls, every symbol renamed (``dummify``), and runs that
-    code; the values must be real and finite.  Errors are PinnErrors without a
+    The expression becomes NumPy/SciPy calls by :func:`numeric`; the values must be real and
+    finite.  Errors are PinnErrors without a
     location (the checker adds the expression's).
     """
-    if not isinstance(expression, sympy.Basic):  # lambdify would parse a string: only a built expression
+    if not isinstance(expression, sympy.Basic):
         raise TypeError(f"sample() takes a SymPy expression, not {type(expression).__name__}")
     axes = [np.asarray(a, dtype=float) for a in axes]
     points = _points(axes)
     values_of = expression.replace(detach, lambda value: value)  # no gradients here: detach(f) is f's value
     try:
-        function = sympy.lambdify(list(variables), values_of, modules=["scipy", "numpy"], dummify=True)
+        function = numeric(values_of, variables)
         with np.errstate(all="ignore"):
             values = np.broadcast_to(np.asarray(function(*points.T)), (len(points),))
     except Exception as err:  # a SymPy function without a NumPy counterpart: named in the message
