@@ -286,22 +286,22 @@ def test_gray_scott_converges_fast_in_the_modes(gray_scott):
     assert errors[0] / errors[1] > 30, errors
 
 
-def default_errors_2d(module, etdrk4, times) -> tuple[float, float]:
+def default_errors_2d(module, etdrk4, times, finer: int) -> tuple[float, float]:
     """A 2-D reference's errors at its defaults over ``times``, relative to max |solution|: its step's
-    (Richardson: |u(h) − u(h/2)|/15 at fourth order) and its grid's (against 192 points, interpolated)."""
+    (Richardson: |u(h) − u(h/2)|/15 at fourth order) and its grid's (against ``finer`` points, interpolated)."""
     default = module.solve(times)
     size = np.max(np.abs(default))
     step = np.max(np.abs(module.solve(times, dt=module.DT / 2) - default)) / 15
     s = etdrk4.periodic_grid(module.INTERVAL, module.POINTS)
-    finer = etdrk4.interpolate_2d(module.solve(times, points=192), module.INTERVAL, s, s)
+    finer = etdrk4.interpolate_2d(module.solve(times, points=finer), module.INTERVAL, s, s)
     return step / size, np.max(np.abs(finer - default)) / size
 
 
 @pytest.mark.slow
 def test_gray_scott_defaults_have_converged(gray_scott, etdrk4):
-    """Over the whole window (t = 2), step and grid: ≤ 1e-6 of max |u, v|, 3,600× below the
-    PirateNet record (3.61e-3).  A minute or two."""
-    step, grid = default_errors_2d(gray_scott, etdrk4, [0.5, 1.0, 2.0])
+    """Over the whole window (t = 2), step and grid (128 against 192 points): ≤ 1e-6 of max |u, v|,
+    3,600× below the PirateNet record (3.61e-3).  A minute or two."""
+    step, grid = default_errors_2d(gray_scott, etdrk4, [0.5, 1.0, 2.0], finer=192)
     assert step < 1e-6 and grid < 1e-6, (step, grid)
 
 
@@ -364,10 +364,10 @@ def test_ginzburg_landau_converges_spectrally_in_the_modes(ginzburg_landau, etdr
 
 @pytest.mark.slow
 def test_ginzburg_landau_defaults_have_converged(ginzburg_landau, etdrk4):
-    """Over the whole window (t = 1), step ≤ 1e-8 and grid ≤ 1e-5 of max |A|, 1,500× below the
-    PirateNet record (1.49e-2).  About a minute."""
-    step, grid = default_errors_2d(ginzburg_landau, etdrk4, [0.25, 0.5, 1.0])
-    assert step < 1e-8 and grid < 1e-5, (step, grid)
+    """Over the whole window (t = 1), step ≤ 1e-8 and grid (192 against 256 points) ≤ 1e-6 of
+    max |A|, 10⁴× below the PirateNet record (1.49e-2); 128 points were 3.5e-5 off 192.  A few minutes."""
+    step, grid = default_errors_2d(ginzburg_landau, etdrk4, [0.25, 0.5, 1.0], finer=256)
+    assert step < 1e-8 and grid < 1e-6, (step, grid)
 
 
 def test_ginzburg_landau_is_the_examples(ginzburg_landau):
@@ -434,6 +434,44 @@ def test_records_measures_the_cavity_at_the_reference_nodes(monkeypatch, referen
         assert min(swapped.values()) > 0.1, swapped
     finally:
         records.cavity_reference.cache_clear()
+
+
+def test_records_measures_the_plane_problems_on_jaxpis_grid(monkeypatch, references):
+    """The 2-D errors of records.py: x and y at linspace(−1, 1, 200) (both ends: jaxpi's grid), 101 times
+    over the window, u at (x, y) and v apart; A complex gives A_re and A_im.  Trigonometric closed forms
+    stand in for the solvers (their Fourier sums are exact); a network with x and y swapped is off."""
+    import types
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    monkeypatch.setitem(sys.modules, "references", references)
+    records = importlib.import_module("records")
+    import jax.numpy as jnp  # the networks are traced (records.py compiles them)
+
+    u = lambda x, y, t: jnp.cos(jnp.pi * x) * jnp.sin(2 * jnp.pi * y) * jnp.exp(-t) + 1  # noqa: E731
+    v = lambda x, y, t: jnp.sin(jnp.pi * (x + 2 * y)) * t  # noqa: E731
+    n, interval = 16, (-1.0, 1.0)
+    x, y = np.meshgrid(*2 * [-1 + 2 * np.arange(n) / n], indexing="ij")
+
+    def fake(end, solution):
+        return types.SimpleNamespace(
+            INTERVAL=interval, END=end, solve=lambda times: np.stack([np.asarray(solution(x, y, t)) for t in times])
+        )
+
+    monkeypatch.setattr(records, "gray_scott", fake(2.0, lambda x, y, t: np.stack([u(x, y, t), v(x, y, t)])))
+    monkeypatch.setattr(records, "ginzburg_landau", fake(1.0, lambda x, y, t: u(x, y, t) + 1j * v(x, y, t)))
+    network = lambda fields: types.SimpleNamespace(module=types.SimpleNamespace(fields=lambda p: fields))  # noqa: E731
+    swap = lambda f: lambda x, y, t: f(y, x, t)  # noqa: E731
+    records.plane_reference.cache_clear()
+    try:
+        s, t, _ = records.plane_reference("gray_scott")
+        assert s == pytest.approx(np.linspace(-1, 1, 200), abs=1e-15) and t == pytest.approx(np.linspace(0, 2, 101))
+        errors = records.plane_error("gray_scott")(network({"u": u, "v": v}), None)
+        assert set(errors) == {"u", "v"} and max(errors.values()) < 1e-6, errors
+        assert min(records.plane_error("gray_scott")(network({"u": swap(u), "v": swap(v)}), None).values()) > 0.1
+        errors = records.plane_error("ginzburg_landau")(network({"A_re": u, "A_im": v}), None)
+        assert set(errors) == {"A_re", "A_im"} and max(errors.values()) < 1e-6, errors
+    finally:
+        records.plane_reference.cache_clear()
 
 
 # ---- lid-driven cavity ----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ INTERVAL = (-1.0, 1.0)
 END = 1.0
 EPS = 0.004
 K = 10.0
-POINTS = 128  # Fourier grid points per side; the tests check the answer does not change with more
+POINTS = 192  # Fourier grid points per side; the tests check the answer does not change with more
 DT = 1e-3  # ETDRK4 step; fourth order: the tests check its error is below 1e-7 relative
 
 
