@@ -3,7 +3,7 @@
 Each example trains with the settings of its own TOML where it has one (`<example>.toml`, as
 `symbolic-pinn train` reads it: causal weights for convection and Allen–Cahn).
 
-    python benchmarks/records.py                          # every problem, defaults (an hour or more)
+    python benchmarks/records.py                          # every problem, defaults (hours: the 2-D ones 20 min each)
     python benchmarks/records.py --only convection --budget 20
     python benchmarks/records.py --only allen_cahn kdv --json out.json
 
