@@ -3,7 +3,7 @@
 Each example trains with the settings of its own TOML where it has one (`<example>.toml`, as
 `symbolic-pinn train` reads it: causal weights for convection and Allen–Cahn).
 
-    python benchmarks/records.py                          # every problem, defaults (an hour or more)
+    python benchmarks/records.py                          # every problem, defaults (hours: the 2-D ones 20 min each)
     python benchmarks/records.py --only convection --budget 20
     python benchmarks/records.py --only allen_cahn kdv --json out.json
 
@@ -20,6 +20,8 @@ References (none of them imports symbolic_pinn; each one's convergence is tested
 | allen_cahn | allen_cahn_periodic.pinn | Fourier–ETDRK4, references/allen_cahn.py | 512 x × 201 t (as AC.mat) |
 | kdv | kdv.pinn | Fourier–ETDRK4, references/kdv.py | 512 x × 201 t |
 | convection | convection.pinn | its `exact` line, sin(x − 40t) | the gallery's test grid |
+| gray_scott | gray_scott.pinn | 2-D Fourier–ETDRK4, references/gray_scott.py (u, v) | 200² x, y × 101 t (jaxpi) |
+| ginzburg_landau | ginzburg_landau.pinn | 2-D Fourier–ETDRK4, references/ginzburg_landau.py | 200² x, y × 101 t |
 | cavity | cavity.pinn | ψ–ω finite differences + Richardson, references/cavity.py (u, v) | 129 × 129 nodes |
 | burgers | burgers.pinn | Cole–Hopf, examples/burgers_cole_hopf.py | the gallery's test grid |
 | schrodinger | schrodinger.pinn | split-step Fourier (of |h|), examples/schrodinger_reference.py | the test grid |
@@ -46,7 +48,7 @@ import accuracy  # benchmarks/accuracy.py: the gallery's references (Cole–Hopf
 import jax
 import jax.numpy as jnp
 import numpy as np
-from references import allen_cahn, cavity, kdv
+from references import allen_cahn, cavity, etdrk4, ginzburg_landau, gray_scott, kdv
 from rich.console import Console
 from rich.table import Table
 
@@ -112,6 +114,44 @@ def spectral_error(name: str) -> Callable:
     return error
 
 
+# jaxpi's 2-D data (grey_scott.mat, ginzburg_landau_square.mat): x and y at linspace(−1, 1, 200), both ends
+# included, and 101 times over the window; the reference's Fourier sum is evaluated there exactly
+PLANE_POINTS = 200
+PLANE_TIMES = 101
+
+
+@functools.cache
+def plane_reference(name: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(s, t, {field: values (t, x, y)}) of a 2-D Fourier reference on jaxpi's grid, computed once."""
+    module = {"gray_scott": gray_scott, "ginzburg_landau": ginzburg_landau}[name]
+    t = np.linspace(0.0, module.END, PLANE_TIMES)
+    s = np.linspace(*module.INTERVAL, PLANE_POINTS)
+    solution = etdrk4.interpolate_2d(module.solve(t), module.INTERVAL, s, s)
+    if name == "gray_scott":  # (t, 2, x, y): u and v
+        return s, t, {"u": solution[:, 0], "v": solution[:, 1]}
+    return s, t, {"A_re": solution.real, "A_im": solution.imag}  # A complex: its two networks
+
+
+def plane_error(name: str) -> Callable:
+    """The relative L2 error of each field against the 2-D reference ``name``, over jaxpi's grid."""
+
+    def error(compiled, params) -> dict[str, float]:
+        s, times, exact = plane_reference(name)
+        fields = compiled.module.fields(params)
+        dtype = jnp.result_type(float)
+        x, y = (jnp.asarray(a, dtype) for a in np.meshgrid(s, s, indexing="ij"))
+        out = {}
+        for field, reference in exact.items():
+            f = jax.jit(fields[field])
+            predicted = np.stack(
+                [np.asarray(f(x, y, jnp.full_like(x, t)), dtype=float) for t in times]
+            )  # a slice at a time
+            out[field] = float(np.linalg.norm(predicted - reference) / np.linalg.norm(reference))
+        return out
+
+    return error
+
+
 @functools.cache
 def cavity_reference() -> tuple[np.ndarray, ...]:
     """(x, y, u, v) columns of the cavity's Richardson-extrapolated velocity at the coarse grid's nodes."""
@@ -138,6 +178,10 @@ VRBA = "Toscano et al. 2025, arXiv:2509.14198"
 VRBA_NOTE = "the number as issue #26 quotes it; the paper was found, its table not read here"
 PIRATE = "Wang et al. 2024, PirateNets, arXiv:2402.00326 (jaxpi)"
 PIRATE_NOTE = "checked against the PirateNets README of jaxpi"
+PIRATE_GPU_NOTE = (
+    "the README of jaxpi's `pirate` branch; its problem setup read from that branch's examples/ (configs/pirate.py:"
+    " 3 PirateNet blocks of 256, 100,000 Adam steps per window); jaxpi's code is GPU-only, the card is not stated there"
+)
 
 PROBLEMS = {
     "allen_cahn": Problem(
@@ -168,6 +212,16 @@ PROBLEMS = {
                 "the number as issue #26 quotes it; the paper was found, its table not read here",
             ),
         ),
+    ),
+    "gray_scott": Problem(
+        "gray_scott",
+        plane_error("gray_scott"),
+        (Record(3.61e-3, PIRATE, "PirateNet, causal weights, 10 time windows, Adam", "GPU", PIRATE_GPU_NOTE),),
+    ),
+    "ginzburg_landau": Problem(
+        "ginzburg_landau",
+        plane_error("ginzburg_landau"),
+        (Record(1.49e-2, PIRATE, "PirateNet, causal weights, 5 time windows, Adam", "GPU", PIRATE_GPU_NOTE),),
     ),
     "cavity": Problem("cavity", cavity_error),  # no published PINN error for this lid found yet
     "burgers": Problem(

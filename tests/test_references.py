@@ -200,6 +200,186 @@ def test_kdv_initial_data_are_the_examples(kdv):
     assert f"const mu = {kdv.MU:g}" in text
 
 
+# ---- 2-D: the grid helpers -------------------------------------------------------------------------
+
+
+def test_interpolate_2d_is_the_fourier_sum_at_any_point(etdrk4):
+    """A trigonometric polynomial sampled on the grid comes back exactly between the nodes, its Nyquist
+    mode (cos 24πx on 48 points) included; x is the first axis (an asymmetric f catches a transpose)."""
+    n, interval = 48, (-1.0, 1.0)
+    s = etdrk4.periodic_grid(interval, n)
+    x, y = np.meshgrid(s, s, indexing="ij")
+
+    def f(x, y):
+        return (
+            np.cos(3 * np.pi * x) * np.sin(5 * np.pi * y) + np.cos(24 * np.pi * x) + 0.3 * np.sin(np.pi * (x - 2 * y))
+        )
+
+    px, py = np.array([-0.93, -0.31, 0.0, 0.123, 0.57]), np.array([0.71, -0.5, 0.2])
+    values = etdrk4.interpolate_2d(f(x, y), interval, px, py)
+    assert np.isrealobj(values)
+    assert np.max(np.abs(values - f(px[:, None], py[None, :]))) < 1e-13
+    assert np.max(np.abs(values - f(py[None, :], px[:, None]))) > 0.1
+
+
+def test_squared_wavenumbers_2d_are_the_laplacians_symbol(etdrk4):
+    """−Δ of sin(πx)cos(3πy) on [−1, 1]² is 10π² times it: through rfft2 and through fft2."""
+    n, interval = 16, (-1.0, 1.0)
+    s = etdrk4.periodic_grid(interval, n)
+    x, y = np.meshgrid(s, s, indexing="ij")
+    f = np.sin(np.pi * x) * np.cos(3 * np.pi * y)
+    for real, forward, inverse in ((True, np.fft.rfft2, np.fft.irfft2), (False, np.fft.fft2, np.fft.ifft2)):
+        k2 = etdrk4.squared_wavenumbers_2d(interval, n, real=real)
+        minus_laplacian = np.real(inverse(k2 * forward(f), s=(n, n)))
+        assert np.max(np.abs(minus_laplacian - 10 * np.pi**2 * f)) < 1e-10
+
+
+# ---- Gray–Scott -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gray_scott(references):
+    return _submodule("gray_scott")
+
+
+def test_gray_scott_is_fourth_order_in_the_step(gray_scott):
+    """A short time on a coarse grid: the reactions (rates up to 1000) set the step's error."""
+    order = observed_order(lambda dt: gray_scott.solve([0.02], points=16, dt=dt)[0], (1e-3, 5e-4, 2.5e-4))
+    assert 3.7 < order < 4.3, order
+
+
+def test_gray_scott_flat_data_follow_the_reaction_odes(gray_scott):
+    """Constant (u, v) stay constant in space and follow u' = b₁(1 − u) − c₁uv², v' = −b₂v + c₂uv²
+    (scipy's DOP853 at tolerance 1e-12)."""
+    from scipy.integrate import solve_ivp
+
+    g, times = gray_scott, [0.02, 0.05, 0.1]
+    uv = g.solve(times, points=4, dt=5e-4, uv0=lambda x, y: (np.full_like(x, 0.5), np.full_like(x, 0.25)))
+    assert np.ptp(uv, axis=(2, 3)).max() == 0
+
+    def rates(t, w):
+        u, v = w
+        return [g.B1 * (1 - u) - g.C1 * u * v**2, -g.B2 * v + g.C2 * u * v**2]
+
+    ode = solve_ivp(rates, (0, times[-1]), [0.5, 0.25], t_eval=times, method="DOP853", rtol=1e-12, atol=1e-14)
+    assert np.max(np.abs(uv[:, :, 0, 0] - ode.y.T)) < 1e-7
+
+
+def test_gray_scott_small_modes_decay_at_their_rates(gray_scott):
+    """Near the state (1, 0) the equations are linear: a mode cos(πx)cos(2πy) of u decays at ε₁·5π² + b₁
+    and a mode cos(3πx)sin(πy) of v at ε₂·10π² + b₂ (the products are δ², 1e-12 here).  Giving v
+    u's diffusion coefficient would be off by 1e-3·δ: the check can fail."""
+    g, d, t = gray_scott, 1e-6, 0.05
+    x, y = g.grid(16)
+    mode_u, mode_v = np.cos(np.pi * x) * np.cos(2 * np.pi * y), np.cos(3 * np.pi * x) * np.sin(np.pi * y)
+    u, v = g.solve([t], points=16, dt=1e-3, uv0=lambda x, y: (1 + d * mode_u, d * mode_v))[0]
+    assert np.max(np.abs(u - 1 - d * np.exp(-(g.EPS1 * 5 * np.pi**2 + g.B1) * t) * mode_u)) < 1e-5 * d
+    assert np.max(np.abs(v - d * np.exp(-(g.EPS2 * 10 * np.pi**2 + g.B2) * t) * mode_v)) < 1e-5 * d
+    assert np.max(np.abs(v - d * np.exp(-(g.EPS1 * 10 * np.pi**2 + g.B2) * t) * mode_v)) > 1e-3 * d
+
+
+def test_gray_scott_converges_fast_in_the_modes(gray_scott):
+    """Fronts form within the first hundredth of a time unit: at t = 0.01, doubling 32 points to 64
+    gains more than fourth order would (16×) against 128."""
+    u = {p: gray_scott.solve([0.01], points=p, dt=1e-3)[0] for p in (32, 64, 128)}
+    errors = [np.max(np.abs(u[p] - u[128][:, :: 128 // p, :: 128 // p])) for p in (32, 64)]
+    assert errors[0] / errors[1] > 30, errors
+
+
+def default_errors_2d(module, etdrk4, times, finer: int) -> tuple[float, float]:
+    """A 2-D reference's errors at its defaults over ``times``, relative to max |solution|: its step's
+    (Richardson: |u(h) − u(h/2)|/15 at fourth order) and its grid's (against ``finer`` points, interpolated)."""
+    default = module.solve(times)
+    size = np.max(np.abs(default))
+    step = np.max(np.abs(module.solve(times, dt=module.DT / 2) - default)) / 15
+    s = etdrk4.periodic_grid(module.INTERVAL, module.POINTS)
+    finer = etdrk4.interpolate_2d(module.solve(times, points=finer), module.INTERVAL, s, s)
+    return step / size, np.max(np.abs(finer - default)) / size
+
+
+@pytest.mark.slow
+def test_gray_scott_defaults_have_converged(gray_scott, etdrk4):
+    """Over the whole window (t = 2), step and grid (128 against 192 points): ≤ 1e-6 of max |u, v|,
+    3,600× below the PirateNet record (3.61e-3).  A minute or two."""
+    step, grid = default_errors_2d(gray_scott, etdrk4, [0.5, 1.0, 2.0], finer=192)
+    assert step < 1e-6 and grid < 1e-6, (step, grid)
+
+
+def example_2d(name: str, module) -> str:
+    """examples/<name>.pinn's text, after checking it has the reference's square and time window."""
+    text = (ROOT / "examples" / f"{name}.pinn").read_text(encoding="utf-8")
+    assert module.INTERVAL == (-1.0, 1.0) and f"x in [-1, 1]; y in [-1, 1]; t in [0, {module.END:g}]" in text
+    return text
+
+
+def test_gray_scott_is_the_examples(gray_scott):
+    g = gray_scott
+    text = example_2d("gray_scott", g)
+    for name, value in {"eps1": g.EPS1, "eps2": g.EPS2, "b1": g.B1, "b2": g.B2, "c1": g.C1, "c2": g.C2}.items():
+        assert f"const {name} = {value:g}\n" in text
+    assert "u = 1 - exp(-10*((x + 0.05)^2 + (y + 0.02)^2)) at t = 0" in text
+    assert "v = exp(-10*((x - 0.05)^2 + (y - 0.02)^2)) at t = 0" in text
+    u, v = g.initial(np.array([-0.05, 0.05]), np.array([-0.02, 0.02]))
+    assert u[0] == 0 and v[1] == 1
+
+
+# ---- Ginzburg–Landau ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ginzburg_landau(references):
+    return _submodule("ginzburg_landau")
+
+
+def test_ginzburg_landau_is_fourth_order_in_the_step(ginzburg_landau):
+    order = observed_order(lambda dt: ginzburg_landau.solve([0.1], points=16, dt=dt)[0], (0.02, 0.01, 0.005))
+    assert 3.7 < order < 4.3, order
+
+
+def test_ginzburg_landau_carries_a_plane_wave(ginzburg_landau):
+    """A = a·exp(i(κ·x − ωt)) solves A_t = εΔA + kA − k(1 + 1.5i)|A|²A when |a|² = 1 − ε|κ|²/k and
+    ω = 1.5k|a|²; the wave turning the other way (−ω, as for 1 − 1.5i) is far off: the check can fail."""
+    gl = ginzburg_landau
+    kx, ky = np.pi, 2 * np.pi
+    a2 = 1 - gl.EPS * (kx**2 + ky**2) / gl.K
+    omega = 1.5 * gl.K * a2
+
+    def wave(t, omega=omega):
+        return lambda x, y: np.sqrt(a2) * np.exp(1j * (kx * x + ky * y - omega * t))
+
+    A = gl.solve([0.5], points=16, dt=2.5e-3, A0=wave(0))[0]
+    x, y = gl.grid(16)
+    assert np.max(np.abs(A - wave(0.5)(x, y))) < 1e-6
+    assert np.max(np.abs(A - wave(0.5, -omega)(x, y))) > 1
+
+
+def test_ginzburg_landau_converges_spectrally_in_the_modes(ginzburg_landau, etdrk4):
+    """At t = 0.05, against 128 points at a few points between the nodes: each step of 16 more points
+    gains about 7× or more (geometric, not algebraic, convergence)."""
+    gl, s = ginzburg_landau, np.array([-0.9, -0.31, 0.0, 0.123, 0.57])
+    A = {p: etdrk4.interpolate_2d(gl.solve([0.05], points=p, dt=0.01)[0], gl.INTERVAL, s, s) for p in (32, 48, 64, 128)}
+    errors = [np.max(np.abs(A[p] - A[128])) for p in (32, 48, 64)]
+    assert errors[0] / errors[1] > 5 and errors[1] / errors[2] > 5 and errors[2] < 1e-4, errors
+
+
+@pytest.mark.slow
+def test_ginzburg_landau_defaults_have_converged(ginzburg_landau, etdrk4):
+    """Over the whole window (t = 1), step ≤ 1e-8 and grid (192 against 256 points) ≤ 1e-6 of
+    max |A|, 10⁴× below the PirateNet record (1.49e-2); 128 points were 3.5e-5 off 192.  A few minutes."""
+    step, grid = default_errors_2d(ginzburg_landau, etdrk4, [0.25, 0.5, 1.0], finer=256)
+    assert step < 1e-8 and grid < 1e-6, (step, grid)
+
+
+def test_ginzburg_landau_is_the_examples(ginzburg_landau):
+    gl = ginzburg_landau
+    text = example_2d("ginzburg_landau", gl)
+    assert f"const eps = {gl.EPS:g}\n" in text and f"const k = {gl.K:g}\n" in text
+    assert "Dt(A) = eps*ΔA + k*A - k*(1 + 1.5*i)*|A|^2*A" in text
+    assert "A = 10*(i*x + y)*exp(-25*(x^2 + y^2)) at t = 0" in text
+    x, y = np.array([0.1, -0.2]), np.array([0.3, 0.05])
+    assert gl.initial(x, y) == pytest.approx(10 * (1j * x + y) * np.exp(-25 * (x**2 + y**2)), rel=1e-15)
+
+
 # ---- benchmarks/records.py: the errors against these references ----------------------------------
 
 
@@ -254,6 +434,44 @@ def test_records_measures_the_cavity_at_the_reference_nodes(monkeypatch, referen
         assert min(swapped.values()) > 0.1, swapped
     finally:
         records.cavity_reference.cache_clear()
+
+
+def test_records_measures_the_plane_problems_on_jaxpis_grid(monkeypatch, references):
+    """The 2-D errors of records.py: x and y at linspace(−1, 1, 200) (both ends: jaxpi's grid), 101 times
+    over the window, u at (x, y) and v apart; A complex gives A_re and A_im.  Trigonometric closed forms
+    stand in for the solvers (their Fourier sums are exact); a network with x and y swapped is off."""
+    import types
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    monkeypatch.setitem(sys.modules, "references", references)
+    records = importlib.import_module("records")
+    import jax.numpy as jnp  # the networks are traced (records.py compiles them)
+
+    u = lambda x, y, t: jnp.cos(jnp.pi * x) * jnp.sin(2 * jnp.pi * y) * jnp.exp(-t) + 1  # noqa: E731
+    v = lambda x, y, t: jnp.sin(jnp.pi * (x + 2 * y)) * t  # noqa: E731
+    n, interval = 16, (-1.0, 1.0)
+    x, y = np.meshgrid(*2 * [-1 + 2 * np.arange(n) / n], indexing="ij")
+
+    def fake(end, solution):
+        return types.SimpleNamespace(
+            INTERVAL=interval, END=end, solve=lambda times: np.stack([np.asarray(solution(x, y, t)) for t in times])
+        )
+
+    monkeypatch.setattr(records, "gray_scott", fake(2.0, lambda x, y, t: np.stack([u(x, y, t), v(x, y, t)])))
+    monkeypatch.setattr(records, "ginzburg_landau", fake(1.0, lambda x, y, t: u(x, y, t) + 1j * v(x, y, t)))
+    network = lambda fields: types.SimpleNamespace(module=types.SimpleNamespace(fields=lambda p: fields))  # noqa: E731
+    swap = lambda f: lambda x, y, t: f(y, x, t)  # noqa: E731
+    records.plane_reference.cache_clear()
+    try:
+        s, t, _ = records.plane_reference("gray_scott")
+        assert s == pytest.approx(np.linspace(-1, 1, 200), abs=1e-15) and t == pytest.approx(np.linspace(0, 2, 101))
+        errors = records.plane_error("gray_scott")(network({"u": u, "v": v}), None)
+        assert set(errors) == {"u", "v"} and max(errors.values()) < 1e-6, errors
+        assert min(records.plane_error("gray_scott")(network({"u": swap(u), "v": swap(v)}), None).values()) > 0.1
+        errors = records.plane_error("ginzburg_landau")(network({"A_re": u, "A_im": v}), None)
+        assert set(errors) == {"A_re", "A_im"} and max(errors.values()) < 1e-6, errors
+    finally:
+        records.plane_reference.cache_clear()
 
 
 # ---- lid-driven cavity ----------------------------------------------------------------------------

@@ -11,6 +11,8 @@ it.  None of them imports ``symbolic_pinn``.
 |  |  | its coefficients by contour integrals (Kassam & Trefethen 2005) |
 | ``allen_cahn`` | examples/allen_cahn_periodic.pinn | Fourier pseudo-spectral + ETDRK4 |
 | ``kdv`` | examples/kdv.pinn | Fourier pseudo-spectral (2/3 dealiasing) + ETDRK4 |
+| ``gray_scott`` | examples/gray_scott.pinn | 2-D Fourier pseudo-spectral (rfft2) + ETDRK4 |
+| ``ginzburg_landau`` | examples/ginzburg_landau.pinn | 2-D Fourier pseudo-spectral (fft2, A complex) + ETDRK4 |
 | (none) | examples/convection.pinn | its `exact` line, sin(x − βt) |
 | ``cavity`` | examples/cavity.pinn | streamfunction–vorticity finite differences, Newton, Richardson |
 """
