@@ -4,6 +4,8 @@ of the coordinate).  Each holds to rounding for any network and fails without it
 derivatives through them are SymPy's; the settings turn them off; plan and code show them.
 No training: random networks only."""
 
+import pathlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -262,3 +264,12 @@ def test_data_with_a_kink_or_a_jump_stay_terms(data):
     assert list(sp.compile(smooth, width=2, depth=1).module.WEIGHTS) == ["pde"]
     box = f"x in [0, 1]; y in [0, 1]\nfield u(x, y)\nΔu = 0\nu = {data} on ∂Ω"
     assert list(sp.compile(box, width=2, depth=1).module.WEIGHTS) == ["pde", "bc"]
+
+
+def test_the_plan_names_each_periodic_field():
+    """The periodic line names its field (it said `u` for every field: Schrödinger's h_re, h_im)."""
+    examples = pathlib.Path(__file__).resolve().parent.parent / "examples"
+    plan = sp.compile(sp.parse_file(examples / "schrodinger.pinn")).format_plan()
+    assert "  θ_x = 2π(x + 5)/10: h_re and every derivative periodic in x\n" in plan
+    assert "  θ_x = 2π(x + 5)/10: h_im and every derivative periodic in x\n" in plan
+    assert "u and every derivative" not in plan

@@ -129,7 +129,7 @@ def format_exact(exact: dict[str, Exact], program: ir.Program) -> str:
             lines.append(f"{name} = {network}    exact constraints:")
         for a, lo, hi in e.periodic:
             shift = ir.format_expr(_minus(ir.Var(a), lo), program)
-            lines.append(f"  θ_{a} = 2π({shift})/{hi - lo:g}: u and every derivative periodic in {a}")
+            lines.append(f"  θ_{a} = 2π({shift})/{hi - lo:g}: {name} and every derivative periodic in {a}")
         lines += [f"  {t.label}    (term {t.name} leaves the loss)" for t in e.imposed + e.pairs]
     lines += _kept_initial(exact, program)
     return "\n".join(lines) + "\n" if lines else ""
