@@ -176,6 +176,20 @@ def test_derivative_of_a_field_at_a_fixed_coordinate_is_refused():
     sp.parse(HEADER + "Dx(u)(-1, t) = 0\n")
 
 
+def test_a_let_of_fields_evaluated_at_coordinates_means_the_expression_written_out():
+    """`let w = Dx(u) + u` then `w(-1, t)`, and a vector `let U = (u, v)` then `U(-1, t)`: the
+    same conditions as the expressions written out at those coordinates (issue #28)."""
+    head = f"{declarations('xt')}\nfield u(x, t), v(x, t)\nDt(u) = Dxx(u)\nDt(v) = Dxx(v)\n"
+    spelled = sp.parse(head + "Dx(u)(-1, t) + u(-1, t) = 0\nu(-1, t) = 0\nv(-1, t) = 1\n")
+    let = sp.parse(head + "let w = Dx(u) + u\nlet U = (u, v)\nw(-1, t) = 0\nU(-1, t) = (0, 1)\n")
+    assert [(t.expr, t.region) for t in let.terms] == [(t.expr, t.region) for t in spelled.terms]
+    assert str(let.terms[3].expr) == "u(-1, t)"  # the field itself at x = -1, not u(x, t)
+    with pytest.raises(sp.PinnError, match="1 coordinates given, but the expression is a function of"):
+        sp.parse(head + "let U = (u, v)\nU(-1) = (0, 1)\n")
+    with pytest.raises(sp.PinnError, match="'c' is a let, not a function"):  # no field in it: nothing to move
+        sp.parse(head + "let c = 2*x\nu(-1, t) = c(1, t)\n")
+
+
 def test_a_system_where_fields_are_evaluated_at_points(x64):
     header = f"{declarations('xt')}\nfield u(x, t), w(x, t), v(x)\n"
     fu = sin(X + 2 * T) * exp(X * T / 2) + X**2

@@ -119,6 +119,8 @@ class Operators(Scope):
                 return re + sympy.I * im
             if declared.kind == "function":
                 return self._call_user(node, declared.value)
+            if declared.kind == "let" and _has_fields(declared.value):  # `let U = (u, v)`, then U(0, y)
+                return self._at_coordinates(declared.value, node.args, node.span, node.name.span)
             raise PinnError(
                 f"'{name}' is a {declared.kind}, not a function",
                 node.name.span,
@@ -201,28 +203,32 @@ class Operators(Scope):
         The coordinates are given in the order of the fields' arguments, so every
         field in the expression must take the same ones.
         """
-        value = self._scalar(node.head)
-        fields = value.atoms(sympy.core.function.AppliedUndef)
-        signatures = {f.args for f in fields}
+        return self._at_coordinates(self._scalar(node.head), node.args, node.span, node.head.span)
+
+    def _at_coordinates(self, value, args, span: Span, head: Span):
+        """``value`` (an expression of fields, or a vector of them: a `let`) at the coordinates
+        ``args``, given in the order of the fields' arguments, which must be the same for all."""
+        parts = value if isinstance(value, tuple) else (value,)
+        signatures = {f.args for part in parts for f in _applied(part)}
         if len(signatures) != 1:
             raise PinnError(
                 "evaluating at coordinates needs an expression of fields with the same arguments",
-                node.head.span,
+                head,
                 help="write e.g. `Dx(u)(-1, t)` for u(x, t)",
             )
         (slots,) = signatures
-        if len(node.args) != len(slots):
+        if len(args) != len(slots):
             raise PinnError(
-                f"{len(node.args)} coordinates given, but the expression is a function of "
-                f"({', '.join(map(str, slots))})",
-                node.span,
+                f"{len(args)} coordinates given, but the expression is a function of ({', '.join(map(str, slots))})",
+                span,
                 help="give one coordinate per argument, in that order",
             )
         point = {}
-        for slot, arg_node in zip(slots, node.args):
+        for slot, arg_node in zip(slots, args):
             point[slot] = self._scalar(arg_node)
             self._coordinate(point[slot], arg_node, slot)
-        return value.subs(point, simultaneous=True)
+        at = tuple(part.subs(point, simultaneous=True) if isinstance(part, sympy.Basic) else part for part in parts)
+        return at if isinstance(value, tuple) else at[0]
 
     def _one_arg(self, node: ast.Call):
         if len(node.args) != 1:
@@ -392,3 +398,13 @@ def _applied(function, args: list, node: ast.Call):
             node.span,
             help=f"write {function.name}(...) of real expressions of the variables and fields",
         ) from None
+
+
+def _has_fields(value) -> bool:
+    """Whether a `let`'s value (a scalar or a vector) holds a field: then it can be evaluated at coordinates."""
+    return any(_applied(p) for p in (value if isinstance(value, tuple) else (value,)))
+
+
+def _applied(value) -> set:
+    """The fields applied to arguments in ``value`` (none in a plain number)."""
+    return value.atoms(sympy.core.function.AppliedUndef) if isinstance(value, sympy.Basic) else set()
