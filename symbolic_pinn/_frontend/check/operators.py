@@ -209,7 +209,7 @@ class Operators(Scope):
         """``value`` (an expression of fields, or a vector of them: a `let`) at the coordinates
         ``args``, given in the order of the fields' arguments, which must be the same for all."""
         parts = value if isinstance(value, tuple) else (value,)
-        signatures = {f.args for part in parts for f in _applied(part)}
+        signatures = {f.args for part in parts for f in _fields_in(part)}
         if len(signatures) != 1:
             raise PinnError(
                 "evaluating at coordinates needs an expression of fields with the same arguments",
@@ -402,9 +402,9 @@ def _applied(function, args: list, node: ast.Call):
 
 def _has_fields(value) -> bool:
     """Whether a `let`'s value (a scalar or a vector) holds a field: then it can be evaluated at coordinates."""
-    return any(_applied(p) for p in (value if isinstance(value, tuple) else (value,)))
+    return any(_fields_in(p) for p in (value if isinstance(value, tuple) else (value,)))
 
 
-def _applied(value) -> set:
+def _fields_in(value) -> set:
     """The fields applied to arguments in ``value`` (none in a plain number)."""
     return value.atoms(sympy.core.function.AppliedUndef) if isinstance(value, sympy.Basic) else set()
