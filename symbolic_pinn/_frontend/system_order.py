@@ -173,7 +173,19 @@ def _points(term, x, fields) -> int:
 
 def _singular(expr, x, end: float) -> bool:
     """Whether the equation ``expr`` = 0 is singular at ``x = end``: a term blows up there, or the coefficient
-    of a highest derivative vanishes (no condition is needed there for a bounded solution)."""
+    of a highest derivative vanishes (no condition is needed there for a bounded solution).  An equation
+    with an integral, a max/min or a case split is taken as singular: SymPy cannot always order or
+    evaluate those at a point (`max(x, ∫(0.0, s, 0, 1))` at x = 0 is "not comparable", and with
+    1e308 it took 16 s), and the per-field count, which is the safe one, is used instead."""
+    if expr.has(sympy.Integral, sympy.Max, sympy.Min, sympy.Piecewise):
+        return True
+    try:
+        return _vanishes_or_blows_up(expr, x, end)
+    except (ValueError, TypeError):  # SymPy could not evaluate it there: count per field
+        return True
+
+
+def _vanishes_or_blows_up(expr, x, end: float) -> bool:
     derivatives = sorted(expr.atoms(sympy.Derivative), key=sympy.default_sort_key)
     names = sympy.symbols(f"_d0:{len(derivatives)}")
     plain = expr.subs(dict(zip(derivatives, names)), simultaneous=True)
