@@ -132,3 +132,18 @@ def test_the_checkers_concerns_define_no_method_twice():
             if callable(value) and not name.startswith("__"):
                 assert name not in owners, f"{name} is defined by {owners[name]} and {cls.__name__}"
                 owners[name] = cls.__name__
+
+
+def test_no_module_defines_a_function_or_class_twice():
+    """A second top-level `def` of a name replaces the first for every caller, the callers
+    above it included (a helper named like another further down broke every call of a
+    built-in function in the checker); ruff's F811 sees it only when the first is unused."""
+    twice = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        seen = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if node.name in seen:
+                    twice.setdefault(str(path.relative_to(PACKAGE)), []).append(node.name)
+                seen.add(node.name)
+    assert twice == {}
