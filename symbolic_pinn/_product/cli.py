@@ -253,10 +253,9 @@ def _report_failed_writes(run_dir: pathlib.Path, failed: dict[str, str], result)
 
 def _train_settings(args) -> dict:
     """Every setting: the defaults, then a TOML file or the checkpoint resumed, then the flags."""
-    from .. import _settings
     from .run import resumed_settings
 
-    given = {s.name: getattr(args, s.name) for s in _settings.SETTINGS if hasattr(args, s.name)}
+    given = _given(args)
     if args.resume:
         if (given.get("ensemble") or 1) > 1:
             raise PinnError(
@@ -272,13 +271,20 @@ def _train_settings(args) -> dict:
     return _file_settings(args)[0]
 
 
+def _given(args) -> dict:
+    """The settings given as flags (an absent flag is no attribute: its default is argparse.SUPPRESS)."""
+    from .. import _settings
+
+    return {s.name: getattr(args, s.name) for s in _settings.SETTINGS if hasattr(args, s.name)}
+
+
 def _file_settings(args) -> tuple[dict, str]:
     """Every setting of a new run: the defaults, then ``--config`` or the problem's own TOML
     (``<problem>.toml`` beside it), then the flags given; and where they came from, in words."""
     from .. import _settings
 
-    given = {s.name: getattr(args, s.name) for s in _settings.SETTINGS if getattr(args, s.name, None) is not None}
-    path = getattr(args, "config", None) or _settings.problem_toml(args.file)
+    given = _given(args)
+    path = args.config or _settings.problem_toml(args.file)
     from_file = _settings.read_toml(path) if path else {}
     if path:
         print(f"settings from {path}", file=sys.stderr)
